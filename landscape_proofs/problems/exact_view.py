@@ -1,0 +1,24 @@
+"""The bridge from problem data (Fractions) to the exact engine (FLINT rationals)."""
+from __future__ import annotations
+
+from ..exact.linalg import matrix
+from ..exact.numbers import to_fmpq
+from ..exact.objective import ExactDeepLinear
+from .deep_linear import DeepLinearProblem, Point
+
+
+def exact_objective(problem: DeepLinearProblem) -> ExactDeepLinear:
+    """The exact evaluator of ``problem``'s objective."""
+    return ExactDeepLinear(
+        widths=problem.widths,
+        X=matrix(problem.X),
+        Y=matrix(problem.Y) if problem.Y is not None else None,
+        loss=problem.loss,
+        over_product=problem.loss.over_product,
+        weight_decay=to_fmpq(problem.weight_decay),
+    )
+
+
+def exact_weights(point: Point) -> list:
+    """The point's weights as FLINT matrices."""
+    return [matrix(W) for W in point.weights]
