@@ -22,6 +22,7 @@ from typing import Sequence
 import flint
 
 from .linalg import Matrix, frobenius_sq, identity, zeros
+from .numbers import to_fmpq
 
 Poly = flint.fmpq_poly
 
@@ -106,17 +107,13 @@ class ExactDeepLinear:
     def gradient_vector(self, W) -> list[flint.fmpq]:
         return [x for g in self.gradient(W) for x in g.entries()]
 
-    def hessian(self, W: Sequence[Matrix]) -> Matrix:
-        E = self.loss_argument(W)
-        Hl = self.loss.hessian_exact(E)
-        G = self._G(E)
+    def jacobian(self, W: Sequence[Matrix]) -> Matrix:
+        """d vec(E) / d params: column p = vec(A_k e_a e_b^T B_k Z), Z = X (or I for a product loss)."""
         A, B = self._above(W), self._below(W)
-        N = self.n_params
-        # Jacobian of vec(E): column p = vec(A_k[:, a] (B_k Z)[b, :]) with Z = X or I
         m = self.widths[-1]
         BZ = [B[k] if self.over_product else B[k] * self.X for k in range(self.H)]
         ncol = BZ[0].ncols()
-        J = flint.fmpq_mat(m * ncol, N)
+        J = flint.fmpq_mat(m * ncol, self.n_params)
         for k, (dk, dk1) in enumerate(self.shapes):
             Ak, Bk = A[k], BZ[k]
             off = self.offsets[k]
@@ -131,6 +128,15 @@ class ExactDeepLinear:
                             bbj = Bk[b, j]
                             if bbj != 0:
                                 J[i * ncol + j, p] = aik * bbj
+        return J
+
+    def hessian(self, W: Sequence[Matrix]) -> Matrix:
+        E = self.loss_argument(W)
+        Hl = self.loss.hessian_exact(E)
+        G = self._G(E)
+        A, B = self._above(W), self._below(W)
+        N = self.n_params
+        J = self.jacobian(W)
         Hmat = J.transpose() * Hl * J
         # second-order term of the product: <G, A_k E_ab M_kj E_cd B_j>, k > j
         for k in range(self.H):
@@ -171,7 +177,7 @@ class ExactDeepLinear:
     def unflatten(self, v: Sequence) -> list[Matrix]:
         out = []
         for (r, c), off in zip(self.shapes, self.offsets):
-            out.append(flint.fmpq_mat(r, c, [flint.fmpq(x) for x in v[off:off + r * c]]))
+            out.append(flint.fmpq_mat(r, c, [to_fmpq(x) for x in v[off:off + r * c]]))
         return out
 
     def flatten(self, W: Sequence[Matrix]) -> list[flint.fmpq]:
