@@ -1,10 +1,8 @@
-"""landscape-proofs: exact, certified facts about optimization landscapes of deep linear networks."""
-from .classify import Budget, Classification, classify
-from .certificates.checker import CheckResult, check_certificate
-from .errors import InputError, LandscapeError
-from .kinds import Kind
-from .problems import DeepLinearProblem, Point
+"""landscape-proofs: exact, certified facts about optimization landscapes of deep linear networks.
+
+The curated public surface is :mod:`landscape_proofs.api`.  This file stays empty of imports
+so that the trusted checker (:mod:`landscape_proofs.certificates.checker`) can be imported
+without loading any producer.
+"""
 
 __version__ = "0.1.0"
-__all__ = ["Budget", "CheckResult", "Classification", "DeepLinearProblem", "InputError", "Kind",
-           "LandscapeError", "Point", "check_certificate", "classify"]

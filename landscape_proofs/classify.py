@@ -20,7 +20,8 @@ from .certificates.checker import check_certificate
 from .certificates.model import Certificate
 from .errors import NotDifferentiableError, UnsupportedError
 from .exact.linalg import Inertia, inertia, matrix, negative_direction, nullspace, rank, zeros
-from .exact.numbers import format_exact, rational_from_float, to_fraction
+from .exact.numbers import format_exact, to_fraction
+from .numeric.rationalize import rational_from_float
 from .exact.objective import lowest_order
 from .exact.optimum import compare_with_square_optimum
 from .kinds import Kind

@@ -106,13 +106,3 @@ def to_fraction(value) -> Fraction:
     if isinstance(value, flint.fmpz):
         return Fraction(int(value))
     raise TypeError(f"not an exact rational: {value!r} ({type(value).__name__})")
-
-
-def rational_from_float(x: float, max_denominator: int | None = None) -> Fraction:
-    """Turn a float into a rational *on purpose* (a producer's rounding step, never a proof).
-
-    With ``max_denominator`` the nearest fraction with a bounded denominator is taken
-    (continued fractions); without it the float's exact binary value.
-    """
-    q = Fraction(float(x))
-    return q.limit_denominator(max_denominator) if max_denominator else q
