@@ -377,6 +377,40 @@ class CustomLoss(LossSpec):
     def describe(self):
         return f"custom loss of the {self.over_}: {self.parsed.expr}"
 
+    def derivative_expressions(self) -> tuple:
+        """``(entries, symbols, f, grad, hess)``: the expression and its derivatives in SymPy.
+
+        ``entries`` lists the (i, j) the expression mentions (sorted), ``symbols`` the matching
+        SymPy symbols, ``grad[a] = df/ds_a`` and ``hess[a][b] = d^2 f/ds_a ds_b``.  Used by
+        the numeric bridge (``problems/numeric_view.py``) to compile kernels; kept here as
+        pure SymPy so that this module, which the checker imports, never imports numeric/.
+
+        Derivatives at kinks are replaced by hints valid away from the kinks only:
+        ``DiracDelta -> 0`` and ``Heaviside(z) -> (sign(z) + 1)/2``.
+
+        >>> entries, syms, f, grad, hess = CustomLoss("r_0_1**3/3").derivative_expressions()
+        >>> entries, grad, hess
+        (((0, 1),), (r_0_1**2,), ((2*r_0_1,),))
+        """
+        cached = self.__dict__.get("_derivative_expressions")
+        if cached is None:
+            entries = tuple(sorted(self.parsed.entries))
+            syms = tuple(entry_symbol(self.prefix, i, j) for i, j in entries)
+            expr = self.parsed.expr
+
+            def tidy(e):
+                e = e.replace(sympy.DiracDelta, lambda *a: sympy.S.Zero)
+                return e.replace(sympy.Heaviside, lambda z, *a: (sympy.sign(z) + 1) / 2)
+
+            grad = tuple(tidy(sympy.diff(expr, s)) for s in syms)
+            hess = [[None] * len(syms) for _ in syms]
+            for a, g in enumerate(grad):
+                for b in range(a, len(syms)):
+                    hess[a][b] = hess[b][a] = tidy(sympy.diff(g, syms[b]))
+            cached = (entries, syms, expr, grad, tuple(tuple(row) for row in hess))
+            object.__setattr__(self, "_derivative_expressions", cached)
+        return cached
+
 
 LOSS_NAMES = ("square", "l1", "power", "custom")
 

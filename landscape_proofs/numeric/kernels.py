@@ -173,6 +173,18 @@ class L1Kernel:
         return np.zeros((E.shape[0], k, k))
 
 
+def _ipow(E: np.ndarray, k: int) -> np.ndarray:
+    """E**k entrywise by repeated squaring (several times faster than ``np.power`` on floats)."""
+    result, base = None, E
+    while True:
+        if k & 1:
+            result = base if result is None else result * base
+        k >>= 1
+        if not k:
+            return np.ones_like(E) if result is None else result
+        base = base * base
+
+
 @dataclass(frozen=True)
 class PowerKernel:
     """l(E) = 1/p sum_ij E_ij^p (p even);  dl/dE = E^(p-1);  d^2 l = diag((p-1) E^(p-2))."""
@@ -183,13 +195,13 @@ class PowerKernel:
         _check_power(self.p)
 
     def value(self, E):
-        return (E ** self.p).sum(axis=(1, 2)) / self.p
+        return (_ipow(E, self.p)).sum(axis=(1, 2)) / self.p
 
     def gradient(self, E):
-        return E ** (self.p - 1)
+        return _ipow(E, self.p - 1)
 
     def hessian_diagonal(self, E):
-        return ((self.p - 1) * E ** (self.p - 2)).reshape(E.shape[0], -1)
+        return ((self.p - 1) * _ipow(E, self.p - 2)).reshape(E.shape[0], -1)
 
     def hessian(self, E):
         return _diag_embed(self.hessian_diagonal(E))
