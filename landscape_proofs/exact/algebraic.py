@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import flint
 
 from .linalg import Matrix, is_symmetric
+from .numbers import to_fmpq
 
 Poly = flint.fmpq_poly
 Q = flint.fmpq
@@ -111,6 +112,7 @@ def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> i
     number of times (then the sum is rational); otherwise decided by exact interval
     refinement when the sum is not equal to ``c``; ``None`` when undecided.
     """
+    c = to_fmpq(c)
     if k <= 0:
         return (Q(0) > c) - (Q(0) < c)
     _, factors = p.factor()
@@ -168,4 +170,4 @@ def compare_smallest_eigenvalue_sum(M: Matrix, k: int, c, max_rounds: int = 200)
     """
     if not is_symmetric(M):
         raise ValueError("needs a symmetric matrix")
-    return compare_smallest_root_sum(M.charpoly(), k, Q(c), max_rounds)
+    return compare_smallest_root_sum(M.charpoly(), k, to_fmpq(c), max_rounds)

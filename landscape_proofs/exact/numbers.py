@@ -15,9 +15,35 @@ import flint
 
 from ..errors import InputError
 
-_RATIO = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
-_DECIMAL = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$")
+# ASCII digits only (re.ASCII): "\d" alone would also accept other scripts' digits.
+_RATIO = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$", re.ASCII)
+_DECIMAL = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$", re.ASCII)
 _MAX_EXPONENT = 4000  # refuse 1e999999999, which would build a gigantic integer
+# Digits of a numerator, a denominator or a decimal's mantissa.  Python refuses to convert
+# integers of more than 4300 digits to or from text (sys.get_int_max_str_digits); FLINT does
+# not, so long digit strings go through fmpz, in both directions, and this is the only cap.
+MAX_DIGITS = 100_000
+_PY_DIGITS = 4000     # below this, Python's own int <-> str is used
+
+
+def int_from_digits(text: str) -> int:
+    """The integer spelled by an optionally signed string of ASCII digits, of any length.
+
+    >>> int_from_digits("-" + "9" * 5000) == -(10 ** 5000 - 1)
+    True
+    """
+    body = text.lstrip("+-")
+    if len(body) <= _PY_DIGITS:
+        return int(text)
+    value = int(flint.fmpz(body))
+    return -value if text.startswith("-") else value
+
+
+def digits_of_int(n: int) -> str:
+    """Decimal text of an integer of any size (the inverse of :func:`int_from_digits`)."""
+    if n.bit_length() < 3 * _PY_DIGITS:
+        return str(n)
+    return str(flint.fmpz(n))
 
 
 def parse_exact(value: object, field: str = "value") -> Fraction:
@@ -47,6 +73,9 @@ def parse_exact(value: object, field: str = "value") -> Fraction:
         if abs(value.as_tuple().exponent) > _MAX_EXPONENT:
             raise InputError(f"expected a decimal exponent of at most {_MAX_EXPONENT}",
                              field=field, got=str(value))
+        if len(value.as_tuple().digits) > MAX_DIGITS:
+            raise InputError(f"expected a number of at most {MAX_DIGITS} digits", field=field,
+                             got=f"{len(value.as_tuple().digits)} digits")
         return Fraction(value)
     if isinstance(value, float):
         raise InputError("expected an exact number; a binary float cannot be read exactly "
@@ -54,7 +83,10 @@ def parse_exact(value: object, field: str = "value") -> Fraction:
     if isinstance(value, str):
         m = _RATIO.match(value)
         if m:
-            num, den = int(m.group(1)), int(m.group(2))
+            if max(len(m.group(1)), len(m.group(2))) > MAX_DIGITS:
+                raise InputError(f"expected a numerator and denominator of at most {MAX_DIGITS} "
+                                 "digits", field=field, got=f"{len(value)} characters")
+            num, den = int_from_digits(m.group(1)), int_from_digits(m.group(2))
             if den == 0:
                 raise InputError("expected a nonzero denominator", field=field, got=value)
             return Fraction(num, den)
@@ -74,8 +106,10 @@ def format_exact(value) -> int | str:
     """
     q = to_fraction(value)
     if q.denominator == 1:
-        return q.numerator
-    return f"{q.numerator}/{q.denominator}"
+        # json.dumps cannot write an int of more than 4300 digits: such an integer is
+        # written as a string of digits instead (which parse_exact reads back).
+        return q.numerator if q.numerator.bit_length() < 3 * _PY_DIGITS else digits_of_int(q.numerator)
+    return f"{digits_of_int(q.numerator)}/{digits_of_int(q.denominator)}"
 
 
 def to_fmpq(value) -> flint.fmpq:

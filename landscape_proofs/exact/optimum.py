@@ -15,6 +15,7 @@ import flint
 
 from .algebraic import compare_smallest_eigenvalue_sum
 from .linalg import Matrix, frobenius_sq, row_space_basis, zeros
+from .numbers import to_fmpq
 
 
 def row_space_projector(X: Matrix) -> Matrix:
@@ -33,7 +34,7 @@ def compare_with_square_optimum(X: Matrix, Y: Matrix, r: int, value) -> int | No
     >>> compare_with_square_optimum(identity(3), matrix([[5,0,0],[0,3,0],[0,0,1]]), 1, 5)
     0
     """
-    value = flint.fmpq(value)
+    value = to_fmpq(value)
     P = row_space_projector(X)
     YP = Y * P
     base = frobenius_sq(Y - YP) / 2
