@@ -430,7 +430,7 @@ def loss_from_json(spec: object, field_name: str = "loss") -> LossSpec:
     name = spec.get("name")
     allowed = {"square": {"name"}, "l1": {"name"}, "power": {"name", "p"},
                "custom": {"name", "expression", "over", "convex", "differentiable"}}
-    if name not in allowed:
+    if not isinstance(name, str) or name not in allowed:  # (a list name is unhashable)
         raise InputError(f"expected name one of {', '.join(LOSS_NAMES)}",
                          field=f"{field_name}.name", got=name)
     extra = set(spec) - allowed[name]

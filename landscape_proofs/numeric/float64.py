@@ -246,6 +246,7 @@ class BatchedDeepLinear:
             Hm = _T(J) @ (np.asarray(diag(E))[:, :, None] * J)
         else:
             Hm = _T(J) @ (np.asarray(self.kernel.hessian(E)) @ J)
+        Hm = 0.5 * (Hm + _T(Hm))   # J^T Hl J is symmetric; make the rounding symmetric too
         # S: for k > j, block (k, j) = M_kj[b, c] (A_k^T G B_j^T)[a, d], plus transpose.
         for j in range(H):
             M = None                                   # M_{j+1, j} = I (d_{j+1} x d_{j+1})

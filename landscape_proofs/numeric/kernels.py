@@ -19,7 +19,8 @@ any object with these three methods (duck typing; nothing here imports from the 
 Built-in kernels: square (``1/2 sum E_ij^2``), l1 (``sum |E_ij|``), power
 (``1/p sum E_ij^p``, p even).  :class:`EntryFunctionKernel` and
 :class:`MpEntryFunctionKernel` wrap scalar callables of finitely many entries (what a
-custom loss compiles to, see ``losses.CustomLoss.float64_kernel``).
+custom loss compiles to: ``problems/numeric_view.py`` lambdifies the SymPy derivatives
+from ``CustomLoss.derivative_expressions``).
 
 The l1 "gradient" returned here is ``sign(E)`` with ``sign(0) = 0``: one subgradient,
 chosen for convenience.  At a kink it is a *hint* for producers (descent, guessing), never

@@ -1,0 +1,196 @@
+"""Can a product map reach a target with a small move?  A float64 probe (never a proof).
+
+The probe behind ``landscape openness``'s numeric cross-check.  A product map sends factors
+to a matrix: the chain ``W_H ... W_1`` (``factors[0]`` is ``W_1``, the house convention) or
+the symmetric ``U U^T``.  Given factors ``W``, a target ``T`` and a move budget ``b``, it
+looks for factors ``W'`` with ``||W' - W||_F <= b`` (all factors together) and
+``product(W') = T`` up to a tolerance.
+
+Method: minimum-norm Gauss-Newton on the fiber.  At an iterate ``x`` with residual
+``r = product(x) - T`` and Jacobian ``J``, the next iterate is the point of the linearised
+fiber ``{y : r + J (y - x) = 0}`` closest to the start ``W``:
+
+    x+ = W + J^+ ( J (x - W) - r ).
+
+At a rank-deficient start (where the Jacobian is degenerate, e.g. at the origin of ``ab``)
+the iteration is restarted from small random perturbations of ``W`` at several scales.
+A target counts as *reached* when some run ends with a residual below ``tol`` (relative to
+the target's distance from ``product(W)``) and within the budget.
+
+This module imports only NumPy: it takes and returns arrays, knows nothing of problems,
+and its answers are evidence for people, never a certificate.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+
+def chain_product(factors: Sequence[np.ndarray]) -> np.ndarray:
+    """``W_H ... W_1`` for ``factors = [W_1, ..., W_H]``."""
+    P = factors[0]
+    for W in factors[1:]:
+        P = W @ P
+    return P
+
+
+def _chain_jacobian(factors: Sequence[np.ndarray]) -> np.ndarray:
+    """d vec(W_H...W_1) / d (vec W_1, ..., vec W_H), row-major vec."""
+    H = len(factors)
+    m, n = factors[-1].shape[0], factors[0].shape[1]
+    above = [None] * H   # A_k = W_H ... W_{k+1}
+    below = [None] * H   # B_k = W_{k-1} ... W_1
+    above[H - 1] = np.eye(m)
+    for k in range(H - 2, -1, -1):
+        above[k] = above[k + 1] @ factors[k + 1]
+    below[0] = np.eye(n)
+    for k in range(1, H):
+        below[k] = factors[k - 1] @ below[k - 1]
+    # d(A Z B) = (A kron B^T) vec(Z) for row-major vec
+    return np.hstack([np.kron(above[k], below[k].T) for k in range(H)])
+
+
+def _sym_jacobian(U: np.ndarray) -> np.ndarray:
+    """d vec(U U^T) / d vec(U), row-major vec: dS = dU U^T + U dU^T."""
+    m, k = U.shape
+    J = np.zeros((m * m, m * k))
+    for a in range(m):
+        for b in range(k):
+            E = np.zeros((m, k))
+            E[a, b] = 1.0
+            J[:, a * k + b] = (E @ U.T + U @ E.T).ravel()
+    return J
+
+
+@dataclass(frozen=True)
+class ReachAttempt:
+    """The best attempt at reaching one target: did it, how far it moved, what remained."""
+
+    reached: bool
+    move: float          # ||W' - W||_F of the best run (inf if no run converged)
+    residual: float      # ||product(W') - T||_F / ||T - product(W)||_F of that run
+    budget: float
+
+
+class ProductMap:
+    """A product map on flattened factors: ``"chain"`` (W_H...W_1) or ``"symmetric"`` (U U^T)."""
+
+    def __init__(self, factors: Sequence[np.ndarray], kind: str = "chain"):
+        if kind not in ("chain", "symmetric"):
+            raise ValueError(f"kind: expected 'chain' or 'symmetric', got {kind!r}")
+        if kind == "symmetric" and len(factors) != 1:
+            raise ValueError("the symmetric map takes one factor U")
+        self.kind = kind
+        self.shapes = [np.asarray(W).shape for W in factors]
+        self.sizes = [a * b for a, b in self.shapes]
+        self.x0 = np.concatenate([np.asarray(W, dtype=np.float64).ravel() for W in factors])
+
+    def unflatten(self, x: np.ndarray) -> list[np.ndarray]:
+        out, off = [], 0
+        for (a, b), s in zip(self.shapes, self.sizes):
+            out.append(x[off:off + s].reshape(a, b))
+            off += s
+        return out
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        W = self.unflatten(x)
+        return W[0] @ W[0].T if self.kind == "symmetric" else chain_product(W)
+
+    def jacobian(self, x: np.ndarray) -> np.ndarray:
+        W = self.unflatten(x)
+        return _sym_jacobian(W[0]) if self.kind == "symmetric" else _chain_jacobian(W)
+
+
+def _newton(pmap: "ProductMap", x: np.ndarray, target: np.ndarray, tol_abs: float,
+            iterations: int, limit: float) -> np.ndarray | None:
+    """Gauss-Newton with minimum-norm steps from x onto {product = target}; None if it fails."""
+    for _ in range(iterations):
+        r = (pmap.value(x) - target).ravel()
+        if np.linalg.norm(r) <= tol_abs:
+            return x
+        J = pmap.jacobian(x)
+        step, *_ = np.linalg.lstsq(J, -r, rcond=1e-13)
+        x = x + step
+        if not np.all(np.isfinite(x)) or np.linalg.norm(x - pmap.x0) > limit:
+            return None
+    return x if np.linalg.norm(pmap.value(x) - target) <= tol_abs else None
+
+
+def reach(pmap: ProductMap, target: np.ndarray, budget: float, rng: np.random.Generator,
+          tol: float = 1e-7, iterations: int = 40, pulls: int = 12,
+          start_scales: Sequence[float] = (0.0, 0.003, 0.03, 0.1, 0.3, 1.0)) -> ReachAttempt:
+    """Try to reach ``target`` from ``pmap``'s factors with a move of norm at most ``budget``.
+
+    Each run starts from ``W + s * budget * xi`` (``xi`` a random unit direction, ``s`` in
+    ``start_scales``; ``s = 0`` is W itself), is pulled onto the fiber ``{product = target}``
+    by Gauss-Newton with minimum-norm steps, and then slid along the fiber towards W
+    (``pulls`` rounds: half a step of the tangential projection of ``W - x``, re-projected
+    onto the fiber).  The smallest move found counts.
+
+    >>> pm = ProductMap([np.zeros((1, 1)), np.zeros((1, 1))])     # (a, b) -> b a at the origin
+    >>> reach(pm, np.array([[1e-6]]), 1e-2, np.random.default_rng(0)).reached
+    True
+    """
+    W = pmap.x0
+    target = np.asarray(target, dtype=np.float64)
+    dist = float(np.linalg.norm(target - pmap.value(W)))
+    tol_abs = tol * max(dist, 1e-300)
+    limit = 1e3 * (budget + 1.0)
+    best_move = np.inf
+    for s in start_scales:
+        xi = rng.standard_normal(W.shape)
+        xi /= max(float(np.linalg.norm(xi)), 1e-300)
+        x = _newton(pmap, W + s * budget * xi, target, tol_abs, iterations, limit)
+        if x is None:
+            continue
+        best_move = min(best_move, float(np.linalg.norm(x - W)))
+        for _ in range(pulls):
+            if best_move <= budget:
+                break
+            J = pmap.jacobian(x)
+            d = W - x
+            tangential = d - np.linalg.pinv(J, rcond=1e-13) @ (J @ d)
+            y = _newton(pmap, x + 0.5 * tangential, target, tol_abs, iterations, limit)
+            if y is None:
+                break
+            x = y
+            best_move = min(best_move, float(np.linalg.norm(x - W)))
+        if best_move <= budget:
+            break
+    res = 0.0 if np.isfinite(best_move) else np.inf
+    return ReachAttempt(bool(best_move <= budget), best_move, res, budget)
+
+
+# -- targets ------------------------------------------------------------------------------
+def truncate_rank(M: np.ndarray, r: int) -> np.ndarray:
+    """The nearest matrix of rank <= r (truncated SVD, Eckart-Young)."""
+    P, s, Qt = np.linalg.svd(M, full_matrices=False)
+    s = s.copy()
+    s[r:] = 0.0
+    return (P * s) @ Qt
+
+
+def truncate_psd(S: np.ndarray, r: int) -> np.ndarray:
+    """The nearest PSD matrix of rank <= r to the symmetric part of S."""
+    S = (S + S.T) / 2
+    w, V = np.linalg.eigh(S)
+    order = np.argsort(w)[::-1]
+    w, V = w[order], V[:, order]
+    w = np.where(np.arange(len(w)) < r, np.maximum(w, 0.0), 0.0)
+    return (V * w) @ V.T
+
+
+def random_targets(center: np.ndarray, distance: float, count: int, rng: np.random.Generator,
+                   max_rank: int, psd: bool = False) -> list[np.ndarray]:
+    """``count`` random points of the range near ``center``: a random step of norm
+    ``distance``, then the nearest point of the range (rank <= max_rank, PSD if ``psd``)."""
+    out = []
+    for _ in range(count):
+        G = rng.standard_normal(center.shape)
+        if psd:
+            G = (G + G.T) / 2
+        T = center + distance * G / np.linalg.norm(G)
+        out.append(truncate_psd(T, max_rank) if psd else truncate_rank(T, max_rank))
+    return out
