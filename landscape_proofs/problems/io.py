@@ -11,29 +11,80 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
-from ..exact.numbers import format_exact
+from ..exact.numbers import MAX_DIGITS, format_exact, int_from_digits
 from ..losses import loss_from_json
 from .deep_linear import DeepLinearProblem, Point
+from .matrix_factorization import matrix_factorization_from_dict, point_from_factors
+from .shallow_rank import (ShallowPoint, ShallowRankProblem, shallow_point_from_dict,
+                           shallow_point_to_dict, shallow_problem_from_dict, shallow_problem_to_dict)
 
-FAMILIES = ("deep-linear",)
+FAMILIES = ("deep-linear", "shallow-rank", "matrix-factorization")
 PROBLEM_KEYS = {"family", "widths", "X", "Y", "loss", "weight_decay", "name", "description"}
 
 
-def _reject_constant(name: str):
-    raise InputError("expected a finite number (NaN and infinities are not numbers here)", got=name)
+class _Refused:
+    """Left by the JSON reader where a number cannot be read; reported with its field path."""
+
+    def __init__(self, expected: str, got: str):
+        self.expected, self.got = expected, got
+
+
+def _first_refused(node, path: str = ""):
+    """(path, marker) of the first _Refused in a parsed JSON value, in file order, or None."""
+    stack = [(node, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, _Refused):
+            return where, value
+        if isinstance(value, dict):
+            items = [((f"{where}.{k}" if where else str(k)), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            items = [(f"{where}[{i}]", v) for i, v in enumerate(value)]
+        else:
+            continue
+        stack.extend((v, k) for k, v in reversed(items))
+    return None
+
+
+def _parse_constant(name: str) -> _Refused:
+    return _Refused("expected a finite number (NaN and infinities are not numbers here)", name)
+
+
+def _parse_int(text: str):
+    # json's own int() refuses more than 4300 digits with a bare ValueError.
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        return _Refused(f"expected an integer of at most {MAX_DIGITS} digits",
+                        f"{len(text)} characters")
+    return int_from_digits(text)
 
 
 def loads_exact(text: str, source: str | None = None):
-    """Parse JSON text with exact numbers (Decimal for non-integers)."""
+    """Parse JSON text with exact numbers (Decimal for non-integers).
+
+    ``NaN``, ``Infinity`` and over-long integers are refused wherever they stand, with the
+    path of the field that holds them.
+    """
+    refused = []  # walk the result only when the reader left a marker
+
+    def note(marker):
+        if isinstance(marker, _Refused):
+            refused.append(marker)
+        return marker
+
     try:
-        return json.loads(text, parse_float=decimal.Decimal, parse_constant=_reject_constant)
-    except InputError as exc:
-        raise exc.with_source(source) if source else exc
+        data = json.loads(text, parse_float=decimal.Decimal,
+                          parse_int=lambda t: note(_parse_int(t)),
+                          parse_constant=lambda t: note(_parse_constant(t)))
     except json.JSONDecodeError as exc:
         raise InputError(f"expected valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
                          source=source) from None
     except RecursionError:
         raise InputError("expected valid JSON (nested too deeply)", source=source) from None
+    found = _first_refused(data) if refused else None
+    if found is not None:
+        where, bad = found
+        raise InputError(bad.expected, field=where or None, got=bad.got, source=source)
+    return data
 
 
 def read_json(path: str | Path):
@@ -59,10 +110,18 @@ def problem_from_dict(data: object) -> DeepLinearProblem:
         raise InputError(f"missing: expected one of {', '.join(FAMILIES)}", field="family")
     if family not in FAMILIES:
         raise InputError(f"expected one of {', '.join(FAMILIES)}", field="family", got=family)
+    if family == "shallow-rank":  # docs/families.md
+        return shallow_problem_from_dict(data)
+    if family == "matrix-factorization":  # an alias: loads as deep-linear widths [n, k, m]
+        return matrix_factorization_from_dict(data)
     unknown = sorted(set(data) - PROBLEM_KEYS)
     if unknown:
         raise InputError(f"unknown field; allowed: {', '.join(sorted(PROBLEM_KEYS))}",
                          field=unknown[0], got=unknown[0], show_got=False)
+    for key in ("name", "description"):
+        if key in data and not isinstance(data[key], str):
+            raise InputError("expected a string (a label for people; it is not used)", field=key,
+                             got=data[key])
     if "widths" not in data:
         raise InputError("missing: expected a list [d_0, ..., d_H]", field="widths")
     if "loss" not in data:
@@ -75,6 +134,8 @@ def problem_from_dict(data: object) -> DeepLinearProblem:
 
 def problem_to_dict(problem: DeepLinearProblem) -> dict:
     """The problem in the file format, numbers written exactly."""
+    if isinstance(problem, ShallowRankProblem):
+        return shallow_problem_to_dict(problem)
     out = {"family": problem.family, "widths": list(problem.widths)}
     if not problem._x_is_identity:
         out["X"] = matrix_to_json(problem.X)
@@ -90,14 +151,20 @@ def matrix_to_json(rows) -> list:
 
 
 def point_from_dict(data: object, problem: DeepLinearProblem) -> Point:
+    if isinstance(problem, ShallowRankProblem):
+        return shallow_point_from_dict(data, problem)
     if not isinstance(data, dict):
         raise InputError('expected a JSON object {"weights": [...]}', got=type(data).__name__)
+    if "weights" not in data and problem.depth == 2 and ("U" in data or "V" in data):
+        return point_from_factors(data, problem)  # {"U": m x k, "V": k x n}: weights [V, U]
     if "weights" not in data:
         raise InputError(f"missing: expected a list of {problem.depth} weight matrices", field="weights")
     return Point.of(problem, data["weights"])
 
 
 def point_to_dict(point: Point) -> dict:
+    if isinstance(point, ShallowPoint):
+        return shallow_point_to_dict(point)
     return {"weights": [matrix_to_json(W) for W in point.weights]}
 
 
