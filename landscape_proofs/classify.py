@@ -47,7 +47,7 @@ class Classification:
     """The answer for one point: the kind, the exact value, why, and the certificate."""
 
     kind: Kind
-    value: Fraction
+    value: Fraction | None      # None: not computable exactly (non-polynomial custom loss)
     reason: str
     certificate: Certificate | None
     method: str
@@ -59,7 +59,7 @@ class Classification:
     def to_json(self) -> dict:
         out = {
             "kind": self.kind.value,
-            "value": format_exact(self.value),
+            "value": None if self.value is None else format_exact(self.value),
             "reason": self.reason,
             "method": self.method,
             "gradient_is_zero": self.gradient_is_zero,
@@ -102,7 +102,10 @@ class _Producer:
         self.budget = budget
         self.obj = exact_objective(problem)
         self.W = exact_weights(point)
-        self.value = self.obj.value(self.W)
+        try:
+            self.value = self.obj.value(self.W)
+        except UnsupportedError:
+            self.value = None  # a non-polynomial custom loss has no exact value here
         self.N = self.obj.n_params
         self.notes: list[str] = []
         self.rng = random.Random(budget.seed)
@@ -124,7 +127,8 @@ class _Producer:
                               n_params=self.N, notes=notes, **extra)
 
     def inconclusive(self, reason: str, method: str, **extra) -> Classification:
-        return Classification(Kind.INCONCLUSIVE, to_fraction(self.value), reason, None, method,
+        value = None if self.value is None else to_fraction(self.value)
+        return Classification(Kind.INCONCLUSIVE, value, reason, None, method,
                               n_params=self.N, notes=tuple(self.notes), **extra)
 
     # -- main -------------------------------------------------------------------------------
@@ -417,7 +421,8 @@ def classify(problem: DeepLinearProblem, point: Point, budget: Budget = Budget()
     >>> classify(p, Point.of(p, [[[0]], [[0]]])).kind.value
     'strict-saddle'
     """
+    producer = _Producer(problem, point, budget)
     try:
-        return _Producer(problem, point, budget).run()
+        return producer.run()
     except (UnsupportedError, NotDifferentiableError) as exc:
-        return Classification(Kind.INCONCLUSIVE, Fraction(0), str(exc), None, "none")
+        return producer.inconclusive(str(exc), "none")
