@@ -63,6 +63,13 @@ class LossSpec:
         """Facts that rest on the user's declaration rather than on a proof."""
         return frozenset()
 
+    def convex_proven(self, m: int, n: int) -> bool | None:
+        """Convexity on m x n arguments, *proven* (True/False) or unknown (None).
+
+        A declared fact is never a proof: certificates use this, not :attr:`convex`.
+        """
+        return self.convex
+
     @property
     def over_product(self) -> bool:
         return self.over == "product"
@@ -290,6 +297,21 @@ class CustomLoss(LossSpec):
         if self.declared_differentiable is not None and not self.polynomial:
             out.add("differentiable")
         return frozenset(out)
+
+    def convex_proven(self, m: int, n: int) -> bool | None:
+        """Decided exactly for polynomials of degree <= 2 (constant Hessian: PSD or not).
+
+        Higher degrees: None (unknown), whatever was declared.
+        """
+        if not self.polynomial:
+            return None
+        degree = max((sum(e for _, _, e in f) for _, f in self._polynomial_terms()), default=0)
+        if degree > 2:
+            return None
+        self.check_shape(m, n)
+        from .exact.linalg import inertia  # exact layer only
+        H = self.hessian_exact(flint.fmpq_mat(m, n))
+        return inertia(H).negative == 0
 
     # polynomial machinery ----------------------------------------------------------
     def _polynomial_terms(self):

@@ -1,0 +1,116 @@
+"""Regenerate the counterexample catalog: classify each instance, keep the certificate, record provenance.
+
+Run from the repository root:  python counterexamples/regenerate.py
+Every certificate is produced by :func:`landscape_proofs.classify.classify` and re-verified by the
+trusted checker before it is written; the provenance block is never read by the checker.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from landscape_proofs.certificates.checker import check_certificate
+from landscape_proofs.classify import classify
+from landscape_proofs.problems.io import point_from_dict, problem_from_dict
+
+HERE = Path(__file__).resolve().parent
+
+ENTRIES = [
+    {
+        "file": "laurent_vonbrecht2018-bottleneck-spurious-local-minimum.json",
+        "theorem": "laurent_vonbrecht2018",
+        "dropped_assumption": "min hidden width >= min(d_0, d_H) (no bottleneck)",
+        "instance": "widths 2-1-2, convex loss of the product (R11-1)^2 + 10 R12^2 + 10 R21^2 + "
+                    "2 (R22-1)^2; point W_1 = [1 0], W_2 = [1; 0] (R = e1 e1^T)",
+        "kind": "spurious-local-minimum",
+        "shows": "with a bottleneck a convex differentiable loss can have a spurious local "
+                 "minimum: R = e1 e1^T (value 2) is a local minimum (slice argument), "
+                 "R = e2 e2^T has value 1 (THEOREMS.md section 5)",
+        "problem": {"family": "deep-linear", "widths": [2, 1, 2],
+                    "loss": {"name": "custom", "over": "product", "convex": True, "differentiable": True,
+                             "expression": "(R_0_0 - 1)**2 + 10*R_0_1**2 + 10*R_1_0**2 + 2*(R_1_1 - 1)**2"}},
+        "point": {"weights": [[[1, 0]], [[1], [0]]]},
+    },
+    {
+        "file": "laurent_vonbrecht2018-weight-decay-depth3-spurious-local-minimum.json",
+        "theorem": "laurent_vonbrecht2018",
+        "dropped_assumption": "weight_decay = 0 (the objective is l(W_H...W_1))",
+        "instance": "depth 3 scalar chain 1/2 (abc - 1)^2 + 1/20 (a^2 + b^2 + c^2); point a = b = c = 0",
+        "kind": "spurious-local-minimum",
+        "shows": "weight decay makes the origin of a depth-3 network a strict local minimum "
+                 "(Hessian (1/10) I) with value 1/2, while a = b = c = 1 has value 3/20",
+        "problem": {"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[1]], "loss": "square",
+                    "weight_decay": "1/10"},
+        "point": {"weights": [[[0]], [[0]], [[0]]]},
+    },
+    {
+        "file": "kawaguchi2016-iv-rank-condition-nonstrict-saddle.json",
+        "theorem": "kawaguchi2016",
+        "dropped_assumption": "(iv) rank(W_H...W_2) = p (smallest hidden width)",
+        "instance": "depth 3, widths 2-2-2-2, X = I, Y = diag(27, 1); point W_1 = W_2 = W_3 = diag(3, 0) "
+                    "(rank(W_3 W_2) = 1 < p = 2)",
+        "kind": "non-strict-saddle",
+        "shows": "without the rank condition a saddle of a depth >= 3 network can have a positive "
+                 "semidefinite Hessian: the curve growing the three (2,2) entries together descends "
+                 "at order t^3",
+        "problem": {"family": "deep-linear", "widths": [2, 2, 2, 2], "Y": [[27, 0], [0, 1]], "loss": "square"},
+        "point": {"weights": [[[3, 0], [0, 0]], [[3, 0], [0, 0]], [[3, 0], [0, 0]]]},
+    },
+    {
+        "file": "ma_fattahi2022-l1-outlier-truth-not-local-minimum.json",
+        "theorem": "ma_fattahi2022",
+        "dropped_assumption": "(the negative result itself) no outliers: with a corrupted sample the "
+                              "truth stops being a minimum",
+        "instance": "l1 regression through a scalar two-layer chain, x = (1, 1, 3), y = (1, 1, 6): the "
+                    "truth w1 w2 = 1 fits 2 of 3 samples; point w1 = w2 = 1",
+        "kind": "not-critical",
+        "shows": "the factorization of the true model is not a local minimum (not even Clarke "
+                 "critical): a curve with a negative one-sided derivative leaves it (e.g. along "
+                 "w2 = 1 + t the loss is 3 - t); the l1 minimizer is w1 w2 = 2",
+        "problem": {"family": "deep-linear", "widths": [1, 1, 1], "X": [[1, 1, 3]], "Y": [[1, 1, 6]],
+                    "loss": "l1"},
+        "point": {"weights": [[[1]], [[1]]]},
+    },
+    {
+        "file": "kawaguchi2016-iv-scalar-depth3-nonstrict-saddle-at-origin.json",
+        "theorem": "kawaguchi2016",
+        "dropped_assumption": "(iv) rank(W_H...W_2) = p (smallest hidden width)",
+        "instance": "depth 3 scalar chain 1/2 (abc - 1)^2; point a = b = c = 0 (rank(W_3 W_2) = 0 < p = 1)",
+        "kind": "non-strict-saddle",
+        "shows": "the origin of (abc - 1)^2 has zero gradient and zero Hessian yet the curve "
+                 "t(1, 1, 1) descends as -t^3: a saddle without negative curvature",
+        "problem": {"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[1]], "loss": "square"},
+        "point": {"weights": [[[0]], [[0]], [[0]]]},
+    },
+]
+
+PROVENANCE_KEYS = ("theorem", "dropped_assumption", "instance", "kind", "shows")
+
+
+def build(entry: dict) -> dict:
+    problem = problem_from_dict(entry["problem"])
+    point = point_from_dict(entry["point"], problem)
+    res = classify(problem, point)
+    if res.kind.value != entry["kind"] or res.certificate is None:
+        raise SystemExit(f"{entry['file']}: expected {entry['kind']}, got {res.kind.value}: {res.reason}")
+    cert = res.certificate.to_json()
+    prov = {k: entry[k] for k in PROVENANCE_KEYS}
+    cert["provenance"] = prov
+    cert["notes"] = list(cert.get("notes", [])) + [f"{k}: {v}" for k, v in prov.items()]
+    check = check_certificate(json.loads(json.dumps(cert)))
+    if not check.valid:
+        raise SystemExit(f"{entry['file']}: the checker rejected the certificate: {check.reason}")
+    return cert
+
+
+def main() -> int:
+    for entry in ENTRIES:
+        cert = build(entry)
+        (HERE / entry["file"]).write_text(json.dumps(cert, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {entry['file']}: {cert['claim']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""Exact assumption checks shared by the theorem modules.
+
+Every check returns an :class:`~landscape_proofs.theorems.base.AssumptionCheck` whose
+``detail`` states the numbers it computed: ranks by exact elimination over Q
+(:func:`landscape_proofs.exact.linalg.rank`), widths, and for the eigenvalues of
+``Sigma = Y X^T (X X^T)^{-1} X Y^T`` the discriminant of its characteristic polynomial
+(an ``fmpq_poly``): the eigenvalues are pairwise distinct iff the discriminant is nonzero.
+
+Loss facts distinguish *proven* (square, l1, power; a polynomial custom loss of degree at
+most 2 with a positive semidefinite Hessian; a polynomial custom loss whose exact Hessian
+has a negative eigenvalue somewhere is proven non-convex) from *declared* (a custom loss's
+``convex``/``differentiable`` fields): a check that rests on a declaration says so.
+"""
+from __future__ import annotations
+
+import flint
+
+from ..exact.linalg import inertia, matrix, rank
+from ..losses import CustomLoss, L1Loss, PowerLoss, SquareLoss
+from .base import AssumptionCheck
+
+
+def family_is(problem, family: str) -> AssumptionCheck:
+    got = getattr(problem, "family", type(problem).__name__)
+    return AssumptionCheck(f"family = {family}", got == family, f"the problem's family is {got}")
+
+
+def square_loss(problem) -> AssumptionCheck:
+    loss = getattr(problem, "loss", None)
+    ok = isinstance(loss, SquareLoss)
+    what = loss.describe() if loss is not None else "no loss"
+    return AssumptionCheck("loss = square", ok, f"the loss is {what}")
+
+
+def no_weight_decay(problem) -> AssumptionCheck:
+    wd = getattr(problem, "weight_decay", 0)
+    return AssumptionCheck("weight_decay = 0", wd == 0, f"weight_decay = {wd}")
+
+
+def depth_at_least(problem, h: int) -> AssumptionCheck:
+    H = problem.depth
+    return AssumptionCheck(f"H >= {h} weight matrices", H >= h, f"H = {H} weight matrices")
+
+
+def depth_equals(problem, h: int) -> AssumptionCheck:
+    H = problem.depth
+    return AssumptionCheck(f"H = {h} weight matrices", H == h, f"H = {H} weight matrices")
+
+
+def _data_matrices(problem):
+    X = matrix(problem.X)
+    Y = matrix(problem.Y) if problem.Y is not None else None
+    return X, Y
+
+
+def rank_X_full_row(problem) -> AssumptionCheck:
+    """rank(X) = d_0, i.e. X X^T is invertible."""
+    X, _ = _data_matrices(problem)
+    d0 = problem.widths[0]
+    r = rank(X)
+    return AssumptionCheck("rank(X) = d_0", r == d0, f"rank(X) = {r}, need {d0}")
+
+
+def rank_Y_full_row(problem) -> AssumptionCheck:
+    _, Y = _data_matrices(problem)
+    dH = problem.widths[-1]
+    if Y is None:
+        return AssumptionCheck("rank(Y) = d_H", False, "the problem has no targets Y "
+                               "(a loss of the product)")
+    r = rank(Y)
+    return AssumptionCheck("rank(Y) = d_H", r == dH, f"rank(Y) = {r}, need {dH}")
+
+
+def rank_YXt_full(problem) -> AssumptionCheck:
+    """X Y^T has full rank min(d_0, d_H)."""
+    X, Y = _data_matrices(problem)
+    d0, dH = problem.widths[0], problem.widths[-1]
+    need = min(d0, dH)
+    if Y is None:
+        return AssumptionCheck("rank(X Y^T) = min(d_0, d_H)", False, "the problem has no targets Y")
+    r = rank(Y * X.transpose())
+    return AssumptionCheck("rank(X Y^T) = min(d_0, d_H)", r == need, f"rank(X Y^T) = {r}, need {need}")
+
+
+def output_at_most_input(problem) -> AssumptionCheck:
+    d0, dH = problem.widths[0], problem.widths[-1]
+    return AssumptionCheck("d_H <= d_0", dH <= d0, f"d_H = {dH}, d_0 = {d0}")
+
+
+def sigma_matrix(problem):
+    """Sigma = Y X^T (X X^T)^{-1} X Y^T (d_H x d_H), exactly; None when X X^T is singular."""
+    X, Y = _data_matrices(problem)
+    if Y is None:
+        return None
+    XXt = X * X.transpose()
+    if rank(XXt) < XXt.nrows():
+        return None
+    YXt = Y * X.transpose()
+    return YXt * XXt.inv() * YXt.transpose()
+
+
+def sigma_distinct_eigenvalues(problem) -> AssumptionCheck:
+    """The eigenvalues of Sigma are pairwise distinct: disc(charpoly(Sigma)) != 0."""
+    name = "Sigma = Y X^T (X X^T)^{-1} X Y^T has distinct eigenvalues"
+    if problem.Y is None:
+        return AssumptionCheck(name, False, "the problem has no targets Y")
+    S = sigma_matrix(problem)
+    if S is None:
+        return AssumptionCheck(name, False, "Sigma is undefined: X X^T is singular")
+    p = S.charpoly()
+    if p.degree() <= 1:
+        return AssumptionCheck(name, True, f"Sigma is {S.nrows()} x {S.ncols()}: one eigenvalue")
+    disc = p.discriminant()
+    detail = f"discriminant of the characteristic polynomial of Sigma = {disc}"
+    if disc == 0:
+        g = p.gcd(p.derivative())
+        detail += f" (repeated eigenvalue: root of {g})"
+    return AssumptionCheck(name, disc != 0, detail)
+
+
+def hidden_widths(problem) -> tuple[int, ...]:
+    return tuple(problem.widths[1:-1])
+
+
+def no_bottleneck(problem) -> AssumptionCheck:
+    """Every hidden width >= min(d_0, d_H) (the product can reach every matrix)."""
+    w = problem.widths
+    need = min(w[0], w[-1])
+    hidden = hidden_widths(problem)
+    if not hidden:
+        return AssumptionCheck("min hidden width >= min(d_0, d_H)", True,
+                               "a single layer has no hidden width")
+    m = min(hidden)
+    k = hidden.index(m) + 1
+    if m >= need:
+        return AssumptionCheck("min hidden width >= min(d_0, d_H)", True,
+                               f"min hidden width = {m} >= min(d_0, d_H) = {need}")
+    return AssumptionCheck("min hidden width >= min(d_0, d_H)", False,
+                           f"bottleneck: d_{k} = {m} < min(d_0, d_H) = {need}")
+
+
+def _custom_hessian_samples(loss: CustomLoss, shape):
+    """A few rational points at which to look at the exact Hessian of a custom loss."""
+    m, n = shape
+    pts = [flint.fmpq_mat(m, n)]
+    for s in (1, -1, 2):
+        E = flint.fmpq_mat(m, n)
+        for i in range(m):
+            for j in range(n):
+                E[i, j] = s * ((i + 2 * j) % 3 - 1)
+        pts.append(E)
+    return pts
+
+
+def loss_convex(problem) -> AssumptionCheck:
+    """The loss l is convex: proven for square, l1, power; decided or declared for custom."""
+    loss = problem.loss
+    if isinstance(loss, (SquareLoss, L1Loss, PowerLoss)):
+        return AssumptionCheck("l convex", True, f"{loss.describe()} is convex (proven)")
+    if isinstance(loss, CustomLoss):
+        if loss.polynomial:
+            shape = problem.loss_argument_shape
+            for E in _custom_hessian_samples(loss, shape):
+                H = loss.hessian_exact(E)
+                ine = inertia(H)
+                if ine.negative:
+                    at = "[" + ", ".join("[" + ", ".join(str(E[i, j]) for j in range(E.ncols())) + "]"
+                                         for i in range(E.nrows())) + "]"
+                    return AssumptionCheck("l convex", False,
+                                           f"the exact Hessian of l has {ine.negative} negative "
+                                           f"eigenvalue(s) at {at} (proven non-convex)")
+            degree = _custom_degree(loss)
+            if degree is not None and degree <= 2:
+                return AssumptionCheck("l convex", True,
+                                       "l is a polynomial of degree <= 2 with a positive "
+                                       "semidefinite (constant) Hessian (proven)")
+        if loss.declared_convex is True:
+            return AssumptionCheck("l convex", True, "declared convex by the problem file (not proven)",
+                                   declared=True)
+        if loss.declared_convex is False:
+            return AssumptionCheck("l convex", False, "declared not convex by the problem file",
+                                   declared=True)
+        return AssumptionCheck("l convex", None, "the custom loss declares no convexity and none "
+                               "was proven")
+    return AssumptionCheck("l convex", None, f"unknown loss {loss!r}")
+
+
+def _custom_degree(loss: CustomLoss) -> int | None:
+    try:
+        import sympy
+        expr = loss.parsed.expr
+        syms = sorted(expr.free_symbols, key=str)
+        if not syms:
+            return 0
+        return int(sympy.Poly(expr, *syms).total_degree())
+    except Exception:  # pragma: no cover - a polynomial check already passed
+        return None
+
+
+def loss_differentiable(problem) -> AssumptionCheck:
+    loss = problem.loss
+    if isinstance(loss, (SquareLoss, PowerLoss)):
+        return AssumptionCheck("l differentiable", True, f"{loss.describe()} is a polynomial (proven)")
+    if isinstance(loss, L1Loss):
+        return AssumptionCheck("l differentiable", False,
+                               "the l1 loss has a kink wherever a residual entry is 0")
+    if isinstance(loss, CustomLoss):
+        if loss.polynomial:
+            return AssumptionCheck("l differentiable", True, "the custom loss is a polynomial (proven)")
+        if loss.declared_differentiable is True:
+            return AssumptionCheck("l differentiable", True,
+                                   "declared differentiable by the problem file (not proven)",
+                                   declared=True)
+        if loss.declared_differentiable is False:
+            return AssumptionCheck("l differentiable", False, "declared not differentiable",
+                                   declared=True)
+        return AssumptionCheck("l differentiable", None, "not a polynomial and not declared")
+    return AssumptionCheck("l differentiable", None, f"unknown loss {loss!r}")
+
+
+def loss_of_residual(problem) -> AssumptionCheck:
+    over = "product" if problem.loss.over_product else "residual"
+    return AssumptionCheck("l is a function of the residual R X - Y", over == "residual",
+                           f"the loss is a function of the {over}")

@@ -1,0 +1,177 @@
+"""Ma & Fattahi 2022, "Blessing of nonconvexity in deep linear models" (arXiv:2207.07612; NeurIPS 2022).
+
+Only the *negative* result is tested: for robust regression with the l1 loss and a fraction
+of grossly corrupted measurements, a factorization of the true model need not be a local
+minimum.  The truth is either given (``--point``) or recovered exactly from the data: the
+model that fits a strict majority of the samples exactly (every candidate interpolates
+d_0 samples; ties or no majority: no truth).
+"""
+from __future__ import annotations
+
+import itertools
+
+import flint
+
+from ..exact.linalg import matrix, rank
+from ..kinds import Kind
+from ..losses import L1Loss
+from ..problems.exact_view import exact_weights
+from . import facts
+from .base import AssumptionCheck, PointVerdict, Theorem
+from .critical import (Candidate, CheckBudget, ClassifiedPoint, classify_candidates, dedupe,
+                       product, standard_factorization)
+from .judging import judge, not_applicable
+
+ID = "ma_fattahi2022"
+MAX_SUBSETS = 400
+
+
+def majority_model(problem):
+    """(R*, fitted, n): the model fitting a strict majority of samples exactly, or (None, best, n)."""
+    X, Y = matrix(problem.X), matrix(problem.Y)
+    d0, n = X.nrows(), X.ncols()
+    best, best_count, tie = None, 0, False
+    seen = set()
+    for cols in itertools.islice(itertools.combinations(range(n), d0), MAX_SUBSETS):
+        Xs = flint.fmpq_mat(d0, d0, [X[i, j] for i in range(d0) for j in cols])
+        if rank(Xs) < d0:
+            continue
+        Ys = flint.fmpq_mat(Y.nrows(), d0, [Y[i, j] for i in range(Y.nrows()) for j in cols])
+        R = Ys * Xs.inv()
+        key = tuple(R.entries())
+        if key in seen:
+            continue
+        seen.add(key)
+        E = R * X - Y
+        count = sum(1 for j in range(n) if all(E[i, j] == 0 for i in range(E.nrows())))
+        if count > best_count:
+            best, best_count, tie = R, count, False
+        elif count == best_count:
+            tie = True
+    if best is not None and 2 * best_count > n and not tie:
+        return best, best_count, n
+    return None, best_count, n
+
+
+def truth_check(problem, point=None) -> AssumptionCheck:
+    name = "a true model fits a strict majority of the samples exactly (the rest are outliers)"
+    if point is not None:
+        return AssumptionCheck(name, True, "the truth is the given point (--point)")
+    if problem.Y is None:
+        return AssumptionCheck(name, False, "the problem has no targets Y")
+    R, k, n = majority_model(problem)
+    if R is None:
+        return AssumptionCheck(name, False, f"no model fits more than half of the {n} samples exactly "
+                               f"(best: {k}); give the truth with --point")
+    vals = [[str(R[i, j]) for j in range(R.ncols())] for i in range(R.nrows())]
+    return AssumptionCheck(name, True, f"R* = {vals} fits {k} of {n} samples exactly; "
+                           f"{n - k} corrupted (fraction {n - k}/{n})")
+
+
+def check_assumptions(problem, point=None):
+    out = [facts.family_is(problem, "deep-linear")]
+    if out[0].holds is not True:
+        return out
+    loss = AssumptionCheck("loss = l1", isinstance(problem.loss, L1Loss),
+                           f"the loss is {problem.loss.describe()}")
+    out += [loss, facts.depth_at_least(problem, 2), facts.no_weight_decay(problem)]
+    if loss.holds:
+        out.append(truth_check(problem, point))
+    return out
+
+
+def _rational_root(q: flint.fmpq, H: int):
+    """The rational H-th root of q when it exists (sign allowed for odd H)."""
+    if q == 0:
+        return flint.fmpq(0)
+    sign = -1 if q < 0 else 1
+    if sign < 0 and H % 2 == 0:
+        return None
+    a, b = abs(int(q.p)), int(q.q)
+    ra, rb = round(a ** (1.0 / H)), round(b ** (1.0 / H))
+    for x in (ra - 1, ra, ra + 1):
+        for y in (rb - 1, rb, rb + 1):
+            if x >= 0 and y > 0 and x ** H == a and y ** H == b:
+                return flint.fmpq(sign * x, y)
+    return None
+
+
+def truth_candidates(problem, point=None) -> list[Candidate]:
+    out = []
+    if point is not None:
+        Ws = tuple(exact_weights(point))
+        out.append(Candidate("the given truth", Ws, "given"))
+        R = product(Ws)
+    else:
+        R, _, _ = majority_model(problem)
+        if R is None:
+            return []
+    std = standard_factorization(problem.widths, R)
+    if std is not None:
+        out.append(Candidate("truth, standard factorization", std, "closed-form"))
+    if all(w == 1 for w in problem.widths):
+        root = _rational_root(R[0, 0], problem.depth)
+        if root is not None:
+            out.append(Candidate(f"truth, balanced factorization (each weight {root})",
+                                 tuple(flint.fmpq_mat(1, 1, [root]) for _ in range(problem.depth)),
+                                 "closed-form"))
+    return dedupe(out)
+
+
+def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
+    if getattr(problem, "family", None) != "deep-linear" or problem.Y is None:
+        return not_applicable("needs a deep-linear problem with targets Y")
+    cands = truth_candidates(problem, point)
+    if not cands:
+        return not_applicable("no true model: none given and no strict-majority exact fit")
+    pts = classify_candidates(problem, cands, budget, limit=len(cands))
+
+    def rule(cp: ClassifiedPoint):
+        k = cp.kind
+        if k in (Kind.NOT_CRITICAL, Kind.STRICT_SADDLE, Kind.NON_STRICT_SADDLE, Kind.LOCAL_MAXIMUM):
+            return PointVerdict.CONSISTENT, "the truth is certified not to be a local minimum here"
+        if k in (Kind.GLOBAL_MINIMUM, Kind.LOCAL_MINIMUM, Kind.SPURIOUS_LOCAL_MINIMUM):
+            return (PointVerdict.UNDECIDED, "the truth is a minimum on this instance; the paper's "
+                    "negative result holds with constant probability, not on every instance")
+        return PointVerdict.UNDECIDED, cp.result.reason
+
+    return judge(pts, rule, what="a solution representing the true model is not a local minimum",
+                 scope="the factorizations of the truth listed; the positive result (sub-gradient "
+                       "descent from small balanced initialization) is not tested",
+                 notes=("with the l1 loss, 'not-critical' is certified by a descent curve with a "
+                        "negative one-sided derivative: 0 is not in the Clarke subdifferential",))
+
+
+THEOREM = Theorem(
+    id=ID,
+    title="Blessing of nonconvexity in deep linear models: depth flattens the optimization landscape around the true solution",
+    citation="J. Ma and S. Fattahi. Blessing of nonconvexity in deep linear models: depth flattens "
+             "the optimization landscape around the true solution. NeurIPS 2022 (arXiv:2207.07612).",
+    source="arXiv:2207.07612",
+    statement=(
+        "Robust over-parameterized regression with the l1 loss, a fraction of the measurements "
+        "grossly corrupted and the model represented by a depth-N linear network: with constant "
+        "probability, a solution representing the true model is neither a local nor a global "
+        "minimum (negative result); for N >= 2, sub-gradient descent from a small balanced "
+        "initialization converges to a balanced solution close to the truth (positive result, "
+        "not tested here)."),
+    reconstructed=True,
+    caveat=(
+        "The measurement model, the corruption model, the step sizes and the error bound were "
+        "not taken from the paper; the NeurIPS version uses diagonal networks.  The instance "
+        "test only asks whether the factorizations of the truth built here are local minima; a "
+        "probabilistic statement cannot fail on one instance, so a truth that is a minimum "
+        "gives 'inconclusive', never 'fails'."),
+    assumptions_doc=(("family = deep-linear", "the problem file's family"),
+                     ("loss = l1", "the loss specification"),
+                     ("H >= 2 weight matrices", "the widths list"),
+                     ("weight_decay = 0", "exact comparison with 0"),
+                     ("a true model fits a strict majority of samples",
+                      "every subset of d_0 samples with invertible X block is interpolated "
+                      "exactly; the model fitting the most samples exactly, if a strict majority "
+                      "and unique, is the truth (or the truth is given with --point)")),
+    conclusion_doc=("The truth is factored (standard factorization; balanced when every width is 1 "
+                    "and the H-th root is rational) and classified exactly: a descent curve with a "
+                    "negative one-sided derivative certifies it is not a local minimum."),
+    check_assumptions=check_assumptions, test_conclusion=test_conclusion,
+    catalog=("ma_fattahi2022-l1-outlier-truth-not-local-minimum.json",))

@@ -1,0 +1,33 @@
+"""Run a theorem on an instance: assumptions first, then the conclusion (``landscape check``)."""
+from __future__ import annotations
+
+import inspect
+
+from .base import ConclusionStatus, Theorem, TheoremCheck
+from .critical import CheckBudget
+from .judging import not_applicable
+
+
+def check_theorem(theorem: Theorem, problem, budget: CheckBudget = CheckBudget(), point=None,
+                  *, test_anyway: bool = True) -> TheoremCheck:
+    """Check ``theorem``'s assumptions on ``problem`` and test its conclusion there.
+
+    When an assumption fails the conclusion's status is ``not-applicable``; with
+    ``test_anyway`` the conclusion is still tested and what was found is reported (a
+    certificate there shows the failed assumption is needed on this instance).
+    ``point`` is an optional point of interest (e.g. the ground truth for Ma & Fattahi),
+    classified along with the points the theorem's test finds.
+    """
+    if "point" in inspect.signature(theorem.check_assumptions).parameters:
+        checks = tuple(theorem.check_assumptions(problem, point=point))
+    else:
+        checks = tuple(theorem.check_assumptions(problem))
+    failed = next((a for a in checks if a.holds is False), None)
+    if failed is not None:
+        tested = theorem.test_conclusion(problem, budget, point) if test_anyway else None
+        if tested is not None and tested.status is ConclusionStatus.NOT_APPLICABLE:
+            tested = None
+        conclusion = not_applicable(failed.failure_message(), tested)
+    else:
+        conclusion = theorem.test_conclusion(problem, budget, point)
+    return TheoremCheck(theorem.id, checks, conclusion)

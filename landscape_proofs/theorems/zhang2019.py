@@ -1,0 +1,125 @@
+"""Zhang 2019, "Depth creates no more spurious local minima" (arXiv:1901.09827)."""
+from __future__ import annotations
+
+from ..kinds import Kind
+from ..problems.deep_linear import DeepLinearProblem
+from . import facts
+from .base import AssumptionCheck, PointVerdict, Theorem
+from .common import classified_points
+from .critical import CheckBudget, ClassifiedPoint
+from .judging import judge, not_applicable, rule_local_minima_global
+
+ID = "zhang2019"
+
+
+def two_layer_problem(problem) -> DeepLinearProblem:
+    """min f(A B) with inner width r = min width: same data, loss and weight decay."""
+    w = problem.widths
+    return DeepLinearProblem(widths=(w[0], problem.max_rank, w[-1]), X=problem.X, Y=problem.Y,
+                             loss=problem.loss, weight_decay=problem.weight_decay)
+
+
+def two_layer_premise(problem, budget: CheckBudget | None = None) -> AssumptionCheck:
+    """'The two-layer problem min f(AB) (inner width r) has no spurious local minimum.'
+
+    Proven for the square loss with X of full row rank (change variables W_1 -> W_1 (X X^T)^{1/2},
+    then Eckart-Young / Baldi-Hornik: min ||A B - T||^2 has no spurious local minimum) and for a
+    convex differentiable loss when r >= min(d_0, d_H) (Laurent & von Brecht).  Otherwise the
+    two-layer problem is searched: a certified spurious local minimum disproves the premise.
+    """
+    name = "the two-layer problem min f(AB) (inner width r) has no spurious local minimum"
+    r = problem.max_rank
+    if (facts.square_loss(problem).holds and problem.weight_decay == 0
+            and facts.rank_X_full_row(problem).holds):
+        return AssumptionCheck(name, True, f"square loss, rank(X) = d_0: proven (Eckart-Young / "
+                               f"Baldi-Hornik after whitening X), r = {r}")
+    convex = facts.loss_convex(problem)
+    if (convex.holds and facts.loss_differentiable(problem).holds and problem.weight_decay == 0
+            and r >= min(problem.widths[0], problem.widths[-1])):
+        return AssumptionCheck(name, True, f"convex, differentiable, r = {r} >= min(d_0, d_H): "
+                               "Laurent & von Brecht", declared=convex.declared)
+    if budget is None:
+        return AssumptionCheck(name, None, "not proven for this loss and data; not searched")
+    two = two_layer_problem(problem)
+    pts = classified_points(two, budget)
+    bad = next((cp for cp in pts if cp.kind is Kind.SPURIOUS_LOCAL_MINIMUM), None)
+    if bad is not None:
+        return AssumptionCheck(name, False, f"the two-layer problem (widths {list(two.widths)}) has a "
+                               f"certified spurious local minimum ({bad.candidate.label}, value "
+                               f"{bad.result.value})")
+    return AssumptionCheck(name, None, f"not proven for this loss and data, and no spurious local "
+                           f"minimum was found in the two-layer problem (widths {list(two.widths)})")
+
+
+def check_assumptions(problem, budget: CheckBudget = CheckBudget()):
+    out = [facts.family_is(problem, "deep-linear")]
+    if out[0].holds is not True:
+        return out
+    return out + [
+        facts.loss_convex(problem),
+        facts.loss_differentiable(problem),
+        facts.no_weight_decay(problem),
+        two_layer_premise(problem, budget),
+    ]
+
+
+def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
+    if getattr(problem, "family", None) != "deep-linear":
+        return not_applicable("needs a deep-linear problem")
+    r = problem.max_rank
+    premise = two_layer_premise(problem, None).holds
+    pts = classified_points(problem, budget, point)
+
+    def rule(cp: ClassifiedPoint):
+        if cp.kind is Kind.SPURIOUS_LOCAL_MINIMUM:
+            if cp.product_rank < r:
+                return (PointVerdict.CONTRADICTS,
+                        f"a spurious local minimum must have rank(W_H...W_1) = r = {r}; here it is "
+                        f"{cp.product_rank}")
+            if premise:
+                return PointVerdict.CONTRADICTS, "spurious although the two-layer problem has none"
+            return (PointVerdict.CONSISTENT, f"spurious with rank(W_H...W_1) = r = {r}, as the "
+                    "theorem requires of spurious minima")
+        return rule_local_minima_global(cp)
+
+    return judge(pts, rule, what="no spurious local minimum when the two-layer problem has none, "
+                 "and every spurious local minimum has rank(W_H...W_1) = r",
+                 notes=("multi-tower networks (a sum of towers = a two-layer network of width "
+                        "sum_t r_t) are not a problem family yet; only single towers are tested",))
+
+
+THEOREM = Theorem(
+    id=ID,
+    title="Depth creates no more spurious local minima",
+    citation="L. Zhang. Depth creates no more spurious local minima. arXiv:1901.09827, 2019.",
+    source="arXiv:1901.09827",
+    statement=(
+        "Let f be convex and differentiable and r the smallest width.  If the two-layer problem "
+        "min f(A B) with inner dimension r has no spurious local minimum, then neither has "
+        "min f(W_H...W_1); every spurious local minimum of the deep problem has "
+        "rank(W_H...W_1) = r.  The same holds for multi-tower networks (a sum of deep linear "
+        "towers is a two-layer network of width sum_t r_t)."),
+    reconstructed=True,
+    caveat=(
+        "Reconstructed from THEOREMS.md section 4.4; the paper's exact conditions on f (e.g. "
+        "whether differentiability is needed everywhere) were not quoted.  The two-layer "
+        "premise is decided (proven for the square loss with X of full row rank and for the "
+        "no-bottleneck convex case; disproven by a certified spurious minimum of the two-layer "
+        "problem; otherwise undecided).  Multi-tower networks are not yet a problem family."),
+    assumptions_doc=(
+        ("family = deep-linear", "the problem file's family"),
+        ("l convex", "proven or declared (see laurent_vonbrecht2018)"),
+        ("l differentiable", "proven for polynomial losses, else declared"),
+        ("weight_decay = 0", "exact comparison with 0"),
+        ("the two-layer problem has no spurious local minimum",
+         "proven in the two cases above; else the two-layer problem (widths d_0, r, d_H) is "
+         "searched and a certified spurious local minimum there disproves it"),
+    ),
+    conclusion_doc=(
+        "Deep critical points are proposed and classified exactly.  A certified spurious local "
+        "minimum with rank(W_H...W_1) < r contradicts the structural claim; one of rank r "
+        "contradicts the conclusion only when the two-layer premise is proven."),
+    check_assumptions=check_assumptions,
+    test_conclusion=test_conclusion,
+    catalog=(),
+)

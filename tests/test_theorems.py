@@ -1,0 +1,331 @@
+"""The theorem registry and `landscape theorems / check / explain`, on instances whose answers
+are known by hand.  Every certificate a check attaches is re-verified by the checker."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+
+from landscape_proofs import cli
+from landscape_proofs.certificates.checker import check_certificate
+from landscape_proofs.problems.io import loads_exact, point_from_dict, problem_from_dict
+from landscape_proofs.theorems import registry
+from landscape_proofs.theorems.base import (AssumptionCheck, ConclusionResult, ConclusionStatus,
+                                            Theorem)
+from landscape_proofs.theorems.facts import loss_convex, sigma_distinct_eigenvalues
+from landscape_proofs.theorems.registry import THEOREMS, get_theorem
+from landscape_proofs.theorems.runner import check_theorem
+
+
+def P(**kw):
+    return problem_from_dict({"family": "deep-linear", **kw})
+
+
+def run(theorem_id, problem, point=None):
+    res = check_theorem(get_theorem(theorem_id), problem, point=point)
+    for cert in res.conclusion.certificates:  # every attached certificate re-checks from JSON
+        assert check_certificate(loads_exact(json.dumps(cert))).valid
+    return res
+
+
+def by_name(res, name):
+    return next(a for a in res.assumptions if a.name == name)
+
+
+def kinds(res):
+    return {p.label: p.kind for p in res.conclusion.points}
+
+
+# --- Kawaguchi 2016 -----------------------------------------------------------------------------
+KAWA = P(widths=[2, 2, 2], Y=[[2, 0], [0, 1]], loss="square")      # X = I_2
+
+
+def test_kawaguchi_applies_and_holds_on_diag21():
+    res = run("kawaguchi2016", KAWA)
+    assert res.applies and all(a.holds for a in res.assumptions)
+    # Sigma = diag(4, 1): discriminant of (x-4)(x-1) = 9 != 0
+    assert "= 9" in by_name(res, "Sigma = Y X^T (X X^T)^{-1} X Y^T has distinct eigenvalues").detail
+    assert res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    k = kinds(res)
+    # by hand: keep none (R = 0, value 5/2), keep 4 (value 1/2), keep 1 (value 2) are strict
+    # saddles of a two-layer network; keep both is the global minimum (value 0)
+    assert k["closed form: keep eigenvalues of Sigma {none}"] == "strict-saddle"
+    assert k["closed form: keep eigenvalues of Sigma {4}"] == "strict-saddle"
+    assert k["closed form: keep eigenvalues of Sigma {1}"] == "strict-saddle"
+    assert k["closed form: keep eigenvalues of Sigma {4, 1}"] == "global-minimum"
+    values = {p.label: p.value for p in res.conclusion.points}
+    assert values["closed form: keep eigenvalues of Sigma {4}"] == Fraction(1, 2)
+    assert any(n.startswith("(i) non-convex and non-concave: certified") for n in res.conclusion.notes)
+    assert "evidence on the critical points found" in res.conclusion.scope
+
+
+def test_kawaguchi_rank_deficient_x_does_not_apply():
+    p = P(widths=[2, 1, 2], X=[[1, 2, 0], [2, 4, 0]], Y=[[1, 0, 1], [0, 1, 1]], loss="square")
+    res = run("kawaguchi2016", p)
+    assert not res.applies
+    assert res.headline() == "does not apply: assumption rank(X) = d_0 fails: rank(X) = 1, need 2"
+    assert res.conclusion.status is ConclusionStatus.NOT_APPLICABLE
+    data = res.to_json()
+    assert data["applies"] is False
+    assert data["assumptions"][4] == {"name": "rank(X) = d_0", "holds": False,
+                                      "detail": "rank(X) = 1, need 2"}
+
+
+def test_kawaguchi_depth3_finds_non_strict_saddles_outside_iv():
+    p = P(widths=[2, 2, 2, 2], Y=[[27, 0], [0, 1]], loss="square")
+    res = run("kawaguchi2016", p)
+    assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    k = kinds(res)
+    # the standard factorization of diag(27, 0) is diag(3,0)-like: non-strict, rank(W_3 W_2) = 1 < 2
+    assert k["closed form: keep eigenvalues of Sigma {729}"] == "non-strict-saddle"
+    assert k["closed form, full-rank middle layers: keep eigenvalues of Sigma {729}"] == "strict-saddle"
+    assert any("rank(W_H...W_2) < p" in n for n in res.conclusion.notes)
+
+
+def test_distinct_eigenvalues_by_discriminant():
+    same = P(widths=[2, 2], Y=[[1, 0], [0, 1]], loss="square")
+    chk = sigma_distinct_eigenvalues(same)
+    assert chk.holds is False and "discriminant" in chk.detail and "= 0" in chk.detail
+    # Sigma = [[2,1],[1,2]] (Y = [[1,1],[1,-1]]... X = I): eigenvalues 1, 3
+    other = P(widths=[2, 2], Y=[[1, 1], [1, 0]], loss="square")
+    assert sigma_distinct_eigenvalues(other).holds is True
+
+
+# --- Laurent & von Brecht 2018 ------------------------------------------------------------------
+BOTTLENECK = P(widths=[2, 1, 2], loss={
+    "name": "custom", "over": "product", "convex": True, "differentiable": True,
+    "expression": "(R_0_0 - 1)**2 + 10*R_0_1**2 + 10*R_1_0**2 + 2*(R_1_1 - 1)**2"})
+
+
+def test_laurent_vonbrecht_bottleneck_does_not_apply_and_catalog_shows_it_fails():
+    e1 = point_from_dict({"weights": [[[1, 0]], [[1], [0]]]}, BOTTLENECK)
+    res = run("laurent_vonbrecht2018", BOTTLENECK, e1)
+    assert not res.applies
+    assert res.headline() == ("does not apply: assumption min hidden width >= min(d_0, d_H) fails: "
+                              "bottleneck: d_1 = 1 < min(d_0, d_H) = 2")
+    convex = by_name(res, "l convex")  # a quadratic with PSD Hessian: proven, not just declared
+    assert convex.holds and not convex.declared and "(proven)" in convex.detail
+    assert res.conclusion.status is ConclusionStatus.NOT_APPLICABLE
+    # tested anyway: the given point e1 e1^T is a certified spurious local minimum
+    assert kinds(res)["the given point"] == "spurious-local-minimum"
+    assert "FAILS here" in res.conclusion.summary
+    assert not res.counterexample
+    # and the catalog entry for this theorem is exactly this instance
+    from test_catalog import CATALOG
+    from landscape_proofs.certificates.model import read_certificate
+    cert = read_certificate(CATALOG / "laurent_vonbrecht2018-bottleneck-spurious-local-minimum.json")
+    assert cert["provenance"]["theorem"] == "laurent_vonbrecht2018"
+    assert problem_from_dict(cert["problem"]) == BOTTLENECK
+    assert check_certificate(cert).valid and cert["claim"] == "spurious-local-minimum"
+
+
+def test_laurent_vonbrecht_applies_to_power_loss():
+    p = P(widths=[2, 2, 2], Y=[[1, 0], [0, 1]], loss={"name": "power", "p": 4})
+    res = run("laurent_vonbrecht2018", p)
+    assert res.applies and not any(a.declared for a in res.assumptions)
+    assert res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+
+
+def test_convexity_proven_disproven_or_declared():
+    concave = P(widths=[1, 1], loss={"name": "custom", "over": "product", "convex": True,
+                                     "expression": "1 - R_0_0**2"})
+    chk = loss_convex(concave)
+    assert chk.holds is False and "proven non-convex" in chk.detail  # the declaration is overruled
+    # a quartic double well, convex at the sample points, *declared* convex: taken as declared
+    well = P(widths=[1, 1], loss={"name": "custom", "over": "product", "convex": True,
+                                  "expression": "R_0_0**4 - 128/3*R_0_0**3 + 678*R_0_0**2 - 4752*R_0_0"})
+    chk = loss_convex(well)
+    assert chk.holds is True and chk.declared and "not proven" in chk.detail
+    assert loss_convex(P(widths=[1, 1], loss={"name": "custom", "over": "product",
+                                              "expression": "R_0_0**4"})).holds is None
+
+
+# --- Lu & Kawaguchi 2017 --------------------------------------------------------------------------
+def test_lu_kawaguchi_maps_deep_minimum_to_shallow_optimum():
+    p = P(widths=[3, 1, 3], Y=[[5, 0, 0], [0, 3, 0], [0, 0, 1]], loss="square")
+    res = run("lu_kawaguchi2017", p)
+    assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    top = next(q for q in res.conclusion.points if q.label == "closed form: keep eigenvalues of Sigma {25}")
+    assert top.kind == "global-minimum" and "equals the shallow optimum" in top.note
+
+
+def test_lu_kawaguchi_needs_full_row_rank_y():
+    p = P(widths=[2, 2, 2], Y=[[1, 2], [2, 4]], loss="square")
+    assert run("lu_kawaguchi2017", p).headline() == ("does not apply: assumption rank(Y) = d_H "
+                                                    "fails: rank(Y) = 1, need 2")
+
+
+# --- Zhang 2019 ---------------------------------------------------------------------------------
+def test_zhang_premise_fails_on_the_bottleneck_loss():
+    res = run("zhang2019", BOTTLENECK)
+    premise = res.assumptions[-1]
+    assert premise.holds is False and "certified spurious local minimum" in premise.detail
+    spurious = [q for q in res.conclusion.points if q.kind == "spurious-local-minimum"]
+    assert spurious and all(q.product_rank == 1 for q in spurious)  # rank = r, as required
+
+
+def test_zhang_square_loss_premise_proven():
+    p = P(widths=[2, 2, 1, 2], Y=[[5, 0], [0, 3]], loss="square")
+    res = run("zhang2019", p)
+    assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+
+
+# --- Ma & Fattahi 2022 -------------------------------------------------------------------------
+def test_ma_fattahi_truth_is_not_a_local_minimum():
+    # y = (1, 1, 6), x = (1, 1, 3): the truth 1 fits 2 of 3 samples; L(1, 1 + t) = 3 - t
+    p = P(widths=[1, 1, 1], X=[[1, 1, 3]], Y=[[1, 1, 6]], loss="l1")
+    res = run("ma_fattahi2022", p)
+    assert res.applies and "fits 2 of 3 samples" in res.assumptions[-1].detail
+    assert res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    assert kinds(res)["truth, standard factorization"] == "not-critical"
+
+
+def test_ma_fattahi_needs_a_truth():
+    p = P(widths=[1, 1, 1], X=[[1, 3]], Y=[[1, 6]], loss="l1")
+    res = run("ma_fattahi2022", p)
+    assert not res.applies and "give the truth with --point" in res.headline()
+    truth = point_from_dict({"weights": [[[1]], [[1]]]}, p)
+    res = run("ma_fattahi2022", p, truth)
+    assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+
+
+def test_ma_fattahi_truth_that_is_a_minimum_is_inconclusive_not_failing():
+    # x = (1, 1, 3, 2), y = (8, 8, 30, 16): R* = 8 fits 3 of 4; slopes -7 / +1 around 8: a minimum
+    p = P(widths=[1, 1, 1, 1], X=[[1, 1, 3, 2]], Y=[[8, 8, 30, 16]], loss="l1")
+    res = run("ma_fattahi2022", p)
+    assert res.applies and res.conclusion.status is ConclusionStatus.INCONCLUSIVE
+    assert "balanced factorization (each weight 2)" in " ".join(kinds(res))
+
+
+# --- Baldi-Hornik, Yun-Sra-Jadbabaie, Achour, Nouiehed-Razaviyayn -------------------------------
+BH = P(widths=[3, 1, 3], Y=[[5, 0, 0], [0, 3, 0], [0, 0, 1]], loss="square")
+
+
+def test_baldi_hornik_exhaustive_on_rational_spectrum():
+    res = run("baldi_hornik1989", BH)
+    assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    assert res.conclusion.scope.startswith("exhaustive over critical products")
+    k = kinds(res)
+    assert k["closed form: keep eigenvalues of Sigma {25}"] == "global-minimum"
+    assert {k[f"closed form: keep eigenvalues of Sigma {{{s}}}"] for s in ("9", "1", "none")} == {"strict-saddle"}
+
+
+def test_yun_sra_jadbabaie_and_achour_on_depth3():
+    p = P(widths=[2, 2, 2, 2], Y=[[27, 0], [0, 1]], loss="square")
+    for tid in ("yun_sra_jadbabaie2018", "achour2021"):
+        res = run(tid, p)
+        assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE, tid
+    k = kinds(run("achour2021", p))
+    assert k["closed form: keep eigenvalues of Sigma {729}"] == "non-strict-saddle"
+
+
+def test_nouiehed_two_layer_needs_no_data_assumption():
+    p = P(widths=[2, 1, 2], X=[[1, 2, 0], [2, 4, 0]], Y=[[1, 0, 1], [0, 1, 1]], loss="square")
+    res = run("nouiehed_razaviyayn2018-two-layer", p)
+    assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+
+
+def test_burer_monteiro_needs_its_family():
+    res = run("nouiehed_razaviyayn2018-burer-monteiro", BH)
+    assert not res.applies and "symmetric-factorization" in res.headline()
+
+
+# --- the registry itself --------------------------------------------------------------------------
+def test_registry_entries_are_complete():
+    ids = [t.id for t in THEOREMS]
+    assert len(ids) == len(set(ids))
+    for mod in ("kawaguchi2016", "lu_kawaguchi2017", "laurent_vonbrecht2018", "zhang2019",
+                "ma_fattahi2022", "baldi_hornik1989", "yun_sra_jadbabaie2018", "achour2021"):
+        assert mod in ids
+    assert any(i.startswith("nouiehed_razaviyayn2018") for i in ids)
+    for t in THEOREMS:
+        assert t.title and t.citation and t.source and t.statement and t.caveat
+        assert t.assumptions_doc and t.conclusion_doc
+        if t.reconstructed:
+            assert "econstruct" in t.caveat or "not" in t.caveat
+
+
+def test_unknown_id_is_an_input_error_listing_known_ids():
+    with pytest.raises(ValueError) as exc:
+        get_theorem("kawaguchi")
+    assert "kawaguchi2016" in str(exc.value) and "achour2021" in str(exc.value)
+
+
+# --- command line ------------------------------------------------------------------------------
+def write(tmp_path, name, data):
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+def test_cli_theorems_and_explain(capsys):
+    assert cli.main(["theorems", "--json"]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    assert {"id", "title", "source"} <= set(listing[0])
+    assert cli.main(["explain", "achour2021"]) == 0
+    text = capsys.readouterr().out
+    assert "arXiv:2107.13289" in text and "reconstructed" in text and "caveats:" in text
+    assert cli.main(["explain", "kawaguchi2016", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["statement"] and data["assumptions"][0]["how_checked"]
+
+
+def test_cli_unknown_id_exits_2_with_one_line(capsys):
+    assert cli.main(["explain", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "kawaguchi2016" in err[0]
+
+
+def test_cli_check_json_shape_and_exit_codes(tmp_path, capsys):
+    prob = write(tmp_path, "k.json", {"family": "deep-linear", "widths": [2, 2, 2],
+                                      "Y": [[2, 0], [0, 1]], "loss": "square"})
+    assert cli.main(["check", "kawaguchi2016", prob, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert set(data) >= {"theorem", "applies", "assumptions", "conclusion"}
+    assert data["theorem"] == "kawaguchi2016" and data["applies"] is True
+    assert all(set(a) >= {"name", "holds", "detail"} for a in data["assumptions"])
+    assert set(data["conclusion"]) == {"status", "evidence", "certificates"}
+    assert data["conclusion"]["status"] == "holds-on-instance"
+    # not applicable: exit 0 even though the conclusion fails there
+    bott = write(tmp_path, "b.json", {"family": "deep-linear", "widths": [2, 1, 2],
+                                      "loss": BOTTLENECK.loss.to_json()})
+    assert cli.main(["check", "laurent_vonbrecht2018", bott]) == 0
+    assert "does not apply: assumption min hidden width" in capsys.readouterr().out
+
+
+def test_cli_check_exit_1_only_for_a_counterexample(tmp_path, capsys, monkeypatch):
+    """A theorem whose assumptions hold and whose conclusion fails on the instance -> exit 1."""
+    failing = ConclusionResult(ConclusionStatus.FAILS_ON_INSTANCE, "fails (test double)")
+    fake = Theorem(id="fake", title="t", citation="c", source="s", statement="s",
+                   reconstructed=False, caveat="c", assumptions_doc=(("a", "b"),),
+                   conclusion_doc="d",
+                   check_assumptions=lambda p: (AssumptionCheck("a", True, "yes"),),
+                   test_conclusion=lambda p, b, pt=None: failing)
+    monkeypatch.setitem(registry._BY_ID, "fake", fake)
+    prob = write(tmp_path, "k.json", {"family": "deep-linear", "widths": [1, 1], "Y": [[1]],
+                                      "loss": "square"})
+    assert cli.main(["check", "fake", prob]) == 1
+    fake_na = Theorem(id="fake2", title="t", citation="c", source="s", statement="s",
+                      reconstructed=False, caveat="c", assumptions_doc=(("a", "b"),),
+                      conclusion_doc="d",
+                      check_assumptions=lambda p: (AssumptionCheck("a", False, "no"),),
+                      test_conclusion=lambda p, b, pt=None: failing)
+    monkeypatch.setitem(registry._BY_ID, "fake2", fake_na)
+    assert cli.main(["check", "fake2", prob]) == 0
+    capsys.readouterr()
+
+
+def test_every_theorem_has_a_doc_page():
+    from pathlib import Path
+    docs = Path(__file__).resolve().parent.parent / "docs" / "theorems"
+    index = (docs / "README.md").read_text(encoding="utf-8")
+    for t in THEOREMS:
+        page = docs / f"{t.id}.md"
+        assert page.is_file(), t.id
+        text = page.read_text(encoding="utf-8")
+        assert t.title in text and t.source in text and "## Caveats" in text
+        assert "## Assumptions and how each is checked" in text and "## Conclusion test" in text
+        for name in t.catalog:
+            assert name in text
+        assert f"`{t.id}`" in index
