@@ -66,11 +66,15 @@ def _sym_jacobian(U: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ReachAttempt:
-    """The best attempt at reaching one target: did it, how far it moved, what remained."""
+    """The best attempt at reaching one target.
+
+    ``reached``: some run landed on the target (residual below the tolerance) with a move
+    of norm at most ``budget``; ``move``: the smallest such move over the runs that landed
+    (``inf`` when none landed at all, even outside the budget).
+    """
 
     reached: bool
-    move: float          # ||W' - W||_F of the best run (inf if no run converged)
-    residual: float      # ||product(W') - T||_F / ||T - product(W)||_F of that run
+    move: float
     budget: float
 
 
@@ -94,6 +98,9 @@ class ProductMap:
             off += s
         return out
 
+    def flatten(self, factors: Sequence[np.ndarray]) -> np.ndarray:
+        return np.concatenate([np.asarray(F, dtype=np.float64).ravel() for F in factors])
+
     def value(self, x: np.ndarray) -> np.ndarray:
         W = self.unflatten(x)
         return W[0] @ W[0].T if self.kind == "symmetric" else chain_product(W)
@@ -102,8 +109,50 @@ class ProductMap:
         W = self.unflatten(x)
         return _sym_jacobian(W[0]) if self.kind == "symmetric" else _chain_jacobian(W)
 
+    def fiber_move(self, x: np.ndarray, size: float, rng: np.random.Generator,
+                   rounds: int = 2) -> np.ndarray:
+        """A random point of the fiber ``{product = product(x)}`` about ``size`` away from x.
 
-def _newton(pmap: "ProductMap", x: np.ndarray, target: np.ndarray, tol_abs: float,
+        Chain: ``rounds`` sweeps over the layers in random order; layer l moves by a random
+        Z with ``A_l Z B_l = 0`` (A_l = W_H...W_{l+1}, B_l = W_{l-1}...W_1), which leaves the
+        product unchanged since it is linear in W_l.  Symmetric: U -> U O with O orthogonal
+        (a Cayley transform of a random skew matrix); every U' with U'U'^T = UU^T is of
+        this form.
+        """
+        F = [f.copy() for f in self.unflatten(x)]
+        if self.kind == "symmetric":
+            U = F[0]
+            k = U.shape[1]
+            S = rng.standard_normal((k, k))
+            S = S - S.T
+            norm = float(np.linalg.norm(U @ S))
+            if norm < 1e-12:                   # U = 0 (or nearly): the fiber is one point
+                return x.copy()
+            S *= size / norm                   # I - S/2 is invertible for every skew S
+            O = np.linalg.solve(np.eye(k) - S / 2, np.eye(k) + S / 2)
+            return self.flatten([U @ O])
+        H = len(F)
+        step = size / np.sqrt(rounds * H)
+        for _ in range(rounds):
+            for l in rng.permutation(H):
+                A = np.eye(F[-1].shape[0])
+                for j in range(H - 1, l, -1):
+                    A = A @ F[j]
+                B = np.eye(F[0].shape[1])
+                for j in range(l):
+                    B = F[j] @ B
+                K = np.kron(A, B.T)                      # vec(A Z B) = K vec(Z), row-major
+                _, sv, vt = np.linalg.svd(K)
+                rk = int((sv > 1e-10 * max(1.0, sv.max(initial=0.0))).sum())
+                N = vt[rk:].T
+                if N.shape[1] == 0:
+                    continue
+                z = N @ rng.standard_normal(N.shape[1])
+                F[l] = F[l] + (step / max(np.linalg.norm(z), 1e-300)) * z.reshape(F[l].shape)
+        return self.flatten(F)
+
+
+def _newton(pmap: ProductMap, x: np.ndarray, target: np.ndarray, tol_abs: float,
             iterations: int, limit: float) -> np.ndarray | None:
     """Gauss-Newton with minimum-norm steps from x onto {product = target}; None if it fails."""
     for _ in range(iterations):
@@ -119,15 +168,17 @@ def _newton(pmap: "ProductMap", x: np.ndarray, target: np.ndarray, tol_abs: floa
 
 
 def reach(pmap: ProductMap, target: np.ndarray, budget: float, rng: np.random.Generator,
-          tol: float = 1e-7, iterations: int = 40, pulls: int = 12,
-          start_scales: Sequence[float] = (0.0, 0.003, 0.03, 0.1, 0.3, 1.0)) -> ReachAttempt:
-    """Try to reach ``target`` from ``pmap``'s factors with a move of norm at most ``budget``.
+          tol: float = 1e-3, iterations: int = 40, tries: int = 4,
+          scales: Sequence[float] = (0.0, 0.003, 0.01, 0.03, 0.06, 0.1, 0.2, 0.4, 0.8)) -> ReachAttempt:
+    """Try to reach ``target`` from ``pmap``'s factors W with a move of norm at most ``budget``.
 
-    Each run starts from ``W + s * budget * xi`` (``xi`` a random unit direction, ``s`` in
-    ``start_scales``; ``s = 0`` is W itself), is pulled onto the fiber ``{product = target}``
-    by Gauss-Newton with minimum-norm steps, and then slid along the fiber towards W
-    (``pulls`` rounds: half a step of the tangential projection of ``W - x``, re-projected
-    onto the fiber).  The smallest move found counts.
+    Each run starts from a random point about ``s * budget`` away from W (``s`` in
+    ``scales``; ``tries`` runs per scale inside the fiber of ``product(W)`` and as many off
+    it: at a degenerate point the Jacobian is rank-deficient, and generic points nearby are
+    where the map is well conditioned), then runs Gauss-Newton with minimum-norm steps
+    towards the target.  A run *lands* when the residual is at most
+    ``max(tol * ||target - product(W)||, 1e-13 (1 + ||product(W)||))`` (float64 cannot
+    resolve less); it counts when it lands within the budget.
 
     >>> pm = ProductMap([np.zeros((1, 1)), np.zeros((1, 1))])     # (a, b) -> b a at the origin
     >>> reach(pm, np.array([[1e-6]]), 1e-2, np.random.default_rng(0)).reached
@@ -135,32 +186,30 @@ def reach(pmap: ProductMap, target: np.ndarray, budget: float, rng: np.random.Ge
     """
     W = pmap.x0
     target = np.asarray(target, dtype=np.float64)
-    dist = float(np.linalg.norm(target - pmap.value(W)))
-    tol_abs = tol * max(dist, 1e-300)
+    center = pmap.value(W)
+    dist = float(np.linalg.norm(target - center))
+    tol_abs = max(tol * dist, 1e-13 * (1.0 + float(np.linalg.norm(center))))
     limit = 1e3 * (budget + 1.0)
-    best_move = np.inf
-    for s in start_scales:
-        xi = rng.standard_normal(W.shape)
-        xi /= max(float(np.linalg.norm(xi)), 1e-300)
-        x = _newton(pmap, W + s * budget * xi, target, tol_abs, iterations, limit)
-        if x is None:
-            continue
-        best_move = min(best_move, float(np.linalg.norm(x - W)))
-        for _ in range(pulls):
-            if best_move <= budget:
-                break
-            J = pmap.jacobian(x)
-            d = W - x
-            tangential = d - np.linalg.pinv(J, rcond=1e-13) @ (J @ d)
-            y = _newton(pmap, x + 0.5 * tangential, target, tol_abs, iterations, limit)
+    best = np.inf
+    for s in scales:
+        for t in range(2 * tries if s > 0 else 1):
+            if s == 0:
+                x = W.copy()
+            elif t % 2 == 0:
+                x = pmap.fiber_move(W, s * budget, rng)
+            else:                                  # a plain random start, off the fiber
+                xi = rng.standard_normal(W.shape)
+                x = W + (s * budget / max(float(np.linalg.norm(xi)), 1e-300)) * xi
+            if np.linalg.norm(x - W) > budget:
+                continue
+            y = _newton(pmap, x, target, tol_abs, iterations, limit)
             if y is None:
-                break
-            x = y
-            best_move = min(best_move, float(np.linalg.norm(x - W)))
-        if best_move <= budget:
-            break
-    res = 0.0 if np.isfinite(best_move) else np.inf
-    return ReachAttempt(bool(best_move <= budget), best_move, res, budget)
+                continue
+            move = float(np.linalg.norm(y - W))
+            best = min(best, move)
+            if move <= budget:
+                return ReachAttempt(True, move, budget)
+    return ReachAttempt(False, best, budget)
 
 
 # -- targets ------------------------------------------------------------------------------

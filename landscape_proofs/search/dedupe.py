@@ -1,0 +1,141 @@
+"""Group limit points that are the same modulo the symmetry (a producer step, floats only).
+
+The loss is unchanged by ``W_{k+1} -> W_{k+1} A^{-1}``, ``W_k -> A W_k`` (``A`` invertible;
+orthogonal with weight decay), so two runs that end on one orbit must be counted once.
+Orbits are compared through *invariants*, quantities the group action does not change:
+
+* the value ``L(W)`` and the end-to-end product ``R = W_H ... W_1``;
+* the rank of every contiguous partial product ``W_j ... W_i`` (``i <= j``): the action
+  multiplies it by invertible matrices on both sides.  The product alone is not enough:
+  in THEOREMS.md section 5, ``diag(3,0)^3`` (a non-strict saddle) and
+  ``diag(1,0), I, diag(27,0)`` (a strict saddle) have the same product and value but
+  ``W_2`` has rank 1 in one and 2 in the other;
+* with weight decay (orthogonal ``A`` only): the Gram matrices ``W_1^T W_1`` and
+  ``W_H W_H^T``, and the singular values of every ``W_k`` (the eigenvalues of
+  ``W_k^T W_k``; the matrix itself is only invariant up to conjugation).
+
+Equal invariants do not prove equal orbits; this grouping decides only which point is sent
+to exact classification on behalf of the others, and the report says so.  Numerical ranks
+use the relative tolerance ``rank_tol``; values and matrices compare with ``tol`` relative
+to ``1 +`` their size.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Invariants:
+    """Invariants of B points (arrays over the batch)."""
+
+    value: np.ndarray                   # (B,)
+    product: np.ndarray                 # (B, d_H, d_0)
+    ranks: np.ndarray                   # (B, H (H + 1) / 2) ranks of W_j...W_i, i <= j
+    gram_first: np.ndarray | None       # (B, d_0, d_0)  W_1^T W_1   (weight decay only)
+    gram_last: np.ndarray | None        # (B, d_H, d_H)  W_H W_H^T   (weight decay only)
+    spectra: np.ndarray | None          # (B, sum_k min(d_k, d_{k-1})) singular values
+
+    def rank_profile(self, b: int) -> tuple[int, ...]:
+        return tuple(int(r) for r in self.ranks[b])
+
+
+def _numerical_rank(M: np.ndarray, rank_tol: float) -> np.ndarray:
+    s = np.linalg.svd(M, compute_uv=False)
+    top = s[:, :1] if s.shape[1] else np.zeros((M.shape[0], 1))
+    return (s > rank_tol * np.maximum(top, 1.0)).sum(axis=1)
+
+
+def invariants(Ws: list[np.ndarray], values: np.ndarray, orthogonal: bool,
+               rank_tol: float = 1e-6) -> Invariants:
+    """Invariants of the points ``Ws`` (H arrays (B, d_k, d_{k-1}), W_1 first)."""
+    H = len(Ws)
+    ranks = []
+    product = None
+    for i in range(H):
+        P = Ws[i]
+        ranks.append(_numerical_rank(P, rank_tol))
+        for j in range(i + 1, H):
+            P = Ws[j] @ P
+            ranks.append(_numerical_rank(P, rank_tol))
+        if i == 0:
+            product = P
+    ranks = np.stack(ranks, axis=1)
+    gf = gl = sp = None
+    if orthogonal:
+        gf = np.swapaxes(Ws[0], 1, 2) @ Ws[0]
+        gl = Ws[-1] @ np.swapaxes(Ws[-1], 1, 2)
+        sp = np.concatenate([np.linalg.svd(W, compute_uv=False) for W in Ws], axis=1)
+    return Invariants(np.asarray(values, dtype=float), product, ranks, gf, gl, sp)
+
+
+def _close(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
+    """Rows of a (k, ...) close to b (...) in Frobenius norm, relative to 1 + |b|."""
+    axes = tuple(range(1, a.ndim))
+    diff = np.sqrt(((a - b[None]) ** 2).sum(axis=axes)) if axes else np.abs(a - b)
+    return diff <= tol * (1.0 + np.sqrt((b ** 2).sum()))
+
+
+def group(inv: Invariants, members: np.ndarray, tol: float = 1e-5) -> list[np.ndarray]:
+    """Partition ``members`` (indices into the batch) into groups of equal invariants.
+
+    Greedy and deterministic: points are taken in index order; a point joins the first group
+    whose first point has the same rank profile and close value, product (and Gram matrices
+    and spectra with weight decay); otherwise it starts a new group.  Groups are returned in
+    order of their first point's value, then index.
+    """
+    reps: list[int] = []
+    groups: list[list[int]] = []
+    for b in members:
+        b = int(b)
+        found = -1
+        if reps:
+            R = np.array(reps)
+            ok = np.all(inv.ranks[R] == inv.ranks[b], axis=1)
+            ok &= np.abs(inv.value[R] - inv.value[b]) <= tol * (1.0 + np.abs(inv.value[b]))
+            ok &= _close(inv.product[R], inv.product[b], tol)
+            if inv.gram_first is not None:
+                ok &= _close(inv.gram_first[R], inv.gram_first[b], tol)
+                ok &= _close(inv.gram_last[R], inv.gram_last[b], tol)
+                ok &= _close(inv.spectra[R], inv.spectra[b], tol)
+            hits = np.nonzero(ok)[0]
+            found = int(hits[0]) if hits.size else -1
+        if found < 0:
+            reps.append(b)
+            groups.append([b])
+        else:
+            groups[found].append(b)
+    order = sorted(range(len(groups)), key=lambda g: (inv.value[reps[g]], reps[g]))
+    return [np.array(groups[g], dtype=np.int64) for g in order]
+
+
+def exact_invariants(problem, point) -> tuple:
+    """The same invariants, exactly, at a rational point (a hashable key).
+
+    Used after certification: float groups whose certified exact points have equal exact
+    invariants (and equal kinds) are merged.  This catches slowly converging runs (e.g. to
+    the degenerate minima of a quartic loss) that the float tolerance kept apart.  With
+    weight decay the singular values enter through the characteristic polynomials of
+    ``W_k^T W_k``.
+    """
+    from ..exact.numbers import to_fraction
+    from ..problems.exact_view import exact_objective, exact_weights
+
+    W = exact_weights(point)
+    obj = exact_objective(problem)
+    H = len(W)
+    ranks = []
+    for i in range(H):
+        P = W[i]
+        ranks.append(P.rank())
+        for j in range(i + 1, H):
+            P = W[j] * P
+            ranks.append(P.rank())
+    frac = lambda M: tuple(to_fraction(x) for x in M.entries())  # noqa: E731
+    key = (to_fraction(obj.value(W)), frac(obj.product(W)), tuple(ranks))
+    if problem.weight_decay != 0:
+        grams = [Wk.transpose() * Wk for Wk in W]
+        key += (frac(grams[0]), frac(W[-1] * W[-1].transpose()),
+                tuple(tuple(to_fraction(c) for c in G.charpoly().coeffs()) for G in grams))
+    return key

@@ -1,0 +1,345 @@
+"""``landscape hunt``: search over instances for a counterexample to a landscape property.
+
+The only property so far is :attr:`Property.NO_SPURIOUS_MINIMUM`, "every local minimum
+reached is global".  An instance *refutes* it when the hunt produces a
+``spurious-local-minimum`` certificate for it: a local-minimum proof (definite Hessian or
+slice argument) plus an exact point of strictly lower value, re-verified by the trusted
+checker.  Floats only propose the candidates.
+
+Instances come from :func:`landscape_proofs.strategies.problems` under the chosen
+constraints, driven by :func:`hypothesis.find` with a fixed seed and no example database,
+so a hunt is reproducible.  On each instance the hunt classifies exactly:
+
+1. *special points*: the origin, and for every entry (i, j) of the product the
+   coordinate-aligned rank-one point ``W_1 = a e_1 e_j^T``, ``W_k = e_1 e_1^T``,
+   ``W_H = e_i e_1^T`` with ``a`` the best scale on that line (a short float search, then
+   rational snapping);
+2. the limit points of a small :func:`~landscape_proofs.search.multistart.search`.
+
+When an instance refutes the property, Hypothesis shrinks it (fewer layers and widths
+first, then smaller integers: the strategy draws them in that order) and the hunt keeps
+the smallest refuting instance and its certificate.  A shrink budget bounds the exact work
+spent shrinking; past it the smallest instance found so far is kept.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+from fractions import Fraction
+
+import numpy as np
+
+from ..certificates.checker import check_certificate
+from ..classify import Budget, classify
+from ..errors import InputError
+from ..kinds import Kind
+from ..problems.deep_linear import DeepLinearProblem, Point
+from ..problems.io import problem_to_dict
+from ..problems.numeric_view import float64_objective
+from .multistart import SearchConfig, search
+from .snap import _exact_gradient_check, simplest_rational
+
+
+class Property(str, Enum):
+    NO_SPURIOUS_MINIMUM = "no-spurious-minimum"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def statement(self) -> str:
+        return "every local minimum reached is global"
+
+
+@dataclass(frozen=True)
+class HuntConstraints:
+    """The instances to hunt over (see :func:`landscape_proofs.strategies.problems`)."""
+
+    losses: tuple[str, ...] = ("square",)
+    bottleneck: bool | None = None
+    weight_decay: bool | None = False
+    min_depth: int = 1
+    max_depth: int = 3
+    max_width: int = 3
+    data: str = "identity"
+    max_entry: int = 3
+
+    def strategy(self):
+        from ..strategies import problems
+
+        return problems(min_depth=self.min_depth, max_depth=self.max_depth,
+                        max_width=self.max_width, losses=self.losses,
+                        bottleneck=self.bottleneck, weight_decay=self.weight_decay,
+                        data=self.data, max_entry=self.max_entry)
+
+    def to_json(self) -> dict:
+        return {"losses": list(self.losses), "bottleneck": self.bottleneck,
+                "weight_decay": self.weight_decay, "min_depth": self.min_depth,
+                "max_depth": self.max_depth, "max_width": self.max_width, "data": self.data,
+                "max_entry": self.max_entry}
+
+
+@dataclass(frozen=True)
+class HuntConfig:
+    property: Property = Property.NO_SPURIOUS_MINIMUM
+    constraints: HuntConstraints = HuntConstraints()
+    max_examples: int = 40        # instances generated before giving up
+    starts: int = 12              # search starts per instance
+    seed: int = 0
+    shrink: bool = True
+    shrink_budget: int = 150      # exact evaluations allowed while shrinking
+
+    def __post_init__(self):
+        object.__setattr__(self, "property", Property(self.property))
+        for name in ("max_examples", "starts"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InputError("expected an integer >= 1", field=name, got=v)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise InputError("expected an integer >= 0", field="seed", got=self.seed)
+
+
+@dataclass(frozen=True)
+class InstanceVerdict:
+    """What the hunt proved on one instance."""
+
+    refuted: bool
+    certificate: dict | None      # JSON, checked
+    how: str                      # "special point: origin", "search limit point", ...
+    starts: int                   # search starts run on the instance
+    certified_points: int         # exact classifications with a checked certificate
+    uncertified_points: int       # limit points left without a certificate
+
+
+@dataclass(frozen=True)
+class HuntReport:
+    """The outcome of a hunt: a shrunk counterexample with its certificate, or what was tried."""
+
+    config: HuntConfig
+    found: bool
+    problem: DeepLinearProblem | None
+    certificate: dict | None
+    how: str
+    verified: bool | None             # the checker's verdict on the certificate
+    check_reason: str
+    instances: int                    # instances evaluated while generating
+    shrink_evaluations: int           # instances evaluated while shrinking
+    starts: int                       # search starts over all evaluated instances
+    certified_points: int
+    uncertified_points: int
+    seconds: float
+    first_problem: DeepLinearProblem | None = field(default=None, repr=False)
+
+    def to_json(self) -> dict:
+        return {
+            "property": self.config.property.value,
+            "statement": self.config.property.statement,
+            "constraints": self.config.constraints.to_json(),
+            "found": self.found,
+            "problem": None if self.problem is None else problem_to_dict(self.problem),
+            "n_params": None if self.problem is None else self.problem.n_params,
+            "first_found": (None if self.first_problem is None
+                            else problem_to_dict(self.first_problem)),
+            "how": self.how,
+            "certificate_verified": self.verified,
+            "check_reason": self.check_reason,
+            "instances": self.instances,
+            "shrink_evaluations": self.shrink_evaluations,
+            "starts": self.starts,
+            "certified_points": self.certified_points,
+            "uncertified_points": self.uncertified_points,
+            "seed": self.config.seed,
+            "max_examples": self.config.max_examples,
+            "seconds": round(self.seconds, 3),
+            "certificate": self.certificate,
+        }
+
+    def text(self) -> str:
+        c = self.config
+        lines = [f"property: {c.property.statement} ({c.property.value})",
+                 f"constraints: {json.dumps(c.constraints.to_json())}"]
+        if self.found:
+            p = self.problem
+            lines += [f"COUNTEREXAMPLE (shrunk to {p.n_params} parameters, widths "
+                      f"{list(p.widths)}):",
+                      f"  problem: {json.dumps(problem_to_dict(p))}",
+                      f"  found at: {self.how}",
+                      f"  certificate: spurious-local-minimum, "
+                      f"{'verified' if self.verified else 'NOT verified'} by the checker "
+                      f"({self.check_reason})"]
+        else:
+            lines.append("no counterexample found")
+        lines.append(f"tried {self.instances} instances ({self.shrink_evaluations} more while "
+                     f"shrinking), {self.starts} search starts in all; {self.certified_points} "
+                     f"points certified exactly, {self.uncertified_points} limit points left "
+                     f"uncertified; seed {c.seed}, {self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+# --- special points -------------------------------------------------------------------------
+def _aligned_point(problem: DeepLinearProblem, i: int, j: int, a) -> list:
+    """W_1 = a e_1 e_j^T, W_k = e_1 e_1^T, W_H = e_i e_1^T (product a e_i e_j^T)."""
+    H = problem.depth
+    mats = []
+    for k, (r, c) in enumerate(problem.shapes):
+        M = [[Fraction(0)] * c for _ in range(r)]
+        if H == 1:
+            M[i][j] = a
+        elif k == 0:
+            M[0][j] = a
+        elif k == H - 1:
+            M[i][0] = Fraction(1)
+        else:
+            M[0][0] = Fraction(1)
+        mats.append(M)
+    return mats
+
+
+def special_points(problem: DeepLinearProblem) -> list[tuple[str, Point]]:
+    """The origin and the coordinate-aligned rank-one points with their best scale."""
+    out = [("special point: origin", Point.of(problem, [[[0] * c for _ in range(r)]
+                                                        for r, c in problem.shapes]))]
+    obj = float64_objective(problem)
+    m, n = problem.widths[-1], problem.widths[0]
+    grid = np.concatenate([-np.logspace(-2, 2, 41), np.logspace(-2, 2, 41)])
+    for i in range(m):
+        for j in range(n):
+            # value along a -> point(a); W_1 holds the only free entry
+            mats = [np.array([[float(x) for x in row] for row in M])
+                    for M in _aligned_point(problem, i, j, Fraction(1))]
+            base = [np.repeat(M[None], grid.size, axis=0) for M in mats]
+            base[0] = base[0] * grid[:, None, None]
+            with np.errstate(all="ignore"):
+                vals = obj.value(base)
+            if not np.isfinite(vals).any():
+                continue
+            a = float(grid[int(np.nanargmin(vals))])
+            # a few 1-D Newton steps on the scale (derivative = gradient entry of W_1[0, j])
+            for _ in range(30):
+                Ws = [np.array(M[None]) for M in mats]
+                Ws[0] = Ws[0] * a
+                g = obj.gradient(Ws)[0][0, 0 if problem.depth > 1 else i, j]
+                h = obj.hessian(Ws)[0]
+                k = (0 if problem.depth > 1 else i) * n + j
+                if not np.isfinite(h[k, k]) or h[k, k] <= 0:
+                    break
+                a_new = a - g / h[k, k]
+                if not np.isfinite(a_new) or abs(a_new - a) <= 1e-14 * (1 + abs(a)):
+                    a = a_new if np.isfinite(a_new) else a
+                    break
+                a = a_new
+            for delta in (1e-9, 1e-6):
+                q = Fraction(a)
+                r = Fraction(delta * (1 + abs(a)))
+                s = simplest_rational(q - r, q + r)
+                if s != 0:
+                    out.append((f"special point: aligned rank one, entry ({i}, {j}), scale {s}",
+                                Point.of(problem, _aligned_point(problem, i, j, s))))
+    return out
+
+
+# --- one instance ---------------------------------------------------------------------------
+def _budget(seed: int) -> Budget:
+    return Budget(curve_candidates=120, better_point_starts=8, descent_steps=200, seed=seed)
+
+
+def refute_no_spurious_minimum(problem: DeepLinearProblem, starts: int = 12,
+                               seed: int = 0) -> InstanceVerdict:
+    """Look for a certified spurious local minimum of ``problem`` (special points first)."""
+    certified = uncertified = 0
+    seen = set()
+    for how, pt in special_points(problem):
+        if pt.weights in seen:
+            continue
+        seen.add(pt.weights)
+        critical, _ = _exact_gradient_check(problem, pt)
+        if critical is False:
+            continue
+        c = classify(problem, pt, _budget(seed))
+        if c.certificate is not None:
+            certified += 1
+        if c.kind is Kind.SPURIOUS_LOCAL_MINIMUM and c.certificate is not None:
+            return InstanceVerdict(True, c.certificate.to_json(), how, 0, certified, uncertified)
+    report = search(problem, SearchConfig(starts=starts, seed=seed, max_groups_classified=12,
+                                          budget=_budget(seed)))
+    for g in report.groups:
+        if g.certified:
+            certified += 1
+        else:
+            uncertified += 1
+    spurious = report.spurious_minima()
+    if spurious:
+        g = spurious[0]
+        return InstanceVerdict(True, g.certificate,
+                               f"search limit point (group {g.id}, reached by {g.starts} of "
+                               f"{starts} starts, {g.route})", starts, certified, uncertified)
+    return InstanceVerdict(False, None, "", starts, certified, uncertified)
+
+
+# --- the hunt -------------------------------------------------------------------------------
+class _Tally:
+    def __init__(self, budget: int):
+        self.generate = 0
+        self.shrink = 0
+        self.starts = 0
+        self.certified = 0
+        self.uncertified = 0
+        self.found_first = None
+        self.budget = budget
+        self.verdicts: dict[str, InstanceVerdict] = {}
+
+
+def hunt(config: HuntConfig = HuntConfig(), progress=None) -> HuntReport:
+    """Run the hunt; ``progress(done, total, stage)`` is called after each instance."""
+    from hypothesis import HealthCheck, Phase, find, settings
+    from hypothesis.errors import NoSuchExample, Unsatisfiable
+
+    t0 = time.perf_counter()
+    strategy = config.constraints.strategy()
+    tally = _Tally(config.shrink_budget)
+
+    def condition(problem: DeepLinearProblem) -> bool:
+        key = json.dumps(problem_to_dict(problem), sort_keys=True)
+        if key in tally.verdicts:
+            return tally.verdicts[key].refuted
+        shrinking = tally.found_first is not None
+        if shrinking:
+            if tally.shrink >= tally.budget:
+                return False          # budget spent: keep the smallest found so far
+            tally.shrink += 1
+        else:
+            tally.generate += 1
+        v = refute_no_spurious_minimum(problem, config.starts, config.seed)
+        tally.verdicts[key] = v
+        tally.starts += v.starts
+        tally.certified += v.certified_points
+        tally.uncertified += v.uncertified_points
+        if v.refuted and tally.found_first is None:
+            tally.found_first = problem
+        if progress:
+            progress(tally.generate, config.max_examples,
+                     "shrinking" if shrinking else "instances")
+        return v.refuted
+
+    phases = [Phase.generate, Phase.shrink] if config.shrink else [Phase.generate]
+    st_settings = settings(max_examples=config.max_examples, database=None, deadline=None,
+                           phases=phases, suppress_health_check=list(HealthCheck))
+    problem = None
+    try:
+        problem = find(strategy, condition, settings=st_settings,
+                       random=random.Random(config.seed))
+    except (NoSuchExample, Unsatisfiable):
+        problem = None
+    if problem is None:
+        return HuntReport(config, False, None, None, "", None, "", tally.generate, tally.shrink,
+                          tally.starts, tally.certified, tally.uncertified,
+                          time.perf_counter() - t0)
+    key = json.dumps(problem_to_dict(problem), sort_keys=True)
+    v = tally.verdicts.get(key) or refute_no_spurious_minimum(problem, config.starts, config.seed)
+    check = check_certificate(v.certificate)
+    return HuntReport(config, True, problem, v.certificate, v.how, check.valid, check.reason,
+                      tally.generate, tally.shrink, tally.starts, tally.certified,
+                      tally.uncertified, time.perf_counter() - t0, first_problem=tally.found_first)

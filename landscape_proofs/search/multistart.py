@@ -1,0 +1,450 @@
+"""``landscape search``: many starts, batched descent, limit points grouped and certified.
+
+Pipeline (every float step is a producer step; only the checker's yes counts):
+
+1. draw ``starts`` points (:mod:`.starts`, seeded);
+2. run the local method on all of them in batches (:mod:`.local`);
+3. runs whose gradient did not get small are *stopped short* (or *diverged*): they are
+   counted, never classified, never called critical;
+4. the converged runs are grouped by symmetry invariants (:mod:`.dedupe`);
+5. each group's best-converged member is handed to :mod:`.snap`, which proposes exact
+   points nearby and classifies the first exactly critical one (certificate re-verified by
+   the checker), or reports the group as *not certified* with the reason;
+6. the global value is stated when it is proven: the closed-form optimum of the square
+   loss without weight decay (compared exactly), or the value of a certified global
+   minimum that was reached.
+
+The result is a :class:`SearchReport` (frozen; ``to_json()``, ``table()``).  With the same
+problem, configuration and seed the report is the same (timings aside).
+
+>>> from landscape_proofs.problems.io import problem_from_dict
+>>> p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[4]],
+...                        "loss": "square"})
+>>> r = search(p, SearchConfig(starts=8, seed=1))
+>>> [(g.kind.value, str(g.value), g.starts) for g in r.groups]
+[('global-minimum', '0', 8)]
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from ..certificates.model import write_certificate
+from ..classify import Budget
+from ..errors import InputError, NotDifferentiableError, UnsupportedError
+from ..exact.linalg import matrix
+from ..exact.numbers import format_exact
+from ..exact.optimum import compare_with_square_optimum
+from ..kinds import Kind
+from ..losses import SquareLoss
+from ..numeric.float64 import flatten
+from ..problems.deep_linear import DeepLinearProblem, Point
+from ..problems.io import point_to_dict, problem_to_dict
+from ..problems.numeric_view import float64_objective
+from .blas import single_blas_thread
+from .dedupe import exact_invariants, group, invariants
+from .local import DescentConfig, RunStatus, STATUS_OF_CODE, descend
+from .snap import certify_limit_point, simplest_rational
+from .starts import DEFAULT_PLAN, StartSpec, draw_starts, natural_scale
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """What ``landscape search`` does; every field has a sensible default."""
+
+    starts: int = 200
+    seed: int = 0
+    descent: DescentConfig = DescentConfig()
+    plan: tuple[StartSpec, ...] = DEFAULT_PLAN
+    dedupe_tol: float = 1e-5
+    rank_tol: float = 1e-6
+    max_groups_classified: int = 64
+    chunk: int = 256
+    budget: Budget = Budget()
+    enclosures: bool = True        # certify irrational limit points by interval enclosures
+    digits: int = 40               # refinement precision of the enclosure route
+
+    def __post_init__(self):
+        for name in ("starts", "chunk", "max_groups_classified"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InputError("expected an integer >= 1", field=name, got=v)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise InputError("expected an integer >= 0", field="seed", got=self.seed)
+        for name in ("dedupe_tol", "rank_tol"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and 0 < v < 1):
+                raise InputError("expected a number in (0, 1)", field=name, got=v)
+
+    def to_json(self) -> dict:
+        d = self.descent
+        return {"starts": self.starts, "seed": self.seed, "method": d.method.value,
+                "gtol": d.gtol, "plan": [s.label for s in self.plan],
+                "dedupe_tol": self.dedupe_tol, "rank_tol": self.rank_tol,
+                "enclosures": self.enclosures, "digits": self.digits}
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    """Where one start ended (floats: hints)."""
+
+    index: int
+    start: str               # start kind and scale, e.g. "gaussian@1"
+    status: RunStatus
+    value: float
+    gradient_norm: float
+    iterations: int
+    group: int | None        # id of the limit-point group (converged runs only)
+
+    def to_json(self) -> dict:
+        return {"index": self.index, "start": self.start, "status": self.status.value,
+                "value": _finite(self.value), "gradient_norm": _finite(self.gradient_norm),
+                "iterations": self.iterations, "group": self.group}
+
+
+@dataclass(frozen=True)
+class LimitPointGroup:
+    """Converged runs with equal symmetry invariants, and what was proven about them."""
+
+    id: int
+    starts: int                          # how many runs ended in this group
+    representative: int                  # index of the run that was classified
+    value_approx: float                  # float value at the representative (a hint)
+    rank_profile: tuple[int, ...]        # ranks of the partial products W_j...W_i
+    certified: bool
+    kind: Kind | None                    # None: no exact critical point found nearby
+    value: Fraction | None               # exact value of the certified point
+    route: str                           # how the exact point was obtained
+    distance: float | None               # max coordinate distance float -> exact point
+    reason: str
+    point: Point | None = None
+    certificate: dict | None = field(default=None, repr=False)   # JSON, checked
+    certificate_file: str | None = None
+    subgroups: int = 1                   # float groups merged by exact invariants
+    value_enclosure: tuple[Fraction, Fraction] | None = None     # enclosure route
+
+    @property
+    def value_text(self) -> str:
+        if self.value is not None:
+            return str(format_exact(self.value))
+        if self.value_enclosure is not None:
+            lo, hi = self.value_enclosure
+            return f"{float(lo):.10g} (enclosed)" if float(lo) == float(hi) else \
+                f"[{float(lo):.6g}, {float(hi):.6g}]"
+        return f"~{self.value_approx:.6g}"
+
+    @property
+    def label(self) -> str:
+        if self.kind is None:
+            return "not certified"
+        return self.kind.value if self.certified else f"{self.kind.value} (not certified)"
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "starts": self.starts, "representative": self.representative,
+                "value_approx": _finite(self.value_approx), "rank_profile": list(self.rank_profile),
+                "certified": self.certified,
+                "kind": None if self.kind is None else self.kind.value,
+                "value": None if self.value is None else format_exact(self.value),
+                "value_enclosure": (None if self.value_enclosure is None else
+                                    [format_exact(v) for v in self.value_enclosure]),
+                "route": self.route, "distance": self.distance, "reason": self.reason,
+                "point": None if self.point is None else point_to_dict(self.point),
+                "certificate_file": self.certificate_file, "subgroups": self.subgroups}
+
+
+@dataclass(frozen=True)
+class GlobalValue:
+    """The global minimum value when it is proven (``value``), else a float hint or nothing."""
+
+    value: Fraction | None
+    approx: float | None
+    source: str
+
+    def to_json(self) -> dict:
+        return {"value": None if self.value is None else format_exact(self.value),
+                "approx": _finite(self.approx), "source": self.source}
+
+    def describe(self) -> str:
+        if self.value is not None:
+            return f"{format_exact(self.value)} ({self.source})"
+        if self.approx is not None:
+            return f"~{self.approx:.10g} ({self.source})"
+        return f"unknown ({self.source})"
+
+
+@dataclass(frozen=True)
+class SearchReport:
+    """Everything ``landscape search`` found; see :meth:`table` and :meth:`to_json`."""
+
+    problem: DeepLinearProblem
+    config: SearchConfig
+    outcomes: tuple[StartOutcome, ...]
+    groups: tuple[LimitPointGroup, ...]
+    global_value: GlobalValue
+    seconds: float
+    descent_seconds: float
+
+    def count(self, status: RunStatus) -> int:
+        return sum(o.status is status for o in self.outcomes)
+
+    @property
+    def stopped_short(self) -> int:
+        return self.count(RunStatus.STOPPED_SHORT)
+
+    @property
+    def diverged(self) -> int:
+        return self.count(RunStatus.DIVERGED)
+
+    @property
+    def converged(self) -> int:
+        return self.count(RunStatus.CONVERGED)
+
+    @property
+    def at_kink(self) -> int:
+        return self.count(RunStatus.AT_KINK)
+
+    def spurious_minima(self) -> tuple[LimitPointGroup, ...]:
+        return tuple(g for g in self.groups
+                     if g.certified and g.kind is Kind.SPURIOUS_LOCAL_MINIMUM)
+
+    def to_json(self, include_starts: bool = True) -> dict:
+        out = {
+            "problem": problem_to_dict(self.problem),
+            "config": self.config.to_json(),
+            "starts": self.config.starts,
+            "converged": self.converged,
+            "stopped_short": self.stopped_short,
+            "diverged": self.diverged,
+            "at_kink": self.at_kink,
+            "global_value": self.global_value.to_json(),
+            "groups": [g.to_json() for g in self.groups],
+            "seconds": round(self.seconds, 4),
+            "descent_seconds": round(self.descent_seconds, 4),
+        }
+        if include_starts:
+            out["runs"] = [o.to_json() for o in self.outcomes]
+        return out
+
+    def table(self) -> str:
+        """The summary table for people."""
+        c = self.config
+        lines = [f"{c.starts} starts (seed {c.seed}), {c.descent.method.value} descent, "
+                 f"{self.seconds:.2f} s ({self.descent_seconds:.2f} s descending)",
+                 f"global value: {self.global_value.describe()}", ""]
+        head = ("group", "value", "kind", "starts", "certificate")
+        rows = []
+        for g in self.groups:
+            val = g.value_text
+            cert = g.certificate_file or ("(in memory)" if g.certificate is not None else "-")
+            rows.append((str(g.id), str(val), g.label, str(g.starts), cert))
+        widths = [max(len(x) for x in col) for col in zip(head, *rows)] if rows else [len(h) for h in head]
+        fmt = lambda cells: "  ".join(x.ljust(w) for x, w in zip(cells, widths)).rstrip()  # noqa: E731
+        lines += [fmt(head), fmt(["-" * w for w in widths])] + [fmt(r) for r in rows]
+        for g in self.groups:
+            if not g.certified:
+                lines.append(f"  group {g.id}: {g.reason}")
+        lines.append("")
+        lines.append(f"stopped short (gradient not small; never counted as critical points): "
+                     f"{self.stopped_short}")
+        lines.append(f"diverged: {self.diverged}")
+        if self.at_kink:
+            lines.append(f"runs that stopped at a kink of the nonsmooth loss (grouped and "
+                         f"classified exactly, no float gradient test): {self.at_kink}")
+        lines.append(f"total: {c.starts} starts = {sum(g.starts for g in self.groups)} in "
+                     f"{len(self.groups)} limit-point groups + {self.stopped_short} stopped short "
+                     f"+ {self.diverged} diverged")
+        return "\n".join(lines)
+
+
+def _finite(x):
+    return None if x is None or not np.isfinite(x) else float(x)
+
+
+# --- the global value ---------------------------------------------------------------------
+def square_loss_optimum_approx(problem: DeepLinearProblem) -> float:
+    """1/2 (||Y (I - P)||^2 + sum_{i > r} sigma_i(Y P)^2) in float64 (a hint)."""
+    X = np.array([[float(v) for v in row] for row in problem.X])
+    Y = np.array([[float(v) for v in row] for row in problem.Y])
+    P = np.linalg.pinv(X) @ X
+    YP = Y @ P
+    s = np.linalg.svd(YP, compute_uv=False)
+    r = problem.max_rank
+    return 0.5 * (float(np.sum((Y - YP) ** 2)) + float(np.sum(s[r:] ** 2)))
+
+
+def global_value(problem: DeepLinearProblem, groups=()) -> GlobalValue:
+    """The global value when proven: the square-loss closed form (exact when rational) or
+    the value of a certified global minimum among ``groups``."""
+    for g in groups:
+        if g.certified and g.kind is Kind.GLOBAL_MINIMUM and g.value is not None:
+            return GlobalValue(g.value, float(g.value), "value of a certified global minimum reached")
+    for g in groups:
+        if g.certified and g.kind is Kind.GLOBAL_MINIMUM and g.value_enclosure is not None:
+            lo, hi = g.value_enclosure
+            return GlobalValue(None, float((lo + hi) / 2),
+                               f"enclosed in [{float(lo):.12g}, {float(hi):.12g}] by a certified "
+                               "global minimum reached")
+    if isinstance(problem.loss, SquareLoss) and problem.weight_decay == 0:
+        approx = square_loss_optimum_approx(problem)
+        X, Y = matrix(problem.X), matrix(problem.Y)
+        for delta in (1e-12, 1e-9):
+            q = Fraction(approx)
+            cand = simplest_rational(q - Fraction(delta * (1 + abs(approx))),
+                                     q + Fraction(delta * (1 + abs(approx))))
+            if compare_with_square_optimum(X, Y, problem.max_rank, cand) == 0:
+                return GlobalValue(cand, approx, "closed-form optimum of the square loss, exact")
+        return GlobalValue(None, approx, "closed-form optimum of the square loss: irrational; "
+                           "compared exactly with each certified value")
+    return GlobalValue(None, None, "no closed form for this loss and no certified global "
+                       "minimum reached")
+
+
+# --- the search ---------------------------------------------------------------------------
+def _descend_all(problem, cfg: SearchConfig, progress: Progress | None):
+    obj = float64_objective(problem)
+    Ws, specs = draw_starts(problem, cfg.starts, cfg.seed, cfg.plan)
+    x0 = flatten(Ws)
+    nu = natural_scale(problem)
+    N = problem.n_params
+    chunk = max(1, min(cfg.chunk, int(2e7 // max(N * N, 1))))
+    parts = []
+    for lo in range(0, cfg.starts, chunk):
+        parts.append(descend(obj, x0[lo:lo + chunk], cfg.descent, nu))
+        if progress:
+            progress(min(lo + chunk, cfg.starts), cfg.starts, "descent")
+    cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
+    return obj, specs, cat("x"), cat("value"), cat("gradient_norm"), cat("iterations"), cat("status")
+
+
+def _mark_kinks(obj, x, status, tol: float = 1e-7):
+    """Nonsmooth loss (l1): a run that stopped short where an entry of the loss argument is
+    ~0 stopped at a kink; no float gradient test applies there, so it goes to exact
+    classification (which decides kinks exactly) instead of being written off."""
+    short = np.nonzero(status == 1)[0]
+    if short.size == 0:
+        return status
+    E = obj.loss_argument(obj.unflatten(x[short]))
+    E = E.reshape(E.shape[0], -1)
+    scale = 1.0 + np.abs(E).max(axis=1)
+    kink = (np.abs(E) <= tol * scale[:, None]).any(axis=1)
+    status = status.copy()
+    status[short[kink]] = 3
+    return status
+
+
+def search(problem: DeepLinearProblem, config: SearchConfig = SearchConfig(),
+           progress: Progress | None = None, out_dir: str | Path | None = None) -> SearchReport:
+    """Run a multi-start search on ``problem`` and certify what it reached.
+
+    ``progress(done, total, stage)`` is called as work completes (no output otherwise).
+    With ``out_dir``, each certificate is written there as
+    ``group-<id>-<kind>.json`` together with ``search.json`` (the report).
+    """
+    if not isinstance(problem, DeepLinearProblem):
+        raise InputError("landscape search handles deep-linear problems (and matrix-factorization, "
+                         "which loads as one)", field="family",
+                         got=getattr(problem, "family", type(problem).__name__))
+    t0 = time.perf_counter()
+    with single_blas_thread():
+        obj, specs, x, val, gn, its, status = _descend_all(problem, config, progress)
+        t_desc = time.perf_counter() - t0
+        if problem.loss.differentiable is False:
+            status = _mark_kinks(obj, x, status)
+        conv = np.nonzero((status == 0) | (status == 3))[0]
+        groups_idx = []
+        inv = None
+        if conv.size:
+            Ws = obj.unflatten(x)
+            inv = invariants(Ws, val, orthogonal=problem.weight_decay != 0, rank_tol=config.rank_tol)
+            groups_idx = group(inv, conv, tol=config.dedupe_tol)
+    groups, members_of = [], []
+    cache: dict = {}
+    for gid, members in enumerate(groups_idx, start=1):
+        rep = int(members[np.argmin(gn[members])])
+        profile = inv.rank_profile(rep)
+        if gid <= config.max_groups_classified:
+            cert = certify_limit_point(problem, x[rep], profile, config.budget, cache=cache,
+                                       use_enclosures=config.enclosures, digits=config.digits)
+            groups.append(LimitPointGroup(
+                id=gid, starts=int(members.size), representative=rep,
+                value_approx=float(val[rep]), rank_profile=profile, certified=cert.certified,
+                kind=cert.kind, value=cert.value, route=cert.route,
+                distance=cert.distance, reason=cert.reason, point=cert.point,
+                certificate=cert.certificate, value_enclosure=cert.value_enclosure))
+        else:
+            groups.append(LimitPointGroup(
+                id=gid, starts=int(members.size), representative=rep,
+                value_approx=float(val[rep]), rank_profile=profile, certified=False, kind=None,
+                value=None, route="none", distance=None,
+                reason=f"not classified: more than max_groups_classified = "
+                       f"{config.max_groups_classified} groups"))
+        members_of.append(members)
+        if progress:
+            progress(gid, len(groups_idx), "certify")
+    groups, members_of = _merge_exact(problem, groups, members_of)
+    group_of = {int(b): g.id for g, members in zip(groups, members_of) for b in members}
+    outcomes = tuple(
+        StartOutcome(index=i, start=specs[i].label, status=STATUS_OF_CODE[int(status[i])],
+                     value=float(val[i]), gradient_norm=float(gn[i]), iterations=int(its[i]),
+                     group=group_of.get(i))
+        for i in range(config.starts))
+    gv = global_value(problem, groups)
+    report = SearchReport(problem, config, outcomes, tuple(groups), gv,
+                          time.perf_counter() - t0, t_desc)
+    if out_dir is not None:
+        report = write_report(report, out_dir)
+    return report
+
+
+def _merge_exact(problem, groups, members_of):
+    """Merge groups whose exact points have the same kind and exact invariants; renumber."""
+    merged, merged_members, index = [], [], {}
+    for g, members in zip(groups, members_of):
+        key = None
+        if g.point is not None and g.certified:
+            try:
+                key = (g.kind, exact_invariants(problem, g.point))
+            except (UnsupportedError, NotDifferentiableError):
+                key = None
+        if key is not None and key in index:
+            k = index[key]
+            h = merged[k]
+            merged[k] = replace(h, starts=h.starts + g.starts, subgroups=h.subgroups + g.subgroups)
+            merged_members[k] = np.concatenate([merged_members[k], members])
+            continue
+        if key is not None:
+            index[key] = len(merged)
+        merged.append(g)
+        merged_members.append(members)
+    out = [replace(g, id=i) for i, g in enumerate(merged, start=1)]
+    return out, merged_members
+
+
+def write_report(report: SearchReport, out_dir: str | Path) -> SearchReport:
+    """Write every certificate and ``search.json`` to ``out_dir``; return the report with
+    the certificate file names filled in."""
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        groups = []
+        for g in report.groups:
+            if g.certificate is not None:
+                path = out / f"group-{g.id:03d}-{g.kind.value}.json"
+                write_certificate(g.certificate, path)
+                g = replace(g, certificate_file=str(path))
+            groups.append(g)
+        report = replace(report, groups=tuple(groups))
+        (out / "search.json").write_text(json.dumps(report.to_json(), indent=1) + "\n",
+                                         encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot write to the output folder ({exc.strerror})",
+                         source=str(out_dir)) from None
+    return report

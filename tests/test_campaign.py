@@ -1,0 +1,119 @@
+"""Campaigns through any Executor: process pool, Dask distributed; JSON lines, resumable."""
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from landscape_proofs.errors import InputError
+from landscape_proofs.search.campaign import (RefuteTask, SearchTask, read_results, run_campaign,
+                                              search_tasks)
+
+BH = {"family": "deep-linear", "widths": [3, 1, 3], "Y": [[5, 0, 0], [0, 3, 0], [0, 0, 1]],
+      "loss": "square"}
+WD = {"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[1]], "loss": "square",
+      "weight_decay": "1/10"}
+BW = {"family": "deep-linear", "widths": [2, 1, 2],
+      "loss": {"name": "custom", "over": "product", "convex": True, "differentiable": True,
+               "expression": "(R_0_0 - 1)**2 + 10*R_0_1**2 + 10*R_1_0**2 + 2*(R_1_1 - 1)**2"}}
+
+
+def _tasks():
+    return search_tasks({"bh": BH, "wd": WD, "bw": BW}, seeds=[0, 1], starts=20)
+
+
+def _final(path):
+    return {r["id"]: json.dumps(r["result"], sort_keys=True)
+            for r in read_results(path) if r["status"] == "ok"}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    """Results of an uninterrupted run in this process (a thread pool)."""
+    path = tmp_path_factory.mktemp("ref") / "ref.jsonl"
+    with ThreadPoolExecutor(2) as ex:
+        rep = run_campaign(_tasks(), path, executor=ex)
+    assert rep.ran == 6 and rep.failed == 0
+    return _final(path)
+
+
+def test_process_pool_by_default(tmp_path, reference):
+    path = tmp_path / "pool.jsonl"
+    rep = run_campaign(_tasks(), path, max_workers=2)
+    assert (rep.tasks, rep.skipped, rep.ran, rep.failed) == (6, 0, 6, 0)
+    assert _final(path) == reference
+    res = {r["id"]: r["result"] for r in read_results(path)}
+    assert res["bh/seed-0"]["global_value"]["value"] == 5
+    kinds = {g["kind"] for g in res["bw/seed-0"]["groups"]}
+    assert "spurious-local-minimum" in kinds
+
+
+def test_resumes_after_interruption(tmp_path, reference):
+    path = tmp_path / "resume.jsonl"
+    with ThreadPoolExecutor(2) as ex:
+        run_campaign(_tasks(), path, executor=ex)
+    lines = path.read_text().splitlines()
+    # an interruption: two tasks lost, and half a line written
+    path.write_text("\n".join(lines[:3]) + "\n" + lines[3][: len(lines[3]) // 2])
+    with ThreadPoolExecutor(2) as ex:
+        rep = run_campaign(_tasks(), path, executor=ex)
+    assert (rep.skipped, rep.ran) == (3, 3)
+    assert _final(path) == reference
+    assert all(json.loads(line) for line in path.read_text().splitlines())  # no broken line left
+    with ThreadPoolExecutor(2) as ex:                                       # nothing left to do
+        assert run_campaign(_tasks(), path, executor=ex).ran == 0
+
+
+def test_failed_tasks_are_recorded_and_retried(tmp_path):
+    bad = SearchTask(id="bad", problem={"family": "deep-linear", "widths": [1, 1]}, starts=2)
+    path = tmp_path / "bad.jsonl"
+    with ThreadPoolExecutor(1) as ex:
+        rep = run_campaign([bad], path, executor=ex)
+    assert rep.failed == 1
+    rec = read_results(path)[0]
+    assert rec["status"] == "error" and "loss" in rec["error"]
+    with ThreadPoolExecutor(1) as ex:
+        assert run_campaign([bad], path, executor=ex).failed == 1   # tried again
+
+
+def test_duplicate_ids_are_refused(tmp_path):
+    t = SearchTask(id="x", problem=BH, starts=2)
+    with pytest.raises(InputError):
+        run_campaign([t, t], tmp_path / "dup.jsonl")
+
+
+def test_dask_distributed_local_cluster(tmp_path, reference):
+    distributed = pytest.importorskip("distributed")
+    path = tmp_path / "dask.jsonl"
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        rep = run_campaign(_tasks(), path, executor=client.get_executor())
+        assert (rep.ran, rep.failed) == (6, 0)
+        refute = RefuteTask(id="refute-wd", problem=WD, starts=4)
+        run_campaign([refute], path, executor=client.get_executor())
+    assert {k: v for k, v in _final(path).items() if k != "refute-wd"} == reference
+    rec = [r for r in read_results(path) if r["id"] == "refute-wd"][0]
+    assert rec["result"]["refuted"] and rec["result"]["certificate"]["claim"] == "spurious-local-minimum"
+
+
+def test_cli_campaign_runs_and_resumes(tmp_path, capsys):
+    from landscape_proofs.cli import main
+
+    files = []
+    for name, p in (("bh", BH), ("wd", WD)):
+        f = tmp_path / f"{name}.json"
+        f.write_text(json.dumps(p))
+        files.append(str(f))
+    out = tmp_path / "c.jsonl"
+    argv = ["campaign", *files, "--out", str(out), "--seeds", "2", "--starts", "10",
+            "--workers", "1", "--no-progress", "--json"]
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert (first["tasks"], first["ran"], first["failed"]) == (4, 4, 0)
+    assert main(argv) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert (again["skipped"], again["ran"]) == (4, 0)
+    assert sorted(r["id"] for r in read_results(out)) == ["bh/seed-0", "bh/seed-1",
+                                                          "wd/seed-0", "wd/seed-1"]
