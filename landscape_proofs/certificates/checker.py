@@ -22,6 +22,7 @@ from ..losses import L1Loss, SquareLoss
 from ..problems.deep_linear import DeepLinearProblem, exact_matrix
 from ..problems.exact_view import exact_objective, exact_weights
 from ..problems.io import point_from_dict, problem_from_dict
+from .enclosure import check_enclosure, is_enclosure_point
 
 FORMAT = "landscape-certificate/1"
 CLAIMS = ("not-critical", "strict-saddle", "non-strict-saddle", "local-maximum",
@@ -84,10 +85,16 @@ def check_certificate(data: object) -> CheckResult:
         raise InputError("missing: the embedded problem", field="problem")
     if "point" not in data:
         raise InputError("missing: the point", field="point")
+    if isinstance(data["problem"], dict) and data["problem"].get("family") == "shallow-rank":
+        from .shallow import check_shallow_certificate  # trusted too: R on rank <= p via its lift
+        return check_shallow_certificate(data)
     try:
         problem = problem_from_dict(data["problem"])
     except InputError as exc:
         raise exc.within("problem") from None
+    if is_enclosure_point(data["point"]):  # an enclosure of an irrational point: enclosure.py
+        enc = check_enclosure(data, problem)
+        return CheckResult(enc.valid, enc.claim, enc.reason, enc.relies_on)
     try:
         point = point_from_dict(data["point"], problem)
     except InputError as exc:
@@ -299,10 +306,9 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                            "closed-form optimum")
         return f"value {ctx.value} equals the closed-form optimum (rank <= {p.max_rank})"
     if kind == "convex-stationary":
-        if loss.convex is not True:
-            raise Rejected("the loss is not known to be convex")
-        if "convex" in loss.declared_facts:
-            ctx.relies_on.append("declared convex")
+        m, n = p.loss_argument_shape
+        if loss.convex_proven(m, n) is not True:
+            raise Rejected("the loss is not proven convex (a declared fact is not a proof)")
         if p.weight_decay != 0:
             raise Rejected("weight decay breaks the function-space argument")
         if p.has_bottleneck:
