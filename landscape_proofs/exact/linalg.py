@@ -140,17 +140,9 @@ def is_symmetric(M: Matrix) -> bool:
     return M.nrows() == M.ncols() and M == M.transpose()
 
 
-def inertia(M: Matrix) -> Inertia:
-    """Exact inertia of a rational symmetric matrix (Descartes' rule on the charpoly).
-
-    >>> inertia(matrix([[0, -2], [-2, 0]])).as_tuple()
-    (1, 1, 0)
-    """
-    if not is_symmetric(M):
-        raise ValueError("inertia needs a symmetric matrix")
+def _charpoly_inertia(M: Matrix) -> Inertia:
+    """Descartes' rule of signs on the characteristic polynomial (exact for real roots)."""
     n = M.nrows()
-    if n == 0:
-        return Inertia(0, 0, 0)
     coeffs = M.charpoly().coeffs()  # ascending powers, length n + 1
     zero = 0
     while zero < len(coeffs) and coeffs[zero] == 0:
@@ -161,6 +153,44 @@ def inertia(M: Matrix) -> Inertia:
     if positive + negative + zero != n:  # cannot happen for a symmetric matrix
         raise ArithmeticError("Descartes counts do not add up; matrix not symmetric?")
     return Inertia(positive, negative, zero)
+
+
+def inertia(M: Matrix) -> Inertia:
+    """Exact inertia of a rational symmetric matrix.
+
+    The kernel is split off first: with R = rref(M), pivot columns P and free columns F,
+    the nullspace basis K of :func:`nullspace` is the identity on F, so B = [K | e_P] is
+    invertible and B^T M B = diag(0, M[P, P]) (M K = 0).  By Sylvester's law of inertia,
+    inertia(M) = inertia(M[P, P]) + (0, 0, |F|); M[P, P] is nonsingular and usually much
+    smaller at critical points, whose Hessian kernel contains the symmetry orbit.  Its
+    inertia comes from Descartes' rule on its characteristic polynomial.
+
+    >>> inertia(matrix([[0, -2], [-2, 0]])).as_tuple()
+    (1, 1, 0)
+    >>> inertia(matrix([[1, 1], [1, 1]])).as_tuple()
+    (1, 0, 1)
+    """
+    if not is_symmetric(M):
+        raise ValueError("inertia needs a symmetric matrix")
+    n = M.nrows()
+    if n == 0:
+        return Inertia(0, 0, 0)
+    R, r = M.rref()
+    if r == n:
+        return _charpoly_inertia(M)
+    pivots = []
+    for i in range(r):
+        for j in range(n):
+            if R[i, j] != 0:
+                pivots.append(j)
+                break
+    if r == 0:
+        return Inertia(0, 0, n)
+    sub = flint.fmpq_mat(r, r, [M[i, j] for i in pivots for j in pivots])
+    core = _charpoly_inertia(sub)
+    if core.zero:  # cannot happen: M[P, P] is nonsingular when M is symmetric
+        raise ArithmeticError("principal block on the pivot columns is singular")
+    return Inertia(core.positive, core.negative, n - r)
 
 
 def negative_direction(M: Matrix) -> list[flint.fmpq] | None:
