@@ -281,17 +281,19 @@ class _Producer:
                 yield V, low[0], low[1]
 
     def _candidate_directions(self, H):
-        widths = self.problem.widths
         # 1. chains of unit entries through every layer: V_k = s_k e_{i_k} e_{i_{k-1}}^T
-        ranges = [range(d) for d in widths]
-        for path in itertools.product(*ranges):
-            for last_sign in (1, -1):
-                V = []
-                for k in range(len(widths) - 1):
-                    M = zeros(widths[k + 1], widths[k])
-                    M[path[k + 1], path[k]] = last_sign if k == len(widths) - 2 else 1
-                    V.append(M)
-                yield V
+        #    (multi-tower: through every layer of one tower, the other towers' layers 0)
+        towers = getattr(self.problem, "towers", None) or (self.problem.widths,)
+        first = 0  # index of the tower's W_1 among all layers
+        for widths in towers:
+            ranges = [range(d) for d in widths]
+            for path in itertools.product(*ranges):
+                for last_sign in (1, -1):
+                    V = [zeros(r, c) for r, c in self.problem.shapes]
+                    for k in range(len(widths) - 1):
+                        V[first + k][path[k + 1], path[k]] = last_sign if k == len(widths) - 2 else 1
+                    yield V
+            first += len(widths) - 1
         # 2. kernel directions of the Hessian and random small combinations of them
         ker = nullspace(H)
         for v in ker:

@@ -79,6 +79,9 @@ def cmd_classify(args) -> int:
             raise InputError("--refine applies to deep-linear problems", source=args.problem)
         return cmd_shallow(args)
     point = load_point(args.point, problem)
+    if (args.refine or args.digits is not None) and problem.family == "multi-tower":
+        raise InputError("--refine applies to deep-linear problems (multi-tower points are "
+                         "classified exactly as written)", source=args.problem)
     if args.refine or args.digits is not None:
         return _classify_refined(args, problem, point)
     result = classify(problem, point, _budget(args))
@@ -229,6 +232,9 @@ def cmd_openness(args) -> int:
     from .problems.io import load_point, load_problem
 
     problem = load_problem(args.problem)
+    if problem.family == "multi-tower":  # the sum map is not one of the decided product maps
+        raise InputError("landscape openness handles deep-linear and shallow-rank problems",
+                         field="family", got=problem.family, source=args.problem)
     point = load_point(args.point, problem)
     decision = decide_openness(problem, point)
     probe = None

@@ -324,7 +324,13 @@ class CustomLoss(LossSpec):
             entries = sorted(self.parsed.entries)
             syms = [entry_symbol(self.prefix, i, j) for i, j in entries]
             if syms:
-                poly = sympy.Poly(self.parsed.expr, *syms, domain="QQ")
+                try:
+                    poly = sympy.Poly(self.parsed.expr, *syms, domain="QQ")
+                except sympy.polys.polyerrors.BasePolynomialError:
+                    # e.g. sqrt(2)*r_0_0**2: a polynomial to SymPy, but not over Q
+                    raise UnsupportedError(
+                        f"custom loss {self.expression!r} is a polynomial whose coefficients are "
+                        "not all rational; the exact engine needs rational coefficients") from None
                 terms = []
                 for monom, coeff in poly.terms():
                     q = flint.fmpq(int(coeff.numerator), int(coeff.denominator))

@@ -312,8 +312,9 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         if p.weight_decay != 0:
             raise Rejected("weight decay breaks the function-space argument")
         if p.has_bottleneck:
-            raise Rejected(f"bottleneck: min width {p.max_rank} < min(d_0, d_H) = "
-                           f"{min(p.widths[0], p.widths[-1])}, the product cannot reach every matrix")
+            raise Rejected(f"bottleneck: largest reachable rank {p.max_rank} < min(d_0, d_H) = "
+                           f"{min(p.shapes[0][1], p.shapes[-1][0])}, the product cannot reach "
+                           "every matrix")  # shapes: W_1 is d_1 x d_0, the last layer d_H x ...
         E = ctx.E
         if isinstance(loss, L1Loss) and loss.kinks(E):
             S = matrix(exact_matrix(ev.get("multiplier"), "multiplier", (E.nrows(), E.ncols())))

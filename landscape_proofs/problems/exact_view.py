@@ -2,13 +2,24 @@
 from __future__ import annotations
 
 from ..exact.linalg import matrix
+from ..exact.multi_tower import ExactMultiTower
 from ..exact.numbers import to_fmpq
 from ..exact.objective import ExactDeepLinear
 from .deep_linear import DeepLinearProblem, Point
+from .multi_tower import MultiTowerProblem
 
 
-def exact_objective(problem: DeepLinearProblem) -> ExactDeepLinear:
-    """The exact evaluator of ``problem``'s objective."""
+def exact_objective(problem: DeepLinearProblem | MultiTowerProblem) -> ExactDeepLinear | ExactMultiTower:
+    """The exact evaluator of ``problem``'s objective (dispatch on the family)."""
+    if isinstance(problem, MultiTowerProblem):
+        return ExactMultiTower(
+            towers=problem.towers,
+            X=matrix(problem.X),
+            Y=matrix(problem.Y) if problem.Y is not None else None,
+            loss=problem.loss,
+            over_product=problem.loss.over_product,
+            weight_decay=to_fmpq(problem.weight_decay),
+        )
     return ExactDeepLinear(
         widths=problem.widths,
         X=matrix(problem.X),
@@ -20,5 +31,5 @@ def exact_objective(problem: DeepLinearProblem) -> ExactDeepLinear:
 
 
 def exact_weights(point: Point) -> list:
-    """The point's weights as FLINT matrices."""
+    """The point's weights as FLINT matrices (all layers, in the problem's parameter order)."""
     return [matrix(W) for W in point.weights]

@@ -15,10 +15,12 @@ from ..exact.numbers import MAX_DIGITS, format_exact, int_from_digits
 from ..losses import loss_from_json
 from .deep_linear import DeepLinearProblem, Point
 from .matrix_factorization import matrix_factorization_from_dict, point_from_factors
+from .multi_tower import (MultiTowerProblem, multi_tower_from_dict, multi_tower_point_from_dict,
+                          multi_tower_to_dict)
 from .shallow_rank import (ShallowPoint, ShallowRankProblem, shallow_point_from_dict,
                            shallow_point_to_dict, shallow_problem_from_dict, shallow_problem_to_dict)
 
-FAMILIES = ("deep-linear", "shallow-rank", "matrix-factorization")
+FAMILIES = ("deep-linear", "shallow-rank", "matrix-factorization", "multi-tower")
 PROBLEM_KEYS = {"family", "widths", "X", "Y", "loss", "weight_decay", "name", "description"}
 
 
@@ -114,6 +116,8 @@ def problem_from_dict(data: object) -> DeepLinearProblem:
         return shallow_problem_from_dict(data)
     if family == "matrix-factorization":  # an alias: loads as deep-linear widths [n, k, m]
         return matrix_factorization_from_dict(data)
+    if family == "multi-tower":  # docs/families.md: a sum of deep linear towers
+        return multi_tower_from_dict(data)
     unknown = sorted(set(data) - PROBLEM_KEYS)
     if unknown:
         raise InputError(f"unknown field; allowed: {', '.join(sorted(PROBLEM_KEYS))}",
@@ -136,6 +140,8 @@ def problem_to_dict(problem: DeepLinearProblem) -> dict:
     """The problem in the file format, numbers written exactly."""
     if isinstance(problem, ShallowRankProblem):
         return shallow_problem_to_dict(problem)
+    if isinstance(problem, MultiTowerProblem):
+        return multi_tower_to_dict(problem)
     out = {"family": problem.family, "widths": list(problem.widths)}
     if not problem._x_is_identity:
         out["X"] = matrix_to_json(problem.X)
@@ -153,6 +159,8 @@ def matrix_to_json(rows) -> list:
 def point_from_dict(data: object, problem: DeepLinearProblem) -> Point:
     if isinstance(problem, ShallowRankProblem):
         return shallow_point_from_dict(data, problem)
+    if isinstance(problem, MultiTowerProblem):  # {"weights": [...]}, tower 1's layers first
+        return multi_tower_point_from_dict(data, problem)
     if not isinstance(data, dict):
         raise InputError('expected a JSON object {"weights": [...]}', got=type(data).__name__)
     if "weights" not in data and problem.depth == 2 and ("U" in data or "V" in data):

@@ -27,7 +27,9 @@ from ..numeric.kernels import (EntryFunctionKernel, Float64LossKernel, L1Kernel,
                                MpEntryFunctionKernel, MpL1Kernel, MpLossKernel,
                                MpPowerKernel, MpSquareKernel, PowerKernel, SquareKernel)
 from ..numeric.mp import MpDeepLinear, to_matrix
+from ..numeric.multi_tower import BatchedMultiTower, MpMultiTower
 from .deep_linear import DeepLinearProblem, Point
+from .multi_tower import MultiTowerProblem
 
 
 # -- loss specification -> kernel --------------------------------------------------------
@@ -92,7 +94,16 @@ def _float_matrix(rows) -> np.ndarray:
 
 
 def float64_objective(problem: DeepLinearProblem) -> BatchedDeepLinear:
-    """The batched float64 evaluator of ``problem``'s objective."""
+    """The batched float64 evaluator of ``problem``'s objective (dispatch on the family)."""
+    if isinstance(problem, MultiTowerProblem):
+        return BatchedMultiTower(
+            problem.towers,
+            X=_float_matrix(problem.X),
+            Y=_float_matrix(problem.Y) if problem.Y is not None else None,
+            loss_kernel=float64_kernel(problem.loss),
+            over_product=problem.loss.over_product,
+            weight_decay=float(problem.weight_decay),
+        )
     return BatchedDeepLinear(
         widths=problem.widths,
         X=_float_matrix(problem.X),
@@ -105,6 +116,11 @@ def float64_objective(problem: DeepLinearProblem) -> BatchedDeepLinear:
 
 def mp_objective(problem: DeepLinearProblem, ctx) -> MpDeepLinear:
     """The evaluator of ``problem``'s objective in the mpmath context ``ctx``."""
+    if isinstance(problem, MultiTowerProblem):
+        return MpMultiTower(ctx, problem.towers, X=problem.X, Y=problem.Y,
+                            loss_kernel=mp_kernel(problem.loss, ctx),
+                            over_product=problem.loss.over_product,
+                            weight_decay=problem.weight_decay)
     return MpDeepLinear(
         ctx,
         widths=problem.widths,

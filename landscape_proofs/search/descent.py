@@ -23,6 +23,8 @@ def _closed_form_candidates(problem):
     Z = (U[:, :k] * s[:k]) @ Vt[:k]
     R = Z @ np.linalg.pinv(X)
     U2, s2, Vt2 = np.linalg.svd(R)
+    if getattr(problem, "towers", None) is not None:  # multi-tower: R split over the towers
+        return [_split_over_towers(problem.towers, k, s2, U2, Vt2)]
     widths = problem.widths
     H = len(widths) - 1
     Ws = []
@@ -38,6 +40,31 @@ def _closed_form_candidates(problem):
             M[:k, :k] = np.eye(k)
         Ws.append(M)
     return [Ws]
+
+
+def _split_over_towers(towers, k, s, U, Vt):
+    """Layers (flat, tower 1 first) whose towers sum to sum_{i < k} s_i u_i v_i^T.
+
+    Tower t takes the next min(r_t, remaining) components and factors them through its
+    layers (scaled right factor first, identity in the middle, left factor last).
+    """
+    Ws, start = [], 0
+    for widths in towers:
+        comps = list(range(start, min(k, start + min(widths))))
+        start += len(comps)
+        kt, H = len(comps), len(widths) - 1
+        for i in range(H):
+            M = np.zeros((widths[i + 1], widths[i]))
+            if H == 1:
+                M = (U[:, comps] * s[comps]) @ Vt[comps]
+            elif i == 0:
+                M[:kt, :] = s[comps, None] * Vt[comps]
+            elif i == H - 1:
+                M[:, :kt] = U[:, comps]
+            else:
+                M[:kt, :kt] = np.eye(kt)
+            Ws.append(M)
+    return Ws
 
 
 def candidate_points(problem, budget):

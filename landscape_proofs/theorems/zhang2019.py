@@ -8,14 +8,17 @@ from .base import AssumptionCheck, PointVerdict, Theorem
 from .common import classified_points
 from .critical import CheckBudget, ClassifiedPoint
 from .judging import judge, not_applicable, rule_local_minima_global
+from .multi_tower_points import classified_multi_tower_points
 
 ID = "zhang2019"
+FAMILIES = ("deep-linear", "multi-tower")
 
 
 def two_layer_problem(problem) -> DeepLinearProblem:
-    """min f(A B) with inner width r = min width: same data, loss and weight decay."""
-    w = problem.widths
-    return DeepLinearProblem(widths=(w[0], problem.max_rank, w[-1]), X=problem.X, Y=problem.Y,
+    """min f(A B) with inner width r = the largest reachable rank: same data, loss and weight
+    decay.  For a multi-tower problem r = min(d_0, d_H, sum_t r_t) (same range as the towers)."""
+    d0, dH = problem.shapes[0][1], problem.shapes[-1][0]
+    return DeepLinearProblem(widths=(d0, problem.max_rank, dH), X=problem.X, Y=problem.Y,
                              loss=problem.loss, weight_decay=problem.weight_decay)
 
 
@@ -28,6 +31,8 @@ def two_layer_premise(problem, budget: CheckBudget | None = None) -> AssumptionC
     two-layer problem is searched: a certified spurious local minimum disproves the premise.
     """
     name = "the two-layer problem min f(AB) (inner width r) has no spurious local minimum"
+    if getattr(problem, "family", None) == "multi-tower":  # the premise is about min f(AB) only
+        problem = two_layer_problem(problem)
     r = problem.max_rank
     if (facts.square_loss(problem).holds and problem.weight_decay == 0
             and facts.rank_X_full_row(problem).holds):
@@ -52,7 +57,9 @@ def two_layer_premise(problem, budget: CheckBudget | None = None) -> AssumptionC
 
 
 def check_assumptions(problem, budget: CheckBudget = CheckBudget()):
-    out = [facts.family_is(problem, "deep-linear")]
+    family = getattr(problem, "family", type(problem).__name__)
+    out = [AssumptionCheck("family = deep-linear or multi-tower", family in FAMILIES,
+                           f"the problem's family is {family}")]
     if out[0].holds is not True:
         return out
     return out + [
@@ -64,28 +71,36 @@ def check_assumptions(problem, budget: CheckBudget = CheckBudget()):
 
 
 def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
-    if getattr(problem, "family", None) != "deep-linear":
-        return not_applicable("needs a deep-linear problem")
+    family = getattr(problem, "family", None)
+    if family not in FAMILIES:
+        return not_applicable("needs a deep-linear or multi-tower problem")
     r = problem.max_rank
     premise = two_layer_premise(problem, None).holds
-    pts = classified_points(problem, budget, point)
+    if family == "multi-tower":  # candidate products of the two-layer problem, split over towers
+        pts = classified_multi_tower_points(problem, budget, point)
+        prod = "sum_t R_t"
+    else:
+        pts = classified_points(problem, budget, point)
+        prod = "W_H...W_1"
 
     def rule(cp: ClassifiedPoint):
         if cp.kind is Kind.SPURIOUS_LOCAL_MINIMUM:
             if cp.product_rank < r:
                 return (PointVerdict.CONTRADICTS,
-                        f"a spurious local minimum must have rank(W_H...W_1) = r = {r}; here it is "
+                        f"a spurious local minimum must have rank({prod}) = r = {r}; here it is "
                         f"{cp.product_rank}")
             if premise:
                 return PointVerdict.CONTRADICTS, "spurious although the two-layer problem has none"
-            return (PointVerdict.CONSISTENT, f"spurious with rank(W_H...W_1) = r = {r}, as the "
+            return (PointVerdict.CONSISTENT, f"spurious with rank({prod}) = r = {r}, as the "
                     "theorem requires of spurious minima")
         return rule_local_minima_global(cp)
 
+    notes = (("multi-tower: r = min(d_0, d_H, sum_t r_t), the largest rank of the sum of the "
+              "towers (= the two-layer network of width sum_t r_t); candidate products come from "
+              "that two-layer problem and are split over the towers",)
+             if family == "multi-tower" else ())
     return judge(pts, rule, what="no spurious local minimum when the two-layer problem has none, "
-                 "and every spurious local minimum has rank(W_H...W_1) = r",
-                 notes=("multi-tower networks (a sum of towers = a two-layer network of width "
-                        "sum_t r_t) are not a problem family yet; only single towers are tested",))
+                 f"and every spurious local minimum has rank({prod}) = r", notes=notes)
 
 
 THEOREM = Theorem(
@@ -105,9 +120,11 @@ THEOREM = Theorem(
         "whether differentiability is needed everywhere) were not quoted.  The two-layer "
         "premise is decided (proven for the square loss with X of full row rank and for the "
         "no-bottleneck convex case; disproven by a certified spurious minimum of the two-layer "
-        "problem; otherwise undecided).  Multi-tower networks are not yet a problem family."),
+        "problem; otherwise undecided).  For multi-tower problems (docs/families.md) r is read "
+        "as min(d_0, d_H, sum_t r_t), the rank the sum of the towers can reach, which is our "
+        "reading of 'a two-layer network of width sum_t r_t'."),
     assumptions_doc=(
-        ("family = deep-linear", "the problem file's family"),
+        ("family = deep-linear or multi-tower", "the problem file's family"),
         ("l convex", "proven or declared (see laurent_vonbrecht2018)"),
         ("l differentiable", "proven for polynomial losses, else declared"),
         ("weight_decay = 0", "exact comparison with 0"),
@@ -118,7 +135,10 @@ THEOREM = Theorem(
     conclusion_doc=(
         "Deep critical points are proposed and classified exactly.  A certified spurious local "
         "minimum with rank(W_H...W_1) < r contradicts the structural claim; one of rank r "
-        "contradicts the conclusion only when the two-layer premise is proven."),
+        "contradicts the conclusion only when the two-layer premise is proven.  For a "
+        "multi-tower problem the candidate products come from the two-layer problem of width "
+        "sum_t r_t and are split exactly over the towers; rank(sum_t R_t) plays the role of "
+        "rank(W_H...W_1) and r = min(d_0, d_H, sum_t r_t)."),
     check_assumptions=check_assumptions,
     test_conclusion=test_conclusion,
     catalog=(),
