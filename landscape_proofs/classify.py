@@ -254,8 +254,7 @@ class _Producer:
             above = s == 1
             if s is None:
                 self.notes.append("comparison with the closed-form optimum undecided")
-        if (loss.convex_proven(*p.loss_argument_shape) is True and p.weight_decay == 0
-                and not p.has_bottleneck):
+        if loss.convex_proven(*p.loss_argument_shape) is True and p.weight_decay == 0:
             E = self.obj.loss_argument(self.W)
             if loss.is_smooth_at(E):
                 G = self.obj.function_gradient(self.W)

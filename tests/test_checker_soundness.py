@@ -153,7 +153,7 @@ def _global_ok(problem, value):
         s = np.linalg.svd(Y @ P, compute_uv=False)
         opt = 0.5 * (np.linalg.norm(Y - Y @ P) ** 2 + np.sum(s[problem.max_rank:] ** 2))
         return abs(float(value) - opt) < 1e-9 * max(1.0, opt)
-    if loss.convex and not problem.has_bottleneck and problem.weight_decay == 0:
+    if loss.convex_proven(*problem.loss_argument_shape) and problem.weight_decay == 0:
         return True  # convex + stationary in function space: checked by PSD/no-lower above
     return False
 
@@ -161,8 +161,8 @@ def _global_ok(problem, value):
 def _l1_global(problem, value):
     # l1 regression: compare with a brute-force LP optimum over all d_H x d_0 matrices
     from scipy.optimize import linprog
-    if problem.has_bottleneck or problem.weight_decay != 0:
-        return False
+    if problem.weight_decay != 0:
+        return False  # (a bottleneck is fine: the LP below minimises over all matrices)
     X = np.array([[float(x) for x in r] for r in problem.X])
     Y = np.array([[float(x) for x in r] for r in problem.Y])
     dH, d0, n = Y.shape[0], X.shape[0], X.shape[1]

@@ -200,3 +200,17 @@ def test_every_kind_is_produced_and_verified():
         for pt in ex["points"]:
             seen.add(run(p, pt["weights"]).kind)
     assert seen == set(Kind)
+
+
+def test_l1_with_bottleneck_global_by_multiplier():
+    # widths 2-1-2 (bottleneck), X = [[1,1,1],[0,0,0]], Y = [[1,2,3],[0,0,0]]: R X has constant
+    # rows, so the l1 loss is minimised by the row medians, R = [[2,0],[0,0]] (rank 1, reachable
+    # through the bottleneck), value |1-2| + |3-2| = 2.  Multiplier: row 1 of S is (1, s, -1) with
+    # s = 0 so that S X^T = 0, row 2 is 0.  A convex loss with 0 in its subdifferential at R is
+    # minimal over all matrices, so no-bottleneck is not needed.
+    p = problem(widths=[2, 1, 2], X=[[1, 1, 1], [0, 0, 0]], Y=[[1, 2, 3], [0, 0, 0]], loss="l1")
+    assert p.has_bottleneck
+    res = run(p, [[[1, 0]], [[2], [0]]])
+    assert res.kind is Kind.GLOBAL_MINIMUM and res.value == 2
+    S = res.certificate.evidence["multiplier"]
+    assert S[0] == [1, 0, -1]

@@ -311,10 +311,8 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
             raise Rejected("the loss is not proven convex (a declared fact is not a proof)")
         if p.weight_decay != 0:
             raise Rejected("weight decay breaks the function-space argument")
-        if p.has_bottleneck:
-            raise Rejected(f"bottleneck: largest reachable rank {p.max_rank} < min(d_0, d_H) = "
-                           f"{min(p.shapes[0][1], p.shapes[-1][0])}, the product cannot reach "
-                           "every matrix")  # shapes: W_1 is d_1 x d_0, the last layer d_H x ...
+        # No bottleneck condition: a convex F with 0 in its (sub)differential at R is minimal
+        # over *all* matrices, so F(mu(W')) >= F(R) for every W' whatever mu can reach.
         E = ctx.E
         if isinstance(loss, L1Loss) and loss.kinks(E):
             S = matrix(exact_matrix(ev.get("multiplier"), "multiplier", (E.nrows(), E.ncols())))
@@ -331,7 +329,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
             G = ctx.obj.function_gradient(ctx.W)
         if any(x != 0 for x in G.entries()):
             raise Rejected("the function-space (sub)gradient at W_H...W_1 is not 0")
-        return ("convex loss, no bottleneck, zero function-space (sub)gradient: "
+        return ("proven convex loss, zero function-space (sub)gradient: "
                 "W_H...W_1 minimises the loss over all matrices")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
                    "square-loss-optimum or convex-stationary)")
