@@ -195,7 +195,8 @@ class _Producer:
             return None
         if ine.is_pd:
             return {"type": "definite-hessian"}
-        orthogonal = self.problem.weight_decay != 0
+        orthogonal = (self.problem.weight_decay != 0
+                      or self.problem.family == "symmetric-factorization")  # O(k): U -> U Q
         T = self.obj.orbit_tangent(self.W, orthogonal=orthogonal)
         if not T:
             return None
@@ -247,7 +248,8 @@ class _Producer:
         if loss.nonnegative is True and self.value == 0:
             return {"type": "zero-lower-bound"}, False
         above = False
-        if isinstance(loss, SquareLoss) and p.weight_decay == 0:
+        # not for l(U U^T): the closed form ignores the PSD constraint (checker refuses it)
+        if isinstance(loss, SquareLoss) and p.weight_decay == 0 and p.family != "symmetric-factorization":
             s = compare_with_square_optimum(matrix(p.X), matrix(p.Y), p.max_rank, self.value)
             if s == 0:
                 return {"type": "square-loss-optimum"}, False
@@ -282,7 +284,10 @@ class _Producer:
     def _candidate_directions(self, H):
         # 1. chains of unit entries through every layer: V_k = s_k e_{i_k} e_{i_{k-1}}^T
         #    (multi-tower: through every layer of one tower, the other towers' layers 0)
-        towers = getattr(self.problem, "towers", None) or (self.problem.widths,)
+        if self.problem.family == "symmetric-factorization":  # one "layer" U, n x k
+            towers = ((self.problem.k, self.problem.n),)
+        else:
+            towers = getattr(self.problem, "towers", None) or (self.problem.widths,)
         first = 0  # index of the tower's W_1 among all layers
         for widths in towers:
             ranges = [range(d) for d in widths]

@@ -79,8 +79,10 @@ def cmd_classify(args) -> int:
             raise InputError("--refine applies to deep-linear problems", source=args.problem)
         return cmd_shallow(args)
     point = load_point(args.point, problem)
-    if (args.refine or args.digits is not None) and problem.family == "multi-tower":
-        raise InputError("--refine applies to deep-linear problems (multi-tower points are "
+    if (args.refine or args.digits is not None) and problem.family in ("multi-tower",
+                                                                       "symmetric-factorization"):
+        raise InputError("--refine applies to deep-linear problems (multi-tower and "
+                         "symmetric-factorization points are "
                          "classified exactly as written)", source=args.problem)
     if args.refine or args.digits is not None:
         return _classify_refined(args, problem, point)
@@ -232,7 +234,7 @@ def cmd_openness(args) -> int:
     from .problems.io import load_point, load_problem
 
     problem = load_problem(args.problem)
-    if problem.family == "multi-tower":  # the sum map is not one of the decided product maps
+    if problem.family in ("multi-tower", "symmetric-factorization"):  # not wired to this command
         raise InputError("landscape openness handles deep-linear and shallow-rank problems",
                          field="family", got=problem.family, source=args.problem)
     point = load_point(args.point, problem)

@@ -206,7 +206,8 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
             raise Rejected(f"Hessian (times {sign}) is not definite: inertia (+, -, 0) = {ine.as_tuple()}")
         return f"Hessian {'positive' if sign > 0 else 'negative'} definite ({N} parameters)"
     if kind == "slice":
-        orthogonal = ctx.problem.weight_decay != 0
+        # l(U U^T) is invariant under U -> U Q, Q in O(k) only, with or without weight decay
+        orthogonal = ctx.problem.weight_decay != 0 or ctx.problem.family == "symmetric-factorization"
         group = "O" if orthogonal else "GL"
         if evidence.get("group", group) != group:
             raise Rejected(f"the symmetry group here is {group} (weight decay "
@@ -295,6 +296,9 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
             raise Rejected(f"value {ctx.value} is not 0")
         return "value 0 equals the lower bound 0 of a nonnegative loss"
     if kind == "square-loss-optimum":
+        if p.family == "symmetric-factorization":  # U U^T is PSD: the closed form is not its optimum
+            raise Rejected("the closed-form optimum is over all matrices of rank <= r, not over "
+                           "the PSD matrices U U^T reaches; it does not apply to this family")
         if not isinstance(loss, SquareLoss) or p.weight_decay != 0:
             raise Rejected("needs the square loss without weight decay")
         X, Y = matrix(p.X), matrix(p.Y)

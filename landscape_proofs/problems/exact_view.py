@@ -5,12 +5,22 @@ from ..exact.linalg import matrix
 from ..exact.multi_tower import ExactMultiTower
 from ..exact.numbers import to_fmpq
 from ..exact.objective import ExactDeepLinear
+from ..exact.symmetric_factorization import ExactSymmetricFactorization
 from .deep_linear import DeepLinearProblem, Point
 from .multi_tower import MultiTowerProblem
+from .symmetric_factorization import SymmetricFactorizationProblem
 
 
 def exact_objective(problem: DeepLinearProblem | MultiTowerProblem) -> ExactDeepLinear | ExactMultiTower:
     """The exact evaluator of ``problem``'s objective (dispatch on the family)."""
+    if isinstance(problem, SymmetricFactorizationProblem):
+        return ExactSymmetricFactorization(
+            n=problem.n, k=problem.k,
+            Y=matrix(problem.Y) if problem.Y is not None else None,
+            loss=problem.loss,
+            over_product=problem.loss.over_product,
+            weight_decay=to_fmpq(problem.weight_decay),
+        )
     if isinstance(problem, MultiTowerProblem):
         return ExactMultiTower(
             towers=problem.towers,

@@ -17,10 +17,15 @@ from .deep_linear import DeepLinearProblem, Point
 from .matrix_factorization import matrix_factorization_from_dict, point_from_factors
 from .multi_tower import (MultiTowerProblem, multi_tower_from_dict, multi_tower_point_from_dict,
                           multi_tower_to_dict)
+from .symmetric_factorization import (SymmetricFactorizationProblem,
+                                      symmetric_factorization_from_dict,
+                                      symmetric_factorization_point_from_dict,
+                                      symmetric_factorization_to_dict)
 from .shallow_rank import (ShallowPoint, ShallowRankProblem, shallow_point_from_dict,
                            shallow_point_to_dict, shallow_problem_from_dict, shallow_problem_to_dict)
 
-FAMILIES = ("deep-linear", "shallow-rank", "matrix-factorization", "multi-tower")
+FAMILIES = ("deep-linear", "shallow-rank", "matrix-factorization", "multi-tower",
+            "symmetric-factorization")
 PROBLEM_KEYS = {"family", "widths", "X", "Y", "loss", "weight_decay", "name", "description"}
 
 
@@ -118,6 +123,8 @@ def problem_from_dict(data: object) -> DeepLinearProblem:
         return matrix_factorization_from_dict(data)
     if family == "multi-tower":  # docs/families.md: a sum of deep linear towers
         return multi_tower_from_dict(data)
+    if family == "symmetric-factorization":  # docs/families.md: l(U U^T)
+        return symmetric_factorization_from_dict(data)
     unknown = sorted(set(data) - PROBLEM_KEYS)
     if unknown:
         raise InputError(f"unknown field; allowed: {', '.join(sorted(PROBLEM_KEYS))}",
@@ -142,6 +149,8 @@ def problem_to_dict(problem: DeepLinearProblem) -> dict:
         return shallow_problem_to_dict(problem)
     if isinstance(problem, MultiTowerProblem):
         return multi_tower_to_dict(problem)
+    if isinstance(problem, SymmetricFactorizationProblem):
+        return symmetric_factorization_to_dict(problem)
     out = {"family": problem.family, "widths": list(problem.widths)}
     if not problem._x_is_identity:
         out["X"] = matrix_to_json(problem.X)
@@ -161,6 +170,8 @@ def point_from_dict(data: object, problem: DeepLinearProblem) -> Point:
         return shallow_point_from_dict(data, problem)
     if isinstance(problem, MultiTowerProblem):  # {"weights": [...]}, tower 1's layers first
         return multi_tower_point_from_dict(data, problem)
+    if isinstance(problem, SymmetricFactorizationProblem):  # {"weights": [U]} or {"U": U}
+        return symmetric_factorization_point_from_dict(data, problem)
     if not isinstance(data, dict):
         raise InputError('expected a JSON object {"weights": [...]}', got=type(data).__name__)
     if "weights" not in data and problem.depth == 2 and ("U" in data or "V" in data):

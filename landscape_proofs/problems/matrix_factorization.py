@@ -13,7 +13,8 @@ certificates, openness) is the deep-linear machinery, and a certificate records 
 deep-linear form.  A point may be written ``{"U": m x k, "V": k x n}`` (it is the deep-linear
 point ``{"weights": [V, U]}``, W_1 = V first).
 
-The symmetric form l(U U^T) is not provided here (see docs/families.md).
+The symmetric form l(U U^T) is its own family, ``symmetric-factorization``
+(``problems/symmetric_factorization.py``, docs/families.md).
 """
 from __future__ import annotations
 
@@ -35,8 +36,10 @@ def matrix_factorization_from_dict(data: dict) -> DeepLinearProblem:
     from ..losses import loss_from_json
 
     if data.get("symmetric") is not None:
-        raise InputError("the symmetric factorization l(U U^T) is not supported yet; "
-                         "omit the field for l(U V)", field="symmetric", got=data["symmetric"])
+        raise InputError('the symmetric factorization l(U U^T) is the family '
+                         '"symmetric-factorization" ({"family": "symmetric-factorization", '
+                         '"shape": [n, k], ...}); omit the field for l(U V)', field="symmetric",
+                         got=data["symmetric"])
     unknown = sorted(set(data) - PROBLEM_KEYS)
     if unknown:
         hint = (" (a loss of U V X is the deep-linear family with widths [d_0, k, m])"

@@ -28,8 +28,10 @@ from ..numeric.kernels import (EntryFunctionKernel, Float64LossKernel, L1Kernel,
                                MpPowerKernel, MpSquareKernel, PowerKernel, SquareKernel)
 from ..numeric.mp import MpDeepLinear, to_matrix
 from ..numeric.multi_tower import BatchedMultiTower, MpMultiTower
+from ..numeric.symmetric_factorization import BatchedSymmetricFactorization
 from .deep_linear import DeepLinearProblem, Point
 from .multi_tower import MultiTowerProblem
+from .symmetric_factorization import SymmetricFactorizationProblem
 
 
 # -- loss specification -> kernel --------------------------------------------------------
@@ -95,6 +97,14 @@ def _float_matrix(rows) -> np.ndarray:
 
 def float64_objective(problem: DeepLinearProblem) -> BatchedDeepLinear:
     """The batched float64 evaluator of ``problem``'s objective (dispatch on the family)."""
+    if isinstance(problem, SymmetricFactorizationProblem):  # value and gradient only
+        return BatchedSymmetricFactorization(
+            problem.n, problem.k,
+            Y=_float_matrix(problem.Y) if problem.Y is not None else None,
+            loss_kernel=float64_kernel(problem.loss),
+            over_product=problem.loss.over_product,
+            weight_decay=float(problem.weight_decay),
+        )
     if isinstance(problem, MultiTowerProblem):
         return BatchedMultiTower(
             problem.towers,
@@ -116,6 +126,10 @@ def float64_objective(problem: DeepLinearProblem) -> BatchedDeepLinear:
 
 def mp_objective(problem: DeepLinearProblem, ctx) -> MpDeepLinear:
     """The evaluator of ``problem``'s objective in the mpmath context ``ctx``."""
+    if isinstance(problem, SymmetricFactorizationProblem):
+        from ..errors import UnsupportedError
+        raise UnsupportedError("the mpmath evaluator is not implemented for the "
+                               "symmetric-factorization family")
     if isinstance(problem, MultiTowerProblem):
         return MpMultiTower(ctx, problem.towers, X=problem.X, Y=problem.Y,
                             loss_kernel=mp_kernel(problem.loss, ctx),

@@ -14,6 +14,15 @@ def _closed_form_candidates(problem):
 
     if not isinstance(problem.loss, SquareLoss):
         return []
+    if getattr(problem, "family", None) == "symmetric-factorization":
+        # the best PSD matrix of rank <= k near Y: the top k positive eigenpairs of sym(Y)
+        Y = np.array([[float(x) for x in row] for row in problem.Y])
+        w, Q = np.linalg.eigh((Y + Y.T) / 2)
+        top = [i for i in np.argsort(w)[::-1][:problem.k] if w[i] > 0]
+        U = np.zeros((problem.n, problem.k))
+        for c, i in enumerate(top):
+            U[:, c] = Q[:, i] * np.sqrt(w[i])
+        return [[U]]
     X = np.array([[float(x) for x in row] for row in problem.X])
     Y = np.array([[float(x) for x in row] for row in problem.Y])
     r = problem.max_rank
