@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..errors import InputError
+from .fields import check_top_level_fields
 from ..exact.numbers import MAX_DIGITS, format_exact, int_from_digits
 from ..losses import loss_from_json
 from .deep_linear import DeepLinearProblem, Point
@@ -125,14 +126,7 @@ def problem_from_dict(data: object) -> DeepLinearProblem:
         return multi_tower_from_dict(data)
     if family == "symmetric-factorization":  # docs/families.md: l(U U^T)
         return symmetric_factorization_from_dict(data)
-    unknown = sorted(set(data) - PROBLEM_KEYS)
-    if unknown:
-        raise InputError(f"unknown field; allowed: {', '.join(sorted(PROBLEM_KEYS))}",
-                         field=unknown[0], got=unknown[0], show_got=False)
-    for key in ("name", "description"):
-        if key in data and not isinstance(data[key], str):
-            raise InputError("expected a string (a label for people; it is not used)", field=key,
-                             got=data[key])
+    check_top_level_fields(data, PROBLEM_KEYS)
     if "widths" not in data:
         raise InputError("missing: expected a list [d_0, ..., d_H]", field="widths")
     if "loss" not in data:

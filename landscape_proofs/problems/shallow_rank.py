@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import InputError
+from .fields import check_top_level_fields
 from ..exact.linalg import matrix, rank
 from ..exact.numbers import format_exact, to_fraction
 from ..losses import LossSpec, SquareLoss, loss_from_json
@@ -161,15 +162,7 @@ class ShallowPoint:
 # --- JSON ------------------------------------------------------------------------------------
 def shallow_problem_from_dict(data: dict) -> ShallowRankProblem:
     """Build a shallow rank-constrained problem from its JSON object (exact numbers)."""
-    unknown = sorted(set(data) - PROBLEM_KEYS)
-    if unknown:
-        raise InputError(f"unknown field for the {FAMILY} family; allowed: "
-                         f"{', '.join(sorted(PROBLEM_KEYS))}", field=unknown[0], got=unknown[0],
-                         show_got=False)
-    for key in ("name", "description"):
-        if key in data and not isinstance(data[key], str):
-            raise InputError("expected a string (a label for people; it is not used)", field=key,
-                             got=data[key])
+    check_top_level_fields(data, PROBLEM_KEYS, FAMILY)
     if "shape" not in data:
         raise InputError("missing: expected [d_H, d_0], the shape of R", field="shape")
     if "rank" not in data:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import InputError
+from .fields import check_top_level_fields
 from ..exact.numbers import format_exact
 from ..losses import LossSpec, SquareLoss, loss_from_json
 from .deep_linear import MAX_WIDTH, DeepLinearProblem, Point, Rows, exact_matrix
@@ -115,15 +116,7 @@ def symmetric_factorization_from_dict(data: dict) -> SymmetricFactorizationProbl
     >>> p.n, p.k
     (2, 1)
     """
-    unknown = sorted(set(data) - PROBLEM_KEYS)
-    if unknown:
-        raise InputError(f"unknown field for the {FAMILY} family; allowed: "
-                         f"{', '.join(sorted(PROBLEM_KEYS))}", field=unknown[0], got=unknown[0],
-                         show_got=False)
-    for key in ("name", "description"):
-        if key in data and not isinstance(data[key], str):
-            raise InputError("expected a string (a label for people; it is not used)", field=key,
-                             got=data[key])
+    check_top_level_fields(data, PROBLEM_KEYS, FAMILY)
     if "shape" not in data:
         raise InputError("missing: expected [n, k], the shape of U", field="shape")
     n, k = _shape(data["shape"])
