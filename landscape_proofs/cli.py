@@ -234,8 +234,9 @@ def cmd_openness(args) -> int:
     from .problems.io import load_point, load_problem
 
     problem = load_problem(args.problem)
-    if problem.family in ("multi-tower", "symmetric-factorization"):  # not wired to this command
-        raise InputError("landscape openness handles deep-linear and shallow-rank problems",
+    if problem.family == "multi-tower":  # not wired to this command
+        raise InputError("landscape openness handles deep-linear, shallow-rank and "
+                         "symmetric-factorization problems",
                          field="family", got=problem.family, source=args.problem)
     point = load_point(args.point, problem)
     decision = decide_openness(problem, point)

@@ -592,11 +592,13 @@ def decide_openness(problem, point) -> OpennessDecision:
     Deep-linear problems (and matrix factorization, which loads as deep-linear): the chain
     of the point's weights.  Shallow rank-constrained problems: the pair map of the
     canonical factorization R = U V (open by construction, checked here exactly).
-    (``U -> U U^T`` has :func:`decide_symmetric` but no problem family yet.)
+    Symmetric factorization: ``U -> U U^T`` (:func:`decide_symmetric`).
     """
     family = getattr(problem, "family", None)
     if family == "deep-linear":
         return decide_chain([matrix(W) for W in point.weights])
+    if family == "symmetric-factorization":
+        return decide_symmetric(matrix(point.weights[0]))
     if family == "shallow-rank":
         U, V = problem.canonical_factorization(point)
         return decide_pair(matrix(U), matrix(V))
@@ -609,6 +611,8 @@ def point_factors(problem, point) -> tuple[str, list[Matrix]]:
     family = getattr(problem, "family", None)
     if family == "deep-linear":
         return "chain", [matrix(W) for W in point.weights]
+    if family == "symmetric-factorization":
+        return "symmetric", [matrix(point.weights[0])]
     if family == "shallow-rank":
         U, V = problem.canonical_factorization(point)
         return "chain", [matrix(V), matrix(U)]

@@ -342,3 +342,21 @@ def test_matrix_factorization_points_to_the_symmetric_family():
         problem_from_dict({"family": "matrix-factorization", "shape": [2, 2], "rank": 1,
                            "Y": [[1, 0], [0, 1]], "loss": "square", "symmetric": True})
     assert "symmetric-factorization" in str(exc.value)
+
+
+def test_openness_command_on_the_symmetric_family(tmp_path):
+    # U -> U U^T is open onto the PSD matrices of rank <= k at every U (THEOREMS.md section 3),
+    # here at a rank-deficient U = e1 (rank 1 < k = 2); the probe must agree
+    import json
+    import subprocess
+    import sys
+    prob = tmp_path / "p.json"
+    pt = tmp_path / "w.json"
+    prob.write_text(json.dumps({"family": "symmetric-factorization", "shape": [3, 2],
+                                "Y": [[1, 0, 0], [0, 0, 0], [0, 0, 0]], "loss": "square"}))
+    pt.write_text(json.dumps({"weights": [[[1, 0], [0, 0], [0, 0]]]}))
+    out = subprocess.run([sys.executable, "-m", "landscape_proofs", "openness", str(prob), str(pt),
+                          "--json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["verdict"] == "open" and data["probe_agrees"] is True
