@@ -39,25 +39,32 @@ def _budget(args):
     return Budget(seed=args.seed)
 
 
+def _write_certificate_option(args, result) -> None:
+    """``--certificate OUT``: write the result's certificate, or say why there is none."""
+    if not args.certificate:
+        return
+    if result.certificate is None:
+        print(f"note: no certificate written ({result.kind.value})", file=sys.stderr)
+        return
+    from .certificates.model import write_certificate
+
+    try:
+        write_certificate(result.certificate, args.certificate)
+    except OSError as exc:
+        raise InputError(f"cannot write the certificate ({exc.strerror})",
+                         source=args.certificate) from None
+
+
 # --- commands -------------------------------------------------------------------------------------
 def _classify_refined(args, problem, point) -> int:
     """``classify --refine``: the point is an approximation (see docs/enclosures.md)."""
-    from .certificates.model import write_certificate
     from .classify_refined import classify_refined
 
     if not args.refine:
         raise InputError("--digits needs --refine (exact classification has no precision)")
     result = classify_refined(problem, point, digits=100 if args.digits is None else args.digits,
                               budget=_budget(args))
-    if args.certificate:
-        if result.certificate is None:
-            print(f"note: no certificate written ({result.kind.value})", file=sys.stderr)
-        else:
-            try:
-                write_certificate(result.certificate, args.certificate)
-            except OSError as exc:
-                raise InputError(f"cannot write the certificate ({exc.strerror})",
-                                 source=args.certificate) from None
+    _write_certificate_option(args, result)
     if args.json:
         _emit_json(result.to_json())
     else:
@@ -68,7 +75,6 @@ def _classify_refined(args, problem, point) -> int:
 
 
 def cmd_classify(args) -> int:
-    from .certificates.model import write_certificate
     from .classify import classify
     from .exact.numbers import format_exact
     from .problems.io import load_point, load_problem
@@ -87,15 +93,7 @@ def cmd_classify(args) -> int:
     if args.refine or args.digits is not None:
         return _classify_refined(args, problem, point)
     result = classify(problem, point, _budget(args))
-    if args.certificate:
-        if result.certificate is None:
-            print(f"note: no certificate written ({result.kind.value})", file=sys.stderr)
-        else:
-            try:
-                write_certificate(result.certificate, args.certificate)
-            except OSError as exc:
-                raise InputError(f"cannot write the certificate ({exc.strerror})",
-                                 source=args.certificate) from None
+    _write_certificate_option(args, result)
     if args.json:
         _emit_json(result.to_json())
         return EXIT_OK
@@ -256,7 +254,6 @@ def cmd_openness(args) -> int:
 
 def cmd_shallow(args) -> int:
     """Classify R on the set rank <= p of a shallow-rank problem (through its lift)."""
-    from .certificates.model import write_certificate
     from .problems.io import load_point, load_problem
     from .problems.shallow_rank import ShallowRankProblem
     from .shallow import classification_lines, classify_shallow
@@ -267,15 +264,7 @@ def cmd_shallow(args) -> int:
                          got=problem.family, source=args.problem)
     point = load_point(args.point, problem)
     result = classify_shallow(problem, point, _budget(args))
-    if args.certificate:
-        if result.certificate is None:
-            print(f"note: no certificate written ({result.kind.value})", file=sys.stderr)
-        else:
-            try:
-                write_certificate(result.certificate, args.certificate)
-            except OSError as exc:
-                raise InputError(f"cannot write the certificate ({exc.strerror})",
-                                 source=args.certificate) from None
+    _write_certificate_option(args, result)
     if args.json:
         _emit_json(result.to_json())
     else:
