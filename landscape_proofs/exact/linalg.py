@@ -44,6 +44,20 @@ def column(M: Matrix, j: int) -> list[flint.fmpq]:
     return [M[i, j] for i in range(M.nrows())]
 
 
+def split_vector(v: Sequence[object], shapes: Sequence[tuple[int, int]]) -> list[Matrix]:
+    """Cut a flat parameter vector into matrices of the given shapes, each row-major."""
+    out, off = [], 0
+    for r, c in shapes:
+        out.append(flint.fmpq_mat(r, c, [to_fmpq(x) for x in v[off:off + r * c]]))
+        off += r * c
+    return out
+
+
+def join_matrices(mats: Sequence[Matrix]) -> list[flint.fmpq]:
+    """The inverse of :func:`split_vector`: all entries, matrix after matrix, row-major."""
+    return [x for M in mats for x in M.entries()]
+
+
 def frobenius_sq(M: Matrix) -> flint.fmpq:
     """Sum of squared entries."""
     total = flint.fmpq(0)

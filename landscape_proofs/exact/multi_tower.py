@@ -25,8 +25,7 @@ from typing import Sequence
 
 import flint
 
-from .linalg import Matrix, frobenius_sq, inner, zeros
-from .numbers import to_fmpq
+from .linalg import Matrix, frobenius_sq, inner, join_matrices, split_vector, zeros
 from .objective import ExactDeepLinear, Poly, _poly_matmul, _poly_matmul_const
 
 
@@ -182,13 +181,10 @@ class ExactMultiTower:
 
     # -- parameters <-> matrices --------------------------------------------------------
     def unflatten(self, v: Sequence) -> list[Matrix]:
-        out = []
-        for (r, c), off in zip(self.shapes, self.offsets):
-            out.append(flint.fmpq_mat(r, c, [to_fmpq(x) for x in v[off:off + r * c]]))
-        return out
+        return split_vector(v, self.shapes)
 
     def flatten(self, W: Sequence[Matrix]) -> list[flint.fmpq]:
-        return [x for Wk in W for x in Wk.entries()]
+        return join_matrices(W)
 
     # -- symmetry ------------------------------------------------------------------------
     def orbit_tangent(self, W: Sequence[Matrix], orthogonal: bool | None = None) -> list[list[flint.fmpq]]:

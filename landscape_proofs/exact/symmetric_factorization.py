@@ -20,8 +20,7 @@ from typing import Sequence
 
 import flint
 
-from .linalg import Matrix, frobenius_sq, zeros
-from .numbers import to_fmpq
+from .linalg import Matrix, frobenius_sq, join_matrices, split_vector, zeros
 from .objective import Poly
 
 
@@ -119,10 +118,10 @@ class ExactSymmetricFactorization:
 
     # -- parameters <-> matrices --------------------------------------------------------
     def unflatten(self, v: Sequence) -> list[Matrix]:
-        return [flint.fmpq_mat(self.n, self.k, [to_fmpq(x) for x in v[:self.n_params]])]
+        return split_vector(v, self.shapes)
 
     def flatten(self, W: Sequence[Matrix]) -> list[flint.fmpq]:
-        return [x for Wk in W for x in Wk.entries()]
+        return join_matrices(W)
 
     # -- symmetry ------------------------------------------------------------------------
     def orbit_tangent(self, W: Sequence[Matrix], orthogonal: bool | None = None) -> list[list[flint.fmpq]]:
