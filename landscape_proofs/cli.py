@@ -232,10 +232,6 @@ def cmd_openness(args) -> int:
     from .problems.io import load_point, load_problem
 
     problem = load_problem(args.problem)
-    if problem.family == "multi-tower":  # not wired to this command
-        raise InputError("landscape openness handles deep-linear, shallow-rank and "
-                         "symmetric-factorization problems",
-                         field="family", got=problem.family, source=args.problem)
     point = load_point(args.point, problem)
     decision = decide_openness(problem, point)
     probe = None

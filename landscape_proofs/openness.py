@@ -20,9 +20,14 @@ inner dimensions neither reached by V nor seen by U):
   independent in the left kernel of U and those of ``Q`` independent in the kernel of V is
   never reached: some neighbourhood of (U, V) maps to no ``UV + delta D``, ``delta != 0``;
 * symmetric: open onto the PSD matrices of rank <= min(k, m) at every U;
-* deep: decided by sound sufficient conditions both ways (submersion, equal partial
-  ranks, composition at a split, the pair obstruction at a split); otherwise the answer
-  is ``undecided``, never a guess.
+* deep (H >= 3), complete (Theorem D): in the interval decomposition of the chain
+  (``landscape_proofs.intervals``), open iff at every inner vertex j the internal lanes
+  through j number at least ``min(X_j, Y_j, r - rho)`` (sources dead before j, sinks born
+  after j, r the narrowest width, rho = rank of the product); otherwise the pair
+  (W_H...W_{j+1}, W_j...W_1) misses a direction.  The earlier sufficient rules (submersion,
+  equal partial ranks, composition at a split, moving only some layers) are kept as
+  :func:`decide_chain_by_rules`, a cross-check;
+* the multi-tower map: ``landscape_proofs.openness_towers`` (proven rules, or ``undecided``).
 
 The exact decisions use only ``exact/`` (rational arithmetic).  The numeric probe at the
 end of this module (section "numeric cross-check") is a producer's float64 evidence; it
@@ -40,6 +45,7 @@ import flint
 from .exact.linalg import Matrix, identity, matrix, nullspace, rank, zeros
 from .exact.numbers import format_exact, to_fraction
 from .exact.rank_constrained import rank_factorization
+from .intervals import IntervalData, interval_data
 
 Q = flint.fmpq
 
@@ -62,6 +68,7 @@ class ProductKind(str, Enum):
     PAIR = "pair"              # (U, V) -> U V
     DEEP = "deep"              # (W_1, ..., W_H) -> W_H ... W_1, H >= 3
     SYMMETRIC = "symmetric"    # U -> U U^T
+    TOWERS = "multi-tower"     # (towers) -> sum_t W^(t)_{H_t} ... W^(t)_1
 
     def __str__(self) -> str:
         return self.value
@@ -110,7 +117,13 @@ class OpennessDecision:
     witness : for the pair rules ``fill-rows`` / ``fill-columns``: the exact factor U' (or
         V') of full row (column) rank in the same fiber, ``(name, matrix)``.
     split : for deep rules that split the chain: the vertex j (between W_j and W_{j+1}).
-    parts : the decisions this one was composed from (deep ``composition``).
+    parts : the decisions this one was composed from (deep ``composition``, multi-tower rules).
+    intervals : for chains of depth >= 3: the interval (lane) multiplicities ``((a, b), m)``
+        of the chain as a quiver representation (nonzero ones; ``landscape_proofs.intervals``).
+    vertices : for chains of depth >= 3: per inner vertex j, ``(j, c_j, X_j, Y_j)`` (internal
+        lanes through j, sources dead before j, sinks born after j), the numbers of the
+        criterion ``c_j >= min(X_j, Y_j, r - rho)``.
+    towers : for the multi-tower map: the widths of every tower.
     """
 
     verdict: Openness
@@ -124,6 +137,9 @@ class OpennessDecision:
     witness: tuple[str, Matrix] | None = None
     split: int | None = None
     parts: tuple["OpennessDecision", ...] = field(default=())
+    intervals: tuple[tuple[tuple[int, int], int], ...] = ()
+    vertices: tuple[tuple[int, int, int, int], ...] = ()
+    towers: tuple[tuple[int, ...], ...] = ()
 
     def to_json(self) -> dict:
         out = {
@@ -142,7 +158,20 @@ class OpennessDecision:
             "split": self.split,
             "parts": [p.to_json() for p in self.parts],
         }
+        if self.intervals:
+            out["intervals"] = {f"[{a},{b}]": k for (a, b), k in self.intervals}
+            out["vertices"] = [{"j": j, "internal": c, "sources_dead": X, "sinks_unborn": Y,
+                                "obstructed": c < min(X, Y, self.range.max_rank - self.intervals_rho)}
+                               for j, c, X, Y in self.vertices]
+        if self.towers:
+            out["towers"] = [list(w) for w in self.towers]
         return out
+
+    @property
+    def intervals_rho(self) -> int:
+        """The number of full lanes [0, H] (rank of the product) in ``intervals``."""
+        H = len(self.widths) - 1
+        return dict(self.intervals).get((0, H), 0)
 
 
 def matrix_json(M: Matrix) -> list:
@@ -352,6 +381,17 @@ def _widths(weights: Sequence[Matrix]) -> tuple[int, ...]:
 
 def _differential_rank(weights: Sequence[Matrix]) -> int:
     """dim of the image of d mu at W: sum over layers l of col(A_l) (x) row(B_l)."""
+    d0, dH = weights[0].ncols(), weights[-1].nrows()
+    vectors = differential_vectors(weights)
+    if not vectors:
+        return 0
+    M = flint.fmpq_mat(len(vectors), dH * d0, [x for v in vectors for x in v])
+    return rank(M)
+
+
+def differential_vectors(weights: Sequence[Matrix]) -> list[list[Q]]:
+    """Vectors (vec of d_H x d_0 matrices, row-major) spanning the image of d mu at W:
+    ``a b^T`` for a in a basis of col(A_l) and b in one of row(B_l), every layer l."""
     H = len(weights)
     d0, dH = weights[0].ncols(), weights[-1].nrows()
     vectors = []
@@ -363,10 +403,7 @@ def _differential_rank(weights: Sequence[Matrix]) -> int:
         for a in colA:
             for bb in rowB:
                 vectors.append([a[i] * bb[j] for i in range(dH) for j in range(d0)])
-    if not vectors:
-        return 0
-    M = flint.fmpq_mat(len(vectors), dH * d0, [x for v in vectors for x in v])
-    return rank(M)
+    return vectors
 
 
 def _basis_columns(A: Matrix) -> list[list[Q]]:
@@ -383,24 +420,90 @@ def _basis_columns(A: Matrix) -> list[list[Q]]:
     return [[A[i, j] for i in range(A.nrows())] for j in pivots]
 
 
+def _check_chain(weights: Sequence[Matrix], who: str) -> None:
+    H = len(weights)
+    if H == 0:
+        raise ValueError(f"{who}: expected at least one weight matrix")
+    for l in range(1, H):
+        if weights[l].ncols() != weights[l - 1].nrows():
+            raise ValueError(f"{who}: W_{l + 1} has {weights[l].ncols()} columns but "
+                             f"W_{l} has {weights[l - 1].nrows()} rows")
+
+
 def decide_chain(weights: Sequence[Matrix]) -> OpennessDecision:
-    """Decide whether ``mu(W) = W_H ... W_1`` is locally open at W onto its range.
+    """Decide whether ``mu(W) = W_H ... W_1`` is locally open at W onto its range (complete).
 
     ``weights[0]`` is W_1.  H = 1: the identity (open); H = 2: :func:`decide_pair` with
-    U = W_2, V = W_1; H >= 3: the deep rules of docs/openness.md, or ``undecided``.
+    U = W_2, V = W_1; H >= 3: the interval criterion of docs/openness.md ("complete
+    criterion"): open iff at every inner vertex j the internal lanes through j number at
+    least ``min(X_j, Y_j, r - rho)``; otherwise not open, with the direction that the pair
+    (W_H...W_{j+1}, W_j...W_1) misses near the point.  Never ``undecided``.
 
     >>> z = matrix([[0]])
     >>> decide_chain([z, z, z]).verdict.value      # abc at the origin: t = (t^(1/3))^3
     'open'
     """
-    H = len(weights)
-    if H == 0:
-        raise ValueError("decide_chain: expected at least one weight matrix")
-    for l in range(1, H):
-        if weights[l].ncols() != weights[l - 1].nrows():
-            raise ValueError(f"decide_chain: W_{l + 1} has {weights[l].ncols()} columns but "
-                             f"W_{l} has {weights[l - 1].nrows()} rows")
+    _check_chain(weights, "decide_chain")
+    weights = tuple(weights)
+    if len(weights) <= 2:
+        return _decide_chain(weights, {})
+    return _decide_deep_criterion(weights)
+
+
+def decide_chain_by_rules(weights: Sequence[Matrix]) -> OpennessDecision:
+    """The sufficient rules of the previous version (absorb an invertible layer, equal partial
+    ranks, submersion, composition at a split, moving only some layers, the split
+    obstruction), which may answer ``undecided``.  Kept as an independent cross-check of
+    :func:`decide_chain` (the tests check that they never disagree)."""
+    _check_chain(weights, "decide_chain_by_rules")
     return _decide_chain(tuple(weights), {})
+
+
+def chain_intervals(weights: Sequence[Matrix]) -> IntervalData:
+    """The interval (lane) decomposition of the chain (``landscape_proofs.intervals``)."""
+    _check_chain(weights, "chain_intervals")
+    return interval_data(_widths(weights), partial_ranks(weights))
+
+
+def _decide_deep_criterion(weights: tuple) -> OpennessDecision:
+    """H >= 3: the complete criterion (docs/openness.md, "The deep product: complete
+    criterion").  The obstruction half is rule deep-split-obstruction; the open half is the
+    routing theorem (rule deep-routing)."""
+    H = len(weights)
+    widths = _widths(weights)
+    r = min(widths)
+    rng = MapRange(widths[-1], widths[0], r)
+    pr = partial_ranks(weights)
+    data = interval_data(widths, pr)
+    counts = data.vertex_counts()
+    ranks = tuple((f"rank(W_{j}...W_{i + 1})" if j > i + 1 else f"rank(W_{j})", v)
+                  for (i, j), v in sorted(pr.items()))
+    extra = dict(intervals=data.mult, vertices=tuple((v.j, v.c, v.X, v.Y) for v in counts))
+    rho, q = data.rho, data.q
+    bad = [v for v in counts if v.obstructed]
+    if bad:
+        v = bad[0]
+        j = v.j
+        A, B = _chain(weights, j, H), _chain(weights, 0, j)
+        D = pair_obstruction(A, B, r)
+        if D is None:  # pragma: no cover - the two computations are the same numbers
+            raise ArithmeticError(f"vertex {j}: the lane counts say obstructed but the pair "
+                                  "obstruction does not apply")
+        return OpennessDecision(
+            Openness.NOT_OPEN, ProductKind.DEEP, widths, rng, "deep-split-obstruction",
+            f"lanes {data.describe()}; at vertex {j} only c = {v.c} internal lanes pass, "
+            f"fewer than min(X = {v.X} sources dead before {j}, Y = {v.Y} sinks born after "
+            f"{j}, r - rho = {q}): the pair (A, B) = (W_H...W_{j + 1}, W_{j}...W_1) misses "
+            f"the rank-{v.c + 1} direction D near (A, B), and W_H...W_1 + delta D has rank "
+            f"{rho + v.c + 1} <= {r}, so it lies in the range but is not reached",
+            ranks, unreachable=D, split=j, **extra)
+    table = "; ".join(f"j = {v.j}: c = {v.c} >= min(X = {v.X}, Y = {v.Y}, {q})" for v in counts)
+    return OpennessDecision(
+        Openness.OPEN, ProductKind.DEEP, widths, rng, "deep-routing",
+        f"lanes {data.describe()}; at every inner vertex the internal lanes suffice ({table}), "
+        "so every target near the product is reached by routing it through them (routing "
+        "theorem, docs/openness.md): open onto the matrices of rank <= "
+        f"{r}", ranks, **extra)
 
 
 def _chain_key(weights: Sequence[Matrix]) -> tuple:
@@ -590,13 +693,17 @@ def decide_openness(problem, point) -> OpennessDecision:
     """The openness decision for the map that parameterises ``problem``, at ``point``.
 
     Deep-linear problems (and matrix factorization, which loads as deep-linear): the chain
-    of the point's weights.  Shallow rank-constrained problems: the pair map of the
+    of the point's weights.  Multi-tower problems: the sum of the towers' products
+    (``landscape_proofs.openness_towers.decide_towers``).  Shallow rank-constrained problems: the pair map of the
     canonical factorization R = U V (open by construction, checked here exactly).
     Symmetric factorization: ``U -> U U^T`` (:func:`decide_symmetric`).
     """
     family = getattr(problem, "family", None)
     if family == "deep-linear":
         return decide_chain([matrix(W) for W in point.weights])
+    if family == "multi-tower":
+        from .openness_towers import decide_towers
+        return decide_towers([[matrix(W) for W in t] for t in problem.tower_weights(point.weights)])
     if family == "symmetric-factorization":
         return decide_symmetric(matrix(point.weights[0]))
     if family == "shallow-rank":
@@ -606,11 +713,13 @@ def decide_openness(problem, point) -> OpennessDecision:
 
 
 def point_factors(problem, point) -> tuple[str, list[Matrix]]:
-    """(map kind, exact factors) for the probe: ``"chain"`` with [W_1, ..., W_H] or
-    ``"symmetric"`` with [U]."""
+    """(map kind, exact factors) for the probe: ``"chain"`` with [W_1, ..., W_H],
+    ``"symmetric"`` with [U], or ``"towers"`` with one list [W_1, ..., W_H] per tower."""
     family = getattr(problem, "family", None)
     if family == "deep-linear":
         return "chain", [matrix(W) for W in point.weights]
+    if family == "multi-tower":
+        return "towers", [[matrix(W) for W in t] for t in problem.tower_weights(point.weights)]
     if family == "symmetric-factorization":
         return "symmetric", [matrix(point.weights[0])]
     if family == "shallow-rank":
@@ -677,7 +786,8 @@ def probe_openness(kind: str, factors: Sequence[Matrix], decision: OpennessDecis
 
     Parameters
     ----------
-    kind : ``"chain"`` (factors [W_1, ..., W_H]) or ``"symmetric"`` (factors [U]).
+    kind : ``"chain"`` (factors [W_1, ..., W_H]), ``"symmetric"`` (factors [U]) or
+        ``"towers"`` (factors: one list [W_1, ..., W_H] per tower; the map is the sum).
     factors : the exact factors (rounded to float64 here).
     decision : the exact decision; its unreachable direction, if any, is tried too.
     targets, distance, budget, seed : how many random targets, how far from the product
@@ -691,17 +801,30 @@ def probe_openness(kind: str, factors: Sequence[Matrix], decision: OpennessDecis
 
     from .numeric.reach import ProductMap, random_targets, reach
 
-    if budget is None:
-        budget = default_budget(len(factors) if kind == "chain" else 2)
-    rng = np.random.default_rng(seed)
-    fl = [np.array([[float(to_fraction(M[i, j])) for j in range(M.ncols())]
-                    for i in range(M.nrows())], dtype=np.float64) for M in factors]
-    pmap = ProductMap(fl, kind)
-    center = pmap.value(pmap.x0)
-    if kind == "symmetric":
-        max_rank, psd = min(fl[0].shape), True
+    def to_float(M):
+        return np.array([[float(to_fraction(M[i, j])) for j in range(M.ncols())]
+                         for i in range(M.nrows())], dtype=np.float64)
+
+    if kind == "towers":
+        depths = [len(t) for t in factors]
+        fl = [to_float(M) for t in factors for M in t]
+        pmap = ProductMap(fl, kind, depths=depths)
+        depth = max(depths)
+        max_rank = min(fl[0].shape[1], fl[-1].shape[0],
+                       sum(min([t[0].ncols()] + [M.nrows() for M in t]) for t in factors))
+        psd = False
     else:
-        max_rank, psd = min([fl[0].shape[1]] + [W.shape[0] for W in fl]), False
+        fl = [to_float(M) for M in factors]
+        pmap = ProductMap(fl, kind)
+        depth = len(factors) if kind == "chain" else 2
+        if kind == "symmetric":
+            max_rank, psd = min(fl[0].shape), True
+        else:
+            max_rank, psd = min([fl[0].shape[1]] + [W.shape[0] for W in fl]), False
+    if budget is None:
+        budget = default_budget(depth)
+    rng = np.random.default_rng(seed)
+    center = pmap.value(pmap.x0)
     reached, largest = 0, 0.0
     for T in random_targets(center, distance, targets, rng, max_rank, psd=psd):
         att = reach(pmap, T, budget, rng)
@@ -738,6 +861,9 @@ def describe_map(decision: OpennessDecision) -> str:
         return f"symmetric U -> U U^T with U {m} x {k}"
     if decision.map is ProductKind.IDENTITY:
         return f"identity W_1 -> W_1 ({w[1]} x {w[0]})"
+    if decision.map is ProductKind.TOWERS:
+        return (f"sum of {len(decision.towers)} towers W^(t)_H...W^(t)_1 with widths "
+                + ", ".join(str(list(t)) for t in decision.towers))
     return f"deep product W_{len(w) - 1}...W_1 with widths {list(w)}"
 
 

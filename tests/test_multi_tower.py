@@ -514,12 +514,12 @@ def test_cli_classify_then_verify_a_multi_tower_certificate(tmp_path):
     assert out["kind"] == "strict-saddle" and out["value"] == "1/2"
     proc = landscape("verify", "c.json", cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout.startswith("VALID"), (proc.stdout, proc.stderr)
-    # a point of the wrong shape, and commands that do not handle the family: exit 2
+    # a point of the wrong shape: exit 2
     (tmp_path / "bad.json").write_text(json.dumps({"weights": [[[1, 0]], [[1], [0]], [[1, 0, 0]], [[2], [0]]]}))
     # (classify --refine handles the family: tests/test_enclosure_families.py; derive:
-    # tests/test_derive_families.py)
+    # tests/test_derive_families.py; openness: tests/test_openness_towers.py)
     for args in (("classify", "p.json", "bad.json"),
-                 ("openness", "p.json", "w.json")):
+                 ("openness", "p.json", "bad.json")):
         proc = landscape(*args, cwd=tmp_path)
         assert proc.returncode == 2, (args, proc.stdout, proc.stderr)
         assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr

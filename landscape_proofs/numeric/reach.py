@@ -1,10 +1,10 @@
 """Can a product map reach a target with a small move?  A float64 probe (never a proof).
 
 The probe behind ``landscape openness``'s numeric cross-check.  A product map sends factors
-to a matrix: the chain ``W_H ... W_1`` (``factors[0]`` is ``W_1``, the house convention) or
-the symmetric ``U U^T``.  Given factors ``W``, a target ``T`` and a move budget ``b``, it
-looks for factors ``W'`` with ``||W' - W||_F <= b`` (all factors together) and
-``product(W') = T`` up to a tolerance.
+to a matrix: the chain ``W_H ... W_1`` (``factors[0]`` is ``W_1``, the house convention), the
+symmetric ``U U^T``, or the sum of several chains (the multi-tower map).  Given factors ``W``,
+a target ``T`` and a move budget ``b``, it looks for factors ``W'`` with
+``||W' - W||_F <= b`` (all factors together) and ``product(W') = T`` up to a tolerance.
 
 Method: minimum-norm Gauss-Newton on the fiber.  At an iterate ``x`` with residual
 ``r = product(x) - T`` and Jacobian ``J``, the next iterate is the point of the linearised
@@ -79,13 +79,23 @@ class ReachAttempt:
 
 
 class ProductMap:
-    """A product map on flattened factors: ``"chain"`` (W_H...W_1) or ``"symmetric"`` (U U^T)."""
+    """A product map on flattened factors: ``"chain"`` (W_H...W_1), ``"symmetric"`` (U U^T) or
+    ``"towers"`` (the sum of the chain products of consecutive groups of ``depths[t]``
+    factors: tower 1 first, W_1 first within a tower)."""
 
-    def __init__(self, factors: Sequence[np.ndarray], kind: str = "chain"):
-        if kind not in ("chain", "symmetric"):
-            raise ValueError(f"kind: expected 'chain' or 'symmetric', got {kind!r}")
+    def __init__(self, factors: Sequence[np.ndarray], kind: str = "chain",
+                 depths: Sequence[int] | None = None):
+        if kind not in ("chain", "symmetric", "towers"):
+            raise ValueError(f"kind: expected 'chain', 'symmetric' or 'towers', got {kind!r}")
         if kind == "symmetric" and len(factors) != 1:
             raise ValueError("the symmetric map takes one factor U")
+        if kind == "towers":
+            if not depths or sum(depths) != len(factors) or min(depths) < 1:
+                raise ValueError(f"depths: expected tower depths summing to {len(factors)}, "
+                                 f"got {depths}")
+            self.depths = [int(h) for h in depths]
+        else:
+            self.depths = [len(factors)]
         self.kind = kind
         self.shapes = [np.asarray(W).shape for W in factors]
         self.sizes = [a * b for a, b in self.shapes]
@@ -101,13 +111,25 @@ class ProductMap:
     def flatten(self, factors: Sequence[np.ndarray]) -> np.ndarray:
         return np.concatenate([np.asarray(F, dtype=np.float64).ravel() for F in factors])
 
+    def towers(self, W: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
+        """The factors grouped by tower (one group for a chain)."""
+        out, k = [], 0
+        for h in self.depths:
+            out.append(list(W[k:k + h]))
+            k += h
+        return out
+
     def value(self, x: np.ndarray) -> np.ndarray:
         W = self.unflatten(x)
-        return W[0] @ W[0].T if self.kind == "symmetric" else chain_product(W)
+        if self.kind == "symmetric":
+            return W[0] @ W[0].T
+        return sum(chain_product(t) for t in self.towers(W))
 
     def jacobian(self, x: np.ndarray) -> np.ndarray:
         W = self.unflatten(x)
-        return _sym_jacobian(W[0]) if self.kind == "symmetric" else _chain_jacobian(W)
+        if self.kind == "symmetric":
+            return _sym_jacobian(W[0])
+        return np.hstack([_chain_jacobian(t) for t in self.towers(W)])
 
     def fiber_move(self, x: np.ndarray, size: float, rng: np.random.Generator,
                    rounds: int = 2) -> np.ndarray:
@@ -115,7 +137,8 @@ class ProductMap:
 
         Chain: ``rounds`` sweeps over the layers in random order; layer l moves by a random
         Z with ``A_l Z B_l = 0`` (A_l = W_H...W_{l+1}, B_l = W_{l-1}...W_1), which leaves the
-        product unchanged since it is linear in W_l.  Symmetric: U -> U O with O orthogonal
+        product unchanged since it is linear in W_l.  Towers: the same inside every tower (each
+        tower's product, hence the sum, is kept).  Symmetric: U -> U O with O orthogonal
         (a Cayley transform of a random skew matrix); every U' with U'U'^T = UU^T is of
         this form.
         """
@@ -131,25 +154,34 @@ class ProductMap:
             S *= size / norm                   # I - S/2 is invertible for every skew S
             O = np.linalg.solve(np.eye(k) - S / 2, np.eye(k) + S / 2)
             return self.flatten([U @ O])
-        H = len(F)
-        step = size / np.sqrt(rounds * H)
+        groups = self.towers(F)          # a move inside one tower keeps that tower's product
+        step = size / np.sqrt(rounds * len(F))
         for _ in range(rounds):
-            for l in rng.permutation(H):
-                A = np.eye(F[-1].shape[0])
-                for j in range(H - 1, l, -1):
-                    A = A @ F[j]
-                B = np.eye(F[0].shape[1])
-                for j in range(l):
-                    B = F[j] @ B
-                K = np.kron(A, B.T)                      # vec(A Z B) = K vec(Z), row-major
-                _, sv, vt = np.linalg.svd(K)
-                rk = int((sv > 1e-10 * max(1.0, sv.max(initial=0.0))).sum())
-                N = vt[rk:].T
-                if N.shape[1] == 0:
-                    continue
-                z = N @ rng.standard_normal(N.shape[1])
-                F[l] = F[l] + (step / max(np.linalg.norm(z), 1e-300)) * z.reshape(F[l].shape)
-        return self.flatten(F)
+            order = [0] if len(groups) == 1 else rng.permutation(len(groups))
+            for T in order:
+                _chain_fiber_sweep(groups[T], step, rng)
+        return self.flatten([M for g in groups for M in g])
+
+
+def _chain_fiber_sweep(F: list[np.ndarray], step: float, rng: np.random.Generator) -> None:
+    """One sweep over the layers of the chain F (in place): layer l moves by a random Z of norm
+    ``step`` with ``A_l Z B_l = 0``, which keeps the product."""
+    H = len(F)
+    for l in rng.permutation(H):
+        A = np.eye(F[-1].shape[0])
+        for j in range(H - 1, l, -1):
+            A = A @ F[j]
+        B = np.eye(F[0].shape[1])
+        for j in range(l):
+            B = F[j] @ B
+        K = np.kron(A, B.T)                      # vec(A Z B) = K vec(Z), row-major
+        _, sv, vt = np.linalg.svd(K)
+        rk = int((sv > 1e-10 * max(1.0, sv.max(initial=0.0))).sum())
+        N = vt[rk:].T
+        if N.shape[1] == 0:
+            continue
+        z = N @ rng.standard_normal(N.shape[1])
+        F[l] = F[l] + (step / max(np.linalg.norm(z), 1e-300)) * z.reshape(F[l].shape)
 
 
 def _newton(pmap: ProductMap, x: np.ndarray, target: np.ndarray, tol_abs: float,
