@@ -20,7 +20,7 @@ exactly instead, and the result says so.  See docs/enclosures.md.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 
 import mpmath
@@ -37,10 +37,14 @@ from .exact.optimum import compare_with_square_optimum
 from .kinds import Kind
 from .losses import SquareLoss
 from .numeric.rationalize import rational_from_float
-from .numeric.refine import Refinement, mpf_to_fraction, refine_critical_point, snap_refinement
+from .numeric.refine import (Refinement, gauge_from_tangent, gauge_generators, mpf_to_fraction,
+                             orbit_tangent_float, refine_critical_point, snap_refinement,
+                             tangent_rank)
 from .problems.deep_linear import DeepLinearProblem, Point
 from .problems.exact_view import exact_objective
 from .problems.io import problem_to_dict
+from .problems.multi_tower import MultiTowerProblem
+from .problems.symmetric_factorization import SymmetricFactorizationProblem
 from .problems.numeric_view import float64_objective, mp_objective
 
 MIN_DIGITS, MAX_DIGITS = 20, 5000
@@ -164,7 +168,7 @@ class _Enclosing:
         self.center = [mpf_to_fraction(x) for x in ref.point]
         for p, q in zip(ref.gauge.fixed, ref.gauge.values):
             self.center[p] = q
-        f64 = float64_objective(problem)
+        f64 = self.f64 = float64_objective(problem)
         xf = np.array([float(q) for q in self.center])
         self.H = f64.hessian(f64.unflatten(xf))[0]
         self.HF = self.H[np.ix_(self.F, self.F)]
@@ -254,22 +258,35 @@ class _Enclosing:
             return Kind.STRICT_SADDLE, cert, res.reason
         return Kind.INCONCLUSIVE, None, f"the strict-saddle enclosure was not proven: {res.reason}"
 
+    def global_hints(self) -> list[dict]:
+        """The ``global`` evidence worth trying, best first (the checker decides)."""
+        p, loss = self.problem, self.problem.loss
+        if loss.convex_proven(*p.loss_argument_shape) is not True:
+            return []
+        if isinstance(p, SymmetricFactorizationProblem):  # weight decay allowed: tr(U U^T)
+            return [{"type": "psd-cone-optimality", "shift": format_exact(c)}
+                    for c in self.psd_shifts()]
+        if p.weight_decay != 0 or p.has_bottleneck:
+            return []
+        if isinstance(p, MultiTowerProblem):  # the product map a submersion: G(W*) = 0
+            return [{"type": "convex-stationary"}]
+        return [{"type": "convex-stationary", "layer": k} for k in self.layers_by_rank()]
+
     def local_family(self):
         p, loss = self.problem, self.problem.loss
-        # 1. global, when a convex loss without bottleneck forces G(W*) = 0
-        if (loss.convex_proven(*p.loss_argument_shape) is True and p.weight_decay == 0
-                and not p.has_bottleneck):
-            for k in self.layers_by_rank():
-                cert, res = self.attempt(Kind.GLOBAL_MINIMUM,
-                                         {"global": {"type": "convex-stationary", "layer": k}})
-                if res.valid:
-                    return Kind.GLOBAL_MINIMUM, cert, res.reason
+        # 1. global, when a convex loss forces G(W*) = 0 (or, for U U^T, G(W*) PSD)
+        for hint in self.global_hints():
+            cert, res = self.attempt(Kind.GLOBAL_MINIMUM, {"global": hint})
+            if res.valid:
+                return Kind.GLOBAL_MINIMUM, cert, res.reason
         cert, res = self.attempt(Kind.LOCAL_MINIMUM, {})
         if not res.valid:
             return Kind.INCONCLUSIVE, None, f"the local-minimum enclosure was not proven: {res.reason}"
         lo, hi = (to_fmpq(parse_exact(cert["value"][end])) for end in ("lower", "upper"))
-        # 2. spurious: above the exact square-loss optimum, or an exact better point
-        square = isinstance(loss, SquareLoss) and p.weight_decay == 0
+        # 2. spurious: above the exact square-loss optimum, or an exact better point (the
+        # closed-form optimum is over all matrices: not the optimum of U U^T, PSD)
+        square = (isinstance(loss, SquareLoss) and p.weight_decay == 0
+                  and not isinstance(p, SymmetricFactorizationProblem))
         if square:
             X, Y = matrix(p.X), matrix(p.Y)
             if compare_with_square_optimum(X, Y, p.max_rank, lo) == 1:
@@ -320,6 +337,23 @@ class _Enclosing:
                 scored.append((score, k))
         return [k for _, k in sorted(scored, reverse=True)]
 
+    def psd_shifts(self) -> list[Fraction]:
+        """Shifts c (powers of two) for which ``(G + G^T)/2 + lam/2 I + c U U^T`` looks
+        positive definite at the center (float64 hint; the checker decides in arb)."""
+        n, k = self.problem.n, self.problem.k
+        U = np.array([float(q) for q in self.center]).reshape(n, k)
+        G = self.f64.function_gradient([U[None]])[0]
+        S = (G + G.T) / 2 + float(self.problem.weight_decay) / 2 * np.eye(n)
+        w = np.linalg.eigvalsh(U.T @ U)
+        scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(S)))))
+        positive = w[w > 1e-9 * max(1.0, float(w[-1]))]
+        if not positive.size:
+            return []
+        c = Fraction(2) ** math.ceil(math.log2(scale / float(positive[0])))
+        if np.linalg.eigvalsh(S + float(c) * U @ U.T)[0] <= 1e-9 * scale:
+            return []
+        return [c]
+
     def better_point(self, lo):
         """An exact point with value < lo, from a short float search (checked exactly)."""
         from .search.descent import candidate_points  # producer-only, float64
@@ -368,8 +402,7 @@ def classify_refined(problem: DeepLinearProblem, point: Point, *, digits: int = 
     mp = mp_objective(problem, ctx)
     f64 = float64_objective(problem)
     start = [q for W in point.weights for row in W for q in row]
-    ref = refine_critical_point(
-        mp, start, digits=digits, hessian=lambda v: f64.hessian(f64.unflatten(v))[0])
+    ref, pre_notes = _refine(problem, mp, f64, start, digits)
     moved = max((abs(x - ctx.mpf(q.numerator) / q.denominator) for x, q in zip(ref.point, start)),
                 default=ctx.zero)
     report = RefinementReport(
@@ -379,8 +412,9 @@ def classify_refined(problem: DeepLinearProblem, point: Point, *, digits: int = 
         gauge_dimension=len(ref.gauge.fixed), reason=ref.reason)
     if not ref.converged:
         return _from_exact(classify(problem, point, budget), refinement=report,
-                           notes=(f"the refinement did not converge ({ref.reason}); the point "
-                                  "was classified as written, its numbers read exactly",))
+                           notes=pre_notes + (f"the refinement did not converge ({ref.reason}); "
+                                              "the point was classified as written, its numbers "
+                                              "read exactly",))
     if snap:
         cand = snap_refinement(ref)
         if cand is not None:
@@ -391,7 +425,7 @@ def classify_refined(problem: DeepLinearProblem, point: Point, *, digits: int = 
                 snapped = Point.of(problem, _rows(problem, cand))
                 return _from_exact(classify(problem, snapped, budget), refinement=report,
                                    snapped=True,
-                                   notes=("snapped to an exact rational critical point at "
+                                   notes=pre_notes + ("snapped to an exact rational critical point at "
                                           f"max-norm distance {ctx.nstr(moved, 3)} from the "
                                           "given point; classified exactly",))
     enc = _Enclosing(problem, ref, ctx, budget)
@@ -403,7 +437,80 @@ def classify_refined(problem: DeepLinearProblem, point: Point, *, digits: int = 
         kind=kind, reason=reason,
         method="gauge-fixed Newton refinement + interval enclosure (Krawczyk, arb)",
         certificate=cert, value_enclosure=value_enc, refinement=report,
-        n_params=problem.n_params, notes=tuple(enc.notes))
+        n_params=problem.n_params, notes=pre_notes + tuple(enc.notes))
+
+
+def _tangent(problem, start) -> tuple[np.ndarray, bool]:
+    """The orbit tangent at ``start`` in float64 (N x G: the generators the checker builds, in
+    its order; for deep-linear their float64 twin), and whether the group is orthogonal."""
+    # symmetric factorization: U -> U Q, Q in O(k), with or without weight decay
+    orthogonal = isinstance(problem, SymmetricFactorizationProblem) or problem.weight_decay != 0
+    if isinstance(problem, DeepLinearProblem):
+        x = np.array([float(q) for q in start])
+        Wf, off = [], 0
+        for r, c in problem.shapes:
+            Wf.append(x[off:off + r * c].reshape(r, c))
+            off += r * c
+        return orbit_tangent_float(problem.widths, Wf, orthogonal), orthogonal
+    exact = exact_objective(problem)
+    T = exact.orbit_tangent(exact.unflatten(start), orthogonal=orthogonal)
+    Tf = np.array([[float(x) for x in v] for v in T], dtype=np.float64).reshape(len(T), len(start))
+    return Tf.T, orthogonal
+
+
+#: how many smaller gauge dimensions are tried when the slice chosen at the start has a root
+#: that is not critical (the orbit is smaller at the critical point than at the start)
+GAUGE_RETRIES = 4
+
+
+def _refine(problem, mp, f64, start, digits: int) -> tuple[Refinement, tuple[str, ...]]:
+    """Gauge-fixed refinement from ``start``: (refinement, notes).
+
+    The gauge is chosen where the orbit has the dimension it has at the start.  At the
+    critical point it may be smaller (two rank-1 towers carrying the same direction; a rank
+    deficient U): a slice of the start's dimension then generally misses the critical set,
+    and its root is not critical.  Smaller gauges are tried, and at the point reached the
+    gauge is checked (and chosen again if its dimension is wrong there).  All hints: the
+    checker verifies transversality.
+    """
+    ctx = mp.ctx
+    hessian = lambda v: f64.hessian(f64.unflatten(v))[0]  # noqa: E731
+    T, orthogonal = _tangent(problem, start)
+    k = tangent_rank(T, start)
+    notes: tuple[str, ...] = ()
+    first = ref = None
+    for rank in range(k, max(k - GAUGE_RETRIES, 0) - 1, -1):
+        ref = refine_critical_point(mp, start, digits=digits, hessian=hessian,
+                                    gauge=gauge_from_tangent(T, start, orthogonal, rank=rank))
+        first = first or ref
+        if not ref.converged:
+            break
+        if _is_critical(ctx, ref):
+            if rank < k:
+                notes = (f"the slice of the symmetry orbit's dimension at the given point ({k}) "
+                         f"has no critical root nearby; a slice of dimension {rank} has",)
+            break
+        ref = None
+    if ref is None or not ref.converged:
+        return first, notes
+    near = [Fraction(float(x)) for x in ref.point]
+    T2, _ = _tangent(problem, near)
+    k2 = tangent_rank(T2, near)
+    if k2 == len(ref.gauge.fixed):  # same slice; generators independent at the point reached
+        return replace(ref, gauge=replace(ref.gauge,
+                                          generators=gauge_generators(T2, ref.gauge.fixed))), notes
+    again = refine_critical_point(mp, list(ref.point), digits=digits, hessian=hessian,
+                                  gauge=gauge_from_tangent(T2, near, orthogonal, rank=k2))
+    notes += (f"the symmetry orbit has dimension {k2} at the refined point "
+              f"({len(ref.gauge.fixed)} frozen coordinates before): the gauge was chosen again "
+              "there and the refinement repeated",)
+    return replace(again, iterations=ref.iterations + again.iterations), notes
+
+
+def _is_critical(ctx, ref: Refinement) -> bool:
+    """Whether the full gradient (not only the slice's) is small at the point reached (a hint)."""
+    scale = max([ctx.one] + [abs(x) for x in ref.point])
+    return ref.residual <= ctx.mpf(10) ** (-(ref.digits // 2)) * scale
 
 
 def _rows(problem: DeepLinearProblem, flat) -> list:

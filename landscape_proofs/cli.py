@@ -82,14 +82,10 @@ def cmd_classify(args) -> int:
     problem = load_problem(args.problem)
     if getattr(problem, "family", None) == "shallow-rank":  # R on the set rank <= p (issue 4)
         if args.refine or args.digits is not None:
-            raise InputError("--refine applies to deep-linear problems", source=args.problem)
+            raise InputError("--refine applies to deep-linear, multi-tower and "
+                             "symmetric-factorization problems", source=args.problem)
         return cmd_shallow(args)
     point = load_point(args.point, problem)
-    if (args.refine or args.digits is not None) and problem.family in ("multi-tower",
-                                                                       "symmetric-factorization"):
-        raise InputError("--refine applies to deep-linear problems (multi-tower and "
-                         "symmetric-factorization points are "
-                         "classified exactly as written)", source=args.problem)
     if args.refine or args.digits is not None:
         return _classify_refined(args, problem, point)
     result = classify(problem, point, _budget(args))

@@ -20,9 +20,16 @@ docs/enclosures.md and checked below step by step:
 3. **The kind**, from interval enclosures of the Hessian, the value and partial products
    over ``B``: a negative (and a positive) curvature direction for ``strict-saddle``; an
    interval LDL^T with positive pivots of ``H_FF`` for ``local-minimum`` (slice argument);
-   ``G(W*) = 0`` from full-rank partial products for ``global-minimum`` (convex loss, no
-   bottleneck); a value bound against the exact optimum or a better exact point for
-   ``spurious-local-minimum``.
+   for ``global-minimum`` (convex loss) ``G(W*) = 0`` from full-rank partial products
+   (deep-linear, no bottleneck) or a full-rank product Jacobian (multi-tower), or, for
+   ``l(U U^T)``, a PSD symmetric part of ``G(W*)`` (``(G + G^T)/2 + c U U^T`` positive
+   definite); a value bound against the exact optimum (not for ``U U^T``: the closed form is
+   over all matrices, not PSD ones) or a better exact point for ``spurious-local-minimum``.
+
+Families: deep-linear (and matrix-factorization, which loads as it), multi-tower and
+symmetric-factorization, each with an interval objective below written from the closed
+forms of its exact evaluator, and the symmetry generators of that exact evaluator's
+``orbit_tangent`` (evaluated on balls) for step 2.
 
 No floating point enters: every number is an exact rational turned into an arb ball (a
 rigorous enclosure at the working precision), and every decision is an exact comparison of
@@ -44,10 +51,13 @@ from ..exact.optimum import compare_with_square_optimum
 from ..losses import CustomLoss, PowerLoss, SquareLoss
 from ..problems.deep_linear import DeepLinearProblem, exact_matrix
 from ..problems.exact_view import exact_objective
+from ..problems.multi_tower import MultiTowerProblem
+from ..problems.symmetric_factorization import SymmetricFactorizationProblem
 
 ENCLOSURE_CLAIMS = ("strict-saddle", "local-minimum", "local-maximum", "global-minimum",
                     "spurious-local-minimum")
 MIN_BITS, MAX_BITS = 64, 65536
+ENCLOSURE_FAMILIES = (DeepLinearProblem, MultiTowerProblem, SymmetricFactorizationProblem)
 
 
 class _Rejected(Exception):
@@ -214,50 +224,32 @@ def _identity(n: int) -> arb_mat:
     return M
 
 
-class ArbDeepLinear:
-    """The deep linear objective evaluated on balls: the closed forms of exact/objective.py.
+class _ArbTower:
+    """One product ``R = W_H ... W_1`` (widths d_0, ..., d_H) over balls, and the pieces of the
+    derivatives of a loss of it (the closed forms of exact/objective.py).
 
-    ``R = W_H ... W_1 = A_k W_k B_k``; ``G = dF/dR`` (``(dl/dE) X^T``, or ``dl/dE`` for a
-    product loss);
-    ``dL/dW_k = A_k^T G B_k^T + lam W_k``;
-    ``H = J^T Hl J + (second-order term of the product) + lam I`` with column p = (W_k)_ab
-    of J equal to ``vec(A_k e_a e_b^T B_k X)``.
-
-    Every result is a ball enclosure of the exact value for *every* choice of the weights
-    inside the input balls (arb arithmetic is inclusion-monotone).  Build and use it inside
-    one working precision.
+    With ``A_k = W_H ... W_{k+1}`` and ``B_k = W_{k-1} ... W_1`` (identities at the ends),
+    ``R = A_k W_k B_k``, so ``dR/d(W_k)_ab = A_k e_a e_b^T B_k`` and, for a function-space
+    gradient ``G``, ``d<G, R>/dW_k = A_k^T G B_k^T``.  Parameters: layer by layer (W_1
+    first), each row-major; ``offsets`` are local to the tower.
     """
 
-    def __init__(self, problem: DeepLinearProblem):
-        self.problem = problem
-        self.widths = problem.widths
-        self.H = problem.depth
-        self.shapes = problem.shapes
+    def __init__(self, widths):
+        self.widths = tuple(widths)
+        self.H = len(self.widths) - 1
+        self.shapes = [(self.widths[k + 1], self.widths[k]) for k in range(self.H)]
         self.offsets = []
         off = 0
         for r, c in self.shapes:
             self.offsets.append(off)
             off += r * c
         self.n_params = off
-        self.X = matrix(problem.X)                                   # exact fmpq_mat
-        self.Y = matrix(problem.Y) if problem.Y is not None else None
-        self.over_product = problem.loss.over_product
-        self.lam = to_fmpq(problem.weight_decay)
-        self.loss = _ArbLoss(problem.loss)
-
-    def unflatten(self, v) -> list[arb_mat]:
-        return [arb_mat(r, c, [arb(x) for x in v[off:off + r * c]])
-                for (r, c), off in zip(self.shapes, self.offsets)]
 
     def product(self, W) -> arb_mat:
         R = W[0]
         for Wk in W[1:]:
             R = Wk * R
         return R
-
-    def loss_argument(self, W) -> arb_mat:
-        R = self.product(W)
-        return R if self.over_product else R * self.X - self.Y
 
     def above(self, W) -> list[arb_mat]:
         """A_k = W_H ... W_{k+1} (list index k-1), A_H = I."""
@@ -274,6 +266,116 @@ class ArbDeepLinear:
             B.append(W[k - 1] * B[k - 1])
         return B
 
+    def gradient(self, W, G) -> list[arb]:
+        """d<G, R>/dW_k = A_k^T G B_k^T for every layer k, flattened."""
+        A, B = self.above(W), self.below(W)
+        out = []
+        for k in range(self.H):
+            out.extend((A[k].transpose() * G * B[k].transpose()).entries())
+        return out
+
+    def fill_jacobian(self, J: arb_mat, W, Z, col0: int) -> None:
+        """Columns ``col0 + p``, p = (W_k)_ab, of ``d vec(R Z) / dW``: ``vec(A_k e_a e_b^T B_k Z)``,
+        i.e. ``J[i*ncol + j, p] = A_k[i, a] (B_k Z)[b, j]`` (``Z`` None: the product itself)."""
+        A, B = self.above(W), self.below(W)
+        BZ = B if Z is None else [b * Z for b in B]
+        m, ncol = self.widths[-1], BZ[0].ncols()
+        for k, (dk, dk1) in enumerate(self.shapes):
+            Ak, Bk, off = A[k], BZ[k], col0 + self.offsets[k]
+            for a in range(dk):
+                for b in range(dk1):
+                    for i in range(m):
+                        for j in range(ncol):
+                            J[i * ncol + j, off + a * dk1 + b] = Ak[i, a] * Bk[b, j]
+
+    def add_second_order(self, Hm: arb_mat, W, G, off0: int) -> None:
+        """Add the second-order term of the product paired with G, ``<G, d^2 R[dW, dW']>``:
+        for layers k > j, ``M_kj[b, c] (A_k^T G B_j^T)[a, d]`` at p = (W_k)_ab, q = (W_j)_cd
+        (and its transpose), ``M_kj = W_{k-1} ... W_{j+1}``."""
+        A, B = self.above(W), self.below(W)
+        for k in range(self.H):
+            for j in range(k):
+                P = A[k].transpose() * G * B[j].transpose()
+                M = _identity(self.widths[j + 1])
+                for i in range(j + 1, k):
+                    M = W[i] * M
+                dk, dk1 = self.shapes[k]
+                dj, dj1 = self.shapes[j]
+                ok, oj = off0 + self.offsets[k], off0 + self.offsets[j]
+                for a in range(dk):
+                    for d in range(dj1):
+                        pad = P[a, d]
+                        for b in range(dk1):
+                            for c in range(dj):
+                                v = pad * M[b, c]
+                                p, q = ok + a * dk1 + b, oj + c * dj1 + d
+                                Hm[p, q] += v
+                                Hm[q, p] += v
+
+
+def _add_loss_curvature(loss: _ArbLoss, E: arb_mat, J: arb_mat) -> arb_mat:
+    """``J^T Hl J`` with ``Hl`` the loss Hessian at ``E`` (row-major vec)."""
+    diag, full = loss.hessian(E)
+    if diag is not None:
+        rows, N = J.nrows(), J.ncols()
+        return J.transpose() * arb_mat(rows, N, [diag[i] * J[i, p] for i in range(rows)
+                                                 for p in range(N)])
+    return J.transpose() * full * J
+
+
+class ArbTowers:
+    """A sum of deep linear towers on balls; one tower is the deep linear network.
+
+    ``R = sum_t R_t`` (``R_t`` tower t's product), ``E = R X - Y`` (or ``R``), ``G = dF/dR``
+    (``(dl/dE) X^T``, or ``dl/dE`` for a product loss), shared by every tower (R is a sum):
+
+    * ``dL/dW^(t)_k = A_k^T G B_k^T + lam W^(t)_k`` (tower t's own A_k, B_k);
+    * ``H = J^T Hl J + blockdiag_t(S_t) + lam I``: ``J = [J_1 ... J_T]`` the Jacobian of
+      vec(E) (tower t's columns are those of R_t), ``S_t`` tower t's second-order term
+      paired with G; no cross-tower second-order term (``d^2 R / dW^(s) dW^(t) = 0``).
+
+    Parameters: tower by tower, layer by layer, row-major (as ``exact/multi_tower.py``).
+    Every result is a ball enclosure of the exact value for *every* choice of the weights
+    inside the input balls (arb arithmetic is inclusion-monotone).  Build and use it inside
+    one working precision.
+    """
+
+    def __init__(self, towers, X, Y, loss, over_product: bool, weight_decay):
+        self.parts = [_ArbTower(w) for w in towers]
+        self.shapes, self.offsets, self.layers, self.param_offsets = [], [], [], []
+        off = 0
+        for t in self.parts:
+            self.layers.append(range(len(self.shapes), len(self.shapes) + t.H))
+            self.param_offsets.append(off)
+            for (r, c), o in zip(t.shapes, t.offsets):
+                self.shapes.append((r, c))
+                self.offsets.append(off + o)
+            off += t.n_params
+        self.n_params = off
+        self.d0, self.dH = self.parts[0].widths[0], self.parts[0].widths[-1]
+        self.X = matrix(X)                                            # exact fmpq_mat
+        self.Y = matrix(Y) if Y is not None else None
+        self.over_product = over_product
+        self.lam = to_fmpq(weight_decay)
+        self.loss = _ArbLoss(loss)
+
+    def unflatten(self, v) -> list[arb_mat]:
+        return [arb_mat(r, c, [arb(x) for x in v[off:off + r * c]])
+                for (r, c), off in zip(self.shapes, self.offsets)]
+
+    def split(self, W) -> list[list[arb_mat]]:
+        return [[W[i] for i in lay] for lay in self.layers]
+
+    def product(self, W) -> arb_mat:
+        R = arb_mat(self.dH, self.d0)
+        for t, Wt in zip(self.parts, self.split(W)):
+            R = R + t.product(Wt)
+        return R
+
+    def loss_argument(self, W) -> arb_mat:
+        R = self.product(W)
+        return R if self.over_product else R * self.X - self.Y
+
     def _G(self, E) -> arb_mat:
         gl = self.loss.gradient(E)
         return gl if self.over_product else gl * self.X.transpose()
@@ -286,60 +388,133 @@ class ArbDeepLinear:
 
     def gradient_vector(self, W) -> list[arb]:
         G = self._G(self.loss_argument(W))
-        A, B = self.above(W), self.below(W)
         out = []
-        for k in range(self.H):
-            g = A[k].transpose() * G * B[k].transpose()      # dL/dW_k = A_k^T G B_k^T + lam W_k
-            if self.lam != 0:
-                g = g + W[k] * arb(self.lam)
-            out.extend(g.entries())
+        for t, Wt in zip(self.parts, self.split(W)):
+            out.extend(t.gradient(Wt, G))
+        if self.lam != 0:
+            flat = [x for Wk in W for x in Wk.entries()]
+            out = [g + arb(self.lam) * x for g, x in zip(out, flat)]
         return out
+
+    def jacobian(self, W, Z) -> arb_mat:
+        """``d vec(R Z) / dW`` (``Z`` None: of vec(R) itself), ``d_H ncol x N``."""
+        ncol = self.d0 if Z is None else Z.ncols()
+        J = arb_mat(self.dH * ncol, self.n_params)
+        for t, Wt, off in zip(self.parts, self.split(W), self.param_offsets):
+            t.fill_jacobian(J, Wt, Z, off)
+        return J
 
     def hessian(self, W) -> arb_mat:
         E = self.loss_argument(W)
-        diag, full = self.loss.hessian(E)
         G = self._G(E)
-        A, B = self.above(W), self.below(W)
-        N, m = self.n_params, self.widths[-1]
-        BZ = B if self.over_product else [b * self.X for b in B]
-        ncol = BZ[0].ncols()
-        J = arb_mat(m * ncol, N)          # J[i*ncol + j, p] = A_k[i, a] (B_k Z)[b, j]
-        for k, (dk, dk1) in enumerate(self.shapes):
-            Ak, Bk, off = A[k], BZ[k], self.offsets[k]
-            for a in range(dk):
-                for b in range(dk1):
-                    p = off + a * dk1 + b
-                    for i in range(m):
-                        for j in range(ncol):
-                            J[i * ncol + j, p] = Ak[i, a] * Bk[b, j]
-        if diag is not None:
-            DJ = arb_mat(m * ncol, N, [diag[i] * J[i, p] for i in range(m * ncol) for p in range(N)])
-            Hm = J.transpose() * DJ
-        else:
-            Hm = J.transpose() * full * J
-        # second-order term of the product, k > j: M_kj[b, c] (A_k^T G B_j^T)[a, d]
-        for k in range(self.H):
-            for j in range(k):
-                P = A[k].transpose() * G * B[j].transpose()
-                M = _identity(self.widths[j + 1])
-                for i in range(j + 1, k):
-                    M = W[i] * M
-                dk, dk1 = self.shapes[k]
-                dj, dj1 = self.shapes[j]
-                ok, oj = self.offsets[k], self.offsets[j]
-                for a in range(dk):
-                    for d in range(dj1):
-                        pad = P[a, d]
-                        for b in range(dk1):
-                            for c in range(dj):
-                                v = pad * M[b, c]
-                                p, q = ok + a * dk1 + b, oj + c * dj1 + d
-                                Hm[p, q] += v
-                                Hm[q, p] += v
+        J = self.jacobian(W, None if self.over_product else self.X)    # d vec(E) / dW
+        Hm = _add_loss_curvature(self.loss, E, J)
+        for t, Wt, off in zip(self.parts, self.split(W), self.param_offsets):
+            t.add_second_order(Hm, Wt, G, off)
         if self.lam != 0:
-            for p in range(N):
+            for p in range(self.n_params):
                 Hm[p, p] += arb(self.lam)
         return Hm
+
+
+class ArbDeepLinear(ArbTowers):
+    """The deep linear objective on balls: one tower (closed forms of exact/objective.py)."""
+
+    def __init__(self, problem: DeepLinearProblem):
+        super().__init__([problem.widths], problem.X, problem.Y, problem.loss,
+                         problem.loss.over_product, problem.weight_decay)
+        self.widths, self.H = problem.widths, problem.depth
+
+    def above(self, W) -> list[arb_mat]:
+        return self.parts[0].above(W)
+
+    def below(self, W) -> list[arb_mat]:
+        return self.parts[0].below(W)
+
+
+class ArbMultiTower(ArbTowers):
+    """The multi-tower objective on balls (closed forms of exact/multi_tower.py)."""
+
+    def __init__(self, problem: MultiTowerProblem):
+        super().__init__(problem.towers, problem.X, problem.Y, problem.loss,
+                         problem.loss.over_product, problem.weight_decay)
+
+
+class ArbSymmetricFactorization:
+    """``l(U U^T) + lam/2 ||U||^2`` on balls (closed forms of exact/symmetric_factorization.py).
+
+    ``R = U U^T``, ``E = R - Y`` (or ``R``), ``G = dl/dE``:
+    ``dL/dU = (G + G^T) U + lam U``; ``dR_ij/dU_ab = [i = a] U_jb + [j = a] U_ib``;
+    ``H = J^T Hl J + S + lam I`` with ``S[(a, b), (c, d)] = [b = d] (G + G^T)_ac``.
+    ``U`` is flattened row-major.
+    """
+
+    def __init__(self, problem: SymmetricFactorizationProblem):
+        self.n, self.k = problem.n, problem.k
+        self.shapes = [(self.n, self.k)]
+        self.n_params = self.n * self.k
+        self.Y = matrix(problem.Y) if problem.Y is not None else None
+        self.over_product = problem.loss.over_product
+        self.lam = to_fmpq(problem.weight_decay)
+        self.loss = _ArbLoss(problem.loss)
+
+    def unflatten(self, v) -> list[arb_mat]:
+        return [arb_mat(self.n, self.k, [arb(x) for x in v])]
+
+    def loss_argument(self, W) -> arb_mat:
+        U = W[0]
+        R = U * U.transpose()
+        return R if self.over_product else R - self.Y
+
+    def function_gradient(self, W) -> arb_mat:
+        """G = dl/dE (not symmetrised)."""
+        return self.loss.gradient(self.loss_argument(W))
+
+    def value(self, W) -> arb:
+        v = self.loss.value(self.loss_argument(W))
+        if self.lam != 0:
+            v += arb(self.lam) / 2 * sum((x * x for x in W[0].entries()), arb(0))
+        return v
+
+    def gradient_vector(self, W) -> list[arb]:
+        G, U = self.function_gradient(W), W[0]
+        g = (G + G.transpose()) * U                     # dL/dU = (G + G^T) U + lam U
+        if self.lam != 0:
+            g = g + U * arb(self.lam)
+        return g.entries()
+
+    def hessian(self, W) -> arb_mat:
+        U, n, k = W[0], self.n, self.k
+        E = self.loss_argument(W)
+        J = arb_mat(n * n, n * k)      # J[i n + j, a k + b] = [i = a] U_jb + [j = a] U_ib
+        for a in range(n):
+            for b in range(k):
+                for j in range(n):
+                    J[a * n + j, a * k + b] += U[j, b]
+                    J[j * n + a, a * k + b] += U[j, b]
+        Hm = _add_loss_curvature(self.loss, E, J)
+        G = self.loss.gradient(E)
+        S = G + G.transpose()
+        for a in range(n):
+            for c in range(n):
+                for b in range(k):
+                    Hm[a * k + b, c * k + b] += S[a, c]
+        if self.lam != 0:
+            for p in range(self.n_params):
+                Hm[p, p] += arb(self.lam)
+        return Hm
+
+
+def arb_objective(problem):
+    """The interval objective of ``problem`` (dispatch on the family)."""
+    if isinstance(problem, DeepLinearProblem):
+        return ArbDeepLinear(problem)
+    if isinstance(problem, MultiTowerProblem):
+        return ArbMultiTower(problem)
+    if isinstance(problem, SymmetricFactorizationProblem):
+        return ArbSymmetricFactorization(problem)
+    raise _Rejected(f"enclosure certificates are not implemented for the family "
+                    f"{getattr(problem, 'family', type(problem).__name__)!r}")
 
 
 # --- interval linear algebra -----------------------------------------------------------------------
@@ -467,9 +642,10 @@ def check_enclosure(data: dict, problem: DeepLinearProblem) -> EnclosureCheck:
     Raises :class:`InputError` when the enclosure itself is malformed (unusable input);
     returns ``valid=False`` with the reason when it does not establish the claim.
     """
-    if not isinstance(problem, DeepLinearProblem):
+    if not isinstance(problem, ENCLOSURE_FAMILIES):
         return EnclosureCheck(False, str(data.get("claim")), "enclosure certificates are "
-                              f"implemented for deep-linear problems, not {problem.family}")
+                              "implemented for deep-linear, multi-tower and "
+                              f"symmetric-factorization problems, not {problem.family}")
     enc = read_enclosure(data["point"], problem)
     claim = data.get("claim")
     try:
@@ -498,7 +674,7 @@ def enclose_value(problem: DeepLinearProblem, enc: Enclosure, bits: int) -> tupl
     enclosure is not finite, or the loss has no interval kernel there)."""
     with flint.ctx.workprec(bits):
         try:
-            obj = ArbDeepLinear(problem)
+            obj = arb_objective(problem)
             v = obj.value(obj.unflatten(_box(enc)))
             return lower_q(v), upper_q(v)
         except _Rejected as exc:
@@ -506,7 +682,7 @@ def enclose_value(problem: DeepLinearProblem, enc: Enclosure, bits: int) -> tupl
 
 
 def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
-    obj = ArbDeepLinear(problem)
+    obj = arb_objective(problem)
     N = obj.n_params
     F, P = list(enc.free), list(enc.fixed)
     r = enc.radius
@@ -531,14 +707,20 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
             if lo < -r or hi > r:
                 raise _Rejected(f"Krawczyk: K(Z) is not inside the box in coordinate {p} "
                                 f"([{show(lo)}, {show(hi)}] vs radius {show(r)}): no root proven in the box")
-    # 2. transversality: rows P of |P| tangent generators form a nonsingular matrix on the box
-    orthogonal = problem.weight_decay != 0
+    # 2. transversality: rows P of |P| tangent generators form a nonsingular matrix on the box.
+    # Every generator is an exact symmetry direction of L at every W (exact/*.orbit_tangent):
+    # GL per hidden layer (O with weight decay); for multi-tower also the moves between
+    # towers; for symmetric factorization U E, E in so(k), always (its group is O(k)).
+    symmetric = isinstance(problem, SymmetricFactorizationProblem)
+    orthogonal = symmetric or problem.weight_decay != 0
     T = exact_objective(problem).orbit_tangent(Wb, orthogonal=orthogonal)
     gens = _index_list(ev.get("gauge_generators"), len(P), len(T), "gauge_generators")
     if P:
         M = arb_mat(len(P), len(P), [arb(T[g][p]) for p in P for g in gens])
         check_nonsingular_everywhere(M, "gauge matrix T(W)[fixed, generators]")
     group = "O" if orthogonal else "GL"
+    if isinstance(problem, MultiTowerProblem):
+        group += " per tower and between towers"
     where = (f"a critical point lies in the box (radius {show(r)}, {len(F)} free coordinates, "
              f"gauge of {group} transversal; unique on the slice)")
 
@@ -594,6 +776,11 @@ def _check_worse(problem: DeepLinearProblem, sp, vlo: fmpq) -> str:
                             f"{show(vlo)}")
         return f"an exact point has value {show(v2)} < {show(vlo)} <= L(W*)"
     if kind == "above-square-optimum":
+        if isinstance(problem, SymmetricFactorizationProblem):
+            # the closed form optimises over all matrices of rank <= r; U U^T ranges over the
+            # PSD ones only, whose optimum is in general larger (docs/families.md)
+            raise _Rejected("above-square-optimum is not valid for symmetric factorization: the "
+                            "closed form is the optimum over all matrices, not PSD ones")
         if not isinstance(problem.loss, SquareLoss) or problem.weight_decay != 0:
             raise _Rejected("above-square-optimum needs the square loss without weight decay")
         s = compare_with_square_optimum(matrix(problem.X), matrix(problem.Y), problem.max_rank, vlo)
@@ -604,15 +791,27 @@ def _check_worse(problem: DeepLinearProblem, sp, vlo: fmpq) -> str:
     raise _Rejected(f"spurious: unknown type {kind!r}")
 
 
-def _check_global(problem: DeepLinearProblem, obj: ArbDeepLinear, Wb, gl) -> str:
-    """Convex loss, no weight decay, no bottleneck, and G(W*) = 0 forced by full ranks."""
-    if not isinstance(gl, dict) or gl.get("type") != "convex-stationary":
-        raise _Rejected('global: expected {"type": "convex-stationary", "layer": k}')
+def _check_global(problem, obj, Wb, gl) -> str:
+    """A convex loss, and a zero function-space gradient (or, for U U^T, a PSD one) at W*."""
+    if not isinstance(gl, dict):
+        raise _Rejected('global: expected an object, e.g. {"type": "convex-stationary", ...}')
     loss = problem.loss
     if loss.convex_proven(*problem.loss_argument_shape) is not True:
         raise _Rejected("the loss is not proven convex (a declared fact is not a proof)")
+    if isinstance(problem, SymmetricFactorizationProblem):
+        return _check_global_psd(problem, obj, Wb, gl)
+    if gl.get("type") != "convex-stationary":
+        raise _Rejected('global: expected {"type": "convex-stationary", ...}')
     if problem.weight_decay != 0:
         raise _Rejected("weight decay breaks the function-space argument")
+    if isinstance(problem, MultiTowerProblem):
+        # grad L = J_R^T vec(G) (chain rule, J_R = d vec(R)/dW): J_R of full row rank forces
+        # G(W*) = 0; then F(R*) <= F(R') for every matrix R', and L(W') = F(R(W')) >= L(W*)
+        J = obj.jacobian(Wb, None)
+        check_nonsingular_everywhere(J * J.transpose(), "J_R J_R^T")
+        return ("the product map W -> R is a submersion on the box (J_R J_R^T nonsingular), so "
+                "grad L = J_R^T vec(G) = 0 forces the function-space gradient G(W*) = 0; convex "
+                "loss: R(W*) minimises the loss over all matrices")
     if problem.has_bottleneck:
         raise _Rejected(f"bottleneck: min width {problem.max_rank} < min(d_0, d_H): the "
                         "product cannot reach every matrix")
@@ -629,6 +828,33 @@ def _check_global(problem: DeepLinearProblem, obj: ArbDeepLinear, Wb, gl) -> str
             "matrices")
 
 
-__all__ = ["ArbDeepLinear", "ENCLOSURE_CLAIMS", "Enclosure", "EnclosureCheck",
+def _check_global_psd(problem: SymmetricFactorizationProblem, obj, Wb, gl) -> str:
+    """``f(R) = l(R - Y) + lam/2 tr R`` (or ``l(R) + ...``) is convex, ``L(U) = f(U U^T)``.
+
+    With ``S = (G + G^T)/2 + lam/2 I`` (the symmetric part of ``grad f``): at the critical
+    point ``0 = dL/dU = 2 S U``, so ``S`` vanishes on range(U).  If ``S + c U U^T`` is
+    positive definite (c > 0), then for ``x = x1 + x2`` (x1 in range(U), x2 orthogonal to it)
+    ``x^T S x = x2^T (S + c U U^T) x2 >= 0``: ``S >= 0``.  For every PSD ``R``:
+    ``f(R) >= f(R*) + <S, R> - <S, R*> = f(R*) + <S, R> >= f(R*)`` (``<S, R*> = tr(U^T S U)
+    = 0``), so ``L(U') = f(U' U'^T) >= f(R*) = L(U*)`` for every U' of any width.
+    """
+    if gl.get("type") != "psd-cone-optimality":
+        raise _Rejected('global: expected {"type": "psd-cone-optimality", "shift": "c"} for '
+                        "symmetric factorization")
+    c = to_fmpq(parse_exact(gl.get("shift"), "global.shift"))
+    if not c > 0:
+        raise _Rejected(f"global.shift: expected a rational c > 0, got {show(c)}")
+    U, G = Wb[0], obj.function_gradient(Wb)
+    lam = to_fmpq(problem.weight_decay)
+    S = (G + G.transpose()) * fmpq(1, 2) + _identity(problem.n) * arb(lam / 2)
+    why = check_positive_definite_everywhere(S + U * U.transpose() * arb(c),
+                                             f"(G + G^T)/2 + lam/2 I + {show(c)} U U^T")
+    return (f"{why}; with (G + G^T + lam I) U = 0 at W*, the symmetric part of the gradient of "
+            "the convex f(R) = l(R) + lam/2 tr R is PSD and vanishes on R*: R* = U* U*^T "
+            "minimises f over all PSD matrices")
+
+
+__all__ = ["ArbDeepLinear", "ArbMultiTower", "ArbSymmetricFactorization", "ENCLOSURE_CLAIMS",
+           "ENCLOSURE_FAMILIES", "arb_objective", "Enclosure", "EnclosureCheck",
            "check_enclosure", "check_nonsingular_everywhere", "check_positive_definite_everywhere",
            "enclose_value", "is_enclosure_point", "lower_q", "read_enclosure", "upper_q"]

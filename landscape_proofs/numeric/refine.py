@@ -174,15 +174,39 @@ def choose_gauge(widths: Sequence[int], start: Sequence[Fraction], orthogonal: b
     for r, c in shapes:
         Wf.append(x[off:off + r * c].reshape(r, c))
         off += r * c
-    T = orbit_tangent_float(widths, Wf, orthogonal)
-    N = len(start)
+    return gauge_from_tangent(orbit_tangent_float(widths, Wf, orthogonal), start, orthogonal,
+                              round_gauge)
+
+
+def tangent_rank(T: np.ndarray, start: Sequence[Fraction]) -> int:
+    """The numerical rank of the orbit tangent ``T`` (N x G, float64) at ``start``."""
     if T.shape[1] == 0 or not np.any(T):
-        k = 0
-    else:
-        s = np.linalg.svd(T, compute_uv=False)
-        k = int(np.sum(s > RANK_TOLERANCE * max(1.0, float(np.max(np.abs(x))))))
+        return 0
+    x = np.array([float(q) for q in start])
+    s = np.linalg.svd(T, compute_uv=False)
+    return int(np.sum(s > RANK_TOLERANCE * max(1.0, float(np.max(np.abs(x))))))
+
+
+def gauge_generators(T: np.ndarray, fixed: Sequence[int]) -> tuple[int, ...]:
+    """``len(fixed)`` generators (columns of ``T``) whose rows ``fixed`` are independent."""
+    k = len(fixed)
+    return tuple(sorted(_pivot_columns(T[list(fixed), :], k))) if k else ()
+
+
+def gauge_from_tangent(T: np.ndarray, start: Sequence[Fraction], orthogonal: bool,
+                       round_gauge: bool = True, rank: int | None = None) -> Gauge:
+    """Freeze dim T coordinates given the orbit tangent ``T`` (N x G, float64) at ``start``.
+
+    ``T``'s columns are the symmetry generators in the order the checker builds them (any
+    family's ``orbit_tangent``).  ``k`` = its numerical rank (or ``rank``, when the orbit is
+    expected to be smaller at the critical point than at ``start``); ``k`` coordinates whose
+    rows of ``T`` are independent are frozen (pivoting on ``T^T``), and ``k`` generators
+    whose restriction to them is nonsingular are named (pivoting on ``T[fixed, :]``).
+    """
+    N = len(start)
+    k = tangent_rank(T, start) if rank is None else rank
     fixed = sorted(_pivot_columns(T.T, k)) if k else []
-    gens = sorted(_pivot_columns(T[fixed, :], k)) if k else []
+    gens = list(gauge_generators(T, fixed))
     free = [p for p in range(N) if p not in set(fixed)]
     values = []
     for p in fixed:
@@ -396,6 +420,8 @@ def snap_refinement(ref: Refinement) -> list[Fraction] | None:
     return out  # type: ignore[return-value]
 
 
-__all__ = ["Gauge", "Refinement", "choose_gauge", "convergents", "mpf_to_fraction",
+__all__ = ["Gauge", "Refinement", "choose_gauge", "convergents", "gauge_from_tangent",
+           "gauge_generators", "tangent_rank",
+           "mpf_to_fraction",
            "orbit_tangent_float", "reconstruct_rational", "refine_critical_point",
            "simplest_rational", "snap_refinement"]

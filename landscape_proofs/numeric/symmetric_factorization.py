@@ -1,8 +1,9 @@
 """Float64 (batched) evaluation of ``l(U U^T) + lam/2 ||U||^2`` (formulas in
 ``exact/symmetric_factorization.py``).
 
-A point is ``[U]``, ``U`` a batch of shape ``(B, n, k)``.  Producer code: its numbers guide
-searches (classify's better-point search) and are never a proof.
+A point is ``[U]``, ``U`` a batch of shape ``(B, n, k)``, flattened row-major.  Producer
+code: its numbers guide searches (classify's better-point search, ``landscape search``) and are
+never a proof.
 """
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .kernels import resolve_float64_kernel
+from .kernels import resolve_float64_kernel, resolve_mp_kernel
+from .mp import to_matrix, to_mpf
 
 
 class BatchedSymmetricFactorization:
@@ -71,3 +73,126 @@ class BatchedSymmetricFactorization:
     def gradient_vector(self, Ws: Sequence[np.ndarray]) -> np.ndarray:
         g = self.gradient(Ws)[0]
         return g.reshape(g.shape[0], -1)
+
+    def flatten(self, Ws: Sequence[np.ndarray]) -> np.ndarray:
+        """``[U]`` -> (B, n k), U row-major."""
+        U = self._check(Ws)
+        return U.reshape(U.shape[0], -1)
+
+    def unflatten(self, v: np.ndarray) -> list[np.ndarray]:
+        """(B, n k) (or (n k,)) -> ``[U]``."""
+        v = np.asarray(v, dtype=np.float64)
+        if v.ndim == 1:
+            v = v[None, :]
+        if v.shape[1] != self.n_params:
+            raise ValueError(f"unflatten: expected vectors of length N = {self.n_params}, got "
+                             f"shape {v.shape}")
+        return [v.reshape(v.shape[0], self.n, self.k)]
+
+    def jacobian(self, Ws: Sequence[np.ndarray]) -> np.ndarray:
+        """(B, n n, n k): ``d R_ij / d U_ac = [i = a] U_jc + [j = a] U_ic``."""
+        U = self._check(Ws)
+        eye = np.eye(self.n)
+        J = np.einsum("ia,bjc->bijac", eye, U) + np.einsum("ja,bic->bijac", eye, U)
+        return J.reshape(U.shape[0], self.n * self.n, self.n_params)
+
+    def hessian(self, Ws: Sequence[np.ndarray]) -> np.ndarray:
+        """(B, N, N): ``J^T Hl J + S + lam I``, ``S[(a, c), (a', c')] = [c = c'] (G + G^T)_{a a'}``
+        (the exact formulas of ``exact/symmetric_factorization.py``)."""
+        U = self._check(Ws)
+        E = self.loss_argument(Ws)
+        J = self.jacobian(Ws)
+        JT = np.swapaxes(J, 1, 2)
+        diag = getattr(self.kernel, "hessian_diagonal", None)
+        if diag is not None:
+            H = JT @ (np.asarray(diag(E))[:, :, None] * J)
+        else:
+            H = JT @ (np.asarray(self.kernel.hessian(E)) @ J)
+        G = self.kernel.gradient(E)
+        Gs = G + np.swapaxes(G, 1, 2)
+        S = np.einsum("bxy,cd->bxcyd", Gs, np.eye(self.k)).reshape(U.shape[0], self.n_params,
+                                                                     self.n_params)
+        H = H + S
+        if self.lam != 0:
+            H = H + self.lam * np.eye(self.n_params)[None]
+        return 0.5 * (H + np.swapaxes(H, 1, 2))
+
+
+class MpSymmetricFactorization:
+    """Value, gradient and Hessian of ``l(U U^T) + lam/2 ||U||^2`` at one point, in ``ctx``
+    (the formulas of ``exact/symmetric_factorization.py``; used by ``classify --refine``).
+
+    A point is ``[U]`` (rows, or a ``ctx.matrix``), flattened row-major.
+
+    >>> import mpmath
+    >>> ctx = mpmath.MPContext(); ctx.dps = 30
+    >>> obj = MpSymmetricFactorization(ctx, 2, 1, [[2, 0], [0, -1]], "square")
+    >>> obj.value([[[1], [0]]]), [str(g) for g in obj.gradient_vector([[[1], [0]]])]
+    (mpf('1.0'), ['-2.0', '0.0'])
+    """
+
+    def __init__(self, ctx, n: int, k: int, Y: object, loss_kernel, over_product: bool = False,
+                 weight_decay: object = 0):
+        self.ctx = ctx
+        self.n, self.k = int(n), int(k)
+        self.kernel = resolve_mp_kernel(loss_kernel, ctx)
+        self.over_product = bool(over_product)
+        self.lam = to_mpf(ctx, weight_decay)
+        self.Y = None if self.over_product else to_matrix(ctx, Y)
+        self.shapes = [(self.n, self.k)]
+        self.n_params = self.n * self.k
+
+    def weights(self, W) -> list:
+        if len(W) != 1:
+            raise ValueError(f"W: expected [U], got {len(W)} matrices")
+        U = to_matrix(self.ctx, W[0])
+        if (U.rows, U.cols) != (self.n, self.k):
+            raise ValueError(f"W[0]: expected shape ({self.n}, {self.k}), got ({U.rows}, {U.cols})")
+        return [U]
+
+    def unflatten(self, v) -> list:
+        if len(v) != self.n_params:
+            raise ValueError(f"unflatten: expected {self.n_params} numbers, got {len(v)}")
+        return [to_matrix(self.ctx, [[v[i * self.k + j] for j in range(self.k)]
+                                     for i in range(self.n)])]
+
+    def loss_argument(self, W):
+        U = self.weights(W)[0]
+        R = U * U.T
+        return R if self.over_product else R - self.Y
+
+    def value(self, W):
+        v = self.ctx.convert(self.kernel.value(self.loss_argument(W)))
+        if self.lam != 0:
+            v += self.lam / 2 * self.ctx.fsum(x * x for x in self.weights(W)[0])
+        return v
+
+    def gradient_vector(self, W) -> list:
+        U = self.weights(W)[0]
+        G = self.kernel.gradient(self.loss_argument(W))
+        g = (G + G.T) * U                                  # dL/dU = (G + G^T) U + lam U
+        if self.lam != 0:
+            g = g + U * self.lam
+        return [g[i, j] for i in range(self.n) for j in range(self.k)]
+
+    def hessian(self, W):
+        """``J^T Hl J + S + lam I`` as a ``ctx`` matrix (N x N)."""
+        ctx, n, k = self.ctx, self.n, self.k
+        U = self.weights(W)[0]
+        E = self.loss_argument(W)
+        J = ctx.matrix(n * n, n * k)       # d R_ij / d U_ab = [i = a] U_jb + [j = a] U_ib
+        for a in range(n):
+            for b in range(k):
+                for j in range(n):
+                    J[a * n + j, a * k + b] += U[j, b]
+                    J[j * n + a, a * k + b] += U[j, b]
+        Hm = J.T * self.kernel.hessian(E) * J
+        G = self.kernel.gradient(E)
+        for a in range(n):
+            for c in range(n):
+                for b in range(k):
+                    Hm[a * k + b, c * k + b] += G[a, c] + G[c, a]
+        if self.lam != 0:
+            for p in range(self.n_params):
+                Hm[p, p] += self.lam
+        return Hm

@@ -28,7 +28,8 @@ from ..numeric.kernels import (EntryFunctionKernel, Float64LossKernel, L1Kernel,
                                MpPowerKernel, MpSquareKernel, PowerKernel, SquareKernel)
 from ..numeric.mp import MpDeepLinear, to_matrix
 from ..numeric.multi_tower import BatchedMultiTower, MpMultiTower
-from ..numeric.symmetric_factorization import BatchedSymmetricFactorization
+from ..numeric.symmetric_factorization import (BatchedSymmetricFactorization,
+                                                MpSymmetricFactorization)
 from .deep_linear import DeepLinearProblem, Point
 from .multi_tower import MultiTowerProblem
 from .symmetric_factorization import SymmetricFactorizationProblem
@@ -127,9 +128,10 @@ def float64_objective(problem: DeepLinearProblem) -> BatchedDeepLinear:
 def mp_objective(problem: DeepLinearProblem, ctx) -> MpDeepLinear:
     """The evaluator of ``problem``'s objective in the mpmath context ``ctx``."""
     if isinstance(problem, SymmetricFactorizationProblem):
-        from ..errors import UnsupportedError
-        raise UnsupportedError("the mpmath evaluator is not implemented for the "
-                               "symmetric-factorization family")
+        return MpSymmetricFactorization(ctx, problem.n, problem.k, Y=problem.Y,
+                                        loss_kernel=mp_kernel(problem.loss, ctx),
+                                        over_product=problem.loss.over_product,
+                                        weight_decay=problem.weight_decay)
     if isinstance(problem, MultiTowerProblem):
         return MpMultiTower(ctx, problem.towers, X=problem.X, Y=problem.Y,
                             loss_kernel=mp_kernel(problem.loss, ctx),
