@@ -88,7 +88,8 @@ def cmd_hunt(args) -> int:
     cons = HuntConstraints(losses=tuple(args.loss or ["square"]), bottleneck=args.bottleneck,
                            weight_decay=args.weight_decay, min_depth=args.min_depth,
                            max_depth=args.max_depth, max_width=args.max_width, data=args.data,
-                           max_entry=args.max_entry)
+                           max_entry=args.max_entry, family=args.family,
+                           min_towers=args.min_towers, max_towers=args.max_towers)
     cons.strategy()  # validates the constraints (InputError) before any work
     cfg = HuntConfig(constraints=cons, max_examples=args.max_examples, starts=args.starts,
                      seed=args.seed, shrink=not args.no_shrink)
@@ -178,6 +179,14 @@ def add_parsers(sub) -> None:
                        "(exit 1 when one is found and certified)")
     h.add_argument("--property", choices=("no-spurious-minimum",), default="no-spurious-minimum",
                    help="the property to refute: every local minimum reached is global")
+    h.add_argument("--family", choices=("deep-linear", "multi-tower", "symmetric-factorization"),
+                   default="deep-linear", help="the problem family to hunt over (default "
+                   "deep-linear; multi-tower: sums of towers, --max-depth per tower; "
+                   "symmetric-factorization: l(U U^T), U n x k with n, k <= --max-width)")
+    h.add_argument("--min-towers", type=_count, default=2, help="multi-tower: fewest towers "
+                   "(default 2)")
+    h.add_argument("--max-towers", type=_count, default=2, help="multi-tower: most towers "
+                   "(default 2)")
     h.add_argument("--loss", action="append", choices=("square", "power4", "l1", "weighted"),
                    help="loss family (repeatable; default square; weighted = "
                         "sum_ij c_ij (R_ij - T_ij)^2 of the product)")

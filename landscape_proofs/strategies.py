@@ -35,6 +35,13 @@ Constraints (all keyword-only):
 
 Errors in the arguments raise :class:`~landscape_proofs.errors.InputError` naming the
 argument, the value and what is accepted.
+
+Two more families (docs/families.md), with the same losses, numbers and weight decay:
+:func:`multi_tower_problems` (``min_towers``..``max_towers`` towers, each of depth
+``min_depth``..``max_depth``; the number of towers is drawn first, then ``d_0``, ``d_H``, then
+each tower's depth and hidden widths) and :func:`symmetric_factorization_problems`
+(``U`` of shape ``n x k``, ``n, k <= max_width``; ``bottleneck`` means ``k < n``; the target
+``Y`` is symmetric).
 """
 from __future__ import annotations
 
@@ -46,11 +53,14 @@ from hypothesis import strategies as st
 from .errors import InputError
 from .losses import CustomLoss, L1Loss, PowerLoss, SquareLoss
 from .problems.deep_linear import DeepLinearProblem, Point
+from .problems.multi_tower import MultiTowerProblem
+from .problems.symmetric_factorization import SymmetricFactorizationProblem
 
 LOSSES = ("square", "power4", "l1", "weighted")
 DATA = ("identity", "full-row-rank", "any")
 
-__all__ = ["LOSSES", "DATA", "problems", "points", "directions", "exact_numbers",
+__all__ = ["LOSSES", "DATA", "problems", "multi_tower_problems",
+           "symmetric_factorization_problems", "points", "directions", "exact_numbers",
            "weighted_loss"]
 
 
@@ -197,6 +207,134 @@ def problems(*, min_depth: int = 1, max_depth: int = 3, max_width: int = 3,
     exact_numbers(max_entry, max_denominator)  # validates both
     return _problems(min_depth, max_depth, max_width, losses, bottleneck, weight_decay, data,
                      max_entry, max_denominator, max_samples, max_weight, max_decay_q)
+
+
+def _check_common(losses, weight_decay, max_width, max_samples, max_weight, max_decay_q,
+                  max_entry, max_denominator):
+    _int_arg("max_width", max_width, 1, 64)
+    _int_arg("max_samples", max_samples, 1)
+    _int_arg("max_weight", max_weight, 1)
+    _int_arg("max_decay_q", max_decay_q, 2)
+    _tri("weight_decay", weight_decay)
+    if isinstance(losses, str):
+        losses = (losses,)
+    losses = tuple(losses)
+    if not losses or any(name not in LOSSES for name in losses):
+        raise InputError(f"expected a non-empty list of names among {', '.join(LOSSES)}",
+                         field="losses", got=list(losses))
+    exact_numbers(max_entry, max_denominator)  # validates both
+    return losses
+
+
+def _loss_and_decay(draw, losses, weight_decay, max_decay_q):
+    loss_name = draw(st.sampled_from(losses))
+    use_decay = draw(st.booleans()) if weight_decay is None else weight_decay
+    lam = Fraction(1, draw(st.integers(2, max_decay_q))) if use_decay else Fraction(0)
+    return loss_name, lam
+
+
+_PLAIN_LOSSES = {"square": SquareLoss, "power4": lambda: PowerLoss(4), "l1": L1Loss}
+
+
+@st.composite
+def _multi_tower_problems(draw, min_towers, max_towers, min_depth, max_depth, max_width, losses,
+                          weight_decay, data, max_entry, max_denominator, max_samples,
+                          max_weight, max_decay_q):
+    T = draw(st.integers(min_towers, max_towers))
+    d0 = draw(st.integers(1, max_width))
+    dH = draw(st.integers(1, max_width))
+    towers = []
+    for _ in range(T):
+        depth = draw(st.integers(min_depth, max_depth))
+        towers.append((d0, *[draw(st.integers(1, max_width)) for _ in range(depth - 1)], dH))
+    loss_name, lam = _loss_and_decay(draw, losses, weight_decay, max_decay_q)
+    nums = exact_numbers(max_entry, max_denominator)
+    if loss_name == "weighted":
+        c = draw(_matrix(dH, d0, st.integers(1, max_weight)))
+        T_ = draw(_matrix(dH, d0, st.just(Fraction(0)) | nums))
+        return MultiTowerProblem(towers=tuple(towers), loss=weighted_loss(c, T_), weight_decay=lam)
+    X, n = None, d0
+    if data != "identity":
+        n_lo = d0 if data == "full-row-rank" else 1
+        n = draw(st.integers(n_lo, max(n_lo, max_samples)))
+        Xs = _matrix(d0, n, nums)
+        if data == "full-row-rank":
+            Xs = st.just(None) | Xs.filter(_full_row_rank)
+        X = draw(Xs)
+        if X is None:
+            n = d0
+    Y = draw(_matrix(dH, n, nums))
+    return MultiTowerProblem(towers=tuple(towers), X=X, Y=Y, loss=_PLAIN_LOSSES[loss_name](),
+                             weight_decay=lam)
+
+
+def multi_tower_problems(*, min_towers: int = 2, max_towers: int = 2, min_depth: int = 1,
+                         max_depth: int = 3, max_width: int = 3, losses=("square",),
+                         weight_decay: bool | None = False, data: str = "identity",
+                         max_entry: int = 3, max_denominator: int = 1, max_samples: int = 4,
+                         max_weight: int = 12,
+                         max_decay_q: int = 10) -> st.SearchStrategy[MultiTowerProblem]:
+    """Multi-tower problems (sums of deep linear towers) with exact data.
+
+    >>> from hypothesis import find
+    >>> find(multi_tower_problems(), lambda p: True).towers
+    ((1, 1), (1, 1))
+    """
+    _int_arg("min_towers", min_towers, 1, 32)
+    _int_arg("max_towers", max_towers, min_towers, 32)
+    _int_arg("min_depth", min_depth, 1)
+    _int_arg("max_depth", max_depth, min_depth)
+    losses = _check_common(losses, weight_decay, max_width, max_samples, max_weight,
+                           max_decay_q, max_entry, max_denominator)
+    if data not in DATA:
+        raise InputError(f"expected one of {', '.join(DATA)}", field="data", got=data)
+    return _multi_tower_problems(min_towers, max_towers, min_depth, max_depth, max_width, losses,
+                                 weight_decay, data, max_entry, max_denominator, max_samples,
+                                 max_weight, max_decay_q)
+
+
+@st.composite
+def _symmetric_problems(draw, max_width, losses, bottleneck, weight_decay, max_entry,
+                        max_denominator, max_weight, max_decay_q):
+    if bottleneck is True:
+        n = draw(st.integers(2, max_width))
+        k = draw(st.integers(1, n - 1))
+    else:
+        n = draw(st.integers(1, max_width))
+        k = draw(st.integers(n if bottleneck is False else 1, max(n, max_width)))
+    loss_name, lam = _loss_and_decay(draw, losses, weight_decay, max_decay_q)
+    nums = exact_numbers(max_entry, max_denominator)
+    if loss_name == "weighted":
+        c = draw(_matrix(n, n, st.integers(1, max_weight)))
+        T = draw(_matrix(n, n, st.just(Fraction(0)) | nums))
+        return SymmetricFactorizationProblem(n=n, k=k, loss=weighted_loss(c, T), weight_decay=lam)
+    upper = [[draw(nums) for _ in range(n - i)] for i in range(n)]  # Y symmetric
+    Y = tuple(tuple(upper[min(i, j)][abs(j - i)] for j in range(n)) for i in range(n))
+    return SymmetricFactorizationProblem(n=n, k=k, Y=Y, loss=_PLAIN_LOSSES[loss_name](),
+                                         weight_decay=lam)
+
+
+def symmetric_factorization_problems(*, max_width: int = 3, losses=("square",),
+                                     bottleneck: bool | None = None,
+                                     weight_decay: bool | None = False, max_entry: int = 3,
+                                     max_denominator: int = 1, max_weight: int = 12,
+                                     max_decay_q: int = 10
+                                     ) -> st.SearchStrategy[SymmetricFactorizationProblem]:
+    """Symmetric factorization problems ``l(U U^T)`` with exact data (``Y`` symmetric).
+
+    >>> from hypothesis import find
+    >>> p = find(symmetric_factorization_problems(bottleneck=True), lambda p: True)
+    >>> (p.n, p.k), p.Y
+    ((2, 1), ((Fraction(0, 1), Fraction(0, 1)), (Fraction(0, 1), Fraction(0, 1))))
+    """
+    losses = _check_common(losses, weight_decay, max_width, 1, max_weight, max_decay_q,
+                           max_entry, max_denominator)
+    _tri("bottleneck", bottleneck)
+    if bottleneck is True and max_width < 2:
+        raise InputError("a bottleneck k < n needs n >= 2: expected max_width >= 2",
+                         field="max_width", got=max_width)
+    return _symmetric_problems(max_width, losses, bottleneck, weight_decay, max_entry,
+                               max_denominator, max_weight, max_decay_q)
 
 
 def _weights(problem: DeepLinearProblem, nums) -> st.SearchStrategy:

@@ -14,6 +14,17 @@ Orbits are compared through *invariants*, quantities the group action does not c
   ``W_H W_H^T``, and the singular values of every ``W_k`` (the eigenvalues of
   ``W_k^T W_k``; the matrix itself is only invariant up to conjugation).
 
+Other families (:func:`problem_invariants`, :mod:`.families`):
+
+* ``multi-tower``: the value, the sum ``R = sum_t R_t``, and each tower's invariants as above
+  (its rank profile; with weight decay its Gram matrices and spectra), tower 1 first.  These
+  are invariants of each tower's own symmetry; the moves *between* towers (docs/families.md)
+  can change them, so two runs on one orbit may land in two groups: finer than necessary,
+  never coarser than the tower-wise grouping;
+* ``symmetric-factorization``: the value, ``U U^T`` and ``rank U``.  ``U U^T`` is a complete
+  invariant of the orbit ``{U Q : Q orthogonal}`` (``U_1 U_1^T = U_2 U_2^T`` exactly when
+  ``U_2 = U_1 Q`` for an orthogonal ``Q``).
+
 Equal invariants do not prove equal orbits; this grouping decides only which point is sent
 to exact classification on behalf of the others, and the report says so.  Numerical ranks
 use the relative tolerance ``rank_tol``; values and matrices compare with ``tol`` relative
@@ -70,6 +81,32 @@ def invariants(Ws: list[np.ndarray], values: np.ndarray, orthogonal: bool,
     return Invariants(np.asarray(values, dtype=float), product, ranks, gf, gl, sp)
 
 
+def problem_invariants(problem, Ws: list[np.ndarray], values: np.ndarray,
+                       rank_tol: float = 1e-6) -> Invariants:
+    """The invariants of a batch of points of ``problem``, for any searchable family
+    (see the module docstring); for deep-linear, :func:`invariants` itself."""
+    from .families import chains, product, require_searchable
+
+    family = require_searchable(problem)
+    orthogonal = problem.weight_decay != 0
+    if family == "deep-linear":
+        return invariants(Ws, values, orthogonal=orthogonal, rank_tol=rank_tol)
+    if family == "symmetric-factorization":
+        U = Ws[0]
+        ranks = _numerical_rank(U, rank_tol)[:, None]
+        return Invariants(np.asarray(values, dtype=float), product(problem, Ws), ranks,
+                          None, None, None)
+    parts = [invariants([Ws[i] for i in c.layers], values, orthogonal, rank_tol)
+             for c in chains(problem)]
+    B = Ws[0].shape[0]
+    flat = lambda name: np.concatenate([getattr(q, name).reshape(B, -1)  # noqa: E731
+                                        for q in parts], axis=1)
+    extra = (flat("gram_first"), flat("gram_last"), flat("spectra")) if orthogonal else \
+        (None, None, None)
+    return Invariants(np.asarray(values, dtype=float), product(problem, Ws),
+                      np.concatenate([q.ranks for q in parts], axis=1), *extra)
+
+
 def _close(a: np.ndarray, b: np.ndarray, tol: float) -> np.ndarray:
     """Rows of a (k, ...) close to b (...) in Frobenius norm, relative to 1 + |b|."""
     axes = tuple(range(1, a.ndim))
@@ -121,21 +158,28 @@ def exact_invariants(problem, point) -> tuple:
     """
     from ..exact.numbers import to_fraction
     from ..problems.exact_view import exact_objective, exact_weights
+    from .families import chains
 
     W = exact_weights(point)
     obj = exact_objective(problem)
-    H = len(W)
-    ranks = []
-    for i in range(H):
-        P = W[i]
-        ranks.append(P.rank())
-        for j in range(i + 1, H):
-            P = W[j] * P
-            ranks.append(P.rank())
     frac = lambda M: tuple(to_fraction(x) for x in M.entries())  # noqa: E731
-    key = (to_fraction(obj.value(W)), frac(obj.product(W)), tuple(ranks))
-    if problem.weight_decay != 0:
-        grams = [Wk.transpose() * Wk for Wk in W]
-        key += (frac(grams[0]), frac(W[-1] * W[-1].transpose()),
-                tuple(tuple(to_fraction(c) for c in G.charpoly().coeffs()) for G in grams))
+    if problem.family == "symmetric-factorization":
+        # U U^T is a complete invariant of the orbit U O(k) (see the module docstring)
+        return (to_fraction(obj.value(W)), frac(obj.product(W)), (W[0].rank(),))
+    key = (to_fraction(obj.value(W)), frac(obj.product(W)))
+    for chain in chains(problem):   # one chain for deep-linear, one per tower
+        C = [W[i] for i in chain.layers]
+        H = len(C)
+        ranks = []
+        for i in range(H):
+            P = C[i]
+            ranks.append(P.rank())
+            for j in range(i + 1, H):
+                P = C[j] * P
+                ranks.append(P.rank())
+        key += (tuple(ranks),)
+        if problem.weight_decay != 0:
+            grams = [Wk.transpose() * Wk for Wk in C]
+            key += (frac(grams[0]), frac(C[-1] * C[-1].transpose()),
+                    tuple(tuple(to_fraction(c) for c in G.charpoly().coeffs()) for G in grams))
     return key

@@ -6,14 +6,19 @@ reached is global".  An instance *refutes* it when the hunt produces a
 slice argument) plus an exact point of strictly lower value, re-verified by the trusted
 checker.  Floats only propose the candidates.
 
-Instances come from :func:`landscape_proofs.strategies.problems` under the chosen
+Instances come from :func:`landscape_proofs.strategies.problems` (or, with
+``family="multi-tower"`` / ``"symmetric-factorization"``,
+:func:`~landscape_proofs.strategies.multi_tower_problems` /
+:func:`~landscape_proofs.strategies.symmetric_factorization_problems`) under the chosen
 constraints, driven by :func:`hypothesis.find` with a fixed seed and no example database,
 so a hunt is reproducible.  On each instance the hunt classifies exactly:
 
 1. *special points*: the origin, and for every entry (i, j) of the product the
    coordinate-aligned rank-one point ``W_1 = a e_1 e_j^T``, ``W_k = e_1 e_1^T``,
    ``W_H = e_i e_1^T`` with ``a`` the best scale on that line (a short float search, then
-   rational snapping);
+   rational snapping); for a multi-tower network, that point in one tower with the other
+   towers 0 (for each tower); for ``U U^T``, ``U = a e_i e_1^T`` (the first column; any other
+   is the same up to the symmetry ``U -> U Q``);
 2. the limit points of a small :func:`~landscape_proofs.search.multistart.search`.
 
 When an instance refutes the property, Hypothesis shrinks it (fewer layers and widths
@@ -39,6 +44,7 @@ from ..kinds import Kind
 from ..problems.deep_linear import DeepLinearProblem, Point
 from ..problems.io import problem_to_dict
 from ..problems.numeric_view import float64_objective
+from .families import SEARCHABLE, chains
 from .multistart import SearchConfig, search
 from .snap import _exact_gradient_check, simplest_rational
 
@@ -56,7 +62,15 @@ class Property(str, Enum):
 
 @dataclass(frozen=True)
 class HuntConstraints:
-    """The instances to hunt over (see :func:`landscape_proofs.strategies.problems`)."""
+    """The instances to hunt over (see :func:`landscape_proofs.strategies.problems`).
+
+    ``family`` picks the strategy: ``deep-linear`` (all constraints apply),
+    ``multi-tower`` (``min_towers``..``max_towers`` towers, each of depth
+    ``min_depth``..``max_depth``; ``bottleneck`` must be None) or
+    ``symmetric-factorization`` (``U`` of shape ``n x k`` with ``n, k <= max_width``;
+    ``bottleneck`` is ``k < n``; the depth bounds do not apply and ``data`` must be
+    ``identity``).
+    """
 
     losses: tuple[str, ...] = ("square",)
     bottleneck: bool | None = None
@@ -66,20 +80,48 @@ class HuntConstraints:
     max_width: int = 3
     data: str = "identity"
     max_entry: int = 3
+    family: str = "deep-linear"
+    min_towers: int = 2
+    max_towers: int = 2
 
     def strategy(self):
-        from ..strategies import problems
+        from .. import strategies
 
-        return problems(min_depth=self.min_depth, max_depth=self.max_depth,
-                        max_width=self.max_width, losses=self.losses,
-                        bottleneck=self.bottleneck, weight_decay=self.weight_decay,
-                        data=self.data, max_entry=self.max_entry)
+        if self.family not in SEARCHABLE:
+            raise InputError(f"expected one of {', '.join(SEARCHABLE)}", field="family",
+                             got=self.family)
+        if self.family == "multi-tower":
+            if self.bottleneck is not None:
+                raise InputError("the bottleneck constraint applies to deep-linear and "
+                                 "symmetric-factorization hunts; expected None (either) for "
+                                 "multi-tower", field="bottleneck", got=self.bottleneck)
+            return strategies.multi_tower_problems(
+                min_towers=self.min_towers, max_towers=self.max_towers,
+                min_depth=self.min_depth, max_depth=self.max_depth, max_width=self.max_width,
+                losses=self.losses, weight_decay=self.weight_decay, data=self.data,
+                max_entry=self.max_entry)
+        if self.family == "symmetric-factorization":
+            if self.data != "identity":
+                raise InputError("a symmetric factorization l(U U^T) has no data matrix X; "
+                                 "expected identity", field="data", got=self.data)
+            return strategies.symmetric_factorization_problems(
+                max_width=self.max_width, losses=self.losses, bottleneck=self.bottleneck,
+                weight_decay=self.weight_decay, max_entry=self.max_entry)
+        return strategies.problems(min_depth=self.min_depth, max_depth=self.max_depth,
+                                   max_width=self.max_width, losses=self.losses,
+                                   bottleneck=self.bottleneck, weight_decay=self.weight_decay,
+                                   data=self.data, max_entry=self.max_entry)
 
     def to_json(self) -> dict:
-        return {"losses": list(self.losses), "bottleneck": self.bottleneck,
-                "weight_decay": self.weight_decay, "min_depth": self.min_depth,
-                "max_depth": self.max_depth, "max_width": self.max_width, "data": self.data,
-                "max_entry": self.max_entry}
+        out = {"losses": list(self.losses), "bottleneck": self.bottleneck,
+               "weight_decay": self.weight_decay, "min_depth": self.min_depth,
+               "max_depth": self.max_depth, "max_width": self.max_width, "data": self.data,
+               "max_entry": self.max_entry}
+        if self.family != "deep-linear":
+            out["family"] = self.family
+        if self.family == "multi-tower":
+            out.update(min_towers=self.min_towers, max_towers=self.max_towers)
+        return out
 
 
 @dataclass(frozen=True)
@@ -163,8 +205,7 @@ class HuntReport:
                  f"constraints: {json.dumps(c.constraints.to_json())}"]
         if self.found:
             p = self.problem
-            lines += [f"COUNTEREXAMPLE (shrunk to {p.n_params} parameters, widths "
-                      f"{list(p.widths)}):",
+            lines += [f"COUNTEREXAMPLE (shrunk to {p.n_params} parameters, {describe_shape(p)}):",
                       f"  problem: {json.dumps(problem_to_dict(p))}",
                       f"  found at: {self.how}",
                       f"  certificate: spurious-local-minimum, "
@@ -179,12 +220,22 @@ class HuntReport:
         return "\n".join(lines)
 
 
+def describe_shape(problem) -> str:
+    """``widths [..]``, ``towers [[..], ..]`` or ``U: n x k``."""
+    if problem.family == "multi-tower":
+        return f"towers {[list(w) for w in problem.towers]}"
+    if problem.family == "symmetric-factorization":
+        return f"U: {problem.n} x {problem.k}"
+    return f"widths {list(problem.widths)}"
+
+
 # --- special points -------------------------------------------------------------------------
-def _aligned_point(problem: DeepLinearProblem, i: int, j: int, a) -> list:
-    """W_1 = a e_1 e_j^T, W_k = e_1 e_1^T, W_H = e_i e_1^T (product a e_i e_j^T)."""
-    H = problem.depth
+def _aligned_layers(shapes, i: int, j: int, a) -> list:
+    """Layers of one chain (``shapes``, W_1 first): ``W_1 = a e_1 e_j^T``, ``W_k = e_1 e_1^T``,
+    ``W_H = e_i e_1^T`` (product ``a e_i e_j^T``)."""
+    H = len(shapes)
     mats = []
-    for k, (r, c) in enumerate(problem.shapes):
+    for k, (r, c) in enumerate(shapes):
         M = [[Fraction(0)] * c for _ in range(r)]
         if H == 1:
             M[i][j] = a
@@ -203,42 +254,75 @@ def special_points(problem: DeepLinearProblem) -> list[tuple[str, Point]]:
     out = [("special point: origin", Point.of(problem, [[[0] * c for _ in range(r)]
                                                         for r, c in problem.shapes]))]
     obj = float64_objective(problem)
-    m, n = problem.widths[-1], problem.widths[0]
-    grid = np.concatenate([-np.logspace(-2, 2, 41), np.logspace(-2, 2, 41)])
-    for i in range(m):
-        for j in range(n):
-            # value along a -> point(a); W_1 holds the only free entry
-            mats = [np.array([[float(x) for x in row] for row in M])
-                    for M in _aligned_point(problem, i, j, Fraction(1))]
-            base = [np.repeat(M[None], grid.size, axis=0) for M in mats]
-            base[0] = base[0] * grid[:, None, None]
-            with np.errstate(all="ignore"):
-                vals = obj.value(base)
-            if not np.isfinite(vals).any():
-                continue
-            a = float(grid[int(np.nanargmin(vals))])
-            # a few 1-D Newton steps on the scale (derivative = gradient entry of W_1[0, j])
-            for _ in range(30):
-                Ws = [np.array(M[None]) for M in mats]
-                Ws[0] = Ws[0] * a
-                g = obj.gradient(Ws)[0][0, 0 if problem.depth > 1 else i, j]
-                h = obj.hessian(Ws)[0]
-                k = (0 if problem.depth > 1 else i) * n + j
-                if not np.isfinite(h[k, k]) or h[k, k] <= 0:
-                    break
-                a_new = a - g / h[k, k]
-                if not np.isfinite(a_new) or abs(a_new - a) <= 1e-14 * (1 + abs(a)):
-                    a = a_new if np.isfinite(a_new) else a
-                    break
-                a = a_new
-            for delta in (1e-9, 1e-6):
-                q = Fraction(a)
-                r = Fraction(delta * (1 + abs(a)))
-                s = simplest_rational(q - r, q + r)
-                if s != 0:
-                    out.append((f"special point: aligned rank one, entry ({i}, {j}), scale {s}",
-                                Point.of(problem, _aligned_point(problem, i, j, s))))
+    for label, mats, free in _aligned_lines(problem):
+        # value along a -> mats(a); the flat coordinate ``free`` holds the only free entry
+        base = np.array([float(x) for M in mats(Fraction(0)) for row in M for x in row])
+        a = _best_scale(obj, base, free)
+        if a is None:
+            continue
+        for delta in (1e-9, 1e-6):
+            q = Fraction(a)
+            r = Fraction(delta * (1 + abs(a)))
+            s = simplest_rational(q - r, q + r)
+            if s != 0:
+                out.append((f"special point: {label}, scale {s}", Point.of(problem, mats(s))))
     return out
+
+
+def _aligned_lines(problem):
+    """Yield (label, a -> layers, index of the free coordinate) for each aligned line."""
+    if problem.family == "symmetric-factorization":   # U = a e_i e_0^T
+        n, k = problem.n, problem.k
+        for i in range(n):
+            yield (f"U = a e_{i} e_0^T",
+                   lambda a, i=i: [[[a if (r == i and c == 0) else Fraction(0)
+                                     for c in range(k)] for r in range(n)]], i * k)
+        return
+    tower = problem.family == "multi-tower"
+    offsets = np.cumsum([0] + [r * c for r, c in problem.shapes])
+    for t, chain in enumerate(chains(problem)):
+        shapes = [problem.shapes[k] for k in chain.layers]
+        H = len(shapes)
+        m, n = shapes[-1][0], shapes[0][1]     # the product is d_H x d_0
+        for i in range(m):
+            for j in range(n):
+                def mats(a, i=i, j=j, chain=chain, shapes=shapes):
+                    own = _aligned_layers(shapes, i, j, a)
+                    return [own[k - chain.layers[0]] if k in chain.layers else
+                            [[Fraction(0)] * c for _ in range(r)]
+                            for k, (r, c) in enumerate(problem.shapes)]
+                # W_1[0, j] of the chain (W_1[i, j] when the chain has one layer)
+                free = int(offsets[chain.layers[0]]) + (0 if H > 1 else i) * n + j
+                label = (f"tower {t + 1} aligned rank one (other towers 0), entry ({i}, {j})"
+                         if tower else f"aligned rank one, entry ({i}, {j})")
+                yield label, mats, free
+
+
+def _best_scale(obj, base: np.ndarray, k: int) -> float | None:
+    """The best ``a`` on the line ``base + a e_k`` (flat; ``base[k] = 0``): the lowest value on
+    a grid, then a few 1-D Newton steps (derivative = gradient entry ``k``)."""
+    grid = np.concatenate([-np.logspace(-2, 2, 41), np.logspace(-2, 2, 41)])
+    pts = np.repeat(base[None], grid.size, axis=0)
+    pts[:, k] = grid
+    with np.errstate(all="ignore"):
+        vals = obj.value(obj.unflatten(pts))
+    if not np.isfinite(vals).any():
+        return None
+    a = float(grid[int(np.nanargmin(vals))])
+    for _ in range(30):
+        x = base.copy()
+        x[k] = a
+        with np.errstate(all="ignore"):
+            g = obj.gradient_vector(obj.unflatten(x))[0, k]
+            h = obj.hessian(obj.unflatten(x))[0, k, k]
+        if not np.isfinite(h) or h <= 0:
+            break
+        a_new = a - g / h
+        if not np.isfinite(a_new) or abs(a_new - a) <= 1e-14 * (1 + abs(a)):
+            a = a_new if np.isfinite(a_new) else a
+            break
+        a = a_new
+    return a
 
 
 # --- one instance ---------------------------------------------------------------------------

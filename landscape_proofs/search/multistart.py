@@ -17,6 +17,10 @@ Pipeline (every float step is a producer step; only the checker's yes counts):
 The result is a :class:`SearchReport` (frozen; ``to_json()``, ``table()``).  With the same
 problem, configuration and seed the report is the same (timings aside).
 
+Families: ``deep-linear`` (and ``matrix-factorization``), ``multi-tower`` and
+``symmetric-factorization``; what differs between them (starts, invariants, canonical exact
+points) is in :mod:`.families`, :mod:`.starts`, :mod:`.dedupe` and :mod:`.snap`.
+
 >>> from landscape_proofs.problems.io import problem_from_dict
 >>> p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[4]],
 ...                        "loss": "square"})
@@ -48,7 +52,8 @@ from ..problems.deep_linear import DeepLinearProblem, Point
 from ..problems.io import point_to_dict, problem_to_dict
 from ..problems.numeric_view import float64_objective
 from .blas import single_blas_thread
-from .dedupe import exact_invariants, group, invariants
+from .dedupe import exact_invariants, group, problem_invariants
+from .families import require_searchable
 from .local import DescentConfig, RunStatus, STATUS_OF_CODE, descend
 from .snap import certify_limit_point, simplest_rational
 from .starts import DEFAULT_PLAN, StartSpec, draw_starts, natural_scale
@@ -118,7 +123,7 @@ class LimitPointGroup:
     starts: int                          # how many runs ended in this group
     representative: int                  # index of the run that was classified
     value_approx: float                  # float value at the representative (a hint)
-    rank_profile: tuple[int, ...]        # ranks of the partial products W_j...W_i
+    rank_profile: tuple[int, ...]        # ranks of W_j...W_i (per tower; U U^T: rank U)
     certified: bool
     kind: Kind | None                    # None: no exact critical point found nearby
     value: Fraction | None               # exact value of the certified point
@@ -270,7 +275,11 @@ def _finite(x):
 
 # --- the global value ---------------------------------------------------------------------
 def square_loss_optimum_approx(problem: DeepLinearProblem) -> float:
-    """1/2 (||Y (I - P)||^2 + sum_{i > r} sigma_i(Y P)^2) in float64 (a hint)."""
+    """1/2 (||Y (I - P)||^2 + sum_{i > r} sigma_i(Y P)^2) in float64 (a hint).
+
+    Valid for deep-linear and multi-tower problems (whose products range over all matrices
+    of rank <= ``max_rank``), not for ``U U^T`` (see :func:`psd_square_optimum_approx`).
+    """
     X = np.array([[float(v) for v in row] for row in problem.X])
     Y = np.array([[float(v) for v in row] for row in problem.Y])
     P = np.linalg.pinv(X) @ X
@@ -278,6 +287,22 @@ def square_loss_optimum_approx(problem: DeepLinearProblem) -> float:
     s = np.linalg.svd(YP, compute_uv=False)
     r = problem.max_rank
     return 0.5 * (float(np.sum((Y - YP) ** 2)) + float(np.sum(s[r:] ** 2)))
+
+
+def psd_square_optimum_approx(problem) -> float:
+    """``min 1/2 ||U U^T - Y||^2`` over ``n x k`` matrices ``U``, in float64 (a hint).
+
+    With ``S = (Y + Y^T)/2``, ``A = (Y - Y^T)/2``: ``||P - Y||^2 = ||P - S||^2 + ||A||^2`` for a
+    symmetric ``P``, and the nearest PSD matrix of rank <= k to ``S`` keeps its (at most k)
+    largest positive eigenvalues (Eckart-Young in the eigenbasis of ``S``).
+    """
+    Y = np.array([[float(v) for v in row] for row in problem.Y])
+    S, A = (Y + Y.T) / 2, (Y - Y.T) / 2
+    lam = np.sort(np.linalg.eigvalsh(S))[::-1]
+    kept = np.zeros_like(lam)
+    top = min(problem.k, lam.size)
+    kept[:top] = np.maximum(lam[:top], 0.0)
+    return 0.5 * (float(np.sum((lam - kept) ** 2)) + float(np.sum(A ** 2)))
 
 
 def global_value(problem: DeepLinearProblem, groups=()) -> GlobalValue:
@@ -292,6 +317,14 @@ def global_value(problem: DeepLinearProblem, groups=()) -> GlobalValue:
             return GlobalValue(None, float((lo + hi) / 2),
                                f"enclosed in [{float(lo):.12g}, {float(hi):.12g}] by a certified "
                                "global minimum reached")
+    if problem.family == "symmetric-factorization":
+        if isinstance(problem.loss, SquareLoss) and problem.weight_decay == 0:
+            return GlobalValue(None, psd_square_optimum_approx(problem),
+                               "float64 closed form of the PSD-constrained optimum: a hint, "
+                               "not proven (no exact evidence proves a PSD-constrained "
+                               "optimum; see docs/families.md)")
+        return GlobalValue(None, None, "no closed form for this loss and no certified global "
+                           "minimum reached")
     if isinstance(problem.loss, SquareLoss) and problem.weight_decay == 0:
         approx = square_loss_optimum_approx(problem)
         X, Y = matrix(problem.X), matrix(problem.Y)
@@ -348,10 +381,7 @@ def search(problem: DeepLinearProblem, config: SearchConfig = SearchConfig(),
     With ``out_dir``, each certificate is written there as
     ``group-<id>-<kind>.json`` together with ``search.json`` (the report).
     """
-    if not isinstance(problem, DeepLinearProblem):
-        raise InputError("landscape search handles deep-linear problems (and matrix-factorization, "
-                         "which loads as one)", field="family",
-                         got=getattr(problem, "family", type(problem).__name__))
+    require_searchable(problem)
     t0 = time.perf_counter()
     with single_blas_thread():
         obj, specs, x, val, gn, its, status = _descend_all(problem, config, progress)
@@ -363,7 +393,7 @@ def search(problem: DeepLinearProblem, config: SearchConfig = SearchConfig(),
         inv = None
         if conv.size:
             Ws = obj.unflatten(x)
-            inv = invariants(Ws, val, orthogonal=problem.weight_decay != 0, rank_tol=config.rank_tol)
+            inv = problem_invariants(problem, Ws, val, rank_tol=config.rank_tol)
             groups_idx = group(inv, conv, tol=config.dedupe_tol)
     groups, members_of = [], []
     cache: dict = {}

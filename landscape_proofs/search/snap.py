@@ -23,6 +23,24 @@ certificates the trusted checker re-verifies.  Routes, tried in order:
    certificate the checker re-verifies in interval arithmetic
    (:func:`landscape_proofs.classify_refined.classify_refined`, docs/enclosures.md).
 
+Other families (:mod:`.families`) use the same routes with their own canonical point:
+
+* ``multi-tower`` (without weight decay), when each tower's partial products all have one
+  rank ``r_t``: the sum ``R`` is snapped and split into one part per tower, of rank ``r_t``,
+  summing to the snapped ``R`` exactly, either (when ``sum_t r_t = rank R``) by dealing out the
+  terms of ``R = sum_i c_i f_i^T`` (pivot columns, rows of ``rref(R)``), or by snapping every
+  tower's product but one (the last tower of nonzero rank), which takes ``R`` minus the others.
+  Each tower carries its part canonically as above: the canonical point has the limit point's
+  rank profile and (snapped) product;
+* ``symmetric-factorization`` (with or without weight decay, the symmetry ``U -> U Q`` being
+  orthogonal in both cases): ``P = U U^T`` is snapped (symmetrically) and, when ``P = L D L^T``
+  (exact symmetric elimination with diagonal pivots) has square rationals on ``D``, the
+  canonical point is ``U = [L sqrt(D) 0]``, exactly ``U U^T = P``: on the orbit of the limit
+  point when ``P`` is its ``U U^T``.  Otherwise (an irrational square root) the route fails;
+* the enclosure route is :func:`~landscape_proofs.classify_refined.classify_refined`, for
+  every family it handles; where it refuses a problem (``UnsupportedError``), the limit point
+  is reported as *not certified*, with its reason.
+
 A candidate is first tested for exact criticality (one exact gradient, cheap); the first
 critical one is classified.  If no candidate is critical, the limit point is reported as
 *not certified*, with the reason (which gradient entry was nonzero at which snap): a point
@@ -124,8 +142,21 @@ def canonical_factorization(problem: DeepLinearProblem, R: flint.fmpq_mat) -> Po
     >>> canonical_factorization(p, flint.fmpq_mat([[2, 4], [1, 2]])).weights
     (((Fraction(1, 1), Fraction(2, 1)),), ((Fraction(2, 1),), (Fraction(1, 1),)))
     """
+    mats = factor_through(problem.widths, R)
+    return None if mats is None else Point.of(problem, mats)
+
+
+def _frac(x) -> Fraction:
+    return Fraction(int(x.p), int(x.q))
+
+
+def factor_through(widths, R: flint.fmpq_mat) -> list | None:
+    """Layers (rows of Fractions, W_1 first) of one chain of ``widths`` whose product is ``R``
+    exactly: ``W_1 = [V; 0]``, ``W_k = [I 0; 0 0]``, ``W_H = [U 0]``, ``R = U V`` (``V`` the
+    nonzero rows of ``rref(R)``, ``U`` the pivot columns of ``R``); every partial product has
+    rank ``rank R``.  None when ``rank R`` exceeds a width."""
     rref, r = R.rref()
-    if r > problem.max_rank:
+    if r > min(widths):
         return None
     m, n = R.nrows(), R.ncols()
     pivots = []
@@ -134,13 +165,11 @@ def canonical_factorization(problem: DeepLinearProblem, R: flint.fmpq_mat) -> Po
             if rref[i, j] != 0:
                 pivots.append(j)
                 break
-    V = [[Fraction(int(rref[i, j].p), int(rref[i, j].q)) for j in range(n)] for i in range(r)]
-    U = [[Fraction(int(R[i, j].p), int(R[i, j].q)) for j in pivots] for i in range(m)]
-    widths = problem.widths
-    H = problem.depth
+    V = [[_frac(rref[i, j]) for j in range(n)] for i in range(r)]
+    U = [[_frac(R[i, j]) for j in pivots] for i in range(m)]
+    H = len(widths) - 1
     if H == 1:
-        return Point.of(problem, [[[Fraction(int(R[i, j].p), int(R[i, j].q)) for j in range(n)]
-                                   for i in range(m)]])
+        return [[[_frac(R[i, j]) for j in range(n)] for i in range(m)]]
     mats = []
     for k in range(H):
         rows, cols = widths[k + 1], widths[k]
@@ -154,7 +183,50 @@ def canonical_factorization(problem: DeepLinearProblem, R: flint.fmpq_mat) -> Po
             else:
                 M[a][a] = Fraction(1)
         mats.append(M)
-    return Point.of(problem, mats)
+    return mats
+
+
+def _rational_sqrt(q: Fraction) -> Fraction | None:
+    """sqrt(q) when it is rational (q >= 0), else None."""
+    if q < 0:
+        return None
+    a, b = math.isqrt(q.numerator), math.isqrt(q.denominator)
+    return Fraction(a, b) if a * a == q.numerator and b * b == q.denominator else None
+
+
+def symmetric_square_root(P, k: int) -> list | None:
+    """A rational ``n x k`` matrix ``U`` (rows of Fractions) with ``U U^T = P`` exactly, or None.
+
+    ``P`` (a square list of Fraction rows) is eliminated symmetrically: while a diagonal entry
+    is nonzero, take the first ``d = A_ii`` that is the square of a nonzero rational,
+    ``l = A[:, i] / d``, append the column ``sqrt(d) l`` and set ``A -= d l l^T``.  None when
+    ``P`` is not symmetric, no nonzero diagonal entry is a rational square, ``A`` does not end
+    at 0 (``P`` is not PSD), or more than ``k`` columns are needed.  A heuristic: it can miss
+    a rational ``U`` (``P = [[2]]``, ``k = 2``, ``U = [1 1]``); every ``U`` it returns is exact.
+
+    >>> symmetric_square_root([[Fraction(4), Fraction(2)], [Fraction(2), Fraction(10)]], 2)
+    [[Fraction(2, 1), Fraction(0, 1)], [Fraction(1, 1), Fraction(3, 1)]]
+    >>> symmetric_square_root([[Fraction(2)]], 1) is None     # sqrt(2) is irrational
+    True
+    """
+    n = len(P)
+    A = [list(row) for row in P]
+    if any(A[i][j] != A[j][i] for i in range(n) for j in range(i)):
+        return None
+    cols = []
+    while any(A[t][t] != 0 for t in range(n)):
+        i = next((t for t in range(n) if A[t][t] > 0 and _rational_sqrt(A[t][t]) is not None),
+                 None)
+        if i is None or len(cols) == k:
+            return None
+        d = A[i][i]
+        root = _rational_sqrt(d)
+        col = [A[a][i] / d for a in range(n)]
+        cols.append([root * x for x in col])
+        A = [[A[a][b] - d * col[a] * col[b] for b in range(n)] for a in range(n)]
+    if any(x != 0 for row in A for x in row):
+        return None
+    return [[cols[c][a] if c < len(cols) else Fraction(0) for c in range(k)] for a in range(n)]
 
 
 def _exact_gradient_check(problem, point):
@@ -192,6 +264,12 @@ def _candidates(problem, x: np.ndarray, rank_profile: tuple[int, ...]):
         if fresh(pt):
             dist = float(np.max(np.abs(np.array([float(q) for q in v]) - x))) if len(v) else 0.0
             yield f"entrywise snap (relative tolerance {delta:g})", pt, dist
+    if problem.family == "symmetric-factorization":
+        yield from _symmetric_candidates(problem, x, rank_profile, fresh)
+        return
+    if problem.family == "multi-tower":
+        yield from _tower_candidates(problem, x, rank_profile, fresh)
+        return
     if problem.weight_decay != 0 or problem.depth < 2 or not rank_profile:
         return
     # rank of W_H...W_1: entry H - 1 of the profile (order of dedupe.invariants)
@@ -215,6 +293,116 @@ def _candidates(problem, x: np.ndarray, rank_profile: tuple[int, ...]):
         if pt is not None and fresh(pt):
             yield (f"canonical factorization of the product snapped at relative tolerance "
                    f"{delta:g}"), pt, None
+
+
+def _layers(problem, x: np.ndarray) -> list[np.ndarray]:
+    Ws, off = [], 0
+    for r, c in problem.shapes:
+        Ws.append(x[off:off + r * c].reshape(r, c))
+        off += r * c
+    return Ws
+
+
+def _snapped_matrix(M: np.ndarray, delta: float) -> list:
+    q = snap_vector(M.ravel(), delta)
+    return [q[i * M.shape[1]:(i + 1) * M.shape[1]] for i in range(M.shape[0])]
+
+
+def _fmpq_mat(rows) -> flint.fmpq_mat:
+    return flint.fmpq_mat(len(rows), len(rows[0]) if rows else 0,
+                          [flint.fmpq(q.numerator, q.denominator) for row in rows for q in row])
+
+
+def _symmetric_candidates(problem, x, rank_profile, fresh):
+    """``U = [L sqrt(D) 0]`` from the snapped ``U U^T`` (see the module docstring)."""
+    if not rank_profile:
+        return
+    U = _layers(problem, x)[0]
+    P = U @ U.T
+    P = (P + P.T) / 2
+    for delta in PRODUCT_TOLERANCES:
+        upper = _snapped_matrix(P, delta)
+        Pq = [[upper[min(i, j)][max(i, j)] for j in range(problem.n)] for i in range(problem.n)]
+        if _fmpq_mat(Pq).rank() != rank_profile[0]:
+            continue
+        root = symmetric_square_root(Pq, problem.k)
+        if root is None:
+            continue
+        pt = Point.of(problem, [root])
+        if fresh(pt):
+            yield (f"canonical square root of U U^T snapped at relative tolerance "
+                   f"{delta:g}"), pt, None
+
+
+def _tower_candidates(problem, x, rank_profile, fresh):
+    """Each tower carries its snapped product canonically; the sum is the snapped ``R``."""
+    from .families import chain_product, chains
+
+    if problem.weight_decay != 0 or not rank_profile:
+        return
+    towers = chains(problem)
+    Ws = _layers(problem, x)
+    ranks, start = [], 0
+    for c in towers:   # each tower's profile: ranks of W_j...W_i, all equal, or no route
+        prof = rank_profile[start:start + c.n_ranks]
+        start += c.n_ranks
+        if any(r != prof[0] for r in prof):
+            return
+        ranks.append(prof[0])
+    products = [chain_product([Ws[i][None] for i in c.layers])[0] for c in towers]
+    R = sum(products)
+    rest = max((t for t, r in enumerate(ranks) if r > 0), default=len(towers) - 1)
+    for delta in PRODUCT_TOLERANCES:
+        Rq = _fmpq_mat(_snapped_matrix(R, delta))
+        for how, parts in (("split by rows of rref(R)", _rref_split(Rq, ranks)),
+                           ("every tower's product snapped", _snapped_split(
+                               Rq, products, rest, delta))):
+            if parts is None or any(M.rank() != r for M, r in zip(parts, ranks)):
+                continue
+            mats = []
+            for c, M in zip(towers, parts):
+                layers = factor_through(c.widths, M)
+                if layers is None:
+                    break
+                mats.extend(layers)
+            else:
+                pt = Point.of(problem, mats)
+                if fresh(pt):
+                    yield (f"canonical factorization of the towers' products ({how}), R snapped "
+                           f"at relative tolerance {delta:g}"), pt, None
+
+
+def _rref_split(R: flint.fmpq_mat, ranks) -> list | None:
+    """``R = sum_i c_i f_i^T`` (``c_i`` the pivot columns of ``R``, ``f_i^T`` the nonzero rows of
+    ``rref(R)``), the terms dealt out to the towers in order, ``ranks[t]`` to tower ``t``
+    (docs/families.md, "The range of the sum").  None unless ``sum(ranks) = rank R``."""
+    rref, r = R.rref()
+    if sum(ranks) != r:
+        return None
+    m, n = R.nrows(), R.ncols()
+    pivots = [next(j for j in range(n) if rref[i, j] != 0) for i in range(r)]
+    parts, i = [], 0
+    for rt in ranks:
+        M = flint.fmpq_mat(m, n)
+        for a in range(i, i + rt):
+            for x in range(m):
+                for y in range(n):
+                    M[x, y] += R[x, pivots[a]] * rref[a, y]
+        parts.append(M)
+        i += rt
+    return parts
+
+
+def _snapped_split(R: flint.fmpq_mat, products, rest: int, delta: float) -> list:
+    """Every tower's product snapped, except tower ``rest``, which takes ``R`` minus the others."""
+    parts = [None if t == rest else _fmpq_mat(_snapped_matrix(Pt, delta))
+             for t, Pt in enumerate(products)]
+    last = R
+    for M in parts:
+        if M is not None:
+            last = last - M
+    parts[rest] = last
+    return parts
 
 
 def _enclosure_route(problem, x, budget: Budget, digits: int) -> Certification | None:
@@ -293,9 +481,12 @@ def certify_limit_point(problem: DeepLinearProblem, x: np.ndarray, rank_profile:
     if use_enclosures:
         enc = _enclosure_route(problem, x, budget, digits)
         if enc is not None:
-            if enc.certified:
+            if enc.certified and enc.kind is not Kind.NOT_CRITICAL:
                 return enc
-            return Certification(False, enc.kind, None, None, None, enc.route, None,
+            # "not critical" here is about the float point read exactly (a loss that is not
+            # a polynomial, e.g. l1, is classified as written): no critical point was found
+            kind = None if enc.kind is Kind.NOT_CRITICAL else enc.kind
+            return Certification(False, kind, None, None, None, enc.route, None,
                                  f"{why}; enclosure route: {enc.reason}")
     return Certification(False, None, None, None, None, "none", None,
                          f"{why}; an irrational critical point needs a certified enclosure")

@@ -15,6 +15,11 @@ Hu 2019) is ``W_H = U S^(1/H) Q_{H-1}^T``, ``W_k = Q_k S^(1/H) Q_{k-1}^T``,
 ``r = min(widths)`` and random matrices ``Q_k`` with orthonormal columns: it satisfies
 ``W_{k+1}^T W_{k+1} = W_k W_k^T`` exactly (up to rounding).
 
+Other families (:mod:`.families`): a multi-tower network draws each tower as above, tower 1
+first, with its own ``nu_t = rho^(1/H_t)``; a symmetric factorization ``U U^T`` has
+``nu = rho^(1/2)``, Gaussian entries ``N(0, (s nu)^2 / k)`` and a small start
+``U = Q_n S Q_k^T`` (orthonormal ``Q``, ``S`` of size ``s nu``).
+
 Producer code: starts are floats and prove nothing.
 """
 from __future__ import annotations
@@ -25,6 +30,7 @@ from enum import Enum
 import numpy as np
 
 from ..errors import InputError
+from .families import chains, target_norm
 
 
 class StartKind(str, Enum):
@@ -61,15 +67,16 @@ DEFAULT_PLAN = (
 )
 
 
-def natural_scale(problem) -> float:
-    """``nu = rho^(1/H)``, rho the spectral norm of the least-squares product (>= 1e-3)."""
-    H = problem.depth
+def natural_scale(problem, factors: int | None = None) -> float:
+    """``nu = rho^(1/H)``, rho the spectral norm of the least-squares product (>= 1e-3).
+
+    ``factors`` is ``H`` (by default the largest number of factors of a chain of the problem:
+    ``H`` for deep-linear, ``max_t H_t`` for multi-tower, 2 for ``U U^T``).
+    """
+    H = factors if factors is not None else max(c.factors for c in chains(problem))
     if problem.loss.over_product or problem.Y is None:
         return 1.0
-    X = np.array([[float(v) for v in row] for row in problem.X])
-    Y = np.array([[float(v) for v in row] for row in problem.Y])
-    rho = float(np.linalg.norm(Y @ np.linalg.pinv(X), 2)) if Y.size else 0.0
-    return max(rho, 1e-3) ** (1.0 / H)
+    return max(target_norm(problem), 1e-3) ** (1.0 / H)
 
 
 def _orthonormal_columns(rng: np.random.Generator, d: int, r: int) -> np.ndarray:
@@ -110,17 +117,18 @@ def draw_starts(problem, n: int, seed: int, plan=DEFAULT_PLAN) -> tuple[list[np.
     if not plan:
         raise InputError("expected at least one start kind", field="plan", got=plan)
     rng = np.random.default_rng(seed)
-    nu = natural_scale(problem)
+    parts = [(c, natural_scale(problem, c.factors)) for c in chains(problem)]
     shapes = problem.shapes
     out = [np.empty((n, r, c)) for r, c in shapes]
     specs = []
     for i in range(n):
         spec = plan[i % len(plan)]
-        if spec.kind is StartKind.GAUSSIAN:
-            Ws = _gaussian(rng, shapes, spec.scale * nu)
-        else:
-            Ws = _balanced(rng, problem.widths, spec.scale * nu)
-        for k, W in enumerate(Ws):
-            out[k][i] = W
+        for chain, nu in parts:   # one chain (tower) after the other, in parameter order
+            if spec.kind is StartKind.GAUSSIAN:
+                Ws = _gaussian(rng, [shapes[k] for k in chain.layers], spec.scale * nu)
+            else:
+                Ws = _balanced(rng, chain.widths, spec.scale * nu)
+            for k, W in zip(chain.layers, Ws):
+                out[k][i] = W
         specs.append(spec)
     return out, tuple(specs)
