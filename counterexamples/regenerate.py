@@ -15,6 +15,7 @@ from pathlib import Path
 
 from landscape_proofs.certificates.checker import check_certificate
 from landscape_proofs.classify import classify
+from landscape_proofs.exact.numbers import format_exact
 from landscape_proofs.gram_identity import certify_by_gram_identity
 from landscape_proofs.problems.io import point_from_dict, problem_from_dict
 
@@ -35,6 +36,7 @@ ENTRIES = [
                     "loss": {"name": "custom", "over": "product", "convex": True, "differentiable": True,
                              "expression": "(R_0_0 - 1)**2 + 10*R_0_1**2 + 10*R_1_0**2 + 2*(R_1_1 - 1)**2"}},
         "point": {"weights": [[[1, 0]], [[1], [0]]]},
+        "better_point": {"weights": [[[0, 1]], [[0], [1]]]},
     },
     {
         "file": "laurent_vonbrecht2018-weight-decay-depth3-spurious-local-minimum.json",
@@ -47,6 +49,7 @@ ENTRIES = [
         "problem": {"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[1]], "loss": "square",
                     "weight_decay": "1/10"},
         "point": {"weights": [[[0]], [[0]], [[0]]]},
+        "better_point": {"weights": [[[1]], [[1]], [[1]]]},
     },
     {
         "file": "kawaguchi2016-iv-rank-condition-nonstrict-saddle.json",
@@ -102,6 +105,7 @@ ENTRIES = [
                     "loss": {"name": "custom", "over": "product",
                              "expression": "(R_0_0 - 1)**2 + 10*R_0_1**2 + 10*R_1_0**2 + 2*(R_1_1 - 1)**2"}},
         "point": {"U": [[1], [0]]},
+        "better_point": {"U": [[0], [1]]},
     },
     {
         "file": "nouiehed_razaviyayn2018-burer-monteiro-k2-n3-slice-spurious-local-minimum.json",
@@ -121,6 +125,7 @@ ENTRIES = [
                                            "10*(R_0_1**2 + R_1_0**2 + R_0_2**2 + R_2_0**2 + "
                                            "R_1_2**2 + R_2_1**2)"}},
         "point": {"U": [[1, 0], [0, 1], [0, 0]]},
+        "better_point": {"U": [[0, 0], [1, 0], [0, 1]]},
     },
     {
         "file": "nouiehed_razaviyayn2018-multilayer-nonconvex-not-open-spurious-local-minimum.json",
@@ -187,6 +192,12 @@ def build(entry: dict) -> dict:
             raise SystemExit(f"{entry['file']}: expected {entry['kind']}, got {res.kind.value}: "
                              f"{res.reason}")
         cert = res.certificate.to_json()
+        if "better_point" in entry:  # a hand-picked better point, re-checked below
+            if "better_point" not in cert.get("evidence", {}):
+                raise SystemExit(f"{entry['file']}: the certificate has no better point")
+            better = point_from_dict(entry["better_point"], problem)
+            cert["evidence"]["better_point"] = [[[format_exact(x) for x in row] for row in M]
+                                                for M in better.weights]
     prov = {k: entry[k] for k in PROVENANCE_KEYS}
     cert["provenance"] = prov
     cert["notes"] = list(cert.get("notes", [])) + [f"{k}: {v}" for k, v in prov.items()]

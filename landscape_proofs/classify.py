@@ -367,13 +367,19 @@ class _Producer:
 
     # -- better points ------------------------------------------------------------------------------
     def find_better_point(self):
-        """An exact point with a strictly lower value, from a short numeric search."""
+        """An exact point with a strictly lower value, from a short numeric search.
+
+        Each float candidate is rounded to the simplest rationals first (denominators up to
+        10, then 100, 1000, 10^6), so that a certificate carries a readable better point
+        (e.g. a rotation by (4/5, 3/5) rather than six-digit fractions) whenever one works."""
         from .search.descent import candidate_points  # producer-only, float64
 
         for cand in candidate_points(self.problem, self.budget):
-            Wc = [matrix([[rational_from_float(x, 10**6) for x in row] for row in M]) for M in cand]
-            if self.obj.value(Wc) < self.value:
-                return Wc
+            for den in (10, 100, 1000, 10**6):
+                Wc = [matrix([[rational_from_float(x, den) for x in row] for row in M])
+                      for M in cand]
+                if self.obj.value(Wc) < self.value:
+                    return Wc
         return None
 
     # -- the l1 loss at a kink ------------------------------------------------------------------------
