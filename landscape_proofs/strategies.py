@@ -99,6 +99,22 @@ def _matrix(rows: int, cols: int, entries) -> st.SearchStrategy:
                     min_size=rows, max_size=rows).map(tuple)
 
 
+
+def _draw_data(draw, data: str, d0: int, dH: int, max_samples: int, nums):
+    """(X, Y) for the ``data`` option: X = None (identity, n = d_0), a full-row-rank X (or
+    None), or any X of 1..max_samples columns; Y of shape d_H x n."""
+    X, n = None, d0
+    if data != "identity":
+        n_lo = d0 if data == "full-row-rank" else 1
+        n = draw(st.integers(n_lo, max(n_lo, max_samples)))
+        Xs = _matrix(d0, n, nums)
+        if data == "full-row-rank":
+            Xs = st.just(None) | Xs.filter(_full_row_rank)
+        X = draw(Xs)
+        if X is None:
+            n = d0
+    return X, draw(_matrix(dH, n, nums))
+
 def _full_row_rank(rows) -> bool:
     M = flint.fmpq_mat(len(rows), len(rows[0]),
                        [flint.fmpq(x.numerator, x.denominator) for r in rows for x in r])
@@ -151,19 +167,7 @@ def _problems(draw, min_depth, max_depth, max_width, losses, bottleneck, weight_
         # (e.g. coordinate-aligned ones) that exact classification can certify
         T = draw(_matrix(dH, d0, st.just(Fraction(0)) | nums))
         return DeepLinearProblem(widths=widths, loss=weighted_loss(c, T), weight_decay=lam)
-    if data == "identity":
-        X = None
-        n = d0
-    else:
-        n_lo = d0 if data == "full-row-rank" else 1
-        n = draw(st.integers(n_lo, max(n_lo, max_samples)))
-        Xs = _matrix(d0, n, nums)
-        if data == "full-row-rank":
-            Xs = st.just(None) | Xs.filter(_full_row_rank)
-        X = draw(Xs)
-        if X is None:
-            n = d0
-    Y = draw(_matrix(dH, n, nums))
+    X, Y = _draw_data(draw, data, d0, dH, max_samples, nums)
     loss = {"square": SquareLoss(), "power4": PowerLoss(4), "l1": L1Loss()}[loss_name]
     return DeepLinearProblem(widths=widths, X=X, Y=Y, loss=loss, weight_decay=lam)
 
@@ -183,18 +187,9 @@ def problems(*, min_depth: int = 1, max_depth: int = 3, max_width: int = 3,
     """
     _int_arg("min_depth", min_depth, 1)
     _int_arg("max_depth", max_depth, min_depth)
-    _int_arg("max_width", max_width, 1, 64)
-    _int_arg("max_samples", max_samples, 1)
-    _int_arg("max_weight", max_weight, 1)
-    _int_arg("max_decay_q", max_decay_q, 2)
+    losses = _check_common(losses, weight_decay, max_width, max_samples, max_weight, max_decay_q,
+                           max_entry, max_denominator)
     _tri("bottleneck", bottleneck)
-    _tri("weight_decay", weight_decay)
-    if isinstance(losses, str):
-        losses = (losses,)
-    losses = tuple(losses)
-    if not losses or any(name not in LOSSES for name in losses):
-        raise InputError(f"expected a non-empty list of names among {', '.join(LOSSES)}",
-                         field="losses", got=list(losses))
     if data not in DATA:
         raise InputError(f"expected one of {', '.join(DATA)}", field="data", got=data)
     if bottleneck is True:
@@ -204,7 +199,6 @@ def problems(*, min_depth: int = 1, max_depth: int = 3, max_width: int = 3,
         if max_width < 2:
             raise InputError("a bottleneck needs d_0, d_H >= 2: expected max_width >= 2",
                              field="max_width", got=max_width)
-    exact_numbers(max_entry, max_denominator)  # validates both
     return _problems(min_depth, max_depth, max_width, losses, bottleneck, weight_decay, data,
                      max_entry, max_denominator, max_samples, max_weight, max_decay_q)
 
@@ -253,17 +247,7 @@ def _multi_tower_problems(draw, min_towers, max_towers, min_depth, max_depth, ma
         c = draw(_matrix(dH, d0, st.integers(1, max_weight)))
         T_ = draw(_matrix(dH, d0, st.just(Fraction(0)) | nums))
         return MultiTowerProblem(towers=tuple(towers), loss=weighted_loss(c, T_), weight_decay=lam)
-    X, n = None, d0
-    if data != "identity":
-        n_lo = d0 if data == "full-row-rank" else 1
-        n = draw(st.integers(n_lo, max(n_lo, max_samples)))
-        Xs = _matrix(d0, n, nums)
-        if data == "full-row-rank":
-            Xs = st.just(None) | Xs.filter(_full_row_rank)
-        X = draw(Xs)
-        if X is None:
-            n = d0
-    Y = draw(_matrix(dH, n, nums))
+    X, Y = _draw_data(draw, data, d0, dH, max_samples, nums)
     return MultiTowerProblem(towers=tuple(towers), X=X, Y=Y, loss=_PLAIN_LOSSES[loss_name](),
                              weight_decay=lam)
 

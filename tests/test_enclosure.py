@@ -31,6 +31,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
 import landscape_proofs
+from _enclosure_cases import CertifiedCases, check
 from landscape_proofs.certificates.checker import check_certificate
 from landscape_proofs.certificates.enclosure import (ArbDeepLinear, check_nonsingular_everywhere,
                                                      check_positive_definite_everywhere,
@@ -41,7 +42,7 @@ from landscape_proofs.exact.numbers import parse_exact
 from landscape_proofs.kinds import Kind
 from landscape_proofs.problems.deep_linear import Point
 from landscape_proofs.problems.exact_view import exact_objective
-from landscape_proofs.problems.io import loads_exact, problem_from_dict
+from landscape_proofs.problems.io import problem_from_dict
 from landscape_proofs.problems.numeric_view import mp_objective
 
 ROOT = Path(landscape_proofs.__file__).resolve().parent
@@ -62,23 +63,7 @@ CASES = {
     "local313": (SADDLE313, [[["0", "0", "1.732"]], [["0"], ["0"], ["1.732"]]], Kind.LOCAL_MINIMUM),
 }
 
-_CACHE: dict = {}
-
-
-def certified(name: str, digits: int = 100):
-    """(result, certificate as re-read from JSON) for a named case, computed once."""
-    key = (name, digits)
-    if key not in _CACHE:
-        data, weights, _ = CASES[name]
-        p = problem_from_dict(data)
-        res = classify_refined(p, Point.of(p, weights), digits=digits, snap=False)
-        _CACHE[key] = (res, json.dumps(res.certificate) if res.certificate else None)
-    res, text = _CACHE[key]
-    return res, (loads_exact(text) if text else None)
-
-
-def check(cert):
-    return check_certificate(loads_exact(json.dumps(cert)))
+certified = CertifiedCases(CASES).certified
 
 
 # --- the instances --------------------------------------------------------------------------------

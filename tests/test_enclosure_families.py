@@ -56,6 +56,7 @@ import mpmath
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from _enclosure_cases import CertifiedCases, check
 from landscape_proofs.certificates.checker import check_certificate
 from landscape_proofs.certificates.enclosure import arb_objective, lower_q, upper_q
 from landscape_proofs.classify_refined import classify_refined
@@ -66,7 +67,7 @@ from landscape_proofs.exact.optimum import compare_with_square_optimum
 from landscape_proofs.kinds import Kind
 from landscape_proofs.problems.deep_linear import Point
 from landscape_proofs.problems.exact_view import exact_objective
-from landscape_proofs.problems.io import loads_exact, problem_from_dict
+from landscape_proofs.problems.io import problem_from_dict
 from landscape_proofs.problems.numeric_view import mp_objective
 
 Y2 = [[2, 1], [1, 1]]
@@ -103,23 +104,7 @@ CASES = {
                        [["0.9"], ["0.55"], ["0"]]], Kind.LOCAL_MINIMUM),
 }
 
-_CACHE: dict = {}
-
-
-def certified(name: str, digits: int = 100):
-    """(result, certificate re-read from JSON) for a named case, computed once."""
-    key = (name, digits)
-    if key not in _CACHE:
-        data, weights, _ = CASES[name]
-        p = problem_from_dict(data)
-        res = classify_refined(p, Point.of(p, weights), digits=digits, snap=False)
-        _CACHE[key] = (res, json.dumps(res.certificate) if res.certificate else None)
-    res, text = _CACHE[key]
-    return res, (loads_exact(text) if text else None)
-
-
-def check(cert):
-    return check_certificate(loads_exact(json.dumps(cert)))
+certified = CertifiedCases(CASES).certified
 
 
 def mpq(ctx, q: Fraction):
