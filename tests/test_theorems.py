@@ -286,6 +286,32 @@ def test_burer_monteiro_weight_decay_and_sum_of_squares_factor():
     assert pt.value == Fraction(23, 32) and pt.verdict.value == "consistent"
 
 
+def test_burer_monteiro_irrational_global_minimum_is_certified_by_an_enclosure():
+    # Y = diag(3, -1), k = 2: the optimum over PSD Z is Z = diag(3, 0) (value 1/2 (-1)^2 = 1/2);
+    # U U^T = diag(3, 0) needs (a, b) with a^2 + b^2 = 3, never rational (3 is not a sum of two
+    # rational squares), so no closed-form or rounded candidate is exactly critical.  A descent
+    # limit, refined and enclosed, is a certified global minimum (psd-cone optimality on a box).
+    import dataclasses
+
+    from landscape_proofs.theorems.critical import CheckBudget
+    from landscape_proofs.theorems.nouiehed_razaviyayn2018 import test_burer_monteiro
+
+    prob = S(shape=[2, 2], Y=[[3, 0], [0, -1]], loss="square")
+    res = run(BM, prob)
+    assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    enclosed = [p for p in res.conclusion.points if "refined and enclosed" in p.label]
+    assert len(enclosed) == 1 and enclosed[0].kind == "global-minimum"
+    assert enclosed[0].value is None and enclosed[0].verdict.value == "consistent"
+    assert kinds(res)["origin"] == "strict-saddle"
+    cert = next(c for c in res.conclusion.certificates if c["claim"] == "global-minimum")
+    lo, hi = (Fraction(str(cert["value"][k])) for k in ("lower", "upper"))
+    assert lo <= Fraction(1, 2) <= hi and hi - lo < Fraction(1, 10**40)
+    assert cert["evidence"]["global"]["type"] == "psd-cone-optimality"
+    # without enclosures no global minimum is found on this instance
+    off = test_burer_monteiro(prob, dataclasses.replace(CheckBudget(), max_enclosures=0))
+    assert "global-minimum" not in {p.kind for p in off.points}
+
+
 def test_burer_monteiro_non_convex_loss_leaves_the_psd_assumption_undecided():
     res = run(BM, S(shape=[1, 1], loss={"name": "custom", "over": "product",
                                         "expression": "(R_0_0**2 - 1)**2"}))

@@ -54,6 +54,10 @@ class CheckBudget:
     max_subsets : at most this many closed-form invariant subspaces are enumerated.
     seed : seed of every random choice.
     classify_budget : the budget handed to :func:`classify`.
+    max_enclosures : at most this many descent limits that are not exactly critical are
+        refined and certified by interval enclosures (:func:`enclose_descent_limits`; only the
+        conclusion tests that use it).
+    enclosure_digits : the refinement's accuracy for those.
     """
 
     starts: int = 6
@@ -61,6 +65,8 @@ class CheckBudget:
     max_points: int = 10
     max_subsets: int = 64
     seed: int = 0
+    max_enclosures: int = 3
+    enclosure_digits: int = 60
     classify_budget: Budget = field(default_factory=lambda: Budget(curve_candidates=160,
                                                                     better_point_starts=6,
                                                                     descent_steps=200))
@@ -76,8 +82,8 @@ class Candidate:
 @dataclass(frozen=True)
 class ClassifiedPoint:
     candidate: Candidate
-    result: Classification
-    product_rank: int
+    result: Classification          # or an EnclosedResult (source "enclosure")
+    product_rank: int | None        # None for an enclosed (irrational) point: not certified
 
     @property
     def kind(self) -> Kind:
@@ -313,3 +319,94 @@ def classify_candidates(problem, cands: list[Candidate], budget: CheckBudget,
 
 def value_fraction(x) -> Fraction:
     return to_fraction(x)
+
+
+# --- irrational critical points: refinement and interval enclosures ---------------------------
+@dataclass(frozen=True)
+class _CertificateJSON:
+    data: dict
+
+    def to_json(self) -> dict:
+        return self.data
+
+
+@dataclass(frozen=True)
+class EnclosedResult:
+    """The classification of a critical point known only by a certified enclosure (or snapped
+    exactly) after refinement: the interface :func:`~.judging.judge` reads from a
+    :class:`~landscape_proofs.classify.Classification`.  ``value`` is exact when the point was
+    snapped, else None (``value_enclosure`` bounds it)."""
+
+    kind: Kind
+    reason: str
+    certificate: _CertificateJSON
+    value: Fraction | None = None
+    value_enclosure: tuple[Fraction, Fraction] | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _same_point_report(a_kind, a_lo, a_hi, cp: ClassifiedPoint) -> bool:
+    """Display de-duplication only: the same kind and overlapping values."""
+    if cp.kind is not a_kind:
+        return False
+    r = cp.result
+    if getattr(r, "value_enclosure", None) is not None:
+        lo, hi = r.value_enclosure
+    elif r.value is not None:
+        lo = hi = to_fraction(r.value)
+    else:
+        return False
+    return not (a_hi < lo or hi < a_lo)
+
+
+def enclose_descent_limits(problem, points: list[ClassifiedPoint],
+                           budget: CheckBudget) -> list[ClassifiedPoint]:
+    """``points`` plus, for up to ``budget.max_enclosures`` descent limits that were *not*
+    exactly critical (typically: the critical point there is irrational), the point refined
+    by Newton's method and certified by :func:`~landscape_proofs.classify_refined.classify_refined`
+    (snapped to an exact critical point, or enclosed in a box the checker verifies in ball
+    arithmetic).  Only certified kinds are added, each certificate re-checked here; a point
+    with the same kind and an overlapping value as one already listed is not repeated.
+    Refinement needs a polynomial loss; for other losses ``points`` is returned unchanged.
+    """
+    from ..certificates.checker import check_certificate
+    from ..classify_refined import classify_refined
+    from ..errors import LandscapeError
+
+    if budget.max_enclosures <= 0 or not problem.loss.polynomial:
+        return list(points)
+    out = list(points)
+    cbudget = dataclasses.replace(budget.classify_budget, seed=budget.seed)
+    tried = 0
+    for n, cp in enumerate(points):
+        if tried >= budget.max_enclosures:
+            break
+        if cp.kind is not Kind.NOT_CRITICAL or cp.candidate.source != "descent":
+            continue
+        tried += 1
+        try:
+            res = classify_refined(problem, to_point(problem, cp.candidate.weights),
+                                   digits=budget.enclosure_digits, budget=cbudget)
+        except (LandscapeError, ArithmeticError, ValueError):
+            continue
+        if res.kind in (Kind.NOT_CRITICAL, Kind.INCONCLUSIVE) or res.certificate is None:
+            continue
+        if not check_certificate(res.certificate).valid:  # pragma: no cover - a producer bug
+            continue
+        if res.value is not None:
+            lo = hi = to_fraction(res.value)
+        elif res.value_enclosure is not None:
+            lo, hi = res.value_enclosure
+        else:  # pragma: no cover - every enclosure certificate records its value
+            continue
+        if any(_same_point_report(res.kind, lo, hi, other) for other in out):
+            continue
+        how = ("snapped to an exact critical point" if res.snapped else
+               "enclosed (value in [" + f"{float(lo):.6g}, {float(hi):.6g}])")
+        label = f"{cp.candidate.label}, refined and {how}"
+        enclosed = EnclosedResult(res.kind, res.reason, _CertificateJSON(res.certificate),
+                                  value=res.value, value_enclosure=res.value_enclosure,
+                                  notes=tuple(res.notes))
+        out.append(ClassifiedPoint(Candidate(label, cp.candidate.weights, "enclosure"),
+                                   enclosed, None))
+    return out

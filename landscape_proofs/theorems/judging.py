@@ -46,6 +46,13 @@ def rule_saddles_or_global(cp: ClassifiedPoint) -> tuple[PointVerdict, str]:
     return rule_local_minima_global(cp)
 
 
+def _value_text(cp: ClassifiedPoint) -> str:
+    enc = getattr(cp.result, "value_enclosure", None)
+    if cp.result.value is None and enc is not None:
+        return f"value in [{float(enc[0]):.6g}, {float(enc[1]):.6g}], an enclosure"
+    return f"value {cp.result.value}"
+
+
 def judge(points: Sequence[ClassifiedPoint], rule: Rule, *, what: str,
           scope: str = SCOPE_POINTS_FOUND, notes: Sequence[str] = ()) -> ConclusionResult:
     """Apply ``rule`` to every classified point and build the conclusion result."""
@@ -89,7 +96,7 @@ def judge(points: Sequence[ClassifiedPoint], rule: Rule, *, what: str,
         return ConclusionResult(
             ConclusionStatus.FAILS_ON_INSTANCE,
             f"{what} fails on this instance: {cp.candidate.label} is a certified {cp.kind.value} "
-            f"(value {cp.result.value}); {cp.result.reason}",
+            f"({_value_text(cp)}); {cp.result.reason}",
             tuple(reports), tuple(certs[:MAX_CERTIFICATES]), scope, tuple(notes))
     if undecided:
         notes.append(f"{undecided} point(s) could not be decided; they are listed with the reason")

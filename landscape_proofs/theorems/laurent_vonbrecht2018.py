@@ -4,7 +4,7 @@ from __future__ import annotations
 from . import facts
 from .base import Theorem
 from .common import classified_points
-from .critical import CheckBudget
+from .critical import CheckBudget, enclose_descent_limits
 from .judging import judge, not_applicable, rule_local_minima_global
 
 ID = "laurent_vonbrecht2018"
@@ -25,7 +25,7 @@ def check_assumptions(problem):
 def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
     if getattr(problem, "family", None) != "deep-linear":
         return not_applicable("needs a deep-linear problem")
-    pts = classified_points(problem, budget, point)
+    pts = enclose_descent_limits(problem, classified_points(problem, budget, point), budget)
     return judge(pts, rule_local_minima_global, what="every local minimum of l(W_H...W_1) is global")
 
 

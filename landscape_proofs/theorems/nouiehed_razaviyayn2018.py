@@ -11,7 +11,7 @@ from ..losses import CustomLoss
 from . import facts
 from .base import AssumptionCheck, PointVerdict, Theorem
 from .common import classified_points
-from .critical import CheckBudget, ClassifiedPoint
+from .critical import CheckBudget, ClassifiedPoint, enclose_descent_limits
 from .judging import judge, not_applicable, rule_local_minima_global
 from .separable import decide_local_minima_global
 from .symmetric_points import classified_symmetric_points, psd_cone_optimality
@@ -33,7 +33,7 @@ def check_two_layer(problem):
 def test_two_layer(problem, budget: CheckBudget = CheckBudget(), point=None):
     if getattr(problem, "family", None) != "deep-linear":
         return not_applicable("needs a deep-linear problem")
-    pts = classified_points(problem, budget, point)
+    pts = enclose_descent_limits(problem, classified_points(problem, budget, point), budget)
     return judge(pts, rule_local_minima_global,
                  what="every local minimum of 1/2 ||W_2 W_1 X - Y||^2 is global")
 
@@ -197,7 +197,8 @@ def rule_burer_monteiro(problem):
     certified by classify itself (checker evidence psd-cone-optimality)."""
     def rule(cp: ClassifiedPoint):
         verdict, note = rule_local_minima_global(cp)
-        if cp.kind is Kind.LOCAL_MINIMUM:
+        if cp.kind is Kind.LOCAL_MINIMUM and cp.candidate.source != "enclosure":
+            # (an enclosed point's weights are only its rounded starting point)
             opt = psd_cone_optimality(problem, cp.candidate.weights)
             if opt.holds is False:
                 note += f"; not a minimiser of l over the whole PSD cone ({opt.detail})"
@@ -208,7 +209,8 @@ def rule_burer_monteiro(problem):
 def test_burer_monteiro(problem, budget: CheckBudget = CheckBudget(), point=None):
     if getattr(problem, "family", None) != "symmetric-factorization":
         return not_applicable("needs a symmetric-factorization problem (l(U U^T))")
-    pts = classified_symmetric_points(problem, budget, point)
+    pts = enclose_descent_limits(problem, classified_symmetric_points(problem, budget, point),
+                                 budget)
     return judge(pts, rule_burer_monteiro(problem),
                  what="every local minimum of l(U U^T) is global")
 

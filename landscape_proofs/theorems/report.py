@@ -57,7 +57,8 @@ def check_text(res: TheoremCheck) -> str:
     lines.append(_wrap(f"scope: {c.scope}", "  "))
     for p in c.points:
         note = f" -- {p.note}" if p.note else ""
-        lines.append(f"    [{p.verdict.value}] {p.label}: {p.kind}, value {p.value}{note}")
+        value = "" if p.value is None else f", value {p.value}"   # enclosed: in the label
+        lines.append(f"    [{p.verdict.value}] {p.label}: {p.kind}{value}{note}")
     for n in c.notes:
         lines.append(_wrap(f"note: {n}", "  "))
     if c.certificates:
