@@ -127,6 +127,26 @@ def test_laurent_vonbrecht_applies_to_power_loss():
     assert res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
 
 
+def test_power_loss_zero_residual_point_is_a_candidate():
+    # 1/4 sum (R - Y)^4 with Y = [[3, 1], [1, 2]] (X = I, widths 2-2-2, rank 2 fits): the exact
+    # fit R = Y, factored as W_1 = rref(Y) = I, W_2 = Y, is a global minimum of value 0 (a
+    # zero lower bound); descent alone creeps towards it (the Hessian of r^4 vanishes at 0)
+    from landscape_proofs.exact.linalg import matrix
+    from landscape_proofs.theorems.critical import exact_fit_candidates
+
+    p = P(widths=[2, 2, 2], Y=[[3, 1], [1, 2]], loss={"name": "power", "p": 4})
+    (c,) = exact_fit_candidates(p)
+    assert c.weights[1] * c.weights[0] == matrix([[3, 1], [1, 2]])
+    res = run("laurent_vonbrecht2018", p)
+    pt = next(q for q in res.conclusion.points if q.label == "exact fit: R X = Y")
+    assert pt.kind == "global-minimum" and pt.value == 0
+    # no exact fit: X = [1 1] (n = 2 samples, d_0 = 1), Y = [1 2] is not R X for any R
+    assert exact_fit_candidates(P(widths=[1, 1, 1], X=[[1, 1]], Y=[[1, 2]],
+                                  loss={"name": "power", "p": 4})) == []
+    # nor through a bottleneck: rank Y = 2 > width 1
+    assert exact_fit_candidates(P(widths=[2, 1, 2], Y=[[3, 1], [1, 2]], loss="l1")) == []
+
+
 def test_convexity_proven_disproven_or_declared():
     concave = P(widths=[1, 1], loss={"name": "custom", "over": "product", "convex": True,
                                      "expression": "1 - R_0_0**2"})

@@ -53,8 +53,9 @@ def padded_candidates(problem, budget: CheckBudget) -> list[Candidate]:
     for c in closed_form_candidates(problem, budget):
         Ws = padded_factorization(problem.widths, product(c.weights))
         if Ws is not None:
-            out.append(Candidate(c.label.replace("closed form", "closed form, full-rank middle layers"),
-                                 Ws, "closed-form"))
+            label = (c.label.replace("closed form", "closed form, full-rank middle layers")
+                     if c.label.startswith("closed form") else f"{c.label}, full-rank middle layers")
+            out.append(Candidate(label, Ws, "closed-form"))
     return out
 
 

@@ -191,10 +191,31 @@ def _describe_factor(f: flint.fmpq_poly) -> str:
     return f"roots of {f}"
 
 
-def closed_form_candidates(problem, budget: CheckBudget) -> list[Candidate]:
-    """Standard factorizations of the Baldi-Hornik critical products (square loss only)."""
-    if not isinstance(problem.loss, SquareLoss) or problem.weight_decay != 0:
+def exact_fit_candidates(problem) -> list[Candidate]:
+    """The zero-residual point, for the square, power and l1 losses (each vanishes exactly at
+    residual 0) without weight decay: ``R = Y X^T (X X^T)^{-1}`` when ``R X = Y`` exactly and
+    ``rank R`` fits through the widths, factored in the standard way.  Descent approaches such
+    a point only slowly for the power loss (its Hessian vanishes at residual 0), so its
+    rounded limits are rarely exact; this candidate is (a global minimum, value 0)."""
+    from ..losses import L1Loss, PowerLoss
+
+    if not isinstance(problem.loss, (SquareLoss, PowerLoss, L1Loss)) or problem.weight_decay != 0:
         return []
+    X, Y = matrix(problem.X), matrix(problem.Y)
+    if rank(X) < X.nrows():
+        return []
+    R = Y * X.transpose() * (X * X.transpose()).inv()
+    if R * X != Y:
+        return []
+    Ws = standard_factorization(problem.widths, R)
+    return [] if Ws is None else [Candidate("exact fit: R X = Y", Ws, "closed-form")]
+
+
+def closed_form_candidates(problem, budget: CheckBudget) -> list[Candidate]:
+    """Standard factorizations of the Baldi-Hornik critical products (square loss), or the
+    zero-residual point (:func:`exact_fit_candidates`, power and l1 losses)."""
+    if not isinstance(problem.loss, SquareLoss) or problem.weight_decay != 0:
+        return exact_fit_candidates(problem)
     X, Y = matrix(problem.X), matrix(problem.Y)
     if rank(X) < X.nrows():
         return []
