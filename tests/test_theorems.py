@@ -210,6 +210,17 @@ def test_ma_fattahi_needs_a_truth():
     assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
 
 
+def test_ma_fattahi_rank_deficient_x_leaves_the_truth_undecided():
+    # X = [[1, 1, 0], [1, 1, 0]] has rank 1 < d_0 = 2: R and R + M (M X = 0, e.g. M = [[1, -1],
+    # [0, 0]]) fit the same samples, so no truth is recovered; the check says so with the
+    # numbers instead of reporting "best: 0" (R = [[1/2, 1/2], [0, 0]] fits sample 1)
+    p = P(widths=[2, 1, 2], X=[[1, 1, 0], [1, 1, 0]], Y=[[1, 0, 2], [0, 1, 1]], loss="l1")
+    res = run("ma_fattahi2022", p)
+    a = res.assumptions[-1]
+    assert a.holds is None and a.detail.startswith("rank(X) = 1 < d_0 = 2")
+    assert not res.applies and res.headline().startswith("not known to apply")
+
+
 def test_ma_fattahi_truth_that_is_a_minimum_is_inconclusive_not_failing():
     # x = (1, 1, 3, 2), y = (8, 8, 30, 16): R* = 8 fits 3 of 4; slopes -7 / +1 around 8: a minimum
     p = P(widths=[1, 1, 1, 1], X=[[1, 1, 3, 2]], Y=[[8, 8, 30, 16]], loss="l1")

@@ -55,15 +55,32 @@ def majority_model(problem):
     return None, best_count, n
 
 
+def _binomial(n: int, k: int) -> int:
+    import math
+
+    return math.comb(n, k)
+
+
 def truth_check(problem, point=None) -> AssumptionCheck:
     name = "a true model fits a strict majority of the samples exactly (the rest are outliers)"
     if point is not None:
         return AssumptionCheck(name, True, "the truth is the given point (--point)")
     if problem.Y is None:
         return AssumptionCheck(name, False, "the problem has no targets Y")
+    X = matrix(problem.X)
+    d0, n = X.nrows(), X.ncols()
+    rX = rank(X)
+    if rX < d0:
+        return AssumptionCheck(name, None, f"rank(X) = {rX} < d_0 = {d0}: no model is determined by "
+                               "the samples (R and R + M fit the same samples whenever M X = 0), so the truth is "
+                               "not recovered from the data; give it with --point")
     R, k, n = majority_model(problem)
     if R is None:
-        return AssumptionCheck(name, False, f"no model fits more than half of the {n} samples exactly "
+        total = _binomial(n, d0)
+        scope = ("" if total <= MAX_SUBSETS else
+                 f" among the models through the first {MAX_SUBSETS} of {total} sets of {d0} samples")
+        return AssumptionCheck(name, None if total > MAX_SUBSETS else False,
+                               f"no model fits more than half of the {n} samples exactly{scope} "
                                f"(best: {k}); give the truth with --point")
     vals = [[str(R[i, j]) for j in range(R.ncols())] for i in range(R.nrows())]
     return AssumptionCheck(name, True, f"R* = {vals} fits {k} of {n} samples exactly; "
@@ -180,7 +197,9 @@ THEOREM = Theorem(
                      ("a true model fits a strict majority of samples",
                       "every subset of d_0 samples with invertible X block is interpolated "
                       "exactly; the model fitting the most samples exactly, if a strict majority "
-                      "and unique, is the truth (or the truth is given with --point)")),
+                      "and unique, is the truth (or the truth is given with --point); undecided "
+                      "when rank(X) < d_0 (no model is determined) or when more than 400 subsets "
+                      "would be needed")),
     conclusion_doc=("The truth is factored (standard factorization; balanced when every width is 1 "
                     "and the H-th root is rational) and classified exactly: a descent curve with a "
                     "negative one-sided derivative certifies it is not a local minimum."),
