@@ -572,6 +572,34 @@ def test_zhang_multi_tower_bottleneck_premise_fails_and_spurious_minima_have_ful
     assert not res.counterexample
 
 
+def test_zhang_multi_tower_irrational_global_minimum_by_enclosure():
+    """Towers ``ab + cd``, x = (1, 2), y = (1, 3), power loss p = 4:
+    ``L = 1/4 ((r - 1)^4 + (2r - 3)^4)`` with ``r = ab + cd``.  Its minimum solves
+    ``(r - 1)^3 + 2 (2r - 3)^3 = 0``, i.e. ``r* = (1 + 3 s) / (1 + 2 s)`` with ``s = 2^(1/3)``:
+    irrational, so no candidate is exactly critical; a descent limit refined and enclosed is a
+    certified global minimum (full-rank product Jacobian, convex loss), its value enclosure
+    containing ``L(r*)`` computed here independently with mpmath."""
+    import mpmath
+
+    from landscape_proofs.theorems.base import ConclusionStatus
+
+    res = _zhang({"family": "multi-tower", "towers": [[1, 1, 1], [1, 1, 1]], "X": [[1, 2]],
+                  "Y": [[1, 3]], "loss": {"name": "power", "p": 4}})
+    assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    enclosed = [p for p in res.conclusion.points if "refined and enclosed" in p.label]
+    assert [p.kind for p in enclosed] == ["global-minimum"]
+    cert = next(c for c in res.conclusion.certificates if c["claim"] == "global-minimum")
+    assert cert["evidence"]["global"]["type"] == "convex-stationary"
+    lo, hi = (Fraction(str(cert["value"][k])) for k in ("lower", "upper"))
+    with mpmath.workdps(80):
+        s = mpmath.cbrt(2)
+        r = (1 + 3 * s) / (1 + 2 * s)
+        v = ((r - 1) ** 4 + (2 * r - 3) ** 4) / 4
+        assert abs((r - 1) ** 3 + 2 * (2 * r - 3) ** 3) < mpmath.mpf(10) ** -70
+        assert mpmath.mpf(lo.numerator) / lo.denominator <= v <= mpmath.mpf(hi.numerator) / hi.denominator
+    assert hi - lo < Fraction(1, 10**30)
+
+
 def test_zhang_refuses_other_families():
     from landscape_proofs.theorems.registry import get_theorem
     from landscape_proofs.theorems.runner import check_theorem

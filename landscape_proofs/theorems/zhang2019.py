@@ -11,7 +11,7 @@ from ..problems.deep_linear import DeepLinearProblem
 from . import facts
 from .base import AssumptionCheck, PointVerdict, Theorem
 from .common import classified_points
-from .critical import CheckBudget, ClassifiedPoint
+from .critical import CheckBudget, ClassifiedPoint, enclose_descent_limits
 from .judging import judge, not_applicable, rule_local_minima_global
 from .multi_tower_points import classified_multi_tower_points
 
@@ -93,9 +93,13 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
     else:
         pts = classified_points(problem, budget, point)
         prod = "W_H...W_1"
+    pts = enclose_descent_limits(problem, pts, budget)
 
     def rule(cp: ClassifiedPoint):
         if cp.kind is Kind.SPURIOUS_LOCAL_MINIMUM:
+            if cp.product_rank is None:  # an enclosed point: its rank is not certified
+                return (PointVerdict.UNDECIDED, f"a spurious local minimum known by an enclosure; "
+                        f"rank({prod}) there is not certified, so it is not compared with r = {r}")
             if cp.product_rank < r:
                 return (PointVerdict.CONTRADICTS,
                         f"a spurious local minimum must have rank({prod}) = r = {r}; here it is "
