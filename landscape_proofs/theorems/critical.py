@@ -261,20 +261,28 @@ def _rationalize_matrix(A, den: int) -> flint.fmpq_mat:
     return flint.fmpq_mat(rows, cols, vals)
 
 
-def descent_candidates(problem, budget: CheckBudget) -> list[Candidate]:
-    """Rationalised limits of multi-start float descent (producer hints)."""
+def descent_limits(problem, budget: CheckBudget):
+    """``(n, float weights)`` for the first ``2 * budget.starts + 1`` limits of multi-start float
+    descent (:mod:`landscape_proofs.search.descent`), skipping non-finite ones."""
     import numpy as np
 
     from ..search.descent import candidate_points
 
-    out = []
     hint = SimpleNamespace(seed=budget.seed, better_point_starts=budget.starts,
                            descent_steps=budget.descent_steps)
     for n, Ws in enumerate(candidate_points(problem, hint)):
         if n >= 2 * budget.starts + 1:
             break
-        if not all(np.all(np.isfinite(W)) for W in Ws):
-            continue
+        if all(np.all(np.isfinite(W)) for W in Ws):
+            yield n, Ws
+
+
+def descent_candidates(problem, budget: CheckBudget) -> list[Candidate]:
+    """Rationalised limits of multi-start float descent (producer hints)."""
+    import numpy as np
+
+    out = []
+    for n, Ws in descent_limits(problem, budget):
         Rf = Ws[0]
         for W in Ws[1:]:
             Rf = W @ Rf
@@ -322,17 +330,20 @@ def gather_candidates(problem, budget: CheckBudget, *, descent: bool = True,
 
 
 def classify_candidates(problem, cands: list[Candidate], budget: CheckBudget,
-                        limit: int | None = None) -> list[ClassifiedPoint]:
-    """Classify candidates exactly; not-critical ones are kept (the caller ignores them)."""
+                        limit: int | None = None, rank_of=None) -> list[ClassifiedPoint]:
+    """Classify candidates exactly, stopping after ``limit`` (default ``budget.max_points``)
+    critical ones; not-critical ones are kept (the caller ignores them).  ``rank_of(weights)``
+    gives ``product_rank`` (default: the rank of ``W_H ... W_1``)."""
     out = []
     critical_seen = 0
     limit = budget.max_points if limit is None else limit
+    rank_of = rank_of or (lambda weights: rank(product(weights)))
     cbudget = dataclasses.replace(budget.classify_budget, seed=budget.seed)
     for c in cands:
         if critical_seen >= limit:
             break
         res = classify(problem, to_point(problem, c.weights), cbudget)
-        out.append(ClassifiedPoint(c, res, rank(product(c.weights))))
+        out.append(ClassifiedPoint(c, res, rank_of(c.weights)))
         if res.kind is not Kind.NOT_CRITICAL:
             critical_seen += 1
     return out

@@ -18,14 +18,11 @@ candidate is classified exactly by :func:`landscape_proofs.classify.classify`.
 """
 from __future__ import annotations
 
-import dataclasses
-
-from ..classify import classify
 from ..exact.linalg import rank, zeros
-from ..kinds import Kind
 from ..problems.exact_view import exact_objective, exact_weights
-from .critical import (Candidate, CheckBudget, ClassifiedPoint, closed_form_candidates, dedupe,
-                       descent_candidates, product, rank_factorization, to_point)
+from .critical import (Candidate, CheckBudget, ClassifiedPoint, classify_candidates,
+                       closed_form_candidates, dedupe, descent_candidates, product,
+                       rank_factorization)
 
 
 def tower_factorization(problem, R):
@@ -82,13 +79,6 @@ def classified_multi_tower_points(problem, budget: CheckBudget, point=None, *,
                                   descent: bool = True) -> list[ClassifiedPoint]:
     """Classify the candidates exactly; ``product_rank`` is rank(sum_t R_t)."""
     obj = exact_objective(problem)
-    cbudget = dataclasses.replace(budget.classify_budget, seed=budget.seed)
-    out, critical_seen = [], 0
-    for c in multi_tower_candidates(problem, budget, point, descent=descent):
-        if critical_seen >= budget.max_points:
-            break
-        res = classify(problem, to_point(problem, c.weights), cbudget)
-        out.append(ClassifiedPoint(c, res, rank(obj.product(list(c.weights)))))
-        if res.kind is not Kind.NOT_CRITICAL:
-            critical_seen += 1
-    return out
+    return classify_candidates(problem, multi_tower_candidates(problem, budget, point,
+                                                               descent=descent),
+                               budget, rank_of=lambda weights: rank(obj.product(list(weights))))

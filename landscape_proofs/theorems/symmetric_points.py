@@ -26,24 +26,20 @@ producer-side evidence, never as a certificate.
 """
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
-from types import SimpleNamespace
 
 import flint
 
-from ..classify import classify
 from ..exact.linalg import identity, inertia, matrix, rank, zeros
 from ..exact.numbers import format_exact, to_fmpq
-from ..kinds import Kind
 from ..losses import SquareLoss
-from ..numeric.rationalize import rational_from_float
 from ..problems.exact_view import exact_objective, exact_weights
 from . import facts
 from .critical import (Candidate, CheckBudget, ClassifiedPoint, _describe_factor, _projector_onto,
-                       dedupe, invariant_pieces, to_point)
+                       _rationalize_matrix, classify_candidates, dedupe, descent_limits,
+                       invariant_pieces)
 
 Q = flint.fmpq
 
@@ -177,35 +173,17 @@ def closed_form_symmetric_candidates(problem, budget: CheckBudget) -> list[Candi
     return out
 
 
-def _round_matrix(A, den: int) -> flint.fmpq_mat:
-    rows, cols = A.shape
-    vals = []
-    for i in range(rows):
-        for j in range(cols):
-            q = rational_from_float(float(A[i, j]), den)
-            vals.append(Q(q.numerator, q.denominator))
-    return flint.fmpq_mat(rows, cols, vals)
-
-
 def descent_symmetric_candidates(problem, budget: CheckBudget) -> list[Candidate]:
     """Rounded limits of multi-start float descent: the product factored exactly, and raw ``U``."""
     import numpy as np
 
-    from ..search.descent import candidate_points
-
     out = []
-    hint = SimpleNamespace(seed=budget.seed, better_point_starts=budget.starts,
-                           descent_steps=budget.descent_steps)
-    for m, Ws in enumerate(candidate_points(problem, hint)):
-        if m >= 2 * budget.starts + 1:
-            break
+    for m, Ws in descent_limits(problem, budget):
         Uf = Ws[0]
-        if not np.all(np.isfinite(Uf)):
-            continue
         Rf = Uf @ Uf.T
         scale = max(1.0, float(np.max(np.abs(Rf))))
         for den in (1, 2, 3, 4, 6, 12, 60):
-            R = _round_matrix(Rf, den)
+            R = _rationalize_matrix(Rf, den)
             R = (R + R.transpose()) * Q(1, 2)
             if max(abs(float(R[i, j]) - Rf[i, j]) for i in range(problem.n)
                    for j in range(problem.n)) <= 1e-6 * scale:
@@ -215,7 +193,7 @@ def descent_symmetric_candidates(problem, budget: CheckBudget) -> list[Candidate
                                          "and factored exactly", (U,), "descent"))
                 break
         out.append(Candidate(f"descent #{m}: U rounded (denominators <= 1000)",
-                             (_round_matrix(Uf, 1000),), "descent"))
+                             (_rationalize_matrix(Uf, 1000),), "descent"))
     return out
 
 
@@ -235,16 +213,9 @@ def symmetric_candidates(problem, budget: CheckBudget, point=None, *,
 def classified_symmetric_points(problem, budget: CheckBudget, point=None, *,
                                 descent: bool = True) -> list[ClassifiedPoint]:
     """Classify the candidates exactly; ``product_rank`` is rank(U U^T) = rank(U)."""
-    cbudget = dataclasses.replace(budget.classify_budget, seed=budget.seed)
-    out, critical_seen = [], 0
-    for c in symmetric_candidates(problem, budget, point, descent=descent):
-        if critical_seen >= budget.max_points:
-            break
-        res = classify(problem, to_point(problem, c.weights), cbudget)
-        out.append(ClassifiedPoint(c, res, rank(c.weights[0])))
-        if res.kind is not Kind.NOT_CRITICAL:
-            critical_seen += 1
-    return out
+    return classify_candidates(problem, symmetric_candidates(problem, budget, point,
+                                                             descent=descent),
+                               budget, rank_of=lambda weights: rank(weights[0]))
 
 
 # --- global optimality over the PSD cone --------------------------------------------------------
