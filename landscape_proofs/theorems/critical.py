@@ -196,7 +196,8 @@ def exact_fit_candidates(problem) -> list[Candidate]:
     residual 0) without weight decay: ``R = Y X^T (X X^T)^{-1}`` when ``R X = Y`` exactly and
     ``rank R`` fits through the widths, factored in the standard way.  Descent approaches such
     a point only slowly for the power loss (its Hessian vanishes at residual 0), so its
-    rounded limits are rarely exact; this candidate is (a global minimum, value 0)."""
+    rounded limits are rarely exact; this candidate is exact, and classify certifies it as a
+    global minimum of value 0 (zero lower bound)."""
     from ..losses import L1Loss, PowerLoss
 
     if not isinstance(problem.loss, (SquareLoss, PowerLoss, L1Loss)) or problem.weight_decay != 0:
