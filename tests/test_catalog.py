@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from _catalog import regenerate_module
 from landscape_proofs.certificates.checker import check_certificate
 from landscape_proofs.certificates.model import read_certificate
 from landscape_proofs.theorems.registry import THEOREMS, known_ids
@@ -124,22 +125,13 @@ def test_burer_monteiro_entries_by_hand(name, hessian_eigenvalues, better):
     assert f.subs(dict(zip(u, _flat(data["evidence"]["better_point"])))) < 2
 
 
-def _regenerate_module():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("catalog_regenerate", CATALOG / "regenerate.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_every_file_is_reproduced_by_regenerate():
     """counterexamples/regenerate.py rebuilds each committed file from its recipe: the same
     claim, problem, point, value and provenance, and the checker accepts the rebuilt
     certificate (build() re-checks it).  Hand-picked better points are pinned exactly; other
     evidence (descent curves found by search or an LP hint) may differ between library
     versions, so only its shape is compared."""
-    mod = _regenerate_module()
+    mod = regenerate_module()
     assert {e["file"] for e in mod.ENTRIES} == {f.name for f in FILES}
     for entry in mod.ENTRIES:
         committed = read_certificate(CATALOG / entry["file"])

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import copy
 import json
-import random
-from fractions import Fraction
 
 import numpy as np
 import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from _catalog import regenerate_module
 from landscape_proofs.certificates.checker import check_certificate
 from landscape_proofs.classify import classify
 from landscape_proofs.errors import InputError, LandscapeError
@@ -42,16 +41,9 @@ def nonopen_instance():
     prob = scalar_problem(NONOPEN_LOSS, (2, 2, 2))
     pt = point_from_dict({"weights": [[[0, 0], [0, 1]], [[1, 0], [0, 0]]]}, prob)
     better = point_from_dict({"weights": [[[1, 0], [0, 0]], [[0, 0], [1, 0]]]}, prob)
-    W1, W2 = weight_symbols(prob)
-    (u, s), (w, t) = W1.tolist()
-    (a, b), (c, d) = W2.tolist()
-    P = W2 * W1
-    # By hand: (a t) P21 = c t P11 - c w P12 + a w P22, so with g = (c t, -c w, a w) and
-    # v = (P11, P12, P22):  (a t)^2 (L - 1) = (a t)^2 |v|^2 + (P21^2 - 2) (g . v)^2.
-    m = (a * t) ** 2
-    v = [P[0, 0], P[0, 1], P[1, 1]]
-    g = [c * t, -c * w, a * w]
-    G = [[m * int(i == j) + (P[1, 0] ** 2 - 2) * g[i] * g[j] for j in range(3)] for i in range(3)]
+    # the catalog's recipe (derived by hand in its docstring):
+    # (a t)^2 (L - 1) = (a t)^2 |v|^2 + (P21^2 - 2) (g . v)^2, v = (P11, P12, P22), g = (c t, -c w, a w)
+    m, v, G = regenerate_module().GRAM_IDENTITIES["nonopen_2x2"](prob)
     return prob, pt, better, m, v, G
 
 
