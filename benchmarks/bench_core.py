@@ -50,12 +50,12 @@ import flint
 import numpy as np
 import sympy as sp
 
-from landscape_proofs.classify import classify
-from landscape_proofs.exact.linalg import inertia, matrix, nullspace
-from landscape_proofs.exact.numbers import to_fraction
-from landscape_proofs.problems.deep_linear import DeepLinearProblem, Point
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.numeric_view import float64_objective
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.kernel.linalg import inertia, matrix, nullspace
+from landscape_proofs.kernel.numbers import to_fraction
+from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.numeric.views import float64_objective
 
 HERE = Path(__file__).resolve().parent
 NAIVE_WORKER = HERE / "naive_sympy.py"

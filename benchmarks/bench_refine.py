@@ -32,10 +32,10 @@ from fractions import Fraction
 
 import numpy as np
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.classify_refined import classify_refined
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.io import loads_exact, problem_from_dict
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.refined import classify_refined
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.io import loads_exact, problem_from_dict
 
 TARGET_SECONDS = 2.0
 WIDTHS = [4, 4, 4, 4]

@@ -39,7 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from landscape_proofs.numeric.float64 import flatten  # noqa: E402
-from landscape_proofs.problems.io import problem_from_dict  # noqa: E402
+from landscape_proofs.families.io import problem_from_dict  # noqa: E402
 from landscape_proofs.search.blas import single_blas_thread  # noqa: E402
 from landscape_proofs.search.multistart import SearchConfig, search  # noqa: E402
 from landscape_proofs.search.starts import draw_starts  # noqa: E402
@@ -77,7 +77,7 @@ def bench_ours(x0_count):
     t = time.perf_counter()
     r = search(p, SearchConfig(starts=x0_count, seed=0))
     total = time.perf_counter() - t
-    from landscape_proofs.problems.numeric_view import float64_objective
+    from landscape_proofs.numeric.views import float64_objective
     obj = float64_objective(p)
     ok = sum(o.status.value == "converged" and o.gradient_norm <= TOL * (1 + abs(o.value))
              for o in r.outcomes)

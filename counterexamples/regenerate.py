@@ -2,9 +2,9 @@
 
 Run from the repository root:  python counterexamples/regenerate.py [FILE ...]
 (no argument: every entry; otherwise only the named files).
-Every certificate is produced by :func:`landscape_proofs.classify.classify` (or, where second
+Every certificate is produced by :func:`landscape_proofs.produce.classify.classify` (or, where second
 order is blind, from a hand-derived Gram identity by
-:func:`landscape_proofs.gram_identity.certify_by_gram_identity`) and re-verified by the
+:func:`landscape_proofs.produce.gram.certify_by_gram_identity`) and re-verified by the
 trusted checker before it is written; the provenance block is never read by the checker.
 """
 from __future__ import annotations
@@ -13,11 +13,11 @@ import json
 import sys
 from pathlib import Path
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.classify import classify
-from landscape_proofs.exact.numbers import format_exact
-from landscape_proofs.gram_identity import certify_by_gram_identity
-from landscape_proofs.problems.io import point_from_dict, problem_from_dict
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.kernel.numbers import format_exact
+from landscape_proofs.produce.gram import certify_by_gram_identity
+from landscape_proofs.families.io import point_from_dict, problem_from_dict
 
 HERE = Path(__file__).resolve().parent
 

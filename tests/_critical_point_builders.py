@@ -26,9 +26,9 @@ from fractions import Fraction
 
 import flint
 
-from landscape_proofs.exact.linalg import nullspace
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.io import problem_from_dict
+from landscape_proofs.kernel.linalg import nullspace
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.io import problem_from_dict
 
 Q = flint.fmpq
 ROTATION = ((Q(3, 5), Q(4, 5)), (Q(-4, 5), Q(3, 5)))

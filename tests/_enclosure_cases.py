@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.classify_refined import classify_refined
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.io import loads_exact, problem_from_dict
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.refined import classify_refined
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.io import loads_exact, problem_from_dict
 
 
 class CertifiedCases:

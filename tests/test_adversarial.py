@@ -24,11 +24,11 @@ import json
 import flint
 import pytest
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.errors import InputError
-from landscape_proofs.exact.linalg import identity, matrix
-from landscape_proofs.exact.optimum import compare_with_square_optimum
-from landscape_proofs.problems.io import loads_exact, problem_from_dict
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.linalg import identity, matrix
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.families.io import loads_exact, problem_from_dict
 
 FMT = "landscape-certificate/1"
 
@@ -796,8 +796,8 @@ def test_hessian_gradient_and_orbit_agree_with_the_curve_polynomial(family):
     argument uses is orthogonal to the gradient at *every* point, not only critical ones."""
     import random
 
-    from landscape_proofs.exact.linalg import quadratic_form
-    from landscape_proofs.problems.exact_view import exact_objective
+    from landscape_proofs.kernel.linalg import quadratic_form
+    from landscape_proofs.families.exact_view import exact_objective
 
     if family == "multi-tower" and not _multi_tower_available():
         pytest.skip("multi-tower family not available")

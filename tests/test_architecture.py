@@ -1,126 +1,163 @@
-"""The import structure of STYLE.md holds: the checker trusts only the exact layer."""
+"""The architecture of docs/architecture.md holds: layers, no cycles, a closed kernel.
+
+Imports point one way: kernel <- core <- losses/families <- numeric/produce/symbolic <-
+search/openness/theorems <- api <- cli.  Every import counts, also one inside a function.
+"""
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import landscape_proofs
 
 ROOT = Path(landscape_proofs.__file__).resolve().parent
 
+# package (first component under landscape_proofs) -> layer
+LAYERS = {
+    "kernel": 0,
+    "core": 1,
+    "losses": 2, "families": 2,
+    "numeric": 3, "produce": 3, "symbolic": 3,
+    "search": 4, "openness": 4, "theorems": 4,
+    "api": 5, "errors": 5, "strategies": 5,
+    "cli": 6, "__main__": 6,
+}
+# Known violations still being removed (docs/architecture.md, "Migration").  Must only shrink.
+KNOWN_UPWARD = {
+    ("landscape_proofs.kernel.checker", "landscape_proofs.core.objective"),
+    ("landscape_proofs.kernel.checker", "landscape_proofs.families.deep_linear"),
+    ("landscape_proofs.kernel.checker", "landscape_proofs.families.exact_view"),
+    ("landscape_proofs.kernel.checker", "landscape_proofs.families.io"),
+    ("landscape_proofs.kernel.checker", "landscape_proofs.losses.specs"),
+    ("landscape_proofs.kernel.enclosure", "landscape_proofs.families.deep_linear"),
+    ("landscape_proofs.kernel.enclosure", "landscape_proofs.families.exact_view"),
+    ("landscape_proofs.kernel.enclosure", "landscape_proofs.families.multi_tower"),
+    ("landscape_proofs.kernel.enclosure", "landscape_proofs.families.symmetric_factorization"),
+    ("landscape_proofs.kernel.enclosure", "landscape_proofs.losses.specs"),
+    ("landscape_proofs.kernel.gram", "landscape_proofs.losses.specs"),
+    ("landscape_proofs.kernel.shallow", "landscape_proofs.families.deep_linear"),
+    ("landscape_proofs.kernel.shallow", "landscape_proofs.families.io"),
+    ("landscape_proofs.kernel.shallow", "landscape_proofs.families.shallow_rank"),
+}
+KNOWN_CYCLES = [
+    ["landscape_proofs.kernel.checker", "landscape_proofs.kernel.shallow"],
+    ["landscape_proofs.openness.products", "landscape_proofs.openness.towers"],
+]
 
-def module_path(name: str) -> Path | None:
-    rel = name.split(".")[1:]
-    p = ROOT.joinpath(*rel)
-    if p.with_suffix(".py").exists():
-        return p.with_suffix(".py")
-    if (p / "__init__.py").exists():
-        return p / "__init__.py"
-    return None
 
-
-def internal_imports(path: Path, module_level_only: bool = False) -> set[str]:
-    """Fully qualified landscape_proofs modules imported by the file (any scope, or only
-    the statements that run at import time)."""
-    pkg = ".".join(["landscape_proofs"] + list(path.relative_to(ROOT).with_suffix("").parts))
-    if path.name == "__init__.py":
-        pkg = pkg.rsplit(".", 1)[0]
-    base_parts = pkg.split(".")[:-1] if path.name != "__init__.py" else pkg.split(".")
-    out = set()
-    tree = ast.parse(path.read_text())
-    nodes = tree.body if module_level_only else ast.walk(tree)
-    for node in nodes:
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = base_parts[: len(base_parts) - node.level + 1]
-                mod = ".".join(parts + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            if mod.startswith("landscape_proofs"):
-                out.add(mod)
-                for alias in node.names:
-                    if module_path(f"{mod}.{alias.name}"):
-                        out.add(f"{mod}.{alias.name}")
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names if a.name.startswith("landscape_proofs"))
+def modules() -> dict[str, Path]:
+    out = {}
+    for path in ROOT.rglob("*.py"):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(["landscape_proofs"] + parts)] = path
     return out
 
 
-def closure(start: str) -> set[str]:
-    """Modules loaded by importing ``start`` (module-level imports, transitively)."""
-    seen, todo = set(), [start]
-    while todo:
-        m = todo.pop()
-        if m in seen:
+MODULES = modules()
+
+
+def imports_of(name: str, module_level_only: bool = False) -> set[str]:
+    """landscape_proofs modules imported by module ``name`` (any scope unless told)."""
+    path = MODULES[name]
+    is_pkg = path.name == "__init__.py"
+    pkg = name if is_pkg else name.rsplit(".", 1)[0]
+    tree = ast.parse(path.read_text())
+    nodes = tree.body if module_level_only else ast.walk(tree)
+    out = set()
+    for node in nodes:
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = pkg.split(".")[: len(pkg.split(".")) - node.level + 1]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if not mod.startswith("landscape_proofs"):
+                continue
+            subs = [f"{mod}.{a.name}" for a in node.names if f"{mod}.{a.name}" in MODULES]
+            out.update(subs or [mod])
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names if a.name.startswith("landscape_proofs"))
+    return {m for m in out if m in MODULES and m != name}
+
+
+def package(name: str) -> str:
+    parts = name.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def test_every_module_has_a_layer():
+    missing = sorted({package(m) for m in MODULES if package(m) and package(m) not in LAYERS})
+    assert not missing, f"packages without a layer: {missing}"
+
+
+def test_no_lower_layer_imports_a_higher_one():
+    bad = set()
+    for m in MODULES:
+        if not package(m):
             continue
-        seen.add(m)
-        p = module_path(m)
-        if p is not None:
-            todo.extend(internal_imports(p, module_level_only=True))
-    return seen
+        for d in imports_of(m):
+            if package(d) and LAYERS[package(d)] > LAYERS[package(m)]:
+                bad.add((m, d))
+    assert bad <= KNOWN_UPWARD, sorted(bad - KNOWN_UPWARD)
 
 
-FORBIDDEN_FOR_CHECKER = ("numeric", "symbolic", "search", "classify", "theorems", "cli", "tour")
+def _sccs(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one node (Tarjan, iterative)."""
+    index, low, on, stack, out, counter = {}, {}, set(), [], [], itertools.count()
+    for root in graph:
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = next(counter)
+        stack.append(root)
+        on.add(root)
+        while work:
+            v, it = work[-1]
+            w = next(it, None)
+            if w is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[v])
+                if low[v] == index[v]:
+                    comp = []
+                    while True:
+                        x = stack.pop()
+                        on.discard(x)
+                        comp.append(x)
+                        if x == v:
+                            break
+                    if len(comp) > 1:
+                        out.append(sorted(comp))
+            elif w not in index:
+                index[w] = low[w] = next(counter)
+                stack.append(w)
+                on.add(w)
+                work.append((w, iter(sorted(graph.get(w, ())))))
+            elif w in on:
+                low[v] = min(low[v], index[w])
+    return out
 
 
-def test_checking_a_certificate_loads_no_producer_module():
-    """Run the checker in a fresh interpreter and look at what got imported."""
-    import subprocess
-    import sys
-    code = (
-        "import json, sys\n"
-        "from landscape_proofs.certificates.checker import check_certificate\n"
-        "cert = {'format': 'landscape-certificate/1', 'claim': 'strict-saddle',\n"
-        " 'problem': {'family': 'deep-linear', 'widths': [1, 1, 1], 'Y': [[1]], 'loss': 'square'},\n"
-        " 'point': {'weights': [[[0]], [[0]]]},\n"
-        " 'evidence': {'direction': [[[1]], [[1]]], 'ascent_direction': [[[1]], [[-1]]]}}\n"
-        "assert check_certificate(cert).valid\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('landscape_proofs'))))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    import json
-    mods = json.loads(out.stdout)
-    bad = [m for m in mods if m.split(".")[1:2] and m.split(".")[1] in FORBIDDEN_FOR_CHECKER]
-    assert not bad, bad
-    assert "landscape_proofs.certificates.checker" in mods
+def test_no_import_cycles_between_modules():
+    graph = {m: imports_of(m) for m in MODULES}
+    assert all(c in KNOWN_CYCLES for c in _sccs(graph)), _sccs(graph)
 
 
-def test_checker_file_itself_never_imports_producers():
-    for m in internal_imports(ROOT / "certificates" / "checker.py"):
-        assert m.split(".")[1] not in FORBIDDEN_FOR_CHECKER, m
+def test_no_import_cycles_between_packages():
+    graph: dict[str, set[str]] = {}
+    for m in MODULES:
+        graph.setdefault(package(m), set()).update(
+            package(d) for d in imports_of(m)
+            if package(d) != package(m) and (m, d) not in KNOWN_UPWARD)
+    assert _sccs(graph) == []
 
 
-def test_checker_imports_only_the_trusted_layers():
-    mods = closure("landscape_proofs.certificates.checker")
-    bad = [m for m in mods if any(m.split(".")[1:2] == [f] for f in FORBIDDEN_FOR_CHECKER)]
-    assert not bad, bad
-    # and it does use the exact layer
-    assert "landscape_proofs.exact.objective" in mods
-
-
-def test_exact_layer_imports_nothing_above_it():
-    for path in (ROOT / "exact").glob("*.py"):
-        for m in internal_imports(path):
-            assert m.startswith("landscape_proofs.exact") or m == "landscape_proofs.errors", (path.name, m)
-
-
-def test_numeric_layer_imports_nothing_above_it():
-    for path in (ROOT / "numeric").glob("*.py"):
-        for m in internal_imports(path):
-            assert m.startswith("landscape_proofs.numeric") or m == "landscape_proofs.errors", (path.name, m)
-
-
-def test_no_floats_in_the_trusted_modules():
-    """The checker and the exact layer never call float() or import numpy/mpmath."""
-    files = list((ROOT / "exact").glob("*.py")) + [ROOT / "certificates" / "checker.py"]
-    for path in files:
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                assert node.func.id != "float", path.name
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
-                names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
-                assert not any(n.split(".")[0] in ("numpy", "mpmath", "scipy") for n in names), path.name
+def test_the_cycle_detector_can_fail():
+    assert _sccs({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _sccs({"a": {"b"}, "b": set()}) == []
 
 
 def test_init_files_hold_no_logic():

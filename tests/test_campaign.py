@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from landscape_proofs.errors import InputError
+from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.search.campaign import (RefuteTask, SearchTask, read_results, run_campaign,
                                               search_tasks)
 
@@ -99,7 +99,7 @@ def test_dask_distributed_local_cluster(tmp_path, reference):
 
 
 def test_cli_campaign_runs_and_resumes(tmp_path, capsys):
-    from landscape_proofs.cli import main
+    from landscape_proofs.cli.main import main
 
     files = []
     for name, p in (("bh", BH), ("wd", WD)):

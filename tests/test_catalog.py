@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from _catalog import regenerate_module
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.certificates.model import read_certificate
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.certificate import read_certificate
 from landscape_proofs.theorems.registry import THEOREMS, known_ids
 
 CATALOG = Path(__file__).resolve().parent.parent / "counterexamples"

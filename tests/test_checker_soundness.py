@@ -19,11 +19,11 @@ import pytest
 import sympy
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from landscape_proofs.certificates.checker import CLAIMS, check_certificate
-from landscape_proofs.classify import classify
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.io import loads_exact, point_from_dict, problem_from_dict
-from landscape_proofs.tour import example_files, load_example
+from landscape_proofs.kernel.checker import CLAIMS, check_certificate
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.io import loads_exact, point_from_dict, problem_from_dict
+from landscape_proofs.produce.tour import example_files, load_example
 
 
 @functools.lru_cache(maxsize=None)
@@ -136,8 +136,8 @@ def oracle_agrees(data) -> bool:
 
 
 def _residual(problem, point):
-    from landscape_proofs.exact.linalg import matrix
-    from landscape_proofs.problems.exact_view import exact_objective, exact_weights
+    from landscape_proofs.kernel.linalg import matrix
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
     E = exact_objective(problem).loss_argument(exact_weights(point))
     return [[E[i, j] for j in range(E.ncols())] for i in range(E.nrows())]
 

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from landscape_proofs.problems.io import loads_exact
+from landscape_proofs.families.io import loads_exact
 
 TIMEOUT = 120
 

@@ -33,13 +33,13 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from mpmath.libmp import to_rational
 
-from landscape_proofs.exact.linalg import matrix
-from landscape_proofs.losses import CustomLoss, L1Loss, PowerLoss, SquareLoss, loss_from_json
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss, loss_from_json
 from landscape_proofs.numeric.float64 import (BatchedDeepLinear, flatten, taylor_remainders,
                                               unflatten)
-from landscape_proofs.problems.deep_linear import DeepLinearProblem, Point
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.numeric_view import (float64_objective, float64_weights,
+from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.numeric.views import (float64_objective, float64_weights,
                                                     mp_objective, mp_weights)
 
 Q = flint.fmpq

@@ -28,14 +28,14 @@ import sympy
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from landscape_proofs.errors import UnsupportedError
-from landscape_proofs.exact.linalg import matrix
-from landscape_proofs.losses import CustomLoss, L1Loss, PowerLoss, SquareLoss
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.io import point_from_dict, problem_from_dict
-from landscape_proofs.problems.multi_tower import MultiTowerProblem
-from landscape_proofs.problems.shallow_rank import ShallowRankProblem
-from landscape_proofs.problems.symmetric_factorization import SymmetricFactorizationProblem
+from landscape_proofs.kernel.errors import UnsupportedError
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import point_from_dict, problem_from_dict
+from landscape_proofs.families.multi_tower import MultiTowerProblem
+from landscape_proofs.families.shallow_rank import ShallowRankProblem
+from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem
 from landscape_proofs.symbolic import (
     derivation,
     derive_curvature_products,

@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _critical_point_builders import random_critical_point
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.classify import Budget, classify
-from landscape_proofs.exact.linalg import inertia
-from landscape_proofs.kinds import Kind
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.io import loads_exact, problem_from_dict
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.classify import Budget, classify
+from landscape_proofs.kernel.linalg import inertia
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import loads_exact, problem_from_dict
 from landscape_proofs.theorems.direct import decide_square_critical_point
 
 

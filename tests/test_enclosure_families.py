@@ -57,18 +57,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from _enclosure_cases import CertifiedCases, check
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.certificates.enclosure import arb_objective, lower_q, upper_q
-from landscape_proofs.classify_refined import classify_refined
-from landscape_proofs.cli import main
-from landscape_proofs.exact.linalg import matrix
-from landscape_proofs.exact.numbers import parse_exact, to_fmpq
-from landscape_proofs.exact.optimum import compare_with_square_optimum
-from landscape_proofs.kinds import Kind
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.exact_view import exact_objective
-from landscape_proofs.problems.io import problem_from_dict
-from landscape_proofs.problems.numeric_view import mp_objective
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.kernel.enclosure import arb_objective, lower_q, upper_q
+from landscape_proofs.produce.refined import classify_refined
+from landscape_proofs.cli.main import main
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.exact_view import exact_objective
+from landscape_proofs.families.io import problem_from_dict
+from landscape_proofs.numeric.views import mp_objective
 
 Y2 = [[2, 1], [1, 1]]
 Y3 = [[2, 1, 0], [1, 1, 0], [0, 0, -1]]
@@ -328,7 +328,7 @@ def test_changing_the_problem_is_rejected(name, change):
 
 
 def test_changing_the_towers_is_rejected_or_unusable():
-    from landscape_proofs.errors import InputError
+    from landscape_proofs.kernel.errors import InputError
     _, cert = certified("mt-saddle")
     bad = copy.deepcopy(cert)
     bad["problem"]["towers"] = [[2, 2, 2]]           # another layout: the center does not fit

@@ -8,11 +8,11 @@ import numpy as np
 import sympy
 from hypothesis import given, settings, strategies as st
 
-from landscape_proofs.exact.algebraic import compare_smallest_eigenvalue_sum, isolate_real_roots
-from landscape_proofs.exact.linalg import (inertia, matrix, negative_direction, nullspace,
+from landscape_proofs.kernel.algebraic import compare_smallest_eigenvalue_sum, isolate_real_roots
+from landscape_proofs.kernel.linalg import (inertia, matrix, negative_direction, nullspace,
                                            quadratic_form, rank)
-from landscape_proofs.exact.numbers import format_exact, parse_exact
-from landscape_proofs.exact.optimum import compare_with_square_optimum
+from landscape_proofs.kernel.numbers import format_exact, parse_exact
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
 
 small = st.fractions(min_value=-4, max_value=4, max_denominator=3)
 

@@ -14,8 +14,8 @@ import time
 import pytest
 import sympy
 
-from landscape_proofs.errors import InputError
-from landscape_proofs.expressions import (MAX_LENGTH, MAX_NUMBER_BITS, MAX_POWER, entry_symbol,
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.losses.expression import (MAX_LENGTH, MAX_NUMBER_BITS, MAX_POWER, entry_symbol,
                                           parse_expression)
 
 FAST = 2.0  # seconds; every refusal below takes milliseconds

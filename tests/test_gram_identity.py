@@ -17,15 +17,15 @@ import sympy
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from _catalog import regenerate_module
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.classify import classify
-from landscape_proofs.errors import InputError, LandscapeError
-from landscape_proofs.gram_identity import (certify_by_gram_identity, gram_evidence,
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.kernel.errors import InputError, LandscapeError
+from landscape_proofs.produce.gram import (certify_by_gram_identity, gram_evidence,
                                             polynomial_to_evidence)
-from landscape_proofs.kinds import Kind
-from landscape_proofs.openness import decide_chain
-from landscape_proofs.problems.io import point_from_dict, problem_from_dict
-from landscape_proofs.problems.exact_view import exact_weights
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.openness.products import decide_chain
+from landscape_proofs.families.io import point_from_dict, problem_from_dict
+from landscape_proofs.families.exact_view import exact_weights
 from landscape_proofs.symbolic.derive import parameter_symbols, weight_symbols
 
 NONOPEN_LOSS = "R_0_0**2 + R_0_1**2 + R_1_1**2 + (R_1_0**2 - 1)**2"
@@ -123,7 +123,7 @@ def test_quartic_at_the_origin_is_a_local_minimum_not_a_maximum():
     # -w^4 has a local maximum there: -(L - 0) = w^2 * 1 * w^2.
     neg = scalar_problem("-R_0_0**4")
     data = {**cert.to_json(), "problem": neg.to_json() if hasattr(neg, "to_json") else None}
-    from landscape_proofs.problems.io import problem_to_dict
+    from landscape_proofs.families.io import problem_to_dict
     data["problem"] = problem_to_dict(neg)
     data["claim"] = "local-maximum"
     data["value"] = 0

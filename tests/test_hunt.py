@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.cli import main
-from landscape_proofs.losses import CustomLoss, SquareLoss
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.cli.main import main
+from landscape_proofs.losses.specs import CustomLoss, SquareLoss
 from landscape_proofs.search.hunt import HuntConfig, HuntConstraints, hunt
 
 

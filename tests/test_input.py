@@ -15,10 +15,10 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from landscape_proofs.errors import InputError
-from landscape_proofs.exact.numbers import (MAX_DIGITS, digits_of_int, format_exact, int_from_digits,
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.numbers import (MAX_DIGITS, digits_of_int, format_exact, int_from_digits,
                                             parse_exact)
-from landscape_proofs.problems.io import load_point, load_problem, loads_exact, problem_from_dict
+from landscape_proofs.families.io import load_point, load_problem, loads_exact, problem_from_dict
 
 # widths [2, 3, 1]: X is 2 x 3 (n = 3 samples), Y is 1 x 3, W_1 is 3 x 2, W_2 is 1 x 3.
 BASE = {
@@ -351,7 +351,7 @@ def test_ratio_strings_are_read_in_lowest_terms(p, q):
 
 
 def test_good_problem_round_trips_through_its_dict_form(tmp_path):
-    from landscape_proofs.problems.io import problem_to_dict
+    from landscape_proofs.families.io import problem_to_dict
 
     data = with_(Y=[["1/3", 0.25, -2]], weight_decay="1/10",
                  loss={"name": "custom", "expression": "0.5*r_0_0**2 + r_0_2**4",

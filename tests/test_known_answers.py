@@ -10,12 +10,12 @@ from fractions import Fraction
 
 import pytest
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.classify import classify
-from landscape_proofs.kinds import Kind
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.io import loads_exact, problem_from_dict
-from landscape_proofs.tour import example_files, load_example
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.io import loads_exact, problem_from_dict
+from landscape_proofs.produce.tour import example_files, load_example
 
 
 def problem(**kw):
@@ -110,9 +110,9 @@ def test_bottleneck_weighted_convex_loss_has_spurious_minimum():
     ev = res.certificate.evidence
     assert ev["local_minimum"]["type"] == "slice"
     # the better point's value is recomputed exactly and is strictly lower
-    from landscape_proofs.problems.exact_view import exact_objective
-    from landscape_proofs.exact.linalg import matrix
-    from landscape_proofs.problems.deep_linear import exact_matrix
+    from landscape_proofs.families.exact_view import exact_objective
+    from landscape_proofs.kernel.linalg import matrix
+    from landscape_proofs.families.deep_linear import exact_matrix
     obj = exact_objective(p)
     better = [matrix(exact_matrix(M, "b")) for M in ev["better_point"]]
     assert obj.value(better) < 2
@@ -227,10 +227,10 @@ def test_three_layer_example_of_the_iclr_2018_submission_is_a_non_strict_saddle(
     t^2 (1, t)^T (1, t), so L(t) - L = -t^4 + t^4/2 + O(t^5) = -t^4/2 + ...; the gradient is 0
     (G = -Y, and every partial product next to W_2 = 0 kills it) and the Hessian is PSD with
     one positive eigenvalue (the W_2 direction: (W_3 W_1)_{11} = 1)."""
-    from landscape_proofs.certificates.checker import check_certificate
-    from landscape_proofs.classify import classify
-    from landscape_proofs.kinds import Kind
-    from landscape_proofs.problems.io import point_from_dict, problem_from_dict
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.produce.classify import classify
+    from landscape_proofs.produce.kinds import Kind
+    from landscape_proofs.families.io import point_from_dict, problem_from_dict
     p = problem_from_dict({"family": "deep-linear", "widths": [2, 1, 1, 2],
                            "Y": [[0, 0], [0, 1]], "loss": "square"})
     res = classify(p, point_from_dict({"weights": [[[1, 0]], [[0]], [[1], [0]]]}, p))

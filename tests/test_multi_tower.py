@@ -25,18 +25,18 @@ import flint
 import pytest
 import sympy
 
-from landscape_proofs.certificates.checker import CLAIMS, check_certificate
-from landscape_proofs.classify import classify
-from landscape_proofs.errors import InputError
-from landscape_proofs.exact import multi_tower as exact_multi_tower
-from landscape_proofs.exact.linalg import inertia, matrix, rank
-from landscape_proofs.kinds import Kind
-from landscape_proofs.problems import multi_tower as problem_multi_tower
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.io import (point_from_dict, point_to_dict, problem_from_dict,
+from landscape_proofs.kernel.checker import CLAIMS, check_certificate
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.core import multi_tower as exact_multi_tower
+from landscape_proofs.kernel.linalg import inertia, matrix, rank
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families import multi_tower as problem_multi_tower
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import (point_from_dict, point_to_dict, problem_from_dict,
                                           problem_to_dict)
-from landscape_proofs.problems.multi_tower import MultiTowerProblem
+from landscape_proofs.families.multi_tower import MultiTowerProblem
 
 
 def frac(x) -> Fraction:
@@ -159,7 +159,7 @@ def test_numeric_evaluators_agree_with_the_exact_one():
     import mpmath
     import numpy as np
 
-    from landscape_proofs.problems.numeric_view import (float64_objective, float64_weights,
+    from landscape_proofs.numeric.views import (float64_objective, float64_weights,
                                                         mp_objective)
 
     for name, (data, _) in sorted(INSTANCES.items()):
@@ -535,7 +535,7 @@ def test_doctests_of_the_family_modules():
 
 # --- Zhang 2019 on multi-tower instances ----------------------------------------------------------
 def _zhang(problem_data, point=None):
-    from landscape_proofs.problems.io import loads_exact
+    from landscape_proofs.families.io import loads_exact
     from landscape_proofs.theorems.registry import get_theorem
     from landscape_proofs.theorems.runner import check_theorem
 

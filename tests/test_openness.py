@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 
 import flint
 
-from landscape_proofs.exact.linalg import identity, matrix, rank, zeros
-from landscape_proofs.intervals import (from_multiplicities, interval_multiplicities, lanes,
+from landscape_proofs.kernel.linalg import identity, matrix, rank, zeros
+from landscape_proofs.openness.intervals import (from_multiplicities, interval_multiplicities, lanes,
                                         normal_form, route)
-from landscape_proofs.openness import (Openness, chain_intervals, decide_chain,
+from landscape_proofs.openness.products import (Openness, chain_intervals, decide_chain,
                                        decide_chain_by_rules, decide_pair, decide_symmetric,
                                        partial_ranks, probe_openness)
 

@@ -14,10 +14,10 @@ import sys
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from landscape_proofs.exact.linalg import matrix, rank
-from landscape_proofs.openness import Openness, decide_openness, point_factors, probe_openness
-from landscape_proofs.openness_towers import decide_towers, one_chain, tower_range
-from landscape_proofs.problems.io import loads_exact
+from landscape_proofs.kernel.linalg import matrix, rank
+from landscape_proofs.openness.products import Openness, decide_openness, point_factors, probe_openness
+from landscape_proofs.openness.towers import decide_towers, one_chain, tower_range
+from landscape_proofs.families.io import loads_exact
 
 
 def ints(M):
@@ -173,7 +173,7 @@ POINT = {"weights": [[[0, 1]], [[0]], [[1], [0]], [[1, 0]], [[0], [0]]]}
 
 
 def test_decide_openness_reads_a_multi_tower_problem():
-    from landscape_proofs.problems.io import point_from_dict, problem_from_dict
+    from landscape_proofs.families.io import point_from_dict, problem_from_dict
 
     problem = problem_from_dict(loads_exact(json.dumps(PROBLEM)))
     point = point_from_dict(loads_exact(json.dumps(POINT)), problem)

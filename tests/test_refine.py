@@ -16,18 +16,18 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from landscape_proofs.classify_refined import classify_refined
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.kinds import Kind
+from landscape_proofs.produce.refined import classify_refined
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.numeric.mp import MpDeepLinear
 from landscape_proofs.numeric.refine import (choose_gauge, convergents, mpf_to_fraction,
                                              orbit_tangent_float, reconstruct_rational,
                                              refine_critical_point, simplest_rational,
                                              snap_refinement)
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.io import problem_from_dict
-from landscape_proofs.problems.numeric_view import float64_objective, mp_objective
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import problem_from_dict
+from landscape_proofs.numeric.views import float64_objective, mp_objective
 
 
 def ctx_of(dps):
@@ -237,7 +237,7 @@ def test_nonpolynomial_losses_are_classified_as_written():
 
 
 def classify_exact_kind(p, w):
-    from landscape_proofs.classify import classify
+    from landscape_proofs.produce.classify import classify
     return classify(p, Point.of(p, w)).kind
 
 

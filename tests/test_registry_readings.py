@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.classify import classify
-from landscape_proofs.exact.algebraic import spans_top_eigenspace
-from landscape_proofs.exact.linalg import matrix
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.kernel.algebraic import spans_top_eigenspace
+from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.theorems.registry import THEOREMS
-from landscape_proofs.kinds import Kind
-from landscape_proofs.problems.io import loads_exact, point_from_dict, problem_from_dict
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.io import loads_exact, point_from_dict, problem_from_dict
 from landscape_proofs.theorems import zhang2019
 from landscape_proofs.theorems.base import ConclusionStatus
 from landscape_proofs.theorems.facts import sigma_distinct_eigenvalues
@@ -212,6 +212,6 @@ def test_doc_page_matches_registry(tid):
 def test_doctests_of_exact_algebraic():
     import doctest
 
-    from landscape_proofs.exact import algebraic
+    from landscape_proofs.kernel import algebraic
     result = doctest.testmod(algebraic)
     assert result.failed == 0 and result.attempted >= 6

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.cli import main
-from landscape_proofs.kinds import Kind
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.cli.main import main
+from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.numeric.float64 import BatchedDeepLinear
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.io import problem_from_dict
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import problem_from_dict
 from landscape_proofs.search.dedupe import group, invariants
 from landscape_proofs.search.local import DescentConfig, Method, RunStatus, descend
 from landscape_proofs.search.multistart import SearchConfig, search

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.cli import main
-from landscape_proofs.exact.linalg import matrix
-from landscape_proofs.kinds import Kind
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.io import point_from_dict, problem_from_dict
-from landscape_proofs.problems.numeric_view import float64_objective
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.cli.main import main
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import point_from_dict, problem_from_dict
+from landscape_proofs.numeric.views import float64_objective
 from landscape_proofs.search.hunt import HuntConfig, HuntConstraints, hunt, special_points
 from landscape_proofs.search.local import RunStatus
 from landscape_proofs.search.multistart import SearchConfig, search

@@ -11,16 +11,16 @@ from fractions import Fraction
 
 import pytest
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.classify import classify
-from landscape_proofs.errors import InputError
-from landscape_proofs.exact.linalg import matrix
-from landscape_proofs.kinds import Kind
-from landscape_proofs.openness import Openness, decide_openness
-from landscape_proofs.problems.deep_linear import DeepLinearProblem, Point
-from landscape_proofs.problems.io import (loads_exact, point_from_dict, point_to_dict,
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.openness.products import Openness, decide_openness
+from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.io import (loads_exact, point_from_dict, point_to_dict,
                                           problem_from_dict, problem_to_dict)
-from landscape_proofs.shallow import classify_shallow, shallow_global_solution
+from landscape_proofs.produce.shallow import classify_shallow, shallow_global_solution
 
 SHALLOW = {"family": "shallow-rank", "shape": [3, 3], "rank": 1,
            "Y": [[5, 0, 0], [0, 3, 0], [0, 0, 1]], "loss": "square"}
@@ -239,8 +239,8 @@ def test_checking_a_shallow_certificate_loads_no_producer_module(tmp_path):
     path.write_text(json.dumps(_cert(SADDLE)))
     code = (
         "import json, sys\n"
-        "from landscape_proofs.problems.io import read_json\n"
-        "from landscape_proofs.certificates.checker import check_certificate\n"
+        "from landscape_proofs.families.io import read_json\n"
+        "from landscape_proofs.kernel.checker import check_certificate\n"
         f"assert check_certificate(read_json({str(path)!r})).valid\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('landscape_proofs'))))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -249,4 +249,4 @@ def test_checking_a_shallow_certificate_loads_no_producer_module(tmp_path):
                  "shallow", "openness")
     bad = [m for m in mods if m.split(".")[1:2] and m.split(".")[1] in forbidden]
     assert not bad, bad
-    assert "landscape_proofs.certificates.shallow" in mods
+    assert "landscape_proofs.kernel.shallow" in mods

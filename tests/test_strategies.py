@@ -6,14 +6,14 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.classify import Budget, classify
-from landscape_proofs.errors import InputError
-from landscape_proofs.exact.linalg import matrix, rank
-from landscape_proofs.exact.numbers import to_fraction
-from landscape_proofs.kinds import Kind
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.numeric_view import float64_objective, float64_weights, mp_objective, mp_weights
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.classify import Budget, classify
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.linalg import matrix, rank
+from landscape_proofs.kernel.numbers import to_fraction
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.numeric.views import float64_objective, float64_weights, mp_objective, mp_weights
 from landscape_proofs.strategies import directions, points, problems
 
 FAST = settings(max_examples=25, deadline=None, database=None)

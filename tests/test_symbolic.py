@@ -16,11 +16,11 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from landscape_proofs.errors import UnsupportedError
-from landscape_proofs.exact.linalg import matrix
-from landscape_proofs.losses import CustomLoss, L1Loss, LossSpec, PowerLoss, SquareLoss
-from landscape_proofs.problems.deep_linear import DeepLinearProblem
-from landscape_proofs.problems.exact_view import exact_objective
+from landscape_proofs.kernel.errors import UnsupportedError
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.losses.specs import CustomLoss, L1Loss, LossSpec, PowerLoss, SquareLoss
+from landscape_proofs.families.deep_linear import DeepLinearProblem
+from landscape_proofs.families.exact_view import exact_objective
 from landscape_proofs.symbolic import derive as derive_module
 from landscape_proofs.symbolic import (
     derivation,

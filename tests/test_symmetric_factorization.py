@@ -16,18 +16,18 @@ import numpy as np
 import pytest
 import sympy
 
-from landscape_proofs.certificates.checker import CLAIMS, check_certificate
-from landscape_proofs.classify import classify
-from landscape_proofs.errors import InputError
-from landscape_proofs.exact.linalg import matrix
-from landscape_proofs.exact.optimum import compare_with_square_optimum
-from landscape_proofs.kinds import Kind
-from landscape_proofs.problems.deep_linear import Point
-from landscape_proofs.problems.exact_view import exact_objective, exact_weights
-from landscape_proofs.problems.io import (point_from_dict, point_to_dict, problem_from_dict,
+from landscape_proofs.kernel.checker import CLAIMS, check_certificate
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import (point_from_dict, point_to_dict, problem_from_dict,
                                           problem_to_dict)
-from landscape_proofs.problems.numeric_view import float64_objective
-from landscape_proofs.problems.symmetric_factorization import SymmetricFactorizationProblem
+from landscape_proofs.numeric.views import float64_objective
+from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem
 
 FAM = "symmetric-factorization"
 
@@ -367,8 +367,8 @@ def test_openness_command_on_the_symmetric_family(tmp_path):
 
 # --- global minima on the boundary of the PSD cone: psd-cone-optimality -----------------------
 def _boundary_certificate():
-    from landscape_proofs.classify import classify
-    from landscape_proofs.problems.io import point_from_dict, problem_from_dict
+    from landscape_proofs.produce.classify import classify
+    from landscape_proofs.families.io import point_from_dict, problem_from_dict
     p = problem_from_dict({"family": "symmetric-factorization", "shape": [2, 2],
                            "Y": [[1, 0], [0, -1]], "loss": "square"})
     return classify(p, point_from_dict({"weights": [[[1, 0], [0, 0]]]}, p))
@@ -377,7 +377,7 @@ def _boundary_certificate():
 def test_psd_cone_optimality_certifies_a_boundary_global_minimum():
     # 1/2 ||U U^T - diag(1, -1)||^2 >= 1/2 (the (2,2) entry of a PSD matrix is >= 0 > -1),
     # attained at U U^T = e1 e1^T; by hand S = sym(U U^T - Y) = diag(0, 1) >= 0, <S, e1 e1^T> = 0.
-    from landscape_proofs.certificates.checker import check_certificate
+    from landscape_proofs.kernel.checker import check_certificate
     res = _boundary_certificate()
     assert res.kind.value == "global-minimum" and res.value == Fraction(1, 2)
     data = res.certificate.to_json()
@@ -387,7 +387,7 @@ def test_psd_cone_optimality_certifies_a_boundary_global_minimum():
 
 def test_psd_cone_optimality_mutations_are_rejected():
     import copy
-    from landscape_proofs.certificates.checker import check_certificate
+    from landscape_proofs.kernel.checker import check_certificate
     good = _boundary_certificate().certificate.to_json()
 
     def check(fn):

@@ -7,9 +7,9 @@ from fractions import Fraction
 
 import pytest
 
-from landscape_proofs import cli
-from landscape_proofs.certificates.checker import check_certificate
-from landscape_proofs.problems.io import loads_exact, point_from_dict, problem_from_dict
+from landscape_proofs.cli import main as cli
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.families.io import loads_exact, point_from_dict, problem_from_dict
 from landscape_proofs.theorems import registry
 from landscape_proofs.theorems.base import (AssumptionCheck, ConclusionResult, ConclusionStatus,
                                             Theorem)
@@ -113,7 +113,7 @@ def test_laurent_vonbrecht_bottleneck_does_not_apply_and_catalog_shows_it_fails(
     assert not res.counterexample
     # and the catalog entry for this theorem is exactly this instance
     from test_catalog import CATALOG
-    from landscape_proofs.certificates.model import read_certificate
+    from landscape_proofs.produce.certificate import read_certificate
     cert = read_certificate(CATALOG / "laurent_vonbrecht2018-bottleneck-spurious-local-minimum.json")
     assert cert["provenance"]["theorem"] == "laurent_vonbrecht2018"
     assert problem_from_dict(cert["problem"]) == BOTTLENECK
@@ -131,8 +131,8 @@ def test_power_loss_zero_residual_point_is_a_candidate():
     # 1/4 sum (R - Y)^4 with Y = [[3, 1], [1, 2]] (X = I, widths 2-2-2, rank 2 fits): the exact
     # fit R = Y, factored as W_1 = rref(Y) = I, W_2 = Y, is a global minimum of value 0 (a
     # zero lower bound); descent alone creeps towards it (the Hessian of r^4 vanishes at 0)
-    from landscape_proofs.exact.linalg import matrix
-    from landscape_proofs.theorems.critical import exact_fit_candidates
+    from landscape_proofs.kernel.linalg import matrix
+    from landscape_proofs.produce.candidates import exact_fit_candidates
 
     p = P(widths=[2, 2, 2], Y=[[3, 1], [1, 2]], loss={"name": "power", "p": 4})
     (c,) = exact_fit_candidates(p)
@@ -324,7 +324,7 @@ def test_burer_monteiro_irrational_global_minimum_is_certified_by_an_enclosure()
     # limit, refined and enclosed, is a certified global minimum (psd-cone optimality on a box).
     import dataclasses
 
-    from landscape_proofs.theorems.critical import CheckBudget
+    from landscape_proofs.produce.candidates import CheckBudget
     from landscape_proofs.theorems.nouiehed_razaviyayn2018 import test_burer_monteiro
 
     prob = S(shape=[2, 2], Y=[[3, 0], [0, -1]], loss="square")
@@ -400,7 +400,7 @@ def test_cli_check_burer_monteiro_hand_solved_and_counterexample(tmp_path, capsy
 def test_psd_factor_exact_and_refusals():
     import flint
 
-    from landscape_proofs.exact.linalg import matrix
+    from landscape_proofs.kernel.linalg import matrix
     from landscape_proofs.theorems.symmetric_points import psd_factor, rational_squares
 
     for rows, k in (([[1, 1], [1, 5]], 2), ([[4, 2, 0], [2, 2, 0], [0, 0, 0]], 2),

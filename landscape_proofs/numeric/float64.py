@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .kernels import Float64LossKernel, resolve_float64_kernel
+from landscape_proofs.numeric.kernels import Float64LossKernel, resolve_float64_kernel
 
 
 def _T(a: np.ndarray) -> np.ndarray:

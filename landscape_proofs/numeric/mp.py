@@ -17,7 +17,7 @@ from typing import Sequence
 
 from mpmath.libmp import from_rational
 
-from .kernels import MpLossKernel, resolve_mp_kernel
+from landscape_proofs.numeric.kernels import MpLossKernel, resolve_mp_kernel
 
 
 def _rational(ctx, p: int, q: int):

@@ -16,9 +16,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .float64 import BatchedDeepLinear, flatten
-from .kernels import resolve_float64_kernel, resolve_mp_kernel
-from .mp import MpDeepLinear, to_matrix
+from landscape_proofs.numeric.float64 import BatchedDeepLinear, flatten
+from landscape_proofs.numeric.kernels import resolve_float64_kernel, resolve_mp_kernel
+from landscape_proofs.numeric.mp import MpDeepLinear, to_matrix
 
 
 def _tower_layout(towers):

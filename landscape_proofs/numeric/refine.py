@@ -37,7 +37,7 @@ from typing import Callable, Sequence
 import numpy as np
 from mpmath.libmp import to_rational
 
-from .mp import to_mpf
+from landscape_proofs.numeric.mp import to_mpf
 
 #: singular values of the orbit tangent below this times max(1, |W|) count as zero when its
 #: rank is decided (a hint only): near W = 0 the orbit degenerates, and tiny weights given in

@@ -11,8 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .kernels import resolve_float64_kernel, resolve_mp_kernel
-from .mp import to_matrix, to_mpf
+from landscape_proofs.numeric.kernels import resolve_float64_kernel, resolve_mp_kernel
+from landscape_proofs.numeric.mp import to_matrix, to_mpf
 
 
 class BatchedSymmetricFactorization:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from ..errors import InputError
+from landscape_proofs.kernel.errors import InputError
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,9 @@ class SearchTask:
                 "starts": self.starts, "seed": self.seed, "method": self.method}
 
     def run(self) -> dict:
-        from ..problems.io import problem_from_dict
-        from .local import DescentConfig
-        from .multistart import SearchConfig, search
+        from landscape_proofs.families.io import problem_from_dict
+        from landscape_proofs.search.local import DescentConfig
+        from landscape_proofs.search.multistart import SearchConfig, search
 
         problem = problem_from_dict(self.problem)
         cfg = SearchConfig(starts=self.starts, seed=self.seed,
@@ -82,8 +82,8 @@ class RefuteTask:
                 "starts": self.starts, "seed": self.seed}
 
     def run(self) -> dict:
-        from ..problems.io import problem_from_dict
-        from .hunt import refute_no_spurious_minimum
+        from landscape_proofs.families.io import problem_from_dict
+        from landscape_proofs.search.hunt import refute_no_spurious_minimum
 
         v = refute_no_spurious_minimum(problem_from_dict(self.problem), self.starts, self.seed)
         return {"refuted": v.refuted, "how": v.how, "starts": v.starts,
@@ -103,7 +103,7 @@ def search_tasks(problems: dict, seeds: Iterable[int], starts: int = 200,
 
     ``problems`` maps a name to a problem (a ``DeepLinearProblem`` or its file-format dict).
     """
-    from ..problems.io import problem_to_dict
+    from landscape_proofs.families.io import problem_to_dict
 
     out = []
     for name, p in problems.items():

@@ -85,7 +85,7 @@ def problem_invariants(problem, Ws: list[np.ndarray], values: np.ndarray,
                        rank_tol: float = 1e-6) -> Invariants:
     """The invariants of a batch of points of ``problem``, for any searchable family
     (see the module docstring); for deep-linear, :func:`invariants` itself."""
-    from .families import chains, product, require_searchable
+    from landscape_proofs.search.families import chains, product, require_searchable
 
     family = require_searchable(problem)
     orthogonal = problem.weight_decay != 0
@@ -156,9 +156,9 @@ def exact_invariants(problem, point) -> tuple:
     weight decay the singular values enter through the characteristic polynomials of
     ``W_k^T W_k``.
     """
-    from ..exact.numbers import to_fraction
-    from ..problems.exact_view import exact_objective, exact_weights
-    from .families import chains
+    from landscape_proofs.kernel.numbers import to_fraction
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
+    from landscape_proofs.search.families import chains
 
     W = exact_weights(point)
     obj = exact_objective(problem)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from landscape_proofs.kernel.errors import InputError
 
 SEARCHABLE = ("deep-linear", "multi-tower", "symmetric-factorization")
 
@@ -58,7 +58,7 @@ def require_searchable(problem, command: str = "landscape search") -> str:
 def chains(problem) -> tuple[Chain, ...]:
     """The chains of ``problem``'s layers (see the module docstring).
 
-    >>> from landscape_proofs.problems.io import problem_from_dict
+    >>> from landscape_proofs.families.io import problem_from_dict
     >>> p = problem_from_dict({"family": "multi-tower", "towers": [[2, 1, 2], [2, 2]],
     ...                        "Y": [[1, 0], [0, 1]], "loss": "square"})
     >>> [(c.widths, list(c.layers)) for c in chains(p)]

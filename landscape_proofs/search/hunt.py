@@ -6,10 +6,10 @@ reached is global".  An instance *refutes* it when the hunt produces a
 slice argument) plus an exact point of strictly lower value, re-verified by the trusted
 checker.  Floats only propose the candidates.
 
-Instances come from :func:`landscape_proofs.strategies.problems` (or, with
+Instances come from :func:`landscape_proofs.search.strategies.problems` (or, with
 ``family="multi-tower"`` / ``"symmetric-factorization"``,
-:func:`~landscape_proofs.strategies.multi_tower_problems` /
-:func:`~landscape_proofs.strategies.symmetric_factorization_problems`) under the chosen
+:func:`~landscape_proofs.search.strategies.multi_tower_problems` /
+:func:`~landscape_proofs.search.strategies.symmetric_factorization_problems`) under the chosen
 constraints, driven by :func:`hypothesis.find` with a fixed seed and no example database,
 so a hunt is reproducible.  On each instance the hunt classifies exactly:
 
@@ -37,16 +37,16 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..certificates.checker import check_certificate
-from ..classify import Budget, classify
-from ..errors import InputError
-from ..kinds import Kind
-from ..problems.deep_linear import DeepLinearProblem, Point
-from ..problems.io import problem_to_dict
-from ..problems.numeric_view import float64_objective
-from .families import SEARCHABLE, chains
-from .multistart import SearchConfig, search
-from .snap import _exact_gradient_check, simplest_rational
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.classify import Budget, classify
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.io import problem_to_dict
+from landscape_proofs.numeric.views import float64_objective
+from landscape_proofs.search.families import SEARCHABLE, chains
+from landscape_proofs.search.multistart import SearchConfig, search
+from landscape_proofs.search.snap import _exact_gradient_check, simplest_rational
 
 
 class Property(str, Enum):
@@ -62,7 +62,7 @@ class Property(str, Enum):
 
 @dataclass(frozen=True)
 class HuntConstraints:
-    """The instances to hunt over (see :func:`landscape_proofs.strategies.problems`).
+    """The instances to hunt over (see :func:`landscape_proofs.search.strategies.problems`).
 
     ``family`` picks the strategy: ``deep-linear`` (all constraints apply),
     ``multi-tower`` (``min_towers``..``max_towers`` towers, each of depth
@@ -85,7 +85,7 @@ class HuntConstraints:
     max_towers: int = 2
 
     def strategy(self):
-        from .. import strategies
+        from landscape_proofs.search import strategies
 
         if self.family not in SEARCHABLE:
             raise InputError(f"expected one of {', '.join(SEARCHABLE)}", field="family",

@@ -35,7 +35,7 @@ from enum import Enum
 
 import numpy as np
 
-from ..errors import InputError
+from landscape_proofs.kernel.errors import InputError
 
 
 class Method(str, Enum):

@@ -21,7 +21,7 @@ Families: ``deep-linear`` (and ``matrix-factorization``), ``multi-tower`` and
 ``symmetric-factorization``; what differs between them (starts, invariants, canonical exact
 points) is in :mod:`.families`, :mod:`.starts`, :mod:`.dedupe` and :mod:`.snap`.
 
->>> from landscape_proofs.problems.io import problem_from_dict
+>>> from landscape_proofs.families.io import problem_from_dict
 >>> p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[4]],
 ...                        "loss": "square"})
 >>> r = search(p, SearchConfig(starts=8, seed=1))
@@ -39,24 +39,24 @@ from typing import Callable
 
 import numpy as np
 
-from ..certificates.model import write_certificate
-from ..classify import Budget
-from ..errors import InputError, NotDifferentiableError, UnsupportedError
-from ..exact.linalg import matrix
-from ..exact.numbers import format_exact
-from ..exact.optimum import compare_with_square_optimum
-from ..kinds import Kind
-from ..losses import SquareLoss
-from ..numeric.float64 import flatten
-from ..problems.deep_linear import DeepLinearProblem, Point
-from ..problems.io import point_to_dict, problem_to_dict
-from ..problems.numeric_view import float64_objective
-from .blas import single_blas_thread
-from .dedupe import exact_invariants, group, problem_invariants
-from .families import require_searchable
-from .local import DescentConfig, RunStatus, STATUS_OF_CODE, descend
-from .snap import certify_limit_point, simplest_rational
-from .starts import DEFAULT_PLAN, StartSpec, draw_starts, natural_scale
+from landscape_proofs.produce.certificate import write_certificate
+from landscape_proofs.produce.classify import Budget
+from landscape_proofs.kernel.errors import InputError, NotDifferentiableError, UnsupportedError
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.kernel.numbers import format_exact
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.losses.specs import SquareLoss
+from landscape_proofs.numeric.float64 import flatten
+from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.io import point_to_dict, problem_to_dict
+from landscape_proofs.numeric.views import float64_objective
+from landscape_proofs.search.blas import single_blas_thread
+from landscape_proofs.search.dedupe import exact_invariants, group, problem_invariants
+from landscape_proofs.search.families import require_searchable
+from landscape_proofs.search.local import DescentConfig, RunStatus, STATUS_OF_CODE, descend
+from landscape_proofs.search.snap import certify_limit_point, simplest_rational
+from landscape_proofs.search.starts import DEFAULT_PLAN, StartSpec, draw_starts, natural_scale
 
 Progress = Callable[[int, int, str], None]
 

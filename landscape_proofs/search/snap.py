@@ -1,7 +1,7 @@
 """From a float limit point to a certified statement about an exact point nearby.
 
 A float limit point of a descent is only a hint.  This module proposes exact rational
-points near it and hands each one to :func:`landscape_proofs.classify.classify`, whose
+points near it and hands each one to :func:`landscape_proofs.produce.classify.classify`, whose
 certificates the trusted checker re-verifies.  Routes, tried in order:
 
 1. **Entrywise snapping.** Each coordinate ``x`` becomes the *simplest* rational (smallest
@@ -21,7 +21,7 @@ certificates the trusted checker re-verifies.  Routes, tried in order:
 3. **Refinement and certified enclosure** (irrational critical points): gauge-fixed Newton
    refinement in mpmath, then an interval (Krawczyk) enclosure of the critical point whose
    certificate the checker re-verifies in interval arithmetic
-   (:func:`landscape_proofs.classify_refined.classify_refined`, docs/enclosures.md).
+   (:func:`landscape_proofs.produce.refined.classify_refined`, docs/enclosures.md).
 
 Other families (:mod:`.families`) use the same routes with their own canonical point:
 
@@ -37,7 +37,7 @@ Other families (:mod:`.families`) use the same routes with their own canonical p
   (exact symmetric elimination with diagonal pivots) has square rationals on ``D``, the
   canonical point is ``U = [L sqrt(D) 0]``, exactly ``U U^T = P``: on the orbit of the limit
   point when ``P`` is its ``U U^T``.  Otherwise (an irrational square root) the route fails;
-* the enclosure route is :func:`~landscape_proofs.classify_refined.classify_refined`, for
+* the enclosure route is :func:`~landscape_proofs.produce.refined.classify_refined`, for
   every family it handles; where it refuses a problem (``UnsupportedError``), the limit point
   is reported as *not certified*, with its reason.
 
@@ -55,11 +55,11 @@ from fractions import Fraction
 import flint
 import numpy as np
 
-from ..classify import Budget, classify
-from ..errors import NotDifferentiableError, UnsupportedError
-from ..kinds import Kind
-from ..problems.deep_linear import DeepLinearProblem, Point
-from ..problems.exact_view import exact_objective, exact_weights
+from landscape_proofs.produce.classify import Budget, classify
+from landscape_proofs.kernel.errors import NotDifferentiableError, UnsupportedError
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
 TOLERANCES = (1e-12, 1e-10, 1e-8, 1e-6)
 # The product route also tries looser tolerances: runs converge slowly (sublinearly) to
@@ -136,7 +136,7 @@ def canonical_factorization(problem: DeepLinearProblem, R: flint.fmpq_mat) -> Po
     """Layers ``W_1 = [V; 0]``, ``W_k = [I 0; 0 0]``, ``W_H = [U 0]`` with ``R = U V`` exact,
     or None when ``rank R`` exceeds a width.
 
-    >>> from landscape_proofs.problems.io import problem_from_dict
+    >>> from landscape_proofs.families.io import problem_from_dict
     >>> p = problem_from_dict({"family": "deep-linear", "widths": [2, 1, 2],
     ...                        "Y": [[1, 0], [0, 1]], "loss": "square"})
     >>> canonical_factorization(p, flint.fmpq_mat([[2, 4], [1, 2]])).weights
@@ -336,7 +336,7 @@ def _symmetric_candidates(problem, x, rank_profile, fresh):
 
 def _tower_candidates(problem, x, rank_profile, fresh):
     """Each tower carries its snapped product canonically; the sum is the snapped ``R``."""
-    from .families import chain_product, chains
+    from landscape_proofs.search.families import chain_product, chains
 
     if problem.weight_decay != 0 or not rank_profile:
         return
@@ -407,10 +407,10 @@ def _snapped_split(R: flint.fmpq_mat, products, rest: int, delta: float) -> list
 
 def _enclosure_route(problem, x, budget: Budget, digits: int) -> Certification | None:
     """Refine the float point in mpmath and certify an interval enclosure of the critical
-    point near it (``landscape_proofs.classify_refined``; the checker re-verifies the
+    point near it (``landscape_proofs.produce.refined``; the checker re-verifies the
     enclosure with interval arithmetic).  None when the modules are not available."""
     try:
-        from ..classify_refined import classify_refined
+        from landscape_proofs.produce.refined import classify_refined
     except ImportError:
         return None
     start = _point_from_vector(problem, [Fraction(float(v)) for v in x])  # exact binary values
@@ -432,7 +432,7 @@ def _exact_point_of(problem, r):
     if not cert:
         return None
     try:
-        from ..problems.io import point_from_dict
+        from landscape_proofs.families.io import point_from_dict
         return point_from_dict(cert["point"], problem)
     except Exception:  # an enclosure point has no exact weights
         return None

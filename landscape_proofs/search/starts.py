@@ -29,8 +29,8 @@ from enum import Enum
 
 import numpy as np
 
-from ..errors import InputError
-from .families import chains, target_norm
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.search.families import chains, target_norm
 
 
 class StartKind(str, Enum):
@@ -105,7 +105,7 @@ def _balanced(rng, widths, s):
 def draw_starts(problem, n: int, seed: int, plan=DEFAULT_PLAN) -> tuple[list[np.ndarray], tuple]:
     """``n`` starts as H arrays of shape (n, d_k, d_{k-1}), and the spec of each start.
 
-    >>> from landscape_proofs.problems.io import problem_from_dict
+    >>> from landscape_proofs.families.io import problem_from_dict
     >>> p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[4]],
     ...                        "loss": "square"})
     >>> Ws, specs = draw_starts(p, 5, seed=0)

@@ -1,5 +1,5 @@
 """SymPy derivations of objectives, gradients and Hessians; LaTeX for people (a producer)."""
-from .derive import (
+from landscape_proofs.symbolic.derive import (
     EXPLICIT_LIMIT,
     Derivation,
     Formula,

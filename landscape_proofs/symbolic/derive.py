@@ -45,12 +45,12 @@ from typing import Sequence
 import sympy
 from sympy import ImmutableMatrix, MatAdd, MatMul, MatrixSymbol, Rational, Transpose
 
-from ..errors import UnsupportedError
-from ..expressions import entry_symbol
-from ..losses import CustomLoss, L1Loss, PowerLoss, SquareLoss
-from ..problems.deep_linear import DeepLinearProblem
-from ..problems.multi_tower import MultiTowerProblem  # noqa: F401 (the doctests build these)
-from ..problems.symmetric_factorization import SymmetricFactorizationProblem  # noqa: F401
+from landscape_proofs.kernel.errors import UnsupportedError
+from landscape_proofs.losses.expression import entry_symbol
+from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
+from landscape_proofs.families.deep_linear import DeepLinearProblem
+from landscape_proofs.families.multi_tower import MultiTowerProblem  # noqa: F401 (the doctests build these)
+from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem  # noqa: F401
 
 #: Problems with at most this many parameters also get explicit entrywise formulas.
 EXPLICIT_LIMIT = 12
@@ -905,9 +905,9 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
     Parameters
     ----------
     problem : a :class:`~landscape_proofs.problems.DeepLinearProblem`,
-        :class:`~landscape_proofs.problems.multi_tower.MultiTowerProblem` or
-        :class:`~landscape_proofs.problems.symmetric_factorization.SymmetricFactorizationProblem`
-        (anything else: :class:`~landscape_proofs.errors.UnsupportedError`).
+        :class:`~landscape_proofs.families.multi_tower.MultiTowerProblem` or
+        :class:`~landscape_proofs.families.symmetric_factorization.SymmetricFactorizationProblem`
+        (anything else: :class:`~landscape_proofs.kernel.errors.UnsupportedError`).
     explicit_limit : also state the entrywise formulas when there are at most this many
         parameters.
 

@@ -7,14 +7,14 @@ and compares it with the exact classification and the exact Hessian inertia.
 """
 from __future__ import annotations
 
-from ..exact.linalg import inertia
-from ..kinds import Kind
-from ..problems.exact_view import exact_objective
-from .base import PointVerdict, Theorem
-from .common import classified_points
-from .critical import CheckBudget, ClassifiedPoint, to_point
-from .direct import assumption_checks, decide_square_critical_point
-from .judging import judge, not_applicable
+from landscape_proofs.kernel.linalg import inertia
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.exact_view import exact_objective
+from landscape_proofs.theorems.base import PointVerdict, Theorem
+from landscape_proofs.theorems.common import classified_points
+from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint, to_point
+from landscape_proofs.theorems.direct import assumption_checks, decide_square_critical_point
+from landscape_proofs.theorems.judging import judge, not_applicable
 
 ID = "achour2021"
 

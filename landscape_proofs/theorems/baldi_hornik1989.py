@@ -1,12 +1,12 @@
 """Baldi & Hornik 1989, "Neural networks and principal component analysis" (Neural Networks 2)."""
 from __future__ import annotations
 
-from ..kinds import Kind
-from . import facts
-from .base import PointVerdict, Theorem
-from .common import classified_points
-from .critical import CheckBudget, ClassifiedPoint, sigma_pieces
-from .judging import judge, not_applicable
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import PointVerdict, Theorem
+from landscape_proofs.theorems.common import classified_points
+from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint, sigma_pieces
+from landscape_proofs.theorems.judging import judge, not_applicable
 
 ID = "baldi_hornik1989"
 

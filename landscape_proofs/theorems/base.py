@@ -26,8 +26,8 @@ from enum import Enum
 from fractions import Fraction
 from typing import Callable
 
-from ..errors import InputError
-from ..exact.numbers import format_exact
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.numbers import format_exact
 
 
 class ConclusionStatus(str, Enum):

@@ -1,14 +1,14 @@
 """Pieces shared by the theorem modules: gathering and classifying points, extra factorizations.
 
 Everything here is a producer: it proposes exact points and hands them to
-:func:`landscape_proofs.classify.classify`, whose certificates the checker re-verifies.
+:func:`landscape_proofs.produce.classify.classify`, whose certificates the checker re-verifies.
 """
 from __future__ import annotations
 
-from ..exact.linalg import rank, zeros
-from ..kinds import Kind
-from ..problems.exact_view import exact_weights
-from .critical import (Candidate, CheckBudget, ClassifiedPoint, classify_candidates,
+from landscape_proofs.kernel.linalg import rank, zeros
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.exact_view import exact_weights
+from landscape_proofs.produce.candidates import (Candidate, CheckBudget, ClassifiedPoint, classify_candidates,
                        closed_form_candidates, dedupe, descent_candidates, origin_candidate,
                        product, rank_factorization)
 

@@ -1,7 +1,7 @@
 """A direct test of what a critical point of the square loss is, from ranks and the data.
 
 No search: the decision uses exact ranks of partial products, the exact closed-form optimum
-(:mod:`landscape_proofs.exact.optimum`) and one matrix per pair of layers.  Sources: Yun,
+(:mod:`landscape_proofs.kernel.optimum`) and one matrix per pair of layers.  Sources: Yun,
 Sra & Jadbabaie 2018 (global optimality from ranks) and Achour, Malgouyres & Gerchinovitz
 2021/2024 (global minimum / strict saddle / non-strict saddle from ranks of partial
 products).  The second-order rule below is **reconstructed** (derived in
@@ -42,15 +42,15 @@ from dataclasses import dataclass, field
 
 import flint
 
-from ..certificates.checker import check_certificate
-from ..certificates.model import Certificate
-from ..exact.linalg import identity, inertia, matrix, negative_direction, nullspace, rank, zeros
-from ..exact.numbers import format_exact, to_fraction
-from ..exact.optimum import compare_with_square_optimum
-from ..kinds import Kind
-from ..problems.exact_view import exact_objective, exact_weights
-from . import facts
-from .base import AssumptionCheck
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.certificate import Certificate
+from landscape_proofs.kernel.linalg import identity, inertia, matrix, negative_direction, nullspace, rank, zeros
+from landscape_proofs.kernel.numbers import format_exact, to_fraction
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import AssumptionCheck
 
 Q = flint.fmpq
 
@@ -134,11 +134,11 @@ def decide_square_critical_point(problem, point, *, certify: bool = True) -> Dir
     ----------
     problem : a deep-linear problem (square loss, no weight decay, X of full row rank,
         Sigma with distinct eigenvalues; otherwise the answer is "does not apply").
-    point : a :class:`~landscape_proofs.problems.deep_linear.Point`.
+    point : a :class:`~landscape_proofs.families.deep_linear.Point`.
     certify : build a checker-verified certificate for global minima and strict saddles.
 
-    >>> from landscape_proofs.problems.io import problem_from_dict
-    >>> from landscape_proofs.problems.deep_linear import Point
+    >>> from landscape_proofs.families.io import problem_from_dict
+    >>> from landscape_proofs.families.deep_linear import Point
     >>> p = problem_from_dict({"family": "deep-linear", "widths": [2, 2, 2, 2],
     ...                        "Y": [[27, 0], [0, 1]], "loss": "square"})
     >>> d = [[3, 0], [0, 0]]

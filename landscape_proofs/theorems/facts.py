@@ -2,7 +2,7 @@
 
 Every check returns an :class:`~landscape_proofs.theorems.base.AssumptionCheck` whose
 ``detail`` states the numbers it computed: ranks by exact elimination over Q
-(:func:`landscape_proofs.exact.linalg.rank`), widths, and for the eigenvalues of
+(:func:`landscape_proofs.kernel.linalg.rank`), widths, and for the eigenvalues of
 ``Sigma = Y X^T (X X^T)^{-1} X Y^T`` the discriminant of its characteristic polynomial
 (an ``fmpq_poly``): the eigenvalues are pairwise distinct iff the discriminant is nonzero.
 
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import flint
 
-from ..exact.linalg import inertia, matrix, rank
-from ..losses import CustomLoss, L1Loss, PowerLoss, SquareLoss
-from .base import AssumptionCheck
+from landscape_proofs.core.rank_constrained import sigma_matrix  # noqa: F401 (re-exported)
+from landscape_proofs.kernel.linalg import inertia, matrix, rank
+from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
+from landscape_proofs.theorems.base import AssumptionCheck
 
 
 def family_is(problem, family: str) -> AssumptionCheck:
@@ -94,18 +95,6 @@ def width_at_most_samples(problem, layer: int) -> AssumptionCheck:
 def output_at_most_input(problem) -> AssumptionCheck:
     d0, dH = problem.widths[0], problem.widths[-1]
     return AssumptionCheck("d_H <= d_0", dH <= d0, f"d_H = {dH}, d_0 = {d0}")
-
-
-def sigma_matrix(problem):
-    """Sigma = Y X^T (X X^T)^{-1} X Y^T (d_H x d_H), exactly; None when X X^T is singular."""
-    X, Y = _data_matrices(problem)
-    if Y is None:
-        return None
-    XXt = X * X.transpose()
-    if rank(XXt) < XXt.nrows():
-        return None
-    YXt = Y * X.transpose()
-    return YXt * XXt.inv() * YXt.transpose()
 
 
 def distinct_eigenvalues(S, label: str = "Sigma") -> tuple[bool, str]:

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from ..kinds import Kind
-from .base import ConclusionResult, ConclusionStatus, PointReport, PointVerdict, SCOPE_POINTS_FOUND
-from .critical import ClassifiedPoint
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.theorems.base import ConclusionResult, ConclusionStatus, PointReport, PointVerdict, SCOPE_POINTS_FOUND
+from landscape_proofs.produce.candidates import ClassifiedPoint
 
 Rule = Callable[[ClassifiedPoint], tuple[PointVerdict, str]]
 

@@ -6,12 +6,12 @@ width of a hidden layer", is ``min(d_1, ..., d_{H-1})``.
 """
 from __future__ import annotations
 
-from ..kinds import Kind
-from . import facts
-from .base import PointVerdict, Theorem
-from .common import classified_points, rank_above_first
-from .critical import CheckBudget, ClassifiedPoint
-from .judging import judge, rule_saddles_or_global
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import PointVerdict, Theorem
+from landscape_proofs.theorems.common import classified_points, rank_above_first
+from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint
+from landscape_proofs.theorems.judging import judge, rule_saddles_or_global
 
 ID = "kawaguchi2016"
 
@@ -38,7 +38,7 @@ def _smallest_hidden(problem) -> int | None:
 
 def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
     if getattr(problem, "family", None) != "deep-linear":
-        from .judging import not_applicable
+        from landscape_proofs.theorems.judging import not_applicable
         return not_applicable("needs a deep-linear problem")
     pts = classified_points(problem, budget, point, padded=True)
     p = _smallest_hidden(problem)

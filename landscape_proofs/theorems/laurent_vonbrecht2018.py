@@ -1,11 +1,11 @@
 """Laurent & von Brecht 2018, "Deep linear networks with arbitrary loss: all local minima are global" (ICML)."""
 from __future__ import annotations
 
-from . import facts
-from .base import Theorem
-from .common import classified_points
-from .critical import CheckBudget, enclose_descent_limits
-from .judging import judge, not_applicable, rule_local_minima_global
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import Theorem
+from landscape_proofs.theorems.common import classified_points
+from landscape_proofs.produce.candidates import CheckBudget, enclose_descent_limits
+from landscape_proofs.theorems.judging import judge, not_applicable, rule_local_minima_global
 
 ID = "laurent_vonbrecht2018"
 

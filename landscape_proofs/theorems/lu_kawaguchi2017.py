@@ -5,19 +5,19 @@ rank-constrained problem ``min 1/2 ||R X - Y||^2 s.t. rank(R) <= p``.  The concl
 checks the mapped point ``R = W_H ... W_1`` of every deep local minimum found on the shallow
 problem exactly: ``R`` is a global (hence local) minimum of the shallow problem iff its value
 equals the closed-form optimum over rank ``<= p`` (reduced-rank regression + Eckart-Young,
-decided by :func:`landscape_proofs.exact.optimum.compare_with_square_optimum`).
+decided by :func:`landscape_proofs.kernel.optimum.compare_with_square_optimum`).
 """
 from __future__ import annotations
 
-from ..exact.linalg import matrix
-from ..exact.optimum import compare_with_square_optimum
-from ..kinds import Kind
-from ..problems.exact_view import exact_objective
-from . import facts
-from .base import PointVerdict, Theorem
-from .common import classified_points
-from .critical import CheckBudget, ClassifiedPoint
-from .judging import judge, not_applicable, rule_local_minima_global
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.exact_view import exact_objective
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import PointVerdict, Theorem
+from landscape_proofs.theorems.common import classified_points
+from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint
+from landscape_proofs.theorems.judging import judge, not_applicable, rule_local_minima_global
 
 ID = "lu_kawaguchi2017"
 

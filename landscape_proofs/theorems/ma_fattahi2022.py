@@ -14,15 +14,15 @@ import itertools
 
 import flint
 
-from ..exact.linalg import matrix, rank
-from ..kinds import Kind
-from ..losses import L1Loss
-from ..problems.exact_view import exact_weights
-from . import facts
-from .base import AssumptionCheck, PointVerdict, Theorem
-from .critical import (Candidate, CheckBudget, ClassifiedPoint, classify_candidates, dedupe,
+from landscape_proofs.kernel.linalg import matrix, rank
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.losses.specs import L1Loss
+from landscape_proofs.families.exact_view import exact_weights
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import AssumptionCheck, PointVerdict, Theorem
+from landscape_proofs.produce.candidates import (Candidate, CheckBudget, ClassifiedPoint, classify_candidates, dedupe,
                        product, standard_factorization)
-from .judging import judge, not_applicable
+from landscape_proofs.theorems.judging import judge, not_applicable
 
 ID = "ma_fattahi2022"
 MAX_SUBSETS = 400

@@ -14,13 +14,13 @@ every tower has at least two layers: a layer below the top of tower t has
 ``A^T (R X - Y) X^T = -A^T (I - P) Y X^T = 0`` (the columns of ``A`` lie in ``col(R)``, inside
 ``range(P)``), and the top layer's gradient ``-(I - P) Y X^T F_t^T`` vanishes because the rows
 of ``F_t`` lie in ``row(R)`` and ``P`` commutes with ``Sigma``.  Whatever the argument, every
-candidate is classified exactly by :func:`landscape_proofs.classify.classify`.
+candidate is classified exactly by :func:`landscape_proofs.produce.classify.classify`.
 """
 from __future__ import annotations
 
-from ..exact.linalg import rank, zeros
-from ..problems.exact_view import exact_objective, exact_weights
-from .critical import (Candidate, CheckBudget, ClassifiedPoint, classify_candidates,
+from landscape_proofs.kernel.linalg import rank, zeros
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.produce.candidates import (Candidate, CheckBudget, ClassifiedPoint, classify_candidates,
                        closed_form_candidates, dedupe, descent_candidates, product,
                        rank_factorization)
 

@@ -6,15 +6,15 @@ theorem was not available to us (THEOREMS.md section 4.5): that entry is reconst
 """
 from __future__ import annotations
 
-from ..kinds import Kind
-from ..losses import CustomLoss
-from . import facts
-from .base import AssumptionCheck, PointVerdict, Theorem
-from .common import classified_points
-from .critical import CheckBudget, ClassifiedPoint, enclose_descent_limits
-from .judging import judge, not_applicable, rule_local_minima_global
-from .separable import decide_local_minima_global
-from .symmetric_points import classified_symmetric_points, psd_cone_optimality
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.losses.specs import CustomLoss
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import AssumptionCheck, PointVerdict, Theorem
+from landscape_proofs.theorems.common import classified_points
+from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint, enclose_descent_limits
+from landscape_proofs.theorems.judging import judge, not_applicable, rule_local_minima_global
+from landscape_proofs.theorems.separable import decide_local_minima_global
+from landscape_proofs.theorems.symmetric_points import classified_symmetric_points, psd_cone_optimality
 
 CITATION = ("M. Nouiehed and M. Razaviyayn. Learning deep models: critical points and local "
             "openness. arXiv:1803.02968, 2018.")
@@ -93,7 +93,7 @@ def check_multilayer(problem):
 def _openness(point_weights):
     """The exact openness decision of mu at the point, or None when the module is absent."""
     try:
-        from ..openness import decide_chain
+        from landscape_proofs.openness.products import decide_chain
     except ImportError:  # pragma: no cover - built by another part of issue 4
         return None
     return decide_chain(list(point_weights))
@@ -152,7 +152,7 @@ MULTILAYER = Theorem(
                       "points (theorems/separable.py); otherwise undecided")),
     conclusion_doc=("Critical points are proposed and classified exactly.  For each certified "
                     "spurious local minimum the openness of mu at the point is decided exactly "
-                    "(landscape_proofs.openness): open contradicts the statement, not open is the "
+                    "(landscape_proofs.openness.products): open contradicts the statement, not open is the "
                     "situation the openness assumption excludes."),
     check_assumptions=check_multilayer, test_conclusion=test_multilayer,
     catalog=("nouiehed_razaviyayn2018-multilayer-nonconvex-not-open-spurious-local-minimum.json",))

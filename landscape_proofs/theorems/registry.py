@@ -5,11 +5,11 @@
 """
 from __future__ import annotations
 
-from ..errors import InputError
-from . import (achour2021, baldi_hornik1989, kawaguchi2016, laurent_vonbrecht2018,
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.theorems import (achour2021, baldi_hornik1989, kawaguchi2016, laurent_vonbrecht2018,
                lu_kawaguchi2017, ma_fattahi2022, nouiehed_razaviyayn2018, yun_sra_jadbabaie2018,
                zhang2019)
-from .base import Theorem
+from landscape_proofs.theorems.base import Theorem
 
 THEOREMS: tuple[Theorem, ...] = (
     kawaguchi2016.THEOREM,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import textwrap
 
-from .base import Theorem, TheoremCheck
+from landscape_proofs.theorems.base import Theorem, TheoremCheck
 
 
 def listing_json(theorems) -> list[dict]:

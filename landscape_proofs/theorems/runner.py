@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import inspect
 
-from .base import ConclusionStatus, Theorem, TheoremCheck
-from .critical import CheckBudget
-from .judging import not_applicable
+from landscape_proofs.theorems.base import ConclusionStatus, Theorem, TheoremCheck
+from landscape_proofs.produce.candidates import CheckBudget
+from landscape_proofs.theorems.judging import not_applicable
 
 
 def check_theorem(theorem: Theorem, problem, budget: CheckBudget = CheckBudget(), point=None,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import flint
 
-from ..exact.algebraic import count_roots, root_bound, sturm_sequence
+from landscape_proofs.kernel.algebraic import count_roots, root_bound, sturm_sequence
 
 Poly = flint.fmpq_poly
 Q = flint.fmpq

@@ -12,12 +12,12 @@ Candidates (all rational):
   invariant subspaces ``ker f(M)`` of the irreducible factors ``f`` of the characteristic
   polynomial are rational, so ``R`` is rational; it is factored as ``U U^T`` exactly when
   :func:`psd_factor` succeeds (the pivots of its ``L D L^T`` decomposition are rational squares);
-* **descent.**  Multi-start float descent (:mod:`landscape_proofs.search.descent`); each limit's
+* **descent.**  Multi-start float descent (:mod:`landscape_proofs.numeric.descent`); each limit's
   product ``U U^T`` is rounded with small denominators and factored exactly (the float ``U``
   drifts along its ``O(k)`` orbit and rarely rounds to a critical point), and the raw ``U`` is
   rounded as well.
 
-Every candidate is classified by :func:`landscape_proofs.classify.classify`, whose certificates
+Every candidate is classified by :func:`landscape_proofs.produce.classify.classify`, whose certificates
 the checker re-verifies.  :func:`psd_cone_optimality` decides exactly whether ``R = U U^T``
 minimises ``phi(Z) = l(Z) + lam/2 tr Z`` over *all* PSD matrices (``tr(U U^T) = ||U||^2``), for a
 loss proven convex: then ``U`` is a global minimum of ``l(U U^T) + lam/2 ||U||^2`` whatever ``k``.
@@ -32,12 +32,12 @@ from dataclasses import dataclass
 
 import flint
 
-from ..exact.linalg import identity, inertia, matrix, rank, zeros
-from ..exact.numbers import format_exact, to_fmpq
-from ..losses import SquareLoss
-from ..problems.exact_view import exact_objective, exact_weights
-from . import facts
-from .critical import (Candidate, CheckBudget, ClassifiedPoint, _describe_factor, _projector_onto,
+from landscape_proofs.kernel.linalg import identity, inertia, matrix, rank, zeros
+from landscape_proofs.kernel.numbers import format_exact, to_fmpq
+from landscape_proofs.losses.specs import SquareLoss
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.theorems import facts
+from landscape_proofs.produce.candidates import (Candidate, CheckBudget, ClassifiedPoint, _describe_factor, _projector_onto,
                        _rationalize_matrix, classify_candidates, dedupe, descent_limits,
                        invariant_pieces)
 
@@ -241,7 +241,7 @@ def psd_cone_optimality(problem, weights) -> PsdOptimality:
     ``U' U'^T``, so ``U`` is a global minimum.  (For convex differentiable ``l`` the conditions
     are also necessary for ``R`` to minimise ``phi`` over the cone.)
 
-    >>> from landscape_proofs.problems.io import problem_from_dict
+    >>> from landscape_proofs.families.io import problem_from_dict
     >>> p = problem_from_dict({"family": "symmetric-factorization", "shape": [2, 2],
     ...                        "Y": [[1, 0], [0, -1]], "loss": "square"})
     >>> psd_cone_optimality(p, [matrix([[1, 0], [0, 0]])]).holds

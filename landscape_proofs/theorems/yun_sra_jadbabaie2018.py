@@ -8,16 +8,16 @@ point found.  The assumptions are those of the ICLR 2018 submission text (sectio
 """
 from __future__ import annotations
 
-from ..exact.algebraic import spans_top_eigenspace
-from ..exact.linalg import matrix
-from ..exact.optimum import compare_with_square_optimum
-from ..kinds import Kind
-from ..problems.exact_view import exact_objective
-from . import facts
-from .base import AssumptionCheck, PointVerdict, Theorem
-from .common import classified_points
-from .critical import CheckBudget, ClassifiedPoint, product
-from .judging import judge, not_applicable
+from landscape_proofs.kernel.algebraic import spans_top_eigenspace
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.exact_view import exact_objective
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import AssumptionCheck, PointVerdict, Theorem
+from landscape_proofs.theorems.common import classified_points
+from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint, product
+from landscape_proofs.theorems.judging import judge, not_applicable
 
 ID = "yun_sra_jadbabaie2018"
 

@@ -6,14 +6,14 @@ none in the deep one (the two-layer premise is an assumption, decided in
 """
 from __future__ import annotations
 
-from ..kinds import Kind
-from ..problems.deep_linear import DeepLinearProblem
-from . import facts
-from .base import AssumptionCheck, PointVerdict, Theorem
-from .common import classified_points
-from .critical import CheckBudget, ClassifiedPoint, enclose_descent_limits
-from .judging import judge, not_applicable, rule_local_minima_global
-from .multi_tower_points import classified_multi_tower_points
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.families.deep_linear import DeepLinearProblem
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import AssumptionCheck, PointVerdict, Theorem
+from landscape_proofs.theorems.common import classified_points
+from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint, enclose_descent_limits
+from landscape_proofs.theorems.judging import judge, not_applicable, rule_local_minima_global
+from landscape_proofs.theorems.multi_tower_points import classified_multi_tower_points
 
 ID = "zhang2019"
 FAMILIES = ("deep-linear", "multi-tower")

@@ -1,0 +1,299 @@
+"""Exact objective, gradient, Hessian and curves of a deep linear network over Q.
+
+``L(W) = l(E) + lam/2 sum_k ||W_k||_F^2`` with ``E = W_H ... W_1 X - Y`` (or ``E = W_H ... W_1``
+for a loss of the product).  Write ``R = W_H ... W_1``, ``A_k = W_H ... W_{k+1}``
+(d_H x d_k, identity for k = H) and ``B_k = W_{k-1} ... W_1`` (d_{k-1} x d_0, identity for
+k = 1), so that ``R = A_k W_k B_k``.  Let ``G = dF/dR``: ``G = (dl/dE) X^T`` for a residual
+loss and ``G = dl/dE`` for a product loss.
+
+* gradient:  ``dL/dW_k = A_k^T G B_k^T + lam W_k``
+* Hessian, for parameters p = (W_k)_{ab} and q = (W_j)_{cd}:
+  ``H_pq = <J_p, Hl J_q> + [k > j] M_kj[b, c] (A_k^T G B_j^T)[a, d] + (sym.) + lam [p = q]``
+  where ``J_p = vec(A_k e_a e_b^T B_k X)`` (or without X) and ``M_kj = W_{k-1} ... W_{j+1}``.
+
+Parameters are flattened layer by layer (W_1 first), each row-major.  This module knows
+nothing of problem files: it takes FLINT matrices and a loss object with the
+``value_exact/gradient_exact/hessian_exact/along_curve`` methods (see ``losses.py``).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import flint
+
+from landscape_proofs.kernel.linalg import Matrix, frobenius_sq, identity, join_matrices, split_vector, zeros
+
+Poly = flint.fmpq_poly
+
+
+class ExactDeepLinear:
+    """Exact evaluation of one deep linear objective (no floats anywhere)."""
+
+    def __init__(self, widths: Sequence[int], X: Matrix, Y: Matrix | None, loss,
+                 over_product: bool, weight_decay: flint.fmpq):
+        self.widths = tuple(widths)
+        self.H = len(widths) - 1
+        self.X = X
+        self.Y = Y
+        self.loss = loss
+        self.over_product = over_product
+        self.lam = flint.fmpq(weight_decay)
+        self.shapes = [(widths[i + 1], widths[i]) for i in range(self.H)]
+        self.offsets = []
+        off = 0
+        for r, c in self.shapes:
+            self.offsets.append(off)
+            off += r * c
+        self.n_params = off
+
+    # -- products --------------------------------------------------------------------
+    def product(self, W: Sequence[Matrix]) -> Matrix:
+        R = W[0]
+        for Wk in W[1:]:
+            R = Wk * R
+        return R
+
+    def loss_argument(self, W: Sequence[Matrix]) -> Matrix:
+        """E: the residual R X - Y, or the product R itself for a product loss."""
+        R = self.product(W)
+        if self.over_product:
+            return R
+        return R * self.X - self.Y
+
+    def _above(self, W):
+        """A_k for k = 1..H (list index k-1): A_H = I, A_k = A_{k+1} W_{k+1}."""
+        A = [None] * self.H
+        A[self.H - 1] = identity(self.widths[-1])
+        for k in range(self.H - 2, -1, -1):
+            A[k] = A[k + 1] * W[k + 1]
+        return A
+
+    def _below(self, W):
+        """B_k for k = 1..H (list index k-1): B_1 = I, B_{k+1} = W_k B_k."""
+        B = [None] * self.H
+        B[0] = identity(self.widths[0])
+        for k in range(1, self.H):
+            B[k] = W[k - 1] * B[k - 1]
+        return B
+
+    def _G(self, E):
+        gl = self.loss.gradient_exact(E)
+        return gl if self.over_product else gl * self.X.transpose()
+
+    # -- value, gradient, Hessian ----------------------------------------------------------
+    def value(self, W: Sequence[Matrix]) -> flint.fmpq:
+        v = self.loss.value_exact(self.loss_argument(W))
+        if self.lam != 0:
+            v += self.lam / 2 * sum((frobenius_sq(Wk) for Wk in W), flint.fmpq(0))
+        return v
+
+    def function_gradient(self, W: Sequence[Matrix]) -> Matrix:
+        """G = dF/dR at R = W_H ... W_1 (the gradient in function space)."""
+        return self._G(self.loss_argument(W))
+
+    def gradient(self, W: Sequence[Matrix]) -> list[Matrix]:
+        # dL/dW_k = A_k^T G B_k^T + lam W_k
+        G = self.function_gradient(W)
+        A, B = self._above(W), self._below(W)
+        out = []
+        for k in range(self.H):
+            g = A[k].transpose() * G * B[k].transpose()
+            if self.lam != 0:
+                g = g + W[k] * self.lam
+            out.append(g)
+        return out
+
+    def gradient_vector(self, W) -> list[flint.fmpq]:
+        return [x for g in self.gradient(W) for x in g.entries()]
+
+    def jacobian(self, W: Sequence[Matrix]) -> Matrix:
+        """d vec(E) / d params: column p = vec(A_k e_a e_b^T B_k Z), Z = X (or I for a product loss)."""
+        A, B = self._above(W), self._below(W)
+        m = self.widths[-1]
+        BZ = [B[k] if self.over_product else B[k] * self.X for k in range(self.H)]
+        ncol = BZ[0].ncols()
+        J = flint.fmpq_mat(m * ncol, self.n_params)
+        for k, (dk, dk1) in enumerate(self.shapes):
+            Ak, Bk = A[k], BZ[k]
+            off = self.offsets[k]
+            for a in range(dk):
+                for b in range(dk1):
+                    p = off + a * dk1 + b
+                    for i in range(m):
+                        aik = Ak[i, a]
+                        if aik == 0:
+                            continue
+                        for j in range(ncol):
+                            bbj = Bk[b, j]
+                            if bbj != 0:
+                                J[i * ncol + j, p] = aik * bbj
+        return J
+
+    def hessian(self, W: Sequence[Matrix]) -> Matrix:
+        E = self.loss_argument(W)
+        Hl = self.loss.hessian_exact(E)
+        G = self._G(E)
+        A, B = self._above(W), self._below(W)
+        N = self.n_params
+        J = self.jacobian(W)
+        Hmat = J.transpose() * Hl * J
+        # second-order term of the product: <G, A_k E_ab M_kj E_cd B_j>, k > j
+        for k in range(self.H):
+            for j in range(k):
+                P = A[k].transpose() * G * B[j].transpose()        # d_k x d_{j-1}
+                M = self._middle(W, k, j)                          # d_{k-1} x d_j
+                dk, dk1 = self.shapes[k]
+                dj, dj1 = self.shapes[j]
+                ok, oj = self.offsets[k], self.offsets[j]
+                for a in range(dk):
+                    for d in range(dj1):
+                        pad = P[a, d]
+                        if pad == 0:
+                            continue
+                        for b in range(dk1):
+                            for c in range(dj):
+                                mbc = M[b, c]
+                                if mbc == 0:
+                                    continue
+                                v = pad * mbc
+                                p = ok + a * dk1 + b
+                                q = oj + c * dj1 + d
+                                Hmat[p, q] += v
+                                Hmat[q, p] += v
+        if self.lam != 0:
+            for p in range(N):
+                Hmat[p, p] += self.lam
+        return Hmat
+
+    def _middle(self, W, k, j):
+        """M_kj = W_{k-1} ... W_{j+1} in 1-based layers; list indices k > j."""
+        M = identity(self.widths[j + 1])
+        for i in range(j + 1, k):
+            M = W[i] * M
+        return M
+
+    # -- parameters <-> matrices --------------------------------------------------------
+    def unflatten(self, v: Sequence) -> list[Matrix]:
+        return split_vector(v, self.shapes)
+
+    def flatten(self, W: Sequence[Matrix]) -> list[flint.fmpq]:
+        return join_matrices(W)
+
+    # -- symmetry ------------------------------------------------------------------------
+    def orbit_tangent(self, W: Sequence[Matrix], orthogonal: bool | None = None) -> list[list[flint.fmpq]]:
+        """Spanning vectors of the tangent space of the symmetry orbit at W.
+
+        For each hidden layer i (between W_i and W_{i+1}) and each generator E of gl(d_i)
+        (so(d_i) when ``orthogonal``, the default with weight decay):
+        dW_i = E W_i, dW_{i+1} = -W_{i+1} E, every other layer 0.
+        """
+        if orthogonal is None:
+            orthogonal = self.lam != 0
+        vecs = []
+        for i in range(self.H - 1):
+            d = self.widths[i + 1]
+            gens = []
+            for a in range(d):
+                for b in range(d):
+                    if orthogonal:
+                        if a < b:
+                            E = zeros(d, d)
+                            E[a, b] = 1
+                            E[b, a] = -1
+                            gens.append(E)
+                    else:
+                        E = zeros(d, d)
+                        E[a, b] = 1
+                        gens.append(E)
+            for E in gens:
+                dW = [zeros(r, c) for r, c in self.shapes]
+                dW[i] = E * W[i]
+                dW[i + 1] = -(W[i + 1] * E)
+                vecs.append(self.flatten(dW))
+        return vecs
+
+    # -- curves and polynomials ------------------------------------------------------------
+    def value_along(self, W: Sequence[Matrix], coefficients: Sequence[Sequence[Matrix]]) -> Poly:
+        """L(W(t)) as a polynomial in t, W(t) = W + sum_j t^j C_j (valid for small t > 0).
+
+        ``coefficients[j-1]`` is C_j, a list of H matrices shaped like W.
+        """
+        return self.value_on(curve_entries(W, coefficients, self.shapes))
+
+    def value_on(self, entries) -> object:
+        """L at weights whose entries are ring elements over Q: ``entries[k][i][j]`` is (W_k)_ij.
+
+        With ``fmpq_poly`` entries this is L along a curve; with the generators of an
+        ``fmpq_mpoly`` ring it is L itself as a polynomial in the parameters (polynomial
+        losses only).
+        """
+        R = entries[0]
+        for P in entries[1:]:
+            R = _poly_matmul(P, R)
+        if self.over_product:
+            E = R
+        else:
+            E = _poly_matmul_const(R, self.X)
+            E = [[E[i][j] - self.Y[i, j] for j in range(len(E[0]))] for i in range(len(E))]
+        total = self.loss.along_curve(E)
+        if self.lam != 0:
+            total += _sum_of_squares(entries) * self.lam / 2
+        return total
+
+
+def curve_entries(W: Sequence[Matrix], coefficients, shapes):
+    """Entries of W(t) = W + sum_j t^j C_j as ``fmpq_poly`` in t, layer by layer."""
+    out = []
+    for k, Wk in enumerate(W):
+        r, c = shapes[k]
+        out.append([[Poly([Wk[i, j]] + [C[k][i, j] for C in coefficients]) for j in range(c)]
+                    for i in range(r)])
+    return out
+
+
+def _sum_of_squares(entries):
+    flat = [q for P in entries for row in P for q in row]
+    total = flat[0] * flat[0]
+    for q in flat[1:]:
+        total += q * q
+    return total
+
+
+def _poly_matmul(A, B):
+    """A B for matrices (lists of rows) of ring elements; the inner dimension is >= 1."""
+    n, m, p = len(A), len(B), len(B[0])
+    out = []
+    for i in range(n):
+        row = []
+        for j in range(p):
+            s = A[i][0] * B[0][j]
+            for k in range(1, m):
+                s += A[i][k] * B[k][j]
+            row.append(s)
+        out.append(row)
+    return out
+
+
+def _poly_matmul_const(A, M: Matrix):
+    """A M for a matrix A of ring elements and a rational matrix M."""
+    n, m, p = len(A), M.nrows(), M.ncols()
+    out = []
+    for i in range(n):
+        row = []
+        for j in range(p):
+            s = A[i][0] * 0
+            for k in range(m):
+                if M[k, j] != 0:
+                    s += A[i][k] * M[k, j]
+            row.append(s)
+        out.append(row)
+    return out
+
+
+def lowest_order(p: Poly, start: int = 1) -> tuple[int, flint.fmpq] | None:
+    """(q, c): the lowest power q >= start with nonzero coefficient c, or None."""
+    coeffs = p.coeffs()
+    for q in range(start, len(coeffs)):
+        if coeffs[q] != 0:
+            return q, coeffs[q]
+    return None

@@ -1,0 +1,169 @@
+"""The deep linear network problem: frozen, validated data.
+
+``L(W_1, ..., W_H) = loss(W_H ... W_1 X - Y) + weight_decay/2 * sum_i ||W_i||_F^2``
+(or ``loss(W_H ... W_1)`` for a custom loss over the product).
+
+Indexing convention, used everywhere: ``weights[0]`` is ``W_1``, the layer that touches
+the input, of shape ``d_1 x d_0``; ``weights[H-1]`` is ``W_H``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Sequence
+
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.numbers import parse_exact
+from landscape_proofs.losses.specs import CustomLoss, LossSpec, SquareLoss
+
+Rows = tuple[tuple[Fraction, ...], ...]
+
+MAX_WIDTH = 64
+MAX_DEPTH = 32
+
+
+def exact_matrix(rows: object, field: str, shape: tuple[int | None, int | None] = (None, None)) -> Rows:
+    """Validate a list of rows of exact numbers, with an optional expected shape."""
+    if not isinstance(rows, (list, tuple)) or not rows:
+        want = f"a non-empty list of rows" + (f" ({shape[0]} x {shape[1]})" if shape[0] else "")
+        raise InputError(f"expected {want}", field=field, got=rows)
+    out = []
+    ncols = shape[1]
+    for i, row in enumerate(rows):
+        if not isinstance(row, (list, tuple)):
+            raise InputError("expected a list of numbers (one row)", field=f"{field}[{i}]", got=row)
+        if ncols is None:
+            ncols = len(row)
+            if ncols == 0:
+                raise InputError("expected a non-empty row", field=f"{field}[{i}]", got=row)
+        if len(row) != ncols:
+            raise InputError(f"expected a row of {ncols} numbers (rows must all have the same length)",
+                             field=f"{field}[{i}]", got=f"{len(row)} numbers")
+        out.append(tuple(parse_exact(x, f"{field}[{i}][{j}]") for j, x in enumerate(row)))
+    if shape[0] is not None and len(out) != shape[0]:
+        raise InputError(f"expected {shape[0]} rows ({shape[0]} x {ncols})", field=field,
+                         got=f"{len(out)} rows")
+    return tuple(out)
+
+
+def identity_rows(n: int) -> Rows:
+    return tuple(tuple(Fraction(int(i == j)) for j in range(n)) for i in range(n))
+
+
+@dataclass(frozen=True)
+class DeepLinearProblem:
+    """A deep linear network with data and a loss.
+
+    Parameters
+    ----------
+    widths : (d_0, d_1, ..., d_H), H >= 1 layers.
+    X : d_0 x n data (None: the d_0 x d_0 identity).
+    Y : d_H x n targets (None only for a custom loss over the product).
+    loss : a :class:`~landscape_proofs.losses.specs.LossSpec`.
+    weight_decay : adds weight_decay/2 * sum_i ||W_i||_F^2 (>= 0).
+    """
+
+    widths: tuple[int, ...]
+    X: Rows | None = None
+    Y: Rows | None = None
+    loss: LossSpec = SquareLoss()
+    weight_decay: Fraction = Fraction(0)
+
+    family = "deep-linear"
+
+    def __post_init__(self):
+        w = self.widths
+        if not isinstance(w, (list, tuple)) or len(w) < 2:
+            raise InputError("expected a list [d_0, ..., d_H] of at least 2 widths (H >= 1 layers)",
+                             field="widths", got=w)
+        if len(w) - 1 > MAX_DEPTH:
+            raise InputError(f"expected at most {MAX_DEPTH} layers", field="widths", got=len(w) - 1)
+        for i, d in enumerate(w):
+            if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+                raise InputError("expected an integer >= 1", field=f"widths[{i}]", got=d)
+            if d > MAX_WIDTH:
+                raise InputError(f"expected a width of at most {MAX_WIDTH}", field=f"widths[{i}]", got=d)
+        object.__setattr__(self, "widths", tuple(w))
+        if not isinstance(self.loss, LossSpec):
+            raise InputError("expected a loss specification", field="loss", got=self.loss)
+        X = self.X if self.X is not None else identity_rows(w[0])
+        X = exact_matrix(X, "X", (w[0], None))
+        object.__setattr__(self, "X", X)
+        n = len(X[0])
+        if self.loss.over_product:
+            if self.Y is not None:
+                Y = exact_matrix(self.Y, "Y", (w[-1], None))
+                object.__setattr__(self, "Y", Y)
+            assert isinstance(self.loss, CustomLoss)
+            self.loss.check_shape(w[-1], w[0])
+        else:
+            if self.Y is None:
+                raise InputError(f"missing: Y ({w[-1]} x {n}) is required for this loss", field="Y")
+            Y = exact_matrix(self.Y, "Y", (w[-1], n))
+            object.__setattr__(self, "Y", Y)
+            if isinstance(self.loss, CustomLoss):
+                self.loss.check_shape(w[-1], n)
+        wd = parse_exact(self.weight_decay, "weight_decay")
+        if wd < 0:
+            raise InputError("expected a number >= 0", field="weight_decay", got=str(wd))
+        object.__setattr__(self, "weight_decay", wd)
+        object.__setattr__(self, "_x_is_identity", self.X == identity_rows(w[0]))
+
+    # -- shape facts -----------------------------------------------------------------
+    @property
+    def depth(self) -> int:
+        """H, the number of weight matrices."""
+        return len(self.widths) - 1
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.X[0])
+
+    @property
+    def shapes(self) -> tuple[tuple[int, int], ...]:
+        """Shape (d_i, d_{i-1}) of W_i, for i = 1..H."""
+        return tuple((self.widths[i + 1], self.widths[i]) for i in range(self.depth))
+
+    @property
+    def n_params(self) -> int:
+        return sum(a * b for a, b in self.shapes)
+
+    @property
+    def max_rank(self) -> int:
+        """r = min(d_0, ..., d_H), the largest rank the product can reach."""
+        return min(self.widths)
+
+    @property
+    def has_bottleneck(self) -> bool:
+        return self.max_rank < min(self.widths[0], self.widths[-1])
+
+    @property
+    def loss_argument_shape(self) -> tuple[int, int]:
+        """Shape of the matrix the loss takes: residual (d_H x n) or product (d_H x d_0)."""
+        if self.loss.over_product:
+            return (self.widths[-1], self.widths[0])
+        return (self.widths[-1], self.n_samples)
+
+    def validate_point(self, weights: object, field: str = "weights") -> tuple[Rows, ...]:
+        """Check a point's shapes against the widths; return it as exact rows."""
+        if not isinstance(weights, (list, tuple)):
+            raise InputError(f"expected a list of {self.depth} weight matrices", field=field, got=weights)
+        if len(weights) != self.depth:
+            raise InputError(f"expected {self.depth} weight matrices (one per layer)", field=field,
+                             got=f"{len(weights)} matrices")
+        out = []
+        for i, (W, (r, c)) in enumerate(zip(weights, self.shapes)):
+            out.append(exact_matrix(W, f"{field}[{i}]", (r, c)))
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Point:
+    """A point in weight space: ``weights[0]`` is W_1, ..., ``weights[H-1]`` is W_H."""
+
+    weights: tuple[Rows, ...]
+
+    @classmethod
+    def of(cls, problem: DeepLinearProblem, weights: Sequence) -> "Point":
+        """Validate ``weights`` against ``problem`` and build the point."""
+        return cls(problem.validate_point(weights))

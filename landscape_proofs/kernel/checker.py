@@ -1,0 +1,397 @@
+"""The trusted kernel: re-check a certificate from scratch, exactly.
+
+This module imports only the exact layer, the problem definitions and the losses.  It
+reads the embedded problem and point, recomputes every quantity it needs (value, gradient,
+Hessian, orbit tangent, values along curves, the optimum of the square loss) in rational
+arithmetic, and uses the evidence only as *hints that it verifies*: a direction, a curve,
+a better point, a multiplier.  A number in the evidence that can be recomputed is
+recomputed, never read.  See docs/certificates.md for each claim's argument.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import flint
+
+from landscape_proofs.kernel.errors import InputError, LandscapeError
+from landscape_proofs.kernel.linalg import inertia, matrix, rank, zeros
+from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+from landscape_proofs.core.objective import lowest_order
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.losses.specs import L1Loss, SquareLoss
+from landscape_proofs.families.deep_linear import DeepLinearProblem, exact_matrix
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import point_from_dict, problem_from_dict
+from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
+from landscape_proofs.kernel.gram import GramRejected, check_gram_identity
+
+FORMAT = "landscape-certificate/1"
+CLAIMS = ("not-critical", "strict-saddle", "non-strict-saddle", "local-maximum",
+          "local-minimum", "global-minimum", "spurious-local-minimum")
+
+
+class Rejected(Exception):
+    """The evidence does not establish the claim (the message says why)."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The checker's answer for one certificate."""
+
+    valid: bool
+    claim: str
+    reason: str
+    relies_on: tuple[str, ...] = field(default=())
+
+
+class _Ctx:
+    """What the checker recomputes about the point, computed lazily, once."""
+
+    def __init__(self, problem: DeepLinearProblem, weights):
+        self.problem = problem
+        self.obj = exact_objective(problem)
+        self.W = weights
+        self._cache = {}
+        self.relies_on: list[str] = []
+
+    def get(self, key, fn):
+        if key not in self._cache:
+            self._cache[key] = fn()
+        return self._cache[key]
+
+    @property
+    def value(self):
+        return self.get("value", lambda: self.obj.value(self.W))
+
+    @property
+    def E(self):
+        return self.get("E", lambda: self.obj.loss_argument(self.W))
+
+    def hessian(self):
+        return self.get("H", lambda: self.obj.hessian(self.W))
+
+
+def check_certificate(data: object) -> CheckResult:
+    """Re-verify a certificate (a parsed JSON object).
+
+    Raises :class:`InputError` when the certificate is unusable (not an object, wrong
+    format tag, malformed problem or point); returns ``CheckResult(valid=False, ...)`` when
+    it is well formed but does not establish its claim.
+    """
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object (a certificate)", got=type(data).__name__)
+    if data.get("format") != FORMAT:
+        raise InputError(f'expected "{FORMAT}"', field="format", got=data.get("format"))
+    if "problem" not in data:
+        raise InputError("missing: the embedded problem", field="problem")
+    if "point" not in data:
+        raise InputError("missing: the point", field="point")
+    if isinstance(data["problem"], dict) and data["problem"].get("family") == "shallow-rank":
+        from landscape_proofs.kernel.shallow import check_shallow_certificate  # trusted too: R on rank <= p via its lift
+        return check_shallow_certificate(data)
+    try:
+        problem = problem_from_dict(data["problem"])
+    except InputError as exc:
+        raise exc.within("problem") from None
+    if is_enclosure_point(data["point"]):  # an enclosure of an irrational point: enclosure.py
+        enc = check_enclosure(data, problem)
+        return CheckResult(enc.valid, enc.claim, enc.reason, enc.relies_on)
+    try:
+        point = point_from_dict(data["point"], problem)
+    except InputError as exc:
+        raise exc.within("point") from None
+    claim = data.get("claim")
+    ctx = _Ctx(problem, exact_weights(point))
+    try:
+        if claim not in CLAIMS:
+            raise Rejected(f"claim {claim!r} is not a kind that can be certified "
+                           f"(expected one of {', '.join(CLAIMS)})")
+        if "value" in data:
+            recorded = _q(data["value"], "value")
+            if recorded != ctx.value:
+                raise Rejected(f"recorded value {recorded} differs from the recomputed {ctx.value}")
+        evidence = data.get("evidence")
+        if not isinstance(evidence, dict):
+            raise Rejected("evidence is missing or not an object")
+        reason = _HANDLERS[claim](ctx, evidence)
+    except Rejected as exc:
+        return CheckResult(False, str(claim), str(exc), tuple(ctx.relies_on))
+    except InputError as exc:
+        return CheckResult(False, str(claim), f"malformed evidence: {exc}", tuple(ctx.relies_on))
+    except (LandscapeError, ZeroDivisionError, ArithmeticError) as exc:
+        return CheckResult(False, str(claim), f"cannot be checked: {exc}", tuple(ctx.relies_on))
+    return CheckResult(True, claim, reason, tuple(ctx.relies_on))
+
+
+# --- reading evidence ----------------------------------------------------------------------
+def _q(x, name):
+    return to_fmpq(parse_exact(x, name))
+
+
+def _weights_like(ctx: _Ctx, data, name):
+    """A list of H matrices shaped like the weights, exactly."""
+    shapes = ctx.problem.shapes
+    if not isinstance(data, list) or len(data) != len(shapes):
+        raise Rejected(f"{name}: expected {len(shapes)} matrices shaped like the weights")
+    return [matrix(exact_matrix(M, f"{name}[{k}]", shape)) for k, (M, shape) in enumerate(zip(data, shapes))]
+
+
+def _curve(ctx: _Ctx, data, name):
+    if not isinstance(data, list) or not data or len(data) > 12:
+        raise Rejected(f"{name}: expected a list of 1 to 12 coefficient lists [C_1, C_2, ...]")
+    return [_weights_like(ctx, C, f"{name}[{j}]") for j, C in enumerate(data)]
+
+
+# --- facts ------------------------------------------------------------------------------------
+def _require_smooth(ctx: _Ctx):
+    loss = ctx.problem.loss
+    if isinstance(loss, L1Loss):
+        kinks = loss.kinks(ctx.E)
+        if kinks:
+            raise Rejected(f"the l1 loss has a kink at this point (zero residual entries {kinks}); "
+                           "this claim needs the loss to be smooth there")
+        return
+    if not loss.polynomial:
+        raise Rejected("the loss is not polynomial; the exact checker cannot use derivatives")
+
+
+def _require_critical(ctx: _Ctx):
+    _require_smooth(ctx)
+    g = ctx.get("g", lambda: ctx.obj.gradient_vector(ctx.W))
+    nz = [i for i, x in enumerate(g) if x != 0]
+    if nz:
+        raise Rejected(f"not a critical point: gradient entry {nz[0]} is {g[nz[0]]}")
+
+
+def _curve_order(ctx: _Ctx, coeffs):
+    """(q, c): lowest order and coefficient of L(W(t)) - L(W), or None if constant."""
+    p = ctx.obj.value_along(ctx.W, coeffs)
+    return lowest_order(p, 1)
+
+
+def _second_order(ctx: _Ctx, V):
+    """Coefficient of t^2 in L(W + tV) (= v^T H v / 2 at a critical point)."""
+    p = ctx.obj.value_along(ctx.W, [V])
+    co = p.coeffs()
+    return co[2] if len(co) > 2 else flint.fmpq(0)
+
+
+def _check_ascent(ctx: _Ctx, evidence):
+    """Evidence that the point is not a local maximum: positive curvature or an ascent curve."""
+    if "ascent_direction" in evidence:
+        U = _weights_like(ctx, evidence["ascent_direction"], "ascent_direction")
+        c2 = _second_order(ctx, U)
+        if not c2 > 0:
+            raise Rejected(f"ascent_direction: second-order coefficient {c2} is not > 0")
+        return "positive curvature along ascent_direction"
+    if "ascent_curve" in evidence:
+        low = _curve_order(ctx, _curve(ctx, evidence["ascent_curve"], "ascent_curve"))
+        if low is None or not low[1] > 0:
+            raise Rejected(f"ascent_curve: lowest-order change {low} is not positive")
+        return f"ascent curve, L(W(t)) - L(W) = {low[1]} t^{low[0]} + ..."
+    raise Rejected("missing evidence that the point is not a local maximum "
+                   "(ascent_direction or ascent_curve)")
+
+
+def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
+    """Sufficient condition for a local min (sign=+1) or max (sign=-1).
+
+    Second order (definite Hessian, or the slice argument), or a polynomial Gram identity
+    (``certificates/gram.py``), which needs neither.
+    """
+    kind = evidence.get("type")
+    if kind == "gram-identity":
+        try:
+            return check_gram_identity(ctx.obj, ctx.W, ctx.value, evidence, sign)
+        except GramRejected as exc:
+            raise Rejected(str(exc)) from None
+    _require_critical(ctx)
+    H = ctx.hessian()
+    if sign < 0:
+        H = -H
+    N = ctx.obj.n_params
+    if kind == "definite-hessian":
+        ine = inertia(H)
+        if not ine.is_pd:
+            raise Rejected(f"Hessian (times {sign}) is not definite: inertia (+, -, 0) = {ine.as_tuple()}")
+        return f"Hessian {'positive' if sign > 0 else 'negative'} definite ({N} parameters)"
+    if kind == "slice":
+        # l(U U^T) is invariant under U -> U Q, Q in O(k) only, with or without weight decay
+        orthogonal = ctx.problem.weight_decay != 0 or ctx.problem.family == "symmetric-factorization"
+        group = "O" if orthogonal else "GL"
+        if evidence.get("group", group) != group:
+            raise Rejected(f"the symmetry group here is {group} (weight decay "
+                           f"{'> 0' if orthogonal else '= 0'}), not {evidence.get('group')}")
+        ine = inertia(H)
+        if ine.negative:
+            raise Rejected(f"Hessian (times {sign}) is not semidefinite: inertia {ine.as_tuple()}")
+        T = ctx.obj.orbit_tangent(ctx.W, orthogonal=orthogonal)
+        if T:
+            Tm = flint.fmpq_mat(N, len(T), [T[j][i] for i in range(N) for j in range(len(T))])
+            if any(x != 0 for x in (H * Tm).entries()):
+                raise Rejected("the orbit tangent is not in the Hessian's kernel")
+            dimT = rank(Tm)
+        else:
+            dimT = 0
+        rH = N - ine.zero
+        if rH + dimT != N:
+            raise Rejected(f"Hessian kernel is larger than the orbit tangent: rank(H) = {rH}, "
+                           f"dim T = {dimT}, parameters = {N}")
+        return (f"slice argument: Hessian semidefinite with kernel = orbit tangent of {group} "
+                f"(rank {rH} + dim T {dimT} = {N})")
+    raise Rejected(f"unknown evidence type {kind!r} (expected definite-hessian, slice or "
+                   "gram-identity)")
+
+
+# --- claims ----------------------------------------------------------------------------------
+def _not_critical(ctx: _Ctx, ev) -> str:
+    kind = ev.get("type")
+    if kind == "gradient-entry":
+        _require_smooth(ctx)
+        idx = ev.get("index")
+        g = ctx.obj.gradient_vector(ctx.W)
+        if isinstance(idx, bool) or not isinstance(idx, int) or not 0 <= idx < len(g):
+            raise Rejected(f"index: expected a parameter index in [0, {len(g)})")
+        if g[idx] == 0:
+            raise Rejected(f"gradient entry {idx} is 0")
+        return f"gradient entry {idx} = {g[idx]} != 0"
+    if kind == "descent-curve":
+        low = _curve_order(ctx, _curve(ctx, ev.get("curve"), "curve"))
+        if low is None or low[0] != 1 or not low[1] < 0:
+            raise Rejected(f"curve: expected a negative first-order change, got {low}")
+        return (f"directional derivative {low[1]} < 0 along the curve: 0 is not in the "
+                "(Clarke) subdifferential")
+    raise Rejected(f"unknown evidence type {kind!r} (expected gradient-entry or descent-curve)")
+
+
+def _strict_saddle(ctx: _Ctx, ev) -> str:
+    _require_critical(ctx)
+    V = _weights_like(ctx, ev.get("direction"), "direction")
+    c2 = _second_order(ctx, V)
+    if not c2 < 0:
+        raise Rejected(f"direction: v^T H v / 2 = {c2} is not negative")
+    up = _check_ascent(ctx, ev)
+    return f"critical; v^T H v = {2 * c2} < 0; {up}"
+
+
+def _non_strict_saddle(ctx: _Ctx, ev) -> str:
+    _require_critical(ctx)
+    ine = inertia(ctx.hessian())
+    if ine.negative:
+        raise Rejected(f"the Hessian has {ine.negative} negative eigenvalue(s): a strict saddle, "
+                       "not a non-strict one")
+    low = _curve_order(ctx, _curve(ctx, ev.get("curve"), "curve"))
+    if low is None or not low[1] < 0:
+        raise Rejected(f"curve: lowest-order change {low} is not negative")
+    up = _check_ascent(ctx, ev)
+    return (f"critical, Hessian PSD (inertia {ine.as_tuple()}); descent curve "
+            f"L(W(t)) - L(W) = {low[1]} t^{low[0]} + ...; {up}")
+
+
+def _local_minimum(ctx: _Ctx, ev) -> str:
+    return _slice_or_definite(ctx, ev, +1)
+
+
+def _local_maximum(ctx: _Ctx, ev) -> str:
+    return _slice_or_definite(ctx, ev, -1)
+
+
+def _global_minimum(ctx: _Ctx, ev) -> str:
+    p = ctx.problem
+    loss = p.loss
+    kind = ev.get("type")
+    if kind == "zero-lower-bound":
+        if loss.nonnegative is not True:
+            raise Rejected("the loss is not proven nonnegative")
+        if ctx.value != 0:
+            raise Rejected(f"value {ctx.value} is not 0")
+        return "value 0 equals the lower bound 0 of a nonnegative loss"
+    if kind == "square-loss-optimum":
+        if p.family == "symmetric-factorization":  # U U^T is PSD: the closed form is not its optimum
+            raise Rejected("the closed-form optimum is over all matrices of rank <= r, not over "
+                           "the PSD matrices U U^T reaches; it does not apply to this family")
+        if not isinstance(loss, SquareLoss) or p.weight_decay != 0:
+            raise Rejected("needs the square loss without weight decay")
+        X, Y = matrix(p.X), matrix(p.Y)
+        s = compare_with_square_optimum(X, Y, p.max_rank, ctx.value)
+        if s is None:
+            raise Rejected("could not decide the comparison with the closed-form optimum")
+        if s != 0:
+            raise Rejected(f"value {ctx.value} is {'above' if s > 0 else 'below'} the "
+                           "closed-form optimum")
+        return f"value {ctx.value} equals the closed-form optimum (rank <= {p.max_rank})"
+    if kind == "convex-stationary":
+        m, n = p.loss_argument_shape
+        if loss.convex_proven(m, n) is not True:
+            raise Rejected("the loss is not proven convex (a declared fact is not a proof)")
+        if p.weight_decay != 0:
+            raise Rejected("weight decay breaks the function-space argument")
+        # No bottleneck condition: a convex F with 0 in its (sub)differential at R is minimal
+        # over *all* matrices, so F(mu(W')) >= F(R) for every W' whatever mu can reach.
+        E = ctx.E
+        if isinstance(loss, L1Loss) and loss.kinks(E):
+            S = matrix(exact_matrix(ev.get("multiplier"), "multiplier", (E.nrows(), E.ncols())))
+            for i in range(E.nrows()):
+                for j in range(E.ncols()):
+                    e, s = E[i, j], S[i, j]
+                    if e != 0 and s != (1 if e > 0 else -1):
+                        raise Rejected(f"multiplier[{i}][{j}] = {s} must be sign(E_ij)")
+                    if e == 0 and not (-1 <= s <= 1):
+                        raise Rejected(f"multiplier[{i}][{j}] = {s} is outside [-1, 1]")
+            G = S * matrix(p.X).transpose()
+        else:
+            _require_smooth(ctx)
+            G = ctx.obj.function_gradient(ctx.W)
+        if any(x != 0 for x in G.entries()):
+            raise Rejected("the function-space (sub)gradient at W_H...W_1 is not 0")
+        return ("proven convex loss, zero function-space (sub)gradient: "
+                "W_H...W_1 minimises the loss over all matrices")
+    if kind == "psd-cone-optimality":
+        # l(U U^T) + lam/2 ||U||^2 = phi(Z) := l(Z) + lam/2 tr Z at Z = U U^T.  With l convex and
+        # differentiable at R = U U^T and S = sym(dl/dZ) + lam/2 I: S >= 0 and <S, R> = 0 give,
+        # for every PSD Z, phi(Z) >= phi(R) + <S, Z - R> = phi(R) + <S, Z> >= phi(R); every U'
+        # gives a PSD U' U'^T, so U is a global minimum.
+        if p.family != "symmetric-factorization":
+            raise Rejected("psd-cone-optimality is for the symmetric-factorization family")
+        m, n = p.loss_argument_shape
+        if loss.convex_proven(m, n) is not True:
+            raise Rejected("the loss is not proven convex (a declared fact is not a proof)")
+        _require_smooth(ctx)
+        G = ctx.obj.function_gradient(ctx.W)
+        S = (G + G.transpose()) / 2
+        for i in range(S.nrows()):
+            S[i, i] += ctx.obj.lam / 2
+        ine = inertia(S)
+        if ine.negative:
+            raise Rejected(f"S = sym(dl/dZ) + lam/2 I has {ine.negative} negative eigenvalue(s)")
+        R = ctx.obj.product(ctx.W)
+        pairing = sum((S[i, j] * R[i, j] for i in range(n) for j in range(n)), flint.fmpq(0))
+        if pairing != 0:
+            raise Rejected(f"<S, U U^T> = {pairing} is not 0")
+        return (f"proven convex loss; S = sym(dl/dZ) + lam/2 I is PSD (inertia {ine.as_tuple()}) "
+                "and <S, U U^T> = 0: U U^T minimises l(Z) + lam/2 tr Z over all PSD Z")
+    raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
+                   "square-loss-optimum, convex-stationary or psd-cone-optimality)")
+
+
+def _spurious(ctx: _Ctx, ev) -> str:
+    local = ev.get("local_minimum")
+    if not isinstance(local, dict):
+        raise Rejected("local_minimum: expected the local-minimum evidence object")
+    why = _local_minimum(ctx, local)
+    better = _weights_like(ctx, ev.get("better_point"), "better_point")
+    v2 = ctx.obj.value(better)
+    if not v2 < ctx.value:
+        raise Rejected(f"better_point has value {v2}, not below {ctx.value}")
+    return f"{why}; a point with value {v2} < {ctx.value} exists"
+
+
+_HANDLERS = {
+    "not-critical": _not_critical,
+    "strict-saddle": _strict_saddle,
+    "non-strict-saddle": _non_strict_saddle,
+    "local-maximum": _local_maximum,
+    "local-minimum": _local_minimum,
+    "global-minimum": _global_minimum,
+    "spurious-local-minimum": _spurious,
+}

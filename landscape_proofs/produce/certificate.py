@@ -1,0 +1,61 @@
+"""The certificate data model and its JSON form (see docs/certificates.md)."""
+from __future__ import annotations
+
+import json
+import platform
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from landscape_proofs.kernel.numbers import format_exact
+from landscape_proofs.families.io import point_to_dict, problem_to_dict, read_json
+
+FORMAT = "landscape-certificate/1"
+
+
+def producer_versions() -> dict:
+    """Versions of what produced a certificate (recorded, never trusted)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("landscape-proofs", "python-flint", "sympy", "mpmath", "numpy"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A claim about a point, with the evidence a checker needs to re-verify it."""
+
+    claim: str
+    problem: object      # DeepLinearProblem
+    point: object        # Point
+    value: object        # exact rational
+    evidence: dict
+    method: str
+    notes: tuple = field(default=())
+
+    def to_json(self) -> dict:
+        return {
+            "format": FORMAT,
+            "claim": self.claim,
+            "problem": problem_to_dict(self.problem),
+            "point": point_to_dict(self.point),
+            "value": format_exact(self.value),
+            "evidence": self.evidence,
+            "method": self.method,
+            "notes": list(self.notes),
+            "producer": producer_versions(),
+        }
+
+
+def write_certificate(cert: Certificate | dict, path: str | Path) -> None:
+    data = cert.to_json() if isinstance(cert, Certificate) else cert
+    Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+def read_certificate(path: str | Path) -> dict:
+    """Read a certificate file with exact numbers (InputError naming the file if unusable)."""
+    return read_json(path)

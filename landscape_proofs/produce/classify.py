@@ -1,0 +1,497 @@
+"""Decide what a point is, exactly, and build the certificate that proves it.
+
+This is a *producer*: it may search, guess and use floats to find a direction, a curve, a
+better point or a multiplier, but every claim it makes is one that
+:mod:`landscape_proofs.kernel.checker` re-verifies before it is reported (a claim the
+checker rejects becomes ``inconclusive``; that would be a bug, and tests look for it).
+The arguments are those of THEOREMS.md section 2, documented in docs/certificates.md.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm, gcd
+
+import flint
+
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.certificate import Certificate
+from landscape_proofs.kernel.errors import NotDifferentiableError, UnsupportedError
+from landscape_proofs.kernel.linalg import Inertia, inertia, matrix, negative_direction, nullspace, rank, zeros
+from landscape_proofs.kernel.numbers import format_exact, to_fraction
+from landscape_proofs.numeric.rationalize import rational_from_float
+from landscape_proofs.core.objective import lowest_order
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.losses.specs import CustomLoss, L1Loss, SquareLoss
+from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+
+Q = flint.fmpq
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How hard the producer tries before answering ``inconclusive``."""
+
+    curve_candidates: int = 400
+    better_point_starts: int = 24
+    descent_steps: int = 300
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The answer for one point: the kind, the exact value, why, and the certificate."""
+
+    kind: Kind
+    value: Fraction | None      # None: not computable exactly (non-polynomial custom loss)
+    reason: str
+    certificate: Certificate | None
+    method: str
+    gradient_is_zero: bool | None = None
+    inertia: tuple[int, int, int] | None = None
+    n_params: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        out = {
+            "kind": self.kind.value,
+            "value": None if self.value is None else format_exact(self.value),
+            "reason": self.reason,
+            "method": self.method,
+            "gradient_is_zero": self.gradient_is_zero,
+            "hessian_inertia": (None if self.inertia is None else
+                                dict(zip(("positive", "negative", "zero"), self.inertia))),
+            "n_params": self.n_params,
+            "notes": list(self.notes),
+            "certificate": self.certificate.to_json() if self.certificate else None,
+        }
+        return out
+
+
+# --- small helpers -------------------------------------------------------------------------
+def _integerize(vec):
+    """Scale a nonzero rational vector to coprime integers (same direction)."""
+    fr = [to_fraction(x) for x in vec]
+    den = 1
+    for x in fr:
+        den = lcm(den, x.denominator)
+    ints = [int(x * den) for x in fr]
+    g = 0
+    for x in ints:
+        g = gcd(g, x)
+    g = g or 1
+    return [Q(x // g) for x in ints]
+
+
+def _mat_json(M) -> list:
+    return [[format_exact(to_fraction(M[i, j])) for j in range(M.ncols())] for i in range(M.nrows())]
+
+
+def _weights_json(mats) -> list:
+    return [_mat_json(M) for M in mats]
+
+
+class _Producer:
+    def __init__(self, problem: DeepLinearProblem, point: Point, budget: Budget):
+        self.problem = problem
+        self.point = point
+        self.budget = budget
+        self.obj = exact_objective(problem)
+        self.W = exact_weights(point)
+        try:
+            self.value = self.obj.value(self.W)
+        except UnsupportedError:
+            self.value = None  # a non-polynomial custom loss has no exact value here
+        self.N = self.obj.n_params
+        self.notes: list[str] = []
+        self.rng = random.Random(budget.seed)
+
+    # -- result builders ------------------------------------------------------------------
+    def certified(self, kind: Kind, evidence: dict, method: str, **extra) -> Classification:
+        cert = Certificate(claim=kind.value, problem=self.problem, point=self.point,
+                           value=self.value, evidence=evidence, method=method)
+        check = check_certificate(cert.to_json())
+        if not check.valid:  # a producer bug: never report an unchecked claim
+            return self.inconclusive(f"internal: the checker rejected the {kind.value} "
+                                     f"certificate ({check.reason})", method, **extra)
+        notes = tuple(self.notes) + tuple(f"relies on {r}" for r in check.relies_on)
+        if check.relies_on:
+            cert = Certificate(claim=cert.claim, problem=cert.problem, point=cert.point,
+                               value=cert.value, evidence=cert.evidence, method=cert.method,
+                               notes=tuple(f"relies on {r}" for r in check.relies_on))
+        return Classification(kind, to_fraction(self.value), check.reason, cert, method,
+                              n_params=self.N, notes=notes, **extra)
+
+    def inconclusive(self, reason: str, method: str, **extra) -> Classification:
+        value = None if self.value is None else to_fraction(self.value)
+        return Classification(Kind.INCONCLUSIVE, value, reason, None, method,
+                              n_params=self.N, notes=tuple(self.notes), **extra)
+
+    # -- main -------------------------------------------------------------------------------
+    def run(self) -> Classification:
+        loss = self.problem.loss
+        if isinstance(loss, CustomLoss) and not loss.polynomial:
+            return self.inconclusive(
+                "the custom loss is not a polynomial; exact classification handles polynomial "
+                "losses, the l1 loss and its kinks", "none")
+        E = self.obj.loss_argument(self.W)
+        if not loss.is_smooth_at(E):
+            return self.run_kink(E)
+        g = self.obj.gradient_vector(self.W)
+        nz = [i for i, x in enumerate(g) if x != 0]
+        if nz:
+            best = max(nz, key=lambda i: abs(g[i]))
+            return self.certified(Kind.NOT_CRITICAL, {"type": "gradient-entry", "index": best},
+                                  "exact gradient", gradient_is_zero=False)
+        H = self.obj.hessian(self.W)
+        ine = inertia(H)
+        extra = {"gradient_is_zero": True, "inertia": ine.as_tuple()}
+        if ine.negative:
+            return self.run_negative(H, ine, extra)
+        return self.run_psd(H, ine, extra)
+
+    # -- Hessian with a negative eigenvalue ---------------------------------------------------------
+    def run_negative(self, H, ine: Inertia, extra) -> Classification:
+        if ine.positive == 0:
+            ev = self.second_order_evidence(-H, ine_neg=Inertia(ine.negative, 0, ine.zero))
+            if ev is not None:
+                return self.certified(Kind.LOCAL_MAXIMUM, ev, "exact Hessian inertia", **extra)
+        v = _integerize(negative_direction(H))
+        evidence = {"type": "negative-curvature",
+                    "direction": _weights_json(self.obj.unflatten(v))}
+        up = self.ascent_evidence(H, ine)
+        if up is None:
+            return self.inconclusive(
+                "the Hessian is negative semidefinite and nothing proves the point is not a "
+                "local maximum", "exact Hessian inertia", **extra)
+        evidence.update(up)
+        return self.certified(Kind.STRICT_SADDLE, evidence, "exact Hessian inertia", **extra)
+
+    def ascent_evidence(self, H, ine: Inertia, curves=()):
+        if ine.positive:
+            u = _integerize(negative_direction(-H))
+            return {"ascent_direction": _weights_json(self.obj.unflatten(u))}
+        for V, order, c in curves:
+            if c > 0:
+                return {"ascent_curve": [_weights_json(V)]}
+            if order % 2 == 1:  # t -> -t flips the sign of an odd lowest order
+                return {"ascent_curve": [_weights_json([-M for M in V])]}
+        for V, order, c in self.curve_candidates(H):
+            if c > 0:
+                return {"ascent_curve": [_weights_json(V)]}
+            if order % 2 == 1:
+                return {"ascent_curve": [_weights_json([-M for M in V])]}
+        return None
+
+    # -- second-order sufficient conditions -----------------------------------------------------
+    def second_order_evidence(self, H, ine_neg=None):
+        """Evidence that H (already sign-adjusted) certifies a strict local optimum mod symmetry."""
+        ine = ine_neg or inertia(H)
+        if ine.negative:
+            return None
+        if ine.is_pd:
+            return {"type": "definite-hessian"}
+        orthogonal = (self.problem.weight_decay != 0
+                      or self.problem.family == "symmetric-factorization")  # O(k): U -> U Q
+        T = self.obj.orbit_tangent(self.W, orthogonal=orthogonal)
+        if not T:
+            return None
+        Tm = flint.fmpq_mat(self.N, len(T), [T[j][i] for i in range(self.N) for j in range(len(T))])
+        if any(x != 0 for x in (H * Tm).entries()):
+            return None
+        if (self.N - ine.zero) + rank(Tm) != self.N:
+            return None
+        return {"type": "slice", "group": "O" if orthogonal else "GL"}
+
+    # -- PSD Hessian --------------------------------------------------------------------------------
+    def run_psd(self, H, ine: Inertia, extra) -> Classification:
+        glob, above = self.global_evidence()
+        if glob is not None:
+            return self.certified(Kind.GLOBAL_MINIMUM, glob, "exact lower bound", **extra)
+        local = self.second_order_evidence(H, ine)
+        if local is not None:
+            better = self.find_better_point()
+            if better is not None:
+                ev = {"local_minimum": local, "better_point": _weights_json(better)}
+                return self.certified(Kind.SPURIOUS_LOCAL_MINIMUM, ev,
+                                      "second order + exact better point", **extra)
+            if above:
+                self.notes.append("the value exceeds the exact global optimum, so this local "
+                                  "minimum is spurious, but no better rational point was found "
+                                  "within the budget to certify it")
+            return self.certified(Kind.LOCAL_MINIMUM, local, "second order (exact)", **extra)
+        curves = []
+        for V, order, c in self.curve_candidates(H):
+            curves.append((V, order, c))
+            if c < 0:
+                evidence = {"type": "descent-curve", "curve": [_weights_json(V)]}
+                up = self.ascent_evidence(H, ine, curves)
+                if up is not None:
+                    evidence.update(up)
+                    return self.certified(Kind.NON_STRICT_SADDLE, evidence,
+                                          "exact Hessian inertia + descent curve", **extra)
+        n_tried = len(curves)
+        for coeffs, order, c in self.weighted_curve_candidates():
+            n_tried += 1
+            if c < 0:
+                evidence = {"type": "descent-curve", "curve": [_weights_json(C) for C in coeffs]}
+                up = self.ascent_evidence(H, ine, curves)
+                if up is not None:
+                    evidence.update(up)
+                    return self.certified(Kind.NON_STRICT_SADDLE, evidence,
+                                          "exact Hessian inertia + weighted descent curve", **extra)
+        return self.inconclusive(
+            f"the Hessian is positive semidefinite with a kernel of dimension {ine.zero} larger "
+            f"than the symmetry orbit's tangent, and none of {n_tried} polynomial curves "
+            "tried descends; second order cannot decide and no certificate was found",
+            "exact Hessian inertia + descent-curve search", **extra)
+
+    # -- global lower bounds ------------------------------------------------------------------------
+    def global_evidence(self):
+        """(evidence, above): a global-minimum certificate, and whether the value is known
+        to exceed the global optimum."""
+        p, loss = self.problem, self.problem.loss
+        if loss.nonnegative is True and self.value == 0:
+            return {"type": "zero-lower-bound"}, False
+        above = False
+        # not for l(U U^T): the closed form ignores the PSD constraint (checker refuses it)
+        if isinstance(loss, SquareLoss) and p.weight_decay == 0 and p.family != "symmetric-factorization":
+            s = compare_with_square_optimum(matrix(p.X), matrix(p.Y), p.max_rank, self.value)
+            if s == 0:
+                return {"type": "square-loss-optimum"}, False
+            above = s == 1
+            if s is None:
+                self.notes.append("comparison with the closed-form optimum undecided")
+        if (p.family == "symmetric-factorization" and loss.convex_proven(*p.loss_argument_shape)
+                is True and loss.is_smooth_at(self.obj.loss_argument(self.W))):
+            # optimality over the PSD cone (checker: psd-cone-optimality)
+            G = self.obj.function_gradient(self.W)
+            S = (G + G.transpose()) / 2
+            for i in range(S.nrows()):
+                S[i, i] += self.obj.lam / 2
+            R = self.obj.product(self.W)
+            if (inertia(S).negative == 0
+                    and sum((S[i, j] * R[i, j] for i in range(S.nrows()) for j in range(S.ncols())),
+                            Q(0)) == 0):
+                return {"type": "psd-cone-optimality"}, False
+        if loss.convex_proven(*p.loss_argument_shape) is True and p.weight_decay == 0:
+            E = self.obj.loss_argument(self.W)
+            if loss.is_smooth_at(E):
+                G = self.obj.function_gradient(self.W)
+                if all(x == 0 for x in G.entries()):
+                    return {"type": "convex-stationary"}, False
+            elif isinstance(loss, L1Loss):
+                S = self.l1_multiplier(E)
+                if S is not None:
+                    return {"type": "convex-stationary", "multiplier": _mat_json(S)}, False
+        return None, above
+
+    # -- descent curves -------------------------------------------------------------------------------
+    def curve_candidates(self, H):
+        """Yield (V, order, coefficient) for degree-one curves W + tV whose value changes."""
+        tried = 0
+        limit = self.budget.curve_candidates
+        for V in self._candidate_directions(H):
+            if tried >= limit:
+                return
+            tried += 1
+            low = lowest_order(self.obj.value_along(self.W, [V]), 1)
+            if low is not None:
+                yield V, low[0], low[1]
+
+    def _chains(self):
+        """(first, n_layers, V) for chains of unit entries through every layer of one tower:
+        V_k = s_k e_{i_k} e_{i_{k-1}}^T (multi-tower: the other towers' layers 0)."""
+        if self.problem.family == "symmetric-factorization":  # one "layer" U, n x k
+            towers = ((self.problem.k, self.problem.n),)
+        else:
+            towers = getattr(self.problem, "towers", None) or (self.problem.widths,)
+        first = 0  # index of the tower's W_1 among all layers
+        for widths in towers:
+            ranges = [range(d) for d in widths]
+            for path in itertools.product(*ranges):
+                for last_sign in (1, -1):
+                    V = [zeros(r, c) for r, c in self.problem.shapes]
+                    for k in range(len(widths) - 1):
+                        V[first + k][path[k + 1], path[k]] = last_sign if k == len(widths) - 2 else 1
+                    yield first, len(widths) - 1, V
+            first += len(widths) - 1
+
+    def weighted_curve_candidates(self):
+        """Yield (coefficients, order, c) for curves W_k + t^{a_k} V_k along a chain V.
+
+        Unequal exponents reach descent that no straight line sees: where a middle layer is 0,
+        the product can move at order a_1 + ... + a_H in an entry that lowers the loss while
+        the entries that raise it move at order a_mid only, adding 2 a_mid to the loss's
+        order; a_1 + ... + a_H < 2 a_mid descends first (tests/test_known_answers.py: the
+        ICLR-2018 three-layer example, exponents (1, 2, 1), change -t^4/2).
+        """
+        limit = self.budget.curve_candidates
+        tried = 0
+        chains = list(self._chains())
+        for n_layers in sorted({n for _, n, _ in chains}):
+            exps = sorted((a for a in itertools.product(range(1, 4), repeat=n_layers)
+                           if len(set(a)) > 1), key=lambda a: (sum(a), a))
+            for a in exps:
+                for first, n, V in chains:
+                    if n != n_layers:
+                        continue
+                    if tried >= limit:
+                        return
+                    tried += 1
+                    coeffs = [[zeros(r, c) for r, c in self.problem.shapes] for _ in range(max(a))]
+                    for k in range(n):
+                        coeffs[a[k] - 1][first + k] = V[first + k]
+                    low = lowest_order(self.obj.value_along(self.W, coeffs), 1)
+                    if low is not None:
+                        yield coeffs, low[0], low[1]
+
+    def _candidate_directions(self, H):
+        # 1. chains of unit entries through every layer
+        for _, _, V in self._chains():
+            yield V
+        # 2. kernel directions of the Hessian and random small combinations of them
+        ker = nullspace(H)
+        for v in ker:
+            for s in (1, -1):
+                yield self.obj.unflatten([s * x for x in v])
+        for _ in range(min(50, 5 * len(ker))):
+            coeffs = [self.rng.randint(-2, 2) for _ in ker]
+            v = [sum((c * b[i] for c, b in zip(coeffs, ker)), Q(0)) for i in range(self.N)]
+            if any(x != 0 for x in v):
+                yield self.obj.unflatten(v)
+
+    # -- better points ------------------------------------------------------------------------------
+    def find_better_point(self):
+        """An exact point with a strictly lower value, from a short numeric search.
+
+        Each float candidate is rounded to the simplest rationals first (denominators up to
+        10, then 100, 1000, 10^6), so that a certificate carries a readable better point
+        (e.g. a rotation by (4/5, 3/5) rather than six-digit fractions) whenever one works."""
+        from landscape_proofs.numeric.descent import candidate_points  # producer-only, float64
+
+        for cand in candidate_points(self.problem, self.budget):
+            for den in (10, 100, 1000, 10**6):
+                Wc = [matrix([[rational_from_float(x, den) for x in row] for row in M])
+                      for M in cand]
+                if self.obj.value(Wc) < self.value:
+                    return Wc
+        return None
+
+    # -- the l1 loss at a kink ------------------------------------------------------------------------
+    def run_kink(self, E) -> Classification:
+        loss = self.problem.loss
+        kinks = loss.kinks(E)
+        V = self.l1_descent_direction(E, kinks)
+        if V is not None:
+            return self.certified(Kind.NOT_CRITICAL, {"type": "descent-curve", "curve": [_weights_json(V)]},
+                                  "exact one-sided directional derivative", gradient_is_zero=False)
+        if self.value == 0:
+            return self.certified(Kind.GLOBAL_MINIMUM, {"type": "zero-lower-bound"}, "exact lower bound")
+        glob, _ = self.global_evidence()
+        if glob is not None:
+            return self.certified(Kind.GLOBAL_MINIMUM, glob, "exact subgradient multiplier")
+        return self.inconclusive(
+            f"the l1 loss has a kink here (zero residual entries {kinks}); no descent direction "
+            "was found, and local optimality at a kink is not decided by this version",
+            "directional derivatives (LP hint)")
+
+    def l1_descent_direction(self, E, kinks):
+        """V with a negative one-sided directional derivative (LP hint, checked exactly)."""
+        import numpy as np
+        from scipy.optimize import linprog
+
+        J = self.obj.jacobian(self.W)
+        n = E.ncols()
+        kink_rows = [i * n + j for i, j in kinks]
+        smooth_rows = [r for r in range(J.nrows()) if r not in set(kink_rows)]
+        Jf = np.array([[float(J[r, c]) for c in range(self.N)] for r in range(J.nrows())])
+        s = np.array([1.0 if E[r // n, r % n] > 0 else -1.0 for r in smooth_rows])
+        c = Jf[smooth_rows].T @ s if smooth_rows else np.zeros(self.N)
+        if self.problem.weight_decay != 0:
+            c = c + float(self.problem.weight_decay) * np.array(
+                [float(x) for x in self.obj.flatten(self.W)])
+        K = len(kink_rows)
+        Jk = Jf[kink_rows]
+        # min c.v + sum u  s.t.  |J_k v| <= u,  -1 <= v <= 1
+        cost = np.concatenate([c, np.ones(K)])
+        A = np.block([[Jk, -np.eye(K)], [-Jk, -np.eye(K)]])
+        res = linprog(cost, A_ub=A, b_ub=np.zeros(2 * K),
+                      bounds=[(-1, 1)] * self.N + [(0, None)] * K, method="highs")
+        if not res.success or res.fun > -1e-12:
+            return None
+        for den in (1, 10, 1000, 10**6):
+            v = [rational_from_float(x, den) for x in res.x[: self.N]]
+            V = self.obj.unflatten(v)
+            low = lowest_order(self.obj.value_along(self.W, [V]), 1)
+            if low is not None and low[0] == 1 and low[1] < 0:
+                return V
+        return None
+
+    def l1_multiplier(self, E):
+        """S with S_ij = sign(E_ij) off the kinks, |S_ij| <= 1 on them, S X^T = 0 (exact)."""
+        import numpy as np
+        from scipy.optimize import linprog
+
+        X = matrix(self.problem.X)
+        m, n = E.nrows(), E.ncols()
+        kinks = [(i, j) for i in range(m) for j in range(n) if E[i, j] == 0]
+        d0 = X.nrows()
+        # equations: for each (i, a): sum_{j kink} s_ij X_aj = - sum_{j not kink} sign(E_ij) X_aj
+        rows, rhs = [], []
+        for i in range(m):
+            for a in range(d0):
+                rows.append([X[a, j] if (ii == i) else Q(0) for (ii, j) in kinks])
+                rhs.append(-sum((X[a, j] * (1 if E[i, j] > 0 else -1)
+                                 for j in range(n) if E[i, j] != 0), Q(0)))
+        K = len(kinks)
+        A = np.array([[float(x) for x in r] for r in rows])
+        b = np.array([float(x) for x in rhs])
+        res = linprog(np.zeros(K), A_eq=A, b_eq=b, bounds=[(-1, 1)] * K, method="highs")
+        if not res.success:
+            return None
+        # snap exactly: free variables rounded, pivots solved exactly
+        aug = flint.fmpq_mat(len(rows), K + 1, [x for r, c in zip(rows, rhs) for x in (r + [c])])
+        R, r = aug.rref()
+        pivots = []
+        for i in range(r):
+            for j in range(K + 1):
+                if R[i, j] != 0:
+                    pivots.append(j)
+                    break
+        if K in pivots:
+            return None  # inconsistent
+        for den in (1, 2, 3, 6, 100, 10**6):
+            s = [Q(rational_from_float(x, den).numerator, rational_from_float(x, den).denominator)
+                 for x in res.x]
+            for i, pcol in enumerate(pivots):
+                s[pcol] = R[i, K] - sum((R[i, j] * s[j] for j in range(K) if j not in pivots), Q(0))
+            if all(-1 <= x <= 1 for x in s):
+                S = zeros(m, n)
+                for i in range(m):
+                    for j in range(n):
+                        if E[i, j] != 0:
+                            S[i, j] = 1 if E[i, j] > 0 else -1
+                for (i, j), x in zip(kinks, s):
+                    S[i, j] = x
+                return S
+        return None
+
+
+def classify(problem: DeepLinearProblem, point: Point, budget: Budget = Budget()) -> Classification:
+    """Decide exactly what ``point`` is for ``problem``, with a checked certificate.
+
+    >>> from landscape_proofs.families.io import problem_from_dict
+    >>> p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square"})
+    >>> classify(p, Point.of(p, [[[0]], [[0]]])).kind.value
+    'strict-saddle'
+    """
+    producer = _Producer(problem, point, budget)
+    try:
+        return producer.run()
+    except (UnsupportedError, NotDifferentiableError) as exc:
+        return producer.inconclusive(str(exc), "none")

@@ -1,0 +1,524 @@
+"""Classify a point given approximately: refine it, then snap it or enclose it, and certify.
+
+This is a *producer* (the entry point of ``landscape classify --refine``).  A float point
+is treated as an approximation of a critical point:
+
+1. **Refine** (:mod:`.numeric.refine`): gauge-fixed Newton in an mpmath context of
+   ``digits + 20`` digits, until the correction is below ``10**-digits``.
+2. **Snap**: if every coordinate is, to many digits, a rational of small height (continued
+   fractions), and the exact gradient there is exactly zero, classify that rational point
+   exactly (:func:`.classify.classify`): an exact certificate beats an enclosure.
+3. **Enclose**: otherwise build an enclosure certificate around the refined point (center,
+   radius, gauge, and the hints each claim needs: directions, layer, better point), and
+   pass it through the trusted checker (:mod:`.certificates.enclosure`); a wider box and more
+   bits are tried before answering ``inconclusive``.
+
+Floats only *choose* what to claim; every reported kind has passed the checker.  If the
+refinement does not converge, the point as written (its numbers read exactly) is classified
+exactly instead, and the result says so.  See docs/enclosures.md.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from landscape_proofs.kernel.checker import CheckResult, check_certificate
+from landscape_proofs.kernel.enclosure import Enclosure, enclose_value
+from landscape_proofs.produce.certificate import FORMAT, producer_versions
+from landscape_proofs.produce.classify import Budget, Classification, classify
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.linalg import matrix
+from landscape_proofs.kernel.numbers import format_exact, parse_exact, to_fmpq, to_fraction
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.losses.specs import SquareLoss
+from landscape_proofs.numeric.rationalize import rational_from_float
+from landscape_proofs.numeric.refine import (Refinement, gauge_from_tangent, gauge_generators, mpf_to_fraction,
+                             orbit_tangent_float, refine_critical_point, snap_refinement,
+                             tangent_rank)
+from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.exact_view import exact_objective
+from landscape_proofs.families.io import problem_to_dict
+from landscape_proofs.families.multi_tower import MultiTowerProblem
+from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem
+from landscape_proofs.numeric.views import float64_objective, mp_objective
+
+MIN_DIGITS, MAX_DIGITS = 20, 5000
+GUARD_DIGITS = 20
+
+
+@dataclass(frozen=True)
+class RefinementReport:
+    """How the refinement went (numbers as short strings: they are diagnostics, not proofs)."""
+
+    digits: int
+    converged: bool
+    iterations: int
+    residual: str            # max-norm of the full gradient at the refined point
+    last_step: str           # max-norm of the last Newton correction
+    distance_from_start: str  # max-norm distance from the given point
+    free_coordinates: int
+    gauge_dimension: int
+    reason: str
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RefinedClassification:
+    """The answer for an approximate point.
+
+    ``value`` is the exact value when the certified point is exact (snapped, or the point as
+    written), else ``None``; ``value_enclosure`` then bounds the value of the enclosed
+    critical point.  ``certificate`` is the certificate's JSON (enclosure or exact).
+    """
+
+    kind: Kind
+    reason: str
+    method: str
+    certificate: dict | None
+    value: Fraction | None = None
+    value_enclosure: tuple[Fraction, Fraction] | None = None
+    snapped: bool = False
+    refinement: RefinementReport | None = None
+    exact: Classification | None = None
+    n_params: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict:
+        return {
+            "kind": self.kind.value,
+            "value": None if self.value is None else format_exact(self.value),
+            "value_enclosure": (None if self.value_enclosure is None else
+                                {"lower": format_exact(self.value_enclosure[0]),
+                                 "upper": format_exact(self.value_enclosure[1])}),
+            "reason": self.reason,
+            "method": self.method,
+            "snapped": self.snapped,
+            "refinement": None if self.refinement is None else self.refinement.to_json(),
+            "n_params": self.n_params,
+            "notes": list(self.notes),
+            "certificate": self.certificate,
+        }
+
+    def lines(self) -> list[str]:
+        """Human-readable summary (what ``landscape classify --refine`` prints)."""
+        out = [f"kind:   {self.kind.value}"]
+        if self.value is not None:
+            out.append(f"value:  {format_exact(self.value)}")
+        elif self.value_enclosure is not None:
+            lo, hi = self.value_enclosure
+            out.append(f"value:  in [{_short(lo)}, {_short(hi)}] (enclosure)")
+        out.append(f"reason: {self.reason}")
+        if self.refinement is not None:
+            r = self.refinement
+            out.append(f"refinement: {'converged' if r.converged else 'did not converge'} in "
+                       f"{r.iterations} steps to {r.digits} digits, gradient residual "
+                       f"{r.residual}, moved {r.distance_from_start} from the given point")
+        for note in self.notes:
+            out.append(f"note:   {note}")
+        out.append(f"method: {self.method}")
+        return out
+
+
+def _short(q: Fraction, digits: int = 25) -> str:
+    """A decimal rendering of an exact rational for people (never read back)."""
+    ctx = mpmath.MPContext()
+    ctx.dps = digits
+    return ctx.nstr(ctx.mpf(q.numerator) / q.denominator, digits)
+
+
+# --- small helpers ----------------------------------------------------------------------------
+def _weights_json(problem: DeepLinearProblem, flat) -> list:
+    out, off = [], 0
+    for r, c in problem.shapes:
+        out.append([[format_exact(flat[off + i * c + j]) for j in range(c)] for i in range(r)])
+        off += r * c
+    return out
+
+
+def _integer_direction(v: np.ndarray, bits: int = 24) -> list[int]:
+    """A float direction rounded to integers (the checker decides whether it works)."""
+    s = np.max(np.abs(v))
+    return [int(round(float(x) / s * 2 ** bits)) for x in v]
+
+
+def _power_of_two_at_least(x: Fraction) -> Fraction:
+    e = math.ceil(math.log2(x.numerator) - math.log2(x.denominator))
+    r = Fraction(2) ** e
+    while r < x:
+        r *= 2
+    return r
+
+
+class _Enclosing:
+    """Builds and checks enclosure certificates around one refined point."""
+
+    def __init__(self, problem: DeepLinearProblem, ref: Refinement, ctx, budget: Budget):
+        self.problem = problem
+        self.ref = ref
+        self.budget = budget
+        self.gauge = ref.gauge
+        self.F = list(ref.gauge.free)
+        self.center = [mpf_to_fraction(x) for x in ref.point]
+        for p, q in zip(ref.gauge.fixed, ref.gauge.values):
+            self.center[p] = q
+        f64 = self.f64 = float64_objective(problem)
+        xf = np.array([float(q) for q in self.center])
+        self.H = f64.hessian(f64.unflatten(xf))[0]
+        self.HF = self.H[np.ix_(self.F, self.F)]
+        self.bits = int(math.ceil(ref.digits * math.log2(10))) + 64
+        # radius: a few times the Newton correction |H_FF^{-1} g_F| at the center
+        mp = mp_objective(problem, ctx)
+        g = mp.gradient_vector(mp.unflatten([ctx.mpf(q.numerator) / q.denominator
+                                             for q in self.center]))
+        gF = [g[p] for p in self.F]
+        gmax = max((abs(t) for t in gF), default=ctx.zero)
+        floor = Fraction(1, 2 ** (self.bits - 48)) * max(1, max((abs(q) for q in self.center),
+                                                                default=Fraction(0)))
+        est = Fraction(0)
+        if gmax > 0 and self.F:
+            delta = np.linalg.lstsq(self.HF, np.array([float(t / gmax) for t in gF]), rcond=None)[0]
+            est = 4 * mpf_to_fraction(ctx.mpf(float(np.max(np.abs(delta)))) * gmax)
+        self.radius = _power_of_two_at_least(max(est, floor))
+        self.notes: list[str] = []
+
+    # -- certificates ------------------------------------------------------------------------------
+    def certificate(self, claim: Kind, extra: dict, radius: Fraction, bits: int) -> dict:
+        enc = Enclosure(tuple(to_fmpq(q) for q in self.center), to_fmpq(radius), tuple(self.F))
+        lo, hi = enclose_value(self.problem, enc, bits)
+        evidence = {"type": "enclosure", "gauge_generators": list(self.gauge.generators),
+                    "precision_bits": bits}
+        evidence.update(extra)
+        return {
+            "format": FORMAT,
+            "claim": claim.value,
+            "problem": problem_to_dict(self.problem),
+            "point": {"center": _weights_json(self.problem, self.center),
+                      "radius": format_exact(radius), "free": list(self.F)},
+            "value": {"lower": format_exact(to_fraction(lo)), "upper": format_exact(to_fraction(hi))},
+            "evidence": evidence,
+            "method": f"gauge-fixed Newton to {self.ref.digits} digits; Krawczyk + "
+                      "transversality + interval Hessian in arb",
+            "notes": [],
+            "producer": producer_versions(),
+        }
+
+    def attempt(self, claim: Kind, extra: dict):
+        """(certificate, check result) for the first box the checker accepts, or the last."""
+        tries = [(self.radius, self.bits), (self.radius * 2 ** 32, self.bits + 64),
+                 (self.radius * 2 ** 64, 2 * self.bits)]
+        cert = res = None
+        for radius, bits in tries:
+            try:
+                cert = self.certificate(claim, extra, radius, bits)
+            except ArithmeticError as exc:  # no finite value enclosure: nothing to check
+                return None, CheckResult(False, claim.value, str(exc))
+            res = check_certificate(cert)
+            if res.valid:
+                break
+        return cert, res
+
+    # -- deciding what to claim ----------------------------------------------------------------------
+    def run(self) -> tuple[Kind, dict | None, str]:
+        """(kind, certificate or None, reason)."""
+        if not self.F:
+            return self.local_family()
+        w = np.linalg.eigvalsh(self.HF)
+        scale = max(1.0, float(np.max(np.abs(w))))
+        smallest = float(np.min(np.abs(w)))
+        if smallest <= 1e-9 * scale:
+            return (Kind.INCONCLUSIVE, None,
+                    f"the Hessian on the gauge slice is singular at the refined point (an "
+                    f"eigenvalue of size about {smallest:.1e} against {scale:.1e}): the "
+                    "critical set is larger than one symmetry orbit here, and the interval "
+                    "Newton test needs a root that is isolated on the slice")
+        if w[0] < 0:
+            if w[-1] < 0 and np.linalg.eigvalsh(self.H)[-1] <= 1e-9 * scale:
+                cert, res = self.attempt(Kind.LOCAL_MAXIMUM, {})
+                if res.valid:
+                    return Kind.LOCAL_MAXIMUM, cert, res.reason
+            return self.saddle()
+        return self.local_family()
+
+    def saddle(self):
+        w, V = np.linalg.eigh(self.H)
+        if w[-1] <= 0:
+            return (Kind.INCONCLUSIVE, None, "negative curvature but no positive curvature: "
+                    "nothing proves the point is not a local maximum")
+        extra = {"direction": _weights_json(self.problem, _integer_direction(V[:, 0])),
+                 "ascent_direction": _weights_json(self.problem, _integer_direction(V[:, -1]))}
+        cert, res = self.attempt(Kind.STRICT_SADDLE, extra)
+        if res.valid:
+            return Kind.STRICT_SADDLE, cert, res.reason
+        return Kind.INCONCLUSIVE, None, f"the strict-saddle enclosure was not proven: {res.reason}"
+
+    def global_hints(self) -> list[dict]:
+        """The ``global`` evidence worth trying, best first (the checker decides)."""
+        p, loss = self.problem, self.problem.loss
+        if loss.convex_proven(*p.loss_argument_shape) is not True:
+            return []
+        if isinstance(p, SymmetricFactorizationProblem):  # weight decay allowed: tr(U U^T)
+            return [{"type": "psd-cone-optimality", "shift": format_exact(c)}
+                    for c in self.psd_shifts()]
+        if p.weight_decay != 0 or p.has_bottleneck:
+            return []
+        if isinstance(p, MultiTowerProblem):  # the product map a submersion: G(W*) = 0
+            return [{"type": "convex-stationary"}]
+        return [{"type": "convex-stationary", "layer": k} for k in self.layers_by_rank()]
+
+    def local_family(self):
+        p, loss = self.problem, self.problem.loss
+        # 1. global, when a convex loss forces G(W*) = 0 (or, for U U^T, G(W*) PSD)
+        for hint in self.global_hints():
+            cert, res = self.attempt(Kind.GLOBAL_MINIMUM, {"global": hint})
+            if res.valid:
+                return Kind.GLOBAL_MINIMUM, cert, res.reason
+        cert, res = self.attempt(Kind.LOCAL_MINIMUM, {})
+        if not res.valid:
+            return Kind.INCONCLUSIVE, None, f"the local-minimum enclosure was not proven: {res.reason}"
+        lo, hi = (to_fmpq(parse_exact(cert["value"][end])) for end in ("lower", "upper"))
+        # 2. spurious: above the exact square-loss optimum, or an exact better point (the
+        # closed-form optimum is over all matrices: not the optimum of U U^T, PSD)
+        square = (isinstance(loss, SquareLoss) and p.weight_decay == 0
+                  and not isinstance(p, SymmetricFactorizationProblem))
+        if square:
+            X, Y = matrix(p.X), matrix(p.Y)
+            if compare_with_square_optimum(X, Y, p.max_rank, lo) == 1:
+                c2, r2 = self.attempt(Kind.SPURIOUS_LOCAL_MINIMUM,
+                                      {"spurious": {"type": "above-square-optimum"}})
+                if r2.valid:
+                    return Kind.SPURIOUS_LOCAL_MINIMUM, c2, r2.reason
+        better = self.better_point(lo)
+        if better is not None:
+            c2, r2 = self.attempt(Kind.SPURIOUS_LOCAL_MINIMUM,
+                                  {"spurious": {"type": "better-point",
+                                                "point": _weights_json(p, better)}})
+            if r2.valid:
+                return Kind.SPURIOUS_LOCAL_MINIMUM, c2, r2.reason
+        if square:
+            s_lo = compare_with_square_optimum(X, Y, p.max_rank, lo)
+            s_hi = compare_with_square_optimum(X, Y, p.max_rank, hi)
+            if s_lo is not None and s_hi is not None and s_lo <= 0 <= s_hi:
+                self.notes.append(
+                    "the value enclosure contains the exact global optimum; an enclosure "
+                    "cannot prove the value equal to it, and no sound route to "
+                    "global-minimum applies here (it needs a convex loss, no bottleneck, and "
+                    "full-rank partial products), so the point is reported as local-minimum")
+        return Kind.LOCAL_MINIMUM, cert, res.reason
+
+    def layers_by_rank(self) -> list[int]:
+        """Layers k whose A_k (rank d_H) and B_k (rank d_0) look full rank, best first."""
+        widths = self.problem.widths
+        H = len(widths) - 1
+        Ws, off = [], 0
+        for r, c in self.problem.shapes:
+            Ws.append(np.array([float(q) for q in self.center[off:off + r * c]]).reshape(r, c))
+            off += r * c
+        scored = []
+        for k in range(1, H + 1):
+            A = np.eye(widths[-1])
+            for W in reversed(Ws[k:]):
+                A = A @ W
+            B = np.eye(widths[0])
+            for W in Ws[:k - 1]:
+                B = W @ B
+            sa = np.linalg.svd(A, compute_uv=False)
+            sb = np.linalg.svd(B, compute_uv=False)
+            if A.shape[0] > A.shape[1] or B.shape[1] > B.shape[0]:
+                continue
+            score = min(sa[-1] / max(sa[0], 1e-300), sb[-1] / max(sb[0], 1e-300))
+            if score > 1e-12:
+                scored.append((score, k))
+        return [k for _, k in sorted(scored, reverse=True)]
+
+    def psd_shifts(self) -> list[Fraction]:
+        """Shifts c (powers of two) for which ``(G + G^T)/2 + lam/2 I + c U U^T`` looks
+        positive definite at the center (float64 hint; the checker decides in arb)."""
+        n, k = self.problem.n, self.problem.k
+        U = np.array([float(q) for q in self.center]).reshape(n, k)
+        G = self.f64.function_gradient([U[None]])[0]
+        S = (G + G.T) / 2 + float(self.problem.weight_decay) / 2 * np.eye(n)
+        w = np.linalg.eigvalsh(U.T @ U)
+        scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(S)))))
+        positive = w[w > 1e-9 * max(1.0, float(w[-1]))]
+        if not positive.size:
+            return []
+        c = Fraction(2) ** math.ceil(math.log2(scale / float(positive[0])))
+        if np.linalg.eigvalsh(S + float(c) * U @ U.T)[0] <= 1e-9 * scale:
+            return []
+        return [c]
+
+    def better_point(self, lo):
+        """An exact point with value < lo, from a short float search (checked exactly)."""
+        from landscape_proofs.numeric.descent import candidate_points  # producer-only, float64
+
+        exact = exact_objective(self.problem)
+        for cand in candidate_points(self.problem, self.budget):
+            flat = [rational_from_float(float(x), 10 ** 6) for W in cand for x in np.ravel(W)]
+            if exact.value(exact.unflatten(flat)) < lo:
+                return flat
+        return None
+
+
+def _from_exact(c: Classification, **kw) -> RefinedClassification:
+    return RefinedClassification(
+        kind=c.kind, reason=c.reason, method=c.method,
+        certificate=c.certificate.to_json() if c.certificate is not None else None,
+        value=c.value, exact=c, n_params=c.n_params, **kw)
+
+
+def classify_refined(problem: DeepLinearProblem, point: Point, *, digits: int = 100,
+                     budget: Budget = Budget(), snap: bool = True) -> RefinedClassification:
+    """Treat ``point`` as an approximation: refine, snap or enclose, and certify.
+
+    Parameters
+    ----------
+    digits : the refinement's target accuracy (20 to 5000).
+    snap : try rational reconstruction first (exact classification when it succeeds).
+
+    >>> from landscape_proofs.families.io import problem_from_dict
+    >>> p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[2]],
+    ...                        "loss": "square"})
+    >>> r = classify_refined(p, Point.of(p, [[["1.41"]], [["1.42"]]]), digits=40, snap=False)
+    >>> r.kind.value, r.certificate["point"]["radius"] != 0
+    ('global-minimum', True)
+    """
+    if isinstance(digits, bool) or not isinstance(digits, int) or not MIN_DIGITS <= digits <= MAX_DIGITS:
+        raise InputError(f"expected an integer number of digits in [{MIN_DIGITS}, {MAX_DIGITS}]",
+                         field="digits", got=digits)
+    if not problem.loss.polynomial:
+        return _from_exact(classify(problem, point, budget),
+                           notes=(f"not refined: the {problem.loss.name} loss is not a "
+                                  "polynomial (refinement and enclosures need a smooth "
+                                  "polynomial loss); the point was classified as written",))
+    ctx = mpmath.MPContext()
+    ctx.dps = digits + GUARD_DIGITS
+    mp = mp_objective(problem, ctx)
+    f64 = float64_objective(problem)
+    start = [q for W in point.weights for row in W for q in row]
+    ref, pre_notes = _refine(problem, mp, f64, start, digits)
+    moved = max((abs(x - ctx.mpf(q.numerator) / q.denominator) for x, q in zip(ref.point, start)),
+                default=ctx.zero)
+    report = RefinementReport(
+        digits=digits, converged=ref.converged, iterations=ref.iterations,
+        residual=ctx.nstr(ref.residual, 3), last_step=ctx.nstr(ref.step, 3),
+        distance_from_start=ctx.nstr(moved, 3), free_coordinates=len(ref.gauge.free),
+        gauge_dimension=len(ref.gauge.fixed), reason=ref.reason)
+    if not ref.converged:
+        return _from_exact(classify(problem, point, budget), refinement=report,
+                           notes=pre_notes + (f"the refinement did not converge ({ref.reason}); "
+                                              "the point was classified as written, its numbers "
+                                              "read exactly",))
+    if snap:
+        cand = snap_refinement(ref)
+        if cand is not None:
+            exact = exact_objective(problem)
+            W = exact.unflatten(cand)
+            if problem.loss.is_smooth_at(exact.loss_argument(W)) and \
+                    all(x == 0 for x in exact.gradient_vector(W)):
+                snapped = Point.of(problem, _rows(problem, cand))
+                return _from_exact(classify(problem, snapped, budget), refinement=report,
+                                   snapped=True,
+                                   notes=pre_notes + ("snapped to an exact rational critical point at "
+                                          f"max-norm distance {ctx.nstr(moved, 3)} from the "
+                                          "given point; classified exactly",))
+    enc = _Enclosing(problem, ref, ctx, budget)
+    kind, cert, reason = enc.run()
+    value_enc = None
+    if cert is not None:
+        value_enc = (parse_exact(cert["value"]["lower"]), parse_exact(cert["value"]["upper"]))
+    return RefinedClassification(
+        kind=kind, reason=reason,
+        method="gauge-fixed Newton refinement + interval enclosure (Krawczyk, arb)",
+        certificate=cert, value_enclosure=value_enc, refinement=report,
+        n_params=problem.n_params, notes=pre_notes + tuple(enc.notes))
+
+
+def _tangent(problem, start) -> tuple[np.ndarray, bool]:
+    """The orbit tangent at ``start`` in float64 (N x G: the generators the checker builds, in
+    its order; for deep-linear their float64 twin), and whether the group is orthogonal."""
+    # symmetric factorization: U -> U Q, Q in O(k), with or without weight decay
+    orthogonal = isinstance(problem, SymmetricFactorizationProblem) or problem.weight_decay != 0
+    if isinstance(problem, DeepLinearProblem):
+        x = np.array([float(q) for q in start])
+        Wf, off = [], 0
+        for r, c in problem.shapes:
+            Wf.append(x[off:off + r * c].reshape(r, c))
+            off += r * c
+        return orbit_tangent_float(problem.widths, Wf, orthogonal), orthogonal
+    exact = exact_objective(problem)
+    T = exact.orbit_tangent(exact.unflatten(start), orthogonal=orthogonal)
+    Tf = np.array([[float(x) for x in v] for v in T], dtype=np.float64).reshape(len(T), len(start))
+    return Tf.T, orthogonal
+
+
+#: how many smaller gauge dimensions are tried when the slice chosen at the start has a root
+#: that is not critical (the orbit is smaller at the critical point than at the start)
+GAUGE_RETRIES = 4
+
+
+def _refine(problem, mp, f64, start, digits: int) -> tuple[Refinement, tuple[str, ...]]:
+    """Gauge-fixed refinement from ``start``: (refinement, notes).
+
+    The gauge is chosen where the orbit has the dimension it has at the start.  At the
+    critical point it may be smaller (two rank-1 towers carrying the same direction; a rank
+    deficient U): a slice of the start's dimension then generally misses the critical set,
+    and its root is not critical.  Smaller gauges are tried, and at the point reached the
+    gauge is checked (and chosen again if its dimension is wrong there).  All hints: the
+    checker verifies transversality.
+    """
+    ctx = mp.ctx
+    hessian = lambda v: f64.hessian(f64.unflatten(v))[0]  # noqa: E731
+    T, orthogonal = _tangent(problem, start)
+    k = tangent_rank(T, start)
+    notes: tuple[str, ...] = ()
+    first = ref = None
+    for rank in range(k, max(k - GAUGE_RETRIES, 0) - 1, -1):
+        ref = refine_critical_point(mp, start, digits=digits, hessian=hessian,
+                                    gauge=gauge_from_tangent(T, start, orthogonal, rank=rank))
+        first = first or ref
+        if not ref.converged:
+            break
+        if _is_critical(ctx, ref):
+            if rank < k:
+                notes = (f"the slice of the symmetry orbit's dimension at the given point ({k}) "
+                         f"has no critical root nearby; a slice of dimension {rank} has",)
+            break
+        ref = None
+    if ref is None or not ref.converged:
+        return first, notes
+    near = [Fraction(float(x)) for x in ref.point]
+    T2, _ = _tangent(problem, near)
+    k2 = tangent_rank(T2, near)
+    if k2 == len(ref.gauge.fixed):  # same slice; generators independent at the point reached
+        return replace(ref, gauge=replace(ref.gauge,
+                                          generators=gauge_generators(T2, ref.gauge.fixed))), notes
+    again = refine_critical_point(mp, list(ref.point), digits=digits, hessian=hessian,
+                                  gauge=gauge_from_tangent(T2, near, orthogonal, rank=k2))
+    notes += (f"the symmetry orbit has dimension {k2} at the refined point "
+              f"({len(ref.gauge.fixed)} frozen coordinates before): the gauge was chosen again "
+              "there and the refinement repeated",)
+    return replace(again, iterations=ref.iterations + again.iterations), notes
+
+
+def _is_critical(ctx, ref: Refinement) -> bool:
+    """Whether the full gradient (not only the slice's) is small at the point reached (a hint)."""
+    scale = max([ctx.one] + [abs(x) for x in ref.point])
+    return ref.residual <= ctx.mpf(10) ** (-(ref.digits // 2)) * scale
+
+
+def _rows(problem: DeepLinearProblem, flat) -> list:
+    out, off = [], 0
+    for r, c in problem.shapes:
+        out.append([[flat[off + i * c + j] for j in range(c)] for i in range(r)])
+        off += r * c
+    return out
+
+
+__all__ = ["RefinedClassification", "RefinementReport", "classify_refined"]
