@@ -33,6 +33,7 @@ from hypothesis import HealthCheck, example, given, settings, strategies as st
 import landscape_proofs
 from _enclosure_cases import CertifiedCases, check
 from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, check_nonsingular_everywhere,
                                                      check_positive_definite_everywhere,
                                                      lower_q, upper_q)
@@ -309,7 +310,7 @@ def test_interval_objective_encloses_the_exact_one(data):
     flat = [Fraction(rng.randint(-20, 20), rng.randint(1, 9)) for _ in range(p.n_params)]
     W = exact.unflatten(flat)
     with flint.ctx.workprec(200):
-        obj = ArbDeepLinear(p)
+        obj = ArbDeepLinear(read_problem(data))
         Wa = obj.unflatten([flint.fmpq(q.numerator, q.denominator) for q in flat])
         pairs = [(obj.value(Wa), exact.value(W))]
         pairs += list(zip(obj.gradient_vector(Wa), exact.gradient_vector(W)))

@@ -58,6 +58,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from _enclosure_cases import CertifiedCases, check
 from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.enclosure import arb_objective, lower_q, upper_q
 from landscape_proofs.produce.refined import classify_refined
 from landscape_proofs.cli.main import main
@@ -439,7 +440,7 @@ def test_interval_and_mpmath_objectives_agree_with_the_exact_one(data):
     N = p.n_params
     value, grad, He = exact.value(W), exact.gradient_vector(W), exact.hessian(W)
     with flint.ctx.workprec(200):
-        obj = arb_objective(p)
+        obj = arb_objective(read_problem(data))
         Wa = obj.unflatten([flint.fmpq(q.numerator, q.denominator) for q in flat])
         pairs = [(obj.value(Wa), value)] + list(zip(obj.gradient_vector(Wa), grad))
         Ha = obj.hessian(Wa)

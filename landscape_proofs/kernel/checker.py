@@ -9,47 +9,29 @@ recomputed, never read.  See docs/certificates.md for each claim's argument.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import flint
 
-from landscape_proofs.kernel.errors import InputError, LandscapeError
-from landscape_proofs.kernel.linalg import inertia, matrix, rank, zeros
-from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
-from landscape_proofs.core.objective import lowest_order
-from landscape_proofs.kernel.optimum import compare_with_square_optimum
-from landscape_proofs.losses.specs import L1Loss, SquareLoss
-from landscape_proofs.families.deep_linear import DeepLinearProblem, exact_matrix
-from landscape_proofs.families.exact_view import exact_objective, exact_weights
-from landscape_proofs.families.io import point_from_dict, problem_from_dict
 from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
+from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.gram import GramRejected, check_gram_identity
+from landscape_proofs.kernel.linalg import inertia, rank
+from landscape_proofs.kernel.losses import L1, Square
+from landscape_proofs.kernel.model import Problem, read_matrix, read_point, read_problem
+from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+from landscape_proofs.kernel.objective import Objective, lowest_order
+from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.kernel.shallow import check_shallow_certificate, is_shallow_certificate
+from landscape_proofs.kernel.verdict import CLAIMS, CheckResult, Rejected
 
 FORMAT = "landscape-certificate/1"
-CLAIMS = ("not-critical", "strict-saddle", "non-strict-saddle", "local-maximum",
-          "local-minimum", "global-minimum", "spurious-local-minimum")
-
-
-class Rejected(Exception):
-    """The evidence does not establish the claim (the message says why)."""
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """The checker's answer for one certificate."""
-
-    valid: bool
-    claim: str
-    reason: str
-    relies_on: tuple[str, ...] = field(default=())
 
 
 class _Ctx:
     """What the checker recomputes about the point, computed lazily, once."""
 
-    def __init__(self, problem: DeepLinearProblem, weights):
+    def __init__(self, problem: Problem, weights):
         self.problem = problem
-        self.obj = exact_objective(problem)
+        self.obj = Objective(problem)
         self.W = weights
         self._cache = {}
         self.relies_on: list[str] = []
@@ -86,22 +68,21 @@ def check_certificate(data: object) -> CheckResult:
         raise InputError("missing: the embedded problem", field="problem")
     if "point" not in data:
         raise InputError("missing: the point", field="point")
-    if isinstance(data["problem"], dict) and data["problem"].get("family") == "shallow-rank":
-        from landscape_proofs.kernel.shallow import check_shallow_certificate  # trusted too: R on rank <= p via its lift
-        return check_shallow_certificate(data)
+    if is_shallow_certificate(data):  # R on rank <= p, through its lift (kernel/shallow.py)
+        return check_shallow_certificate(data, check_certificate)
     try:
-        problem = problem_from_dict(data["problem"])
+        problem = read_problem(data["problem"])
     except InputError as exc:
         raise exc.within("problem") from None
     if is_enclosure_point(data["point"]):  # an enclosure of an irrational point: enclosure.py
         enc = check_enclosure(data, problem)
         return CheckResult(enc.valid, enc.claim, enc.reason, enc.relies_on)
     try:
-        point = point_from_dict(data["point"], problem)
+        weights = read_point(data["point"], problem)
     except InputError as exc:
         raise exc.within("point") from None
     claim = data.get("claim")
-    ctx = _Ctx(problem, exact_weights(point))
+    ctx = _Ctx(problem, weights)
     try:
         if claim not in CLAIMS:
             raise Rejected(f"claim {claim!r} is not a kind that can be certified "
@@ -133,7 +114,7 @@ def _weights_like(ctx: _Ctx, data, name):
     shapes = ctx.problem.shapes
     if not isinstance(data, list) or len(data) != len(shapes):
         raise Rejected(f"{name}: expected {len(shapes)} matrices shaped like the weights")
-    return [matrix(exact_matrix(M, f"{name}[{k}]", shape)) for k, (M, shape) in enumerate(zip(data, shapes))]
+    return [read_matrix(M, f"{name}[{k}]", shape) for k, (M, shape) in enumerate(zip(data, shapes))]
 
 
 def _curve(ctx: _Ctx, data, name):
@@ -145,7 +126,7 @@ def _curve(ctx: _Ctx, data, name):
 # --- facts ------------------------------------------------------------------------------------
 def _require_smooth(ctx: _Ctx):
     loss = ctx.problem.loss
-    if isinstance(loss, L1Loss):
+    if isinstance(loss, L1):
         kinks = loss.kinks(ctx.E)
         if kinks:
             raise Rejected(f"the l1 loss has a kink at this point (zero residual entries {kinks}); "
@@ -217,7 +198,7 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
         return f"Hessian {'positive' if sign > 0 else 'negative'} definite ({N} parameters)"
     if kind == "slice":
         # l(U U^T) is invariant under U -> U Q, Q in O(k) only, with or without weight decay
-        orthogonal = ctx.problem.weight_decay != 0 or ctx.problem.family == "symmetric-factorization"
+        orthogonal = ctx.problem.weight_decay != 0 or ctx.problem.symmetric
         group = "O" if orthogonal else "GL"
         if evidence.get("group", group) != group:
             raise Rejected(f"the symmetry group here is {group} (weight decay "
@@ -307,13 +288,12 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
             raise Rejected(f"value {ctx.value} is not 0")
         return "value 0 equals the lower bound 0 of a nonnegative loss"
     if kind == "square-loss-optimum":
-        if p.family == "symmetric-factorization":  # U U^T is PSD: the closed form is not its optimum
+        if p.symmetric:  # U U^T is PSD: the closed form is not its optimum
             raise Rejected("the closed-form optimum is over all matrices of rank <= r, not over "
                            "the PSD matrices U U^T reaches; it does not apply to this family")
-        if not isinstance(loss, SquareLoss) or p.weight_decay != 0:
+        if not isinstance(loss, Square) or p.weight_decay != 0:
             raise Rejected("needs the square loss without weight decay")
-        X, Y = matrix(p.X), matrix(p.Y)
-        s = compare_with_square_optimum(X, Y, p.max_rank, ctx.value)
+        s = compare_with_square_optimum(p.X, p.Y, p.max_rank, ctx.value)
         if s is None:
             raise Rejected("could not decide the comparison with the closed-form optimum")
         if s != 0:
@@ -329,8 +309,8 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         # No bottleneck condition: a convex F with 0 in its (sub)differential at R is minimal
         # over *all* matrices, so F(mu(W')) >= F(R) for every W' whatever mu can reach.
         E = ctx.E
-        if isinstance(loss, L1Loss) and loss.kinks(E):
-            S = matrix(exact_matrix(ev.get("multiplier"), "multiplier", (E.nrows(), E.ncols())))
+        if isinstance(loss, L1) and loss.kinks(E):
+            S = read_matrix(ev.get("multiplier"), "multiplier", (E.nrows(), E.ncols()))
             for i in range(E.nrows()):
                 for j in range(E.ncols()):
                     e, s = E[i, j], S[i, j]
@@ -338,7 +318,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                         raise Rejected(f"multiplier[{i}][{j}] = {s} must be sign(E_ij)")
                     if e == 0 and not (-1 <= s <= 1):
                         raise Rejected(f"multiplier[{i}][{j}] = {s} is outside [-1, 1]")
-            G = S * matrix(p.X).transpose()
+            G = S * p.X.transpose()
         else:
             _require_smooth(ctx)
             G = ctx.obj.function_gradient(ctx.W)
@@ -351,7 +331,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         # differentiable at R = U U^T and S = sym(dl/dZ) + lam/2 I: S >= 0 and <S, R> = 0 give,
         # for every PSD Z, phi(Z) >= phi(R) + <S, Z - R> = phi(R) + <S, Z> >= phi(R); every U'
         # gives a PSD U' U'^T, so U is a global minimum.
-        if p.family != "symmetric-factorization":
+        if not p.symmetric:
             raise Rejected("psd-cone-optimality is for the symmetric-factorization family")
         m, n = p.loss_argument_shape
         if loss.convex_proven(m, n) is not True:

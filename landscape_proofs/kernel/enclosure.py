@@ -45,19 +45,16 @@ import flint
 from flint import arb, arb_mat, fmpq, fmpz
 
 from landscape_proofs.kernel.errors import InputError, LandscapeError
-from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
-from landscape_proofs.losses.specs import CustomLoss, PowerLoss, SquareLoss
-from landscape_proofs.families.deep_linear import DeepLinearProblem, exact_matrix
-from landscape_proofs.families.exact_view import exact_objective
-from landscape_proofs.families.multi_tower import MultiTowerProblem
-from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem
+from landscape_proofs.kernel.losses import Custom, Power, Square
+from landscape_proofs.kernel.model import Problem, read_matrix
+from landscape_proofs.kernel.objective import Objective
 
 ENCLOSURE_CLAIMS = ("strict-saddle", "local-minimum", "local-maximum", "global-minimum",
                     "spurious-local-minimum")
 MIN_BITS, MAX_BITS = 64, 65536
-ENCLOSURE_FAMILIES = (DeepLinearProblem, MultiTowerProblem, SymmetricFactorizationProblem)
+ENCLOSURE_FAMILIES = ("deep-linear", "multi-tower", "symmetric-factorization")
 
 
 class _Rejected(Exception):
@@ -150,12 +147,12 @@ class _ArbLoss:
 
     def __init__(self, loss):
         self.loss = loss
-        if isinstance(loss, CustomLoss):
+        if isinstance(loss, Custom):
             if not loss.polynomial:
                 raise _Rejected("the custom loss is not a polynomial: interval derivatives "
                                 "are available for polynomial losses only")
             self.terms = loss._polynomial_terms()  # [(coefficient, ((i, j, exponent), ...))]
-        elif not isinstance(loss, (SquareLoss, PowerLoss)):
+        elif not isinstance(loss, (Square, Power)):
             # (the l1 loss is smooth only where the residual signs are fixed, and there it
             # is linear in E: its critical points are never isolated on a slice)
             raise _Rejected(f"no interval kernel for the {loss.name} loss: enclosures need a "
@@ -163,9 +160,9 @@ class _ArbLoss:
 
     def value(self, E: arb_mat) -> arb:
         e = E.entries()
-        if isinstance(self.loss, SquareLoss):
+        if isinstance(self.loss, Square):
             return sum((x * x for x in e), arb(0)) / 2
-        if isinstance(self.loss, PowerLoss):
+        if isinstance(self.loss, Power):
             return sum((_ipow(x, self.loss.p) for x in e), arb(0)) / self.loss.p
         total = arb(0)
         for c, factors in self.terms:
@@ -178,9 +175,9 @@ class _ArbLoss:
     def gradient(self, E: arb_mat) -> arb_mat:
         m, n = E.nrows(), E.ncols()
         e = E.entries()
-        if isinstance(self.loss, SquareLoss):
+        if isinstance(self.loss, Square):
             return E
-        if isinstance(self.loss, PowerLoss):
+        if isinstance(self.loss, Power):
             return arb_mat(m, n, [_ipow(x, self.loss.p - 1) for x in e])
         G = arb_mat(m, n)
         for c, factors in self.terms:
@@ -194,9 +191,9 @@ class _ArbLoss:
 
     def hessian(self, E: arb_mat):
         e = E.entries()
-        if isinstance(self.loss, SquareLoss):
+        if isinstance(self.loss, Square):
             return [arb(1)] * len(e), None
-        if isinstance(self.loss, PowerLoss):
+        if isinstance(self.loss, Power):
             p = self.loss.p
             return [(p - 1) * _ipow(x, p - 2) for x in e], None
         m, n = E.nrows(), E.ncols()
@@ -353,8 +350,7 @@ class ArbTowers:
             off += t.n_params
         self.n_params = off
         self.d0, self.dH = self.parts[0].widths[0], self.parts[0].widths[-1]
-        self.X = matrix(X)                                            # exact fmpq_mat
-        self.Y = matrix(Y) if Y is not None else None
+        self.X, self.Y = X, Y                                         # exact fmpq_mat
         self.over_product = over_product
         self.lam = to_fmpq(weight_decay)
         self.loss = _ArbLoss(loss)
@@ -420,7 +416,7 @@ class ArbTowers:
 class ArbDeepLinear(ArbTowers):
     """The deep linear objective on balls: one tower (closed forms of exact/objective.py)."""
 
-    def __init__(self, problem: DeepLinearProblem):
+    def __init__(self, problem: Problem):
         super().__init__([problem.widths], problem.X, problem.Y, problem.loss,
                          problem.loss.over_product, problem.weight_decay)
         self.widths, self.H = problem.widths, problem.depth
@@ -435,8 +431,8 @@ class ArbDeepLinear(ArbTowers):
 class ArbMultiTower(ArbTowers):
     """The multi-tower objective on balls (closed forms of exact/multi_tower.py)."""
 
-    def __init__(self, problem: MultiTowerProblem):
-        super().__init__(problem.towers, problem.X, problem.Y, problem.loss,
+    def __init__(self, problem: Problem):
+        super().__init__(problem.tower_widths, problem.X, problem.Y, problem.loss,
                          problem.loss.over_product, problem.weight_decay)
 
 
@@ -450,10 +446,10 @@ class ArbSymmetricFactorization:
     """
 
     def __init__(self, problem: SymmetricFactorizationProblem):
-        self.n, self.k = problem.n, problem.k
+        self.n, self.k = problem.shapes[0]
         self.shapes = [(self.n, self.k)]
         self.n_params = self.n * self.k
-        self.Y = matrix(problem.Y) if problem.Y is not None else None
+        self.Y = problem.Y
         self.over_product = problem.loss.over_product
         self.lam = to_fmpq(problem.weight_decay)
         self.loss = _ArbLoss(problem.loss)
@@ -507,11 +503,11 @@ class ArbSymmetricFactorization:
 
 def arb_objective(problem):
     """The interval objective of ``problem`` (dispatch on the family)."""
-    if isinstance(problem, DeepLinearProblem):
+    if problem.family == "deep-linear":
         return ArbDeepLinear(problem)
-    if isinstance(problem, MultiTowerProblem):
+    if problem.family == "multi-tower":
         return ArbMultiTower(problem)
-    if isinstance(problem, SymmetricFactorizationProblem):
+    if problem.family == "symmetric-factorization":
         return ArbSymmetricFactorization(problem)
     raise _Rejected(f"enclosure certificates are not implemented for the family "
                     f"{getattr(problem, 'family', type(problem).__name__)!r}")
@@ -589,14 +585,14 @@ def _quadratic_form(Hm: arb_mat, v) -> arb:
 
 
 # --- reading the certificate ------------------------------------------------------------------------
-def read_enclosure(point: dict, problem: DeepLinearProblem) -> Enclosure:
+def read_enclosure(point: dict, problem: Problem) -> Enclosure:
     """Parse ``{"center": weights, "radius": "p/q", "free": [indices]}`` (InputError if malformed)."""
     unknown = sorted(set(point) - {"center", "radius", "free"})
     if unknown:
         raise InputError("unknown field of an enclosure; allowed: center, radius, free",
                          field=f"point.{unknown[0]}", got=unknown[0], show_got=False)
     center = problem.validate_point(point.get("center"), "point.center")
-    flat = tuple(to_fmpq(x) for W in center for row in W for x in row)
+    flat = tuple(x for W in center for x in W.entries())
     if "radius" not in point:
         raise InputError("missing: the radius of the enclosure (\"p/q\" > 0)", field="point.radius")
     radius = to_fmpq(parse_exact(point["radius"], "point.radius"))
@@ -619,13 +615,13 @@ def _index_list(data, length: int, bound: int, name: str) -> list[int]:
     return data
 
 
-def _flat_weights(problem: DeepLinearProblem, data, name: str) -> list[fmpq]:
+def _flat_weights(problem: Problem, data, name: str) -> list[fmpq]:
     shapes = problem.shapes
     if not isinstance(data, list) or len(data) != len(shapes):
         raise _Rejected(f"{name}: expected {len(shapes)} matrices shaped like the weights")
     out = []
     for k, (M, shape) in enumerate(zip(data, shapes)):
-        out.extend(to_fmpq(x) for row in exact_matrix(M, f"{name}[{k}]", shape) for x in row)
+        out.extend(read_matrix(M, f"{name}[{k}]", shape).entries())
     return out
 
 
@@ -636,13 +632,13 @@ def _box(enc: Enclosure) -> list[arb]:
 
 
 # --- the check -------------------------------------------------------------------------------------
-def check_enclosure(data: dict, problem: DeepLinearProblem) -> EnclosureCheck:
+def check_enclosure(data: dict, problem: Problem) -> EnclosureCheck:
     """Re-verify an enclosure certificate (parsed JSON) against its embedded ``problem``.
 
     Raises :class:`InputError` when the enclosure itself is malformed (unusable input);
     returns ``valid=False`` with the reason when it does not establish the claim.
     """
-    if not isinstance(problem, ENCLOSURE_FAMILIES):
+    if problem.family not in ENCLOSURE_FAMILIES:
         return EnclosureCheck(False, str(data.get("claim")), "enclosure certificates are "
                               "implemented for deep-linear, multi-tower and "
                               f"symmetric-factorization problems, not {problem.family}")
@@ -669,7 +665,7 @@ def check_enclosure(data: dict, problem: DeepLinearProblem) -> EnclosureCheck:
     return EnclosureCheck(True, claim, reason)
 
 
-def enclose_value(problem: DeepLinearProblem, enc: Enclosure, bits: int) -> tuple[fmpq, fmpq]:
+def enclose_value(problem: Problem, enc: Enclosure, bits: int) -> tuple[fmpq, fmpq]:
     """Exact rationals ``lo <= L(W) <= hi`` for every W in the box (ArithmeticError if the
     enclosure is not finite, or the loss has no interval kernel there)."""
     with flint.ctx.workprec(bits):
@@ -711,15 +707,15 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     # Every generator is an exact symmetry direction of L at every W (exact/*.orbit_tangent):
     # GL per hidden layer (O with weight decay); for multi-tower also the moves between
     # towers; for symmetric factorization U E, E in so(k), always (its group is O(k)).
-    symmetric = isinstance(problem, SymmetricFactorizationProblem)
+    symmetric = problem.symmetric
     orthogonal = symmetric or problem.weight_decay != 0
-    T = exact_objective(problem).orbit_tangent(Wb, orthogonal=orthogonal)
+    T = Objective(problem).orbit_tangent(Wb, orthogonal=orthogonal)
     gens = _index_list(ev.get("gauge_generators"), len(P), len(T), "gauge_generators")
     if P:
         M = arb_mat(len(P), len(P), [arb(T[g][p]) for p in P for g in gens])
         check_nonsingular_everywhere(M, "gauge matrix T(W)[fixed, generators]")
     group = "O" if orthogonal else "GL"
-    if isinstance(problem, MultiTowerProblem):
+    if problem.family == "multi-tower":
         group += " per tower and between towers"
     where = (f"a critical point lies in the box (radius {show(r)}, {len(F)} free coordinates, "
              f"gauge of {group} transversal; unique on the slice)")
@@ -761,7 +757,7 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     return f"{where}; {_check_global(problem, obj, Wb, ev.get('global'))}"
 
 
-def _check_worse(problem: DeepLinearProblem, sp, vlo: fmpq) -> str:
+def _check_worse(problem: Problem, sp, vlo: fmpq) -> str:
     """Evidence that L(W*) >= vlo exceeds the global infimum."""
     if not isinstance(sp, dict):
         raise _Rejected("spurious: expected {\"type\": \"better-point\", \"point\": W} or "
@@ -769,21 +765,21 @@ def _check_worse(problem: DeepLinearProblem, sp, vlo: fmpq) -> str:
     kind = sp.get("type")
     if kind == "better-point":
         W2 = _flat_weights(problem, sp.get("point"), "spurious.point")
-        exact = exact_objective(problem)
+        exact = Objective(problem)
         v2 = exact.value(exact.unflatten(W2))
         if not v2 < vlo:
             raise _Rejected(f"better point has value {show(v2)}, not below the lower bound "
                             f"{show(vlo)}")
         return f"an exact point has value {show(v2)} < {show(vlo)} <= L(W*)"
     if kind == "above-square-optimum":
-        if isinstance(problem, SymmetricFactorizationProblem):
+        if problem.symmetric:
             # the closed form optimises over all matrices of rank <= r; U U^T ranges over the
             # PSD ones only, whose optimum is in general larger (docs/families.md)
             raise _Rejected("above-square-optimum is not valid for symmetric factorization: the "
                             "closed form is the optimum over all matrices, not PSD ones")
-        if not isinstance(problem.loss, SquareLoss) or problem.weight_decay != 0:
+        if not isinstance(problem.loss, Square) or problem.weight_decay != 0:
             raise _Rejected("above-square-optimum needs the square loss without weight decay")
-        s = compare_with_square_optimum(matrix(problem.X), matrix(problem.Y), problem.max_rank, vlo)
+        s = compare_with_square_optimum(problem.X, problem.Y, problem.max_rank, vlo)
         if s != 1:
             raise _Rejected(f"the lower bound {show(vlo)} of the value is not provably above the "
                             "closed-form optimum")
@@ -798,13 +794,13 @@ def _check_global(problem, obj, Wb, gl) -> str:
     loss = problem.loss
     if loss.convex_proven(*problem.loss_argument_shape) is not True:
         raise _Rejected("the loss is not proven convex (a declared fact is not a proof)")
-    if isinstance(problem, SymmetricFactorizationProblem):
+    if problem.symmetric:
         return _check_global_psd(problem, obj, Wb, gl)
     if gl.get("type") != "convex-stationary":
         raise _Rejected('global: expected {"type": "convex-stationary", ...}')
     if problem.weight_decay != 0:
         raise _Rejected("weight decay breaks the function-space argument")
-    if isinstance(problem, MultiTowerProblem):
+    if problem.family == "multi-tower":
         # grad L = J_R^T vec(G) (chain rule, J_R = d vec(R)/dW): J_R of full row rank forces
         # G(W*) = 0; then F(R*) <= F(R') for every matrix R', and L(W') = F(R(W')) >= L(W*)
         J = obj.jacobian(Wb, None)
@@ -828,7 +824,7 @@ def _check_global(problem, obj, Wb, gl) -> str:
             "matrices")
 
 
-def _check_global_psd(problem: SymmetricFactorizationProblem, obj, Wb, gl) -> str:
+def _check_global_psd(problem: Problem, obj, Wb, gl) -> str:
     """``f(R) = l(R - Y) + lam/2 tr R`` (or ``l(R) + ...``) is convex, ``L(U) = f(U U^T)``.
 
     With ``S = (G + G^T)/2 + lam/2 I`` (the symmetric part of ``grad f``): at the critical
@@ -846,7 +842,7 @@ def _check_global_psd(problem: SymmetricFactorizationProblem, obj, Wb, gl) -> st
         raise _Rejected(f"global.shift: expected a rational c > 0, got {show(c)}")
     U, G = Wb[0], obj.function_gradient(Wb)
     lam = to_fmpq(problem.weight_decay)
-    S = (G + G.transpose()) * fmpq(1, 2) + _identity(problem.n) * arb(lam / 2)
+    S = (G + G.transpose()) * fmpq(1, 2) + _identity(problem.shapes[0][0]) * arb(lam / 2)
     why = check_positive_definite_everywhere(S + U * U.transpose() * arb(c),
                                              f"(G + G^T)/2 + lam/2 I + {show(c)} U U^T")
     return (f"{why}; with (G + G^T + lam I) U = 0 at W*, the symmetric part of the gradient of "

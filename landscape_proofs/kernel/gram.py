@@ -33,7 +33,6 @@ import flint
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.linalg import inertia
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
-from landscape_proofs.losses.specs import CustomLoss, PowerLoss, SquareLoss
 
 MAX_PARAMETERS = 64
 MAX_VECTOR = 64
@@ -54,13 +53,9 @@ def polynomial_ring(n_params: int):
 
 def _loss_degree(loss) -> int:
     """An upper bound on the total degree of the loss as a polynomial of its argument."""
-    if isinstance(loss, SquareLoss):
-        return 2
-    if isinstance(loss, PowerLoss):
-        return loss.p
-    if isinstance(loss, CustomLoss):
-        return max((sum(e for _, _, e in f) for _, f in loss._polynomial_terms()), default=0)
-    raise GramRejected(f"no degree bound for the loss {loss!r}")
+    if not loss.polynomial:
+        raise GramRejected(f"no degree bound for the {loss.name} loss (not a polynomial)")
+    return loss.degree()
 
 
 def _check_size(obj) -> None:

@@ -15,18 +15,17 @@ of the problem with widths [d_0, p, d_H].  This module checks, exactly:
    embedded ones);
 4. the deep certificate itself, with :func:`check_certificate`.
 
-Like the deep checker it imports only the exact layer, the problem definitions and the
-losses.
+Like the deep checker it imports nothing outside the kernel; the deep check is passed in
+(``check_deep``) so that the two modules do not import each other.
 """
 from __future__ import annotations
 
 from landscape_proofs.kernel.errors import InputError, LandscapeError
-from landscape_proofs.kernel.linalg import matrix, rank
-from landscape_proofs.kernel.numbers import parse_exact, to_fmpq, to_fraction
-from landscape_proofs.families.deep_linear import DeepLinearProblem, exact_matrix
-from landscape_proofs.families.io import point_from_dict, point_to_dict, problem_from_dict, problem_to_dict
-from landscape_proofs.families.shallow_rank import shallow_point_from_dict, shallow_problem_from_dict
-from landscape_proofs.kernel.checker import CLAIMS, CheckResult, Rejected, check_certificate
+from landscape_proofs.kernel.linalg import rank
+from landscape_proofs.kernel.model import read_matrix, read_point, read_problem
+from landscape_proofs.kernel.numbers import format_exact, parse_exact, to_fmpq
+from landscape_proofs.kernel.objective import Objective
+from landscape_proofs.kernel.verdict import CLAIMS, CheckResult, Rejected
 
 EVIDENCE_TYPE = "factorization-transfer"
 
@@ -56,20 +55,60 @@ def _q(x, name):
     return to_fmpq(parse_exact(x, name))
 
 
-def check_shallow_certificate(data: dict) -> CheckResult:
+def _lift(data) -> tuple[dict, tuple[int, int], int]:
+    """The shallow problem's lift as a deep-linear problem object, its shape and rank bound."""
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object describing a problem", got=type(data).__name__)
+    extra = sorted(set(data) - {"family", "shape", "rank", "X", "Y", "loss", "name", "description"})
+    if extra:
+        raise InputError("unknown field for the shallow-rank family", field=extra[0], got=extra[0])
+    shape, p = data.get("shape"), data.get("rank")
+    if not isinstance(shape, (list, tuple)) or len(shape) != 2:
+        raise InputError("expected [d_H, d_0] (rows and columns of R)", field="shape", got=shape)
+    if "loss" not in data:
+        raise InputError("missing: the loss", field="loss")
+    deep = {"family": "deep-linear", "widths": [shape[1], p, shape[0]], "loss": data["loss"]}
+    deep.update({k: data[k] for k in ("X", "Y") if k in data})
+    try:
+        read_problem(deep)   # validates widths, data and loss exactly as for deep-linear
+    except InputError as exc:
+        field = exc.field or ""
+        renamed = field.replace("widths[1]", "rank").replace("widths[0]", "shape[1]").replace(
+            "widths[2]", "shape[0]")
+        raise InputError(exc.expected, field=renamed or None, got=exc.got) from None
+    return deep, (shape[0], shape[1]), p
+
+
+def _same(a, b) -> bool:
+    """Two kernel problems that denote the same objective."""
+    la, lb = a.loss, b.loss
+    return (a.family == b.family and a.shapes == b.shapes and a.X == b.X and a.Y == b.Y
+            and a.weight_decay == b.weight_decay and type(la) is type(lb) and la.p == lb.p
+            and la.over_product == lb.over_product and getattr(la, "poly", None) == getattr(lb, "poly", None))
+
+
+def check_shallow_certificate(data: dict, check_deep) -> CheckResult:
     """Re-verify a shallow-rank certificate (see the module docstring).
 
+    ``check_deep`` checks the lifted deep-linear certificate (the kernel's entry point).
     Raises :class:`InputError` when the embedded problem or point is unusable; returns
     ``CheckResult(valid=False, ...)`` when the certificate does not establish its claim.
     """
     try:
-        problem = shallow_problem_from_dict(data["problem"])
+        deep_data, (dH, d0), p = _lift(data["problem"])
     except InputError as exc:
         raise exc.within("problem") from None
+    point = data["point"]
     try:
-        point = shallow_point_from_dict(data["point"], problem)
+        if not isinstance(point, dict) or sorted(point) != ["R"]:
+            raise InputError('expected a JSON object {"R": [[...], ...]}', got=point)
+        R = read_matrix(point["R"], "R", (dH, d0))
+        if rank(R) > p:
+            raise InputError(f"expected a matrix of rank <= {p} (the problem's rank bound)",
+                             field="R", got=f"rank {rank(R)}")
     except InputError as exc:
         raise exc.within("point") from None
+    deep = read_problem(deep_data)
     claim = data.get("claim")
     try:
         if claim not in CLAIMS:
@@ -80,10 +119,8 @@ def check_shallow_certificate(data: dict) -> CheckResult:
             raise Rejected("evidence is missing or not an object")
         if ev.get("type") != EVIDENCE_TYPE:
             raise Rejected(f"unknown evidence type {ev.get('type')!r} (expected {EVIDENCE_TYPE})")
-        (dH, d0), p = problem.shape, problem.rank
-        U = matrix(exact_matrix(ev.get("U"), "evidence.U", (dH, p)))
-        V = matrix(exact_matrix(ev.get("V"), "evidence.V", (p, d0)))
-        R = matrix(point.R)
+        U = read_matrix(ev.get("U"), "evidence.U", (dH, p))
+        V = read_matrix(ev.get("V"), "evidence.V", (p, d0))
         # 2. the factorization and the openness of the pair map there
         if U * V != R:
             raise Rejected("U V differs from R")
@@ -93,38 +130,35 @@ def check_shallow_certificate(data: dict) -> CheckResult:
                            f"this factorization: rank(U) = {rU}, rank(V) = {rV}, rank(R) = {rR} "
                            "are not all equal")
         # 3. the lift of this problem and point
-        deep = problem.deep_linear()
-        lifted_point = [[list(row) for row in _rows(V)], [list(row) for row in _rows(U)]]
         inner = ev.get("deep_certificate")
         if not isinstance(inner, dict):
             raise Rejected("deep_certificate: expected the lifted point's certificate (an object)")
         if inner.get("claim") != claim:
             raise Rejected(f"deep_certificate claims {inner.get('claim')!r}, not {claim!r}")
         try:
-            embedded = problem_from_dict(inner.get("problem"))
+            embedded = read_problem(inner.get("problem"))
         except InputError as exc:
             raise Rejected(f"deep_certificate.problem is unusable: {exc}") from None
-        if not isinstance(embedded, DeepLinearProblem) or embedded != deep:
+        if not _same(embedded, deep):
             raise Rejected("deep_certificate.problem is not the lift of this problem (widths "
-                           f"{list(deep.widths)}, the same X, Y and loss, no weight decay)")
+                           f"{[d0, p, dH]}, the same X, Y and loss, no weight decay)")
         try:
-            embedded_point = point_from_dict(inner.get("point"), deep)
+            embedded_point = read_point(inner.get("point"), deep)
         except InputError as exc:
             raise Rejected(f"deep_certificate.point is unusable: {exc}") from None
-        rebuilt_point = point_from_dict({"weights": lifted_point}, deep)
-        if embedded_point != rebuilt_point:
+        if embedded_point != [V, U]:
             raise Rejected("deep_certificate.point is not (W_1, W_2) = (V, U)")
         if "value" in data:
-            recorded = _q(data["value"], "value")
-            actual = to_fmpq(problem.value(point))
+            recorded = to_fmpq(parse_exact(data["value"], "value"))
+            actual = Objective(deep).value([V, U])
             if recorded != actual:
                 raise Rejected(f"recorded value {recorded} differs from the recomputed {actual}")
         # 4. the deep certificate, on the rebuilt problem and point
         rebuilt = dict(inner)
-        rebuilt["problem"] = problem_to_dict(deep)
-        rebuilt["point"] = point_to_dict(rebuilt_point)
+        rebuilt["problem"] = deep_data
+        rebuilt["point"] = {"weights": [_rows(V), _rows(U)]}
         rebuilt["claim"] = claim
-        res = check_certificate(rebuilt)
+        res = check_deep(rebuilt)
         if not res.valid:
             raise Rejected(f"the lifted point's certificate does not hold: {res.reason}")
     except Rejected as exc:
@@ -140,4 +174,4 @@ def check_shallow_certificate(data: dict) -> CheckResult:
 
 
 def _rows(M):
-    return [[to_fraction(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
+    return [[format_exact(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]

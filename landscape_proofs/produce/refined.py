@@ -28,6 +28,7 @@ import numpy as np
 
 from landscape_proofs.kernel.checker import CheckResult, check_certificate
 from landscape_proofs.kernel.enclosure import Enclosure, enclose_value
+from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.produce.certificate import FORMAT, producer_versions
 from landscape_proofs.produce.classify import Budget, Classification, classify
 from landscape_proofs.kernel.errors import InputError
@@ -191,7 +192,7 @@ class _Enclosing:
     # -- certificates ------------------------------------------------------------------------------
     def certificate(self, claim: Kind, extra: dict, radius: Fraction, bits: int) -> dict:
         enc = Enclosure(tuple(to_fmpq(q) for q in self.center), to_fmpq(radius), tuple(self.F))
-        lo, hi = enclose_value(self.problem, enc, bits)
+        lo, hi = enclose_value(read_problem(problem_to_dict(self.problem)), enc, bits)
         evidence = {"type": "enclosure", "gauge_generators": list(self.gauge.generators),
                     "precision_bits": bits}
         evidence.update(extra)

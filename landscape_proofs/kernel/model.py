@@ -1,0 +1,181 @@
+"""The kernel's own reading of an embedded problem and point.
+
+Independent of ``families/``: the kernel reads the problem format itself (docs/formats.md)
+and reduces every family to one shape, a sum of *towers*:
+
+    product(W) = sum over towers t of  F_{t,L} ... F_{t,1},
+
+each factor ``F`` a parameter block or its transpose (deep-linear: one tower
+``W_H ... W_1``; multi-tower: one tower per tower; ``U U^T``: one tower ``U (U^T)`` whose two
+factors share block 0).  The loss takes ``E = product X - Y`` (residual) or ``product``.
+This module is the kernel's one place that names families; ``kernel/losses.py`` the one
+that names losses.
+"""
+from __future__ import annotations
+
+from flint import fmpq, fmpq_mat
+
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.losses import Loss, read_loss
+from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+
+MAX_WIDTH = 64
+MAX_DEPTH = 32
+MAX_TOWERS = 32
+COMMON = {"family", "loss", "Y", "weight_decay", "name", "description"}
+KEYS = {"deep-linear": COMMON | {"widths", "X"}, "multi-tower": COMMON | {"towers", "X"},
+        "matrix-factorization": COMMON | {"shape", "rank"},
+        "symmetric-factorization": COMMON | {"shape"}}
+
+
+def read_matrix(rows, field: str, shape=(None, None)) -> fmpq_mat:
+    """A non-empty list of equal rows of exact numbers, with an optional shape."""
+    if not isinstance(rows, (list, tuple)) or not rows or not all(isinstance(r, (list, tuple)) for r in rows):
+        raise InputError("expected a non-empty list of rows", field=field, got=rows)
+    m, n = len(rows), len(rows[0])
+    if n == 0 or any(len(r) != n for r in rows):
+        raise InputError("expected non-empty rows of equal length", field=field, got=rows)
+    if (shape[0] is not None and m != shape[0]) or (shape[1] is not None and n != shape[1]):
+        raise InputError(f"expected a {shape[0]} x {shape[1]} matrix", field=field,
+                         got=f"{m} x {n}")
+    return fmpq_mat(m, n, [to_fmpq(parse_exact(x, f"{field}[{i}][{j}]"))
+                           for i, r in enumerate(rows) for j, x in enumerate(r)])
+
+
+def _width(d, field):
+    if isinstance(d, bool) or not isinstance(d, int) or not 1 <= d <= MAX_WIDTH:
+        raise InputError(f"expected an integer in [1, {MAX_WIDTH}]", field=field, got=d)
+    return d
+
+
+def _widths(w, field):
+    if not isinstance(w, (list, tuple)) or not 2 <= len(w) <= MAX_DEPTH + 1:
+        raise InputError(f"expected a list of 2 to {MAX_DEPTH + 1} widths", field=field, got=w)
+    return tuple(_width(d, f"{field}[{i}]") for i, d in enumerate(w))
+
+
+class Problem:
+    """What the kernel needs of a problem: blocks, towers of factors, data, loss, decay."""
+
+    def __init__(self, family: str, shapes, towers, X: fmpq_mat, Y, loss: Loss, decay: fmpq,
+                 max_rank: int):
+        self.family, self.shapes, self.towers = family, tuple(shapes), towers
+        self.X, self.Y, self.loss, self.weight_decay = X, Y, loss, decay
+        self.max_rank = max_rank
+        self.n_params = sum(r * c for r, c in self.shapes)
+        self.offsets = [sum(r * c for r, c in self.shapes[:k]) for k in range(len(self.shapes))]
+        self.in_dim = X.nrows()
+        top = towers[0][-1]
+        self.out_dim = self.shapes[top[0]][1 if top[1] else 0]
+        self.symmetric = family == "symmetric-factorization"
+
+    @property
+    def depth(self) -> int:
+        return len(self.shapes)
+
+    @property
+    def widths(self) -> tuple:
+        """[d_0, ..., d_H] of the first tower."""
+        t = self.towers[0]
+        return tuple([self.shapes[t[0][0]][1]] + [self.shapes[b][0] for b, _ in t])
+
+    @property
+    def tower_widths(self) -> list:
+        return [tuple([self.shapes[t[0][0]][1]] + [self.shapes[b][0] for b, _ in t]) for t in self.towers]
+
+    @property
+    def has_bottleneck(self) -> bool:
+        return self.max_rank < min(self.in_dim, self.out_dim)
+
+    @property
+    def loss_argument_shape(self) -> tuple[int, int]:
+        return (self.out_dim, self.in_dim if self.loss.over_product else self.X.ncols())
+
+    def validate_point(self, weights, field: str = "weights") -> list:
+        if not isinstance(weights, (list, tuple)) or len(weights) != len(self.shapes):
+            raise InputError(f"expected a list of {len(self.shapes)} weight matrices", field=field,
+                             got=weights if not isinstance(weights, (list, tuple)) else f"{len(weights)} matrices")
+        return [read_matrix(W, f"{field}[{k}]", s) for k, (W, s) in enumerate(zip(weights, self.shapes))]
+
+
+def read_problem(data) -> Problem:
+    """The embedded problem of a certificate (shallow-rank is read by ``kernel/shallow.py``)."""
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object describing a problem", got=type(data).__name__)
+    family = data.get("family")
+    if not isinstance(family, str) or family not in KEYS:
+        raise InputError(f"expected one of {', '.join(sorted(KEYS))}", field="family", got=family)
+    extra = sorted(set(data) - KEYS[family])
+    if extra:
+        raise InputError(f"unknown field for the {family} family", field=extra[0], got=extra[0])
+    if "loss" not in data:
+        raise InputError("missing: the loss", field="loss")
+    decay = to_fmpq(parse_exact(data.get("weight_decay", 0), "weight_decay"))
+    if decay < 0:
+        raise InputError("expected a number >= 0", field="weight_decay", got=str(decay))
+    if family == "multi-tower":
+        tw = data.get("towers")
+        if not isinstance(tw, (list, tuple)) or not 1 <= len(tw) <= MAX_TOWERS:
+            raise InputError(f"expected a list of 1 to {MAX_TOWERS} towers", field="towers", got=tw)
+        all_widths = [_widths(w, f"towers[{t}]") for t, w in enumerate(tw)]
+        if len({(w[0], w[-1]) for w in all_widths}) != 1:
+            raise InputError("expected towers with the same d_0 and d_H", field="towers", got=tw)
+        d0, dH = all_widths[0][0], all_widths[0][-1]
+        rank_bound = min(d0, dH, sum(min(w) for w in all_widths))
+    elif family == "deep-linear":
+        all_widths = [_widths(data.get("widths"), "widths")]
+        rank_bound = min(all_widths[0])
+    elif family == "matrix-factorization":
+        s, k = data.get("shape"), data.get("rank")
+        if not isinstance(s, (list, tuple)) or len(s) != 2:
+            raise InputError("expected [m, n]", field="shape", got=s)
+        m, n = _width(s[0], "shape[0]"), _width(s[1], "shape[1]")
+        all_widths = [(n, _width(k, "rank"), m)]
+        rank_bound = min(all_widths[0])
+        family = "deep-linear"
+    else:
+        s = data.get("shape")
+        if not isinstance(s, (list, tuple)) or len(s) != 2:
+            raise InputError("expected [n, k]", field="shape", got=s)
+        n, k = _width(s[0], "shape[0]"), _width(s[1], "shape[1]")
+        return _finish(family, [(n, k)], [[(0, True), (0, False)]], None, data, decay, min(n, k), n)
+    shapes, towers = [], []
+    for w in all_widths:
+        towers.append([(len(shapes) + i, False) for i in range(len(w) - 1)])
+        shapes += [(w[i + 1], w[i]) for i in range(len(w) - 1)]
+    return _finish(family, shapes, towers, data.get("X"), data, decay, rank_bound, all_widths[0][0])
+
+
+def _finish(family, shapes, towers, X_rows, data, decay, rank_bound, d0) -> Problem:
+    loss = read_loss(data["loss"])
+    if X_rows is None:
+        X = fmpq_mat(d0, d0, [int(i == j) for i in range(d0) for j in range(d0)])
+    else:
+        X = read_matrix(X_rows, "X", (d0, None))
+    problem = Problem(family, shapes, towers, X, None, loss, decay, rank_bound)
+    m, n = problem.loss_argument_shape
+    Y = data.get("Y")
+    if Y is None and not loss.over_product:
+        raise InputError(f"missing: Y ({m} x {n}) is required for this loss", field="Y")
+    problem.Y = None if Y is None else read_matrix(Y, "Y", (m, None if loss.over_product else n))
+    if hasattr(loss, "check_shape"):
+        loss.check_shape(m, n)
+    return problem
+
+
+def read_point(data, problem: Problem) -> list:
+    """The weights of a point: ``{"weights": [...]}`` (``{"U": U}`` for U U^T)."""
+    if not isinstance(data, dict):
+        raise InputError('expected a JSON object {"weights": [...]}', got=type(data).__name__)
+    if problem.symmetric and "U" in data and "weights" not in data:
+        return problem.validate_point([data["U"]], "U")
+    if "weights" not in data and len(problem.towers[0]) == 2 and not problem.symmetric \
+            and len(problem.towers) == 1 and ("U" in data or "V" in data):
+        if sorted(data) != ["U", "V"]:
+            raise InputError('expected a factorization point {"U": [[...]], "V": [[...]]}',
+                             field="U", got=sorted(data))
+        V, U = problem.shapes
+        return [read_matrix(data["V"], "V", V), read_matrix(data["U"], "U", U)]
+    if "weights" not in data:
+        raise InputError("missing: the weight matrices", field="weights")
+    return problem.validate_point(data["weights"])

@@ -1,0 +1,326 @@
+"""The kernel's own evaluation of the objective and its derivatives.
+
+Deliberately a different method from the producers' closed forms in ``core/``:
+
+- values along a curve ``W(t) = W + t C_1 + t^2 C_2 + ...`` (and of the objective on any
+  commutative ring) evaluate the *definition*: matrices whose entries are polynomials in t
+  are multiplied, the loss is applied entrywise, the decay added;
+- the Jacobian ``J`` of ``vec(E)`` (E the loss argument, row-major) is built column by column
+  from the product rule: the column of parameter ``(p, q)`` of a block is, for each factor
+  position where the block stands, ``(factors above) e_p e_q^T (factors below, X)``;
+- the gradient is ``J^T vec(dl/dE)`` plus the decay term; the Hessian is
+  ``J^T (d^2 l/dE^2) J + S + decay``, where ``S`` is the second derivative of the multilinear
+  product paired with ``dl/dE``: for two factor positions ``a < c`` of one tower and unit
+  moves ``e_p e_q^T`` at ``a``, ``e_r e_s^T`` at ``c``,
+  ``<G, A e_r e_s^T M e_p e_q^T B> = (A^T G B^T)[r, q] * M[s, p]``
+  (A the factors above c, M those between, B those below a times X).
+
+Parameters are flattened block by block, each block row-major (``weights[0]`` first).
+"""
+from __future__ import annotations
+
+import flint
+from flint import fmpq, fmpq_mat, fmpq_poly
+
+from landscape_proofs.kernel.model import Problem
+
+
+def _like(M, like):
+    """M (fmpq_mat) in the matrix ring of ``like`` (fmpq_mat or arb_mat)."""
+    return M if isinstance(like, fmpq_mat) else type(like)(M)
+
+
+def _mm(A, B):
+    """Product of matrices given as lists of rows over any commutative ring."""
+    cols = list(zip(*B))
+    out = []
+    for row in A:
+        r = []
+        for col in cols:
+            s = row[0] * col[0]
+            for x, y in zip(row[1:], col[1:]):
+                s = s + x * y
+            r.append(s)
+        out.append(r)
+    return out
+
+
+def lowest_order(p: fmpq_poly, start: int = 1):
+    """(q, c): the lowest power q >= start of t with a nonzero coefficient c, or None."""
+    for q, c in enumerate(p.coeffs()):
+        if q >= start and c != 0:
+            return q, c
+    return None
+
+
+class Objective:
+    """L(W) = l(E(W)) + lam/2 ||W||^2 for a kernel :class:`Problem`."""
+
+    def __init__(self, problem: Problem):
+        self.problem = problem
+        self.loss = problem.loss
+        self.shapes = problem.shapes
+        self.offsets = problem.offsets
+        self.n_params = problem.n_params
+        self.lam = problem.weight_decay
+
+    # -- the product and the loss argument ------------------------------------------------
+    def _factor(self, W, pos):
+        b, transposed = pos
+        return W[b].transpose() if transposed else W[b]
+
+    def product(self, W):
+        total = None
+        for tower in self.problem.towers:
+            P = None
+            for pos in tower:
+                F = self._factor(W, pos)
+                P = F if P is None else F * P
+            total = P if total is None else total + P
+        return total
+
+    def loss_argument(self, W):
+        R = self.product(W)
+        if self.loss.over_product:
+            return R
+        return R * _like(self.problem.X, R) - _like(self.problem.Y, R)
+
+    def value(self, W):
+        v = self.loss.value_exact(self.loss_argument(W))
+        if self.lam != 0:
+            v += self.lam / 2 * sum((x * x for M in W for x in M.entries()), fmpq(0))
+        return v
+
+    def function_gradient(self, W):
+        """dl/dR at R = product(W): G X^T for a residual loss, G for a product loss."""
+        G = self.loss.gradient_exact(self.loss_argument(W))
+        return G if self.loss.over_product else G * self.problem.X.transpose()
+
+    def flatten(self, W) -> list:
+        return [x for M in W for x in M.entries()]
+
+    def unflatten(self, v):
+        """Blocks from a flat vector (fmpq_mat for rationals, arb_mat for balls)."""
+        exact = all(isinstance(x, (fmpq, int)) for x in v)
+        out, k = [], 0
+        for r, c in self.shapes:
+            part = list(v[k:k + r * c])
+            out.append(fmpq_mat(r, c, part) if exact else flint.arb_mat(r, c, part))
+            k += r * c
+        return out
+
+    # -- values on rings: curves and polynomial identities ---------------------------------
+    def value_on(self, entries):
+        """L at blocks whose entries are ring elements over Q (lists of rows)."""
+        total = None
+        for tower in self.problem.towers:
+            P = None
+            for b, transposed in tower:
+                F = [list(r) for r in zip(*entries[b])] if transposed else entries[b]
+                P = F if P is None else _mm(F, P)
+            total = P if total is None else [[x + y for x, y in zip(r, s)] for r, s in zip(total, P)]
+        if self.loss.over_product:
+            E = total
+        else:
+            X, Y = self.problem.X, self.problem.Y
+            Xr = [[X[i, j] for j in range(X.ncols())] for i in range(X.nrows())]
+            E = [[x - Y[i, j] for j, x in enumerate(row)] for i, row in enumerate(_mm(total, Xr))]
+        out = self.loss.along_curve(E)
+        if self.lam != 0:
+            sq = None
+            for block in entries:
+                for row in block:
+                    for x in row:
+                        sq = x * x if sq is None else sq + x * x
+            out = out + sq * (self.lam / 2)
+        return out
+
+    def value_along(self, W, coefficients):
+        """L(W + t C_1 + t^2 C_2 + ...) as an fmpq_poly (for l1: valid for small t > 0)."""
+        entries = []
+        for k, M in enumerate(W):
+            rows = []
+            for i in range(M.nrows()):
+                row = []
+                for j in range(M.ncols()):
+                    cs = [M[i, j]] + [C[k][i, j] for C in coefficients]
+                    row.append(fmpq_poly(cs))
+                rows.append(row)
+            entries.append(rows)
+        return self.value_on(entries)
+
+    # -- derivatives -------------------------------------------------------------------------
+    def _chain(self, W, tower):
+        """Factors of a tower (F_1 first), and prefix products below / above each position."""
+        F = [self._factor(W, pos) for pos in tower]
+        X = None if self.loss.over_product else _like(self.problem.X, F[0])
+        below = [X]            # below[a] = F_a ... F_1 X  (a = 0: X, or None for the identity)
+        for f in F:
+            below.append(f if below[-1] is None else f * below[-1])
+        above = [None] * (len(F) + 1)   # above[a] = F_L ... F_{a+1}; above[L] = None (identity)
+        for a in range(len(F) - 1, -1, -1):
+            above[a] = F[a] if above[a + 1] is None else above[a + 1] * F[a]
+        return F, below, above
+
+    def _index(self, pos, p, q):
+        """Parameter index of unit (p, q) of the factor at ``pos`` (a block or its transpose)."""
+        b, transposed = pos
+        if transposed:
+            p, q = q, p
+        return self.offsets[b] + p * self.shapes[b][1] + q
+
+    def jacobian(self, W) -> fmpq_mat:
+        """d vec(E) / d theta, row-major vec, by the product rule (exact)."""
+        m, n = self.problem.loss_argument_shape
+        J = fmpq_mat(m * n, self.n_params)
+        for tower in self.problem.towers:
+            F, below, above = self._chain(W, tower)
+            for a, pos in enumerate(tower):
+                up, down = above[a + 1], below[a]
+                rows, cols = F[a].nrows(), F[a].ncols()
+                for p in range(rows):
+                    for q in range(cols):
+                        col = self._index(pos, p, q)
+                        for i in range(m):
+                            u = up[i, p] if up is not None else fmpq(int(i == p))
+                            if u == 0:
+                                continue
+                            for j in range(n):
+                                d = down[q, j] if down is not None else fmpq(int(q == j))
+                                if d != 0:
+                                    J[i * n + j, col] += u * d
+        return J
+
+    def gradient_vector(self, W) -> list:
+        E = self.loss_argument(W)
+        G = self.loss.gradient_exact(E)
+        m, n = E.nrows(), E.ncols()
+        g = self.jacobian(W).transpose() * fmpq_mat(m * n, 1, G.entries())
+        theta = self.flatten(W)
+        return [g[i, 0] + self.lam * theta[i] for i in range(self.n_params)]
+
+    def hessian(self, W) -> fmpq_mat:
+        E = self.loss_argument(W)
+        m, n = E.nrows(), E.ncols()
+        J = self.jacobian(W)
+        if hasattr(self.loss, "hessian_diagonal"):
+            d = self.loss.hessian_diagonal(E)
+            DJ = fmpq_mat(m * n, self.n_params)
+            for i, x in enumerate(d):
+                if x != 0:
+                    for j in range(self.n_params):
+                        DJ[i, j] = x * J[i, j]
+        else:
+            DJ = self.loss.hessian_exact(E) * J
+        H = J.transpose() * DJ
+        G = self.loss.gradient_exact(E)
+        for tower in self.problem.towers:
+            self._add_second_order(W, tower, G, H)
+        for i in range(self.n_params):
+            H[i, i] += self.lam
+        return H
+
+    def _add_second_order(self, W, tower, G, H):
+        F, below, above = self._chain(W, tower)
+        for a in range(len(F)):
+            B = below[a]
+            for c in range(a + 1, len(F)):
+                A = above[c + 1]
+                K = G if A is None else A.transpose() * G
+                K = K if B is None else K * B.transpose()        # rows(F_c) x cols(F_a)
+                M = None                                          # F_{c-1} ... F_{a+1}
+                for f in F[a + 1:c]:
+                    M = f if M is None else f * M
+                for r in range(F[c].nrows()):
+                    for s in range(F[c].ncols()):
+                        j = self._index(tower[c], r, s)
+                        for p in range(F[a].nrows()):
+                            msp = M[s, p] if M is not None else fmpq(int(s == p))
+                            if msp == 0:
+                                continue
+                            for q in range(F[a].ncols()):
+                                v = K[r, q] * msp
+                                if v != 0:
+                                    i = self._index(tower[a], p, q)
+                                    H[i, j] += v
+                                    H[j, i] += v
+
+    # -- symmetries (the slice argument) -----------------------------------------------------
+    def orbit_tangent(self, W, orthogonal: bool) -> list:
+        """Velocities at W of one-parameter groups that leave L unchanged everywhere.
+
+        Inside a tower (GL, or O when ``orthogonal``): F_a -> A F_a, F_{a+1} -> F_{a+1} A^{-1},
+        velocity (E F_a, -F_{a+1} E). ``U U^T``: U -> U Q, Q in O(k), velocity U E, E in so(k).
+        Between towers (docs/families.md): without decay, moving A E B from one tower's
+        product to another's; with decay, rotating the joint hidden layer of two-layer towers.
+        """
+        vecs = []
+        zero = W[0][0, 0] * 0
+
+        def place(moves):
+            v = [zero] * self.n_params
+            for b, D in moves:
+                o = self.offsets[b]
+                v[o:o + D.nrows() * D.ncols()] = D.entries()
+            return v
+
+        def basis(d):
+            out = []
+            for p in range(d):
+                for q in range(d):
+                    if orthogonal and p >= q:
+                        continue
+                    E = fmpq_mat(d, d)
+                    E[p, q] = 1
+                    if orthogonal:
+                        E[q, p] = -1
+                    out.append(E)
+            return out
+
+        if self.problem.symmetric:
+            U = W[0]
+            orthogonal = True
+            return [place([(0, U * E)]) for E in basis(U.ncols())]
+        towers = self.problem.towers
+        for tower in towers:
+            for a in range(len(tower) - 1):
+                (b1, _), (b2, _) = tower[a], tower[a + 1]
+                for E in basis(W[b1].nrows()):
+                    vecs.append(place([(b1, E * W[b1]), (b2, -(W[b2] * E))]))
+        if len(towers) < 2:
+            return vecs
+        if not orthogonal:
+            ends = []
+            for tower in towers:
+                blocks = [b for b, _ in tower]
+                A = None                       # W_H ... W_2 of the tower
+                for b in blocks[1:]:
+                    A = W[b] if A is None else W[b] * A
+                B = None                       # W_{H-1} ... W_1
+                for b in blocks[:-1]:
+                    B = W[b] if B is None else W[b] * B
+                ends.append((blocks, A, B))
+            for s, (bs, _, Bs) in enumerate(ends):
+                for t, (bt, At, _) in enumerate(ends):
+                    if s == t:
+                        continue
+                    rows, cols = self.shapes[bt[0]][0], self.shapes[bs[-1]][1]
+                    for p in range(rows):
+                        for q in range(cols):
+                            E = fmpq_mat(rows, cols)
+                            E[p, q] = 1
+                            left = E if At is None else At * E
+                            right = E if Bs is None else E * Bs
+                            vecs.append(place([(bs[-1], -left), (bt[0], right)]))
+        else:
+            two = [[b for b, _ in t] for t in towers if len(t) == 2]
+            for i, (vs, us) in enumerate(two):
+                for vt, ut in two[i + 1:]:
+                    for p in range(W[vt].nrows()):
+                        for q in range(W[vs].nrows()):
+                            E = fmpq_mat(W[vt].nrows(), W[vs].nrows())
+                            E[p, q] = 1
+                            vecs.append(place([(vs, -(E.transpose() * W[vt])), (us, -(W[ut] * E)),
+                                               (vt, E * W[vs]), (ut, W[us] * E.transpose())]))
+        return vecs
+
