@@ -42,7 +42,6 @@ KNOWN_UPWARD = {
 }
 KNOWN_CYCLES = [
     ["landscape_proofs.kernel.checker", "landscape_proofs.kernel.shallow"],
-    ["landscape_proofs.openness.products", "landscape_proofs.openness.towers"],
 ]
 
 

@@ -224,7 +224,8 @@ def cmd_explain(args) -> int:
 
 def cmd_openness(args) -> int:
     """Exact local openness of the problem's product map at the point, plus a float64 probe."""
-    from landscape_proofs.openness.products import decide_openness, decision_lines, point_factors, probe_openness
+    from landscape_proofs.openness.dispatch import decide_openness, point_factors
+    from landscape_proofs.openness.products import decision_lines, probe_openness
     from landscape_proofs.families.io import load_point, load_problem
 
     problem = load_problem(args.problem)
