@@ -23,11 +23,6 @@ LAYERS = {
     "api": 5, "errors": 5, "strategies": 5,
     "cli": 6, "__main__": 6,
 }
-# Known violations still being removed (docs/architecture.md, "Migration").  Must only shrink.
-KNOWN_UPWARD: set[tuple[str, str]] = set()
-KNOWN_CYCLES = [
-    ["landscape_proofs.openness.products", "landscape_proofs.openness.towers"],
-]
 
 
 def modules() -> dict[str, Path]:
@@ -85,7 +80,7 @@ def test_no_lower_layer_imports_a_higher_one():
         for d in imports_of(m):
             if package(d) and LAYERS[package(d)] > LAYERS[package(m)]:
                 bad.add((m, d))
-    assert bad <= KNOWN_UPWARD, sorted(bad - KNOWN_UPWARD)
+    assert not bad, sorted(bad)
 
 
 def _sccs(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -127,15 +122,14 @@ def _sccs(graph: dict[str, set[str]]) -> list[list[str]]:
 
 def test_no_import_cycles_between_modules():
     graph = {m: imports_of(m) for m in MODULES}
-    assert all(c in KNOWN_CYCLES for c in _sccs(graph)), _sccs(graph)
+    assert _sccs(graph) == []
 
 
 def test_no_import_cycles_between_packages():
     graph: dict[str, set[str]] = {}
     for m in MODULES:
         graph.setdefault(package(m), set()).update(
-            package(d) for d in imports_of(m)
-            if package(d) != package(m) and (m, d) not in KNOWN_UPWARD)
+            package(d) for d in imports_of(m) if package(d) != package(m))
     assert _sccs(graph) == []
 
 

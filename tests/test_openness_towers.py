@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from landscape_proofs.kernel.linalg import matrix, rank
-from landscape_proofs.openness.products import Openness, decide_openness, point_factors, probe_openness
+from landscape_proofs.openness.dispatch import decide_openness, point_factors
+from landscape_proofs.openness.products import Openness, probe_openness
 from landscape_proofs.openness.towers import decide_towers, one_chain, tower_range
 from landscape_proofs.families.io import loads_exact
 

@@ -16,7 +16,8 @@ from landscape_proofs.produce.classify import classify
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.openness.products import Openness, decide_openness
+from landscape_proofs.openness.common import Openness
+from landscape_proofs.openness.dispatch import decide_openness
 from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
 from landscape_proofs.families.io import (loads_exact, point_from_dict, point_to_dict,
                                           problem_from_dict, problem_to_dict)

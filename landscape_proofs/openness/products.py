@@ -29,6 +29,10 @@ inner dimensions neither reached by V nor seen by U):
   :func:`decide_chain_by_rules`, a cross-check;
 * the multi-tower map: ``landscape_proofs.openness.towers`` (proven rules, or ``undecided``).
 
+The shared types (verdicts, maps, ranges, decisions) are in ``landscape_proofs.openness.common``;
+the decision for a problem at a point (which map is asked) is
+``landscape_proofs.openness.dispatch.decide_openness``.
+
 The exact decisions use only ``exact/`` (rational arithmetic).  The numeric probe at the
 end of this module (section "numeric cross-check") is a producer's float64 evidence; it
 never changes a verdict.
@@ -36,158 +40,22 @@ never changes a verdict.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass
 from typing import Sequence
 
 import flint
 
 from landscape_proofs.kernel.linalg import Matrix, identity, matrix, nullspace, rank, zeros
-from landscape_proofs.kernel.numbers import format_exact, to_fraction
+from landscape_proofs.kernel.numbers import to_fraction
 from landscape_proofs.core.rank_constrained import rank_factorization
+from landscape_proofs.openness.common import (MapRange, Openness, OpennessDecision, ProductKind,
+                                              chain_widths, matrix_json, partial_product)
 from landscape_proofs.openness.intervals import IntervalData, interval_data
 
 Q = flint.fmpq
 
 
-class Openness(str, Enum):
-    """The verdict about local openness at a point."""
-
-    OPEN = "open"
-    NOT_OPEN = "not-open"
-    UNDECIDED = "undecided"
-
-    def __str__(self) -> str:
-        return self.value
-
-
-class ProductKind(str, Enum):
-    """Which product map is meant."""
-
-    IDENTITY = "identity"      # H = 1: W_1 -> W_1
-    PAIR = "pair"              # (U, V) -> U V
-    DEEP = "deep"              # (W_1, ..., W_H) -> W_H ... W_1, H >= 3
-    SYMMETRIC = "symmetric"    # U -> U U^T
-    TOWERS = "multi-tower"     # (towers) -> sum_t W^(t)_{H_t} ... W^(t)_1
-
-    def __str__(self) -> str:
-        return self.value
-
-
-@dataclass(frozen=True)
-class MapRange:
-    """The range of a product map: ``rows x cols`` matrices of rank <= ``max_rank``
-    (positive semidefinite ones when ``psd``)."""
-
-    rows: int
-    cols: int
-    max_rank: int
-    psd: bool = False
-
-    @property
-    def is_everything(self) -> bool:
-        """True when the range is all ``rows x cols`` matrices (an open set)."""
-        return not self.psd and self.max_rank >= min(self.rows, self.cols)
-
-    def describe(self) -> str:
-        """A short phrase, e.g. ``"3 x 3 matrices of rank <= 2"``."""
-        if self.psd:
-            return f"{self.rows} x {self.rows} PSD matrices of rank <= {self.max_rank}"
-        if self.is_everything:
-            return f"all {self.rows} x {self.cols} matrices"
-        return f"{self.rows} x {self.cols} matrices of rank <= {self.max_rank}"
-
-
-@dataclass(frozen=True)
-class OpennessDecision:
-    """The exact answer for one map at one point, with the numbers that decided it.
-
-    Attributes
-    ----------
-    verdict : open / not-open / undecided.
-    map : which product map.
-    widths : (d_0, ..., d_H) for a chain (the pair U V is (n, k, m)); (m, k) for U U^T.
-    range : the range the openness refers to.
-    rule : short name of the rule that decided (see docs/openness.md).
-    reason : one sentence with the numbers.
-    ranks : named ranks the rule used, e.g. ``(("rank(U)", 1), ...)``.
-    unreachable : for ``not-open``: an exact direction D such that a neighbourhood of the
-        point maps to no ``mu(point) + delta D`` (delta != 0), and ``mu(point) + delta D``
-        lies in the range.  ``None`` otherwise.
-    witness : for the pair rules ``fill-rows`` / ``fill-columns``: the exact factor U' (or
-        V') of full row (column) rank in the same fiber, ``(name, matrix)``.
-    split : for deep rules that split the chain: the vertex j (between W_j and W_{j+1}).
-    parts : the decisions this one was composed from (deep ``composition``, multi-tower rules).
-    intervals : for chains of depth >= 3: the interval (lane) multiplicities ``((a, b), m)``
-        of the chain as a quiver representation (nonzero ones; ``landscape_proofs.openness.intervals``).
-    vertices : for chains of depth >= 3: per inner vertex j, ``(j, c_j, X_j, Y_j)`` (internal
-        lanes through j, sources dead before j, sinks born after j), the numbers of the
-        criterion ``c_j >= min(X_j, Y_j, r - rho)``.
-    towers : for the multi-tower map: the widths of every tower.
-    """
-
-    verdict: Openness
-    map: ProductKind
-    widths: tuple[int, ...]
-    range: MapRange
-    rule: str
-    reason: str
-    ranks: tuple[tuple[str, int], ...] = ()
-    unreachable: Matrix | None = None
-    witness: tuple[str, Matrix] | None = None
-    split: int | None = None
-    parts: tuple["OpennessDecision", ...] = field(default=())
-    intervals: tuple[tuple[tuple[int, int], int], ...] = ()
-    vertices: tuple[tuple[int, int, int, int], ...] = ()
-    towers: tuple[tuple[int, ...], ...] = ()
-
-    def to_json(self) -> dict:
-        out = {
-            "verdict": self.verdict.value,
-            "map": self.map.value,
-            "widths": list(self.widths),
-            "range": self.range.describe(),
-            "range_max_rank": self.range.max_rank,
-            "rule": self.rule,
-            "reason": self.reason,
-            "ranks": {name: value for name, value in self.ranks},
-            "unreachable_direction": (None if self.unreachable is None
-                                      else matrix_json(self.unreachable)),
-            "witness": (None if self.witness is None else
-                        {"factor": self.witness[0], "matrix": matrix_json(self.witness[1])}),
-            "split": self.split,
-            "parts": [p.to_json() for p in self.parts],
-        }
-        if self.intervals:
-            out["intervals"] = {f"[{a},{b}]": k for (a, b), k in self.intervals}
-            out["vertices"] = [{"j": j, "internal": c, "sources_dead": X, "sinks_unborn": Y,
-                                "obstructed": c < min(X, Y, self.range.max_rank - self.intervals_rho)}
-                               for j, c, X, Y in self.vertices]
-        if self.towers:
-            out["towers"] = [list(w) for w in self.towers]
-        return out
-
-    @property
-    def intervals_rho(self) -> int:
-        """The number of full lanes [0, H] (rank of the product) in ``intervals``."""
-        H = len(self.widths) - 1
-        return dict(self.intervals).get((0, H), 0)
-
-
-def matrix_json(M: Matrix) -> list:
-    """An exact matrix as JSON rows (integers or "p/q" strings)."""
-    return [[format_exact(to_fraction(M[i, j])) for j in range(M.ncols())] for i in range(M.nrows())]
-
-
 # --- small exact helpers --------------------------------------------------------------------
-def _chain(weights: Sequence[Matrix], lo: int, hi: int) -> Matrix:
-    """W_hi ... W_{lo+1} (1-based layers; identity of size d_lo when hi == lo)."""
-    P = identity(weights[lo].ncols()) if lo < len(weights) else identity(weights[-1].nrows())
-    for k in range(lo, hi):
-        P = weights[k] * P
-    return P
-
-
 def _integer_vector(v: Sequence[Q]) -> list[Q]:
     """Scale a nonzero rational vector to coprime integers (same direction)."""
     den = math.lcm(*(int(Q(x).q) for x in v)) if v else 1
@@ -375,10 +243,6 @@ def partial_ranks(weights: Sequence[Matrix]) -> dict[tuple[int, int], int]:
     return out
 
 
-def _widths(weights: Sequence[Matrix]) -> tuple[int, ...]:
-    return (weights[0].ncols(),) + tuple(W.nrows() for W in weights)
-
-
 def _differential_rank(weights: Sequence[Matrix]) -> int:
     """dim of the image of d mu at W: sum over layers l of col(A_l) (x) row(B_l)."""
     d0, dH = weights[0].ncols(), weights[-1].nrows()
@@ -396,8 +260,8 @@ def differential_vectors(weights: Sequence[Matrix]) -> list[list[Q]]:
     d0, dH = weights[0].ncols(), weights[-1].nrows()
     vectors = []
     for l in range(H):
-        A = _chain(weights, l + 1, H) if l + 1 < H else identity(dH)
-        B = _chain(weights, 0, l) if l > 0 else identity(d0)
+        A = partial_product(weights, l + 1, H) if l + 1 < H else identity(dH)
+        B = partial_product(weights, 0, l) if l > 0 else identity(d0)
         colA = _basis_columns(A)
         rowB = _basis_columns(B.transpose())
         for a in colA:
@@ -462,7 +326,7 @@ def decide_chain_by_rules(weights: Sequence[Matrix]) -> OpennessDecision:
 def chain_intervals(weights: Sequence[Matrix]) -> IntervalData:
     """The interval (lane) decomposition of the chain (``landscape_proofs.openness.intervals``)."""
     _check_chain(weights, "chain_intervals")
-    return interval_data(_widths(weights), partial_ranks(weights))
+    return interval_data(chain_widths(weights), partial_ranks(weights))
 
 
 def _decide_deep_criterion(weights: tuple) -> OpennessDecision:
@@ -470,7 +334,7 @@ def _decide_deep_criterion(weights: tuple) -> OpennessDecision:
     criterion").  The obstruction half is rule deep-split-obstruction; the open half is the
     routing theorem (rule deep-routing)."""
     H = len(weights)
-    widths = _widths(weights)
+    widths = chain_widths(weights)
     r = min(widths)
     rng = MapRange(widths[-1], widths[0], r)
     pr = partial_ranks(weights)
@@ -484,7 +348,7 @@ def _decide_deep_criterion(weights: tuple) -> OpennessDecision:
     if bad:
         v = bad[0]
         j = v.j
-        A, B = _chain(weights, j, H), _chain(weights, 0, j)
+        A, B = partial_product(weights, j, H), partial_product(weights, 0, j)
         D = pair_obstruction(A, B, r)
         if D is None:  # pragma: no cover - the two computations are the same numbers
             raise ArithmeticError(f"vertex {j}: the lane counts say obstructed but the pair "
@@ -520,7 +384,7 @@ def _decide_chain(weights: tuple, cache: dict) -> OpennessDecision:
 
 def _decide_chain_uncached(weights: tuple, cache: dict) -> OpennessDecision:
     H = len(weights)
-    widths = _widths(weights)
+    widths = chain_widths(weights)
     if H == 1:
         m, n = weights[0].nrows(), weights[0].ncols()
         return OpennessDecision(Openness.OPEN, ProductKind.IDENTITY, widths, MapRange(m, n, min(m, n)),
@@ -550,7 +414,7 @@ def _decide_chain_uncached(weights: tuple, cache: dict) -> OpennessDecision:
 
 def _decide_deep(weights: tuple, cache: dict) -> OpennessDecision:
     H = len(weights)
-    widths = _widths(weights)
+    widths = chain_widths(weights)
     r = min(widths)
     d0, dH = widths[0], widths[-1]
     rng = MapRange(dH, d0, r)
@@ -587,8 +451,8 @@ def _decide_deep(weights: tuple, cache: dict) -> OpennessDecision:
                 continue
             bottom = _decide_chain(weights[:j], cache)
             top = _decide_chain(weights[j:], cache)
-            A = _chain(weights, j, H)
-            B = _chain(weights, 0, j)
+            A = partial_product(weights, j, H)
+            B = partial_product(weights, 0, j)
             pair = decide_pair(A, B)
             if all(p.verdict is Openness.OPEN for p in (bottom, top, pair)):
                 found.append(OpennessDecision(
@@ -608,8 +472,8 @@ def _decide_deep(weights: tuple, cache: dict) -> OpennessDecision:
     # (5) the pair obstruction at a split (sound for every split)
     obstruction = None
     for j in range(1, H):
-        A = _chain(weights, j, H)
-        B = _chain(weights, 0, j)
+        A = partial_product(weights, j, H)
+        B = partial_product(weights, 0, j)
         D = pair_obstruction(A, B, r)
         if D is not None:
             c = widths[j] - rank(A) - rank(B) + rho
@@ -652,7 +516,7 @@ def _partial_perturbation(weights: tuple, r: int, rng: MapRange, ranks,
     import itertools
 
     H = len(weights)
-    widths = _widths(weights)
+    widths = chain_widths(weights)
     inner = list(range(1, H - 1))                   # 0-based layers that may stay fixed
     for size in range(1, len(inner) + 1):
         for fixed in itertools.combinations(inner, size):
@@ -661,7 +525,7 @@ def _partial_perturbation(weights: tuple, r: int, rng: MapRange, ranks,
             conn = []
             ok = True
             for a, b in zip(free, free[1:]):
-                C = _chain(weights, a + 1, b)       # W_b ... W_{a+2} (identity if b = a + 1)
+                C = partial_product(weights, a + 1, b)       # W_b ... W_{a+2} (identity if b = a + 1)
                 if rank(C) < r:
                     ok = False
                     break
@@ -682,50 +546,10 @@ def _partial_perturbation(weights: tuple, r: int, rng: MapRange, ranks,
                 return [OpennessDecision(
                     Openness.OPEN, ProductKind.DEEP, widths, rng, "deep-partial",
                     f"moving only {names} (keeping {fixed_names}): the fixed connectors have "
-                    f"rank >= {r}, and the folded chain with widths {list(_widths(facs))} is "
+                    f"rank >= {r}, and the folded chain with widths {list(chain_widths(facs))} is "
                     f"open at its point ({sub.rule}); so W_H...W_1 is open",
                     ranks, parts=(sub,))]
     return []
-
-
-# --- from problems and points ---------------------------------------------------------------
-def decide_openness(problem, point) -> OpennessDecision:
-    """The openness decision for the map that parameterises ``problem``, at ``point``.
-
-    Deep-linear problems (and matrix factorization, which loads as deep-linear): the chain
-    of the point's weights.  Multi-tower problems: the sum of the towers' products
-    (``landscape_proofs.openness.towers.decide_towers``).  Shallow rank-constrained problems: the pair map of the
-    canonical factorization R = U V (open by construction, checked here exactly).
-    Symmetric factorization: ``U -> U U^T`` (:func:`decide_symmetric`).
-    """
-    family = getattr(problem, "family", None)
-    if family == "deep-linear":
-        return decide_chain([matrix(W) for W in point.weights])
-    if family == "multi-tower":
-        from landscape_proofs.openness.towers import decide_towers
-        return decide_towers([[matrix(W) for W in t] for t in problem.tower_weights(point.weights)])
-    if family == "symmetric-factorization":
-        return decide_symmetric(matrix(point.weights[0]))
-    if family == "shallow-rank":
-        U, V = problem.canonical_factorization(point)
-        return decide_pair(matrix(U), matrix(V))
-    raise ValueError(f"decide_openness: no product map for the family {family!r}")
-
-
-def point_factors(problem, point) -> tuple[str, list[Matrix]]:
-    """(map kind, exact factors) for the probe: ``"chain"`` with [W_1, ..., W_H],
-    ``"symmetric"`` with [U], or ``"towers"`` with one list [W_1, ..., W_H] per tower."""
-    family = getattr(problem, "family", None)
-    if family == "deep-linear":
-        return "chain", [matrix(W) for W in point.weights]
-    if family == "multi-tower":
-        return "towers", [[matrix(W) for W in t] for t in problem.tower_weights(point.weights)]
-    if family == "symmetric-factorization":
-        return "symmetric", [matrix(point.weights[0])]
-    if family == "shallow-rank":
-        U, V = problem.canonical_factorization(point)
-        return "chain", [matrix(V), matrix(U)]
-    raise ValueError(f"point_factors: no product map for the family {family!r}")
 
 
 # =====================================================================================

@@ -39,8 +39,10 @@ from typing import Sequence
 import flint
 
 from landscape_proofs.kernel.linalg import Matrix, rank, zeros
-from landscape_proofs.openness.products import (MapRange, Openness, OpennessDecision, ProductKind, _chain, _widths,
-                       decide_chain, decide_pair, differential_vectors, pair_obstruction)
+from landscape_proofs.openness.common import (MapRange, Openness, OpennessDecision, ProductKind,
+                                              chain_widths, partial_product)
+from landscape_proofs.openness.products import (decide_chain, decide_pair, differential_vectors,
+                                                pair_obstruction)
 
 MAX_SPLIT_COMBINATIONS = 4096   # cuts (j_t) tried by the split rules
 MAX_SUBSET_TOWERS = 6           # the subset rule runs for at most this many towers
@@ -63,13 +65,13 @@ def _vcat(mats: Sequence[Matrix]) -> Matrix:
 
 
 def _product(tower: Sequence[Matrix]) -> Matrix:
-    return _chain(tower, 0, len(tower))
+    return partial_product(tower, 0, len(tower))
 
 
 def tower_range(towers: Sequence[Sequence[Matrix]]) -> MapRange:
     """``d_H x d_0`` matrices of rank ``<= min(d_0, d_H, sum_t r_t)``."""
     d0, dH = towers[0][0].ncols(), towers[0][-1].nrows()
-    return MapRange(dH, d0, min(d0, dH, sum(min(_widths(t)) for t in towers)))
+    return MapRange(dH, d0, min(d0, dH, sum(min(chain_widths(t)) for t in towers)))
 
 
 def _check(towers) -> tuple[tuple[Matrix, ...], ...]:
@@ -120,7 +122,7 @@ def _decision(verdict, towers, rule, reason, **kw) -> OpennessDecision:
     rng = tower_range(towers)
     d0, dH = rng.cols, rng.rows
     return OpennessDecision(verdict, ProductKind.TOWERS, (d0, dH), rng, rule, reason,
-                            towers=tuple(_widths(t) for t in towers), **kw)
+                            towers=tuple(chain_widths(t) for t in towers), **kw)
 
 
 def _absorb(towers: tuple) -> tuple[tuple, list[str]]:
@@ -147,7 +149,7 @@ def _absorb(towers: tuple) -> tuple[tuple, list[str]]:
 
 def _valid_splits(tower: tuple) -> list[int]:
     """Inner vertices j of a tower where both pieces have no inner bottleneck and are open."""
-    w = _widths(tower)
+    w = chain_widths(tower)
     H = len(tower)
     out = []
     for j in range(1, H):
@@ -186,8 +188,8 @@ def one_chain(towers: Sequence[Sequence[Matrix]], deep: int) -> list[Matrix]:
 
 
 def _cut(towers: tuple, js: Sequence[int]) -> tuple[Matrix, Matrix]:
-    A = _hcat([_chain(t, j, len(t)) for t, j in zip(towers, js)])
-    B = _vcat([_chain(t, 0, j) for t, j in zip(towers, js)])
+    A = _hcat([partial_product(t, j, len(t)) for t, j in zip(towers, js)])
+    B = _vcat([partial_product(t, 0, j) for t, j in zip(towers, js)])
     return A, B
 
 
@@ -210,7 +212,7 @@ def _decide_uncached(towers: tuple, cache: dict, check: bool) -> OpennessDecisio
         R = R + _product(t)
     rho = rank(R)
     ranks = (("d_0", d0), ("d_H", dH), ("q = min(d_0, d_H, sum_t r_t)", q),
-             ("rank(Phi(W))", rho)) + tuple((f"r_{n + 1}", min(_widths(t)))
+             ("rank(Phi(W))", rho)) + tuple((f"r_{n + 1}", min(chain_widths(t)))
                                             for n, t in enumerate(towers))
 
     if len(towers) == 1:
@@ -238,12 +240,12 @@ def _decide_uncached(towers: tuple, cache: dict, check: bool) -> OpennessDecisio
             break
     if not found:
         for n, t in enumerate(towers):
-            if min(_widths(t)) >= min(d0, dH):
+            if min(chain_widths(t)) >= min(d0, dH):
                 d = decide_chain(t)
                 if d.verdict is Openness.OPEN:
                     found.append(_decision(
                         Openness.OPEN, towers, "towers-one-tower",
-                        f"tower {n + 1} has no bottleneck (r = {min(_widths(t))} >= "
+                        f"tower {n + 1} has no bottleneck (r = {min(chain_widths(t))} >= "
                         f"min(d_0, d_H)) and its product map is open at its point ({d.rule}): "
                         "it alone reaches every target near Phi(W), the others kept fixed",
                         ranks=ranks, parts=(d,)))
@@ -268,7 +270,7 @@ def _decide_uncached(towers: tuple, cache: dict, check: bool) -> OpennessDecisio
         exact = _decision(d.verdict, towers, "towers-one-chain",
                           f"only tower {deep[0] + 1} has more than two layers: with the others "
                           f"padded by identity layers, Phi is equivalent to the single chain of "
-                          f"widths {list(_widths(C))} (block layers; docs/openness.md), decided "
+                          f"widths {list(chain_widths(C))} (block layers; docs/openness.md), decided "
                           f"by Theorem D: {d.reason}", ranks=ranks, unreachable=d.unreachable,
                           parts=(d,))
     if exact is not None and not check:

@@ -1,0 +1,68 @@
+"""``landscape classify PROBLEM POINT``: decide exactly what a point is, with a certificate."""
+from __future__ import annotations
+
+from landscape_proofs import api
+from landscape_proofs.cli import shallow
+from landscape_proofs.cli.output import (EXIT_OK, certificate_written_line, emit_json,
+                                         write_certificate_option)
+from landscape_proofs.kernel.errors import InputError
+
+
+def register(sub) -> None:
+    c = sub.add_parser("classify", help="decide exactly what a point is, with a certificate")
+    c.add_argument("problem")
+    c.add_argument("point")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.add_argument("--certificate", metavar="OUT", help="write the certificate to OUT")
+    c.add_argument("--seed", type=int, default=0, help="seed of the producer's searches")
+    c.add_argument("--refine", action="store_true", help="treat the point's numbers as "
+                   "approximations: refine to a nearby critical point, then certify it (exactly "
+                   "if it is rational, else by an interval enclosure)")
+    c.add_argument("--digits", type=int, default=None, metavar="D",
+                   help="digits of the refinement (with --refine; default 100)")
+    c.set_defaults(func=run)
+
+
+def run(args) -> int:
+    problem = api.load_problem(args.problem)
+    if getattr(problem, "family", None) == "shallow-rank":  # R on the set rank <= p (issue 4)
+        if args.refine or args.digits is not None:
+            raise InputError("--refine applies to deep-linear, multi-tower and "
+                             "symmetric-factorization problems", source=args.problem)
+        return shallow.run(args)
+    point = api.load_point(args.point, problem)
+    if args.refine or args.digits is not None:
+        return _run_refined(args, problem, point)
+    result = api.classify(problem, point, seed=args.seed)
+    write_certificate_option(args, result)
+    if args.json:
+        emit_json(result.to_json())
+        return EXIT_OK
+    from landscape_proofs.kernel.numbers import format_exact
+
+    print(f"kind:   {result.kind.value}")
+    value = "not computable exactly" if result.value is None else format_exact(result.value)
+    print(f"value:  {value}")  # format_exact: Fraction str fails past 4300 digits
+    print(f"reason: {result.reason}")
+    if result.inertia is not None:
+        pos, neg, zero = result.inertia
+        print(f"Hessian inertia (+, -, 0): ({pos}, {neg}, {zero}) over {result.n_params} parameters")
+    for note in result.notes:
+        print(f"note:   {note}")
+    print(f"method: {result.method}")
+    certificate_written_line(args, result)
+    return EXIT_OK
+
+
+def _run_refined(args, problem, point) -> int:
+    """``classify --refine``: the point is an approximation (see docs/enclosures.md)."""
+    if not args.refine:
+        raise InputError("--digits needs --refine (exact classification has no precision)")
+    result = api.classify(problem, point, seed=args.seed, refine=True, digits=args.digits)
+    write_certificate_option(args, result)
+    if args.json:
+        emit_json(result.to_json())
+    else:
+        print("\n".join(result.lines()))
+        certificate_written_line(args, result)
+    return EXIT_OK

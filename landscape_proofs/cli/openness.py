@@ -1,0 +1,35 @@
+"""``landscape openness PROBLEM POINT``: exact local openness of the problem's product map at
+the point, plus a float64 probe (a cross-check that never changes the verdict)."""
+from __future__ import annotations
+
+from landscape_proofs import api
+from landscape_proofs.cli.output import EXIT_OK, emit_json
+
+
+def register(sub) -> None:
+    op = sub.add_parser("openness", help="decide exactly whether the product map is locally open "
+                        "at the point (with a numeric cross-check)")
+    op.add_argument("problem", metavar="PROBLEM")
+    op.add_argument("point", metavar="POINT")
+    op.add_argument("--json", action="store_true")
+    op.add_argument("--no-probe", action="store_true", help="skip the float64 cross-check")
+    op.add_argument("--targets", type=int, default=8, help="random targets the probe tries")
+    op.add_argument("--seed", type=int, default=0, help="seed of the probe")
+    op.set_defaults(func=run)
+
+
+def run(args) -> int:
+    problem = api.load_problem(args.problem)
+    point = api.load_point(args.point, problem)
+    decision, probe = api.openness(problem, point, probe=not args.no_probe,
+                                   targets=args.targets, seed=args.seed)
+    if args.json:
+        emit_json({**decision.to_json(),
+                   "probe": None if probe is None else probe.to_json(),
+                   "probe_agrees": (None if probe is None or decision.verdict.value == "undecided"
+                                    else probe.verdict is decision.verdict)})
+    else:
+        from landscape_proofs.openness.products import decision_lines
+
+        print("\n".join(decision_lines(decision, probe)))
+    return EXIT_OK

@@ -1,0 +1,21 @@
+"""``landscape tour``: classify and verify the bundled examples (exit 1 if one went wrong)."""
+from __future__ import annotations
+
+from landscape_proofs import api
+from landscape_proofs.cli.output import EXIT_FAIL, EXIT_OK, emit_json
+
+
+def register(sub) -> None:
+    t = sub.add_parser("tour", help="classify and verify the bundled examples")
+    t.add_argument("--json", action="store_true")
+    t.add_argument("--out", metavar="DIR", help="write the certificates to DIR")
+    t.set_defaults(func=run)
+
+
+def run(args) -> int:
+    report = api.tour(out_dir=args.out or None)
+    if args.json:
+        emit_json(report.to_json())
+    else:
+        print(report.table())
+    return EXIT_OK if report.all_ok else EXIT_FAIL
