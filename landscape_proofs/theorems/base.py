@@ -5,8 +5,9 @@ statement in our own words, whether our reading is *reconstructed* rather than q
 a caveat saying where it may differ), and two functions:
 
 * ``check_assumptions(problem) -> tuple[AssumptionCheck, ...]``: exact checks that report
-  their numbers ("rank(X) = 1, need 2"); ``holds`` is ``True``, ``False`` or ``None``
-  (undecided, or a fact only *declared* by the user is missing);
+  their numbers ("rank(X) = 1, need 2"); ``holds`` is ``True`` (proven), ``False`` (proven
+  to fail) or ``None`` (undecided; always so when the answer would rest on a fact the
+  problem file only *declares*);
 * ``test_conclusion(problem, budget) -> ConclusionResult``: the conclusion tested on the
   instance, by finding critical points, classifying them exactly and collecting the
   certificates the checker accepted.
@@ -42,6 +43,9 @@ class ConclusionStatus(str, Enum):
         return self.value
 
 
+DECLARED = "declared, not proven"
+
+
 @dataclass(frozen=True)
 class AssumptionCheck:
     """One assumption of a theorem, checked exactly on an instance.
@@ -53,7 +57,12 @@ class AssumptionCheck:
         (undecided; the detail says why).
     detail : the numbers behind the answer, e.g. ``"rank(X) = 1, need 2"``.
     declared : the answer rests on a fact the user *declared* (a custom loss's
-        ``convex``/``differentiable``), not on a proof.
+        ``convex``/``differentiable``), not on a proof.  A declaration is never a proof: such
+        a check is always undecided (``holds`` is forced to None and the detail says
+        "declared, not proven"), so a theorem never applies because of a declaration.
+
+    >>> AssumptionCheck("l convex", True, "declared convex", declared=True).holds is None
+    True
     """
 
     name: str
@@ -64,6 +73,10 @@ class AssumptionCheck:
     def __post_init__(self):
         if self.holds not in (True, False, None):
             raise InputError("expected True, False or None", field="holds", got=self.holds)
+        if self.declared:
+            object.__setattr__(self, "holds", None)
+            if DECLARED not in self.detail:
+                object.__setattr__(self, "detail", f"{self.detail} ({DECLARED})")
 
     def failure_message(self) -> str:
         """The one-line explanation when this assumption fails (or is undecided)."""
@@ -201,7 +214,7 @@ class TheoremCheck:
 
     @property
     def applies(self) -> bool:
-        """Every assumption proven to hold on the instance."""
+        """Every assumption proven to hold on the instance (a declared one never is)."""
         return all(a.holds is True for a in self.assumptions)
 
     @property
