@@ -88,64 +88,31 @@ landscape check ID PROBLEM [--point POINT] [--json]       # assumptions + conclu
 """
 
 
-def index_page(theorems) -> str:
-    rows = "\n".join(f"| `{t.id}` | {t.page.short_citation or t.source} | [{t.id}.md]({t.id}.md) |"
-                     for t in theorems)
-    return (INDEX_INTRO + "\n| id | paper | page |\n| --- | --- | --- |\n" + rows + "\n\n"
-            + INDEX_BODY)
-
-
-def all_pages(theorems=None) -> dict[str, str]:
-    """{file name: text} for every page of the registry (and the index README.md)."""
-    if theorems is None:
-        from landscape_proofs.theorems.registry import THEOREMS as theorems
-    out = {f"{t.id}.md": theorem_page(t) for t in theorems}
-    out["README.md"] = index_page(theorems)
-    return out
-
-
-def write_pages(directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in all_pages().items():
-        path = directory / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
-
-
-def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    directory = Path(argv[0]) if argv else Path("docs/theorems")
-    for path in write_pages(directory):
-        print(path)
-    return 0
-
-
 INDEX_BODY = """\
 ## What `landscape check` answers
 
-JSON (the check output; certificates are described in docs/certificates.md): `{"theorem", "applies", "assumptions": [{"name", "holds", "detail"}],
+JSON of `landscape check ... --json` (certificates: docs/certificates.md):
+`{"theorem", "applies", "assumptions": [{"name", "holds", "detail"}],
 "conclusion": {"status", "evidence", "certificates"}}` plus a one-line `"headline"`.
 
 - **Assumptions.**  `holds` is `true`, `false` or `null` (undecided).  Ranks are exact over Q,
   distinct eigenvalues of `Sigma = Y X^T (X X^T)^{-1} X Y^T` are decided by the discriminant of
-  its characteristic polynomial, loss facts separate *proven* from *declared*: a custom loss's declared `convex` or
-  `differentiable` is never a proof, so an assumption that would rest on it is `null` with
-  "declared, not proven" in its detail (and `"relies_on_declaration": true`), while what the
-  tool decides itself wins over the declaration (a polynomial custom loss is proven convex or
-  not where `landscape_proofs/losses/convexity.py` decides it, e.g. "proven not convex: the
-  Hessian at r_0_0 = 5 has a negative eigenvalue").  `applies` is true only when every
-  assumption is proven to hold.  The headline names the
-  smallest failing part with its numbers:
+  its characteristic polynomial, loss facts separate *proven* from *declared*: a custom
+  loss's declared `convex` or `differentiable` is never a proof, so an assumption that would
+  rest on it is `null` with "declared, not proven" in its detail (and
+  `"relies_on_declaration": true`), while what the tool decides itself wins over the
+  declaration (a polynomial custom loss is proven convex or not where
+  `landscape_proofs/losses/convexity.py` decides it, e.g. "proven not convex: the Hessian at
+  r_0_0 = 5 has a negative eigenvalue").  `applies` is true only when every assumption is
+  proven to hold.  The headline names the smallest failing part with its numbers:
   `does not apply: assumption rank(X) = d_0 fails: rank(X) = 1, need 2`.
 - **Conclusion.**  `holds-on-instance`: every critical point found and classified is
   consistent with the conclusion -- evidence on those points, *not a proof for every critical
   point*, unless `evidence.scope` says the enumeration was exhaustive (Baldi-Hornik with a
   rational spectrum, over critical products).  `fails-on-instance`: a certificate the trusted
   checker accepted contradicts the conclusion (listed first).  `not-applicable`: an
-  assumption fails or is not proven (undecided, e.g. only declared); the conclusion is still tested and `evidence.summary` says what was found
-  ("tested anyway, the conclusion FAILS here" means the failed assumption is needed on this
+  assumption fails or is not proven (undecided, e.g. only declared); the conclusion is still
+  tested and `evidence.summary` says what was found ("tested anyway, the conclusion FAILS here" means the failed assumption is needed on this
   instance).  `inconclusive`: nothing was decided.
 - **Exit status.**  1 only when every assumption holds and the conclusion fails (a
   counterexample to the theorem as stated); 2 for unusable input, including an unknown id
@@ -216,6 +183,41 @@ Measured on the development machine (2 cores, Python 3.11.7, python-flint 0.9.0)
 work for the other families: 1.07, 0.68, 0.63, 0.61 s, the first with cold file caches), well over
 an order of magnitude under the target; most of it is interpreter start-up and imports.
 """
+
+
+def index_page(theorems) -> str:
+    rows = "\n".join(f"| `{t.id}` | {t.page.short_citation or t.source} | [{t.id}.md]({t.id}.md) |"
+                     for t in theorems)
+    return (INDEX_INTRO + "\n| id | paper | page |\n| --- | --- | --- |\n" + rows + "\n\n"
+            + INDEX_BODY)
+
+
+def all_pages(theorems=None) -> dict[str, str]:
+    """{file name: text} for every page of the registry (and the index README.md)."""
+    if theorems is None:
+        from landscape_proofs.theorems.registry import THEOREMS as theorems
+    out = {f"{t.id}.md": theorem_page(t) for t in theorems}
+    out["README.md"] = index_page(theorems)
+    return out
+
+
+def write_pages(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in all_pages().items():
+        path = directory / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    directory = Path(argv[0]) if argv else Path("docs/theorems")
+    for path in write_pages(directory):
+        print(path)
+    return 0
+
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())
