@@ -151,14 +151,21 @@ def test_convexity_proven_disproven_or_declared():
     concave = P(widths=[1, 1], loss={"name": "custom", "over": "product", "convex": True,
                                      "expression": "1 - R_0_0**2"})
     chk = loss_convex(concave)
-    assert chk.holds is False and "proven non-convex" in chk.detail  # the declaration is overruled
-    # a quartic double well, convex at the sample points, *declared* convex: taken as declared
+    assert chk.holds is False and "proven not convex" in chk.detail  # the declaration is overruled
+    # a quartic double well, convex at small sample points, *declared* convex: one entry, so
+    # decided exactly (l'' = 12 R^2 - 256 R + 1356 has two real roots, negative between them)
     well = P(widths=[1, 1], loss={"name": "custom", "over": "product", "convex": True,
                                   "expression": "R_0_0**4 - 128/3*R_0_0**3 + 678*R_0_0**2 - 4752*R_0_0"})
     chk = loss_convex(well)
-    assert chk.holds is True and chk.declared and "not proven" in chk.detail
-    assert loss_convex(P(widths=[1, 1], loss={"name": "custom", "over": "product",
-                                              "expression": "R_0_0**4"})).holds is None
+    assert chk.holds is False and not chk.declared and "proven not convex" in chk.detail
+    quartic = loss_convex(P(widths=[1, 1], loss={"name": "custom", "over": "product",
+                                                 "expression": "R_0_0**4"}))
+    assert quartic.holds is True and "(proven)" in quartic.detail
+    # a declaration alone is never a proof: undecided, and it says so
+    two = P(widths=[2, 1], loss={"name": "custom", "over": "product", "convex": True,
+                                 "expression": "R_0_0**4 + R_0_1**4"})
+    chk = loss_convex(two)
+    assert chk.holds is None and chk.declared and "declared, not proven" in chk.detail
 
 
 # --- Lu & Kawaguchi 2017 --------------------------------------------------------------------------

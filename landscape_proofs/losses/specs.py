@@ -309,19 +309,17 @@ class CustomLoss(LossSpec):
         return frozenset(out)
 
     def convex_proven(self, m: int, n: int) -> bool | None:
-        """Decided exactly for polynomials of degree <= 2 (constant Hessian: PSD or not).
+        """:mod:`landscape_proofs.losses.convexity` decides; None (unknown) whatever was declared.
 
-        Higher degrees: None (unknown), whatever was declared.
+        True only from the constant-Hessian rule (degree <= 2) for now: the checker relies
+        on this, and a True from the univariate rule would let it certify more.
         """
         if not self.polynomial:
             return None
-        degree = max((sum(e for _, _, e in f) for _, f in self._polynomial_terms()), default=0)
-        if degree > 2:
-            return None
         self.check_shape(m, n)
-        from landscape_proofs.kernel.linalg import inertia  # exact layer only
-        H = self.hessian_exact(flint.fmpq_mat(m, n))
-        return inertia(H).negative == 0
+        from landscape_proofs.losses.convexity import decide_convexity
+        d = decide_convexity(self._polynomial_terms(), self.prefix)
+        return None if d.convex is True and not d.constant_hessian else d.convex
 
     # polynomial machinery ----------------------------------------------------------
     def _polynomial_terms(self):

@@ -87,8 +87,9 @@ def candidate_points(problem, budget):
     shapes = problem.shapes
     for scale in (1.0, 0.3):
         Ws = [rng.normal(scale=scale, size=(B, r, c)) for r, c in shapes]
-        Ws = _descend(obj, Ws, budget.descent_steps)
-        vals = obj.value(Ws)
+        with np.errstate(all="ignore"):  # diverging starts overflow; non-finite ones are dropped
+            Ws = _descend(obj, Ws, budget.descent_steps)
+            vals = obj.value(Ws)
         order = np.argsort(vals)
         for b in order:
             if np.isfinite(vals[b]):

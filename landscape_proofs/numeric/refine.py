@@ -293,7 +293,8 @@ def refine_critical_point(objective, start: Sequence[object], *, digits: int,
             converged, step, reason = True, ctx.zero, "slice gradient exactly zero"
             break
         xf = np.array([float(t) for t in x])
-        HF = np.asarray(hessian(xf))[np.ix_(F, F)]
+        with np.errstate(all="ignore"):  # overflow gives non-finite entries, handled below
+            HF = np.asarray(hessian(xf))[np.ix_(F, F)]
         rhs = np.array([float(t / r) for t in gF])  # scaled: no underflow at 1000 digits
         if not (np.all(np.isfinite(HF)) and np.all(np.isfinite(rhs))):
             reason = "non-finite Hessian or gradient (the iteration diverged)"

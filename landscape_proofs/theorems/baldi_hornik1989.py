@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.theorems import facts
-from landscape_proofs.theorems.base import PointVerdict, Theorem
+from landscape_proofs.theorems.base import PageProse, PointVerdict, Theorem
 from landscape_proofs.theorems.common import classified_points
 from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint, sigma_pieces
 from landscape_proofs.theorems.judging import judge, not_applicable
@@ -60,8 +60,13 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
                  scope=scope)
 
 
+PAGE = PageProse(
+    short_citation='Baldi & Hornik, Neural Networks 1989',
+)
+
 THEOREM = Theorem(
     id=ID,
+    page=PAGE,
     title="Neural networks and principal component analysis: learning from examples without local minima",
     citation="P. Baldi and K. Hornik. Neural networks and principal component analysis: learning "
              "from examples without local minima. Neural Networks 2(1):53-58, 1989.",

@@ -19,7 +19,8 @@ def padded_factorization(widths, R):
 
     Critical whenever the standard factorization is: the columns of every ``A_k`` still lie in
     ``col(C) = col(R)``.  For depth >= 3 and ``rank R < min width`` it has the strict-saddle
-    structure of THEOREMS.md section 5 (``diag(1,0), I, diag(27,0)``) where the standard one
+    structure of the worked example in docs/theorems/achour2021.md
+    (``diag(1,0), I, diag(27,0)``) where the standard one
     is a non-strict saddle.
     """
     H = len(widths) - 1

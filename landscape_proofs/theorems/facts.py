@@ -6,17 +6,18 @@ Every check returns an :class:`~landscape_proofs.theorems.base.AssumptionCheck` 
 ``Sigma = Y X^T (X X^T)^{-1} X Y^T`` the discriminant of its characteristic polynomial
 (an ``fmpq_poly``): the eigenvalues are pairwise distinct iff the discriminant is nonzero.
 
-Loss facts distinguish *proven* (square, l1, power; a polynomial custom loss of degree at
-most 2 with a positive semidefinite Hessian; a polynomial custom loss whose exact Hessian
-has a negative eigenvalue somewhere is proven non-convex) from *declared* (a custom loss's
-``convex``/``differentiable`` fields): a check that rests on a declaration says so.
+Loss facts distinguish *proven* (square, l1, power; for a polynomial custom loss what
+:mod:`landscape_proofs.losses.convexity` decides exactly) from *declared* (a custom loss's
+``convex``/``differentiable`` fields): a declaration is never a proof, so a check that would
+rest on one is undecided (``holds`` None, "declared, not proven") and the theorem does not
+apply.
 """
 from __future__ import annotations
 
-import flint
-
 from landscape_proofs.core.rank_constrained import sigma_matrix  # noqa: F401 (re-exported)
-from landscape_proofs.kernel.linalg import inertia, matrix, rank
+from landscape_proofs.kernel.errors import UnsupportedError
+from landscape_proofs.kernel.linalg import matrix, rank
+from landscape_proofs.losses.convexity import decide_convexity
 from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
 from landscape_proofs.theorems.base import AssumptionCheck
 
@@ -144,62 +145,34 @@ def no_bottleneck(problem) -> AssumptionCheck:
                            f"bottleneck: d_{k} = {m} < min(d_0, d_H) = {need}")
 
 
-def _custom_hessian_samples(loss: CustomLoss, shape):
-    """A few rational points at which to look at the exact Hessian of a custom loss."""
-    m, n = shape
-    pts = [flint.fmpq_mat(m, n)]
-    for s in (1, -1, 2):
-        E = flint.fmpq_mat(m, n)
-        for i in range(m):
-            for j in range(n):
-                E[i, j] = s * ((i + 2 * j) % 3 - 1)
-        pts.append(E)
-    return pts
-
-
 def loss_convex(problem) -> AssumptionCheck:
-    """The loss l is convex: proven for square, l1, power; decided or declared for custom."""
+    """The loss l is convex: proven for square, l1, power; decided exactly for a polynomial
+    custom loss where :mod:`landscape_proofs.losses.convexity` can (degree <= 2, one entry, or
+    an exact witness point where the Hessian has a negative eigenvalue).  A declaration alone
+    is never a proof: the answer is then undecided ("declared, not proven")."""
     loss = problem.loss
     if isinstance(loss, (SquareLoss, L1Loss, PowerLoss)):
         return AssumptionCheck("l convex", True, f"{loss.describe()} is convex (proven)")
     if isinstance(loss, CustomLoss):
+        why = "not a polynomial"
         if loss.polynomial:
-            shape = problem.loss_argument_shape
-            for E in _custom_hessian_samples(loss, shape):
-                H = loss.hessian_exact(E)
-                ine = inertia(H)
-                if ine.negative:
-                    at = "[" + ", ".join("[" + ", ".join(str(E[i, j]) for j in range(E.ncols())) + "]"
-                                         for i in range(E.nrows())) + "]"
-                    return AssumptionCheck("l convex", False,
-                                           f"the exact Hessian of l has {ine.negative} negative "
-                                           f"eigenvalue(s) at {at} (proven non-convex)")
-            degree = _custom_degree(loss)
-            if degree is not None and degree <= 2:
-                return AssumptionCheck("l convex", True,
-                                       "l is a polynomial of degree <= 2 with a positive "
-                                       "semidefinite (constant) Hessian (proven)")
-        if loss.declared_convex is True:
-            return AssumptionCheck("l convex", True, "declared convex by the problem file (not proven)",
-                                   declared=True)
-        if loss.declared_convex is False:
-            return AssumptionCheck("l convex", False, "declared not convex by the problem file",
-                                   declared=True)
-        return AssumptionCheck("l convex", None, "the custom loss declares no convexity and none "
-                               "was proven")
+            try:
+                decision = decide_convexity(loss._polynomial_terms(), loss.prefix)
+            except UnsupportedError as e:
+                why = str(e)
+            else:
+                if decision.convex is True:
+                    return AssumptionCheck("l convex", True, f"{decision.detail} (proven)")
+                if decision.convex is False:
+                    return AssumptionCheck("l convex", False, decision.detail)
+                why = decision.detail
+        if loss.declared_convex is not None:
+            said = "convex" if loss.declared_convex else "not convex"
+            return AssumptionCheck("l convex", None, f"declared {said} by the problem file "
+                                   f"(declared, not proven; {why})", declared=True)
+        return AssumptionCheck("l convex", None, f"the custom loss declares no convexity and none "
+                               f"was proven ({why})")
     return AssumptionCheck("l convex", None, f"unknown loss {loss!r}")
-
-
-def _custom_degree(loss: CustomLoss) -> int | None:
-    try:
-        import sympy
-        expr = loss.parsed.expr
-        syms = sorted(expr.free_symbols, key=str)
-        if not syms:
-            return 0
-        return int(sympy.Poly(expr, *syms).total_degree())
-    except Exception:  # pragma: no cover - a polynomial check already passed
-        return None
 
 
 def loss_differentiable(problem) -> AssumptionCheck:
@@ -212,13 +185,10 @@ def loss_differentiable(problem) -> AssumptionCheck:
     if isinstance(loss, CustomLoss):
         if loss.polynomial:
             return AssumptionCheck("l differentiable", True, "the custom loss is a polynomial (proven)")
-        if loss.declared_differentiable is True:
-            return AssumptionCheck("l differentiable", True,
-                                   "declared differentiable by the problem file (not proven)",
-                                   declared=True)
-        if loss.declared_differentiable is False:
-            return AssumptionCheck("l differentiable", False, "declared not differentiable",
-                                   declared=True)
+        if loss.declared_differentiable is not None:
+            said = "differentiable" if loss.declared_differentiable else "not differentiable"
+            return AssumptionCheck("l differentiable", None, f"declared {said} by the problem "
+                                   "file (declared, not proven)", declared=True)
         return AssumptionCheck("l differentiable", None, "not a polynomial and not declared")
     return AssumptionCheck("l differentiable", None, f"unknown loss {loss!r}")
 

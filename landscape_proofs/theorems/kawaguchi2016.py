@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.theorems import facts
-from landscape_proofs.theorems.base import PointVerdict, Theorem
+from landscape_proofs.theorems.base import PageProse, PointVerdict, Theorem
 from landscape_proofs.theorems.common import classified_points, rank_above_first
 from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint
 from landscape_proofs.theorems.judging import judge, rule_saddles_or_global
@@ -73,8 +73,28 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
                  "point is a saddle, (iv) strict when rank(W_H...W_2) = p", notes=notes)
 
 
+PAGE = PageProse(
+    short_citation='Kawaguchi, NeurIPS 2016',
+    after_try="""\
+## Worked instance (tests/test_theorems.py)
+
+`X = I_2`, `Y = diag(2, 1)`, widths `[2, 2, 2]`: `Sigma = diag(4, 1)`, discriminant of
+`(x - 4)(x - 1)` is 9, so every assumption holds.  The four critical products keep `{}`, `{4}`,
+`{1}`, `{4, 1}` (values 5/2, 1/2, 2, 0); the first three are strict saddles of a two-layer
+network, the last the global minimum: `holds-on-instance`, and (i) is certified by the strict
+saddle at the origin (Hessian with eigenvalues of both signs).  With widths `[2, 1, 2]` and
+`X = [[1, 2, 0], [2, 4, 0]]` the check answers
+`does not apply: assumption rank(X) = d_0 fails: rank(X) = 1, need 2`.
+
+(iv) needs its rank condition: at depth 3 (`Y = diag(27, 1)`, `W_i = diag(3, 0)`,
+`rank(W_3 W_2) = 1 < p = 2`) the saddle has a positive semidefinite Hessian; the catalog
+certifies it, and the scalar chain `(abc - 1)^2` at the origin (zero Hessian, descent `-t^3`).
+""",
+)
+
 THEOREM = Theorem(
     id=ID,
+    page=PAGE,
     title="Deep learning without poor local minima",
     citation="K. Kawaguchi. Deep learning without poor local minima. NeurIPS 2016, Theorem 2.3.",
     source="arXiv:1605.07110",

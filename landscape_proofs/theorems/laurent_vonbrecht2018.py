@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from landscape_proofs.theorems import facts
-from landscape_proofs.theorems.base import Theorem
+from landscape_proofs.theorems.base import PageProse, Theorem
 from landscape_proofs.theorems.common import classified_points
 from landscape_proofs.produce.candidates import CheckBudget, enclose_descent_limits
 from landscape_proofs.theorems.judging import judge, not_applicable, rule_local_minima_global
@@ -29,8 +29,33 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
     return judge(pts, rule_local_minima_global, what="every local minimum of l(W_H...W_1) is global")
 
 
+PAGE = PageProse(
+    short_citation='Laurent & von Brecht, ICML 2018',
+    after_try="""\
+## The bottleneck counterexample by hand
+
+Widths 2-1-2, `l(R) = (R11 - 1)^2 + 10 R12^2 + 10 R21^2 + 2 (R22 - 1)^2` (convex, quadratic;
+the tool proves convexity from its constant PSD Hessian).  At `W_1 = [1 0]`, `W_2 = [1; 0]`
+(`R = e1 e1^T`, value 2) the function-space gradient `2 (R - I)` weighted is `diag(0, -4)`,
+orthogonal to every first-order move of a rank-one product through `e1`; the Hessian is PSD
+with kernel equal to the tangent of the `GL(1)` orbit (slice argument), so it is a local
+minimum, while `e2 e2^T` has value 1.  `landscape check laurent_vonbrecht2018` answers "does
+not apply (bottleneck)" and, testing anyway, attaches the spurious-minimum certificate.
+
+Weight decay is not an assumption of the paper but changes the objective away from
+`l(W_H...W_1)`: the scalar chain `1/2 (abc - 1)^2 + 1/20 (a^2 + b^2 + c^2)` has Hessian
+`(1/10) I` at the origin (value 1/2) while `a = b = c = 1` has value 3/20.
+
+A non-convex loss needs more than "no bottleneck": the catalog entry
+`nouiehed_razaviyayn2018-multilayer-nonconvex-not-open-spurious-local-minimum.json` is a
+spurious local minimum of a non-convex l (all of whose local minima are global) on widths 2-2-2,
+certified by a Gram identity ([the catalog README](../../counterexamples/README.md)).
+""",
+)
+
 THEOREM = Theorem(
     id=ID,
+    page=PAGE,
     title="Deep linear networks with arbitrary loss: all local minima are global",
     citation="T. Laurent and J. von Brecht. Deep linear networks with arbitrary loss: all local "
              "minima are global. ICML 2018, Theorem 1.",
@@ -43,13 +68,16 @@ THEOREM = Theorem(
         "The loss here is a function of the residual W_H...W_1 X - Y or of the product itself; "
         "both are convex functions of the product when l is, so the theorem applies to either.  "
         "Weight decay changes the objective away from l(W_H...W_1) and is excluded.  A declared "
-        "convexity (custom loss) is reported as declared, not proven."),
+        "convexity or differentiability (custom loss) is not a proof: the assumption is then "
+        "undecided (declared, not proven) and the theorem does not apply."),
     assumptions_doc=(
         ("family = deep-linear", "the problem file's family"),
-        ("l convex", "proven for square, l1, power; for a polynomial custom loss: proven when of "
-         "degree <= 2 with a PSD Hessian, disproven by an exact Hessian with a negative eigenvalue "
-         "at a sample point; otherwise the file's declaration (marked as declared)"),
-        ("l differentiable", "proven for polynomial losses; the l1 loss is not; otherwise declared"),
+        ("l convex", "proven for square, l1, power; for a polynomial custom loss decided exactly "
+         "where decidable (losses/convexity.py): degree <= 2 by its constant Hessian, one entry by "
+         "exact real roots of l'', otherwise disproven by an exact witness point where the Hessian "
+         "has a negative eigenvalue; else undecided (a declared convexity is not proven)"),
+        ("l differentiable", "proven for polynomial losses; the l1 loss is not; otherwise "
+         "undecided (a declared differentiability is not proven)"),
         ("weight_decay = 0", "exact comparison with 0"),
         ("min hidden width >= min(d_0, d_H)", "the widths list"),
     ),

@@ -14,7 +14,7 @@ from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.families.exact_view import exact_objective
 from landscape_proofs.theorems import facts
-from landscape_proofs.theorems.base import PointVerdict, Theorem
+from landscape_proofs.theorems.base import PageProse, PointVerdict, Theorem
 from landscape_proofs.theorems.common import classified_points
 from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint
 from landscape_proofs.theorems.judging import judge, not_applicable, rule_local_minima_global
@@ -73,8 +73,13 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
                         "optimum is decided exactly in closed form",))
 
 
+PAGE = PageProse(
+    short_citation='Lu & Kawaguchi, arXiv:1702.08580',
+)
+
 THEOREM = Theorem(
     id=ID,
+    page=PAGE,
     title="Depth creates no bad local minima",
     citation="H. Lu and K. Kawaguchi. Depth creates no bad local minima. arXiv:1702.08580, 2017 "
              "(Theorems 2.1-2.3).",

@@ -19,7 +19,7 @@ from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.losses.specs import L1Loss
 from landscape_proofs.families.exact_view import exact_weights
 from landscape_proofs.theorems import facts
-from landscape_proofs.theorems.base import AssumptionCheck, PointVerdict, Theorem
+from landscape_proofs.theorems.base import AssumptionCheck, PageProse, PointVerdict, Theorem
 from landscape_proofs.produce.candidates import (Candidate, CheckBudget, ClassifiedPoint, classify_candidates, dedupe,
                        product, standard_factorization)
 from landscape_proofs.theorems.judging import judge, not_applicable
@@ -160,8 +160,33 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
                         "negative one-sided derivative: 0 is not in the Clarke subdifferential",))
 
 
+PAGE = PageProse(
+    reading="reconstructed (see Caveats); the negative result's 'given any N >= 1' is quoted from the arXiv abstract",
+    short_citation='Ma & Fattahi, arXiv:2207.07612 / NeurIPS 2022 (negative result; reconstructed)',
+    after_try="""\
+## The outlier instance by hand
+
+`x = (1, 1, 3)`, `y = (1, 1, 6)`, a scalar two-layer chain `w2 w1` with the l1 loss.  The truth
+`w1 w2 = 1` fits the first two samples exactly (the tool recovers it: the only model fitting
+a strict majority).  Along `w2 = 1 + t`, `L = 2t + |3 - 3t| = 3 - t` for small `t > 0`: a
+negative one-sided derivative, so the truth is not a local minimum (0 is not in the Clarke
+subdifferential).  The l1 minimizer is `w1 w2 = 2` (value 2).  With only the two samples
+`x = (1, 3)`, `y = (1, 6)` no model fits a strict majority, and the check asks for the truth
+with `--point`.
+
+## Depth 1 (`H = 1`)
+
+The abstract's "given any N >= 1" includes plain l1 regression.  `x = (1, 1, 3)`,
+`y = (1, 1, 6)`, one weight `w`: `L(w) = 2 |w - 1| + |6 - 3w|`.  The truth `w = 1` (fits 2 of 3
+samples) has `L(1 + t) = 2t + 3 - 3t = 3 - t` for small `t > 0`: a descent direction, so `w = 1`
+is not a local minimum.  The minimizer is the weighted median, `w = 2` (slopes `-1` left of 2
+and `+5` right of it), value 2: the truth is neither a local nor a global minimum.
+""",
+)
+
 THEOREM = Theorem(
     id=ID,
+    page=PAGE,
     title="Blessing of nonconvexity in deep linear models: depth flattens the optimization landscape around the true solution",
     citation="J. Ma and S. Fattahi. Blessing of nonconvexity in deep linear models: depth flattens "
              "the optimization landscape around the true solution. arXiv:2207.07612, 2022.  "
@@ -175,7 +200,7 @@ THEOREM = Theorem(
         "probability, a solution corresponding to the true model is neither a local nor a "
         "global minimum (negative result, tested here at any depth H >= 1).  Positive result, "
         "not tested here: depth flattens the landscape around the true solution (both "
-        "titles); THEOREMS.md adds that for N >= 2 sub-gradient descent from a small balanced "
+        "titles); our summary of the paper adds that for N >= 2 sub-gradient descent from a small balanced "
         "initialization converges to a balanced solution close to the truth."),
     reconstructed=True,
     caveat=(
@@ -185,8 +210,9 @@ THEOREM = Theorem(
         "l1 regression with an outlier already has a truth that is not a local minimum).  The "
         "measurement model, the corruption model, the step sizes and the error bound were "
         "not taken from the paper; the NeurIPS version (different title) uses diagonal "
-        "networks.  The positive result's 'small balanced initialization' is from "
-        "THEOREMS.md and appears in neither abstract; it is not tested.  The instance test "
+        "networks.  The positive result's 'small balanced initialization' is from our "
+        "summary of the paper (arXiv:2207.07612; the section was not checked) and appears in "
+        "neither abstract; it is not tested.  The instance test "
         "only asks whether the factorizations of the truth built here are local minima; a "
         "probabilistic statement cannot fail on one instance, so a truth that is a minimum "
         "gives 'inconclusive', never 'fails'."),

@@ -2,14 +2,14 @@
 
 Three registry entries: the two-layer linear result, the multi-layer result through local
 openness, and the Burer-Monteiro result for l(U U^T).  The exact wording of the multi-layer
-theorem was not available to us (THEOREMS.md section 4.5): that entry is reconstructed.
+theorem was not available to us (arXiv:1803.02968, v2): that entry is reconstructed.
 """
 from __future__ import annotations
 
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.losses.specs import CustomLoss
 from landscape_proofs.theorems import facts
-from landscape_proofs.theorems.base import AssumptionCheck, PointVerdict, Theorem
+from landscape_proofs.theorems.base import AssumptionCheck, PageProse, PointVerdict, Theorem
 from landscape_proofs.theorems.common import classified_points
 from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint, enclose_descent_limits
 from landscape_proofs.theorems.judging import judge, not_applicable, rule_local_minima_global
@@ -38,14 +38,20 @@ def test_two_layer(problem, budget: CheckBudget = CheckBudget(), point=None):
                  what="every local minimum of 1/2 ||W_2 W_1 X - Y||^2 is global")
 
 
+TWO_LAYER_PAGE = PageProse(
+    short_citation='Nouiehed & Razaviyayn, arXiv:1803.02968 (reconstructed)',
+)
+
 TWO_LAYER = Theorem(
     id="nouiehed_razaviyayn2018-two-layer",
+    page=TWO_LAYER_PAGE,
     title="Learning deep models: critical points and local openness (two-layer linear networks)",
     citation=CITATION, source=SOURCE,
     statement=("For a two-layer linear network with the square loss, every local minimum of "
                "1/2 ||W_2 W_1 X - Y||^2 is global, with no assumption on X, Y or the widths."),
     reconstructed=True,
-    caveat=("Reconstructed from THEOREMS.md section 4.5 and the arXiv v2 abstract (\"every local "
+    caveat=("Reconstructed from a summary of the paper (arXiv:1803.02968; its two-layer "
+            "result) and the arXiv v2 abstract (\"every local "
             "optimum of two layer linear networks is globally optimal ... requires no assumption "
             "on the target data matrix Y, and input data matrix X\"); the paper proves it through "
             "local openness of (U, V) -> U V; the theorem number was not checked.  The ICLR-2018 "
@@ -66,15 +72,15 @@ def loss_minima_global(problem) -> AssumptionCheck:
     convex = facts.loss_convex(problem)
     name = "every local minimum of l is global"
     if convex.holds is True:
-        return AssumptionCheck(name, True, f"l is convex ({convex.detail})", declared=convex.declared)
+        return AssumptionCheck(name, True, f"l is convex ({convex.detail})")
     loss = problem.loss
     X_free = loss.over_product or _is_identity(problem.X)  # l(P X - Y) = l(P - Y): a translation
     if isinstance(loss, CustomLoss) and loss.polynomial and X_free:
         holds, detail = decide_local_minima_global(loss)
         if holds is not None:
             return AssumptionCheck(name, holds, f"decided exactly: {detail}")
-    return AssumptionCheck(name, None, "l is not known to be convex and is not a separable "
-                           "polynomial with rational critical points; this property of l is not "
+    return AssumptionCheck(name, None, f"l is not known to be convex ({convex.detail}) and is "
+                           "not a separable polynomial with rational critical points; this property of l is not "
                            "decided by the tool (it is assumed, not checked, by this theorem's test)")
 
 
@@ -122,8 +128,35 @@ def test_multilayer(problem, budget: CheckBudget = CheckBudget(), point=None):
     return judge(pts, rule, what="every local minimum at which mu is locally open is global")
 
 
+MULTILAYER_PAGE = PageProse(
+    short_citation='Nouiehed & Razaviyayn, arXiv:1803.02968, multi-layer (reconstructed)',
+    after_catalog="""\
+It drops openness of mu at the minimum (l non-convex, no bottleneck, every local minimum of l global).
+""",
+    after_try="""\
+## The catalogued counterexample
+
+Widths 2-2-2, `l(P) = P11^2 + P12^2 + P22^2 + (P21^2 - 1)^2` (non-convex; separable, and all
+its local minima, `P21 = +-1` with the other entries 0, are global: `landscape check` decides
+this exactly), point `W_2 = e1 e1^T`, `W_1 = e2 e2^T`: a spurious local minimum of `l o mu`
+(value 1, the global value is 0) where `mu` is not locally open
+(`landscape_proofs.openness.products.decide_chain`).  Second order cannot see it (Hessian inertia
+(3, 0, 5), kernel 5 > orbit tangent 3; `landscape classify` answers `inconclusive`, and the
+catalog README explains why no second-order certificate can exist at a non-open point of a
+network without bottleneck).  The certificate uses the checker's `gram-identity` evidence: with
+`W_1 = [[u, s], [w, t]]`, `W_2 = [[a, b], [c, d]]`, `v = (P11, P12, P22)`, `g = (ct, -cw, aw)`,
+
+    (a t)^2 (L - 1) = v^T ((a t)^2 I + (P21^2 - 2) g g^T) v,
+
+whose multiplier is 1 and Gram matrix `I` at the point
+([catalog README](../../counterexamples/README.md#a-spurious-minimum-where-mu-is-not-open-certified-by-a-gram-identity),
+docs/certificates.md "Gram identities").
+""",
+)
+
 MULTILAYER = Theorem(
     id="nouiehed_razaviyayn2018-multilayer",
+    page=MULTILAYER_PAGE,
     title="Learning deep models: critical points and local openness (multi-layer linear networks)",
     citation=CITATION, source=SOURCE,
     statement=("Let l be a function of the product whose local minima are all global, and let "
@@ -133,8 +166,8 @@ MULTILAYER = Theorem(
                "openness cannot be dropped: a spurious local minimum can sit where mu is not open."),
     reconstructed=True,
     caveat=("Reconstructed: the exact wording of the v2 multi-layer theorem and of its "
-            "counterexamples was not available (THEOREMS.md section 4.5).  The statement above is "
-            "the function-space transfer argument of THEOREMS.md section 2 (Observation 1 of the "
+            "counterexamples was not available (arXiv:1803.02968, v2).  The statement above is "
+            "the function-space transfer argument (Observation 1 of the "
             "ICLR-2018 submission: if mu is locally open at a local minimum W, then mu(W) is a "
             "local minimum of l on the range), which is proven there; that version uses it with "
             "the square loss at non-degenerate points (Lemmas 7-8, rank mu(W) = min width), "
@@ -147,8 +180,7 @@ MULTILAYER = Theorem(
     assumptions_doc=(("family = deep-linear", "the problem file's family"),
                      ("weight_decay = 0", "exact comparison with 0"),
                      ("min hidden width >= min(d_0, d_H)", "the widths list"),
-                     ("every local minimum of l is global", "proven for convex l (or declared "
-                      "convex), decided exactly for separable polynomial l with rational critical "
+                     ("every local minimum of l is global", "proven for proven-convex l, decided exactly for separable polynomial l with rational critical "
                       "points (theorems/separable.py); otherwise undecided")),
     conclusion_doc=("Critical points are proposed and classified exactly.  For each certified "
                     "spurious local minimum the openness of mu at the point is decided exactly "
@@ -215,15 +247,104 @@ def test_burer_monteiro(problem, budget: CheckBudget = CheckBudget(), point=None
                  what="every local minimum of l(U U^T) is global")
 
 
+BURER_MONTEIRO_PAGE = PageProse(
+    short_citation='Nouiehed & Razaviyayn, arXiv:1803.02968, Burer-Monteiro (reconstructed)',
+    headline_example='does not apply: assumption k >= n fails: k = 1 < n = 2',
+    after_assumptions="""\
+Why convexity settles the third assumption: with `Z = U U^T` the objective is
+`phi(Z) = l(Z) + lam/2 tr Z` (`l(Z - Y)` for a loss of the residual; `||U||_F^2 = tr(U U^T)`, so
+weight decay keeps it a function of `Z`).  A convex `l` makes `phi` convex, and a convex function
+on the convex PSD cone has only global local minima.  A non-convex `l` is reported as undecided.
+""",
+    after_conclusion="""\
+Code: `landscape_proofs/theorems/symmetric_points.py` (candidates, `psd_factor`,
+`psd_cone_optimality`), the rule in `landscape_proofs/theorems/nouiehed_razaviyayn2018.py`.
+
+- **Candidates.**  The origin is always critical (`dF/dU = (G + G^T) U + lam U`).  For the
+  square loss, `dF/dU = 2 (U U^T - M) U` with `M = sym(Y) - lam/2 I`; if `P` projects onto an
+  `M`-invariant subspace and `R = M P` is PSD of rank `<= k`, every `U` with `U U^T = R` has
+  `col(U)` inside `range(P)`, where `R` and `M` agree, so it is critical.  The subspaces
+  `ker f(M)` (irreducible factors `f` of the characteristic polynomial over Q) are rational.
+  `psd_factor` turns a rational PSD `R` into a rational `U`: symmetric elimination gives
+  `R = sum_i d_i l_i l_i^T`, and each `d_i` becomes one column when it is a rational square,
+  or several (`d = s_1^2 + ... + s_m^2`, `m <= 4`) when `k` leaves spare columns; `U U^T = R` is
+  checked exactly.  Float-descent limits drift along the `O(k)` orbit, so their *product* is
+  rounded and factored; the raw `U` is rounded too.  A candidate that is not exactly critical
+  is reported as irrelevant.
+- **Verdicts.**  A certified spurious local minimum contradicts the conclusion (on an instance
+  where every assumption holds, that would be a counterexample to the statement); a certified
+  global minimum, saddle or local maximum is consistent.  Classify proves global optimality only
+  by a zero lower bound or `dl/dZ = 0` for a convex `l` (the square-loss closed form is refused
+  for this family, docs/families.md), so a local minimum on the boundary of the PSD cone is
+  often left as `local-minimum`.  The test then decides the optimality conditions of
+  `min phi` over the PSD cone exactly: with `S = sym(dl/dZ) + lam/2 I` at `R = U U^T`, `l`
+  proven convex and differentiable there, `S >= 0` (exact inertia) and `<S, R> = 0` give, for
+  every PSD `Z`, `phi(Z) >= phi(R) + <S, Z - R> = phi(R) + <S, Z> >= phi(R)`; every `U'` yields a
+  PSD `U' U'^T`, so `U` is a global minimum.  Such a point is counted as consistent with a note
+  saying the argument was decided by this test, not by the checker (no evidence type for it
+  exists yet).  Otherwise the point is `undecided` and listed with the reason.
+
+### Hand-solved instances where the theorem applies (`k >= n`)
+
+- `shape [2, 2]`, `Y = diag(1, 4)`, square loss.  `M = Y`; the pieces are the eigenvalues 1 and
+  4.  Keep `{4}`: `U = [[0, 0], [0, 2]]`, value `1/2`, strict saddle (moving `U_11` lowers
+  `(U_11^2 - 1)^2/2`); keep `{1}`: `U = e1 e1^T`, value 8, strict saddle; keep both:
+  `U = diag(1, 2)`, value 0, global (zero lower bound); the origin: `H = -2 (Y (x) I_2)`, negative
+  definite, a local maximum (value 17/2).  `holds-on-instance`.
+- `shape [2, 2]`, `Y = diag(1, -1)`, square loss (docs/families.md's example with `k = 2`).
+  `U = e1 e1^T` (value 1/2) is a local minimum by the slice argument; classify cannot call it
+  global, but `S = sym(U U^T - Y) = diag(0, 1) >= 0` and `<S, U U^T> = 0`: global over the PSD
+  cone.  The origin (`H = -2 (Y (x) I_2)`, inertia (2, 2, 0)) is a strict saddle.
+  `holds-on-instance`.
+- `shape [2, 2]` with the weighted loss of the catalog entry below: `U = I` has value 0 and
+  `dl/dZ = 0` (global, convex-stationary); the origin (`dl/dZ = diag(-2, -4)`, `H` negative
+  definite) is a local maximum.  `holds-on-instance`.
+""",
+    after_catalog="""\
+Both drop only `k >= n`: the loss is convex on all matrices (a quadratic with the constant PSD
+Hessian `diag(2, 20, 20, 4)`, resp. its 3 x 3 analogue), hence every local minimum of `l` on the
+convex PSD cone is global (its global minimum there is `I`, value 0), but `U U^T` with `k < n`
+only reaches PSD matrices of rank `<= k`, a non-convex set.
+
+**`k = 1 < n = 2`.**  `l(Z) = (Z_11 - 1)^2 + 10 Z_12^2 + 10 Z_21^2 + 2 (Z_22 - 1)^2` of
+`Z = U U^T`, `U = (a, b)^T`: `f(a, b) = (a^2 - 1)^2 + 20 a^2 b^2 + 2 (b^2 - 1)^2`.
+`df/da = 4a (a^2 - 1 + 10 b^2)` and `df/db = 8b (5 a^2 + b^2 - 1)` vanish at `(1, 0)`;
+`f_aa = 12 a^2 - 4 + 40 b^2 = 8`, `f_bb = 40 a^2 + 24 b^2 - 8 = 32`, `f_ab = 80 ab = 0`: the
+Hessian `diag(8, 32)` is positive definite, so `U = e1` is a strict local minimum with value 2,
+while `U = e2` has value 1.  (`O(1) = {+1, -1}` is finite, so the certificate's local-minimum
+evidence is `definite-hessian`; the slice argument is not needed.)  The other critical points:
+the origin (value 3, Hessian `diag(-4, -8)`, a local maximum), `+-e2` (value 1, Hessian
+`diag(36, 16)`), and `a^2 = 9/49, b^2 = 4/49` (value 130/49, saddles), so `+-e2` are the
+global minima.
+
+**`k = 2 < n = 3`** (the same failure with a continuous symmetry).  `l(Z) = (Z_11 - 1)^2 +
+(Z_22 - 1)^2 + 2 (Z_33 - 1)^2 + 10 (sum of the six squared off-diagonal entries)`,
+`U = [e1 e2]`, `Z = diag(1, 1, 0)`, value 2, `dl/dZ = diag(0, 0, -4)`.  Along `U + tV` the
+first-order change of `Z` is `V U^T + U V^T = [[2 V11, V12 + V21, V31], [V12 + V21, 2 V22, V32],
+[V31, V32, 0]]` and the `t^2` coefficient is
+`4 V11^2 + 4 V22^2 + 20 (V12 + V21)^2 + 20 V31^2 + 20 V32^2 - 4 (V31^2 + V32^2)`:
+positive semidefinite with kernel spanned by `V12 = -V21 = 1`, i.e. `U E` with `E` skew, the
+tangent of the `O(2)` orbit (rank 5 + dim 1 = 6: slice argument, group `O`).  `U = [e1 e3]` has
+value 1.
+
+`landscape check nouiehed_razaviyayn2018-burer-monteiro PROBLEM` on either instance answers
+`does not apply: assumption k >= n fails: k = 1 < n = 2` (resp. `k = 2 < n = 3`) and, testing
+anyway, finds and attaches the spurious-minimum certificate (`status if it had applied:
+fails-on-instance`).
+""",
+)
+
 BURER_MONTEIRO = Theorem(
     id="nouiehed_razaviyayn2018-burer-monteiro",
+    page=BURER_MONTEIRO_PAGE,
     title="Learning deep models: critical points and local openness (Burer-Monteiro)",
     citation=CITATION, source=SOURCE,
     statement=("Let l be a function on PSD n x n matrices (possibly discontinuous) whose local "
                "minima are global.  If k >= n, every local minimum of U -> l(U U^T), U in R^{n x k}, "
                "is global (U -> U U^T is locally open onto the PSD cone)."),
     reconstructed=True,
-    caveat=("Reconstructed from THEOREMS.md section 4.5 (theorem number not checked).  Weight "
+    caveat=("Reconstructed from a summary of the paper's Burer-Monteiro result "
+            "(arXiv:1803.02968; theorem number not checked).  Weight "
             "decay is allowed: lam/2 ||U||^2 = lam/2 tr(U U^T), so the objective is still a "
             "function l(Z) + lam/2 tr Z of Z = U U^T.  'Every local minimum of l on PSD matrices "
             "is global' is proven only for convex l (a convex function on a convex set), and "
@@ -232,8 +353,9 @@ BURER_MONTEIRO = Theorem(
     assumptions_doc=(("family = symmetric-factorization", "the problem file's family"),
                      ("k >= n", "the factor's shape [n, k]"),
                      ("every local minimum of l on PSD matrices is global",
-                      "proven when l is convex (square, l1, power, a custom polynomial of degree "
-                      "<= 2 with a PSD Hessian; a declared convexity is marked as declared); "
+                      "proven when l is proven convex (square, l1, power, a custom polynomial "
+                      "decided convex by losses/convexity.py; a declared convexity is not "
+                      "proven); "
                       "otherwise undecided")),
     conclusion_doc=(
         "Candidate points are proposed (the point given with --point; the origin; for the square "
@@ -242,9 +364,9 @@ BURER_MONTEIRO = Theorem(
         "L D L^T decomposition are sums of rational squares that fit in k columns; float-descent "
         "limits, their product rounded and factored exactly, and U rounded) and classified "
         "exactly; a certified spurious local minimum contradicts the conclusion.  Global minima "
-        "are certified by classify, including by the PSD-cone optimality conditions "
-        "S = sym(dl/dZ) + lam/2 I PSD and <S, U U^T> = 0 (l proven convex; checker evidence "
-        "psd-cone-optimality).  On an instance where an assumption fails "
+        "are certified by classify, including those on the boundary of the PSD cone, by the "
+        "PSD-cone optimality conditions S = sym(dl/dZ) + lam/2 I PSD and <S, U U^T> = 0 (l "
+        "proven convex; checker evidence psd-cone-optimality, docs/certificates.md).  On an instance where an assumption fails "
         "(k < n), the test still runs and reports what it found."),
     check_assumptions=check_burer_monteiro, test_conclusion=test_burer_monteiro,
     catalog=("nouiehed_razaviyayn2018-burer-monteiro-k1-n2-spurious-local-minimum.json",

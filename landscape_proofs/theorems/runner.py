@@ -12,8 +12,9 @@ def check_theorem(theorem: Theorem, problem, budget: CheckBudget = CheckBudget()
                   *, test_anyway: bool = True) -> TheoremCheck:
     """Check ``theorem``'s assumptions on ``problem`` and test its conclusion there.
 
-    When an assumption fails the conclusion's status is ``not-applicable``; with
-    ``test_anyway`` the conclusion is still tested and what was found is reported (a
+    When an assumption fails or is not proven (undecided, e.g. only declared by the problem
+    file) the conclusion's status is ``not-applicable``: the conclusion is not claimed as the
+    theorem's.  With ``test_anyway`` it is still tested and what was found is reported (a
     certificate there shows the failed assumption is needed on this instance).
     ``point`` is an optional point of interest (e.g. the ground truth for Ma & Fattahi),
     classified along with the points the theorem's test finds.
@@ -22,7 +23,10 @@ def check_theorem(theorem: Theorem, problem, budget: CheckBudget = CheckBudget()
         checks = tuple(theorem.check_assumptions(problem, point=point))
     else:
         checks = tuple(theorem.check_assumptions(problem))
-    failed = next((a for a in checks if a.holds is False), None)
+    # the first failed assumption, else the first undecided one (a declared fact is always
+    # undecided): the theorem applies only when every assumption is proven
+    failed = (next((a for a in checks if a.holds is False), None)
+              or next((a for a in checks if a.holds is None), None))
     if failed is not None:
         tested = theorem.test_conclusion(problem, budget, point) if test_anyway else None
         if tested is not None and tested.status is ConclusionStatus.NOT_APPLICABLE:

@@ -14,7 +14,7 @@ from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.families.exact_view import exact_objective
 from landscape_proofs.theorems import facts
-from landscape_proofs.theorems.base import AssumptionCheck, PointVerdict, Theorem
+from landscape_proofs.theorems.base import AssumptionCheck, PageProse, PointVerdict, Theorem
 from landscape_proofs.theorems.common import classified_points
 from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint, product
 from landscape_proofs.theorems.judging import judge, not_applicable
@@ -117,8 +117,52 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
                  "and a saddle otherwise")
 
 
+PAGE = PageProse(
+    reading='quoted from the ICLR 2018 submission text (camera-ready not checked); conventions translated',
+    short_citation='Yun, Sra & Jadbabaie, ICLR 2018 (submission text)',
+    after_try="""\
+## Why "no bottleneck and rank(W_H...W_1) = r => global" (proved here)
+
+Let `d = min(d_0, d_H) = r_max`.  If `d = d_H` and `rank R = d_H`, then `A_1 = W_H ... W_2` has
+rank `d_H` (full row rank), so `A_1^T` is injective and the criticality equation
+`A_1^T G = 0` gives `G = (R X - Y) X^T = 0`.  If `d = d_0` and `rank R = d_0`, then
+`B_H = W_{H-1} ... W_1` has full column rank `d_0` and `G B_H^T = 0` gives `G = 0`.  The square
+loss is convex in `R` and the product reaches every matrix, so `G = 0` means `R` minimizes it:
+a global minimum.  With a bottleneck the same argument fails, and the top-`r` condition is
+decided by the exact comparison with the closed-form optimum.
+
+## The condition of Theorem 2.2, decided exactly
+
+`M = Y X^T (X X^T)^{-1} X` has `M M^T = Y X^T (X X^T)^{-1} (X X^T) (X X^T)^{-1} X Y^T = Sigma`, so
+its left singular vectors are eigenvectors of `Sigma` and its singular values are the square
+roots of the eigenvalues of `Sigma` (`d_H <= n`; else of `M^T M`).  Square roots are injective
+on `[0, inf)`: the singular values are distinct iff the discriminant of `charpoly(Sigma)` is
+nonzero, and `col(U_hat)` is the span of the top-`k` eigenvectors of `Sigma`.  At a critical
+point of rank `k`, `W_H...W_1 = A B` with `A = W_H...W_{p+1}` (`d_H x k`), so `rank A = k` and
+`col(A) = col(W_H...W_1)`.  `exact.algebraic.spans_top_eigenspace` decides
+`col(W_H...W_1) = col(U_hat)` in rational arithmetic: the space must be `Sigma`-invariant, and
+the `k` eigenvalues of `Sigma` on it (a `k x k` rational matrix) must all exceed a rational `t`
+that separates the `k`-th and `(k+1)`-th eigenvalues (Sturm counts), even when the eigenvectors
+are irrational.
+
+By hand (`tests/test_registry_readings.py`): widths `[2, 1, 2]`, `X = I`, `Y = [[2, 1], [1, 2]]`.
+`Sigma = Y Y^T = [[5, 4], [4, 5]]`, eigenvalues 9 (`(1, 1)`) and 1 (`(1, -1)`), discriminant
+`10^2 - 4 * 9 = 64`.  The critical products are `P Y` with `P` a projector onto an invariant
+subspace: `0` (value `||Y||^2 / 2 = 5`), `[[3/2, 3/2], [3/2, 3/2]]` (keep 9; value `1/2`, the
+global minimum, column space `span(1, 1) = col(U_hat)`) and `[[1/2, -1/2], [-1/2, 1/2]]` (keep
+1; value `9/2`, column space `span(1, -1)`: a saddle).
+
+The assumptions as the paper states them, on instances the former reading got wrong:
+`widths [1, 1, 3]`, `X = [[1, 2]]` (`n = 2`), `Y = [[1, 0], [0, 1], [1, 1]]` fails `d_H <= n`
+(`3 > 2`); `widths [1, 1, 2]`, `X = [[1, 1]]`, `Y = [[1, 3], [2, 0]]` applies although
+`d_H = 2 > d_0 = 1` (`Sigma = [[8, 4], [4, 2]]`, eigenvalues 10 and 0); `widths [2, 2, 2]`,
+`X = Y = I` has no bottleneck but `Sigma = I`: the distinct-singular-value assumption fails.
+""",
+)
+
 THEOREM = Theorem(
     id=ID,
+    page=PAGE,
     title="Global optimality conditions for deep neural networks",
     citation="C. Yun, S. Sra and A. Jadbabaie. Global optimality conditions for deep neural "
              "networks. ICLR 2018 (Theorems 2.1 and 2.2, Proposition 3.7; read in the ICLR 2018 "

@@ -9,7 +9,7 @@ from __future__ import annotations
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.families.deep_linear import DeepLinearProblem
 from landscape_proofs.theorems import facts
-from landscape_proofs.theorems.base import AssumptionCheck, PointVerdict, Theorem
+from landscape_proofs.theorems.base import AssumptionCheck, PageProse, PointVerdict, Theorem
 from landscape_proofs.theorems.common import classified_points
 from landscape_proofs.produce.candidates import CheckBudget, ClassifiedPoint, enclose_descent_limits
 from landscape_proofs.theorems.judging import judge, not_applicable, rule_local_minima_global
@@ -118,8 +118,27 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
                  f"and every spurious local minimum has rank({prod}) = r", notes=notes)
 
 
+PAGE = PageProse(
+    reading='reconstructed from the abstract and introduction (see Caveats)',
+    short_citation='Zhang, arXiv:1901.09827 (reconstructed)',
+    after_try="""\
+## The square-loss premise without full-rank data
+
+The two-layer premise is proven for the square loss with any `X` and `Y` (Nouiehed &
+Razaviyayn 2018, two-layer linear networks), so the entry applies with a rank-deficient `X`.
+By hand (`tests/test_registry_readings.py`): widths `[2, 1, 1, 2]`, `X = [[1, 2, 0], [2, 4, 0]]
+= u v^T` with `u = (1, 2)`, `v = (1, 2, 0)`, `Y = [[1, 0, 1], [0, 1, 1]]`.  Then
+`R X = (R u) v^T`, and `a = R u` ranges over all of `R^2` (rank-1 products suffice), so the
+optimum is `a = Y v / |v|^2 = (1, 2) / 5`, value
+`(||Y||^2 - |Y v|^2 / |v|^2) / 2 = (4 - 1) / 2 = 3/2`.  The point `W_1 = [[1, 2]] / 5`,
+`W_2 = [[1]]`, `W_3 = [[1], [2]] / 5` (product `[[1, 2], [2, 4]] / 25`, `R u = (1, 2) / 5`)
+attains it: a global minimum.
+""",
+)
+
 THEOREM = Theorem(
     id=ID,
+    page=PAGE,
     title="Depth creates no more spurious local minima",
     citation="L. Zhang. Depth creates no more spurious local minima. arXiv:1901.09827, 2019.",
     source="arXiv:1901.09827",
@@ -148,8 +167,8 @@ THEOREM = Theorem(
         "reading of 'a two-layer network of width sum_t r_t'."),
     assumptions_doc=(
         ("family = deep-linear or multi-tower", "the problem file's family"),
-        ("l convex", "proven or declared (see laurent_vonbrecht2018)"),
-        ("l differentiable", "proven for polynomial losses, else declared"),
+        ("l convex", "proven (see laurent_vonbrecht2018); a declared convexity is not proven"),
+        ("l differentiable", "proven for polynomial losses, else undecided"),
         ("weight_decay = 0", "exact comparison with 0"),
         ("the two-layer problem has no spurious local minimum",
          "proven for the square loss (any X, Y) and for a convex differentiable loss without a "
@@ -162,7 +181,7 @@ THEOREM = Theorem(
         "contradicts the conclusion only when the two-layer premise is proven.  For a "
         "multi-tower problem the candidate products come from the two-layer problem of width "
         "sum_t r_t and are split exactly over the towers; rank(sum_t R_t) plays the role of "
-        "rank(W_H...W_1) and r = min(d_0, d_H, sum_t r_t)."),
+        "rank(W_H...W_1) and r = min(d_0, d_H, sum_t r_t) (see docs/families.md, multi-tower)."),
     check_assumptions=check_assumptions,
     test_conclusion=test_conclusion,
     catalog=(),

@@ -1,0 +1,257 @@
+"""Exact convexity decisions for polynomial custom losses.
+
+The input is the term list of :meth:`CustomLoss._polynomial_terms`:
+``[(coeff fmpq, ((i, j, exponent), ...)), ...]``.  The loss depends only on the entries it
+mentions, so it is convex on m x n matrices iff it is convex as a polynomial in those
+entries.  :func:`decide_convexity` answers ``True`` (proven convex), ``False`` (proven not
+convex, with an exact rational witness point where the Hessian has a negative eigenvalue)
+or ``None`` (not decided):
+
+* total degree <= 2: the Hessian is constant; convex iff it is positive semidefinite
+  (exact inertia);
+* one entry mentioned: convex iff ``l''`` is >= 0 on R.  ``l''`` has constant sign between
+  consecutive distinct real roots, so checking one rational point in each gap between the
+  isolating intervals (exact Sturm isolation, :mod:`landscape_proofs.kernel.algebraic`)
+  decides it, and a negative value there is the witness;
+* several entries, degree >= 3: a bounded deterministic search for a witness: the exact
+  Hessian at small rational points (the origin, points on the coordinate axes, a small grid)
+  and the exact univariate decision along lines through the origin (``t -> l(t v)``, whose
+  second derivative is ``v^T H(t v) v``).  An odd total degree >= 3 is never convex (along a
+  line where the top-degree part is nonzero, ``l''`` has odd degree); otherwise nothing
+  found means ``None``.
+
+>>> from flint import fmpq
+>>> d = decide_convexity([(fmpq(1), ((0, 0, 2),)), (fmpq(-1, 100), ((0, 0, 4),))])
+>>> d.convex, d.detail
+(False, 'proven not convex: the Hessian at r_0_0 = 5 has a negative eigenvalue (d^2 l/dr_0_0^2 = -1)')
+>>> decide_convexity([(fmpq(1), ((0, 0, 4),))]).convex
+True
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import flint
+
+from landscape_proofs.kernel.algebraic import isolate_real_roots
+from landscape_proofs.kernel.linalg import inertia, negative_direction
+
+Q = flint.fmpq
+Poly = flint.fmpq_poly
+
+MAX_TERMS = 200          # larger polynomials are not searched (None unless degree <= 2 / univariate)
+MAX_ENTRIES = 16         # likewise for more entries
+MAX_POINTS = 400         # Hessians evaluated in the multivariate search
+MAX_LINES = 200          # lines through the origin decided exactly
+_NICE = (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 10, -10, Q(1, 2), Q(-1, 2), 20, -20, 100, -100)
+_AXIS = (1, -1, 2, -2, Q(1, 2), Q(-1, 2), 3, -3, 5, -5, 10, -10)
+
+
+@dataclass(frozen=True)
+class ConvexityDecision:
+    """``convex``: True / False (proven) or None; ``witness``: {(i, j): fmpq} for False
+    (unmentioned entries arbitrary), where the exact Hessian has a negative eigenvalue;
+    ``constant_hessian``: decided by the degree <= 2 rule (a constant Hessian)."""
+
+    convex: bool | None
+    detail: str
+    witness: dict | None = field(default=None, compare=False)
+    constant_hessian: bool = False
+
+
+def _name(prefix: str, ij) -> str:
+    return f"{prefix}_{ij[0]}_{ij[1]}"
+
+
+def _degree(terms) -> int:
+    return max((sum(e for _i, _j, e in f) for c, f in terms if c != 0), default=0)
+
+
+def hessian_at(terms, entries, point) -> flint.fmpq_mat:
+    """The exact Hessian of the polynomial in the variables ``entries`` at ``point``
+    ({(i, j): value}, missing entries 0)."""
+    k = len(entries)
+    index = {ij: a for a, ij in enumerate(entries)}
+    H = flint.fmpq_mat(k, k)
+    for c, factors in terms:
+        for a, (i, j, e) in enumerate(factors):
+            for b, (i2, j2, e2) in enumerate(factors):
+                if a == b:
+                    if e < 2:
+                        continue
+                    term = c * e * (e - 1) * Q(point.get((i, j), 0)) ** (e - 2)
+                else:
+                    term = (c * e * e2 * Q(point.get((i, j), 0)) ** (e - 1)
+                            * Q(point.get((i2, j2), 0)) ** (e2 - 1))
+                if term == 0:
+                    continue
+                for g, (i3, j3, e3) in enumerate(factors):
+                    if g != a and g != b:
+                        term *= Q(point.get((i3, j3), 0)) ** e3
+                H[index[(i, j)], index[(i2, j2)]] += term
+    return H
+
+
+def _along_line(terms, entries, v) -> Poly:
+    """t -> l(t v) as a polynomial in t (v indexed like ``entries``)."""
+    val = dict(zip(entries, v))
+    coeffs: dict[int, flint.fmpq] = {}
+    for c, factors in terms:
+        x = Q(c)
+        deg = 0
+        for i, j, e in factors:
+            x *= Q(val[(i, j)]) ** e
+            deg += e
+        if x != 0:
+            coeffs[deg] = coeffs.get(deg, Q(0)) + x
+    top = max(coeffs, default=0)
+    return Poly([coeffs.get(d, Q(0)) for d in range(top + 1)])
+
+
+def negative_point(q: Poly):
+    """A rational t with q(t) < 0, or None when q >= 0 on all of R (exact).
+
+    Small "nice" points are tried first; then one point in each gap between the isolated
+    distinct real roots of q (q has constant sign on each gap).
+    """
+    if q == 0:
+        return None
+    for t in _NICE:
+        if q(Q(t)) < 0:
+            return Q(t)
+    if q.degree() < 1:
+        return None
+    sqf = q / q.gcd(q.derivative())
+    roots = isolate_real_roots(sqf)
+    # refine until the closed intervals are pairwise disjoint
+    while any(r2.lo <= r1.hi for r1, r2 in zip(roots, roots[1:])):
+        for r1, r2 in zip(roots, roots[1:]):
+            if r2.lo <= r1.hi:
+                r1.bisect()
+                r2.bisect()
+        roots.sort(key=lambda r: r.lo)
+    if not roots:
+        tests = [Q(0)]
+    else:
+        tests = [roots[0].lo - 1, roots[-1].hi + 1]
+        tests += [(r1.hi + r2.lo) / 2 for r1, r2 in zip(roots, roots[1:])]
+    for t in tests:
+        if q(t) < 0:
+            return t
+    return None
+
+
+def _point_text(prefix, entries, point) -> str:
+    return ", ".join(f"{_name(prefix, ij)} = {point.get(ij, Q(0))}" for ij in entries)
+
+
+def _witness(terms, entries, prefix, point, how: str = "") -> ConvexityDecision:
+    H = hessian_at(terms, entries, point)
+    neg = inertia(H).negative
+    if neg == 0:  # cannot happen: every caller found negative curvature there
+        raise ArithmeticError("a convexity witness without a negative Hessian eigenvalue")
+    what = "a negative eigenvalue" if neg == 1 else f"{neg} negative eigenvalues"
+    extra = f" ({how})" if how else ""
+    return ConvexityDecision(False, f"proven not convex: the Hessian at "
+                             f"{_point_text(prefix, entries, point)} has {what}{extra}",
+                             {ij: Q(point.get(ij, 0)) for ij in entries})
+
+
+def _grid_points(entries):
+    k = len(entries)
+    yield {}
+    for ij in entries:
+        for s in _AXIS:
+            yield {ij: Q(s)}
+    if 3 ** k <= 243:
+        for vals in itertools.product((0, 1, -1), repeat=k):
+            yield {ij: Q(v) for ij, v in zip(entries, vals) if v}
+    for a, b in itertools.combinations(entries, 2):
+        for s, t in itertools.product((1, -1, 2, -2), repeat=2):
+            yield {a: Q(s), b: Q(t)}
+
+
+def _directions(entries):
+    k = len(entries)
+    for a in range(k):
+        yield tuple(int(a == b) for b in range(k))
+    if 3 ** k <= 243:
+        for vals in itertools.product((0, 1, -1), repeat=k):
+            if any(vals) and next(v for v in vals if v) > 0:
+                yield vals
+    for a, b in itertools.combinations(range(k), 2):
+        for s, t in ((1, 1), (1, -1), (1, 2), (2, 1), (1, -2), (2, -1)):
+            v = [0] * k
+            v[a], v[b] = s, t
+            yield tuple(v)
+
+
+def decide_convexity(terms, prefix: str = "r") -> ConvexityDecision:
+    """Decide convexity of the polynomial ``terms`` in the entries it mentions (see module)."""
+    key = tuple((int(c.p), int(c.q), tuple(f)) for c, f in terms)
+    return _decide(key, prefix)
+
+
+@lru_cache(maxsize=256)
+def _decide(key, prefix) -> ConvexityDecision:
+    terms = [(Q(p, q), f) for p, q, f in key if p != 0]
+    entries = sorted({(i, j) for _, f in terms for i, j, _ in f})
+    deg = _degree(terms)
+    k = len(entries)
+    if deg <= 1:
+        return ConvexityDecision(True, "l is affine (degree <= 1)", constant_hessian=True)
+    if deg == 2:
+        H = hessian_at(terms, entries, {})
+        if inertia(H).negative == 0:
+            return ConvexityDecision(True, "l is a polynomial of degree 2 with a positive "
+                                     "semidefinite (constant) Hessian", constant_hessian=True)
+        v = negative_direction(H)
+        return _witness(terms, entries, prefix, {},
+                        "constant Hessian, degree 2" + (f"; v^T H v < 0 for v = ({', '.join(map(str, v))})"
+                                                        if v is not None else ""))
+    if k == 1:
+        (ij,) = entries
+        p = _along_line(terms, entries, (1,))
+        d2 = p.derivative().derivative()
+        t = negative_point(d2)
+        if t is None:
+            return ConvexityDecision(True, f"l is a polynomial in {_name(prefix, ij)} alone whose "
+                                     f"second derivative {d2} is >= 0 on R (exact root isolation)")
+        return _witness(terms, entries, prefix, {ij: t},
+                        f"d^2 l/d{_name(prefix, ij)}^2 = {d2(t)}")
+    if len(terms) > MAX_TERMS or k > MAX_ENTRIES:
+        return ConvexityDecision(None, f"not decided: a polynomial of degree {deg} in {k} entries "
+                                 f"with {len(terms)} terms is beyond the bounded witness search")
+    n_points = 0
+    seen = set()
+    for pt in _grid_points(entries):
+        frozen = tuple(sorted(pt.items()))
+        if frozen in seen:
+            continue
+        seen.add(frozen)
+        n_points += 1
+        if n_points > MAX_POINTS:
+            break
+        if inertia(hessian_at(terms, entries, pt)).negative:
+            return _witness(terms, entries, prefix, pt)
+    n_lines = 0
+    for v in _directions(entries):
+        n_lines += 1
+        if n_lines > MAX_LINES:
+            break
+        g = _along_line(terms, entries, v)
+        t = negative_point(g.derivative().derivative())
+        if t is not None:
+            pt = {ij: t * vi for ij, vi in zip(entries, v) if vi}
+            vs = ", ".join(str(x) for x in v)
+            return _witness(terms, entries, prefix, pt,
+                            f"curvature {g.derivative().derivative()(t)} along the direction ({vs})")
+    if deg % 2 == 1:
+        return ConvexityDecision(False, f"proven not convex: of odd total degree {deg} >= 3 (along a "
+                                 "line where the top-degree part is nonzero, l'' has odd degree and "
+                                 "takes negative values)")
+    return ConvexityDecision(None, f"not decided: degree {deg} in {k} entries; no negative Hessian "
+                             f"eigenvalue at {min(n_points, MAX_POINTS)} sample points nor negative "
+                             f"curvature along {min(n_lines, MAX_LINES)} lines through the origin")
