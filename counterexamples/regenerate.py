@@ -31,7 +31,7 @@ ENTRIES = [
         "kind": "spurious-local-minimum",
         "shows": "with a bottleneck a convex differentiable loss can have a spurious local "
                  "minimum: R = e1 e1^T (value 2) is a local minimum (slice argument), "
-                 "R = e2 e2^T has value 1 (THEOREMS.md section 5)",
+                 "R = e2 e2^T has value 1 (docs/examples.md)",
         "problem": {"family": "deep-linear", "widths": [2, 1, 2],
                     "loss": {"name": "custom", "over": "product", "convex": True, "differentiable": True,
                              "expression": "(R_0_0 - 1)**2 + 10*R_0_1**2 + 10*R_1_0**2 + 2*(R_1_1 - 1)**2"}},

@@ -217,7 +217,7 @@ KNOWN = {
             {"name": "custom", "expression": "r_0_0**2*r_0_0**2/4 + r_0_0*r_0_1"})),
         [[[1]], [[2]]],
         (6, [22, 11], [[56, 39], [39, 14]])),
-    # FORMATS.md's example: widths [2, 1, 2], X = I, Y = diag(3, 1), W_1 = [1, 0], W_2 = [3, 0]^T:
+    # docs/formats.md's example: widths [2, 1, 2], X = I, Y = diag(3, 1), W_1 = [1, 0], W_2 = [3, 0]^T:
     # the best rank-1 fit, value 1/2, gradient 0.  With u = W_1, v = W_2:
     # d2/du2 = |v|^2 I = 9 I, d2/dv2 = |u|^2 I = I, d2/du_j dv_k = 2 v_k u_j - Y_kj.
     "rank-1 fit of diag(3,1)": (

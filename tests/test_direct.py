@@ -1,6 +1,6 @@
 """The direct rank test of square-loss critical points (theorems/direct.py).
 
-Known answers derived by hand (THEOREMS.md section 5), then property tests: on random exact
+Known answers derived by hand (docs/examples.md), then property tests: on random exact
 critical points with varied partial-product ranks (tests/_critical_point_builders.py) the
 direct test agrees with the exact Hessian inertia (strict saddle iff a negative eigenvalue)
 and with `classify`; every certificate it builds is re-verified by the checker from JSON text.

@@ -1,4 +1,4 @@
-"""Known answers derived by hand (THEOREMS.md section 5 and the bundled examples).
+"""Known answers derived by hand (docs/examples.md and the bundled examples).
 
 Each expected kind, value and certificate fact below is derived in the comment next to it;
 every certificate produced is re-verified by the checker from its JSON text.

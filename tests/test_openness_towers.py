@@ -104,7 +104,7 @@ def test_split_obstruction_across_towers():
     # p^T Phi = w_2 (p.u_2) v_2^T, and p^T (eps e2 e2^T) = eps (p.e2) e2^T with p.e2 ~ 1:
     # v_2 ~ e1 is not parallel to e2, so eps e2 e2^T (rank 1 <= q = 2) is never reached.  The
     # rule (two deep towers): cut tower 1 at vertex 2 (A_1 = e1, B_1 = 0) and tower 2 at 1
-    # (A_2 = 0, B_2 = e1^T): A = [e1 0], B = [0; e1^T], the pair of THEOREMS.md's
+    # (A_2 = 0, B_2 = e1^T): A = [e1 0], B = [0; e1^T], the pair of docs/openness.md's
     # counterexample: c = 0, D = e2 e2^T.
     towers = [[M([[0, 1]]), M([[0]]), M([[1], [0]])], [M([[1, 0]]), M([[0]]), M([[0], [0]])]]
     assert tower_range(towers).max_rank == 2

@@ -101,7 +101,7 @@ def test_saddle_free_newton_leaves_the_saddle_gradient_descent_stays():
 
 
 def test_grouping_separates_equal_products_with_different_rank_profiles():
-    # THEOREMS.md 5: diag(3,0)^3 and (diag(1,0), I, diag(27,0)): same product and value
+    # docs/examples.md (depth3-diag27): diag(3,0)^3 and (diag(1,0), I, diag(27,0)): same product and value
     d3 = np.diag([3.0, 0.0])
     A = [np.stack([d3, np.diag([1.0, 0.0])]), np.stack([d3, np.eye(2)]),
          np.stack([d3, np.diag([27.0, 0.0])])]

@@ -348,7 +348,7 @@ def test_matrix_factorization_points_to_the_symmetric_family():
 
 
 def test_openness_command_on_the_symmetric_family(tmp_path):
-    # U -> U U^T is open onto the PSD matrices of rank <= k at every U (THEOREMS.md section 3),
+    # U -> U U^T is open onto the PSD matrices of rank <= k at every U (docs/openness.md),
     # here at a rank-deficient U = e1 (rank 1 < k = 2); the probe must agree
     import json
     import subprocess

@@ -2,7 +2,7 @@
 
 A map ``f`` is *locally open at x onto its range* when every neighbourhood ``N`` of ``x``
 has an image ``f(N)`` that is a neighbourhood of ``f(x)`` in the range of ``f``
-(THEOREMS.md section 3).  The maps:
+(docs/openness.md).  The maps:
 
 * the pair ``M(U, V) = U V`` (U m x k, V k x n);
 * the symmetric map ``U -> U U^T``;
