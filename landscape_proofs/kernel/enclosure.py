@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import flint
 from flint import arb, arb_mat, fmpq, fmpz
 
+from landscape_proofs.kernel.critical_values import isolate_global_value
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
@@ -754,7 +755,15 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
             return local
         return f"{local}; {_check_worse(problem, ev.get('spurious'), vlo)}"
     # global-minimum
-    return f"{where}; {_check_global(problem, obj, Wb, ev.get('global'))}"
+    gl = ev.get("global")
+    if isinstance(gl, dict) and gl.get("type") == "isolated-critical-value":
+        # W* is critical (above) and the square loss's critical values are known exactly
+        if problem.family != "deep-linear" or not isinstance(problem.loss, Square) \
+                or problem.weight_decay != 0:
+            raise _Rejected("isolated-critical-value needs a deep-linear problem with the square "
+                            "loss and no weight decay")
+        return f"{where}; {isolate_global_value(problem.X, problem.Y, problem.max_rank, vlo, vhi)}"
+    return f"{where}; {_check_global(problem, obj, Wb, gl)}"
 
 
 def _check_worse(problem: Problem, sp, vlo: fmpq) -> str:

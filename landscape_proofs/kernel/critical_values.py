@@ -1,0 +1,91 @@
+"""Every critical value of the square loss of a deep linear network, exactly; isolation.
+
+For ``L(W) = 1/2 ||W_H ... W_1 X - Y||^2`` (no weight decay, any X), at every critical point
+the value is
+
+    c0 + 1/2 (tr M - sum of a sub-multiset S of the eigenvalues of M),   |S| <= r,
+
+with ``P`` the projector onto the row space of X, ``c0 = 1/2 ||Y (I - P)||^2``,
+``M = Y P Y^T`` and ``r`` the smallest width.  Proof (docs/certificates.md, "isolated critical
+value"): write ``L = c0 + 1/2 ||R' - Z||^2`` with ``R' = R U S`` and ``Z = Y V`` from a thin
+SVD ``X = U S V^T``; L depends on W_1 only through ``W_1 U S`` (a surjective linear map), so W
+is critical iff the network with first layer ``W_1 U S`` is. There, with ``E = R' - Z``, the
+gradients in the last and first layers vanish: ``E B^T = 0`` and ``A^T E = 0`` where
+``R' = W_H B = A W'_1``; hence ``E R'^T = 0`` and ``R'^T E = 0``. The second gives
+``R' = Pi Z`` (Pi the projector onto the column space of R'); with the first,
+``Z Z^T Pi = Pi Z Z^T Pi`` is symmetric, so range(Pi) is invariant under ``Z Z^T = M`` and
+``||E||^2 = tr M - tr(Pi M Pi)`` is ``tr M`` minus a sum of ``rank R' <= r`` eigenvalues of M.
+
+So a *critical* point whose value lies in ``[lo, hi]`` is a global minimum as soon as every
+such sum that can lie in ``[lo, hi]`` is the sum of the r largest eigenvalues: that is what
+:func:`isolate_global_value` decides, with exact root isolation (no floating point).
+"""
+from __future__ import annotations
+
+import itertools
+
+from flint import fmpq
+
+from landscape_proofs.kernel.algebraic import _separate, isolate_real_roots
+from landscape_proofs.kernel.linalg import frobenius_sq
+from landscape_proofs.kernel.optimum import row_space_projector
+
+MAX_DIM = 10           # output dimension d_H: at most prod (m_i + 1) <= 2^10 subsets
+MAX_ROUNDS = 200
+
+
+def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq) -> str:
+    """A reason string if every critical value in [lo, hi] is the global minimum; raises
+    ``ArithmeticError`` with the reason otherwise (not proven)."""
+    d = Y.nrows()
+    if d > MAX_DIM:
+        raise ArithmeticError(f"isolated-critical-value: d_H = {d} > {MAX_DIM} outputs")
+    P = row_space_projector(X)
+    YP = Y * P
+    c0 = frobenius_sq(Y - YP) / 2
+    M = YP * YP.transpose()
+    trace = sum((M[i, i] for i in range(d)), fmpq(0))
+    s_lo, s_hi = trace - 2 * (hi - c0), trace - 2 * (lo - c0)     # sums of eigenvalues
+    _, factors = M.charpoly().factor()
+    roots, mult = [], []
+    for idx, (f, m) in enumerate(factors):
+        mult.append(m)
+        roots.extend(isolate_real_roots(f, idx))
+    if sum(mult[x.factor_index] for x in roots) != d:
+        raise ArithmeticError("M has non-real eigenvalues (impossible for Y P Y^T)")
+    roots = _separate(roots)                        # ascending, pairwise disjoint
+    caps = [mult[x.factor_index] for x in roots]
+    k = min(r, d)
+    top, left = [0] * len(roots), k                 # the r largest eigenvalues, as counts
+    for i in range(len(roots) - 1, -1, -1):
+        top[i] = min(left, caps[i])
+        left -= top[i]
+    checked = 0
+    for counts in itertools.product(*[range(c + 1) for c in caps]):
+        if sum(counts) > k or list(counts) == top:
+            continue
+        checked += 1
+        if not _outside(roots, counts, s_lo, s_hi):
+            raise ArithmeticError("isolated-critical-value: a critical value of another kind "
+                                  "could not be separated from the value enclosure")
+    if _outside(roots, top, s_lo, s_hi):
+        raise ArithmeticError("isolated-critical-value: the value enclosure does not contain "
+                              "the global optimum")
+    return (f"every critical value of the square loss is c0 + (tr M - a sum of <= {k} "
+            f"eigenvalues of M)/2; the {checked} other sums are excluded from the value "
+            "enclosure exactly, so the critical point's value is the optimum")
+
+
+def _outside(roots, counts, s_lo, s_hi) -> bool:
+    """The sum of counts[i] * root_i is provably outside [s_lo, s_hi] (refining as needed)."""
+    used = [(x, c) for x, c in zip(roots, counts) if c]
+    for _ in range(MAX_ROUNDS):
+        lo = sum((c * x.lo for x, c in used), fmpq(0))
+        hi = sum((c * x.hi for x, c in used), fmpq(0))
+        if hi < s_lo or lo > s_hi:
+            return True
+        if not used:
+            return False
+        for x, _ in used:
+            x.bisect()
+    return False

@@ -1,0 +1,89 @@
+"""Certified global minima at irrational points: the square loss's critical values, isolated.
+
+Hand-derived: for X = I every critical value of 1/2 ||W_H ... W_1 - Y||^2 is
+1/2 (||Y||^2 - a sum of <= r eigenvalues of Y Y^T) (kernel/critical_values.py has the proof).
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+from flint import fmpq, fmpq_mat
+
+from landscape_proofs.families.io import point_from_dict, problem_from_dict
+from landscape_proofs.kernel import check_certificate
+from landscape_proofs.kernel.critical_values import isolate_global_value
+from landscape_proofs.produce.refined import classify_refined
+
+
+def diag(*xs):
+    n = len(xs)
+    return fmpq_mat(n, n, [xs[i] if i == j else 0 for i in range(n) for j in range(n)])
+
+
+def test_hand_values_diag_5_3_1_rank_one():
+    # eigenvalues of Y Y^T: 25, 9, 1; critical values 1/2 (35 - s): s in {0, 25, 9, 1}:
+    # 17.5, 5 (global), 13, 17
+    X, Y = diag(1, 1, 1), diag(5, 3, 1)
+    assert "2 other" not in isolate_global_value(X, Y, 1, fmpq(49, 10), fmpq(51, 10))
+    with pytest.raises(ArithmeticError):
+        isolate_global_value(X, Y, 1, fmpq(129, 10), fmpq(131, 10))     # the saddle at 13
+    with pytest.raises(ArithmeticError):
+        isolate_global_value(X, Y, 1, fmpq(4), fmpq(14))                # 5 and 13 both inside
+    with pytest.raises(ArithmeticError):
+        isolate_global_value(X, Y, 1, fmpq(6), fmpq(7))                 # no critical value
+    # rank 2: values 1/2 (35 - s), s a sum of <= 2 of {25, 9, 1}: the global one is 1/2
+    assert isolate_global_value(X, Y, 2, fmpq(1, 2), fmpq(1, 2))
+
+
+def test_repeated_eigenvalues_and_data_that_is_not_the_identity():
+    # Y = diag(2, 2, 1): eigenvalues 4, 4, 1; r = 1: global 1/2 (9 - 4) = 5/2, others 9/2, 4
+    assert isolate_global_value(diag(1, 1, 1), diag(2, 2, 1), 1, fmpq(12, 5), fmpq(13, 5))
+    # X = [1 1] (rank 1), Y = [[2, 0]]: P projects on (1, 1)/sqrt 2, c0 = 1, M = 2: values 1 + 1 - s/2
+    X, Y = fmpq_mat([[1, 1]]), fmpq_mat([[2, 0]])
+    assert isolate_global_value(X, Y, 1, fmpq(1), fmpq(1))              # s = 2: value 1
+    with pytest.raises(ArithmeticError):
+        isolate_global_value(X, Y, 1, fmpq(2), fmpq(2))                 # s = 0: value 2, a saddle
+
+
+def _golden(sign: int):
+    """widths [2, 1, 2], X = I, Y = [[2, 1], [1, 1]]: the rank-one critical points along the
+    eigenvectors of Y, eigenvalues (3 +- sqrt 5)/2 (sign = +1: the global minimum)."""
+    p = problem_from_dict({"family": "deep-linear", "widths": [2, 1, 2], "Y": [[2, 1], [1, 1]],
+                           "loss": "square"})
+    lam = (3 + sign * math.sqrt(5)) / 2
+    v = [1.0, lam - 2.0]                      # (Y - lam) v = 0: 2 + v2 = lam
+    n = math.hypot(*v)
+    u = [math.sqrt(lam) * x / n for x in v]
+    q = lambda x: str(Fraction(x).limit_denominator(10 ** 12))
+    pt = point_from_dict({"weights": [[[q(u[0]), q(u[1])]], [[q(u[0])], [q(u[1])]]]}, p)
+    res = classify_refined(p, pt)
+    cert = dict(res.certificate)
+    cert["claim"] = "global-minimum"
+    cert["evidence"] = dict(cert["evidence"], **{"global": {"type": "isolated-critical-value"}})
+    return res, cert
+
+
+def test_the_golden_bottleneck_minimum_is_certified_global_and_the_saddle_is_not():
+    res, cert = _golden(+1)
+    assert res.kind.value == "local-minimum"
+    verdict = check_certificate(cert)
+    assert verdict.holds, verdict.reason
+    saddle, fake = _golden(-1)
+    assert saddle.kind.value == "strict-saddle"
+    verdict = check_certificate(fake)
+    assert not verdict.holds and "separated" in verdict.reason
+
+
+@pytest.mark.parametrize("tamper", ["decay", "power", "target"])
+def test_tampered_isolated_value_certificates_are_rejected(tamper):
+    _, cert = _golden(+1)
+    cert = dict(cert, problem=dict(cert["problem"]))
+    if tamper == "decay":
+        cert["problem"]["weight_decay"] = "1/100"
+    elif tamper == "power":
+        cert["problem"]["loss"] = {"name": "power", "p": 4}
+    else:
+        cert["problem"]["Y"] = [[2, 1], [1, 2]]
+    assert not check_certificate(cert).holds
