@@ -255,3 +255,26 @@ def test_a_certificate_for_a_loss_the_kernel_cannot_evaluate_is_refused_not_trus
             "evidence": {"direction": [[[1]], [[1]]], "ascent_direction": [[[1]], [[-1]]]}}
     res = check_certificate(cert)
     assert not res.holds and "polynomial" in res.reason
+
+
+def test_evident_nonnegativity_is_proven_and_nothing_else():
+    from landscape_proofs.kernel.polynomial import is_evidently_nonnegative as evident
+    for text in ("R_0_0**4", "(r_0_0 - 1)**2 + 10*r_0_1**2", "1/2*(r_0_0-1)**2 + 3",
+                 "r_0_0**2*(r_0_1 - 1)**2", "(r_0_0**2)**3 * 2"):
+        assert evident(text), text
+    # not shown (some are nonnegative, e.g. r**2 - 2 r + 1, but not evidently so)
+    for text in ("r_0_0**2 - r_0_0**4/100", "r_0_0**3", "-r_0_0**2", "r_0_0*r_0_1",
+                 "r_0_0**2 - 2*r_0_0 + 1", "(-1)*r_0_0**2", "exp(r_0_0)**2 - 1"):
+        assert not evident(text), text
+
+
+def test_zero_lower_bound_for_an_evidently_nonnegative_custom_loss():
+    # l(R) = R^4 over the product, widths 1-1-1, at the origin: value 0 = the lower bound 0
+    base = {"format": "landscape-certificate/1", "claim": "global-minimum",
+            "point": {"weights": [[[0]], [[0]]]}, "evidence": {"type": "zero-lower-bound"}}
+    quartic = {"family": "deep-linear", "widths": [1, 1, 1],
+               "loss": {"name": "custom", "expression": "R_0_0**4", "over": "product"}}
+    assert check_certificate(dict(base, problem=quartic)).holds
+    well = dict(quartic, loss={"name": "custom", "expression": "R_0_0**2 - R_0_0**4", "over": "product"})
+    res = check_certificate(dict(base, problem=well))      # value 0, but the loss is not bounded by 0
+    assert not res.holds and "nonnegative" in res.reason

@@ -11,7 +11,8 @@ from flint import fmpq, fmpq_mat
 
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.linalg import inertia
-from landscape_proofs.kernel.polynomial import degree, evaluate_at, partial, read_polynomial
+from landscape_proofs.kernel.polynomial import (degree, evaluate_at, is_evidently_nonnegative,
+                                                 partial, read_polynomial)
 
 
 def _total(xs, zero):
@@ -140,6 +141,8 @@ class Custom(Loss):
                              field="loss.expression", got=expression)
         self.polynomial = self.poly is not None
         self.p = degree(self.poly) if self.polynomial else 0
+        # proven only in the evident case (nonnegative products of even powers, summed)
+        self.nonnegative = True if self.polynomial and is_evidently_nonnegative(expression) else None
 
     def check_shape(self, m: int, n: int) -> None:
         for mono in (self.poly or {}):

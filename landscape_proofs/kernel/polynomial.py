@@ -172,6 +172,44 @@ def read_polynomial(text: object) -> tuple[dict | None, str | None]:
         raise InputError("expected no division by zero", field="loss.expression", got=text) from None
 
 
+def is_evidently_nonnegative(text: str) -> bool:
+    """True when every top-level term is a product of nonnegative constants and even powers.
+
+    A sound, syntactic sufficient condition (``(r_0_0 - 1)**2 + 10*r_0_1**2``, ``R_0_0**4``):
+    each such term is >= 0 everywhere, so is their sum.  False means "not shown", never
+    "negative somewhere".
+    """
+    try:
+        terms = _top_level_terms(_decimal_literals(text.strip()))
+        return all(sign > 0 and _nonneg(ast.parse(chunk.strip(), mode="eval").body)
+                   for sign, chunk in terms)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+
+
+def _nonneg(node) -> bool:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Constant) and isinstance(n.value, int) and not isinstance(n.value, bool):
+            if n.value < 0:
+                return False
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow):
+            e = n.right
+            if not (isinstance(e, ast.Constant) and isinstance(e.value, int)
+                    and not isinstance(e.value, bool) and e.value >= 0 and e.value % 2 == 0):
+                stack.append(n.left)         # an odd power of a nonnegative form is one too
+                if not (isinstance(e, ast.Constant) and isinstance(e.value, int) and e.value >= 0):
+                    return False
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)):
+            stack += [n.left, n.right]
+        elif isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.UAdd):
+            stack.append(n.operand)
+        else:
+            return False
+    return True
+
+
 def _top_level_terms(text: str) -> list:
     """Split a long sum at its top-level + and - (Python's parser recurses on long chains)."""
     out, depth, start, sign, prev = [], 0, 0, 1, None
