@@ -446,7 +446,7 @@ class ArbSymmetricFactorization:
     ``U`` is flattened row-major.
     """
 
-    def __init__(self, problem: SymmetricFactorizationProblem):
+    def __init__(self, problem: Problem):
         self.n, self.k = problem.shapes[0]
         self.shapes = [(self.n, self.k)]
         self.n_params = self.n * self.k
