@@ -80,6 +80,9 @@ class MaFattahiSetting:
         depths = tuple(_integer(v, f"depths[{i}]", 1) for i, v in enumerate(_seq(self.depths, "depths")))
         fracs = tuple(_fraction(v, f"outlier_fractions[{i}]")
                       for i, v in enumerate(_seq(self.outlier_fractions, "outlier_fractions")))
+        for name, values in (("depths", depths), ("outlier_fractions", fracs)):
+            if len(set(values)) != len(values):
+                raise InputError("expected distinct values", field=name, got=list(values))
         ints = {name: _integer(getattr(self, name), name, low)
                 for name, low in (("seeds", 1), ("seed", 0), ("iterations", 1), ("dimension", 1),
                                   ("measurements", 1), ("sparsity", 1), ("curve_points", 2),
@@ -372,7 +375,7 @@ def write_outputs(result: dict, out_dir, *, figures: bool = True) -> list[str]:
         result = dict(result, figures=paths)
         (out / "experiment.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     except OSError as exc:
-        raise InputError(f"cannot write the results ({exc.strerror})", field="out",
+        raise InputError(f"cannot write the results ({exc.strerror})", field="out_dir",
                          got=str(out_dir)) from None
     return paths
 
