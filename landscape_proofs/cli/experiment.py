@@ -24,7 +24,7 @@ def register(sub) -> None:
                    help="network depths, integers >= 1 (default 1,2,3,4)")
     m.add_argument("--outliers", default="0,0.1,0.2,0.3,0.4", metavar="P,...",
                    help="fractions of corrupted measurements in [0, 1) (default 0,0.1,0.2,0.3,0.4)")
-    m.add_argument("--seeds", default="3", metavar="K", help="instances per setting (default 3)")
+    m.add_argument("--seeds", default="5", metavar="K", help="instances per setting (default 5)")
     m.add_argument("--seed", default="0", metavar="S", help="first instance seed (default 0)")
     m.add_argument("--iterations", default="3000", metavar="T",
                    help="sub-gradient iterations (default 3000)")

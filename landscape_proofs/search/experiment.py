@@ -60,7 +60,7 @@ class MaFattahiSetting:
 
     depths: tuple = (1, 2, 3, 4)
     outlier_fractions: tuple = (0.0, 0.1, 0.2, 0.3, 0.4)
-    seeds: int = 3                 # instances seed, seed + 1, ..., seed + seeds - 1
+    seeds: int = 5                 # instances seed, seed + 1, ..., seed + seeds - 1
     seed: int = 0
     iterations: int = 3000
     dimension: int = 100           # d
