@@ -205,3 +205,15 @@ def test_files_and_figures(tmp_path):
     meds = [s["median_final_error"] for s in result["summary"] if s["depth"] == 1]
     np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), meds)
     plt.close(fig)
+
+
+def test_without_matplotlib_the_files_are_written_and_the_figures_skipped(tmp_path, monkeypatch):
+    import landscape_proofs.search.experiment as experiment
+
+    monkeypatch.setattr(experiment, "_pyplot", lambda: None)
+    result = run_experiment(MaFattahiSetting(**{**TINY.to_json(), "iterations": 20, "seeds": 1}),
+                            out_dir=tmp_path)
+    assert result["figures"] == []
+    assert figure_error_curves(result) is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment.json", "runs.csv",
+                                                          "summary.csv"]
