@@ -1,0 +1,81 @@
+"""``landscape experiment ma-fattahi``: Ma & Fattahi's positive result as a seeded float
+experiment (sub-gradient method on deep diagonal networks with gross outliers); a summary
+table, or the full dict with ``--json``; CSV, JSON and figures with ``--out DIR``.
+
+The values are taken as text and checked by :mod:`landscape_proofs.search.experiment`, so a
+bad value is an ``InputError`` naming the option (exit 2, one line).
+"""
+from __future__ import annotations
+
+import time
+
+from landscape_proofs.cli.output import EXIT_OK, emit_json
+from landscape_proofs.kernel.errors import InputError
+
+
+def register(sub) -> None:
+    e = sub.add_parser("experiment", help="reproducible float experiments from the literature "
+                       "(evidence, not certificates)")
+    which = e.add_subparsers(dest="experiment", metavar="EXPERIMENT")
+    which.required = True
+    m = which.add_parser("ma-fattahi", help="sub-gradient method on deep diagonal networks, l1 "
+                         "loss, gross outliers (Ma & Fattahi, NeurIPS 2022)")
+    m.add_argument("--depths", default="1,2,3,4", metavar="N,...",
+                   help="network depths, integers >= 1 (default 1,2,3,4)")
+    m.add_argument("--outliers", default="0,0.1,0.2,0.3,0.4", metavar="P,...",
+                   help="fractions of corrupted measurements in [0, 1) (default 0,0.1,0.2,0.3,0.4)")
+    m.add_argument("--seeds", default="5", metavar="K", help="instances per setting (default 5)")
+    m.add_argument("--seed", default="0", metavar="S", help="first instance seed (default 0)")
+    m.add_argument("--iterations", default="3000", metavar="T",
+                   help="sub-gradient iterations (default 3000)")
+    m.add_argument("--out", metavar="DIR",
+                   help="write experiment.json, runs.csv, summary.csv and the figures to DIR")
+    m.add_argument("--json", action="store_true", help="machine-readable output")
+    m.set_defaults(func=run)
+
+
+def setting_from_args(args):
+    """The :class:`MaFattahiSetting` the options describe (``InputError`` on a bad value)."""
+    from landscape_proofs.search.experiment import (MaFattahiSetting, parse_count, parse_depths,
+                                                    parse_fractions, parse_seed)
+
+    setting = MaFattahiSetting(depths=parse_depths(args.depths, "--depths"),
+                               outlier_fractions=parse_fractions(args.outliers, "--outliers"),
+                               seeds=parse_count(args.seeds, "--seeds"),
+                               seed=parse_seed(args.seed, "--seed"),
+                               iterations=parse_count(args.iterations, "--iterations"))
+    try:
+        return setting.validated()
+    except InputError as exc:  # name the option, not the field of the setting
+        option = {"depths": "--depths", "outlier_fractions": "--outliers"}
+        head, _, rest = (exc.field or "").partition("[")
+        raise InputError(exc.expected, field=option.get(head, head) + ("[" + rest if rest else ""),
+                         got=exc.got, show_got=exc.show_got) from None
+
+
+def run(args) -> int:
+    from landscape_proofs.search.experiment import run_experiment, summary_table
+
+    setting = setting_from_args(args)
+    start = time.perf_counter()
+    try:
+        result = run_experiment(setting, out_dir=args.out)
+    except InputError as exc:
+        if exc.field != "out_dir":
+            raise
+        raise InputError(exc.expected, field="--out", got=exc.got) from None
+    elapsed = time.perf_counter() - start
+    if args.json:
+        emit_json(result)
+        return EXIT_OK
+    print("landscape experiment ma-fattahi  (float evidence, not a certificate)")
+    print(f"d = {setting.dimension}, n = {setting.measurements}, k = {setting.sparsity}, "
+          f"T = {setting.iterations}, seeds {setting.seed}..{setting.seed + setting.seeds - 1}; "
+          f"error = ||theta - theta*|| / ||theta*||")
+    print(summary_table(result))
+    print(f"{len(result['runs'])} runs in {elapsed:.1f} s")
+    if args.out:
+        print(f"experiment.json, runs.csv, summary.csv written to {args.out}")
+        if not result["figures"]:
+            print("note: no figures (matplotlib is not installed)")
+    return EXIT_OK
