@@ -159,9 +159,8 @@ def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
     point with ``digits`` digits (default 100), which is certified exactly if it is rational
     and by an interval enclosure otherwise (``produce.refined.classify_refined``).
 
-    >>> p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]],
-    ...                        "loss": "square"})
-    >>> classify(p, point_from_dict({"weights": [[[0]], [[0]]]}, p)).kind.value
+    >>> classify({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square"},
+    ...          [[[0]], [[0]]]).kind.value
     'strict-saddle'
     """
     problem = as_problem(problem)

@@ -234,3 +234,32 @@ def test_deepcopy_of_the_certificate_is_not_needed():
     before = copy.deepcopy(data)
     explain_certificate(data)
     assert data == before
+
+
+def test_a_psd_cone_certificate():
+    from landscape_proofs import api
+
+    # l(U U^T) = 1/2 ||U U^T - Y||^2, Y = diag(1, -1), U = [[1, 0], [0, 0]]: S = sym(U U^T - Y)
+    # = diag(0, 1) >= 0 (inertia (1, 0, 1)) and <S, U U^T> = 0: a global minimum, value 1/2
+    problem = {"family": "symmetric-factorization", "shape": [2, 2], "Y": [[1, 0], [0, -1]],
+               "loss": "square"}
+    res = api.classify(problem, {"U": [[1, 0], [0, 0]]})
+    data = res.certificate_json
+    assert data["evidence"] == {"type": "psd-cone-optimality"}
+    text = explain_certificate(loads_exact(json.dumps(data)))
+    assert "a global minimum" in text and "HOLDS" in text and "L(W) = 1/2" in text
+    assert "S has inertia (+, -, 0) = (1, 0, 1) and <S, U U^T> = 0 (recomputed)" in text
+
+
+def test_a_multi_tower_certificate_and_a_gradient_entry():
+    from landscape_proofs import api
+
+    # two towers of widths [1, 1, 1]: f = 1/2 (a1 b1 + a2 b2 - 1)^2 at a = b = (1, 1): the
+    # residual is 1, so the gradient entry of a1 is b1 * 1 = 1
+    problem = {"family": "multi-tower", "towers": [[1, 1, 1], [1, 1, 1]], "Y": [[1]],
+               "loss": "square"}
+    res = api.classify(problem, [[[1]], [[1]], [[1]], [[1]]])
+    assert res.kind == "not-critical"
+    text = res.explain()
+    assert "a sum of 2 towers" in text and "L(W) = 1/2" in text
+    assert "is 1 (recomputed" in text and "HOLDS" in text

@@ -268,6 +268,13 @@ class _Explainer:
                      "point is not critical (even where the loss has a kink).")
         else:
             self.gradient_sentence()
+            idx = self.ev.get("index")
+            g = _safe(lambda: self.obj.gradient_vector(self.W))
+            if isinstance(idx, int) and not isinstance(idx, bool) and g is not None \
+                    and 0 <= idx < len(g):
+                self.say(f"The certificate points at entry {idx} "
+                         f"({_parameter_name(self.problem, idx)}), which is {g[idx]} "
+                         "(recomputed).")
             self.say("A nonzero gradient entry means the loss decreases at first order when "
                      "that parameter moves against its sign.")
 
@@ -366,10 +373,14 @@ class _Explainer:
             self.say("The loss is convex in R, so R minimises it over all matrices; every point "
                      "W' gives some matrix W'_H ... W'_1, hence L(W') >= L(W): a global minimum.")
         elif kind == "psd-cone-optimality":
-            self.say("For l(U U^T) with a convex l: the kernel forms S = sym(dl/dZ) + lam/2 I at "
-                     "Z = U U^T and checks that S is positive semidefinite and <S, U U^T> = 0, "
-                     "the optimality conditions over the cone of PSD matrices, which contains "
-                     "every U' U'^T.")
+            self.say("For l(U U^T) with a convex l: with S = sym(dl/dZ) + lam/2 I at Z = U U^T, "
+                     "S positive semidefinite and <S, U U^T> = 0 are the optimality conditions "
+                     "over the cone of PSD matrices, which contains every U' U'^T.")
+            facts = _safe(self.psd_cone_facts)
+            if facts is not None:
+                (pos, neg, zero), pairing = facts
+                self.say(f"Here S has inertia (+, -, 0) = ({pos}, {neg}, {zero}) and "
+                         f"<S, U U^T> = {pairing} (recomputed).")
         else:
             self.say(f"The certificate's evidence type {kind!r} is not one the kernel accepts "
                      "for this claim.")
@@ -390,6 +401,16 @@ class _Explainer:
                  "loss there (S_ij = sign(E_ij) where E_ij != 0, |S_ij| <= 1 where E_ij = 0), "
                  f"and S X^T {'= 0' if zero else '!= 0'} (recomputed): 0 is in the "
                  "subdifferential of the loss as a function of the product.")
+
+    def psd_cone_facts(self):
+        G = self.obj.function_gradient(self.W)
+        S = (G + G.transpose()) / 2
+        for i in range(S.nrows()):
+            S[i, i] += self.obj.lam / 2
+        R = self.obj.product(self.W)
+        pairing = sum((S[i, j] * R[i, j] for i in range(S.nrows()) for j in range(S.ncols())),
+                      fmpq(0))
+        return inertia(S).as_tuple(), pairing
 
     def spurious(self) -> None:
         local = self.ev.get("local_minimum")
