@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import types
 from typing import TYPE_CHECKING
 
 from landscape_proofs.kernel.errors import InputError, LandscapeError
@@ -57,7 +58,7 @@ _LAZY = {
 }
 
 __all__ = ["Budget", "Certificate", "CheckResult", "Classification", "DeepLinearProblem",
-           "InputError", "Kind", "LandscapeError", "Point", "Result", "as_point", "as_problem",
+           "InputError", "Kind", "LandscapeError", "Package", "Point", "Result", "as_point", "as_problem",
            "check", "check_certificate", "classify", "classify_refined", "classify_shallow",
            "derive", "explain", "explain_certificate", "load_point", "load_problem", "openness",
            "point_from_dict", "problem_from_dict", "read_certificate", "search", "theorem",
@@ -264,8 +265,15 @@ class Result:
         from landscape_proofs.produce.display import abbreviate, number_text
 
         value = getattr(self.raw, "value", None)
+        enclosure = getattr(self.raw, "value_enclosure", None)
+        if value is not None:
+            shown = number_text(value)
+        elif enclosure is not None:   # a refined point: the value of the enclosed point
+            shown = f"in [{number_text(enclosure[0])}, {number_text(enclosure[1])}]"
+        else:
+            shown = "not computable exactly"
         rows = [("kind", self.raw.kind.value),
-                ("value", "not computable exactly" if value is None else number_text(value)),
+                ("value", shown),
                 ("reason", abbreviate(self.raw.reason)),
                 ("certificate", "checked by the kernel" if self.raw.certificate is not None
                  else "none")]
@@ -438,6 +446,19 @@ class _SearchEntry:
 
 
 search_entry = _SearchEntry()
+
+
+class Package(types.ModuleType):
+    """The module type of ``landscape_proofs`` itself: when the subpackage
+    ``landscape_proofs.search`` is imported, the import system sets the package attribute
+    ``search`` to it; this keeps :data:`search_entry` (the function, which forwards attribute
+    access to the subpackage) instead.  Everything else is a plain module."""
+
+    def __setattr__(self, name, value):
+        if name == "search" and isinstance(value, types.ModuleType) \
+                and value.__name__ == "landscape_proofs.search":
+            return
+        super().__setattr__(name, value)
 
 
 def derive(problem, *, latex: bool = False, as_json: bool = False) -> str | dict:

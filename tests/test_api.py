@@ -283,3 +283,26 @@ def test_lp_search_is_the_function_and_still_reaches_the_subpackage():
     assert lp.search.multistart is multistart
     import landscape_proofs.search.local as local   # the dotted import still works
     assert local.__name__ == "landscape_proofs.search.local"
+
+
+def test_a_refined_result_shows_its_value_enclosure_in_html():
+    import landscape_proofs as lp
+
+    # 1/2 (ab - 2)^2 near a = b = sqrt 2: the critical point is irrational, value 0
+    result = lp.classify({**AB, "Y": [[2]]}, [[["1.4142"]], [["1.4143"]]], refine=True, digits=30)
+    assert result.kind == "global-minimum" and lp.verify(result).holds
+    if result.value is None:
+        assert "in [" in result._repr_html_()
+    assert "HOLDS" in result.explain()
+
+
+def test_lp_search_survives_importing_the_subpackage_in_a_fresh_interpreter():
+    code = ("import sys, landscape_proofs as lp\n"
+            "assert 'landscape_proofs.search' not in sys.modules\n"
+            "import landscape_proofs.search.multistart as m\n"
+            "from landscape_proofs.search import local\n"
+            "assert callable(lp.search) and lp.search.multistart is m\n"
+            "assert lp.search.__doc__.startswith('Multi-start descent')\n"
+            "print('ok')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "ok", out.stderr
