@@ -1,6 +1,16 @@
 """The public Python API of landscape-proofs: the functions the ``landscape`` command calls.
 
->>> from landscape_proofs.api import classify, load_problem, load_point, check_certificate
+>>> import landscape_proofs as lp
+>>> r = lp.classify({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]],
+...                  "loss": "square"}, [[[0]], [[0]]])
+>>> r.kind.value, r.value, lp.verify(r).holds
+('strict-saddle', Fraction(1, 2), True)
+
+A problem may be given as a path, a dict (a parsed problem file) or a loaded problem; a point
+as a path, a dict (a parsed point file), a list of weight matrices (nested lists of ints,
+``Fraction``s or decimal strings; for a shallow-rank problem the matrix R) or a loaded point.
+``classify`` returns a :class:`Result`: ``.kind``, ``.value``, ``.certificate``, ``.explain()``,
+``.to_json()``, and an HTML view in Jupyter.
 
 Reading problems and points, classifying a point (exactly, or after refinement), checking
 certificates, the theorems, searches, derivations, local openness and the tour.  Errors in
@@ -12,7 +22,9 @@ landscape_proofs.api`` stays light (no NumPy, SymPy or mpmath).  The classes nam
 """
 from __future__ import annotations
 
+import functools
 import importlib
+import types
 from typing import TYPE_CHECKING
 
 from landscape_proofs.kernel.errors import InputError, LandscapeError
@@ -46,11 +58,11 @@ _LAZY = {
 }
 
 __all__ = ["Budget", "Certificate", "CheckResult", "Classification", "DeepLinearProblem",
-           "InputError", "Kind", "LandscapeError", "Point", "check", "check_certificate",
-           "classify", "classify_refined", "classify_shallow", "derive", "explain",
-           "load_point", "load_problem", "openness", "point_from_dict", "problem_from_dict",
-           "read_certificate", "search", "theorem", "theorems", "tour", "verify",
-           "write_certificate"]
+           "InputError", "Kind", "LandscapeError", "Package", "Point", "Result", "as_point", "as_problem",
+           "check", "check_certificate", "classify", "classify_refined", "classify_shallow",
+           "derive", "explain", "explain_certificate", "load_point", "load_problem", "openness",
+           "point_from_dict", "problem_from_dict", "read_certificate", "search", "theorem",
+           "theorems", "tour", "verify", "write_certificate"]
 
 
 def __getattr__(name: str):
@@ -67,6 +79,12 @@ def __dir__() -> list[str]:
 
 
 # --- inputs ---------------------------------------------------------------------------------
+def _is_path(x) -> bool:
+    import os
+
+    return isinstance(x, (str, os.PathLike))
+
+
 def load_problem(path: str | Path):
     """Read a problem file (exact numbers); :class:`InputError` names the file and field."""
     from landscape_proofs.families.io import load_problem as _load_problem
@@ -75,10 +93,49 @@ def load_problem(path: str | Path):
 
 
 def load_point(path: str | Path, problem):
-    """Read a point file for ``problem`` (exact numbers, shapes checked)."""
+    """Read a point file for ``problem`` (a path, a dict or a loaded problem)."""
     from landscape_proofs.families.io import load_point as _load_point
 
-    return _load_point(path, problem)
+    return _load_point(path, as_problem(problem))
+
+
+def as_problem(problem):
+    """A loaded problem from a path, a dict (a parsed problem file) or a loaded problem."""
+    if _is_path(problem):
+        return load_problem(problem)
+    if isinstance(problem, dict):
+        from landscape_proofs.families.io import problem_from_dict as _from_dict
+
+        return _from_dict(problem)
+    if problem is None or isinstance(problem, (list, tuple, int, float)):
+        raise InputError("expected a problem: a path, a dict or a loaded problem",
+                         got=type(problem).__name__)
+    return problem
+
+
+def as_point(point, problem):
+    """A loaded point of ``problem`` from a path, a dict, a list of weight matrices (nested
+    lists of ints, ``Fraction``s or decimal strings; the matrix R for a shallow-rank problem)
+    or a loaded point.  Numbers are read exactly; binary floats are refused."""
+    problem = as_problem(problem)
+    if _is_path(point):
+        return load_point(point, problem)
+    if isinstance(point, (list, tuple)):
+        key = "R" if getattr(problem, "family", None) == "shallow-rank" else "weights"
+        point = {key: _rows(point)}
+    if isinstance(point, dict):
+        from landscape_proofs.families.io import point_from_dict as _from_dict
+
+        return _from_dict(point, problem)
+    if point is None or isinstance(point, (int, float, str)):
+        raise InputError("expected a point: a path, a dict, a list of matrices or a loaded "
+                         "point", got=type(point).__name__)
+    return point
+
+
+def _rows(x):
+    """Nested tuples as lists (the readers expect JSON-like lists)."""
+    return [_rows(v) for v in x] if isinstance(x, (list, tuple)) else x
 
 
 def _budget(budget: Budget | None, seed: int) -> Budget:
@@ -88,44 +145,155 @@ def _budget(budget: Budget | None, seed: int) -> Budget:
 
 
 # --- classification -------------------------------------------------------------------------
-def classify(problem: DeepLinearProblem, point: Point, budget: Budget | None = None, *,
-             seed: int = 0, refine: bool = False,
-             digits: int | None = None) -> Classification | RefinedClassification:
+def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
+             refine: bool = False, digits: int | None = None) -> Result:
     """Decide exactly what ``point`` is for ``problem``, with a certificate the kernel checked.
+
+    ``problem``: a path, a dict or a loaded problem; ``point``: a path, a dict, a list of
+    weight matrices or a loaded point (see :func:`as_point`).  Returns a :class:`Result`
+    wrapping the producer's answer (``.raw``): a ``Classification``, a
+    ``RefinedClassification`` (``refine=True``) or a ``ShallowClassification`` (a shallow-rank
+    problem: R on the set rank <= p).
 
     ``budget`` (default ``Budget(seed=seed)``) bounds the producer's searches.  With
     ``refine=True`` the point's numbers are approximations: it is refined to a nearby critical
     point with ``digits`` digits (default 100), which is certified exactly if it is rational
     and by an interval enclosure otherwise (``produce.refined.classify_refined``).
 
-    >>> p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]],
-    ...                        "loss": "square"})
-    >>> classify(p, point_from_dict({"weights": [[[0]], [[0]]]}, p)).kind.value
+    >>> classify({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square"},
+    ...          [[[0]], [[0]]]).kind.value
     'strict-saddle'
     """
+    problem = as_problem(problem)
+    point = as_point(point, problem)
     budget = _budget(budget, seed)
+    if getattr(problem, "family", None) == "shallow-rank":
+        if refine or digits is not None:
+            raise InputError("refine applies to deep-linear, multi-tower and "
+                             "symmetric-factorization problems")
+        return classify_shallow(problem, point, budget)
     if refine:
         from landscape_proofs.produce.refined import classify_refined as _classify_refined
 
-        return _classify_refined(problem, point, digits=100 if digits is None else digits,
-                                 budget=budget)
+        return Result(_classify_refined(problem, point, budget=budget,
+                                        digits=100 if digits is None else digits))
     if digits is not None:
         raise InputError("digits needs refine=True (exact classification has no precision)")
     from landscape_proofs.produce.classify import classify as _classify
 
-    return _classify(problem, point, budget)
+    return Result(_classify(problem, point, budget))
 
 
 def classify_shallow(problem, point, budget: Budget | None = None, *,
-                     seed: int = 0) -> ShallowClassification:
-    """Classify R on the set rank <= p of a ``shallow-rank`` problem, through its lift."""
+                     seed: int = 0) -> Result:
+    """Classify R on the set rank <= p of a ``shallow-rank`` problem, through its lift
+    (a :class:`Result` wrapping a ``ShallowClassification``)."""
     from landscape_proofs.families.shallow_rank import ShallowRankProblem
     from landscape_proofs.produce.shallow import classify_shallow as _classify_shallow
 
+    problem = as_problem(problem)
     if not isinstance(problem, ShallowRankProblem):
         raise InputError('expected a problem of the family "shallow-rank"', field="family",
                          got=getattr(problem, "family", None))
-    return _classify_shallow(problem, point, _budget(budget, seed))
+    point = as_point(point, problem)
+    return Result(_classify_shallow(problem, point, _budget(budget, seed)))
+
+
+# --- results --------------------------------------------------------------------------------
+class Result:
+    """A classification, as the API returns it: the producer's answer (``.raw``) plus
+    ``.explain()``, ``.certificate_json`` and an HTML view for Jupyter.
+
+    Every attribute of the answer is available directly: ``.kind`` (a :class:`Kind`, equal to
+    its string such as ``"strict-saddle"``), ``.value`` (exact, or ``None``), ``.reason``,
+    ``.certificate`` (``None`` when inconclusive), ``.inertia``, ``.notes``, ``.to_json()``.
+    """
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw):
+        object.__setattr__(self, "raw", raw)
+
+    def __getattr__(self, name):
+        if name == "raw":  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.raw, name)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("a Result is read-only")
+
+    def __getstate__(self):
+        return self.raw
+
+    def __setstate__(self, raw):
+        object.__setattr__(self, "raw", raw)
+
+    def __eq__(self, other):
+        return isinstance(other, Result) and self.raw == other.raw
+
+    def __hash__(self):
+        return hash(self.raw)
+
+    @property
+    def certificate_json(self) -> dict | None:
+        """The certificate as a dict (what ``landscape verify`` reads), or ``None``."""
+        return _certificate_dict(self.raw.certificate)
+
+    def to_json(self) -> dict:
+        """The same JSON as ``landscape classify --json``."""
+        return self.raw.to_json()
+
+    def explain(self) -> str:
+        """The certificate in plain language (what is claimed, why, how the kernel checked
+        it); for an inconclusive answer, its reason."""
+        cert = self.certificate_json
+        if cert is None:
+            return f"No certificate ({self.raw.kind.value}): {self.raw.reason}"
+        return explain_certificate(cert)
+
+    def __repr__(self) -> str:
+        from landscape_proofs.produce.display import number_text
+
+        value = getattr(self.raw, "value", None)
+        shown = "None" if value is None else number_text(value)
+        return (f"<Result {self.raw.kind.value}, value {shown}, "
+                f"{'certified' if self.raw.certificate is not None else 'no certificate'}>")
+
+    def _repr_html_(self) -> str:
+        import html
+
+        from landscape_proofs.produce.display import abbreviate, number_text
+
+        value = getattr(self.raw, "value", None)
+        enclosure = getattr(self.raw, "value_enclosure", None)
+        if value is not None:
+            shown = number_text(value)
+        elif enclosure is not None:   # a refined point: the value of the enclosed point
+            shown = f"in [{number_text(enclosure[0])}, {number_text(enclosure[1])}]"
+        else:
+            shown = "not computable exactly"
+        rows = [("kind", self.raw.kind.value),
+                ("value", shown),
+                ("reason", abbreviate(self.raw.reason)),
+                ("certificate", "checked by the kernel" if self.raw.certificate is not None
+                 else "none")]
+        inertia = getattr(self.raw, "inertia", None)
+        if inertia is not None:
+            rows.insert(2, ("Hessian inertia (+, -, 0)", str(tuple(inertia))))
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(str(v))}</td></tr>"
+                       for k, v in rows)
+        out = f"<table>{body}</table>"
+        if self.raw.certificate is not None:
+            out += (f"<details><summary>why (explain)</summary><pre>"
+                    f"{html.escape(abbreviate(self.explain()))}</pre></details>")
+        return out
+
+
+def _certificate_dict(cert) -> dict | None:
+    if cert is None or isinstance(cert, dict):
+        return cert
+    return cert.to_json()
 
 
 # --- certificates ---------------------------------------------------------------------------
@@ -150,9 +318,38 @@ def check_certificate(certificate: dict) -> CheckResult:
     return _check_certificate(certificate)
 
 
-def verify(path: str | Path) -> CheckResult:
-    """Read the certificate file at ``path`` and check it with the kernel."""
-    return check_certificate(read_certificate(path))
+def _as_certificate(certificate) -> dict:
+    """A certificate dict from a dict, a path, a :class:`Certificate` or a result with one."""
+    if _is_path(certificate):
+        return read_certificate(certificate)
+    if isinstance(certificate, dict):
+        return certificate
+    if hasattr(certificate, "to_json") and hasattr(certificate, "evidence"):  # a Certificate
+        return certificate.to_json()
+    if hasattr(certificate, "certificate"):                                 # a result
+        cert = _certificate_dict(certificate.certificate)
+        if cert is None:
+            kind = getattr(getattr(certificate, "kind", None), "value", "inconclusive")
+            raise InputError(f"this result has no certificate ({kind})")
+        return cert
+    raise InputError("expected a certificate: a dict, a path, or a result with a certificate",
+                     got=type(certificate).__name__)
+
+
+def verify(certificate) -> CheckResult:
+    """The kernel's verdict (``.holds``, ``.reason``) on a certificate: a dict, the path of a
+    certificate file, a :class:`Certificate`, or a result that has a certificate."""
+    return check_certificate(_as_certificate(certificate))
+
+
+def explain_certificate(certificate, *, as_json: bool = False) -> str | dict:
+    """A certificate (as :func:`verify` takes it) in plain language: what it claims, why that
+    follows (numbers recomputed by the kernel's own objects) and the kernel's verdict; with
+    ``as_json`` the dict ``{"claim", "holds", "summary", "argument", "checked"}``."""
+    from landscape_proofs.produce.explain import certificate_explanation, render_explanation
+
+    data = certificate_explanation(_as_certificate(certificate))
+    return data if as_json else render_explanation(data)
 
 
 # --- theorems -------------------------------------------------------------------------------
@@ -170,12 +367,28 @@ def theorem(theorem_id: str) -> Theorem:
     return get_theorem(theorem_id)
 
 
-def explain(which: str | Theorem, *, as_json: bool = False) -> str | dict:
-    """A theorem's statement, source, checks and caveats (text, or a dict with ``as_json``)."""
+def explain(which, *, as_json: bool = False) -> str | dict:
+    """Plain language about a theorem or a certificate (text, or a dict with ``as_json``).
+
+    ``which``: a theorem id or :class:`Theorem` (its statement, source, checks and caveats),
+    or a certificate: a dict, a path ending in ``.json`` or naming an existing file, a
+    :class:`Certificate`, or a result with a certificate (see :func:`explain_certificate`).
+    """
+    import os
+
+    if (isinstance(which, str) and _names_a_file(which)) or isinstance(which, (dict, os.PathLike)) \
+            or hasattr(which, "certificate") or hasattr(which, "evidence"):
+        return explain_certificate(which, as_json=as_json)
     from landscape_proofs.theorems.report import explain_json, explain_text
 
     t = theorem(which) if isinstance(which, str) else which
     return explain_json(t) if as_json else explain_text(t)
+
+
+def _names_a_file(text: str) -> bool:
+    import os
+
+    return text.lower().endswith(".json") or os.path.isfile(text)
 
 
 def check(which: str | Theorem, problem, point=None, *, seed: int = 0) -> TheoremCheck:
@@ -186,6 +399,8 @@ def check(which: str | Theorem, problem, point=None, *, seed: int = 0) -> Theore
     from landscape_proofs.theorems.runner import check_theorem
 
     t = theorem(which) if isinstance(which, str) else which
+    problem = as_problem(problem)
+    point = None if point is None else as_point(point, problem)
     return check_theorem(t, problem, CheckBudget(seed=seed), point)
 
 
@@ -203,7 +418,47 @@ def search(problem, *, starts: int = 200, seed: int = 0, method: str = "hybrid",
     from landscape_proofs.search.multistart import search as _search
 
     cfg = SearchConfig(starts=starts, seed=seed, descent=DescentConfig(method=method))
-    return _search(problem, cfg, progress=progress, out_dir=out_dir)
+    return _search(as_problem(problem), cfg, progress=progress, out_dir=out_dir)
+
+
+class _SearchEntry:
+    """``landscape_proofs.search``: the function :func:`search` that also gives access to the
+    subpackage of the same name (``landscape_proofs.search.multistart`` ...), which the package
+    attribute would otherwise be rebound to."""
+
+    def __init__(self):
+        functools.update_wrapper(self, search)
+
+    def __call__(self, *args, **kwargs):
+        return search(*args, **kwargs)
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        package = importlib.import_module("landscape_proofs.search")
+        try:
+            return getattr(package, name)
+        except AttributeError:
+            return importlib.import_module(f"landscape_proofs.search.{name}")
+
+    def __repr__(self) -> str:
+        return "<function landscape_proofs.search (also the subpackage landscape_proofs.search)>"
+
+
+search_entry = _SearchEntry()
+
+
+class Package(types.ModuleType):
+    """The module type of ``landscape_proofs`` itself: when the subpackage
+    ``landscape_proofs.search`` is imported, the import system sets the package attribute
+    ``search`` to it; this keeps :data:`search_entry` (the function, which forwards attribute
+    access to the subpackage) instead.  Everything else is a plain module."""
+
+    def __setattr__(self, name, value):
+        if name == "search" and isinstance(value, types.ModuleType) \
+                and value.__name__ == "landscape_proofs.search":
+            return
+        super().__setattr__(name, value)
 
 
 def derive(problem, *, latex: bool = False, as_json: bool = False) -> str | dict:
@@ -215,6 +470,7 @@ def derive(problem, *, latex: bool = False, as_json: bool = False) -> str | dict
     """
     from landscape_proofs.symbolic.derive import FAMILIES, derivation, render_derivation
 
+    problem = as_problem(problem)
     if getattr(problem, "family", None) not in FAMILIES:  # e.g. shallow-rank (issue 4)
         raise InputError("landscape derive handles deep-linear problems (and matrix-factorization, "
                          "which loads as one), multi-tower and symmetric-factorization",
@@ -241,6 +497,8 @@ def openness(problem, point, *, probe: bool = True, targets: int = 8,
     from landscape_proofs.openness.dispatch import decide_openness, point_factors
     from landscape_proofs.openness.products import probe_openness
 
+    problem = as_problem(problem)
+    point = as_point(point, problem)
     decision = decide_openness(problem, point)
     report = None
     if probe:

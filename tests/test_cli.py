@@ -283,7 +283,6 @@ def test_unwritable_certificate_path_exits_2(tmp_path):
 
 
 USAGE_ERRORS = {
-    "no command": ([], "COMMAND"),
     "unknown subcommand": (["prove"], "invalid choice: 'prove'"),
     "classify without arguments": (["classify"], "required: problem, point"),
     "classify without point": (["classify", "p.json"], "required: point"),

@@ -7,13 +7,17 @@ from pathlib import Path
 
 from landscape_proofs import api
 from landscape_proofs.cli.arguments import count
-from landscape_proofs.cli.output import EXIT_FAIL, EXIT_OK, emit_json, progress
+from landscape_proofs.cli.output import EXIT_FAIL, EXIT_OK, emit_json, examples, progress
 from landscape_proofs.kernel.errors import InputError
 
 
 def register(sub) -> None:
     c = sub.add_parser("campaign", help="searches over many problems and seeds through a process "
-                       "pool or a Dask cluster; JSON lines, resumable")
+                       "pool or a Dask cluster; JSON lines, resumable",
+                       **examples("landscape campaign a.json b.json --out results.jsonl --seeds 4",
+                                  "landscape campaign *.json --out results.jsonl --workers 2",
+                                  "landscape campaign a.json --out results.jsonl "
+                                  "--scheduler tcp://host:8786"))
     c.add_argument("problems", nargs="+", metavar="PROBLEM")
     c.add_argument("--out", metavar="FILE", required=True, help="results, one JSON line per task")
     c.add_argument("--seeds", type=count, default=1, help="seeds 0..K-1 per problem (default 1)")

@@ -3,18 +3,24 @@ from __future__ import annotations
 
 from landscape_proofs import api
 from landscape_proofs.cli import shallow
-from landscape_proofs.cli.output import (EXIT_OK, certificate_written_line, emit_json,
+from landscape_proofs.cli.output import (EXIT_OK, add_full_option, certificate_written_line,
+                                         emit_json, examples, number_text, say,
                                          write_certificate_option)
 from landscape_proofs.kernel.errors import InputError
 
 
 def register(sub) -> None:
-    c = sub.add_parser("classify", help="decide exactly what a point is, with a certificate")
+    c = sub.add_parser("classify", help="decide exactly what a point is, with a certificate",
+                       **examples("landscape classify problem.json point.json",
+                                  "landscape classify problem.json point.json --json "
+                                  "--certificate cert.json",
+                                  "landscape classify problem.json approx.json --refine --digits 60"))
     c.add_argument("problem")
     c.add_argument("point")
     c.add_argument("--json", action="store_true", help="machine-readable output")
     c.add_argument("--certificate", metavar="OUT", help="write the certificate to OUT")
     c.add_argument("--seed", type=int, default=0, help="seed of the producer's searches")
+    add_full_option(c)
     c.add_argument("--refine", action="store_true", help="treat the point's numbers as "
                    "approximations: refine to a nearby critical point, then certify it (exactly "
                    "if it is rational, else by an interval enclosure)")
@@ -38,17 +44,17 @@ def run(args) -> int:
     if args.json:
         emit_json(result.to_json())
         return EXIT_OK
-    from landscape_proofs.kernel.numbers import format_exact
-
-    print(f"kind:   {result.kind.value}")
-    value = "not computable exactly" if result.value is None else format_exact(result.value)
-    print(f"value:  {value}")  # format_exact: Fraction str fails past 4300 digits
-    print(f"reason: {result.reason}")
+    say(f"kind:   {result.kind.value}")
+    # number_text, not str: Fraction's str fails past 4300 digits
+    value = ("not computable exactly" if result.value is None
+             else number_text(result.value, args.full))
+    print(f"value:  {value}")
+    say(f"reason: {result.reason}", args)
     if result.inertia is not None:
         pos, neg, zero = result.inertia
         print(f"Hessian inertia (+, -, 0): ({pos}, {neg}, {zero}) over {result.n_params} parameters")
     for note in result.notes:
-        print(f"note:   {note}")
+        say(f"note:   {note}", args)
     print(f"method: {result.method}")
     certificate_written_line(args, result)
     return EXIT_OK
@@ -63,6 +69,6 @@ def _run_refined(args, problem, point) -> int:
     if args.json:
         emit_json(result.to_json())
     else:
-        print("\n".join(result.lines()))
+        say("\n".join(result.lines()), args)
         certificate_written_line(args, result)
     return EXIT_OK

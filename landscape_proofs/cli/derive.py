@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from landscape_proofs import api
-from landscape_proofs.cli.output import EXIT_OK, emit_json
+from landscape_proofs.cli.output import EXIT_OK, emit_json, examples
 from landscape_proofs.kernel.errors import InputError
 
 
 def register(sub) -> None:
-    d = sub.add_parser("derive", help="objective, gradient and Hessian formulas")
+    d = sub.add_parser("derive", help="objective, gradient and Hessian formulas",
+                       **examples("landscape derive problem.json",
+                                  "landscape derive problem.json --latex",
+                                  "landscape derive problem.json --json"))
     d.add_argument("problem")
     d.add_argument("--latex", action="store_true", help="LaTeX instead of plain text")
     d.add_argument("--json", action="store_true")

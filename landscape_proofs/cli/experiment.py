@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import time
 
-from landscape_proofs.cli.output import EXIT_OK, emit_json
+from landscape_proofs.cli.output import EXIT_OK, emit_json, examples
 from landscape_proofs.kernel.errors import InputError
 
 
 def register(sub) -> None:
+    demo = examples("landscape experiment ma-fattahi",
+                    "landscape experiment ma-fattahi --depths 1,2 --outliers 0.1,0.3 --seeds 3 --json",
+                    "landscape experiment ma-fattahi --out results/")
     e = sub.add_parser("experiment", help="reproducible float experiments from the literature "
-                       "(evidence, not certificates)")
+                       "(evidence, not certificates)", **demo)
     which = e.add_subparsers(dest="experiment", metavar="EXPERIMENT")
     which.required = True
     m = which.add_parser("ma-fattahi", help="sub-gradient method on deep diagonal networks, l1 "
-                         "loss, gross outliers (Ma & Fattahi, NeurIPS 2022)")
+                         "loss, gross outliers (Ma & Fattahi, NeurIPS 2022)", **demo)
     m.add_argument("--depths", default="1,2,3,4", metavar="N,...",
                    help="network depths, integers >= 1 (default 1,2,3,4)")
     m.add_argument("--outliers", default="0,0.1,0.2,0.3,0.4", metavar="P,...",

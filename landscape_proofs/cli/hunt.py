@@ -9,13 +9,17 @@ from pathlib import Path
 
 from landscape_proofs import api
 from landscape_proofs.cli.arguments import count, seed
-from landscape_proofs.cli.output import EXIT_FAIL, EXIT_OK, emit_json, progress
+from landscape_proofs.cli.output import (EXIT_FAIL, EXIT_OK, add_full_option, emit_json,
+                                         examples, progress, say)
 from landscape_proofs.kernel.errors import InputError
 
 
 def register(sub) -> None:
     h = sub.add_parser("hunt", help="search over instances for a spurious local minimum "
-                       "(exit 1 when one is found and certified)")
+                       "(exit 1 when one is found and certified)",
+                       **examples("landscape hunt --max-examples 20",
+                                  "landscape hunt --bottleneck --loss weighted --out found/",
+                                  "landscape hunt --family multi-tower --json --no-progress"))
     h.add_argument("--property", choices=("no-spurious-minimum",), default="no-spurious-minimum",
                    help="the property to refute: every local minimum reached is global")
     h.add_argument("--family", choices=("deep-linear", "multi-tower", "symmetric-factorization"),
@@ -52,6 +56,7 @@ def register(sub) -> None:
     h.add_argument("--out", metavar="FILE", help="write the certificate to FILE (or DIR/)")
     h.add_argument("--no-progress", action="store_true")
     h.add_argument("--json", action="store_true")
+    add_full_option(h)
     h.set_defaults(func=run)
 
 
@@ -91,7 +96,7 @@ def run(args) -> int:
         data["certificate_file"] = written
         emit_json(data)
     else:
-        print(report.text())
+        say(report.text(), args)
         if written:
             print(f"certificate written to {written} (check it with `landscape verify {written}`)")
     return EXIT_FAIL if report.found else EXIT_OK

@@ -10,12 +10,13 @@ does not establish its claim (``verify``) or a tour example went wrong, 2 unusab
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 
 from landscape_proofs.cli import (campaign, classify, derive, experiment, hunt, openness, search,
                                   shallow, theorems, tour, verify)
-from landscape_proofs.cli.output import EXIT_FAIL, EXIT_INPUT, EXIT_OK, error_line
+from landscape_proofs.cli.output import EXIT_FAIL, EXIT_INPUT, EXIT_OK, error_line, examples
 from landscape_proofs.kernel.errors import InputError
 
 __all__ = ["EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "build_parser", "main"]
@@ -27,12 +28,43 @@ COMMANDS = (classify, verify, derive, tour, theorems, search, hunt, campaign, ex
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2
-        raise InputError(f"{self.prog}: {message}")
+        raise InputError(message if self.prog == "landscape" else f"{self.prog}: {message}")
+
+
+@functools.lru_cache(maxsize=1)
+def version() -> str:
+    """``landscape-proofs X.Y.Z``: the installed package's version (else ``__version__``)."""
+    try:
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as _version
+
+        return f"landscape-proofs {_version('landscape-proofs')}"
+    except (ImportError, PackageNotFoundError):
+        import landscape_proofs
+
+        return f"landscape-proofs {landscape_proofs.__version__}"
+
+
+class _Version(argparse.Action):
+    """``--version``: looked up only when asked (the package metadata is read once)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help="print the version and exit"):
+        super().__init__(option_strings, dest=dest, default=default, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version())
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="landscape", description="Exact, certified facts about the landscapes of "
-                "deep linear networks.")
+                "deep linear networks.", **examples(
+                    "landscape tour --out certs/          # the bundled examples, certified",
+                    "landscape classify problem.json point.json --certificate cert.json",
+                    "landscape explain cert.json          # the certificate in plain language",
+                    "landscape COMMAND --help             # each command's options and examples"))
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
     sub.required = True
     for command in COMMANDS:
@@ -41,8 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        if not argv:  # the usage, then one clean error line
+            sys.stderr.write(parser.format_usage())
+            raise InputError("the following arguments are required: COMMAND "
+                             "(`landscape --help` lists the commands)")
+        args = parser.parse_args(argv)
         return args.func(args)
     except InputError as exc:
         print(error_line(exc), file=sys.stderr)

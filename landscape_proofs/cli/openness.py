@@ -3,12 +3,16 @@ the point, plus a float64 probe (a cross-check that never changes the verdict)."
 from __future__ import annotations
 
 from landscape_proofs import api
-from landscape_proofs.cli.output import EXIT_OK, emit_json
+from landscape_proofs.cli.output import EXIT_OK, emit_json, examples
 
 
 def register(sub) -> None:
     op = sub.add_parser("openness", help="decide exactly whether the product map is locally open "
-                        "at the point (with a numeric cross-check)")
+                        "at the point (with a numeric cross-check)",
+                        **examples("landscape openness problem.json point.json",
+                                   "landscape openness problem.json point.json --no-probe --json",
+                                   "landscape openness problem.json point.json --targets 32 "
+                                   "--seed 1"))
     op.add_argument("problem", metavar="PROBLEM")
     op.add_argument("point", metavar="POINT")
     op.add_argument("--json", action="store_true")

@@ -1,4 +1,5 @@
-"""What every ``landscape`` command shares: exit codes, JSON and error lines, progress bars."""
+"""What every ``landscape`` command shares: exit codes, JSON and error lines, progress bars,
+huge numbers abbreviated for people (``--full`` prints them whole), help epilogs."""
 from __future__ import annotations
 
 import json
@@ -6,6 +7,11 @@ import sys
 
 from landscape_proofs import api
 from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.produce.display import MAX_NUMBER_CHARS, abbreviate, number_text
+
+__all__ = ["EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "MAX_NUMBER_CHARS", "abbreviate",
+           "add_full_option", "certificate_written_line", "emit_json", "error_line", "examples",
+           "number_text", "progress", "say", "write_certificate_option"]
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT = 0, 1, 2
 
@@ -50,3 +56,24 @@ def progress(enabled: bool):
     if not enabled:
         bar.enabled = False
     return bar
+
+
+# --- numbers for people: landscape_proofs.produce.display (also used by the API's HTML) -----
+def say(text: str, args=None) -> None:
+    """Print human output, abbreviating huge numbers unless ``args.full``."""
+    print(abbreviate(str(text), bool(getattr(args, "full", False))))
+
+
+def add_full_option(parser) -> None:
+    """``--full``: print exact numbers whole in the human output."""
+    parser.add_argument("--full", action="store_true", help="print huge exact numbers whole "
+                        f"(human output abbreviates numbers longer than {MAX_NUMBER_CHARS} "
+                        "characters; JSON is always complete)")
+
+
+def examples(*lines: str) -> dict:
+    """``add_parser`` keywords for an "examples:" epilog with these invocations."""
+    import argparse
+
+    return {"epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
+            "formatter_class": argparse.RawDescriptionHelpFormatter}

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 from landscape_proofs import api
 from landscape_proofs.cli.arguments import count, seed
-from landscape_proofs.cli.output import EXIT_OK, emit_json, progress
+from landscape_proofs.cli.output import (EXIT_OK, add_full_option, emit_json, examples,
+                                         progress, say)
 
 
 def register(sub) -> None:
-    s = sub.add_parser("search", help="multi-start descent; classify and certify every limit point")
+    s = sub.add_parser("search", help="multi-start descent; classify and certify every limit point",
+                       **examples("landscape search problem.json --starts 100",
+                                  "landscape search problem.json --out certs/ --seed 1",
+                                  "landscape search problem.json --json --runs --no-progress"))
     s.add_argument("problem", metavar="PROBLEM")
     s.add_argument("--starts", type=count, default=200, help="number of starts (default 200)")
     s.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
@@ -17,6 +21,7 @@ def register(sub) -> None:
     s.add_argument("--runs", action="store_true", help="with --json: include every run")
     s.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    add_full_option(s)
     s.set_defaults(func=run)
 
 
@@ -32,7 +37,7 @@ def run(args) -> int:
         emit_json(report.to_json(include_starts=args.runs))
     else:
         print(f"landscape search {args.problem}")
-        print(report.table())
+        say(report.table(), args)
         if args.out:
             print(f"certificates and search.json written to {args.out}")
     return EXIT_OK

@@ -3,19 +3,24 @@ problem (through its lift), with its global solution."""
 from __future__ import annotations
 
 from landscape_proofs import api
-from landscape_proofs.cli.output import (EXIT_OK, certificate_written_line, emit_json,
-                                         write_certificate_option)
+from landscape_proofs.cli.output import (EXIT_OK, add_full_option, certificate_written_line,
+                                         emit_json, examples, say, write_certificate_option)
 from landscape_proofs.kernel.errors import InputError
 
 
 def register(sub) -> None:
     sh = sub.add_parser("shallow", help="classify R on the set rank <= p of a shallow-rank "
-                        "problem, with its global solution (square loss)")
+                        "problem, with its global solution (square loss)",
+                        **examples("landscape shallow problem.json point.json",
+                                   "landscape shallow problem.json point.json --certificate "
+                                   "cert.json",
+                                   "landscape classify problem.json point.json   # the same"))
     sh.add_argument("problem", metavar="PROBLEM")
     sh.add_argument("point", metavar="POINT")
     sh.add_argument("--json", action="store_true")
     sh.add_argument("--certificate", metavar="OUT", help="write the certificate to OUT")
     sh.add_argument("--seed", type=int, default=0, help="seed of the producer's searches")
+    add_full_option(sh)
     sh.set_defaults(func=run)
 
 
@@ -33,6 +38,6 @@ def run(args) -> int:
     else:
         from landscape_proofs.produce.shallow import classification_lines
 
-        print("\n".join(classification_lines(result)))
+        say("\n".join(classification_lines(result)), args)
         certificate_written_line(args, result)
     return EXIT_OK

@@ -5,27 +5,43 @@
 from __future__ import annotations
 
 from landscape_proofs import api
-from landscape_proofs.cli.output import EXIT_FAIL, EXIT_OK, emit_json
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.cli.output import (EXIT_FAIL, EXIT_OK, add_full_option, emit_json,
+                                         examples, say)
 
 
 def register(sub) -> None:
     """Register ``theorems``, ``check`` and ``explain`` (in this order)."""
-    th = sub.add_parser("theorems", help="list the registered theorems (id, title, source)")
+    th = sub.add_parser("theorems", help="list the registered theorems (id, title, source)",
+                        **examples("landscape theorems",
+                                   "landscape theorems --json",
+                                   "landscape explain kawaguchi2016   # one theorem in full"))
     th.add_argument("--json", action="store_true")
     th.set_defaults(func=run_theorems)
 
     ck = sub.add_parser("check", help="check a theorem's assumptions on an instance and test its "
-                        "conclusion there (exit 1: assumptions hold and the conclusion fails)")
+                        "conclusion there (exit 1: assumptions hold and the conclusion fails)",
+                        **examples("landscape check kawaguchi2016 problem.json",
+                                   "landscape check kawaguchi2016 problem.json --point truth.json",
+                                   "landscape check achour2021 problem.json --json"))
     ck.add_argument("theorem", metavar="THEOREM", help="a theorem id (see `landscape theorems`)")
     ck.add_argument("problem", metavar="PROBLEM")
     ck.add_argument("--point", metavar="POINT", help="a point of interest (e.g. the ground truth)")
     ck.add_argument("--seed", type=int, default=0, help="seed of the producer's searches")
     ck.add_argument("--json", action="store_true")
+    add_full_option(ck)
     ck.set_defaults(func=run_check)
 
-    ex = sub.add_parser("explain", help="a theorem's statement, source, checks and caveats")
-    ex.add_argument("theorem", metavar="ID")
-    ex.add_argument("--json", action="store_true")
+    ex = sub.add_parser("explain", help="a theorem's statement, source, checks and caveats; or a "
+                        "certificate in plain language (what it claims, why, how it was checked)",
+                        **examples("landscape explain kawaguchi2016",
+                                   "landscape explain cert.json",
+                                   "landscape explain cert.json --json"))
+    ex.add_argument("theorem", metavar="ID_OR_CERTIFICATE",
+                    help="a theorem id (see `landscape theorems`) or a certificate file")
+    ex.add_argument("--json", action="store_true", help="machine-readable output (for a "
+                    "certificate: claim, holds, summary, argument, checked)")
+    add_full_option(ex)
     ex.set_defaults(func=run_explain)
 
 
@@ -49,11 +65,20 @@ def run_check(args) -> int:
     else:
         from landscape_proofs.theorems.report import check_text
 
-        print(check_text(result))
+        say(check_text(result), args)
     return EXIT_FAIL if result.counterexample else EXIT_OK
 
 
+def _is_certificate_argument(arg: str) -> bool:
+    """A path to a JSON file or an existing file is a certificate; anything else a theorem id."""
+    import os
+
+    return arg.lower().endswith(".json") or os.path.isfile(arg)
+
+
 def run_explain(args) -> int:
+    if _is_certificate_argument(args.theorem):
+        return _explain_certificate(args)
     theorem = api.theorem(args.theorem)
     if args.json:
         emit_json(api.explain(theorem, as_json=True))
@@ -61,3 +86,20 @@ def run_explain(args) -> int:
         print(api.explain(theorem))
     return EXIT_OK
 
+
+
+def _explain_certificate(args) -> int:
+    """``landscape explain CERT.json``: exit 0 when the kernel says it holds, 1 when not."""
+    path = args.theorem
+    data = api.read_certificate(path)
+    try:
+        explanation = api.explain_certificate(data, as_json=True)
+    except InputError as exc:
+        raise (exc if exc.source else exc.with_source(path)) from None
+    if args.json:
+        emit_json(explanation)
+    else:
+        from landscape_proofs.produce.explain import render_explanation
+
+        say(render_explanation(explanation), args)
+    return EXIT_OK if explanation["holds"] else EXIT_FAIL

@@ -8,14 +8,19 @@ from __future__ import annotations
 import sys
 
 from landscape_proofs import api
-from landscape_proofs.cli.output import EXIT_FAIL, EXIT_INPUT, EXIT_OK, emit_json, error_line
+from landscape_proofs.cli.output import (EXIT_FAIL, EXIT_INPUT, EXIT_OK, add_full_option,
+                                         emit_json, error_line, examples, say)
 from landscape_proofs.kernel.errors import InputError
 
 
 def register(sub) -> None:
-    v = sub.add_parser("verify", help="re-check certificates from scratch")
+    v = sub.add_parser("verify", help="re-check certificates from scratch",
+                       **examples("landscape verify cert.json",
+                                  "landscape verify certs/*.json --json",
+                                  "landscape explain cert.json      # why it holds, in words"))
     v.add_argument("certificates", nargs="+", metavar="CERTIFICATE")
     v.add_argument("--json", action="store_true")
+    add_full_option(v)
     v.set_defaults(func=run)
 
 
@@ -43,5 +48,5 @@ def run(args) -> int:
                 continue
             tag = "VALID  " if r["valid"] else "INVALID"
             extra = f" [relies on {', '.join(r['relies_on'])}]" if r.get("relies_on") else ""
-            print(f"{tag} {r['file']}: {r['claim']}: {r['reason']}{extra}")
+            say(f"{tag} {r['file']}: {r['claim']}: {r['reason']}{extra}", args)
     return status

@@ -1,0 +1,559 @@
+"""A certificate in plain language: what it claims, why that follows, how the kernel checked it.
+
+``explain_certificate(data) -> str`` (what ``landscape explain CERT.json`` prints) and
+``certificate_explanation(data) -> dict`` (``--json``: ``claim``, ``holds``, ``summary``,
+``argument`` (sentences) and ``checked`` (the kernel's reason)).
+
+Every number stated as a fact is recomputed here with the kernel's own objects (its problem
+and point readers, :class:`landscape_proofs.kernel.objective.Objective`, exact inertia), never
+read from the certificate; what is only read from the file is introduced by "the certificate
+says".  The verdict is :func:`landscape_proofs.kernel.check_certificate`'s.  Imports: the
+kernel only.
+"""
+from __future__ import annotations
+
+from landscape_proofs.kernel.checker import check_certificate
+from flint import arb, fmpq, fmpq_mat
+
+from landscape_proofs.kernel.enclosure import enclose_value, is_enclosure_point, read_enclosure
+from landscape_proofs.kernel.errors import InputError, LandscapeError
+from landscape_proofs.kernel.linalg import inertia, rank
+from landscape_proofs.kernel.model import Problem, read_matrix, read_point, read_problem
+from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+from landscape_proofs.kernel.objective import Objective, lowest_order
+from landscape_proofs.kernel.shallow import ON_THE_SET, is_shallow_certificate
+
+__all__ = ["CLAIM_WORDS", "certificate_explanation", "explain_certificate", "is_certificate",
+           "render_explanation"]
+
+# what each claim says, in words (after "the point is ...")
+CLAIM_WORDS = {
+    "not-critical": "not a critical point: the loss decreases at first order in some direction, "
+                    "so no method that converges to critical points stops here",
+    "strict-saddle": "a strict saddle: a critical point where the Hessian has a negative "
+                     "eigenvalue, so the loss decreases along some direction and increases "
+                     "along another (gradient methods escape it)",
+    "non-strict-saddle": "a non-strict (degenerate) saddle: a critical point whose Hessian has no "
+                         "negative eigenvalue, yet the loss still decreases along a curve at "
+                         "higher order and increases along another",
+    "local-minimum": "a local minimum: no nearby point has a lower loss",
+    "local-maximum": "a local maximum: no nearby point has a higher loss",
+    "global-minimum": "a global minimum: no point at all has a lower loss",
+    "spurious-local-minimum": "a spurious local minimum: a local minimum that is not global, "
+                              "since some other point has a strictly lower loss",
+}
+
+MAX_HESSIAN_PARAMS = 200   # recompute the Hessian's inertia for explanations up to this size
+MAX_SHOWN_ENTRIES = 12     # print a weight-shaped matrix list with at most this many entries
+
+
+def is_certificate(data: object) -> bool:
+    """True when ``data`` looks like a certificate (a dict with the format tag)."""
+    return isinstance(data, dict) and str(data.get("format", "")).startswith("landscape-certificate")
+
+
+# --- small helpers ----------------------------------------------------------------------------
+def _q(x) -> str:
+    return str(x)
+
+
+def _safe(fn):
+    """``fn()``, or ``None`` when the kernel cannot compute it (malformed evidence, a kink...)."""
+    try:
+        return fn()
+    except (InputError, LandscapeError, ArithmeticError, ValueError, TypeError, KeyError,
+            IndexError, AttributeError):
+        return None
+
+
+def _matrix_text(M) -> str:
+    return "[" + ", ".join("[" + ", ".join(str(M[i, j]) for j in range(M.ncols())) + "]"
+                           for i in range(M.nrows())) + "]"
+
+
+def _weights_text(problem: Problem, mats) -> str:
+    names = _block_names(problem)
+    if sum(M.nrows() * M.ncols() for M in mats) > MAX_SHOWN_ENTRIES:
+        return f"a {len(mats)}-block weight-shaped matrix list (in the certificate)"
+    return ", ".join(f"{n} = {_matrix_text(M)}" for n, M in zip(names, mats))
+
+
+def _block_names(problem: Problem) -> list[str]:
+    if problem.symmetric:
+        return ["U"]
+    if len(problem.towers) > 1:
+        out = [""] * len(problem.shapes)
+        for t, tower in enumerate(problem.towers):
+            for k, (b, _) in enumerate(tower):
+                out[b] = f"W{t + 1}_{k + 1}"
+        return out
+    return [f"W_{k + 1}" for k in range(len(problem.shapes))]
+
+
+def _parameter_name(problem: Problem, index: int) -> str:
+    for b, ((r, c), off) in enumerate(zip(problem.shapes, problem.offsets)):
+        if off <= index < off + r * c:
+            p, q = divmod(index - off, c)
+            return f"{_block_names(problem)[b]}[{p}][{q}]"
+    return f"parameter {index}"
+
+
+def _loss_text(problem: Problem) -> str:
+    loss = problem.loss
+    name = getattr(loss, "name", "?")
+    if name == "power":
+        text = f"the power loss (p = {getattr(loss, 'p', '?')})"
+    elif name == "custom":
+        text = "a custom loss"
+    else:
+        text = f"the {name} loss"
+    if problem.weight_decay != 0:
+        text += f" with weight decay {problem.weight_decay}"
+    return text
+
+
+def _problem_text(problem: Problem) -> str:
+    if problem.symmetric:
+        n, k = problem.shapes[0]
+        what = f"l(U U^T) with U of shape {n} x {k}"
+    elif len(problem.towers) > 1:
+        what = f"a sum of {len(problem.towers)} towers with widths {[list(w) for w in problem.tower_widths]}"
+    else:
+        what = f"a deep linear network with widths {list(problem.widths)}"
+    return f"{what}, {_loss_text(problem)} ({_plural(problem.n_params, 'parameter')})"
+
+
+def _recorded_value(data: dict):
+    if "value" not in data:
+        return None
+    return _safe(lambda: to_fmpq(parse_exact(data["value"], "value")))
+
+
+def _weights(problem: Problem, data, name: str):
+    shapes = problem.shapes
+    if not isinstance(data, list) or len(data) != len(shapes):
+        raise InputError(f"{name}: expected {len(shapes)} matrices shaped like the weights")
+    return [read_matrix(M, name, s) for M, s in zip(data, shapes)]
+
+
+def _curve(problem: Problem, data, name: str):
+    if not isinstance(data, list) or not data or len(data) > 12:
+        raise InputError(f"{name}: expected a list of coefficient lists")
+    return [_weights(problem, C, name) for C in data]
+
+
+def _poly_term(c, q) -> str:
+    return f"{c} t" if q == 1 else f"{c} t^{q}"
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (many or word + 's')}"
+
+
+# --- the argument, claim by claim --------------------------------------------------------------
+class _Explainer:
+    """Sentences about one exact certificate, each number recomputed with the kernel."""
+
+    def __init__(self, data: dict):
+        self.data = data
+        self.problem = read_problem(data["problem"])
+        self.W = read_point(data["point"], self.problem)
+        self.obj = Objective(self.problem)
+        self.value = _safe(lambda: self.obj.value(self.W))
+        self.ev = data.get("evidence") if isinstance(data.get("evidence"), dict) else {}
+        self.out: list[str] = []
+
+    def say(self, text: str) -> None:
+        self.out.append(text)
+
+    # -- facts ---------------------------------------------------------------------------
+    def value_sentence(self) -> None:
+        if self.value is None:
+            self.say("The loss at the point cannot be recomputed exactly (the loss is not a "
+                     "polynomial the kernel evaluates).")
+            return
+        rec = _recorded_value(self.data)
+        text = f"The loss at the point is L(W) = {self.value} (recomputed)"
+        if rec is not None and rec != self.value:
+            text += f"; the certificate says {rec}, which is wrong"
+        self.say(text + ".")
+
+    def gradient_sentence(self) -> bool | None:
+        g = _safe(lambda: self.obj.gradient_vector(self.W))
+        if g is None:
+            kinks = _safe(lambda: self.problem.loss.kinks(self.obj.loss_argument(self.W)))
+            if kinks:
+                self.say(f"The l1 loss has a kink here (zero residual entries {kinks}): it is "
+                         "not differentiable at the point.")
+            else:
+                self.say("The gradient cannot be computed exactly here.")
+            return None
+        nz = [i for i, x in enumerate(g) if x != 0]
+        if not nz:
+            self.say(f"The gradient is exactly zero ({'all ' if len(g) > 1 else ''}"
+                     f"{_plural(len(g), 'entry', 'entries')} recomputed in rational "
+                     "arithmetic): the point is critical.")
+            return True
+        i = nz[0]
+        self.say(f"The gradient is not zero: entry {i} ({_parameter_name(self.problem, i)}) is "
+                 f"{g[i]} (recomputed; {_plural(len(nz), 'nonzero entry', 'nonzero entries')}).")
+        return False
+
+    def hessian_inertia(self):
+        if self.problem.n_params > MAX_HESSIAN_PARAMS:
+            return None
+        return _safe(lambda: inertia(self.obj.hessian(self.W)))
+
+    def inertia_sentence(self) -> None:
+        ine = self.hessian_inertia()
+        if ine is None:
+            return
+        pos, neg, zero = ine.as_tuple()
+        self.say(f"The Hessian ({self.problem.n_params} x {self.problem.n_params}, recomputed) "
+                 f"has inertia (+, -, 0) = ({pos}, {neg}, {zero}): {pos} positive, {neg} "
+                 f"negative and {_plural(zero, 'zero eigenvalue')}.")
+
+    def second_order(self, V):
+        p = self.obj.value_along(self.W, [V])
+        co = p.coeffs()
+        return co[2] if len(co) > 2 else fmpq(0)
+
+    def direction_sentence(self, key: str, sign: int) -> None:
+        V = _safe(lambda: _weights(self.problem, self.ev.get(key), key))
+        if V is None:
+            self.say(f"The certificate's {key} is missing or malformed.")
+            return
+        c2 = _safe(lambda: self.second_order(V))
+        if c2 is None:
+            return
+        word = "descends" if sign < 0 else "ascends"
+        ok = (c2 < 0) if sign < 0 else (c2 > 0)
+        self.say(f"Along the certificate's {key.replace('_', ' ')} V ({_weights_text(self.problem, V)}), "
+                 f"the t^2 coefficient of L(W + tV) is {c2} (recomputed), so v^T H v = {2 * c2} "
+                 + (f"{'<' if sign < 0 else '>'} 0: the loss {word} to second order along V."
+                    if ok else f"which is not {'negative' if sign < 0 else 'positive'}."))
+
+    def curve_sentence(self, key: str, sign: int) -> None:
+        C = _safe(lambda: _curve(self.problem, self.ev.get(key), key))
+        if C is None:
+            self.say(f"The certificate's {key} is missing or malformed.")
+            return
+        low = _safe(lambda: lowest_order(self.obj.value_along(self.W, C), 1))
+        name = "W(t) = W + t C_1" + (" + t^2 C_2 + ..." if len(C) > 1 else "")
+        if low is None:
+            self.say(f"Along the certificate's {key.replace('_', ' ')} {name}, the loss does "
+                     "not change (recomputed).")
+            return
+        q, c = low
+        ok = (c < 0) if sign < 0 else (c > 0)
+        word = "decreases" if sign < 0 else "increases"
+        self.say(f"Along the certificate's {key.replace('_', ' ')} {name}, "
+                 f"L(W(t)) - L(W) = {_poly_term(c, q)} + ... (lowest-order term, recomputed)"
+                 + (f": the loss {word} for small t > 0." if ok else ", of the wrong sign."))
+
+    def ascent_sentences(self) -> None:
+        if "ascent_direction" in self.ev:
+            self.direction_sentence("ascent_direction", +1)
+        elif "ascent_curve" in self.ev:
+            self.curve_sentence("ascent_curve", +1)
+        else:
+            self.say("The certificate gives no ascent evidence (ascent_direction or ascent_curve).")
+
+    # -- claims ------------------------------------------------------------------------------
+    def not_critical(self) -> None:
+        if self.ev.get("type") == "descent-curve":
+            self.curve_sentence("curve", -1)
+            self.say("A negative first-order change along a curve means the directional "
+                     "derivative is negative: 0 is not in the (Clarke) subdifferential, so the "
+                     "point is not critical (even where the loss has a kink).")
+        else:
+            self.gradient_sentence()
+            idx = self.ev.get("index")
+            g = _safe(lambda: self.obj.gradient_vector(self.W))
+            if isinstance(idx, int) and not isinstance(idx, bool) and g is not None \
+                    and 0 <= idx < len(g):
+                self.say(f"The certificate points at entry {idx} "
+                         f"({_parameter_name(self.problem, idx)}), which is {g[idx]} "
+                         "(recomputed).")
+            self.say("A nonzero gradient entry means the loss decreases at first order when "
+                     "that parameter moves against its sign.")
+
+    def strict_saddle(self) -> None:
+        self.gradient_sentence()
+        self.inertia_sentence()
+        self.direction_sentence("direction", -1)
+        self.ascent_sentences()
+        self.say("A critical point with a direction of negative curvature is not a local "
+                 "minimum, and with an ascent direction not a local maximum either.")
+
+    def non_strict_saddle(self) -> None:
+        self.gradient_sentence()
+        self.inertia_sentence()
+        self.curve_sentence("curve", -1)
+        self.ascent_sentences()
+        self.say("Second order cannot see the descent (the Hessian has no negative "
+                 "eigenvalue); the curve shows it at higher order.")
+
+    def local_extremum(self, ev: dict, sign: int) -> None:
+        kind = ev.get("type")
+        word = "minimum" if sign > 0 else "maximum"
+        if kind == "gram-identity":
+            vec, gram = ev.get("vector"), ev.get("gram")
+            k = len(vec) if isinstance(vec, list) else "?"
+            self.say(f"The certificate gives a polynomial identity m(x) (L(x) - L(W)) = "
+                     f"{'' if sign > 0 else '-'}v(x)^T G(x) v(x) with {k} polynomials in v and a "
+                     f"{len(gram) if isinstance(gram, list) else '?'} x "
+                     f"{len(gram) if isinstance(gram, list) else '?'} matrix G; the kernel "
+                     "expands both sides itself and checks m(W) > 0 and G(W) positive definite, "
+                     f"so L(x) - L(W) has a constant sign near W: a local {word} (no Hessian "
+                     "argument is needed).")
+            return
+        self.gradient_sentence()
+        ine = self.hessian_inertia()
+        if ine is not None:
+            pos, neg, zero = ine.as_tuple()
+            self.say(f"The Hessian (recomputed) has inertia (+, -, 0) = ({pos}, {neg}, {zero}).")
+            wrong = neg if sign > 0 else pos
+            if wrong:
+                self.say(f"It has {_plural(wrong, 'negative' if sign > 0 else 'positive')} "
+                         f"eigenvalue{'' if wrong == 1 else 's'}, so the point cannot be a "
+                         f"local {word}.")
+        if kind == "definite-hessian":
+            self.say(f"A critical point with a {'positive' if sign > 0 else 'negative'} definite "
+                     f"Hessian is a strict local {word}.")
+        elif kind == "slice":
+            orthogonal = self.problem.weight_decay != 0 or self.problem.symmetric
+            group = "O" if orthogonal else "GL"
+            T = _safe(lambda: self.obj.orbit_tangent(self.W, orthogonal=orthogonal))
+            N = self.problem.n_params
+            dimT = None
+            if T is not None:
+                dimT = rank(fmpq_mat(N, len(T), [T[j][i] for i in range(N)
+                                                       for j in range(len(T))])) if T else 0
+            rH = None if ine is None else N - ine.zero
+            nums = (f"rank H = {rH} and the orbit tangent has dimension {dimT} "
+                    f"(recomputed), {rH} + {dimT} = {rH + dimT} of {N} parameters"
+                    if rH is not None and dimT is not None else "")
+            self.say(f"Slice argument: the loss is invariant under the symmetry group {group} "
+                     f"(the certificate says {ev.get('group', group)}); the Hessian is "
+                     f"semidefinite and its kernel is exactly the tangent of the symmetry orbit"
+                     + (f" ({nums})" if nums else "") + ". Every flat direction is a symmetry, "
+                     f"so on a slice transversal to the orbit the Hessian is definite: a local "
+                     f"{word}.")
+        else:
+            self.say(f"The certificate's evidence type {kind!r} is not one the kernel accepts "
+                     "for this claim.")
+
+    def global_minimum(self) -> None:
+        kind = self.ev.get("type")
+        loss = self.problem.loss
+        if kind == "zero-lower-bound":
+            nonneg = getattr(loss, "nonnegative", None) is True
+            self.say(f"The loss is {'proven' if nonneg else 'NOT proven'} nonnegative, so 0 is a "
+                     f"lower bound; the value here is {self.value} (recomputed)"
+                     + (", which attains it." if self.value == 0 else ", which is not 0."))
+        elif kind == "square-loss-optimum":
+            from landscape_proofs.kernel.optimum import compare_with_square_optimum
+
+            p = self.problem
+            s = _safe(lambda: compare_with_square_optimum(p.X, p.Y, p.max_rank, self.value))
+            rel = {0: "equals", 1: "is above", -1: "is below", None: "could not be compared with"}[s]
+            self.say(f"The product W_H ... W_1 has rank at most {p.max_rank} (the narrowest "
+                     "layer). The least square loss over all matrices of that rank has a closed "
+                     "form (reduced-rank regression, Eckart-Young); the kernel decides exactly, "
+                     f"from the eigenvalues of (YP)(YP)^T, that the value {self.value} {rel} it.")
+        elif kind == "convex-stationary":
+            G = _safe(lambda: self.obj.function_gradient(self.W))
+            zero = G is not None and all(x == 0 for x in G.entries())
+            if "multiplier" in self.ev:
+                self.multiplier_sentence()
+            else:
+                self.say("The function-space gradient dl/dR at R = W_H ... W_1 is "
+                         f"{'exactly zero' if zero else 'NOT zero'} (recomputed).")
+            self.say("The loss is convex in R, so R minimises it over all matrices; every point "
+                     "W' gives some matrix W'_H ... W'_1, hence L(W') >= L(W): a global minimum.")
+        elif kind == "psd-cone-optimality":
+            self.say("For l(U U^T) with a convex l: with S = sym(dl/dZ) + lam/2 I at Z = U U^T, "
+                     "S positive semidefinite and <S, U U^T> = 0 are the optimality conditions "
+                     "over the cone of PSD matrices, which contains every U' U'^T.")
+            facts = _safe(self.psd_cone_facts)
+            if facts is not None:
+                (pos, neg, zero), pairing = facts
+                self.say(f"Here S has inertia (+, -, 0) = ({pos}, {neg}, {zero}) and "
+                         f"<S, U U^T> = {pairing} (recomputed).")
+        else:
+            self.say(f"The certificate's evidence type {kind!r} is not one the kernel accepts "
+                     "for this claim.")
+
+    def multiplier_sentence(self) -> None:
+        E = _safe(lambda: self.obj.loss_argument(self.W))
+        S = _safe(lambda: read_matrix(self.ev.get("multiplier"), "multiplier",
+                                      (E.nrows(), E.ncols())))
+        if E is None or S is None:
+            self.say("The certificate's subgradient multiplier is missing or malformed.")
+            return
+        SX = _safe(lambda: S * self.problem.X.transpose())
+        zero = SX is not None and all(x == 0 for x in SX.entries())
+        kinks = sum(1 for x in E.entries() if x == 0)
+        self.say(f"The residual E = W_H ... W_1 X - Y = {_matrix_text(E)} (recomputed) has "
+                 f"{_plural(kinks, 'zero entry', 'zero entries')}, where the l1 loss has a kink. "
+                 f"The certificate's multiplier S = {_matrix_text(S)} is a subgradient of the "
+                 "loss there (S_ij = sign(E_ij) where E_ij != 0, |S_ij| <= 1 where E_ij = 0), "
+                 f"and S X^T {'= 0' if zero else '!= 0'} (recomputed): 0 is in the "
+                 "subdifferential of the loss as a function of the product.")
+
+    def psd_cone_facts(self):
+        G = self.obj.function_gradient(self.W)
+        S = (G + G.transpose()) / 2
+        for i in range(S.nrows()):
+            S[i, i] += self.obj.lam / 2
+        R = self.obj.product(self.W)
+        pairing = sum((S[i, j] * R[i, j] for i in range(S.nrows()) for j in range(S.ncols())),
+                      fmpq(0))
+        return inertia(S).as_tuple(), pairing
+
+    def spurious(self) -> None:
+        local = self.ev.get("local_minimum")
+        if isinstance(local, dict):
+            self.local_extremum(local, +1)
+        else:
+            self.say("The certificate gives no local-minimum evidence.")
+        better = _safe(lambda: _weights(self.problem, self.ev.get("better_point"), "better_point"))
+        if better is None:
+            self.say("The certificate's better point is missing or malformed.")
+            return
+        v2 = _safe(lambda: self.obj.value(better))
+        if v2 is None:
+            return
+        ok = self.value is not None and v2 < self.value
+        self.say(f"The certificate's better point ({_weights_text(self.problem, better)}) has "
+                 f"value {v2} (recomputed), " + (f"below {self.value}: the local minimum is not "
+                                                 "global." if ok else f"not below {self.value}."))
+
+    def run(self) -> list[str]:
+        self.say(f"Problem: {_problem_text(self.problem)}.")
+        self.value_sentence()
+        claim = self.data.get("claim")
+        if claim == "not-critical":
+            self.not_critical()
+        elif claim == "strict-saddle":
+            self.strict_saddle()
+        elif claim == "non-strict-saddle":
+            self.non_strict_saddle()
+        elif claim in ("local-minimum", "local-maximum"):
+            self.local_extremum(self.ev, +1 if claim == "local-minimum" else -1)
+        elif claim == "global-minimum":
+            self.global_minimum()
+        elif claim == "spurious-local-minimum":
+            self.spurious()
+        return self.out
+
+
+def _enclosure_argument(data: dict) -> list[str]:
+    problem = read_problem(data["problem"])
+    enc = read_enclosure(data["point"], problem)
+    ev = data.get("evidence") if isinstance(data.get("evidence"), dict) else {}
+    bits = ev.get("precision_bits")
+    out = [f"Problem: {_problem_text(problem)}.",
+           f"The point is irrational, so the certificate gives a box instead: a center with "
+           f"exact rational coordinates, radius {enc.radius} in {len(enc.free)} free "
+           f"coordinate{'' if len(enc.free) == 1 else 's'}"
+           + (f" ({_plural(len(enc.center) - len(enc.free), 'other coordinate is', 'other coordinates are')} "
+              "fixed to choose one point of each symmetry orbit)."
+              if len(enc.free) < len(enc.center) else ".")]
+    if isinstance(bits, int) and not isinstance(bits, bool):
+        out.append(f"Everything is computed with interval (arb ball) arithmetic at {bits} bits "
+                   "of precision; the precision only affects how tight the balls are, never "
+                   "soundness.")
+        bounds = _safe(lambda: enclose_value(problem, enc, bits))
+        if bounds is not None:
+            lo, hi = bounds
+            about = arb((lo + hi) / 2).str(10, radius=False)
+            out.append(f"Over the whole box the loss lies in [{lo}, {hi}], about {about} "
+                       "(recomputed).")
+    better = ev.get("spurious") if isinstance(ev.get("spurious"), dict) else {}
+    if "point" in better:
+        W2 = _safe(lambda: _weights(problem, better["point"], "better point"))
+        v2 = _safe(lambda: Objective(problem).value(W2)) if W2 is not None else None
+        if v2 is not None:
+            out.append(f"The certificate's better point (exact) has value {v2} (recomputed), "
+                       "which the kernel compares with the lower end of the box's values.")
+    out.append("A Krawczyk test proves that exactly one zero of the gradient on the slice lies "
+               "in the box, and transversality to the symmetry orbit makes it a critical point "
+               "of the whole problem; the kind then follows from enclosures of the Hessian "
+               "(a negative and a positive curvature direction, or positive LDL^T pivots), of "
+               "the value, or of the function-space gradient, valid at every point of the box.")
+    return out
+
+
+def _shallow_argument(data: dict) -> list[str]:
+    ev = data.get("evidence") if isinstance(data.get("evidence"), dict) else {}
+    prob = data["problem"]
+    shape, p = prob.get("shape"), prob.get("rank")
+    out = [f"Problem: a shallow rank-constrained problem (R of shape {shape}, rank <= {p})."]
+    R = _safe(lambda: read_matrix(data["point"]["R"], "R", (None, None)))
+    U = _safe(lambda: read_matrix(ev.get("U"), "U", (None, None)))
+    V = _safe(lambda: read_matrix(ev.get("V"), "V", (None, None)))
+    if R is not None and U is not None and V is not None:
+        same = _safe(lambda: U * V == R)
+        out.append(f"The certificate factors R = U V ({'checked' if same else 'which is FALSE'}); "
+                   f"rank(U) = {rank(U)}, rank(V) = {rank(V)}, rank(R) = {rank(R)} (recomputed). "
+                   "When the three ranks are equal, the map (U, V) -> U V is locally open onto "
+                   f"the matrices of rank <= {p}, so a statement about the lifted deep-linear "
+                   "point (W_1, W_2) = (V, U) is one about R on that set.")
+    inner = ev.get("deep_certificate")
+    if isinstance(inner, dict) and not is_shallow_certificate(inner):
+        sub = _safe(lambda: _argument(inner))
+        if sub:
+            out.append("For the lifted point: " + " ".join(sub[1:]))
+    claim = data.get("claim")
+    if claim in ON_THE_SET:
+        out.append(f"Conclusion: {ON_THE_SET[claim]}.")
+    return out
+
+
+def _argument(data: dict) -> list[str]:
+    if is_shallow_certificate(data):
+        return _shallow_argument(data)
+    if is_enclosure_point(data.get("point")):
+        return _enclosure_argument(data)
+    return _Explainer(data).run()
+
+
+def certificate_explanation(data: dict) -> dict:
+    """``{"claim", "holds", "summary", "argument": [...], "checked"}`` for a certificate.
+
+    Raises :class:`InputError` when the certificate is unusable (as ``landscape verify``).
+    """
+    verdict = check_certificate(data)      # InputError for an unusable certificate
+    claim = data.get("claim")
+    name, _, words = CLAIM_WORDS.get(claim, f"{claim!r}: not a kind the kernel can certify").partition(": ")
+    rank_bound = data["problem"].get("rank", "p") if is_shallow_certificate(data) else None
+    where = (f"R, on the set of matrices of rank <= {rank_bound}," if rank_bound is not None
+             else "the point enclosed in the box" if is_enclosure_point(data.get("point"))
+             else "the point")
+    summary = (f"The certificate claims that {where} is {name} ({claim}): {words}. The kernel re-checked "
+               f"it from scratch: the claim {'HOLDS' if verdict.holds else 'does NOT hold'}.")
+    try:
+        argument = _argument(data)
+    except (InputError, LandscapeError, ArithmeticError) as exc:  # unusable parts: say so
+        argument = [f"The certificate cannot be read in full: {exc}."]
+    checked = verdict.reason
+    if verdict.relies_on:
+        checked += f" [relies on {', '.join(verdict.relies_on)}]"
+    return {"claim": claim, "holds": verdict.holds, "summary": summary,
+            "argument": argument, "checked": checked}
+
+
+def explain_certificate(data: dict) -> str:
+    """A certificate in plain language (see the module docstring)."""
+    return render_explanation(certificate_explanation(data))
+
+
+def render_explanation(e: dict) -> str:
+    """The text of a :func:`certificate_explanation` dict."""
+    lines = [e["summary"], "", "Why:"]
+    lines += [f"  - {s}" for s in e["argument"]]
+    lines += ["", f"How the kernel checked it ({'holds' if e['holds'] else 'does NOT hold'}): "
+                  f"{e['checked']}"]
+    return "\n".join(lines)
