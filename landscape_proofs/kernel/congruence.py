@@ -74,7 +74,8 @@ def inertia_by_congruence(H: flint.fmpq_mat, V: flint.fmpq_mat) -> Inertia | Non
     Vz, dV = V.numer_denom()
     if dH <= 0 or dV <= 0:  # cannot happen: FLINT's denominators are positive
         return None
-    HV = (Hz * Vz).tolist()
+    HVz = Hz * Vz
+    HV = HVz.tolist()
     k = 0
     while k < n and all(row[n - 1 - k] == 0 for row in HV):
         k += 1
@@ -83,7 +84,7 @@ def inertia_by_congruence(H: flint.fmpq_mat, V: flint.fmpq_mat) -> Inertia | Non
         Vrows = Vz.tolist()
         if not _full_column_rank_mod_p([row[m:] for row in Vrows]):
             return None
-    C = (Vz.transpose() * flint.fmpz_mat(HV)).tolist()  # dH dV^2 (V^T H V)
+    C = (Vz.transpose() * HVz).tolist()  # dH dV^2 (V^T H V)
     positive = negative = 0
     for i in range(m):
         row = C[i]
