@@ -23,7 +23,8 @@ from landscape_proofs.kernel.congruence import check_negative_direction, inertia
 from landscape_proofs.kernel.linalg import Inertia, inertia, matrix
 from landscape_proofs.kernel.numbers import to_fmpq
 from landscape_proofs.numeric.congruence import (certified_inertia, certified_negative_direction,
-                                                 exact_kernel_basis, suggest_congruence,
+                                                 exact_kernel_basis, kernel_vectors,
+                                                 suggest_congruence,
                                                  suggest_negative_direction)
 
 SETTINGS = settings(max_examples=150, deadline=None,
@@ -212,6 +213,29 @@ def test_the_float_route_is_exact(H):
     V = suggest_congruence(H)
     if V is not None:
         sound(H, V)
+
+
+@SETTINGS
+@given(st.data())
+def test_any_kernel_basis_is_sound(data):
+    """Kernel hints mixing true kernel vectors, their multiples and junk never change the
+    answer; only vectors exactly in ker H and independent are kept."""
+    H = data.draw(symmetric(max_n=8))
+    n = H.nrows()
+    K = exact_kernel_basis(H)
+    hints = [list(v) for v in K] + [[2 * x for x in v] for v in K]
+    hints += [[data.draw(small) for _ in range(n)] for _ in range(data.draw(st.integers(0, 3)))]
+    hints = data.draw(st.permutations(hints)) if hints else hints
+    kept = kernel_vectors(H, hints)
+    assert len(kept) <= len(K)
+    Hz, _ = H.numer_denom()
+    for v in kept:
+        assert all(x == 0 for x in (Hz * flint.fmpz_mat([[x] for x in v])).entries())
+    for exact_kernel in (True, False):
+        V = suggest_congruence(H, hints, exact_kernel=exact_kernel)
+        if V is not None:
+            sound(H, V)
+    assert certified_inertia(H, kernel_basis=hints)[0] == inertia(H)
 
 
 # -- usefulness: success rates --------------------------------------------------------------------
