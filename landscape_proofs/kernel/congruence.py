@@ -103,7 +103,7 @@ def inertia_by_congruence(H: flint.fmpq_mat, V: flint.fmpq_mat) -> Inertia | Non
 
 
 def check_negative_direction(H: flint.fmpq_mat, v: Sequence[object]) -> bool:
-    """True iff ``v^T H v < 0`` exactly (so ``H`` has a negative eigenvalue).
+    """True iff ``v^T H v < 0`` exactly (for a symmetric ``H``: a negative eigenvalue).
 
     >>> from landscape_proofs.kernel.linalg import matrix
     >>> check_negative_direction(matrix([[0, -1], [-1, 0]]), [1, 1])
