@@ -1,0 +1,114 @@
+"""Exact inertia of a symmetric rational matrix from a suggested congruence.
+
+A producer (floats allowed) suggests a square rational matrix ``V``, typically rounded
+eigenvectors of ``H``, whose last ``k`` columns may be an exact basis of ``ker H``.  This
+module checks, exactly, that ``V`` certifies the inertia of ``H``:
+
+1. ``H`` is symmetric and ``V`` is ``n x n``.  Both are scaled to integer matrices
+   ``Hz = dH H`` and ``Vz = dV V`` (``dH, dV > 0``); positive scalings change neither signs
+   nor diagonal dominance, so below ``H`` and ``V`` stand for the integer matrices.
+2. ``k`` is the number of trailing columns ``v_j`` of ``V`` with ``H v_j = 0`` exactly
+   (they are read off ``H V``).  Write ``V = [V_P | V_Z]`` with ``V_Z`` those ``k`` columns.
+3. ``V_Z`` has full column rank ``k``: its rank modulo a prime ``p`` is ``k``.  (If its rank
+   over Q were smaller, every ``k x k`` minor would be the integer 0, hence 0 mod ``p``.)
+4. ``C = V^T H V`` is computed exactly.  Its rows and columns in ``Z`` vanish (``H V_Z = 0``),
+   so ``C = diag(B, 0)`` with ``B = V_P^T H V_P``, and ``B`` must be strictly diagonally
+   dominant: ``|B_ii| > sum_{j != i} |B_ij|`` for every row.
+
+Then: ``B`` is nonsingular (a strictly diagonally dominant matrix is, by Gershgorin).
+``V`` is nonsingular: if ``V_P a + V_Z b = 0`` then ``H V_P a = 0``, so ``B a = 0`` and
+``a = 0``, then ``V_Z b = 0`` and ``b = 0`` by step 3.  By Sylvester's law of inertia
+``inertia(H) = inertia(C) = inertia(B) + (0, 0, k)``.  Finally ``inertia(B)`` is read off
+its diagonal: along ``B(t) = D + t (B - D)``, ``t`` in ``[0, 1]`` (``D`` the diagonal of
+``B``), every matrix is symmetric and strictly diagonally dominant, hence nonsingular, so no
+eigenvalue crosses 0 and ``B`` has as many positive (negative) eigenvalues as ``D`` has
+positive (negative) entries.  Any failed step returns ``None`` (the caller falls back to
+:func:`landscape_proofs.kernel.linalg.inertia`); nothing is ever guessed.
+
+docs/inertia.md has the argument and the figures.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import flint
+
+from landscape_proofs.kernel.linalg import Inertia, is_symmetric, quadratic_form
+
+# Primes for the rank of the kernel block modulo p (Mersenne primes 2^61 - 1 and 2^31 - 1).
+# A rank deficiency mod p that is not one over Q only makes the check fail, never pass.
+_PRIMES = (2**61 - 1, 2**31 - 1)
+
+
+def _full_column_rank_mod_p(rows: list[list[flint.fmpz]]) -> bool:
+    """True if the integer matrix given by ``rows`` has full column rank modulo one of the
+    primes, which proves full column rank over Q."""
+    k = len(rows[0]) if rows else 0
+    if k == 0:
+        return True
+    Z = flint.fmpz_mat(rows)
+    return any(flint.nmod_mat(Z, p).rank() == k for p in _PRIMES)
+
+
+def inertia_by_congruence(H: flint.fmpq_mat, V: flint.fmpq_mat) -> Inertia | None:
+    """The inertia of the symmetric matrix ``H`` certified by the congruence ``V``, or None.
+
+    ``V`` must be square; its trailing columns with ``H v = 0`` (exactly) form the kernel
+    block.  ``None`` means the certificate does not check (not that ``H`` has no inertia).
+
+    >>> from landscape_proofs.kernel.linalg import matrix
+    >>> H = matrix([[0, -1], [-1, 0]])
+    >>> inertia_by_congruence(H, matrix([[1, 1], [1, -1]])).as_tuple()
+    (1, 1, 0)
+    >>> inertia_by_congruence(H, matrix([[1, 1], [1, 1]])) is None   # singular V
+    True
+    """
+    if not is_symmetric(H):
+        raise ValueError("inertia needs a symmetric matrix")
+    n = H.nrows()
+    if V.nrows() != n or V.ncols() != n:
+        return None
+    if n == 0:
+        return Inertia(0, 0, 0)
+    Hz, dH = H.numer_denom()
+    Vz, dV = V.numer_denom()
+    if dH <= 0 or dV <= 0:  # cannot happen: FLINT's denominators are positive
+        return None
+    HVz = Hz * Vz
+    HV = HVz.tolist()
+    k = 0
+    while k < n and all(row[n - 1 - k] == 0 for row in HV):
+        k += 1
+    m = n - k
+    if k:
+        Vrows = Vz.tolist()
+        if not _full_column_rank_mod_p([row[m:] for row in Vrows]):
+            return None
+    C = (Vz.transpose() * HVz).tolist()  # dH dV^2 (V^T H V)
+    positive = negative = 0
+    for i in range(m):
+        row = C[i]
+        d = row[i]
+        a = abs(d)
+        off = -a
+        for x in row[:m]:
+            off += abs(x)
+        if a <= off:
+            return None
+        if d > 0:
+            positive += 1
+        else:
+            negative += 1
+    return Inertia(positive, negative, k)
+
+
+def check_negative_direction(H: flint.fmpq_mat, v: Sequence[object]) -> bool:
+    """True iff ``v^T H v < 0`` exactly (for a symmetric ``H``: a negative eigenvalue).
+
+    >>> from landscape_proofs.kernel.linalg import matrix
+    >>> check_negative_direction(matrix([[0, -1], [-1, 0]]), [1, 1])
+    True
+    """
+    if H.nrows() != H.ncols() or len(v) != H.nrows():
+        return False
+    return quadratic_form(H, v) < 0

@@ -1,0 +1,181 @@
+"""Float-guided suggestions for the exact inertia of a rational symmetric matrix (producer).
+
+``suggest_congruence(H)`` diagonalizes the float64 conversion of ``H`` (``numpy.linalg.eigh``)
+and rounds the eigenvectors to integers over a common power-of-two denominator ``2^bits``;
+columns for the eigenvalues closest to 0 may be replaced by an exact rational basis of
+``ker H`` (for example the orbit tangent at a critical point).  The suggestion is untrusted:
+``landscape_proofs.kernel.congruence.inertia_by_congruence`` checks it exactly, and
+``certified_inertia`` falls back to ``landscape_proofs.kernel.linalg.inertia`` (characteristic
+polynomial) when the check fails.  docs/inertia.md has the argument and the figures.
+"""
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import flint
+import numpy as np
+
+from landscape_proofs.kernel.congruence import check_negative_direction, inertia_by_congruence
+from landscape_proofs.kernel.linalg import Inertia, inertia
+from landscape_proofs.kernel.numbers import to_fmpq
+
+DEFAULT_BITS = 40   # V = round(U 2^bits) / 2^bits; 40 bits sit just above eigh's accuracy
+NEAR_ZERO = 1e-9    # float eigenvalues below this fraction of the largest look like zeros
+
+
+def to_float(H: flint.fmpq_mat) -> np.ndarray | None:
+    """The float64 matrix nearest (entrywise, up to rounding) to ``H``, or None if an entry
+    does not fit in a float."""
+    m, n = H.nrows(), H.ncols()
+    Hz, d = H.numer_denom()
+    try:
+        A = np.array(Hz.tolist(), dtype=np.float64).reshape(m, n) / float(d)
+    except OverflowError:
+        A = None
+    if A is None or not np.all(np.isfinite(A)):
+        try:
+            A = np.array([[float(H[i, j]) for j in range(n)] for i in range(m)], dtype=float)
+        except OverflowError:
+            return None
+        A = A.reshape(m, n)
+    return A if np.all(np.isfinite(A)) else None
+
+
+def _eigh(H: flint.fmpq_mat):
+    A = to_float(H)
+    if A is None:
+        return None
+    A = (A + A.T) / 2
+    try:
+        w, U = np.linalg.eigh(A)
+    except np.linalg.LinAlgError:
+        return None
+    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(U))):
+        return None
+    return w, U
+
+
+def _primitive(v: Sequence[object]) -> list[int]:
+    """The integer vector with coprime entries proportional (positively) to the rational ``v``."""
+    q = [to_fmpq(x) for x in v]
+    den = 1
+    for x in q:
+        den = math.lcm(den, int(x.q))
+    ints = [int(x.p) * (den // int(x.q)) for x in q]
+    g = math.gcd(*ints)
+    return [a // g for a in ints] if g > 1 else ints
+
+
+def kernel_vectors(H: flint.fmpq_mat, basis) -> list[list[int]]:
+    """Integer vectors from ``basis`` (vectors, or an ``n x k`` fmpq_mat of columns) that lie
+    exactly in ``ker H`` and are linearly independent (a maximal independent subset mod a
+    prime; the kernel check re-proves independence).  Vectors not in the kernel are dropped."""
+    n = H.nrows()
+    if basis is None:
+        return []
+    if isinstance(basis, flint.fmpq_mat):
+        vecs = [[basis[i, j] for i in range(basis.nrows())] for j in range(basis.ncols())]
+    else:
+        vecs = [list(v) for v in basis]
+    vecs = [_primitive(v) for v in vecs if len(v) == n and any(x != 0 for x in v)]
+    if not vecs:
+        return []
+    K = flint.fmpz_mat([[v[i] for v in vecs] for i in range(n)])   # n x k, columns
+    Hz, _ = H.numer_denom()
+    HK = (Hz * K).tolist()
+    inside = [j for j in range(len(vecs)) if all(row[j] == 0 for row in HK)]
+    if not inside:
+        return []
+    K = flint.fmpz_mat([[vecs[j][i] for j in inside] for i in range(n)])
+    R, r = flint.nmod_mat(K, 2**61 - 1).rref()
+    pivots, i = [], 0
+    for j in range(len(inside)):
+        if i < r and R[i, j] != 0:
+            pivots.append(inside[j])
+            i += 1
+    return [vecs[j] for j in pivots]
+
+
+def exact_kernel_basis(H: flint.fmpq_mat) -> list[list[int]]:
+    """A basis of ker H as primitive integer vectors (FLINT's nullspace of the integer
+    matrix d H; exact, usually much cheaper than the characteristic polynomial)."""
+    Hz, _ = H.numer_denom()
+    N, k = Hz.nullspace()
+    return [_primitive([N[i, j] for i in range(N.nrows())]) for j in range(k)]
+
+
+def near_zero_count(w: np.ndarray, rel: float = NEAR_ZERO) -> int:
+    """How many float eigenvalues look like zeros: |w| <= rel * max |w|."""
+    top = float(np.max(np.abs(w))) if len(w) else 0.0
+    return int(np.sum(np.abs(w) <= rel * top)) if top > 0 else len(w)
+
+
+def suggest_congruence(H: flint.fmpq_mat, kernel_basis=None, bits: int = DEFAULT_BITS,
+                       exact_kernel: bool = True) -> flint.fmpq_mat | None:
+    """A square rational V (rounded eigenvectors of H; its last columns an exact kernel
+    basis) for :func:`inertia_by_congruence`, or None.
+
+    ``kernel_basis``: vectors (or the columns of an ``n x k`` fmpq_mat) spanning part or all
+    of ker H, for example the orbit tangent at a critical point; those not exactly in ker H
+    are ignored, dependent ones dropped.  When the float spectrum shows more near-zero
+    eigenvalues than that (``near_zero_count``) and ``exact_kernel`` is set, the kernel basis
+    is computed exactly instead (:func:`exact_kernel_basis`).  The kernel vectors replace the
+    eigenvectors of the eigenvalues of smallest absolute value.
+    """
+    if not 1 <= bits <= 52:
+        raise ValueError("bits must be in 1..52")
+    n = H.nrows()
+    if n == 0:
+        return flint.fmpq_mat(0, 0)
+    eig = _eigh(H)
+    if eig is None:
+        return None
+    w, U = eig
+    K = kernel_vectors(H, kernel_basis)
+    if exact_kernel and near_zero_count(w) > len(K):
+        K = exact_kernel_basis(H)
+    k = len(K)
+    keep = np.sort(np.argsort(np.abs(w), kind="stable")[k:])   # drop the k closest to 0
+    P = np.rint(U[:, keep] * float(2**bits)).astype(np.int64)
+    rows = P.tolist()
+    if k:
+        for i in range(n):
+            rows[i].extend(v[i] for v in K)
+    return flint.fmpq_mat(flint.fmpz_mat(rows)) / flint.fmpz(2**bits)
+
+
+def suggest_negative_direction(H: flint.fmpq_mat, bits: int = DEFAULT_BITS) -> list[flint.fmpq] | None:
+    """The eigenvector of the most negative float eigenvalue, rounded to ``Z / 2^bits``, or
+    None when the float spectrum shows no negative eigenvalue.  Unchecked: the caller checks
+    it with ``kernel.congruence.check_negative_direction``."""
+    eig = _eigh(H) if H.nrows() else None
+    if eig is None:
+        return None
+    w, U = eig
+    if not w[0] < 0:
+        return None
+    d = flint.fmpz(2**bits)
+    v = [flint.fmpq(int(x), d) for x in np.rint(U[:, 0] * float(2**bits)).astype(np.int64)]
+    if all(x == 0 for x in v):
+        return None
+    return v
+
+
+def certified_negative_direction(H: flint.fmpq_mat, bits: int = DEFAULT_BITS) -> list[flint.fmpq] | None:
+    """:func:`suggest_negative_direction`, returned only if the kernel accepts it."""
+    v = suggest_negative_direction(H, bits)
+    return v if v is not None and check_negative_direction(H, v) else None
+
+
+def certified_inertia(H: flint.fmpq_mat, kernel_basis=None,
+                      bits: int = DEFAULT_BITS) -> tuple[Inertia, str]:
+    """The exact inertia of the symmetric matrix ``H`` and how it was established:
+    ``"congruence"`` (a float-suggested V checked by ``kernel.congruence``) or
+    ``"charpoly"`` (the fallback, ``kernel.linalg.inertia``)."""
+    V = suggest_congruence(H, kernel_basis, bits) if H.nrows() == H.ncols() else None
+    if V is not None:
+        ine = inertia_by_congruence(H, V)
+        if ine is not None:
+            return ine, "congruence"
+    return inertia(H), "charpoly"
