@@ -8,13 +8,15 @@ the input, of shape ``d_1 x d_0``; ``weights[H-1]`` is ``W_H``.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.numbers import parse_exact
-from landscape_proofs.losses.specs import CustomLoss, LossSpec, SquareLoss
+from landscape_proofs.losses.base import Loss
+from landscape_proofs.losses.registry import default_loss
 
 Rows = tuple[tuple[Fraction, ...], ...]
 
@@ -59,14 +61,14 @@ class DeepLinearProblem:
     widths : (d_0, d_1, ..., d_H), H >= 1 layers.
     X : d_0 x n data (None: the d_0 x d_0 identity).
     Y : d_H x n targets (None only for a custom loss over the product).
-    loss : a :class:`~landscape_proofs.losses.specs.LossSpec`.
+    loss : a :class:`~landscape_proofs.losses.base.Loss`.
     weight_decay : adds weight_decay/2 * sum_i ||W_i||_F^2 (>= 0).
     """
 
     widths: tuple[int, ...]
     X: Rows | None = None
     Y: Rows | None = None
-    loss: LossSpec = SquareLoss()
+    loss: Loss = dataclasses.field(default_factory=default_loss)
     weight_decay: Fraction = Fraction(0)
 
     family = "deep-linear"
@@ -84,7 +86,7 @@ class DeepLinearProblem:
             if d > MAX_WIDTH:
                 raise InputError(f"expected a width of at most {MAX_WIDTH}", field=f"widths[{i}]", got=d)
         object.__setattr__(self, "widths", tuple(w))
-        if not isinstance(self.loss, LossSpec):
+        if not isinstance(self.loss, Loss):
             raise InputError("expected a loss specification", field="loss", got=self.loss)
         X = self.X if self.X is not None else identity_rows(w[0])
         X = exact_matrix(X, "X", (w[0], None))
@@ -94,15 +96,13 @@ class DeepLinearProblem:
             if self.Y is not None:
                 Y = exact_matrix(self.Y, "Y", (w[-1], None))
                 object.__setattr__(self, "Y", Y)
-            assert isinstance(self.loss, CustomLoss)
             self.loss.check_shape(w[-1], w[0])
         else:
             if self.Y is None:
                 raise InputError(f"missing: Y ({w[-1]} x {n}) is required for this loss", field="Y")
             Y = exact_matrix(self.Y, "Y", (w[-1], n))
             object.__setattr__(self, "Y", Y)
-            if isinstance(self.loss, CustomLoss):
-                self.loss.check_shape(w[-1], n)
+            self.loss.check_shape(w[-1], n)
         wd = parse_exact(self.weight_decay, "weight_decay")
         if wd < 0:
             raise InputError("expected a number >= 0", field="weight_decay", got=str(wd))

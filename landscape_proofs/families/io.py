@@ -13,7 +13,7 @@ from pathlib import Path
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.families.fields import check_top_level_fields
 from landscape_proofs.kernel.numbers import MAX_DIGITS, format_exact, int_from_digits
-from landscape_proofs.losses.specs import loss_from_json
+from landscape_proofs.losses.registry import loss_from_json, loss_hint
 from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
 from landscape_proofs.families.matrix_factorization import matrix_factorization_from_dict, point_from_factors
 from landscape_proofs.families.multi_tower import (MultiTowerProblem, multi_tower_from_dict, multi_tower_point_from_dict,
@@ -130,8 +130,7 @@ def problem_from_dict(data: object) -> DeepLinearProblem:
     if "widths" not in data:
         raise InputError("missing: expected a list [d_0, ..., d_H]", field="widths")
     if "loss" not in data:
-        raise InputError('missing: expected "square", "l1", {"name": "power", ...} or {"name": "custom", ...}',
-                         field="loss")
+        raise InputError(f"missing: expected {loss_hint()}", field="loss")
     loss = loss_from_json(data["loss"])
     return DeepLinearProblem(widths=data["widths"], X=data.get("X"), Y=data.get("Y"), loss=loss,
                              weight_decay=data.get("weight_decay", 0))

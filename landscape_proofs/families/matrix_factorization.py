@@ -33,7 +33,7 @@ def matrix_factorization_from_dict(data: dict) -> DeepLinearProblem:
     >>> p.widths, p.family
     ((3, 1, 2), 'deep-linear')
     """
-    from landscape_proofs.losses.specs import loss_from_json
+    from landscape_proofs.losses.registry import loss_from_json, loss_hint
 
     if data.get("symmetric") is not None:
         raise InputError('the symmetric factorization l(U U^T) is the family '
@@ -64,8 +64,7 @@ def matrix_factorization_from_dict(data: dict) -> DeepLinearProblem:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise InputError("expected an integer >= 1 (the inner dimension k)", field="rank", got=k)
     if "loss" not in data:
-        raise InputError('missing: expected "square", "l1", {"name": "power", ...} or '
-                         '{"name": "custom", ...}', field="loss")
+        raise InputError(f"missing: expected {loss_hint()}", field="loss")
     loss = loss_from_json(data["loss"])
     m, n = shape
     try:

@@ -14,13 +14,15 @@ that order; its file form is ``{"weights": [...]}`` with the same flat list.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.families.fields import check_top_level_fields
 from landscape_proofs.kernel.numbers import format_exact
-from landscape_proofs.losses.specs import LossSpec, SquareLoss, loss_from_json
+from landscape_proofs.losses.base import Loss
+from landscape_proofs.losses.registry import default_loss, loss_from_json, loss_hint
 from landscape_proofs.families.deep_linear import MAX_DEPTH, MAX_WIDTH, DeepLinearProblem, Point, Rows, exact_matrix
 
 FAMILY = "multi-tower"
@@ -78,7 +80,7 @@ class MultiTowerProblem:
     towers : one width list (d_0, ..., d_H) per tower; all share d_0 and d_H.
     X : d_0 x n data (None: the d_0 x d_0 identity).
     Y : d_H x n targets (None only for a custom loss over the product).
-    loss : a :class:`~landscape_proofs.losses.specs.LossSpec`, applied to R X - Y (or to R).
+    loss : a :class:`~landscape_proofs.losses.base.Loss`, applied to R X - Y (or to R).
     weight_decay : adds weight_decay/2 * (sum of ||W||_F^2 over every layer of every tower).
 
     >>> p = MultiTowerProblem(towers=((2, 1, 2), (2, 1, 2)), Y=((3, 0), (0, 1)))
@@ -89,7 +91,7 @@ class MultiTowerProblem:
     towers: tuple[tuple[int, ...], ...]
     X: Rows | None = None
     Y: Rows | None = None
-    loss: LossSpec = SquareLoss()
+    loss: Loss = dataclasses.field(default_factory=default_loss)
     weight_decay: Fraction = Fraction(0)
 
     family = FAMILY
@@ -223,8 +225,7 @@ def multi_tower_from_dict(data: dict) -> MultiTowerProblem:
     if "towers" not in data:
         raise InputError("missing: expected a list of towers [[d_0, ..., d_H], ...]", field="towers")
     if "loss" not in data:
-        raise InputError('missing: expected "square", "l1", {"name": "power", ...} or '
-                         '{"name": "custom", ...}', field="loss")
+        raise InputError(f"missing: expected {loss_hint()}", field="loss")
     towers = _towers(data["towers"])  # before the loss: shape errors name the towers first
     loss = loss_from_json(data["loss"])
     return MultiTowerProblem(towers=towers, X=data.get("X"), Y=data.get("Y"), loss=loss,

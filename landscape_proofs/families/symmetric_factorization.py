@@ -14,13 +14,15 @@ all matrices of rank <= min(n, k); the square-loss closed form (reduced-rank reg
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.families.fields import check_top_level_fields
 from landscape_proofs.kernel.numbers import format_exact
-from landscape_proofs.losses.specs import LossSpec, SquareLoss, loss_from_json
+from landscape_proofs.losses.base import Loss
+from landscape_proofs.losses.registry import default_loss, loss_from_json, loss_hint
 from landscape_proofs.families.deep_linear import MAX_WIDTH, DeepLinearProblem, Point, Rows, exact_matrix
 
 FAMILY = "symmetric-factorization"
@@ -55,7 +57,7 @@ class SymmetricFactorizationProblem:
     n: int
     k: int
     Y: Rows | None = None
-    loss: LossSpec = SquareLoss()
+    loss: Loss = dataclasses.field(default_factory=default_loss)
     weight_decay: Fraction = Fraction(0)
 
     family = FAMILY
@@ -121,8 +123,7 @@ def symmetric_factorization_from_dict(data: dict) -> SymmetricFactorizationProbl
         raise InputError("missing: expected [n, k], the shape of U", field="shape")
     n, k = _shape(data["shape"])
     if "loss" not in data:
-        raise InputError('missing: expected "square", "l1", {"name": "power", ...} or '
-                         '{"name": "custom", ...}', field="loss")
+        raise InputError(f"missing: expected {loss_hint()}", field="loss")
     loss = loss_from_json(data["loss"])
     return SymmetricFactorizationProblem(n=n, k=k, Y=data.get("Y"), loss=loss,
                                          weight_decay=data.get("weight_decay", 0))

@@ -10,9 +10,7 @@ import numpy as np
 
 def _closed_form_candidates(problem):
     """Square loss: the reduced-rank regression optimum, factored through the layers."""
-    from landscape_proofs.losses.specs import SquareLoss
-
-    if not isinstance(problem.loss, SquareLoss):
+    if not problem.loss.square_like:
         return []
     if getattr(problem, "family", None) == "symmetric-factorization":
         # the best PSD matrix of rank <= k near Y: the top k positive eigenpairs of sym(Y)

@@ -25,7 +25,6 @@ from landscape_proofs.numeric.rationalize import rational_from_float
 from landscape_proofs.core.objective import lowest_order
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import CustomLoss, L1Loss, SquareLoss
 from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
@@ -134,7 +133,7 @@ class _Producer:
     # -- main -------------------------------------------------------------------------------
     def run(self) -> Classification:
         loss = self.problem.loss
-        if isinstance(loss, CustomLoss) and not loss.polynomial:
+        if not loss.piecewise_polynomial:
             return self.inconclusive(
                 "the custom loss is not a polynomial; exact classification handles polynomial "
                 "losses, the l1 loss and its kinks", "none")
@@ -259,7 +258,7 @@ class _Producer:
             return {"type": "zero-lower-bound"}, False
         above = False
         # not for l(U U^T): the closed form ignores the PSD constraint (checker refuses it)
-        if isinstance(loss, SquareLoss) and p.weight_decay == 0 and p.family != "symmetric-factorization":
+        if loss.square_like and p.weight_decay == 0 and p.family != "symmetric-factorization":
             s = compare_with_square_optimum(matrix(p.X), matrix(p.Y), p.max_rank, self.value)
             if s == 0:
                 return {"type": "square-loss-optimum"}, False
@@ -284,7 +283,7 @@ class _Producer:
                 G = self.obj.function_gradient(self.W)
                 if all(x == 0 for x in G.entries()):
                     return {"type": "convex-stationary"}, False
-            elif isinstance(loss, L1Loss):
+            elif loss.piecewise_linear_kinks:
                 S = self.l1_multiplier(E)
                 if S is not None:
                     return {"type": "convex-stationary", "multiplier": _mat_json(S)}, False

@@ -35,7 +35,6 @@ from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.kernel.numbers import format_exact, parse_exact, to_fmpq, to_fraction
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import SquareLoss
 from landscape_proofs.numeric.rationalize import rational_from_float
 from landscape_proofs.numeric.refine import (Refinement, gauge_from_tangent, gauge_generators, mpf_to_fraction,
                              orbit_tangent_float, refine_critical_point, snap_refinement,
@@ -285,7 +284,7 @@ class _Enclosing:
         lo, hi = (to_fmpq(parse_exact(cert["value"][end])) for end in ("lower", "upper"))
         # 2. spurious: above the exact square-loss optimum, or an exact better point (the
         # closed-form optimum is over all matrices: not the optimum of U U^T, PSD)
-        square = (isinstance(loss, SquareLoss) and p.weight_decay == 0
+        square = (loss.square_like and p.weight_decay == 0
                   and not isinstance(p, SymmetricFactorizationProblem))
         if square:
             X, Y = matrix(p.X), matrix(p.Y)

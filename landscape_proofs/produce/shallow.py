@@ -34,7 +34,6 @@ from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.kernel.numbers import format_exact, to_fraction
 from landscape_proofs.core.rank_constrained import SquareOptimum, square_optimum
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import SquareLoss
 from landscape_proofs.families.deep_linear import Point, Rows
 from landscape_proofs.families.shallow_rank import ShallowPoint, ShallowRankProblem
 
@@ -77,7 +76,7 @@ def shallow_global_solution(problem: ShallowRankProblem) -> ShallowSolution:
 
     Raises ValueError for other losses (no closed form).
     """
-    if not isinstance(problem.loss, SquareLoss) or problem.loss.over_product:
+    if not problem.loss.square_like or problem.loss.over_product:
         raise ValueError("shallow_global_solution: the closed form needs the square loss")
     return ShallowSolution(problem, square_optimum(matrix(problem.X), matrix(problem.Y),
                                                    problem.effective_rank))
@@ -140,7 +139,7 @@ def classify_shallow(problem: ShallowRankProblem, point: ShallowPoint,
     deep = problem.deep_linear()
     lifted = classify(deep, Point.of(deep, [V, U]), budget)
     solution = None
-    if isinstance(problem.loss, SquareLoss):
+    if problem.loss.square_like:
         solution = shallow_global_solution(problem)
     notes = list(lifted.notes)
     r = matrix(point.R).rank()

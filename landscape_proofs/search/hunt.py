@@ -43,6 +43,7 @@ from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
 from landscape_proofs.families.io import problem_to_dict
+from landscape_proofs.losses.registry import DEFAULT_LOSS_NAME
 from landscape_proofs.numeric.views import float64_objective
 from landscape_proofs.search.families import SEARCHABLE, chains
 from landscape_proofs.search.multistart import SearchConfig, search
@@ -72,7 +73,7 @@ class HuntConstraints:
     ``identity``).
     """
 
-    losses: tuple[str, ...] = ("square",)
+    losses: tuple[str, ...] = (DEFAULT_LOSS_NAME,)
     bottleneck: bool | None = None
     weight_decay: bool | None = False
     min_depth: int = 1

@@ -46,7 +46,6 @@ from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.kernel.numbers import format_exact
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import SquareLoss
 from landscape_proofs.numeric.float64 import flatten
 from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
 from landscape_proofs.families.io import point_to_dict, problem_to_dict
@@ -318,14 +317,14 @@ def global_value(problem: DeepLinearProblem, groups=()) -> GlobalValue:
                                f"enclosed in [{float(lo):.12g}, {float(hi):.12g}] by a certified "
                                "global minimum reached")
     if problem.family == "symmetric-factorization":
-        if isinstance(problem.loss, SquareLoss) and problem.weight_decay == 0:
+        if problem.loss.square_like and problem.weight_decay == 0:
             return GlobalValue(None, psd_square_optimum_approx(problem),
                                "float64 closed form of the PSD-constrained optimum: a hint, "
                                "not proven (no exact evidence proves a PSD-constrained "
                                "optimum; see docs/families.md)")
         return GlobalValue(None, None, "no closed form for this loss and no certified global "
                            "minimum reached")
-    if isinstance(problem.loss, SquareLoss) and problem.weight_decay == 0:
+    if problem.loss.square_like and problem.weight_decay == 0:
         approx = square_loss_optimum_approx(problem)
         X, Y = matrix(problem.X), matrix(problem.Y)
         for delta in (1e-12, 1e-9):

@@ -47,7 +47,7 @@ from sympy import ImmutableMatrix, MatAdd, MatMul, MatrixSymbol, Rational, Trans
 
 from landscape_proofs.kernel.errors import UnsupportedError
 from landscape_proofs.losses.expression import entry_symbol
-from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
+from landscape_proofs.losses.registry import default_loss, loss_from_name
 from landscape_proofs.families.deep_linear import DeepLinearProblem
 from landscape_proofs.families.multi_tower import MultiTowerProblem  # noqa: F401 (the doctests build these)
 from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem  # noqa: F401
@@ -167,21 +167,15 @@ def loss_argument_symbols(problem) -> ImmutableMatrix:
 def derive_loss(problem) -> sympy.Expr:
     """The loss ``l`` as an expression in the entries ``r_i_j`` (or ``R_i_j``) of its argument.
 
-    >>> derive_loss(_example([1, 1], loss=PowerLoss(4)))
+    >>> derive_loss(_example([1, 1], loss=loss_from_name("power 4")))
     r_0_0**4/4
     """
     loss = problem.loss
     r = list(loss_argument_symbols(problem))
-    if isinstance(loss, SquareLoss):
-        return Rational(1, 2) * sympy.Add(*[x ** 2 for x in r])
-    if isinstance(loss, L1Loss):
-        return sympy.Add(*[sympy.Abs(x) for x in r])
-    if isinstance(loss, PowerLoss):
-        return Rational(1, loss.p) * sympy.Add(*[x ** loss.p for x in r])
-    if isinstance(loss, CustomLoss):
-        return loss.parsed.expr
-    raise UnsupportedError(f"no symbolic form for the loss {getattr(loss, 'name', loss)!r}; "
-                           "expected square, l1, power or custom")
+    try:
+        return loss.sympy_expression(r)
+    except (NotImplementedError, AttributeError):
+        raise UnsupportedError(f"no symbolic form for the loss {getattr(loss, 'name', loss)!r}")
 
 
 def derive_loss_gradient(problem) -> ImmutableMatrix:
@@ -190,7 +184,7 @@ def derive_loss_gradient(problem) -> ImmutableMatrix:
     For the l1 loss this is ``sign(r_i_j)``: the gradient away from kinks (SymPy's
     ``sign(0) = 0`` is one element of the subdifferential ``[-1, 1]``).
 
-    >>> derive_loss_gradient(_example([1, 2], Y=[[1], [2]], loss=L1Loss()))
+    >>> derive_loss_gradient(_example([1, 2], Y=[[1], [2]], loss=loss_from_name("l1")))
     Matrix([
     [sign(r_0_0)],
     [sign(r_1_0)]])
@@ -761,15 +755,11 @@ def _formula(name_text: str, build) -> Formula:
 # -- the loss, as it enters each formula -----------------------------------------------
 
 def _loss_value(loss, E: str, atomic: bool, st: _Style) -> str:
-    """l(E) written out for the built-in losses; ``l(E)`` for custom ones."""
-    if isinstance(loss, SquareLoss):
-        return f"{st.number(Rational(1, 2))} {st.frob2(E)}"
-    if isinstance(loss, L1Loss):
-        return st.sum_ij() + st.abs(st.entry(E, atomic))
-    if isinstance(loss, PowerLoss):
-        ent = st.entry(E, atomic)
-        return f"{st.number(Rational(1, loss.p))} {st.sum_ij()}{ent}^{{{loss.p}}}" if st.tex else \
-            f"1/{loss.p} {st.sum_ij()}{ent}^{loss.p}"
+    """l(E) written out when the loss has a closed form (``Loss.formula_value``); ``l(E)``
+    otherwise (custom losses)."""
+    written = loss.formula_value(E, st.entry(E, atomic), st)
+    if written is not None:
+        return written
     return f"{st.ell()}{st.paren(E)}" if st.tex else f"l({E})"
 
 
@@ -777,12 +767,9 @@ def _loss_gradient(problem, st: _Style) -> str:
     """The statement G = grad l(E) = ... for the problem's loss."""
     loss = problem.loss
     lhs = f"G = {st.grad_l()}"
-    if isinstance(loss, SquareLoss):
-        return f"{lhs} = E"
-    if isinstance(loss, L1Loss):
-        return f"{lhs} = {st.sign('E')}"
-    if isinstance(loss, PowerLoss):
-        return f"{lhs} = {st.hpow('E', loss.p - 1)}"
+    written = loss.formula_gradient(st)
+    if written is not None:
+        return f"{lhs} = {written}"
     G = derive_loss_gradient(problem)
     if G.rows * G.cols <= 25:
         return f"{lhs} = {st.sym(G)}"
@@ -799,14 +786,10 @@ def _curvature(loss, a, b, st: _Style) -> str | None:
     """d^2 l(E)[a, b] for matrix expressions a, b (None when it is identically zero)."""
     sa, sb = (_show(x, st) if not isinstance(x, str) else x for x in (a, b))
     atomic_a = isinstance(a, str) or _is_atomic(a)
-    if isinstance(loss, L1Loss):
-        return None
-    if isinstance(loss, SquareLoss) or (isinstance(loss, PowerLoss) and loss.p == 2):
-        return st.frob2(sa) if a == b else st.inner(sa, sb)
-    if isinstance(loss, PowerLoss):
-        left = st.hpow("E", loss.p - 2) + st.hprod() + (sa if atomic_a else st.paren(sa))
-        return f"{loss.p - 1} {st.inner(left, sb)}"
-    return st.d2l(sa, sb)
+    written = loss.formula_curvature(sa, sb, a == b, atomic_a, st)
+    if written is None:
+        return st.d2l(sa, sb)
+    return written or None  # "": identically zero
 
 
 def _custom_curvature(problem, st: _Style) -> str:
@@ -977,17 +960,17 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
         return ("E = R = " if product else "E = ") + _show_sum(E_terms, st) + " " + st.shape(m, n)
 
     definitions.append(_formula("E", E_definition))
-    if isinstance(loss, CustomLoss):
+    if loss.formula_value("E", "E", _TEXT) is None:  # no closed form: state l itself
         var = "R" if product else "r"
         definitions.append(_formula(
-            "l", lambda st: f"{st.ell()} = {st.sym(loss.parsed.expr)}"
+            "l", lambda st: f"{st.ell()} = {st.sym(derive_loss(problem))}"
             + (rf"\quad \text{{with }} {var}_{{i,j}} = E_{{ij}}" if st.tex
                else f"   with {var}_i_j = E_ij")))
     definitions.append(_formula("G", lambda st: _loss_gradient(problem, st)))
 
     def curvature_definition(st):
         lhs = st.d2l("D", "D'")
-        if isinstance(loss, CustomLoss):
+        if loss.formula_curvature("D", "D'", False, True, st) is None:  # from SymPy
             return f"{lhs} = {_custom_curvature(problem, st)}"
         rhs = _curvature(loss, "D", "D'", st)
         if rhs is None:
@@ -1057,21 +1040,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
         notes.append(Formula("entrywise", f"entrywise formulas omitted: {N} parameters > "
                              f"{explicit_limit} (derive_hessian gives them)",
                              rf"\text{{entrywise formulas omitted: {N} parameters}} > {explicit_limit}"))
-    if isinstance(loss, L1Loss):
-        notes.append(Formula(
-            "kinks",
-            "l1: G = sign(E) and d^2 l(E) = 0 hold where no entry of E is 0; at a zero entry l "
-            "has a kink, and any value in [-1, 1] there gives a subgradient of l (SymPy's "
-            "sign(0) = 0 is one such choice).",
-            r"\text{$\ell_1$: } G = \operatorname{sign}(E),\ \mathrm{d}^2\ell(E) = 0 "
-            r"\text{ where no entry of } E \text{ is } 0\text{; at a zero entry any value in }"
-            r" [-1, 1] \text{ gives a subgradient of } \ell."))
-    if isinstance(loss, CustomLoss) and not loss.polynomial:
-        notes.append(Formula(
-            "smoothness", "the custom loss is not a polynomial: the formulas hold where it is "
-            "differentiable (twice, for the Hessian)",
-            r"\text{the custom loss is not a polynomial: the formulas hold where it is "
-            r"(twice) differentiable}"))
+    notes.extend(Formula(*note) for note in loss.formula_notes())
     if product and problem.Y is not None:
         notes.append(Formula("Y", "Y is given but a loss of the product does not use it",
                              r"\text{$Y$ is given but a loss of the product does not use it}"))
@@ -1175,5 +1144,5 @@ def _example(widths, X=None, Y=None, loss=None, weight_decay=0):
     if Y is None:
         n = len(X[0]) if X is not None else widths[0]
         Y = [[1] * n for _ in range(widths[-1])]
-    return DeepLinearProblem(widths=tuple(widths), X=X, Y=Y, loss=loss or SquareLoss(),
+    return DeepLinearProblem(widths=tuple(widths), X=X, Y=Y, loss=loss or default_loss(),
                              weight_decay=weight_decay)
