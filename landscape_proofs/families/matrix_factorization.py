@@ -19,7 +19,7 @@ The symmetric form l(U U^T) is its own family, ``symmetric-factorization``
 from __future__ import annotations
 
 from landscape_proofs.kernel.errors import InputError
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.deep_linear import DeepLinearProblem, point_from_factors  # noqa: F401
 
 FAMILY = "matrix-factorization"
 PROBLEM_KEYS = {"family", "shape", "rank", "Y", "loss", "weight_decay", "name", "description"}
@@ -74,20 +74,3 @@ def matrix_factorization_from_dict(data: dict) -> DeepLinearProblem:
         if exc.field == "widths[1]":
             raise InputError(exc.expected, field="rank", got=exc.got) from None
         raise
-
-
-def point_from_factors(data: dict, problem: DeepLinearProblem) -> Point:
-    """The deep-linear point of ``{"U": ..., "V": ...}`` for a two-layer problem."""
-    unknown = sorted(set(data) - {"U", "V"})
-    if unknown:
-        raise InputError('unknown field; a factorization point is {"U": [[...]], "V": [[...]]}',
-                         field=unknown[0], got=unknown[0], show_got=False)
-    for key in ("U", "V"):
-        if key not in data:
-            raise InputError(f"missing: the factor {key}", field=key)
-    n, k, m = problem.widths
-    from landscape_proofs.families.deep_linear import exact_matrix
-
-    V = exact_matrix(data["V"], "V", (k, n))
-    U = exact_matrix(data["U"], "U", (m, k))
-    return Point((V, U))

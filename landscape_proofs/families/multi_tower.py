@@ -23,6 +23,7 @@ from landscape_proofs.families.fields import check_top_level_fields
 from landscape_proofs.kernel.numbers import format_exact
 from landscape_proofs.losses.base import Loss
 from landscape_proofs.losses.registry import default_loss, loss_from_json, loss_hint
+from landscape_proofs.families.base import Chain, Problem
 from landscape_proofs.families.deep_linear import MAX_DEPTH, MAX_WIDTH, DeepLinearProblem, Point, Rows, exact_matrix
 
 FAMILY = "multi-tower"
@@ -65,7 +66,7 @@ def _towers(value: object) -> tuple[tuple[int, ...], ...]:
 
 
 @dataclass(frozen=True)
-class MultiTowerProblem:
+class MultiTowerProblem(Problem):
     """A sum of deep linear towers with data and a loss.
 
     Exposes the attributes the classifier and the checker use on
@@ -95,6 +96,7 @@ class MultiTowerProblem:
     weight_decay: Fraction = Fraction(0)
 
     family = FAMILY
+    sum_of_towers = True
 
     def __post_init__(self):
         towers = _towers(self.towers)
@@ -210,6 +212,34 @@ class MultiTowerProblem:
     def tower_weights(self, weights) -> tuple[tuple, ...]:
         """Split a flat layer list into one layer list per tower."""
         return tuple(tuple(weights[i] for i in layers) for layers in self.tower_layers)
+
+    # -- the plug-in statements (families/base.py) --------------------------------------------
+    def chains(self) -> tuple[Chain, ...]:
+        return tuple(Chain(tuple(w), lay, len(w) - 1)
+                     for w, lay in zip(self.towers, self.tower_layers))
+
+    def describe_shape(self) -> str:
+        return f"towers {[list(w) for w in self.towers]}"
+
+    def exact_objective(self):
+        from landscape_proofs.core.multi_tower import ExactMultiTower
+        from landscape_proofs.kernel.linalg import matrix
+        from landscape_proofs.kernel.numbers import to_fmpq
+
+        return ExactMultiTower(towers=self.towers, X=matrix(self.X),
+                               Y=matrix(self.Y) if self.Y is not None else None,
+                               loss=self.loss, over_product=self.loss.over_product,
+                               weight_decay=to_fmpq(self.weight_decay))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MultiTowerProblem":
+        return multi_tower_from_dict(data)
+
+    def to_dict(self) -> dict:
+        return multi_tower_to_dict(self)
+
+    def point_from_dict(self, data: object) -> Point:
+        return multi_tower_point_from_dict(data, self)
 
 
 # --- JSON ------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from landscape_proofs.kernel.linalg import matrix, rank
 from landscape_proofs.kernel.numbers import format_exact, to_fraction
 from landscape_proofs.losses.base import Loss
 from landscape_proofs.losses.registry import default_loss, loss_from_json, loss_hint
+from landscape_proofs.families.base import Problem
 from landscape_proofs.families.deep_linear import MAX_WIDTH, DeepLinearProblem, Point, Rows, exact_matrix, identity_rows
 
 FAMILY = "shallow-rank"
@@ -41,7 +42,7 @@ def _shape(value: object) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class ShallowRankProblem:
+class ShallowRankProblem(Problem):
     """min over rank(R) <= p of loss(R X - Y) (or loss(R) for a custom loss over the product).
 
     Parameters
@@ -64,6 +65,7 @@ class ShallowRankProblem:
     loss: Loss = dataclasses.field(default_factory=default_loss)
 
     family = FAMILY
+    layered = False   # a point is the matrix R, not a list of layers
 
     def __post_init__(self):
         object.__setattr__(self, "shape", _shape(self.shape))
@@ -126,6 +128,20 @@ class ShallowRankProblem:
         U, V = self.canonical_factorization(point)
         return Point.of(self.deep_linear(), [V, U])
 
+    # -- the plug-in statements (families/base.py) --------------------------------------------
+    def describe_shape(self) -> str:
+        return f"R: {self.shape[0]} x {self.shape[1]}, rank <= {self.rank}"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ShallowRankProblem":
+        return shallow_problem_from_dict(data)
+
+    def to_dict(self) -> dict:
+        return shallow_problem_to_dict(self)
+
+    def point_from_dict(self, data: object) -> "ShallowPoint":
+        return shallow_point_from_dict(data, self)
+
 
 def canonical_factorization(R: Rows, p: int) -> tuple[Rows, Rows]:
     """R = U V with U = pivot columns of R and V = nonzero RREF rows, padded to width p."""
@@ -159,6 +175,9 @@ class ShallowPoint:
     def of(cls, problem: ShallowRankProblem, R) -> "ShallowPoint":
         """Validate ``R`` (shape, rank <= p exactly) and build the point."""
         return cls(problem.validate_point(R))
+
+    def to_dict(self) -> dict:
+        return shallow_point_to_dict(self)
 
 
 # --- JSON ------------------------------------------------------------------------------------

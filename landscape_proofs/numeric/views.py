@@ -23,9 +23,7 @@ from landscape_proofs.numeric.mp import MpDeepLinear, to_matrix
 from landscape_proofs.numeric.multi_tower import BatchedMultiTower, MpMultiTower
 from landscape_proofs.numeric.symmetric_factorization import (BatchedSymmetricFactorization,
                                                 MpSymmetricFactorization)
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
-from landscape_proofs.families.multi_tower import MultiTowerProblem
-from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem
+from landscape_proofs.families.base import Point, Problem
 
 
 # -- loss -> kernel (asked of the loss) ------------------------------------------------------
@@ -52,56 +50,36 @@ def _float_matrix(rows) -> np.ndarray:
     return np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
 
 
-def float64_objective(problem: DeepLinearProblem) -> BatchedDeepLinear:
-    """The batched float64 evaluator of ``problem``'s objective (dispatch on the family)."""
-    if isinstance(problem, SymmetricFactorizationProblem):  # value and gradient only
-        return BatchedSymmetricFactorization(
-            problem.n, problem.k,
-            Y=_float_matrix(problem.Y) if problem.Y is not None else None,
-            loss_kernel=float64_kernel(problem.loss),
-            over_product=problem.loss.over_product,
-            weight_decay=float(problem.weight_decay),
-        )
-    if isinstance(problem, MultiTowerProblem):
-        return BatchedMultiTower(
-            problem.towers,
-            X=_float_matrix(problem.X),
-            Y=_float_matrix(problem.Y) if problem.Y is not None else None,
-            loss_kernel=float64_kernel(problem.loss),
-            over_product=problem.loss.over_product,
-            weight_decay=float(problem.weight_decay),
-        )
-    return BatchedDeepLinear(
-        widths=problem.widths,
-        X=_float_matrix(problem.X),
-        Y=_float_matrix(problem.Y) if problem.Y is not None else None,
-        loss_kernel=float64_kernel(problem.loss),
-        over_product=problem.loss.over_product,
-        weight_decay=float(problem.weight_decay),
-    )
+def float64_objective(problem: Problem) -> BatchedDeepLinear:
+    """The batched float64 evaluator of ``problem``'s objective, chosen from the structure the
+    family states (``Problem.chains``, ``Problem.psd_product``): ``U U^T``, one chain of
+    layers, or a sum of chains."""
+    chains = problem.chains()
+    common = dict(Y=_float_matrix(problem.Y) if problem.Y is not None else None,
+                  loss_kernel=float64_kernel(problem.loss),
+                  over_product=problem.loss.over_product,
+                  weight_decay=float(problem.weight_decay))
+    if problem.psd_product:  # value and gradient only
+        k, n = chains[0].widths
+        return BatchedSymmetricFactorization(n, k, **common)
+    if problem.sum_of_towers:
+        return BatchedMultiTower(tuple(c.widths for c in chains), X=_float_matrix(problem.X),
+                                 **common)
+    return BatchedDeepLinear(widths=chains[0].widths, X=_float_matrix(problem.X), **common)
 
 
-def mp_objective(problem: DeepLinearProblem, ctx) -> MpDeepLinear:
-    """The evaluator of ``problem``'s objective in the mpmath context ``ctx``."""
-    if isinstance(problem, SymmetricFactorizationProblem):
-        return MpSymmetricFactorization(ctx, problem.n, problem.k, Y=problem.Y,
-                                        loss_kernel=mp_kernel(problem.loss, ctx),
-                                        over_product=problem.loss.over_product,
-                                        weight_decay=problem.weight_decay)
-    if isinstance(problem, MultiTowerProblem):
-        return MpMultiTower(ctx, problem.towers, X=problem.X, Y=problem.Y,
-                            loss_kernel=mp_kernel(problem.loss, ctx),
-                            over_product=problem.loss.over_product,
-                            weight_decay=problem.weight_decay)
-    return MpDeepLinear(
-        ctx,
-        widths=problem.widths,
-        X=problem.X,
-        Y=problem.Y,
-        loss_kernel=mp_kernel(problem.loss, ctx),
-        over_product=problem.loss.over_product,
-        weight_decay=problem.weight_decay,
-    )
+def mp_objective(problem: Problem, ctx) -> MpDeepLinear:
+    """The evaluator of ``problem``'s objective in the mpmath context ``ctx`` (structure as in
+    :func:`float64_objective`)."""
+    chains = problem.chains()
+    common = dict(Y=problem.Y, loss_kernel=mp_kernel(problem.loss, ctx),
+                  over_product=problem.loss.over_product, weight_decay=problem.weight_decay)
+    if problem.psd_product:
+        k, n = chains[0].widths
+        return MpSymmetricFactorization(ctx, n, k, **common)
+    if problem.sum_of_towers:
+        return MpMultiTower(ctx, tuple(c.widths for c in chains), X=problem.X, **common)
+    return MpDeepLinear(ctx, widths=chains[0].widths, X=problem.X, **common)
 
 
 def float64_weights(points: Sequence[Point]) -> list[np.ndarray]:

@@ -35,7 +35,7 @@ from landscape_proofs.kernel.linalg import identity, matrix, nullspace, rank, ze
 from landscape_proofs.kernel.numbers import to_fraction
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.numeric.rationalize import rational_from_float
-from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.base import Point
 from landscape_proofs.core.rank_constrained import sigma_matrix
 
 Q = flint.fmpq

@@ -25,7 +25,7 @@ from landscape_proofs.numeric.rationalize import rational_from_float
 from landscape_proofs.core.objective import lowest_order
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
 Q = flint.fmpq
@@ -95,7 +95,7 @@ def _weights_json(mats) -> list:
 
 
 class _Producer:
-    def __init__(self, problem: DeepLinearProblem, point: Point, budget: Budget):
+    def __init__(self, problem: Problem, point: Point, budget: Budget):
         self.problem = problem
         self.point = point
         self.budget = budget
@@ -194,8 +194,7 @@ class _Producer:
             return None
         if ine.is_pd:
             return {"type": "definite-hessian"}
-        orthogonal = (self.problem.weight_decay != 0
-                      or self.problem.family == "symmetric-factorization")  # O(k): U -> U Q
+        orthogonal = self.problem.orthogonal_symmetry  # weight decay, or O(k): U -> U Q
         T = self.obj.orbit_tangent(self.W, orthogonal=orthogonal)
         if not T:
             return None
@@ -258,14 +257,14 @@ class _Producer:
             return {"type": "zero-lower-bound"}, False
         above = False
         # not for l(U U^T): the closed form ignores the PSD constraint (checker refuses it)
-        if loss.square_like and p.weight_decay == 0 and p.family != "symmetric-factorization":
+        if loss.square_like and p.weight_decay == 0 and p.rank_set_product:
             s = compare_with_square_optimum(matrix(p.X), matrix(p.Y), p.max_rank, self.value)
             if s == 0:
                 return {"type": "square-loss-optimum"}, False
             above = s == 1
             if s is None:
                 self.notes.append("comparison with the closed-form optimum undecided")
-        if (p.family == "symmetric-factorization" and loss.convex_proven(*p.loss_argument_shape)
+        if (p.psd_product and loss.convex_proven(*p.loss_argument_shape)
                 is True and loss.is_smooth_at(self.obj.loss_argument(self.W))):
             # optimality over the PSD cone (checker: psd-cone-optimality)
             G = self.obj.function_gradient(self.W)
@@ -305,10 +304,7 @@ class _Producer:
     def _chains(self):
         """(first, n_layers, V) for chains of unit entries through every layer of one tower:
         V_k = s_k e_{i_k} e_{i_{k-1}}^T (multi-tower: the other towers' layers 0)."""
-        if self.problem.family == "symmetric-factorization":  # one "layer" U, n x k
-            towers = ((self.problem.k, self.problem.n),)
-        else:
-            towers = getattr(self.problem, "towers", None) or (self.problem.widths,)
+        towers = tuple(c.widths for c in self.problem.chains())  # U U^T: one "layer" U, k -> n
         first = 0  # index of the tower's W_1 among all layers
         for widths in towers:
             ranges = [range(d) for d in widths]
@@ -481,7 +477,7 @@ class _Producer:
         return None
 
 
-def classify(problem: DeepLinearProblem, point: Point, budget: Budget = Budget()) -> Classification:
+def classify(problem: Problem, point: Point, budget: Budget = Budget()) -> Classification:
     """Decide exactly what ``point`` is for ``problem``, with a checked certificate.
 
     >>> from landscape_proofs.families.io import problem_from_dict

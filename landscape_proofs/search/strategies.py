@@ -329,3 +329,44 @@ def directions(problem: DeepLinearProblem, *, max_entry: int = 3,
         raise InputError("expected a DeepLinearProblem", field="problem", got=type(problem).__name__)
     nonzero = lambda V: any(x != 0 for M in V for row in M for x in row)  # noqa: E731
     return _weights(problem, exact_numbers(max_entry, max_denominator)).filter(nonzero)
+
+
+def problems_for(c) -> st.SearchStrategy:
+    """The strategy of the hunt constraints ``c`` (``hunt.HuntConstraints``): one generator per
+    searchable family, the constraints checked against what that family can vary."""
+    if c.family not in FAMILY_STRATEGIES:
+        raise InputError(f"expected one of {', '.join(FAMILY_STRATEGIES)}", field="family",
+                         got=c.family)
+    return FAMILY_STRATEGIES[c.family](c)
+
+
+def _deep_linear_for(c):
+    return problems(min_depth=c.min_depth, max_depth=c.max_depth, max_width=c.max_width,
+                    losses=c.losses, bottleneck=c.bottleneck, weight_decay=c.weight_decay,
+                    data=c.data, max_entry=c.max_entry)
+
+
+def _multi_tower_for(c):
+    if c.bottleneck is not None:
+        raise InputError("the bottleneck constraint applies to deep-linear and "
+                         "symmetric-factorization hunts; expected None (either) for "
+                         "multi-tower", field="bottleneck", got=c.bottleneck)
+    return multi_tower_problems(min_towers=c.min_towers, max_towers=c.max_towers,
+                                min_depth=c.min_depth, max_depth=c.max_depth,
+                                max_width=c.max_width, losses=c.losses,
+                                weight_decay=c.weight_decay, data=c.data, max_entry=c.max_entry)
+
+
+def _symmetric_for(c):
+    if c.data != "identity":
+        raise InputError("a symmetric factorization l(U U^T) has no data matrix X; "
+                         "expected identity", field="data", got=c.data)
+    return symmetric_factorization_problems(max_width=c.max_width, losses=c.losses,
+                                            bottleneck=c.bottleneck,
+                                            weight_decay=c.weight_decay, max_entry=c.max_entry)
+
+
+#: family name -> strategy of hunt constraints (the families ``landscape hunt`` handles)
+FAMILY_STRATEGIES = {DeepLinearProblem.family: _deep_linear_for,
+                     MultiTowerProblem.family: _multi_tower_for,
+                     SymmetricFactorizationProblem.family: _symmetric_for}

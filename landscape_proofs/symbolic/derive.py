@@ -48,9 +48,8 @@ from sympy import ImmutableMatrix, MatAdd, MatMul, MatrixSymbol, Rational, Trans
 from landscape_proofs.kernel.errors import UnsupportedError
 from landscape_proofs.losses.expression import entry_symbol
 from landscape_proofs.losses.registry import default_loss, loss_from_name
-from landscape_proofs.families.deep_linear import DeepLinearProblem
-from landscape_proofs.families.multi_tower import MultiTowerProblem  # noqa: F401 (the doctests build these)
-from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem  # noqa: F401
+from landscape_proofs.families.registry import (DEFAULT_FAMILY, family_class, layered_families,  # noqa: F401
+                                               problem_from_dict)  # (the doctests build problems)
 
 #: Problems with at most this many parameters also get explicit entrywise formulas.
 EXPLICIT_LIMIT = 12
@@ -85,18 +84,27 @@ def _data_matrix(rows) -> ImmutableMatrix:
     return ImmutableMatrix([[_rational(x) for x in row] for row in rows])
 
 
-#: The families this module derives (``problem.family``).
-FAMILIES = ("deep-linear", "multi-tower", "symmetric-factorization")
+#: The families this module derives: those whose points are lists of layers (the registry's
+#: ``layered_families``; at import).
+FAMILIES = layered_families()
+
+# The derivations are written per *structure* of the product map, as the family states it
+# (``Problem.chains``, ``Problem.psd_product``), never per family name:
+CHAIN = "one chain"        # R = W_H ... W_1
+TOWERS = "towers"          # R = sum_t W^(t)_{H_t} ... W^(t)_1
+GRAM = "gram"              # R = U U^T
 
 
 def _family(problem) -> str:
-    """``problem.family``, checked to be one this module handles."""
-    family = getattr(problem, "family", None)
-    if family not in FAMILIES:
+    """The structure of ``problem``'s product map (CHAIN, TOWERS or GRAM)."""
+    if not getattr(problem, "layered", False):
+        family = getattr(problem, "family", None)
         raise UnsupportedError(f"no symbolic derivation for the family {family!r}; expected "
-                               "deep-linear (or matrix-factorization, which loads as one), "
-                               "multi-tower or symmetric-factorization")
-    return family
+                               f"one of {', '.join(layered_families())} (or matrix-factorization, "
+                               "which loads as deep-linear)")
+    if problem.psd_product:
+        return GRAM
+    return TOWERS if problem.sum_of_towers else CHAIN
 
 
 def _block_names(problem) -> list[tuple[str, str]]:
@@ -106,9 +114,9 @@ def _block_names(problem) -> list[tuple[str, str]]:
     first, W_1 first within a tower); symmetric-factorization: ``("U", "u")``.
     """
     family = _family(problem)
-    if family == "symmetric-factorization":
+    if family == GRAM:
         return [("U", "u")]
-    if family == "multi-tower":
+    if family == TOWERS:
         return [(f"W^({t})_{k}", f"t{t}w{k}")
                 for t, H in enumerate(problem.tower_depths, start=1) for k in range(1, H + 1)]
     return [(f"W_{k}", f"w{k}") for k in range(1, problem.depth + 1)]
@@ -136,9 +144,9 @@ def weight_symbols(problem) -> list[ImmutableMatrix]:
 
     >>> weight_symbols(_example([2, 1, 1]))
     [Matrix([[w1_0_0, w1_0_1]]), Matrix([[w2_0_0]])]
-    >>> weight_symbols(MultiTowerProblem(towers=((1, 1), (1, 1, 1)), Y=((1,),)))
+    >>> weight_symbols(problem_from_dict({"family": "multi-tower", "towers": [[1, 1], [1, 1, 1]], "Y": [[1]], "loss": "square"}))
     [Matrix([[t1w1_0_0]]), Matrix([[t2w1_0_0]]), Matrix([[t2w2_0_0]])]
-    >>> weight_symbols(SymmetricFactorizationProblem(n=2, k=1, Y=((1, 0), (0, 1))))
+    >>> weight_symbols(problem_from_dict({"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, 1]], "loss": "square"}))
     [Matrix([
     [u_0_0],
     [u_1_0]])]
@@ -201,17 +209,17 @@ def derive_loss_argument(problem) -> ImmutableMatrix:
     * multi-tower: ``R = sum_t W^(t)_{H_t} ... W^(t)_1``;
     * symmetric-factorization: ``R = U U^T`` (and ``X = I``: ``E = U U^T - Y``).
 
-    >>> derive_loss_argument(MultiTowerProblem(towers=((1, 1, 1), (1, 1, 1)), Y=((3,),)))
+    >>> derive_loss_argument(problem_from_dict({"family": "multi-tower", "towers": [[1, 1, 1], [1, 1, 1]], "Y": [[3]], "loss": "square"}))
     Matrix([[t1w1_0_0*t1w2_0_0 + t2w1_0_0*t2w2_0_0 - 3]])
     """
     family = _family(problem)
     W = weight_symbols(problem)
-    if family == "symmetric-factorization":
+    if family == GRAM:
         R = W[0] * W[0].T
         if problem.loss.over_product:
             return ImmutableMatrix(R)
         return ImmutableMatrix(R - _data_matrix(problem.Y))
-    if family == "multi-tower":
+    if family == TOWERS:
         R = sympy.zeros(problem.output_width, problem.input_width)
         for layers in problem.tower_layers:
             Rt = W[layers[0]]
@@ -339,7 +347,7 @@ def matrix_symbols(problem) -> MatrixSymbols:
     V = tuple(MatrixSymbol(_direction_name(name), r, c) for name, (r, c) in zip(names, problem.shapes))
     m, n = problem.loss_argument_shape
     product = problem.loss.over_product
-    X = None if product or family == "symmetric-factorization" else MatrixSymbol("X", len(problem.X), n)
+    X = None if product or family == GRAM else MatrixSymbol("X", len(problem.X), n)
     Y = None if product else MatrixSymbol("Y", m, n)
     return MatrixSymbols(W=W, V=V, X=X, Y=Y, E=MatrixSymbol("E", m, n), G=MatrixSymbol("G", m, n))
 
@@ -349,7 +357,7 @@ def _towers(problem, ms: MatrixSymbols) -> list[MatrixSymbols]:
 
     A deep linear network is one tower; a multi-tower network has ``problem.tower_layers``.
     """
-    if _family(problem) != "multi-tower":
+    if _family(problem) != TOWERS:
         return [ms]
     return [MatrixSymbols(W=tuple(ms.W[i] for i in layers), V=tuple(ms.V[i] for i in layers),
                           X=ms.X, Y=ms.Y, E=ms.E, G=ms.G) for layers in problem.tower_layers]
@@ -389,7 +397,7 @@ def _gradient_terms(ms: MatrixSymbols, k: int, lam: Rational) -> list:
 def _all_gradient_terms(problem, ms: MatrixSymbols) -> list[list]:
     """The terms of dL/dW for every parameter matrix, in parameter order."""
     lam = _rational(problem.weight_decay)
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         # dL/dU = (G + G^T) U + lam U
         U = ms.W[0]
         return [[MatMul(MatAdd(ms.G, Transpose(ms.G)), U)] + ([MatMul(lam, U)] if lam != 0 else [])]
@@ -400,7 +408,7 @@ def _all_gradient_terms(problem, ms: MatrixSymbols) -> list[list]:
 
 def _product_terms(problem, ms: MatrixSymbols) -> list:
     """R as a list of terms: [W_H ... W_1], [R_1, R_2, ...] (one per tower), or [U U^T]."""
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         return [MatMul(ms.W[0], Transpose(ms.W[0]))]
     return [_mul(*reversed(tower.W)) for tower in _towers(problem, ms)]
 
@@ -420,7 +428,7 @@ def derive_gradient_blocks(problem) -> list:
 
     >>> derive_gradient_blocks(_example([1, 1, 1, 1], X=[[2]]))
     [(W_3*W_2).T*G*X.T, W_3.T*G*(W_1*X).T, G*(W_2*W_1*X).T]
-    >>> derive_gradient_blocks(SymmetricFactorizationProblem(n=2, k=1, Y=((1, 0), (0, 1))))
+    >>> derive_gradient_blocks(problem_from_dict({"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, 1]], "loss": "square"}))
     [(G + G.T)*U]
     """
     ms = matrix_symbols(problem)
@@ -438,7 +446,7 @@ def derive_differentials(problem) -> list:
     [W_2*V_1*X, V_2*W_1*X]
     """
     ms = matrix_symbols(problem)
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         U, V = ms.W[0], ms.V[0]
         return [MatAdd(MatMul(V, Transpose(U)), MatMul(U, Transpose(V)))]
     return [_mul(*_above(tower, k), tower.V[k - 1], *_below(tower, k))
@@ -456,11 +464,11 @@ def derive_curvature_products(problem) -> dict:
 
     >>> derive_curvature_products(_example([1, 1, 1, 1]))
     {(2, 1): W_3*V_2*V_1*X, (3, 1): V_3*W_2*V_1*X, (3, 2): V_3*V_2*W_1*X}
-    >>> derive_curvature_products(MultiTowerProblem(towers=((1, 1), (1, 1, 1)), Y=((1,),)))
+    >>> derive_curvature_products(problem_from_dict({"family": "multi-tower", "towers": [[1, 1], [1, 1, 1]], "Y": [[1]], "loss": "square"}))
     {(3, 2): V^(2)_2*V^(2)_1*X}
     """
     ms = matrix_symbols(problem)
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         return {(1, 1): MatMul(ms.V[0], Transpose(ms.V[0]))}
     out = {}
     offset = 0
@@ -819,10 +827,10 @@ def _title(problem) -> str:
     tail = f"; loss: {loss.describe()}; weight decay lam = {sympy.sstr(lam)}"
     n = problem.loss_argument_shape[1]
     samples = "" if product else f", n = {n} sample{'s' if n > 1 else ''}"
-    if family == "symmetric-factorization":
+    if family == GRAM:
         return (f"symmetric factorization l(U U^T): U is {problem.n} x {problem.k}, "
                 f"U U^T is {problem.n} x {problem.n}" + tail)
-    if family == "multi-tower":
+    if family == TOWERS:
         T = problem.n_towers
         return (f"multi-tower linear network: {T} tower{'s' if T > 1 else ''}, widths "
                 f"{[list(w) for w in problem.towers]} (R = sum of the towers' products)"
@@ -839,7 +847,7 @@ WRITE_OUT_PRODUCTS = WRITE_OUT_DEPTH * (WRITE_OUT_DEPTH - 1) // 2
 def _curvature_sum(problem, ms: MatrixSymbols, st: _Style) -> str:
     """The general term of sum <G, C> when there are too many to write out."""
     product = problem.loss.over_product
-    if _family(problem) == "multi-tower":
+    if _family(problem) == TOWERS:
         if st.tex:
             C = (r"W^{(t)}_{>k} V^{(t)}_{k} W^{(t)}_{k-1} \cdots W^{(t)}_{j+1} V^{(t)}_{j} "
                  r"W^{(t)}_{<j}")
@@ -856,7 +864,7 @@ def _curvature_sum(problem, ms: MatrixSymbols, st: _Style) -> str:
 
 def _direction(problem, ms: MatrixSymbols) -> Formula:
     """V = (V_1, ..., V_H) (every layer of every tower), or V for a symmetric factorization."""
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         n, k = problem.shapes[0]
         return _formula("V", lambda st: f"V {st.shape(n, k)}")
     return _formula("V", lambda st: "V = (" + ", ".join(st.name(v.name) for v in ms.V) + ")")
@@ -865,7 +873,7 @@ def _direction(problem, ms: MatrixSymbols) -> Formula:
 def _blocks_sum(problem) -> Formula:
     """The heading of the Hessian blocks: how they add up to d^2 L[V, V]."""
     family = _family(problem)
-    if family == "symmetric-factorization":
+    if family == GRAM:
         return Formula("blocks", "Hessian blocks: U is the only parameter matrix, "
                        "d^2 L[V, V] = d^2L/dU^2 [V, V]",
                        r"Hessian blocks: $U$ is the only parameter matrix, $\mathrm{d}^2 L[V, V] "
@@ -874,7 +882,7 @@ def _blocks_sum(problem) -> Formula:
             "+ 2 sum_{j<k} d^2L/dW_k dW_j [V_k, V_j]")
     latex = (r"Hessian blocks, with $\mathrm{d}^2 L[V, V] = \sum_k \frac{\partial^2 L}{\partial W_k^2}"
              r"[V_k, V_k] + 2 \sum_{j<k} \frac{\partial^2 L}{\partial W_k \partial W_j}[V_k, V_j]$")
-    if family == "multi-tower":
+    if family == TOWERS:
         more = ("k, j running over every layer of every tower in parameter order; layers of "
                 "different towers have no <G, .> term, R being a sum")
         text += f" ({more})"
@@ -887,9 +895,8 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
 
     Parameters
     ----------
-    problem : a :class:`~landscape_proofs.problems.DeepLinearProblem`,
-        :class:`~landscape_proofs.families.multi_tower.MultiTowerProblem` or
-        :class:`~landscape_proofs.families.symmetric_factorization.SymmetricFactorizationProblem`
+    problem : a problem of a layered family (deep-linear, multi-tower,
+        symmetric-factorization; see ``families/registry.py``)
         (anything else: :class:`~landscape_proofs.kernel.errors.UnsupportedError`).
     explicit_limit : also state the entrywise formulas when there are at most this many
         parameters.
@@ -899,12 +906,12 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
     'L = 1/2 ||W_3 W_2 W_1 X - Y||_F^2'
     >>> [g.text for g in d.gradient_blocks]
     ['dL/dW_1 = (W_3 W_2)^T G X^T', 'dL/dW_2 = W_3^T G (W_1 X)^T', 'dL/dW_3 = G (W_2 W_1 X)^T']
-    >>> d = derivation(MultiTowerProblem(towers=((1, 1, 1), (1, 1)), Y=((3,),)))
+    >>> d = derivation(problem_from_dict({"family": "multi-tower", "towers": [[1, 1, 1], [1, 1]], "Y": [[3]], "loss": "square"}))
     >>> [f.text for f in d.definitions[:2]]
     ['R = W^(1)_2 W^(1)_1 + W^(2)_1 (1 x 1)', 'E = R X - Y (1 x 1)']
     >>> [g.text for g in d.gradient_blocks]
     ['dL/dW^(1)_1 = (W^(1)_2)^T G X^T', 'dL/dW^(1)_2 = G (W^(1)_1 X)^T', 'dL/dW^(2)_1 = G X^T']
-    >>> d = derivation(SymmetricFactorizationProblem(n=2, k=1, Y=((1, 0), (0, -1))))
+    >>> d = derivation(problem_from_dict({"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, -1]], "loss": "square"}))
     >>> d.objective.text, d.gradient_blocks[0].text
     ('L = 1/2 ||U U^T - Y||_F^2', 'dL/dU = (G + G^T) U')
     """
@@ -920,7 +927,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
     title = _title(problem)
     data = []
     if not product:
-        shown = (("Y", problem.Y),) if family == "symmetric-factorization" else (
+        shown = (("Y", problem.Y),) if family == GRAM else (
             ("X", problem.X), ("Y", problem.Y))
         for label, rows in shown:
             M = _data_matrix(rows)
@@ -934,7 +941,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
 
     # -- objective and definitions --
     definitions = []
-    if family == "multi-tower":
+    if family == TOWERS:
         # E in terms of the symbol R, which is defined first as the sum of the towers
         R = MatrixSymbol("R", problem.output_width, problem.input_width)
         R_terms = _product_terms(problem, ms)
@@ -942,7 +949,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
         if not product:
             definitions.append(_formula("R", lambda st: "R = " + _show_sum(R_terms, st) + " "
                                         + st.shape(problem.output_width, problem.input_width)))
-    elif family == "symmetric-factorization":
+    elif family == GRAM:
         E_terms = _product_terms(problem, ms) + ([MatMul(-1, ms.Y)] if ms.Y is not None else [])
     else:
         E_terms = _residual_terms(ms)
@@ -955,7 +962,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
         return s
 
     def E_definition(st):
-        if family == "multi-tower" and product:
+        if family == TOWERS and product:
             return "E = R = " + _show_sum(_product_terms(problem, ms), st) + " " + st.shape(m, n)
         return ("E = R = " if product else "E = ") + _show_sum(E_terms, st) + " " + st.shape(m, n)
 
@@ -989,7 +996,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
     # -- Hessian --
     Ds = derive_differentials(problem)
     Cs = derive_curvature_products(problem)
-    many = (len(Cs) > WRITE_OUT_PRODUCTS if family == "multi-tower" else H > WRITE_OUT_DEPTH)
+    many = (len(Cs) > WRITE_OUT_PRODUCTS if family == TOWERS else H > WRITE_OUT_DEPTH)
 
     def hessian(st):
         parts = []
@@ -1144,5 +1151,5 @@ def _example(widths, X=None, Y=None, loss=None, weight_decay=0):
     if Y is None:
         n = len(X[0]) if X is not None else widths[0]
         Y = [[1] * n for _ in range(widths[-1])]
-    return DeepLinearProblem(widths=tuple(widths), X=X, Y=Y, loss=loss or default_loss(),
+    return family_class(DEFAULT_FAMILY)(widths=tuple(widths), X=X, Y=Y, loss=loss or default_loss(),
                              weight_decay=weight_decay)
