@@ -87,3 +87,37 @@ def test_the_chain_objective_is_the_shared_code():
     for name in ("value", "gradient", "hessian", "_jacobian", "_G", "_above", "_below"):
         for cls in (ExactDeepLinear, MpDeepLinear, Float64DeepLinear):
             assert getattr(cls, name) is getattr(ChainObjective, name), (cls, name)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_sum_of_towers_agrees_over_q_and_in_mpmath(seed):
+    from landscape_proofs.core.multi_tower import ExactMultiTower, TowerSumObjective
+    from landscape_proofs.numeric.multi_tower import MpMultiTower
+
+    for cls in (ExactMultiTower, MpMultiTower):
+        assert issubclass(cls, TowerSumObjective)
+        for name in ("value", "gradient", "hessian", "_jacobian"):
+            assert getattr(cls, name) is getattr(TowerSumObjective, name), (cls, name)
+    rng = random.Random(100 + seed)
+    q = lambda: str(Fraction(rng.randint(-3, 3), rng.randint(1, 2)))  # noqa: E731
+    towers = [[2, rng.randint(1, 2), 2], [2, 2], [2, 1, 1, 2]][: 2 + seed % 2]
+    p = problem_from_dict({"family": "multi-tower", "towers": towers,
+                           "X": [[q() for _ in range(3)] for _ in range(2)],
+                           "Y": [[q() for _ in range(3)] for _ in range(2)],
+                           "loss": LOSSES[seed % 3], "weight_decay": str(Fraction(seed, 3))})
+    pt = Point.of(p, [[[q() for _ in range(c)] for _ in range(r)] for r, c in p.shapes])
+    exact = exact_objective(p)
+    W = exact_weights(pt)
+    f = lambda x: float(Fraction(int(x.p), int(x.q)))  # noqa: E731
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    mp = mp_objective(p, ctx)
+    Wm = mp_weights(pt, ctx)
+    assert np.isclose(float(mp.value(Wm)), f(exact.value(W)))
+    assert np.allclose([float(x) for x in mp.gradient_vector(Wm)],
+                       [f(x) for x in exact.gradient_vector(W)])
+    H, Hm = exact.hessian(W), mp.hessian(Wm)
+    assert np.allclose([[float(Hm[i, j]) for j in range(Hm.cols)] for i in range(Hm.rows)],
+                       [[f(H[i, j]) for j in range(H.ncols())] for i in range(H.nrows())])
+    assert np.allclose(float64_objective(p).hessian(float64_weights([pt]))[0],
+                       [[f(H[i, j]) for j in range(H.ncols())] for i in range(H.nrows())])
