@@ -121,3 +121,41 @@ def test_the_sum_of_towers_agrees_over_q_and_in_mpmath(seed):
                        [[f(H[i, j]) for j in range(H.ncols())] for i in range(H.nrows())])
     assert np.allclose(float64_objective(p).hessian(float64_weights([pt]))[0],
                        [[f(H[i, j]) for j in range(H.ncols())] for i in range(H.nrows())])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_gram_objective_agrees_over_q_and_in_mpmath(seed):
+    from landscape_proofs.core.symmetric_factorization import (ExactSymmetricFactorization,
+                                                                GramObjective)
+    from landscape_proofs.numeric.symmetric_factorization import MpSymmetricFactorization
+
+    for cls in (ExactSymmetricFactorization, MpSymmetricFactorization):
+        assert issubclass(cls, GramObjective)
+        for name in ("value", "gradient", "hessian", "_jacobian"):
+            assert getattr(cls, name) is getattr(GramObjective, name), (cls, name)
+    rng = random.Random(200 + seed)
+    q = lambda: str(Fraction(rng.randint(-3, 3), rng.randint(1, 2)))  # noqa: E731
+    n, k = 3, 1 + seed % 2
+    loss = ["square", {"name": "power", "p": 4},
+            {"name": "custom", "expression": "R_0_0**2 + R_0_1*R_2_2 + R_1_1**3", "over": "product"}][seed]
+    data = {"family": "symmetric-factorization", "shape": [n, k], "loss": loss,
+            "weight_decay": str(Fraction(seed, 2))}
+    if seed != 2:
+        data["Y"] = [[q() for _ in range(n)] for _ in range(n)]
+    p = problem_from_dict(data)
+    pt = Point.of(p, [[[q() for _ in range(k)] for _ in range(n)]])
+    exact = exact_objective(p)
+    W = exact_weights(pt)
+    f = lambda x: float(Fraction(int(x.p), int(x.q)))  # noqa: E731
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    mp = mp_objective(p, ctx)
+    Wm = mp_weights(pt, ctx)
+    assert np.isclose(float(mp.value(Wm)), f(exact.value(W)))
+    assert np.allclose([float(x) for x in mp.gradient_vector(Wm)],
+                       [f(x) for x in exact.gradient_vector(W)])
+    H, Hm = exact.hessian(W), mp.hessian(Wm)
+    assert np.allclose([[float(Hm[i, j]) for j in range(Hm.cols)] for i in range(Hm.rows)],
+                       [[f(H[i, j]) for j in range(H.ncols())] for i in range(H.nrows())])
+    assert np.allclose(float64_objective(p).gradient_vector(float64_weights([pt]))[0],
+                       [f(x) for x in exact.gradient_vector(W)])
