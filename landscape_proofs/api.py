@@ -32,7 +32,7 @@ from landscape_proofs.kernel.errors import InputError, LandscapeError
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from pathlib import Path
 
-    from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+    from landscape_proofs.families.base import Point, Problem
     from landscape_proofs.kernel.checker import CheckResult
     from landscape_proofs.openness.common import OpennessDecision
     from landscape_proofs.openness.products import ProbeReport
@@ -121,7 +121,7 @@ def as_point(point, problem):
     if _is_path(point):
         return load_point(point, problem)
     if isinstance(point, (list, tuple)):
-        key = "R" if getattr(problem, "family", None) == "shallow-rank" else "weights"
+        key = "weights" if getattr(problem, "layered", True) else "R"
         point = {key: _rows(point)}
     if isinstance(point, dict):
         from landscape_proofs.families.io import point_from_dict as _from_dict
@@ -167,7 +167,7 @@ def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
     problem = as_problem(problem)
     point = as_point(point, problem)
     budget = _budget(budget, seed)
-    if getattr(problem, "family", None) == "shallow-rank":
+    if not getattr(problem, "layered", True):       # shallow-rank: R on the set rank <= p
         if refine or digits is not None:
             raise InputError("refine applies to deep-linear, multi-tower and "
                              "symmetric-factorization problems")
@@ -188,11 +188,10 @@ def classify_shallow(problem, point, budget: Budget | None = None, *,
                      seed: int = 0) -> Result:
     """Classify R on the set rank <= p of a ``shallow-rank`` problem, through its lift
     (a :class:`Result` wrapping a ``ShallowClassification``)."""
-    from landscape_proofs.families.shallow_rank import ShallowRankProblem
     from landscape_proofs.produce.shallow import classify_shallow as _classify_shallow
 
     problem = as_problem(problem)
-    if not isinstance(problem, ShallowRankProblem):
+    if getattr(problem, "layered", True):               # only R, not layers: shallow-rank
         raise InputError('expected a problem of the family "shallow-rank"', field="family",
                          got=getattr(problem, "family", None))
     point = as_point(point, problem)

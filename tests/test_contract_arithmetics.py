@@ -34,7 +34,11 @@ from hypothesis import strategies as st
 from mpmath.libmp import to_rational
 
 from landscape_proofs.kernel.linalg import matrix
-from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss, loss_from_json
+from landscape_proofs.losses.custom import CustomLoss
+from landscape_proofs.losses.l1 import L1Loss
+from landscape_proofs.losses.power import PowerLoss
+from landscape_proofs.losses.registry import loss_from_json
+from landscape_proofs.losses.square import SquareLoss
 from landscape_proofs.numeric.float64 import (BatchedDeepLinear, flatten, taylor_remainders,
                                               unflatten)
 from landscape_proofs.families.deep_linear import DeepLinearProblem, Point

@@ -30,7 +30,10 @@ from hypothesis import strategies as st
 
 from landscape_proofs.kernel.errors import UnsupportedError
 from landscape_proofs.kernel.linalg import matrix
-from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
+from landscape_proofs.losses.custom import CustomLoss
+from landscape_proofs.losses.l1 import L1Loss
+from landscape_proofs.losses.power import PowerLoss
+from landscape_proofs.losses.square import SquareLoss
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 from landscape_proofs.families.io import point_from_dict, problem_from_dict
 from landscape_proofs.families.multi_tower import MultiTowerProblem

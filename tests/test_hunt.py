@@ -5,7 +5,8 @@ import json
 
 from landscape_proofs.kernel.checker import check_certificate
 from landscape_proofs.cli.main import main
-from landscape_proofs.losses.specs import CustomLoss, SquareLoss
+from landscape_proofs.losses.custom import CustomLoss
+from landscape_proofs.losses.square import SquareLoss
 from landscape_proofs.search.hunt import HuntConfig, HuntConstraints, hunt
 
 

@@ -7,7 +7,7 @@ import flint
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from landscape_proofs.losses.specs import CustomLoss
+from landscape_proofs.losses.custom import CustomLoss
 from landscape_proofs.theorems.separable import decide_local_minima_global, univariate_local_minima
 
 Q = flint.fmpq

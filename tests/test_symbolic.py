@@ -18,7 +18,11 @@ from hypothesis import strategies as st
 
 from landscape_proofs.kernel.errors import UnsupportedError
 from landscape_proofs.kernel.linalg import matrix
-from landscape_proofs.losses.specs import CustomLoss, L1Loss, LossSpec, PowerLoss, SquareLoss
+from landscape_proofs.losses.base import LossSpec
+from landscape_proofs.losses.custom import CustomLoss
+from landscape_proofs.losses.l1 import L1Loss
+from landscape_proofs.losses.power import PowerLoss
+from landscape_proofs.losses.square import SquareLoss
 from landscape_proofs.families.deep_linear import DeepLinearProblem
 from landscape_proofs.families.exact_view import exact_objective
 from landscape_proofs.symbolic import derive as derive_module

@@ -31,7 +31,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     problem = api.load_problem(args.problem)
-    if getattr(problem, "family", None) == "shallow-rank":  # R on the set rank <= p (issue 4)
+    if not getattr(problem, "layered", True):   # shallow-rank: R on the set rank <= p
         if args.refine or args.digits is not None:
             raise InputError("--refine applies to deep-linear, multi-tower and "
                              "symmetric-factorization problems", source=args.problem)

@@ -22,17 +22,17 @@ def register(sub) -> None:
                                   "landscape hunt --family multi-tower --json --no-progress"))
     h.add_argument("--property", choices=("no-spurious-minimum",), default="no-spurious-minimum",
                    help="the property to refute: every local minimum reached is global")
-    h.add_argument("--family", choices=("deep-linear", "multi-tower", "symmetric-factorization"),
-                   default="deep-linear", help="the problem family to hunt over (default "
-                   "deep-linear; multi-tower: sums of towers, --max-depth per tower; "
-                   "symmetric-factorization: l(U U^T), U n x k with n, k <= --max-width)")
+    h.add_argument("--family", default=None, metavar="FAMILY",
+                   help="the problem family to hunt over: deep-linear (default), multi-tower "
+                   "(sums of towers, --max-depth per tower) or symmetric-factorization (l(U U^T), "
+                   "U n x k with n, k <= --max-width); checked by the search layer")
     h.add_argument("--min-towers", type=count, default=2, help="multi-tower: fewest towers "
                    "(default 2)")
     h.add_argument("--max-towers", type=count, default=2, help="multi-tower: most towers "
                    "(default 2)")
-    h.add_argument("--loss", action="append", choices=("square", "power4", "l1", "weighted"),
-                   help="loss family (repeatable; default square; weighted = "
-                        "sum_ij c_ij (R_ij - T_ij)^2 of the product)")
+    h.add_argument("--loss", action="append", metavar="LOSS",
+                   help="loss family, repeatable: square (default), power4, l1, or weighted = "
+                        "sum_ij c_ij (R_ij - T_ij)^2 of the product; checked by the search layer")
     g = h.add_mutually_exclusive_group()
     g.add_argument("--bottleneck", dest="bottleneck", action="store_true", default=None,
                    help="only instances with a bottleneck")
@@ -68,11 +68,13 @@ def run(args) -> int:
     except ImportError:
         raise InputError('landscape hunt needs Hypothesis: pip install "landscape-proofs[hunt]"') from None
 
-    cons = HuntConstraints(losses=tuple(args.loss or ["square"]), bottleneck=args.bottleneck,
-                           weight_decay=args.weight_decay, min_depth=args.min_depth,
-                           max_depth=args.max_depth, max_width=args.max_width, data=args.data,
-                           max_entry=args.max_entry, family=args.family,
-                           min_towers=args.min_towers, max_towers=args.max_towers)
+    chosen = {"losses": tuple(args.loss)} if args.loss else {}   # the defaults are the search layer's
+    if args.family is not None:
+        chosen["family"] = args.family
+    cons = HuntConstraints(bottleneck=args.bottleneck, weight_decay=args.weight_decay,
+                           min_depth=args.min_depth, max_depth=args.max_depth,
+                           max_width=args.max_width, data=args.data, max_entry=args.max_entry,
+                           min_towers=args.min_towers, max_towers=args.max_towers, **chosen)
     cons.strategy()  # validates the constraints (InputError) before any work
     cfg = HuntConfig(constraints=cons, max_examples=args.max_examples, starts=args.starts,
                      seed=args.seed, shrink=not args.no_shrink)

@@ -27,7 +27,7 @@ def register(sub) -> None:
 def run(args) -> int:
     """Also ``classify`` on a shallow-rank problem (same options)."""
     problem = api.load_problem(args.problem)
-    if getattr(problem, "family", None) != "shallow-rank":
+    if getattr(problem, "layered", True):        # not a shallow-rank problem
         raise InputError('expected a problem of the family "shallow-rank"', field="family",
                          got=problem.family, source=args.problem)
     point = api.load_point(args.point, problem)

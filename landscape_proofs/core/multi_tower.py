@@ -12,7 +12,9 @@ tower ``t``.  ``G = dF/dR`` is shared by every tower: ``G = (dl/dE) X^T`` (resid
   second-order term of tower t's product paired with ``G``.  There is no cross-tower
   second-order term: ``d^2 R / dW^(s) dW^(t) = 0`` for ``s != t`` because R is a sum.
 
-Both tower-level pieces come from :class:`~.objective.ExactDeepLinear` itself: tower t seen
+The formulas are written once (:class:`TowerSumObjective`, over a number ring) and run over Q
+here and in an mpmath context in ``numeric/multi_tower.py``.  Both tower-level pieces come
+from the chain objective itself: tower t seen
 through the *linear* loss ``R_t -> <G, R_t>`` (gradient ``G``, Hessian 0, a loss of the
 product) has gradient ``A_k^T G B_k^T + lam W_k`` and Hessian ``S_t + lam I`` exactly.
 
@@ -25,7 +27,8 @@ from typing import Sequence
 
 import flint
 
-from landscape_proofs.kernel.linalg import Matrix, frobenius_sq, inner, join_matrices, split_vector, zeros
+from landscape_proofs.core.ring import ExactRing, Ring
+from landscape_proofs.kernel.linalg import Matrix, inner, join_matrices, split_vector, zeros
 from landscape_proofs.core.objective import (ExactDeepLinear, Poly, _poly_matmul, _poly_matmul_const, _sum_of_squares,
                         curve_entries)
 
@@ -50,7 +53,124 @@ class _LinearInProduct:
         return zeros(k, k)
 
 
-class ExactMultiTower:
+class TowerSumObjective:
+    """Value, gradient, Jacobian and Hessian of a sum of towers, written once over a number
+    ring (``core/ring.py``); each tower is a :class:`~.objective.ChainObjective` of the same
+    ring carrying the problem's loss (``tower_objectives``).
+
+    Subclasses set ``ring``, ``towers``, ``d0``, ``dH``, ``over_product``, ``lam``,
+    ``tower_objectives``, the layout (:meth:`_layout`) and :meth:`_linear_towers` (tower t
+    under the linear loss ``R_t -> <G, R_t>``); :meth:`_prepare` converts the weights a caller
+    hands in.  :class:`ExactMultiTower` runs it over Q, ``numeric.multi_tower.MpMultiTower``
+    in an mpmath context.
+    """
+
+    ring: Ring
+
+    def _layout(self) -> None:
+        self.shapes = [s for t in self.tower_objectives for s in t.shapes]
+        self.layers = []        # layers[t]: indices of tower t's layers in the flat list
+        self.param_offsets = []  # param_offsets[t]: first parameter of tower t
+        self.offsets = []
+        off, k = 0, 0
+        for t in self.tower_objectives:
+            self.layers.append(range(k, k + t.H))
+            self.param_offsets.append(off)
+            for o in t.offsets:
+                self.offsets.append(off + o)
+            off += t.n_params
+            k += t.H
+        self.n_params = off
+
+    def _prepare(self, W):
+        return W
+
+    def _split(self, W) -> list[list]:
+        return [[W[i] for i in layers] for layers in self.layers]
+
+    def _linear_towers(self, G) -> list:
+        raise NotImplementedError
+
+    # -- products ----------------------------------------------------------------------
+    def _product(self, W):
+        """R = sum_t W^(t)_{H_t} ... W^(t)_1 (weights already prepared)."""
+        R = self.ring.zeros(self.dH, self.d0)
+        for obj, Wt in zip(self.tower_objectives, self._split(W)):
+            R = R + obj._product(Wt)
+        return R
+
+    def _argument(self, R):
+        return self.tower_objectives[0]._argument(R)
+
+    def _G(self, E):
+        return self.tower_objectives[0]._G(E)
+
+    def loss_argument(self, W):
+        """E: the residual R X - Y, or the product R itself for a product loss."""
+        return self._argument(self._product(self._prepare(W)))
+
+    # -- value, gradient, Hessian --------------------------------------------------------
+    def value(self, W):
+        W = self._prepare(W)
+        v = self.tower_objectives[0]._loss_value(self._argument(self._product(W)))
+        if self.lam != 0:
+            v += self.lam / 2 * self.ring.sum_of_squares(W)
+        return v
+
+    def function_gradient(self, W):
+        """G = dF/dR at R = sum_t R_t (the gradient in function space)."""
+        return self._G(self.loss_argument(W))
+
+    def gradient(self, W) -> list:
+        # dL/dW^(t)_k = A^(t)_k^T G B^(t)_k^T + lam W^(t)_k: tower t's chain rule, shared G
+        W = self._prepare(W)
+        G = self._G(self._argument(self._product(W)))
+        out = []
+        for lin, Wt in zip(self._linear_towers(G), self._split(W)):
+            out.extend(lin.gradient(Wt))
+        return out
+
+    def gradient_vector(self, W) -> list:
+        nrows, ncols = self.ring.nrows, self.ring.ncols
+        return [g[i, j] for g in self.gradient(W) for i in range(nrows(g)) for j in range(ncols(g))]
+
+    def _jacobian(self, W):
+        blocks = [obj._jacobian(Wt, obj._above(Wt), obj._below(Wt))
+                  for obj, Wt in zip(self.tower_objectives, self._split(W))]
+        J = self.ring.zeros(self.ring.nrows(blocks[0]), self.n_params)
+        for Jt, off in zip(blocks, self.param_offsets):
+            for i in range(self.ring.nrows(Jt)):
+                for j in range(self.ring.ncols(Jt)):
+                    x = Jt[i, j]
+                    if x != 0:
+                        J[i, off + j] = x
+        return J
+
+    def jacobian(self, W):
+        """d vec(E) / d params = [J_1 ... J_T], J_t the Jacobian of tower t's own product."""
+        return self._jacobian(self._prepare(W))
+
+    def hessian(self, W):
+        W = self._prepare(W)
+        mm, T = self.ring.matmul, self.ring.transpose
+        E = self._argument(self._product(W))
+        Hl = self.tower_objectives[0]._loss_hessian(E)
+        G = self._G(E)
+        J = self._jacobian(W)
+        Hmat = mm(mm(T(J), Hl), J)
+        # + blockdiag_t(S_t + lam I); no cross-tower second-order term (R is a sum)
+        for lin, Wt, off in zip(self._linear_towers(G), self._split(W), self.param_offsets):
+            St = lin.hessian(Wt)
+            n = self.ring.nrows(St)
+            for p in range(n):
+                for q in range(n):
+                    x = St[p, q]
+                    if x != 0:
+                        Hmat[off + p, off + q] += x
+        return Hmat
+
+
+class ExactMultiTower(TowerSumObjective):
     """Exact evaluation of one multi-tower objective (no floats anywhere).
 
     The interface is that of :class:`~.objective.ExactDeepLinear` (``value``,
@@ -60,13 +180,15 @@ class ExactMultiTower:
     flat list of every layer, tower 1 first.
 
     >>> from landscape_proofs.kernel.linalg import matrix
-    >>> from landscape_proofs.losses.specs import SquareLoss
-    >>> obj = ExactMultiTower([[1, 1], [1, 1, 1]], matrix([[1]]), matrix([[3]]), SquareLoss(),
-    ...                       False, flint.fmpq(0))
+    >>> from landscape_proofs.losses.registry import loss_from_json
+    >>> obj = ExactMultiTower([[1, 1], [1, 1, 1]], matrix([[1]]), matrix([[3]]),
+    ...                       loss_from_json("square"), False, flint.fmpq(0))
     >>> W = [matrix([[1]]), matrix([[1]]), matrix([[2]])]   # R = 1 + 1*2 = 3
     >>> obj.value(W), obj.gradient_vector(W)
     (0, [0, 0, 0])
     """
+
+    ring = ExactRing()
 
     def __init__(self, towers: Sequence[Sequence[int]], X: Matrix, Y: Matrix | None, loss,
                  over_product: bool, weight_decay: flint.fmpq):
@@ -85,19 +207,7 @@ class ExactMultiTower:
         # each tower on its own: its Jacobian columns and orbit tangent are those of the sum
         self.tower_objectives = [ExactDeepLinear(w, X, Y, loss, over_product, self.lam)
                                  for w in self.towers]
-        self.shapes = [s for t in self.tower_objectives for s in t.shapes]
-        self.layers = []        # layers[t]: indices of tower t's layers in the flat list
-        self.param_offsets = []  # param_offsets[t]: first parameter of tower t
-        self.offsets = []
-        off, k = 0, 0
-        for t in self.tower_objectives:
-            self.layers.append(range(k, k + t.H))
-            self.param_offsets.append(off)
-            for o in t.offsets:
-                self.offsets.append(off + o)
-            off += t.n_params
-            k += t.H
-        self.n_params = off
+        self._layout()
 
     def split(self, W: Sequence) -> list[list]:
         """The flat layer list as one layer list per tower."""
@@ -105,80 +215,19 @@ class ExactMultiTower:
             raise ValueError(f"expected {len(self.shapes)} layers, got {len(W)}")
         return [[W[i] for i in layers] for layers in self.layers]
 
-    # -- products ----------------------------------------------------------------------
+    _split = split
+
     def product(self, W: Sequence[Matrix]) -> Matrix:
         """R = sum_t W^(t)_{H_t} ... W^(t)_1."""
-        R = zeros(self.dH, self.d0)
-        for obj, Wt in zip(self.tower_objectives, self.split(W)):
-            R = R + obj.product(Wt)
-        return R
-
-    def loss_argument(self, W: Sequence[Matrix]) -> Matrix:
-        """E: the residual R X - Y, or the product R itself for a product loss."""
-        R = self.product(W)
-        if self.over_product:
-            return R
-        return R * self.X - self.Y
-
-    def _G(self, E):
-        gl = self.loss.gradient_exact(E)
-        return gl if self.over_product else gl * self.X.transpose()
+        return self._product(W)
 
     def _linear_towers(self, G):
         """Tower t under the loss R_t -> <G, R_t> (see the module docstring)."""
         lin = _LinearInProduct(G)
         return [ExactDeepLinear(w, self.X, None, lin, True, self.lam) for w in self.towers]
 
-    # -- value, gradient, Hessian --------------------------------------------------------
-    def value(self, W: Sequence[Matrix]) -> flint.fmpq:
-        v = self.loss.value_exact(self.loss_argument(W))
-        if self.lam != 0:
-            v += self.lam / 2 * sum((frobenius_sq(Wk) for Wk in W), flint.fmpq(0))
-        return v
-
-    def function_gradient(self, W: Sequence[Matrix]) -> Matrix:
-        """G = dF/dR at R = sum_t R_t (the gradient in function space)."""
-        return self._G(self.loss_argument(W))
-
-    def gradient(self, W: Sequence[Matrix]) -> list[Matrix]:
-        # dL/dW^(t)_k = A^(t)_k^T G B^(t)_k^T + lam W^(t)_k: tower t's chain rule, shared G
-        G = self.function_gradient(W)
-        out = []
-        for lin, Wt in zip(self._linear_towers(G), self.split(W)):
-            out.extend(lin.gradient(Wt))
-        return out
-
     def gradient_vector(self, W) -> list[flint.fmpq]:
         return [x for g in self.gradient(W) for x in g.entries()]
-
-    def jacobian(self, W: Sequence[Matrix]) -> Matrix:
-        """d vec(E) / d params = [J_1 ... J_T], J_t the Jacobian of tower t's own product."""
-        blocks = [obj.jacobian(Wt) for obj, Wt in zip(self.tower_objectives, self.split(W))]
-        J = flint.fmpq_mat(blocks[0].nrows(), self.n_params)
-        for Jt, off in zip(blocks, self.param_offsets):
-            for i in range(Jt.nrows()):
-                for j in range(Jt.ncols()):
-                    x = Jt[i, j]
-                    if x != 0:
-                        J[i, off + j] = x
-        return J
-
-    def hessian(self, W: Sequence[Matrix]) -> Matrix:
-        E = self.loss_argument(W)
-        Hl = self.loss.hessian_exact(E)
-        G = self._G(E)
-        J = self.jacobian(W)
-        Hmat = J.transpose() * Hl * J
-        # + blockdiag_t(S_t + lam I); no cross-tower second-order term (R is a sum)
-        for lin, Wt, off in zip(self._linear_towers(G), self.split(W), self.param_offsets):
-            St = lin.hessian(Wt)
-            n = St.nrows()
-            for p in range(n):
-                for q in range(n):
-                    x = St[p, q]
-                    if x != 0:
-                        Hmat[off + p, off + q] += x
-        return Hmat
 
     # -- parameters <-> matrices --------------------------------------------------------
     def unflatten(self, v: Sequence) -> list[Matrix]:

@@ -21,24 +21,29 @@ from typing import Sequence
 
 import flint
 
-from landscape_proofs.kernel.linalg import Matrix, frobenius_sq, identity, join_matrices, split_vector, zeros
+from landscape_proofs.core.ring import ExactRing, Ring
+from landscape_proofs.kernel.linalg import Matrix, join_matrices, split_vector, zeros
 
 Poly = flint.fmpq_poly
 
 
-class ExactDeepLinear:
-    """Exact evaluation of one deep linear objective (no floats anywhere)."""
+class ChainObjective:
+    """Value, gradient, Jacobian and Hessian of ``l(E) + lam/2 sum_k ||W_k||^2`` for one chain
+    ``R = W_H ... W_1``, written once over a number ring (``core/ring.py``).
 
-    def __init__(self, widths: Sequence[int], X: Matrix, Y: Matrix | None, loss,
-                 over_product: bool, weight_decay: flint.fmpq):
+    Subclasses set ``ring``, the layout (:meth:`_layout`), ``X``, ``Y``, ``over_product``,
+    ``lam``, and the loss hooks :meth:`_loss_value`, :meth:`_loss_gradient`,
+    :meth:`_loss_hessian`; :meth:`_prepare` converts the weights a caller hands in (identity
+    by default).  :class:`ExactDeepLinear` runs it over Q, ``numeric.mp.MpDeepLinear`` in an
+    mpmath context.
+    """
+
+    ring: Ring
+
+    def _layout(self, widths: Sequence[int]) -> None:
         self.widths = tuple(widths)
-        self.H = len(widths) - 1
-        self.X = X
-        self.Y = Y
-        self.loss = loss
-        self.over_product = over_product
-        self.lam = flint.fmpq(weight_decay)
-        self.shapes = [(widths[i + 1], widths[i]) for i in range(self.H)]
+        self.H = len(self.widths) - 1
+        self.shapes = [(self.widths[i + 1], self.widths[i]) for i in range(self.H)]
         self.offsets = []
         off = 0
         for r, c in self.shapes:
@@ -46,73 +51,101 @@ class ExactDeepLinear:
             off += r * c
         self.n_params = off
 
+    # -- hooks ---------------------------------------------------------------------------
+    def _prepare(self, W):
+        return W
+
+    def _loss_value(self, E):
+        raise NotImplementedError
+
+    def _loss_gradient(self, E):
+        raise NotImplementedError
+
+    def _loss_hessian(self, E):
+        raise NotImplementedError
+
     # -- products --------------------------------------------------------------------
-    def product(self, W: Sequence[Matrix]) -> Matrix:
+    def _product(self, W):
+        mm = self.ring.matmul
         R = W[0]
         for Wk in W[1:]:
-            R = Wk * R
+            R = mm(Wk, R)
         return R
 
-    def loss_argument(self, W: Sequence[Matrix]) -> Matrix:
-        """E: the residual R X - Y, or the product R itself for a product loss."""
-        R = self.product(W)
+    def _argument(self, R):
+        """E from R: the residual R X - Y, or R itself for a product loss."""
         if self.over_product:
             return R
-        return R * self.X - self.Y
+        return self.ring.matmul(R, self.X) - self.Y
+
+    def loss_argument(self, W):
+        """E: the residual R X - Y, or the product R itself for a product loss."""
+        return self._argument(self._product(self._prepare(W)))
 
     def _above(self, W):
         """A_k for k = 1..H (list index k-1): A_H = I, A_k = A_{k+1} W_{k+1}."""
         A = [None] * self.H
-        A[self.H - 1] = identity(self.widths[-1])
+        A[self.H - 1] = self.ring.identity(self.widths[-1])
         for k in range(self.H - 2, -1, -1):
-            A[k] = A[k + 1] * W[k + 1]
+            A[k] = self.ring.matmul(A[k + 1], W[k + 1])
         return A
 
     def _below(self, W):
         """B_k for k = 1..H (list index k-1): B_1 = I, B_{k+1} = W_k B_k."""
         B = [None] * self.H
-        B[0] = identity(self.widths[0])
+        B[0] = self.ring.identity(self.widths[0])
         for k in range(1, self.H):
-            B[k] = W[k - 1] * B[k - 1]
+            B[k] = self.ring.matmul(W[k - 1], B[k - 1])
         return B
 
+    def _middle(self, W, k, j):
+        """M_kj = W_{k-1} ... W_{j+1} in 1-based layers; list indices k > j."""
+        M = self.ring.identity(self.widths[j + 1])
+        for i in range(j + 1, k):
+            M = self.ring.matmul(W[i], M)
+        return M
+
     def _G(self, E):
-        gl = self.loss.gradient_exact(E)
-        return gl if self.over_product else gl * self.X.transpose()
+        gl = self._loss_gradient(E)
+        return gl if self.over_product else self.ring.matmul(gl, self.ring.transpose(self.X))
 
     # -- value, gradient, Hessian ----------------------------------------------------------
-    def value(self, W: Sequence[Matrix]) -> flint.fmpq:
-        v = self.loss.value_exact(self.loss_argument(W))
+    def value(self, W):
+        W = self._prepare(W)
+        v = self._loss_value(self._argument(self._product(W)))
         if self.lam != 0:
-            v += self.lam / 2 * sum((frobenius_sq(Wk) for Wk in W), flint.fmpq(0))
+            v += self.lam / 2 * self.ring.sum_of_squares(W)
         return v
 
-    def function_gradient(self, W: Sequence[Matrix]) -> Matrix:
+    def function_gradient(self, W):
         """G = dF/dR at R = W_H ... W_1 (the gradient in function space)."""
         return self._G(self.loss_argument(W))
 
-    def gradient(self, W: Sequence[Matrix]) -> list[Matrix]:
-        # dL/dW_k = A_k^T G B_k^T + lam W_k
-        G = self.function_gradient(W)
+    def gradient(self, W) -> list:
+        """dL/dW_k = A_k^T G B_k^T + lam W_k, one matrix per layer."""
+        W = self._prepare(W)
+        mm, T = self.ring.matmul, self.ring.transpose
+        G = self._G(self._argument(self._product(W)))
         A, B = self._above(W), self._below(W)
         out = []
         for k in range(self.H):
-            g = A[k].transpose() * G * B[k].transpose()
+            g = mm(mm(T(A[k]), G), T(B[k]))
             if self.lam != 0:
                 g = g + W[k] * self.lam
             out.append(g)
         return out
 
-    def gradient_vector(self, W) -> list[flint.fmpq]:
-        return [x for g in self.gradient(W) for x in g.entries()]
+    def gradient_vector(self, W) -> list:
+        nrows, ncols = self.ring.nrows, self.ring.ncols
+        return [g[i, j] for g in self.gradient(W) for i in range(nrows(g)) for j in range(ncols(g))]
 
-    def jacobian(self, W: Sequence[Matrix]) -> Matrix:
-        """d vec(E) / d params: column p = vec(A_k e_a e_b^T B_k Z), Z = X (or I for a product loss)."""
-        A, B = self._above(W), self._below(W)
+    def _jacobian(self, W, A, B):
+        """d vec(E) / d params: column p = vec(A_k e_a e_b^T B_k Z), Z = X (or I for a product
+        loss); ``A``, ``B`` from :meth:`_above`, :meth:`_below`."""
         m = self.widths[-1]
-        BZ = [B[k] if self.over_product else B[k] * self.X for k in range(self.H)]
-        ncol = BZ[0].ncols()
-        J = flint.fmpq_mat(m * ncol, self.n_params)
+        BZ = [B[k] if self.over_product else self.ring.matmul(B[k], self.X) for k in range(self.H)]
+        ncol = self.ring.ncols(BZ[0])
+        J = self.ring.zeros(m * ncol, self.n_params)
         for k, (dk, dk1) in enumerate(self.shapes):
             Ak, Bk = A[k], BZ[k]
             off = self.offsets[k]
@@ -129,18 +162,25 @@ class ExactDeepLinear:
                                 J[i * ncol + j, p] = aik * bbj
         return J
 
-    def hessian(self, W: Sequence[Matrix]) -> Matrix:
-        E = self.loss_argument(W)
-        Hl = self.loss.hessian_exact(E)
+    def jacobian(self, W):
+        W = self._prepare(W)
+        return self._jacobian(W, self._above(W), self._below(W))
+
+    def hessian(self, W):
+        """``J^T Hl J`` + the second-order term of the product + ``lam I``."""
+        W = self._prepare(W)
+        mm, T = self.ring.matmul, self.ring.transpose
+        E = self._argument(self._product(W))
+        Hl = self._loss_hessian(E)
         G = self._G(E)
         A, B = self._above(W), self._below(W)
         N = self.n_params
-        J = self.jacobian(W)
-        Hmat = J.transpose() * Hl * J
+        J = self._jacobian(W, A, B)
+        Hmat = mm(mm(T(J), Hl), J)
         # second-order term of the product: <G, A_k E_ab M_kj E_cd B_j>, k > j
         for k in range(self.H):
             for j in range(k):
-                P = A[k].transpose() * G * B[j].transpose()        # d_k x d_{j-1}
+                P = mm(mm(T(A[k]), G), T(B[j]))                  # d_k x d_{j-1}
                 M = self._middle(W, k, j)                          # d_{k-1} x d_j
                 dk, dk1 = self.shapes[k]
                 dj, dj1 = self.shapes[j]
@@ -165,12 +205,35 @@ class ExactDeepLinear:
                 Hmat[p, p] += self.lam
         return Hmat
 
-    def _middle(self, W, k, j):
-        """M_kj = W_{k-1} ... W_{j+1} in 1-based layers; list indices k > j."""
-        M = identity(self.widths[j + 1])
-        for i in range(j + 1, k):
-            M = W[i] * M
-        return M
+
+class ExactDeepLinear(ChainObjective):
+    """Exact evaluation of one deep linear objective (no floats anywhere)."""
+
+    ring = ExactRing()
+
+    def __init__(self, widths: Sequence[int], X: Matrix, Y: Matrix | None, loss,
+                 over_product: bool, weight_decay: flint.fmpq):
+        self._layout(widths)
+        self.X = X
+        self.Y = Y
+        self.loss = loss
+        self.over_product = over_product
+        self.lam = flint.fmpq(weight_decay)
+
+    def _loss_value(self, E):
+        return self.loss.value_exact(E)
+
+    def _loss_gradient(self, E):
+        return self.loss.gradient_exact(E)
+
+    def _loss_hessian(self, E):
+        return self.loss.hessian_exact(E)
+
+    def product(self, W: Sequence[Matrix]) -> Matrix:
+        return self._product(W)
+
+    def gradient_vector(self, W) -> list[flint.fmpq]:
+        return [x for g in self.gradient(W) for x in g.entries()]
 
     # -- parameters <-> matrices --------------------------------------------------------
     def unflatten(self, v: Sequence) -> list[Matrix]:

@@ -20,20 +20,121 @@ from typing import Sequence
 
 import flint
 
-from landscape_proofs.kernel.linalg import Matrix, frobenius_sq, join_matrices, split_vector, zeros
+from landscape_proofs.core.ring import ExactRing, Ring
+from landscape_proofs.kernel.linalg import Matrix, join_matrices, split_vector, zeros
 from landscape_proofs.core.objective import Poly, _sum_of_squares, curve_entries
 
 
-class ExactSymmetricFactorization:
+class GramObjective:
+    """Value, gradient, Jacobian and Hessian of ``l(U U^T) + lam/2 ||U||^2``, written once over
+    a number ring (``core/ring.py``).
+
+    Subclasses set ``ring``, ``n``, ``k``, ``Y``, ``over_product``, ``lam``, ``shapes``,
+    ``offsets``, ``n_params`` and the loss hooks ``_loss_value``, ``_loss_gradient``,
+    ``_loss_hessian``; :meth:`_prepare` converts the weights a caller hands in.
+    :class:`ExactSymmetricFactorization` runs it over Q,
+    ``numeric.symmetric_factorization.MpSymmetricFactorization`` in an mpmath context.
+    """
+
+    ring: Ring
+
+    def _prepare(self, W):
+        return W
+
+    # -- products ----------------------------------------------------------------------
+    def _product(self, W):
+        U = W[0]
+        return self.ring.matmul(U, self.ring.transpose(U))
+
+    def _argument(self, W):
+        """E at prepared weights: U U^T - Y, or U U^T for a product loss."""
+        R = self._product(W)
+        return R if self.over_product else R - self.Y
+
+    def loss_argument(self, W):
+        return self._argument(self._prepare(W))
+
+    def _G(self, E):
+        return self._loss_gradient(E)
+
+    # -- value, gradient, Hessian --------------------------------------------------------
+    def value(self, W):
+        W = self._prepare(W)
+        v = self._loss_value(self._argument(W))
+        if self.lam != 0:
+            v += self.lam / 2 * self.ring.sum_of_squares(W[:1])
+        return v
+
+    def function_gradient(self, W):
+        """G = dl/dR at R = U U^T (not symmetrised)."""
+        return self._G(self.loss_argument(W))
+
+    def gradient(self, W) -> list:
+        """dL/dU = (G + G^T) U + lam U."""
+        W = self._prepare(W)
+        G = self._G(self._argument(W))
+        U = W[0]
+        g = self.ring.matmul(G + self.ring.transpose(G), U)
+        if self.lam != 0:
+            g = g + U * self.lam
+        return [g]
+
+    def gradient_vector(self, W) -> list:
+        nrows, ncols = self.ring.nrows, self.ring.ncols
+        return [g[i, j] for g in self.gradient(W) for i in range(nrows(g)) for j in range(ncols(g))]
+
+    def _jacobian(self, U):
+        n, k = self.n, self.k
+        J = self.ring.zeros(n * n, n * k)   # d R_ij / d U_ab = [i = a] U_jb + [j = a] U_ib
+        for a in range(n):
+            for b in range(k):
+                p = a * k + b
+                for j in range(n):
+                    u = U[j, b]
+                    if u != 0:
+                        J[a * n + j, p] += u   # i = a
+                        J[j * n + a, p] += u   # j = a (both when i = j = a)
+        return J
+
+    def jacobian(self, W):
+        """d vec(U U^T) / d vec(U), both row-major."""
+        return self._jacobian(self._prepare(W)[0])
+
+    def hessian(self, W):
+        """``J^T Hl J + S + lam I`` (N x N)."""
+        W = self._prepare(W)
+        mm, T = self.ring.matmul, self.ring.transpose
+        E = self._argument(W)
+        Hl = self._loss_hessian(E)
+        G = self._G(E)
+        J = self._jacobian(W[0])
+        Hmat = mm(mm(T(J), Hl), J)
+        S = G + T(G)
+        k = self.k
+        for a in range(self.n):
+            for c in range(self.n):
+                s = S[a, c]
+                if s != 0:
+                    for b in range(k):
+                        Hmat[a * k + b, c * k + b] += s
+        if self.lam != 0:
+            for p in range(self.n_params):
+                Hmat[p, p] += self.lam
+        return Hmat
+
+
+class ExactSymmetricFactorization(GramObjective):
     """Exact evaluation of one symmetric-factorization objective (interface of ExactDeepLinear).
 
     >>> from landscape_proofs.kernel.linalg import matrix
-    >>> from landscape_proofs.losses.specs import SquareLoss
-    >>> obj = ExactSymmetricFactorization(2, 1, matrix([[1, 0], [0, 0]]), SquareLoss(), False,
-    ...                                   flint.fmpq(0))
+    >>> from landscape_proofs.losses.registry import loss_from_json
+    >>> obj = ExactSymmetricFactorization(2, 1, matrix([[1, 0], [0, 0]]), loss_from_json("square"),
+    ...                                   False, flint.fmpq(0))
     >>> obj.value([matrix([[1], [0]])]), obj.value([matrix([[0], [0]])])
     (0, 1/2)
     """
+
+    ring = ExactRing()
 
     def __init__(self, n: int, k: int, Y: Matrix | None, loss, over_product: bool,
                  weight_decay: flint.fmpq):
@@ -48,73 +149,20 @@ class ExactSymmetricFactorization:
         self.offsets = [0]
         self.n_params = self.n * self.k
 
-    # -- products ----------------------------------------------------------------------
-    def product(self, W: Sequence[Matrix]) -> Matrix:
-        U = W[0]
-        return U * U.transpose()
+    def _loss_value(self, E):
+        return self.loss.value_exact(E)
 
-    def loss_argument(self, W: Sequence[Matrix]) -> Matrix:
-        R = self.product(W)
-        return R if self.over_product else R - self.Y
-
-    def _G(self, E):
+    def _loss_gradient(self, E):
         return self.loss.gradient_exact(E)
 
-    # -- value, gradient, Hessian --------------------------------------------------------
-    def value(self, W: Sequence[Matrix]) -> flint.fmpq:
-        v = self.loss.value_exact(self.loss_argument(W))
-        if self.lam != 0:
-            v += self.lam / 2 * frobenius_sq(W[0])
-        return v
+    def _loss_hessian(self, E):
+        return self.loss.hessian_exact(E)
 
-    def function_gradient(self, W: Sequence[Matrix]) -> Matrix:
-        """G = dl/dR at R = U U^T (not symmetrised)."""
-        return self._G(self.loss_argument(W))
-
-    def gradient(self, W: Sequence[Matrix]) -> list[Matrix]:
-        G = self.function_gradient(W)
-        U = W[0]
-        g = (G + G.transpose()) * U
-        if self.lam != 0:
-            g = g + U * self.lam
-        return [g]
+    def product(self, W: Sequence[Matrix]) -> Matrix:
+        return self._product(W)
 
     def gradient_vector(self, W) -> list[flint.fmpq]:
         return [x for g in self.gradient(W) for x in g.entries()]
-
-    def jacobian(self, W: Sequence[Matrix]) -> Matrix:
-        """d vec(U U^T) / d vec(U), both row-major."""
-        U = W[0]
-        n, k = self.n, self.k
-        J = flint.fmpq_mat(n * n, n * k)
-        for a in range(n):
-            for b in range(k):
-                p = a * k + b
-                for j in range(n):
-                    u = U[j, b]
-                    if u != 0:
-                        J[a * n + j, p] += u   # i = a
-                        J[j * n + a, p] += u   # j = a (both when i = j = a)
-        return J
-
-    def hessian(self, W: Sequence[Matrix]) -> Matrix:
-        E = self.loss_argument(W)
-        Hl = self.loss.hessian_exact(E)
-        G = self._G(E)
-        J = self.jacobian(W)
-        Hmat = J.transpose() * Hl * J
-        S = G + G.transpose()
-        k = self.k
-        for a in range(self.n):
-            for c in range(self.n):
-                s = S[a, c]
-                if s != 0:
-                    for b in range(k):
-                        Hmat[a * k + b, c * k + b] += s
-        if self.lam != 0:
-            for p in range(self.n_params):
-                Hmat[p, p] += self.lam
-        return Hmat
 
     # -- parameters <-> matrices --------------------------------------------------------
     def unflatten(self, v: Sequence) -> list[Matrix]:

@@ -8,50 +8,23 @@ the input, of shape ``d_1 x d_0``; ``weights[H-1]`` is ``W_H``.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Sequence
 
+from landscape_proofs.families.base import (MAX_DEPTH, MAX_WIDTH, Chain, Point, Problem, Rows,  # noqa: F401
+                                           exact_matrix, identity_rows, matrix_to_json)
+from landscape_proofs.families.fields import check_top_level_fields
 from landscape_proofs.kernel.errors import InputError
-from landscape_proofs.kernel.numbers import parse_exact
-from landscape_proofs.losses.specs import CustomLoss, LossSpec, SquareLoss
+from landscape_proofs.kernel.numbers import format_exact, parse_exact
+from landscape_proofs.losses.base import Loss
+from landscape_proofs.losses.registry import default_loss, loss_from_json, loss_hint
 
-Rows = tuple[tuple[Fraction, ...], ...]
-
-MAX_WIDTH = 64
-MAX_DEPTH = 32
-
-
-def exact_matrix(rows: object, field: str, shape: tuple[int | None, int | None] = (None, None)) -> Rows:
-    """Validate a list of rows of exact numbers, with an optional expected shape."""
-    if not isinstance(rows, (list, tuple)) or not rows:
-        want = f"a non-empty list of rows" + (f" ({shape[0]} x {shape[1]})" if shape[0] else "")
-        raise InputError(f"expected {want}", field=field, got=rows)
-    out = []
-    ncols = shape[1]
-    for i, row in enumerate(rows):
-        if not isinstance(row, (list, tuple)):
-            raise InputError("expected a list of numbers (one row)", field=f"{field}[{i}]", got=row)
-        if ncols is None:
-            ncols = len(row)
-            if ncols == 0:
-                raise InputError("expected a non-empty row", field=f"{field}[{i}]", got=row)
-        if len(row) != ncols:
-            raise InputError(f"expected a row of {ncols} numbers (rows must all have the same length)",
-                             field=f"{field}[{i}]", got=f"{len(row)} numbers")
-        out.append(tuple(parse_exact(x, f"{field}[{i}][{j}]") for j, x in enumerate(row)))
-    if shape[0] is not None and len(out) != shape[0]:
-        raise InputError(f"expected {shape[0]} rows ({shape[0]} x {ncols})", field=field,
-                         got=f"{len(out)} rows")
-    return tuple(out)
-
-
-def identity_rows(n: int) -> Rows:
-    return tuple(tuple(Fraction(int(i == j)) for j in range(n)) for i in range(n))
-
+FAMILY = "deep-linear"
+PROBLEM_KEYS = {"family", "widths", "X", "Y", "loss", "weight_decay", "name", "description"}
 
 @dataclass(frozen=True)
-class DeepLinearProblem:
+class DeepLinearProblem(Problem):
     """A deep linear network with data and a loss.
 
     Parameters
@@ -59,17 +32,17 @@ class DeepLinearProblem:
     widths : (d_0, d_1, ..., d_H), H >= 1 layers.
     X : d_0 x n data (None: the d_0 x d_0 identity).
     Y : d_H x n targets (None only for a custom loss over the product).
-    loss : a :class:`~landscape_proofs.losses.specs.LossSpec`.
+    loss : a :class:`~landscape_proofs.losses.base.Loss`.
     weight_decay : adds weight_decay/2 * sum_i ||W_i||_F^2 (>= 0).
     """
 
     widths: tuple[int, ...]
     X: Rows | None = None
     Y: Rows | None = None
-    loss: LossSpec = SquareLoss()
+    loss: Loss = dataclasses.field(default_factory=default_loss)
     weight_decay: Fraction = Fraction(0)
 
-    family = "deep-linear"
+    family = FAMILY
 
     def __post_init__(self):
         w = self.widths
@@ -84,7 +57,7 @@ class DeepLinearProblem:
             if d > MAX_WIDTH:
                 raise InputError(f"expected a width of at most {MAX_WIDTH}", field=f"widths[{i}]", got=d)
         object.__setattr__(self, "widths", tuple(w))
-        if not isinstance(self.loss, LossSpec):
+        if not isinstance(self.loss, Loss):
             raise InputError("expected a loss specification", field="loss", got=self.loss)
         X = self.X if self.X is not None else identity_rows(w[0])
         X = exact_matrix(X, "X", (w[0], None))
@@ -94,15 +67,13 @@ class DeepLinearProblem:
             if self.Y is not None:
                 Y = exact_matrix(self.Y, "Y", (w[-1], None))
                 object.__setattr__(self, "Y", Y)
-            assert isinstance(self.loss, CustomLoss)
             self.loss.check_shape(w[-1], w[0])
         else:
             if self.Y is None:
                 raise InputError(f"missing: Y ({w[-1]} x {n}) is required for this loss", field="Y")
             Y = exact_matrix(self.Y, "Y", (w[-1], n))
             object.__setattr__(self, "Y", Y)
-            if isinstance(self.loss, CustomLoss):
-                self.loss.check_shape(w[-1], n)
+            self.loss.check_shape(w[-1], n)
         wd = parse_exact(self.weight_decay, "weight_decay")
         if wd < 0:
             raise InputError("expected a number >= 0", field="weight_decay", got=str(wd))
@@ -156,14 +127,65 @@ class DeepLinearProblem:
             out.append(exact_matrix(W, f"{field}[{i}]", (r, c)))
         return tuple(out)
 
+    # -- the plug-in statements (families/base.py) --------------------------------------------
+    def chains(self) -> tuple[Chain, ...]:
+        return (Chain(tuple(self.widths), range(self.depth), self.depth),)
 
-@dataclass(frozen=True)
-class Point:
-    """A point in weight space: ``weights[0]`` is W_1, ..., ``weights[H-1]`` is W_H."""
+    def describe_shape(self) -> str:
+        return f"widths {list(self.widths)}"
 
-    weights: tuple[Rows, ...]
+    def exact_objective(self):
+        from landscape_proofs.core.objective import ExactDeepLinear
+        from landscape_proofs.kernel.linalg import matrix
+        from landscape_proofs.kernel.numbers import to_fmpq
+
+        return ExactDeepLinear(widths=self.widths, X=matrix(self.X),
+                               Y=matrix(self.Y) if self.Y is not None else None,
+                               loss=self.loss, over_product=self.loss.over_product,
+                               weight_decay=to_fmpq(self.weight_decay))
 
     @classmethod
-    def of(cls, problem: DeepLinearProblem, weights: Sequence) -> "Point":
-        """Validate ``weights`` against ``problem`` and build the point."""
-        return cls(problem.validate_point(weights))
+    def from_dict(cls, data: dict) -> "DeepLinearProblem":
+        check_top_level_fields(data, PROBLEM_KEYS)
+        if "widths" not in data:
+            raise InputError("missing: expected a list [d_0, ..., d_H]", field="widths")
+        if "loss" not in data:
+            raise InputError(f"missing: expected {loss_hint()}", field="loss")
+        loss = loss_from_json(data["loss"])
+        return cls(widths=data["widths"], X=data.get("X"), Y=data.get("Y"), loss=loss,
+                   weight_decay=data.get("weight_decay", 0))
+
+    def to_dict(self) -> dict:
+        out = {"family": self.family, "widths": list(self.widths)}
+        if not self._x_is_identity:
+            out["X"] = matrix_to_json(self.X)
+        if self.Y is not None:
+            out["Y"] = matrix_to_json(self.Y)
+        out["loss"] = self.loss.to_json()
+        out["weight_decay"] = format_exact(self.weight_decay)
+        return out
+
+    def point_from_dict(self, data: object) -> Point:
+        """``{"weights": [W_1, ..., W_H]}``, or ``{"U": ..., "V": ...}`` for two layers."""
+        if isinstance(data, dict) and "weights" not in data and self.depth == 2 and (
+                "U" in data or "V" in data):
+            return point_from_factors(data, self)  # {"U": m x k, "V": k x n}: weights [V, U]
+        if isinstance(data, dict) and "weights" not in data:
+            raise InputError(f"missing: expected a list of {self.depth} weight matrices",
+                             field="weights")
+        return super().point_from_dict(data)
+
+
+def point_from_factors(data: dict, problem: DeepLinearProblem) -> Point:
+    """The deep-linear point of ``{"U": ..., "V": ...}`` for a two-layer problem."""
+    unknown = sorted(set(data) - {"U", "V"})
+    if unknown:
+        raise InputError('unknown field; a factorization point is {"U": [[...]], "V": [[...]]}',
+                         field=unknown[0], got=unknown[0], show_got=False)
+    for key in ("U", "V"):
+        if key not in data:
+            raise InputError(f"missing: the factor {key}", field=key)
+    n, k, m = problem.widths
+    V = exact_matrix(data["V"], "V", (k, n))
+    U = exact_matrix(data["U"], "U", (m, k))
+    return Point((V, U))

@@ -10,24 +10,13 @@ import decimal
 import json
 from pathlib import Path
 
+from landscape_proofs.families.base import Point, Problem, matrix_to_json  # noqa: F401
+from landscape_proofs.families.registry import (family_names, point_from_dict,  # noqa: F401
+                                               point_to_dict, problem_from_dict, problem_to_dict)
 from landscape_proofs.kernel.errors import InputError
-from landscape_proofs.families.fields import check_top_level_fields
-from landscape_proofs.kernel.numbers import MAX_DIGITS, format_exact, int_from_digits
-from landscape_proofs.losses.specs import loss_from_json
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
-from landscape_proofs.families.matrix_factorization import matrix_factorization_from_dict, point_from_factors
-from landscape_proofs.families.multi_tower import (MultiTowerProblem, multi_tower_from_dict, multi_tower_point_from_dict,
-                          multi_tower_to_dict)
-from landscape_proofs.families.symmetric_factorization import (SymmetricFactorizationProblem,
-                                      symmetric_factorization_from_dict,
-                                      symmetric_factorization_point_from_dict,
-                                      symmetric_factorization_to_dict)
-from landscape_proofs.families.shallow_rank import (ShallowPoint, ShallowRankProblem, shallow_point_from_dict,
-                           shallow_point_to_dict, shallow_problem_from_dict, shallow_problem_to_dict)
+from landscape_proofs.kernel.numbers import MAX_DIGITS, int_from_digits
 
-FAMILIES = ("deep-linear", "shallow-rank", "matrix-factorization", "multi-tower",
-            "symmetric-factorization")
-PROBLEM_KEYS = {"family", "widths", "X", "Y", "loss", "weight_decay", "name", "description"}
+FAMILIES = family_names()  # at import; the registry (families/registry.py) is the live list
 
 
 class _Refused:
@@ -109,79 +98,7 @@ def read_json(path: str | Path):
     return loads_exact(text, str(path))
 
 
-def problem_from_dict(data: object) -> DeepLinearProblem:
-    """Build a problem from its JSON object (already parsed with exact numbers)."""
-    if not isinstance(data, dict):
-        raise InputError("expected a JSON object describing a problem", got=type(data).__name__)
-    family = data.get("family", None)
-    if family is None:
-        raise InputError(f"missing: expected one of {', '.join(FAMILIES)}", field="family")
-    if family not in FAMILIES:
-        raise InputError(f"expected one of {', '.join(FAMILIES)}", field="family", got=family)
-    if family == "shallow-rank":  # docs/families.md
-        return shallow_problem_from_dict(data)
-    if family == "matrix-factorization":  # an alias: loads as deep-linear widths [n, k, m]
-        return matrix_factorization_from_dict(data)
-    if family == "multi-tower":  # docs/families.md: a sum of deep linear towers
-        return multi_tower_from_dict(data)
-    if family == "symmetric-factorization":  # docs/families.md: l(U U^T)
-        return symmetric_factorization_from_dict(data)
-    check_top_level_fields(data, PROBLEM_KEYS)
-    if "widths" not in data:
-        raise InputError("missing: expected a list [d_0, ..., d_H]", field="widths")
-    if "loss" not in data:
-        raise InputError('missing: expected "square", "l1", {"name": "power", ...} or {"name": "custom", ...}',
-                         field="loss")
-    loss = loss_from_json(data["loss"])
-    return DeepLinearProblem(widths=data["widths"], X=data.get("X"), Y=data.get("Y"), loss=loss,
-                             weight_decay=data.get("weight_decay", 0))
-
-
-def problem_to_dict(problem: DeepLinearProblem) -> dict:
-    """The problem in the file format, numbers written exactly."""
-    if isinstance(problem, ShallowRankProblem):
-        return shallow_problem_to_dict(problem)
-    if isinstance(problem, MultiTowerProblem):
-        return multi_tower_to_dict(problem)
-    if isinstance(problem, SymmetricFactorizationProblem):
-        return symmetric_factorization_to_dict(problem)
-    out = {"family": problem.family, "widths": list(problem.widths)}
-    if not problem._x_is_identity:
-        out["X"] = matrix_to_json(problem.X)
-    if problem.Y is not None:
-        out["Y"] = matrix_to_json(problem.Y)
-    out["loss"] = problem.loss.to_json()
-    out["weight_decay"] = format_exact(problem.weight_decay)
-    return out
-
-
-def matrix_to_json(rows) -> list:
-    return [[format_exact(x) for x in row] for row in rows]
-
-
-def point_from_dict(data: object, problem: DeepLinearProblem) -> Point:
-    if isinstance(problem, ShallowRankProblem):
-        return shallow_point_from_dict(data, problem)
-    if isinstance(problem, MultiTowerProblem):  # {"weights": [...]}, tower 1's layers first
-        return multi_tower_point_from_dict(data, problem)
-    if isinstance(problem, SymmetricFactorizationProblem):  # {"weights": [U]} or {"U": U}
-        return symmetric_factorization_point_from_dict(data, problem)
-    if not isinstance(data, dict):
-        raise InputError('expected a JSON object {"weights": [...]}', got=type(data).__name__)
-    if "weights" not in data and problem.depth == 2 and ("U" in data or "V" in data):
-        return point_from_factors(data, problem)  # {"U": m x k, "V": k x n}: weights [V, U]
-    if "weights" not in data:
-        raise InputError(f"missing: expected a list of {problem.depth} weight matrices", field="weights")
-    return Point.of(problem, data["weights"])
-
-
-def point_to_dict(point: Point) -> dict:
-    if isinstance(point, ShallowPoint):
-        return shallow_point_to_dict(point)
-    return {"weights": [matrix_to_json(W) for W in point.weights]}
-
-
-def load_problem(path: str | Path) -> DeepLinearProblem:
+def load_problem(path: str | Path) -> Problem:
     data = read_json(path)
     try:
         return problem_from_dict(data)
@@ -189,7 +106,7 @@ def load_problem(path: str | Path) -> DeepLinearProblem:
         raise exc.with_source(str(path)) from None
 
 
-def load_point(path: str | Path, problem: DeepLinearProblem) -> Point:
+def load_point(path: str | Path, problem: Problem) -> Point:
     data = read_json(path)
     try:
         return point_from_dict(data, problem)

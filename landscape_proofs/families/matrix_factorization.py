@@ -19,7 +19,7 @@ The symmetric form l(U U^T) is its own family, ``symmetric-factorization``
 from __future__ import annotations
 
 from landscape_proofs.kernel.errors import InputError
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.deep_linear import DeepLinearProblem, point_from_factors  # noqa: F401
 
 FAMILY = "matrix-factorization"
 PROBLEM_KEYS = {"family", "shape", "rank", "Y", "loss", "weight_decay", "name", "description"}
@@ -33,7 +33,7 @@ def matrix_factorization_from_dict(data: dict) -> DeepLinearProblem:
     >>> p.widths, p.family
     ((3, 1, 2), 'deep-linear')
     """
-    from landscape_proofs.losses.specs import loss_from_json
+    from landscape_proofs.losses.registry import loss_from_json, loss_hint
 
     if data.get("symmetric") is not None:
         raise InputError('the symmetric factorization l(U U^T) is the family '
@@ -64,8 +64,7 @@ def matrix_factorization_from_dict(data: dict) -> DeepLinearProblem:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise InputError("expected an integer >= 1 (the inner dimension k)", field="rank", got=k)
     if "loss" not in data:
-        raise InputError('missing: expected "square", "l1", {"name": "power", ...} or '
-                         '{"name": "custom", ...}', field="loss")
+        raise InputError(f"missing: expected {loss_hint()}", field="loss")
     loss = loss_from_json(data["loss"])
     m, n = shape
     try:
@@ -75,20 +74,3 @@ def matrix_factorization_from_dict(data: dict) -> DeepLinearProblem:
         if exc.field == "widths[1]":
             raise InputError(exc.expected, field="rank", got=exc.got) from None
         raise
-
-
-def point_from_factors(data: dict, problem: DeepLinearProblem) -> Point:
-    """The deep-linear point of ``{"U": ..., "V": ...}`` for a two-layer problem."""
-    unknown = sorted(set(data) - {"U", "V"})
-    if unknown:
-        raise InputError('unknown field; a factorization point is {"U": [[...]], "V": [[...]]}',
-                         field=unknown[0], got=unknown[0], show_got=False)
-    for key in ("U", "V"):
-        if key not in data:
-            raise InputError(f"missing: the factor {key}", field=key)
-    n, k, m = problem.widths
-    from landscape_proofs.families.deep_linear import exact_matrix
-
-    V = exact_matrix(data["V"], "V", (k, n))
-    U = exact_matrix(data["U"], "U", (m, k))
-    return Point((V, U))

@@ -14,13 +14,16 @@ that order; its file form is ``{"weights": [...]}`` with the same flat list.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.families.fields import check_top_level_fields
 from landscape_proofs.kernel.numbers import format_exact
-from landscape_proofs.losses.specs import LossSpec, SquareLoss, loss_from_json
+from landscape_proofs.losses.base import Loss
+from landscape_proofs.losses.registry import default_loss, loss_from_json, loss_hint
+from landscape_proofs.families.base import Chain, Problem
 from landscape_proofs.families.deep_linear import MAX_DEPTH, MAX_WIDTH, DeepLinearProblem, Point, Rows, exact_matrix
 
 FAMILY = "multi-tower"
@@ -63,7 +66,7 @@ def _towers(value: object) -> tuple[tuple[int, ...], ...]:
 
 
 @dataclass(frozen=True)
-class MultiTowerProblem:
+class MultiTowerProblem(Problem):
     """A sum of deep linear towers with data and a loss.
 
     Exposes the attributes the classifier and the checker use on
@@ -78,7 +81,7 @@ class MultiTowerProblem:
     towers : one width list (d_0, ..., d_H) per tower; all share d_0 and d_H.
     X : d_0 x n data (None: the d_0 x d_0 identity).
     Y : d_H x n targets (None only for a custom loss over the product).
-    loss : a :class:`~landscape_proofs.losses.specs.LossSpec`, applied to R X - Y (or to R).
+    loss : a :class:`~landscape_proofs.losses.base.Loss`, applied to R X - Y (or to R).
     weight_decay : adds weight_decay/2 * (sum of ||W||_F^2 over every layer of every tower).
 
     >>> p = MultiTowerProblem(towers=((2, 1, 2), (2, 1, 2)), Y=((3, 0), (0, 1)))
@@ -89,10 +92,11 @@ class MultiTowerProblem:
     towers: tuple[tuple[int, ...], ...]
     X: Rows | None = None
     Y: Rows | None = None
-    loss: LossSpec = SquareLoss()
+    loss: Loss = dataclasses.field(default_factory=default_loss)
     weight_decay: Fraction = Fraction(0)
 
     family = FAMILY
+    sum_of_towers = True
 
     def __post_init__(self):
         towers = _towers(self.towers)
@@ -209,6 +213,34 @@ class MultiTowerProblem:
         """Split a flat layer list into one layer list per tower."""
         return tuple(tuple(weights[i] for i in layers) for layers in self.tower_layers)
 
+    # -- the plug-in statements (families/base.py) --------------------------------------------
+    def chains(self) -> tuple[Chain, ...]:
+        return tuple(Chain(tuple(w), lay, len(w) - 1)
+                     for w, lay in zip(self.towers, self.tower_layers))
+
+    def describe_shape(self) -> str:
+        return f"towers {[list(w) for w in self.towers]}"
+
+    def exact_objective(self):
+        from landscape_proofs.core.multi_tower import ExactMultiTower
+        from landscape_proofs.kernel.linalg import matrix
+        from landscape_proofs.kernel.numbers import to_fmpq
+
+        return ExactMultiTower(towers=self.towers, X=matrix(self.X),
+                               Y=matrix(self.Y) if self.Y is not None else None,
+                               loss=self.loss, over_product=self.loss.over_product,
+                               weight_decay=to_fmpq(self.weight_decay))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "MultiTowerProblem":
+        return multi_tower_from_dict(data)
+
+    def to_dict(self) -> dict:
+        return multi_tower_to_dict(self)
+
+    def point_from_dict(self, data: object) -> Point:
+        return multi_tower_point_from_dict(data, self)
+
 
 # --- JSON ------------------------------------------------------------------------------------
 def multi_tower_from_dict(data: dict) -> MultiTowerProblem:
@@ -223,8 +255,7 @@ def multi_tower_from_dict(data: dict) -> MultiTowerProblem:
     if "towers" not in data:
         raise InputError("missing: expected a list of towers [[d_0, ..., d_H], ...]", field="towers")
     if "loss" not in data:
-        raise InputError('missing: expected "square", "l1", {"name": "power", ...} or '
-                         '{"name": "custom", ...}', field="loss")
+        raise InputError(f"missing: expected {loss_hint()}", field="loss")
     towers = _towers(data["towers"])  # before the loss: shape errors name the towers first
     loss = loss_from_json(data["loss"])
     return MultiTowerProblem(towers=towers, X=data.get("X"), Y=data.get("Y"), loss=loss,

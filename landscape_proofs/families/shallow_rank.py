@@ -13,6 +13,7 @@ what makes local minima correspond (docs/families.md).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -20,7 +21,9 @@ from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.families.fields import check_top_level_fields
 from landscape_proofs.kernel.linalg import matrix, rank
 from landscape_proofs.kernel.numbers import format_exact, to_fraction
-from landscape_proofs.losses.specs import LossSpec, SquareLoss, loss_from_json
+from landscape_proofs.losses.base import Loss
+from landscape_proofs.losses.registry import default_loss, loss_from_json, loss_hint
+from landscape_proofs.families.base import Problem
 from landscape_proofs.families.deep_linear import MAX_WIDTH, DeepLinearProblem, Point, Rows, exact_matrix, identity_rows
 
 FAMILY = "shallow-rank"
@@ -39,7 +42,7 @@ def _shape(value: object) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class ShallowRankProblem:
+class ShallowRankProblem(Problem):
     """min over rank(R) <= p of loss(R X - Y) (or loss(R) for a custom loss over the product).
 
     Parameters
@@ -48,7 +51,7 @@ class ShallowRankProblem:
     rank : p >= 1, the rank bound.
     X : d_0 x n data (None: the d_0 x d_0 identity).
     Y : d_H x n targets (None only for a custom loss over the product).
-    loss : a :class:`~landscape_proofs.losses.specs.LossSpec`.
+    loss : a :class:`~landscape_proofs.losses.base.Loss`.
 
     >>> p = ShallowRankProblem((3, 3), 1, Y=((5, 0, 0), (0, 3, 0), (0, 0, 1)))
     >>> p.deep_linear().widths
@@ -59,9 +62,10 @@ class ShallowRankProblem:
     rank: int
     X: Rows | None = None
     Y: Rows | None = None
-    loss: LossSpec = SquareLoss()
+    loss: Loss = dataclasses.field(default_factory=default_loss)
 
     family = FAMILY
+    layered = False   # a point is the matrix R, not a list of layers
 
     def __post_init__(self):
         object.__setattr__(self, "shape", _shape(self.shape))
@@ -124,6 +128,20 @@ class ShallowRankProblem:
         U, V = self.canonical_factorization(point)
         return Point.of(self.deep_linear(), [V, U])
 
+    # -- the plug-in statements (families/base.py) --------------------------------------------
+    def describe_shape(self) -> str:
+        return f"R: {self.shape[0]} x {self.shape[1]}, rank <= {self.rank}"
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ShallowRankProblem":
+        return shallow_problem_from_dict(data)
+
+    def to_dict(self) -> dict:
+        return shallow_problem_to_dict(self)
+
+    def point_from_dict(self, data: object) -> "ShallowPoint":
+        return shallow_point_from_dict(data, self)
+
 
 def canonical_factorization(R: Rows, p: int) -> tuple[Rows, Rows]:
     """R = U V with U = pivot columns of R and V = nonzero RREF rows, padded to width p."""
@@ -158,6 +176,9 @@ class ShallowPoint:
         """Validate ``R`` (shape, rank <= p exactly) and build the point."""
         return cls(problem.validate_point(R))
 
+    def to_dict(self) -> dict:
+        return shallow_point_to_dict(self)
+
 
 # --- JSON ------------------------------------------------------------------------------------
 def shallow_problem_from_dict(data: dict) -> ShallowRankProblem:
@@ -168,8 +189,7 @@ def shallow_problem_from_dict(data: dict) -> ShallowRankProblem:
     if "rank" not in data:
         raise InputError("missing: expected the rank bound p (an integer >= 1)", field="rank")
     if "loss" not in data:
-        raise InputError('missing: expected "square", "l1", {"name": "power", ...} or '
-                         '{"name": "custom", ...}', field="loss")
+        raise InputError(f"missing: expected {loss_hint()}", field="loss")
     loss = loss_from_json(data["loss"])
     return ShallowRankProblem(shape=data["shape"], rank=data["rank"], X=data.get("X"),
                               Y=data.get("Y"), loss=loss)

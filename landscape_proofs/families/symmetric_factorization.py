@@ -14,13 +14,16 @@ all matrices of rank <= min(n, k); the square-loss closed form (reduced-rank reg
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
 
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.families.fields import check_top_level_fields
 from landscape_proofs.kernel.numbers import format_exact
-from landscape_proofs.losses.specs import LossSpec, SquareLoss, loss_from_json
+from landscape_proofs.losses.base import Loss
+from landscape_proofs.losses.registry import default_loss, loss_from_json, loss_hint
+from landscape_proofs.families.base import Chain, Problem
 from landscape_proofs.families.deep_linear import MAX_WIDTH, DeepLinearProblem, Point, Rows, exact_matrix
 
 FAMILY = "symmetric-factorization"
@@ -39,7 +42,7 @@ def _shape(value: object) -> tuple[int, int]:
 
 
 @dataclass(frozen=True)
-class SymmetricFactorizationProblem:
+class SymmetricFactorizationProblem(Problem):
     """``l(U U^T) + lam/2 ||U||^2`` over ``U in R^{n x k}``.
 
     Exposes what the classifier and checker read (``family``, ``X``, ``Y``, ``loss``,
@@ -55,10 +58,12 @@ class SymmetricFactorizationProblem:
     n: int
     k: int
     Y: Rows | None = None
-    loss: LossSpec = SquareLoss()
+    loss: Loss = dataclasses.field(default_factory=default_loss)
     weight_decay: Fraction = Fraction(0)
 
     family = FAMILY
+    psd_product = True          # R = U U^T
+    rank_set_product = False    # only the PSD matrices of rank <= min(n, k)
 
     def __post_init__(self):
         n, k = _shape((self.n, self.k))
@@ -107,6 +112,34 @@ class SymmetricFactorizationProblem:
                              else f"{len(weights)} matrices")
         return (exact_matrix(weights[0], f"{field}[0]", (self.n, self.k)),)
 
+    # -- the plug-in statements (families/base.py) --------------------------------------------
+    def chains(self) -> tuple[Chain, ...]:
+        """One chain ``k -> n`` of one layer ``U``, split into two factors ``U U^T``."""
+        return (Chain((self.k, self.n), range(0, 1), 2),)
+
+    def describe_shape(self) -> str:
+        return f"U: {self.n} x {self.k}"
+
+    def exact_objective(self):
+        from landscape_proofs.core.symmetric_factorization import ExactSymmetricFactorization
+        from landscape_proofs.kernel.linalg import matrix
+        from landscape_proofs.kernel.numbers import to_fmpq
+
+        return ExactSymmetricFactorization(
+            n=self.n, k=self.k, Y=matrix(self.Y) if self.Y is not None else None,
+            loss=self.loss, over_product=self.loss.over_product,
+            weight_decay=to_fmpq(self.weight_decay))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SymmetricFactorizationProblem":
+        return symmetric_factorization_from_dict(data)
+
+    def to_dict(self) -> dict:
+        return symmetric_factorization_to_dict(self)
+
+    def point_from_dict(self, data: object) -> Point:
+        return symmetric_factorization_point_from_dict(data, self)
+
 
 def symmetric_factorization_from_dict(data: dict) -> SymmetricFactorizationProblem:
     """Build the problem from its JSON object (exact numbers).
@@ -121,8 +154,7 @@ def symmetric_factorization_from_dict(data: dict) -> SymmetricFactorizationProbl
         raise InputError("missing: expected [n, k], the shape of U", field="shape")
     n, k = _shape(data["shape"])
     if "loss" not in data:
-        raise InputError('missing: expected "square", "l1", {"name": "power", ...} or '
-                         '{"name": "custom", ...}', field="loss")
+        raise InputError(f"missing: expected {loss_hint()}", field="loss")
     loss = loss_from_json(data["loss"])
     return SymmetricFactorizationProblem(n=n, k=k, Y=data.get("Y"), loss=loss,
                                          weight_decay=data.get("weight_decay", 0))

@@ -55,7 +55,6 @@ from landscape_proofs.kernel.objective import Objective
 ENCLOSURE_CLAIMS = ("strict-saddle", "local-minimum", "local-maximum", "global-minimum",
                     "spurious-local-minimum")
 MIN_BITS, MAX_BITS = 64, 65536
-ENCLOSURE_FAMILIES = ("deep-linear", "multi-tower", "symmetric-factorization")
 
 
 class _Rejected(Exception):
@@ -504,14 +503,11 @@ class ArbSymmetricFactorization:
 
 def arb_objective(problem):
     """The interval objective of ``problem`` (dispatch on the family)."""
-    if problem.family == "deep-linear":
-        return ArbDeepLinear(problem)
-    if problem.family == "multi-tower":
-        return ArbMultiTower(problem)
-    if problem.family == "symmetric-factorization":
+    if problem.symmetric:
         return ArbSymmetricFactorization(problem)
-    raise _Rejected(f"enclosure certificates are not implemented for the family "
-                    f"{getattr(problem, 'family', type(problem).__name__)!r}")
+    if problem.sum_of_towers:
+        return ArbMultiTower(problem)
+    return ArbDeepLinear(problem)
 
 
 # --- interval linear algebra -----------------------------------------------------------------------
@@ -639,10 +635,6 @@ def check_enclosure(data: dict, problem: Problem) -> EnclosureCheck:
     Raises :class:`InputError` when the enclosure itself is malformed (unusable input);
     returns ``valid=False`` with the reason when it does not establish the claim.
     """
-    if problem.family not in ENCLOSURE_FAMILIES:
-        return EnclosureCheck(False, str(data.get("claim")), "enclosure certificates are "
-                              "implemented for deep-linear, multi-tower and "
-                              f"symmetric-factorization problems, not {problem.family}")
     enc = read_enclosure(data["point"], problem)
     claim = data.get("claim")
     try:
@@ -716,7 +708,7 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
         M = arb_mat(len(P), len(P), [arb(T[g][p]) for p in P for g in gens])
         check_nonsingular_everywhere(M, "gauge matrix T(W)[fixed, generators]")
     group = "O" if orthogonal else "GL"
-    if problem.family == "multi-tower":
+    if problem.sum_of_towers:
         group += " per tower and between towers"
     where = (f"a critical point lies in the box (radius {show(r)}, {len(F)} free coordinates, "
              f"gauge of {group} transversal; unique on the slice)")
@@ -758,7 +750,7 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     gl = ev.get("global")
     if isinstance(gl, dict) and gl.get("type") == "isolated-critical-value":
         # W* is critical (above) and the square loss's critical values are known exactly
-        if problem.family != "deep-linear" or not isinstance(problem.loss, Square) \
+        if problem.symmetric or problem.sum_of_towers or not isinstance(problem.loss, Square) \
                 or problem.weight_decay != 0:
             raise _Rejected("isolated-critical-value needs a deep-linear problem with the square "
                             "loss and no weight decay")
@@ -809,7 +801,7 @@ def _check_global(problem, obj, Wb, gl) -> str:
         raise _Rejected('global: expected {"type": "convex-stationary", ...}')
     if problem.weight_decay != 0:
         raise _Rejected("weight decay breaks the function-space argument")
-    if problem.family == "multi-tower":
+    if problem.sum_of_towers:
         # grad L = J_R^T vec(G) (chain rule, J_R = d vec(R)/dW): J_R of full row rank forces
         # G(W*) = 0; then F(R*) <= F(R') for every matrix R', and L(W') = F(R(W')) >= L(W*)
         J = obj.jacobian(Wb, None)
@@ -860,6 +852,6 @@ def _check_global_psd(problem: Problem, obj, Wb, gl) -> str:
 
 
 __all__ = ["ArbDeepLinear", "ArbMultiTower", "ArbSymmetricFactorization", "ENCLOSURE_CLAIMS",
-           "ENCLOSURE_FAMILIES", "arb_objective", "Enclosure", "EnclosureCheck",
+           "arb_objective", "Enclosure", "EnclosureCheck",
            "check_enclosure", "check_nonsingular_everywhere", "check_positive_definite_everywhere",
            "enclose_value", "is_enclosure_point", "lower_q", "read_enclosure", "upper_q"]

@@ -50,6 +50,10 @@ class Loss:
     def degree(self) -> int:
         return self.p
 
+    def describe(self) -> str:
+        """For people: ``the square loss``, ``the power loss (p = 4)``, ``a custom loss``."""
+        return f"the {self.name} loss"
+
 
 class Square(Loss):
     """1/2 sum E_ij^2."""
@@ -78,6 +82,9 @@ class Power(Loss):
         if isinstance(p, bool) or not isinstance(p, int) or p < 2 or p % 2 or p > 64:
             raise InputError("expected an even integer 2 <= p <= 64", field="loss.p", got=p)
         self.p = p
+
+    def describe(self) -> str:
+        return f"the power loss (p = {self.p})"
 
     def value_exact(self, E):
         return _total((x ** self.p for x in E.entries()), fmpq(0)) / self.p
@@ -143,6 +150,9 @@ class Custom(Loss):
         self.p = degree(self.poly) if self.polynomial else 0
         # proven only in the evident case (nonnegative products of even powers, summed)
         self.nonnegative = True if self.polynomial and is_evidently_nonnegative(expression) else None
+
+    def describe(self) -> str:
+        return "a custom loss"
 
     def check_shape(self, m: int, n: int) -> None:
         for mono in (self.poly or {}):

@@ -68,6 +68,7 @@ class Problem:
         top = towers[0][-1]
         self.out_dim = self.shapes[top[0]][1 if top[1] else 0]
         self.symmetric = family == "symmetric-factorization"
+        self.sum_of_towers = family == "multi-tower"
 
     @property
     def depth(self) -> int:
@@ -161,6 +162,36 @@ def _finish(family, shapes, towers, X_rows, data, decay, rank_bound, d0) -> Prob
     if hasattr(loss, "check_shape"):
         loss.check_shape(m, n)
     return problem
+
+
+def is_shallow(data) -> bool:
+    """A certificate whose embedded problem is of the shallow-rank family (kernel/shallow.py)."""
+    return (isinstance(data, dict) and isinstance(data.get("problem"), dict)
+            and data["problem"].get("family") == "shallow-rank")
+
+
+def read_shallow(data) -> tuple[dict, tuple[int, int], int]:
+    """A shallow-rank problem's lift (the deep-linear problem [d_0, p, d_H], as a problem
+    object the kernel reads), the shape (d_H, d_0) of R and the rank bound p."""
+    if not isinstance(data, dict):
+        raise InputError("expected a JSON object describing a problem", got=type(data).__name__)
+    extra = sorted(set(data) - {"family", "shape", "rank", "X", "Y", "loss", "name", "description"})
+    if extra:
+        raise InputError("unknown field for the shallow-rank family", field=extra[0], got=extra[0])
+    shape, p = data.get("shape"), data.get("rank")
+    if not isinstance(shape, (list, tuple)) or len(shape) != 2:
+        raise InputError("expected [d_H, d_0] (rows and columns of R)", field="shape", got=shape)
+    if "loss" not in data:
+        raise InputError("missing: the loss", field="loss")
+    deep = {"family": "deep-linear", "widths": [shape[1], p, shape[0]], "loss": data["loss"]}
+    deep.update({k: data[k] for k in ("X", "Y") if k in data})
+    try:
+        read_problem(deep)   # validates widths, data and loss exactly as for deep-linear
+    except InputError as exc:
+        field = (exc.field or "").replace("widths[1]", "rank").replace(
+            "widths[0]", "shape[1]").replace("widths[2]", "shape[0]")
+        raise InputError(exc.expected, field=field or None, got=exc.got) from None
+    return deep, (shape[0], shape[1]), p
 
 
 def read_point(data, problem: Problem) -> list:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.linalg import rank
-from landscape_proofs.kernel.model import read_matrix, read_point, read_problem
+from landscape_proofs.kernel.model import is_shallow, read_matrix, read_point, read_problem, read_shallow
 from landscape_proofs.kernel.numbers import format_exact, parse_exact, to_fmpq
 from landscape_proofs.kernel.objective import Objective
 from landscape_proofs.kernel.verdict import CLAIMS, CheckResult, Rejected
@@ -47,36 +47,11 @@ ON_THE_SET = {
 
 def is_shallow_certificate(data: object) -> bool:
     """True when the certificate's embedded problem is of the shallow-rank family."""
-    return (isinstance(data, dict) and isinstance(data.get("problem"), dict)
-            and data["problem"].get("family") == "shallow-rank")
+    return is_shallow(data)
 
 
 def _q(x, name):
     return to_fmpq(parse_exact(x, name))
-
-
-def _lift(data) -> tuple[dict, tuple[int, int], int]:
-    """The shallow problem's lift as a deep-linear problem object, its shape and rank bound."""
-    if not isinstance(data, dict):
-        raise InputError("expected a JSON object describing a problem", got=type(data).__name__)
-    extra = sorted(set(data) - {"family", "shape", "rank", "X", "Y", "loss", "name", "description"})
-    if extra:
-        raise InputError("unknown field for the shallow-rank family", field=extra[0], got=extra[0])
-    shape, p = data.get("shape"), data.get("rank")
-    if not isinstance(shape, (list, tuple)) or len(shape) != 2:
-        raise InputError("expected [d_H, d_0] (rows and columns of R)", field="shape", got=shape)
-    if "loss" not in data:
-        raise InputError("missing: the loss", field="loss")
-    deep = {"family": "deep-linear", "widths": [shape[1], p, shape[0]], "loss": data["loss"]}
-    deep.update({k: data[k] for k in ("X", "Y") if k in data})
-    try:
-        read_problem(deep)   # validates widths, data and loss exactly as for deep-linear
-    except InputError as exc:
-        field = exc.field or ""
-        renamed = field.replace("widths[1]", "rank").replace("widths[0]", "shape[1]").replace(
-            "widths[2]", "shape[0]")
-        raise InputError(exc.expected, field=renamed or None, got=exc.got) from None
-    return deep, (shape[0], shape[1]), p
 
 
 def _same(a, b) -> bool:
@@ -95,7 +70,7 @@ def check_shallow_certificate(data: dict, check_deep) -> CheckResult:
     ``CheckResult(valid=False, ...)`` when the certificate does not establish its claim.
     """
     try:
-        deep_data, (dH, d0), p = _lift(data["problem"])
+        deep_data, (dH, d0), p = read_shallow(data["problem"])
     except InputError as exc:
         raise exc.within("problem") from None
     point = data["point"]

@@ -10,11 +10,9 @@ import numpy as np
 
 def _closed_form_candidates(problem):
     """Square loss: the reduced-rank regression optimum, factored through the layers."""
-    from landscape_proofs.losses.specs import SquareLoss
-
-    if not isinstance(problem.loss, SquareLoss):
+    if not problem.loss.square_like:
         return []
-    if getattr(problem, "family", None) == "symmetric-factorization":
+    if getattr(problem, "psd_product", False):
         # the best PSD matrix of rank <= k near Y: the top k positive eigenpairs of sym(Y)
         Y = np.array([[float(x) for x in row] for row in problem.Y])
         w, Q = np.linalg.eigh((Y + Y.T) / 2)
@@ -32,9 +30,10 @@ def _closed_form_candidates(problem):
     Z = (U[:, :k] * s[:k]) @ Vt[:k]
     R = Z @ np.linalg.pinv(X)
     U2, s2, Vt2 = np.linalg.svd(R)
-    if getattr(problem, "towers", None) is not None:  # multi-tower: R split over the towers
-        return [_split_over_towers(problem.towers, k, s2, U2, Vt2)]
-    widths = problem.widths
+    chains = problem.chains()
+    if problem.sum_of_towers:  # R split over the towers
+        return [_split_over_towers(tuple(c.widths for c in chains), k, s2, U2, Vt2)]
+    widths = chains[0].widths
     H = len(widths) - 1
     Ws = []
     for i in range(H):

@@ -26,6 +26,8 @@ from typing import Sequence
 
 import numpy as np
 
+from landscape_proofs.core.objective import ChainObjective
+from landscape_proofs.core.ring import Float64Ring
 from landscape_proofs.numeric.kernels import Float64LossKernel, resolve_float64_kernel
 
 
@@ -291,4 +293,44 @@ def taylor_remainders(objective: BatchedDeepLinear, Ws: Sequence[np.ndarray],
     return np.array(r1), np.array(r2)
 
 
-__all__ = ["BatchedDeepLinear", "flatten", "unflatten", "layer_shapes", "taylor_remainders"]
+class Float64DeepLinear(ChainObjective):
+    """The closed forms of ``core.objective.ChainObjective`` at *one* point in float64.
+
+    A cross-check of the batched evaluator (:class:`BatchedDeepLinear`, which keeps its own
+    vectorised code because it is the fast path): the same formulas as the exact and mpmath
+    evaluators, over the NumPy ring.  Weights are H arrays (``W[0]`` = W_1).
+
+    >>> obj = Float64DeepLinear([1, 1, 1], np.ones((1, 1)), np.ones((1, 1)), "square")
+    >>> float(obj.value([np.full((1, 1), 2.0), np.full((1, 1), 3.0)]))
+    12.5
+    """
+
+    ring = Float64Ring()
+
+    def __init__(self, widths: Sequence[int], X: np.ndarray | None, Y: np.ndarray | None,
+                 loss_kernel: Float64LossKernel | str, over_product: bool = False,
+                 weight_decay: float = 0.0):
+        self._layout([int(d) for d in widths])
+        self.kernel = resolve_float64_kernel(loss_kernel)
+        self.over_product = bool(over_product)
+        self.lam = float(weight_decay)
+        d0 = self.widths[0]
+        self.X = None if self.over_product else (
+            np.eye(d0) if X is None else np.asarray(X, dtype=np.float64))
+        self.Y = None if self.over_product else np.asarray(Y, dtype=np.float64)
+
+    def _prepare(self, W):
+        return [np.asarray(Wk, dtype=np.float64) for Wk in W]
+
+    def _loss_value(self, E):
+        return float(self.kernel.value(E[None])[0])
+
+    def _loss_gradient(self, E):
+        return self.kernel.gradient(E[None])[0]
+
+    def _loss_hessian(self, E):
+        return self.kernel.hessian(E[None])[0]
+
+
+__all__ = ["BatchedDeepLinear", "Float64DeepLinear", "flatten", "unflatten", "layer_shapes",
+           "taylor_remainders"]

@@ -3,8 +3,9 @@
 A *loss kernel* evaluates a loss ``l(E)`` of a matrix argument ``E`` (the residual
 ``W_H ... W_1 X - Y``, or the product ``W_H ... W_1`` for a product loss) together with
 its first two derivatives.  The numeric evaluators in :mod:`.float64` and :mod:`.mp` take
-any object with these three methods (duck typing; nothing here imports from the rest of
-``landscape_proofs``, as the design requires of ``numeric/``):
+any object with these three methods (duck typing); the kernels of the built-in losses are handed out by the losses
+themselves (``Loss.float64_kernel``, ``Loss.mp_kernel``, code in
+``losses/numeric_kernels.py``) and re-exported here:
 
 * float64 kernels work on a batch ``E`` of shape ``(B, m, n)``:
   ``value(E) -> (B,)``, ``gradient(E) -> (B, m, n)``,
@@ -19,8 +20,7 @@ any object with these three methods (duck typing; nothing here imports from the 
 Built-in kernels: square (``1/2 sum E_ij^2``), l1 (``sum |E_ij|``), power
 (``1/p sum E_ij^p``, p even).  :class:`EntryFunctionKernel` and
 :class:`MpEntryFunctionKernel` wrap scalar callables of finitely many entries (what a
-custom loss compiles to: ``problems/numeric_view.py`` lambdifies the SymPy derivatives
-from ``CustomLoss.derivative_expressions``).
+custom loss compiles to: the custom loss lambdifies its SymPy derivatives).
 
 The l1 "gradient" returned here is ``sign(E)`` with ``sign(0) = 0``: one subgradient,
 chosen for convenience.  At a kink it is a *hint* for producers (descent, guessing), never
@@ -28,11 +28,15 @@ a derivative; claims about kinks are decided by the exact layer.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Sequence, runtime_checkable
 
 import numpy as np
+
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.losses.numeric_kernels import (  # noqa: F401  (re-exported)
+    EntryFunctionKernel, L1Kernel, MpEntryFunctionKernel, MpL1Kernel, MpPowerKernel,
+    MpSquareKernel, PowerKernel, SquareKernel)
 
 
 # --------------------------------------------------------------------------------------
@@ -69,26 +73,20 @@ def _check_kernel(obj: object, what: str) -> None:
                         f"got {obj!r}, which lacks {', '.join(missing)}")
 
 
-_POWER = re.compile(r"^\s*power\s*[ :=]?\s*(\d+)\s*$")
-
-
-def _parse_spec(spec: object) -> tuple[str, int | None] | None:
-    """('square'|'l1'|'power', p) for a built-in spec, None for anything else."""
-    if isinstance(spec, str):
-        if spec in ("square", "l1"):
-            return spec, None
-        m = _POWER.match(spec)
-        if m:
-            return "power", int(m.group(1))
-        raise ValueError(f"unknown loss kernel name {spec!r}; expected 'square', 'l1' or "
-                         f"'power p' (p an even integer >= 2)")
-    if isinstance(spec, tuple) and len(spec) == 2 and spec[0] == "power":
-        return "power", spec[1]
+def _from_name(spec: object):
+    """The loss a short name denotes ("square", "l1", "power 4", ("power", 4), ...), or None
+    for anything that is not a name (a kernel object)."""
+    if isinstance(spec, str) or (isinstance(spec, tuple) and len(spec) == 2):
+        from landscape_proofs.losses.registry import loss_from_name
+        try:
+            return loss_from_name(spec)
+        except InputError as exc:  # e.g. an odd power
+            raise ValueError(f"loss kernel {spec!r}: {exc.expected}") from None
     return None
 
 
 def resolve_float64_kernel(spec: object) -> Float64LossKernel:
-    """A float64 kernel from a built-in name or a kernel object.
+    """A float64 kernel from a loss name (see ``losses.registry.loss_from_name``) or a kernel.
 
     ``spec`` is ``"square"``, ``"l1"``, ``"power 4"`` (or ``("power", 4)``), or any object
     with ``value``, ``gradient`` and ``hessian`` methods, returned unchanged.
@@ -96,282 +94,20 @@ def resolve_float64_kernel(spec: object) -> Float64LossKernel:
     >>> resolve_float64_kernel("power 4")
     PowerKernel(p=4)
     """
-    parsed = _parse_spec(spec)
-    if parsed is None:
+    loss = _from_name(spec)
+    if loss is None:
         _check_kernel(spec, "float64")
         return spec  # type: ignore[return-value]
-    name, p = parsed
-    if name == "square":
-        return SquareKernel()
-    if name == "l1":
-        return L1Kernel()
-    return PowerKernel(p)
+    return loss.float64_kernel()
 
 
 def resolve_mp_kernel(spec: object, ctx) -> MpLossKernel:
-    """An mpmath kernel in context ``ctx`` from a built-in name or a kernel object."""
-    parsed = _parse_spec(spec)
-    if parsed is None:
+    """An mpmath kernel in context ``ctx`` from a loss name or a kernel object."""
+    loss = _from_name(spec)
+    if loss is None:
         _check_kernel(spec, "mpmath")
         return spec  # type: ignore[return-value]
-    name, p = parsed
-    if name == "square":
-        return MpSquareKernel(ctx)
-    if name == "l1":
-        return MpL1Kernel(ctx)
-    return MpPowerKernel(ctx, p)
-
-
-def _check_power(p: object) -> None:
-    if isinstance(p, bool) or not isinstance(p, int) or p < 2 or p % 2:
-        raise ValueError(f"power kernel: p must be an even integer >= 2, got {p!r}")
-
-
-# --------------------------------------------------------------------------------------
-# float64, built-in (separable: l(E) = sum_ij phi(E_ij))
-# --------------------------------------------------------------------------------------
-def _diag_embed(d: np.ndarray) -> np.ndarray:
-    """(B, k) -> (B, k, k) with d on the diagonal."""
-    B, k = d.shape
-    out = np.zeros((B, k, k))
-    idx = np.arange(k)
-    out[:, idx, idx] = d
-    return out
-
-
-@dataclass(frozen=True)
-class SquareKernel:
-    """l(E) = 1/2 sum_ij E_ij^2;  dl/dE = E;  d^2 l = I."""
-
-    def value(self, E):
-        return 0.5 * np.einsum("bij,bij->b", E, E)
-
-    def gradient(self, E):
-        return E
-
-    def hessian_diagonal(self, E):
-        return np.ones((E.shape[0], E.shape[1] * E.shape[2]))
-
-    def hessian(self, E):
-        return _diag_embed(self.hessian_diagonal(E))
-
-
-@dataclass(frozen=True)
-class L1Kernel:
-    """l(E) = sum_ij |E_ij|;  "gradient" sign(E) (0 at a kink: a hint only);  d^2 l = 0."""
-
-    def value(self, E):
-        return np.abs(E).sum(axis=(1, 2))
-
-    def gradient(self, E):
-        return np.sign(E)
-
-    def hessian_diagonal(self, E):
-        return np.zeros((E.shape[0], E.shape[1] * E.shape[2]))
-
-    def hessian(self, E):
-        k = E.shape[1] * E.shape[2]
-        return np.zeros((E.shape[0], k, k))
-
-
-def _ipow(E: np.ndarray, k: int) -> np.ndarray:
-    """E**k entrywise by repeated squaring (several times faster than ``np.power`` on floats)."""
-    result, base = None, E
-    while True:
-        if k & 1:
-            result = base if result is None else result * base
-        k >>= 1
-        if not k:
-            return np.ones_like(E) if result is None else result
-        base = base * base
-
-
-@dataclass(frozen=True)
-class PowerKernel:
-    """l(E) = 1/p sum_ij E_ij^p (p even);  dl/dE = E^(p-1);  d^2 l = diag((p-1) E^(p-2))."""
-
-    p: int = 2
-
-    def __post_init__(self):
-        _check_power(self.p)
-
-    def value(self, E):
-        return (_ipow(E, self.p)).sum(axis=(1, 2)) / self.p
-
-    def gradient(self, E):
-        return _ipow(E, self.p - 1)
-
-    def hessian_diagonal(self, E):
-        return ((self.p - 1) * _ipow(E, self.p - 2)).reshape(E.shape[0], -1)
-
-    def hessian(self, E):
-        return _diag_embed(self.hessian_diagonal(E))
-
-
-# --------------------------------------------------------------------------------------
-# float64, a function of finitely many entries (custom losses)
-# --------------------------------------------------------------------------------------
-def _as_batch(x, B: int) -> np.ndarray:
-    """A callable's result as a float64 vector of length B (constants are broadcast)."""
-    return np.broadcast_to(np.asarray(x, dtype=np.float64), (B,))
-
-
-@dataclass(frozen=True)
-class EntryFunctionKernel:
-    """A loss l(E) = f(E_{i1 j1}, ..., E_{is js}) of the listed entries of E, in float64.
-
-    Parameters
-    ----------
-    entries : the (i, j) entries f depends on, in the order f takes them.
-    value_fn : f, called with s arrays of shape (B,) (vectorised, e.g. from
-        ``sympy.lambdify(..., "numpy")``); a constant result is broadcast.
-    gradient_fns : s callables, df/dE_{ik jk}.
-    hessian_fns : s x s callables, d^2 f / dE_{ik jk} dE_{il jl}.
-
-    Entries of E that f does not mention have zero derivatives.
-
-    >>> k = EntryFunctionKernel(((0, 1),), lambda x: x**2, (lambda x: 2*x,), ((lambda x: 2.0,),))
-    >>> k.gradient(np.array([[[5.0, 3.0]]])).tolist()
-    [[[0.0, 6.0]]]
-    """
-
-    entries: tuple[tuple[int, int], ...]
-    value_fn: Callable
-    gradient_fns: tuple[Callable, ...]
-    hessian_fns: tuple[tuple[Callable, ...], ...]
-
-    def _args(self, E):
-        return [E[:, i, j] for i, j in self.entries]
-
-    def value(self, E):
-        return _as_batch(self.value_fn(*self._args(E)), E.shape[0]).copy()
-
-    def gradient(self, E):
-        args = self._args(E)
-        out = np.zeros(E.shape)
-        for (i, j), g in zip(self.entries, self.gradient_fns):
-            out[:, i, j] += _as_batch(g(*args), E.shape[0])
-        return out
-
-    def hessian(self, E):
-        B, m, n = E.shape
-        args = self._args(E)
-        out = np.zeros((B, m * n, m * n))
-        for a, (i, j) in enumerate(self.entries):
-            for b, (k, l) in enumerate(self.entries):
-                out[:, i * n + j, k * n + l] += _as_batch(self.hessian_fns[a][b](*args), B)
-        return out
-
-
-# --------------------------------------------------------------------------------------
-# mpmath (one point, a local context)
-# --------------------------------------------------------------------------------------
-def _mp_entries(E) -> list:
-    """Row-major list of the entries of an mpmath matrix."""
-    return [E[i, j] for i in range(E.rows) for j in range(E.cols)]
-
-
-@dataclass(frozen=True)
-class MpSquareKernel:
-    """l(E) = 1/2 sum_ij E_ij^2 in context ``ctx``."""
-
-    ctx: Any
-
-    def value(self, E):
-        return self.ctx.fsum(x * x for x in _mp_entries(E)) / 2
-
-    def gradient(self, E):
-        return E.copy()
-
-    def hessian(self, E):
-        return self.ctx.eye(E.rows * E.cols)
-
-
-@dataclass(frozen=True)
-class MpL1Kernel:
-    """l(E) = sum_ij |E_ij| in context ``ctx``; "gradient" sign(E), a hint at kinks."""
-
-    ctx: Any
-
-    def value(self, E):
-        return self.ctx.fsum(abs(x) for x in _mp_entries(E))
-
-    def gradient(self, E):
-        G = self.ctx.matrix(E.rows, E.cols)
-        for i in range(E.rows):
-            for j in range(E.cols):
-                G[i, j] = self.ctx.sign(E[i, j])
-        return G
-
-    def hessian(self, E):
-        k = E.rows * E.cols
-        return self.ctx.matrix(k, k)
-
-
-@dataclass(frozen=True)
-class MpPowerKernel:
-    """l(E) = 1/p sum_ij E_ij^p (p even) in context ``ctx``."""
-
-    ctx: Any
-    p: int = 2
-
-    def __post_init__(self):
-        _check_power(self.p)
-
-    def value(self, E):
-        return self.ctx.fsum(x ** self.p for x in _mp_entries(E)) / self.p
-
-    def gradient(self, E):
-        G = self.ctx.matrix(E.rows, E.cols)
-        for i in range(E.rows):
-            for j in range(E.cols):
-                G[i, j] = E[i, j] ** (self.p - 1)
-        return G
-
-    def hessian(self, E):
-        k = E.rows * E.cols
-        Hm = self.ctx.matrix(k, k)
-        for t, x in enumerate(_mp_entries(E)):
-            Hm[t, t] = (self.p - 1) * x ** (self.p - 2)
-        return Hm
-
-
-@dataclass(frozen=True)
-class MpEntryFunctionKernel:
-    """:class:`EntryFunctionKernel` for one mpmath matrix; callables take ctx numbers.
-
-    The callables must compute in ``ctx`` (e.g. ``sympy.lambdify`` with a namespace made
-    of ``ctx``'s functions, so that a constant such as 1/3 is rounded at ctx's precision).
-    """
-
-    ctx: Any
-    entries: tuple[tuple[int, int], ...]
-    value_fn: Callable
-    gradient_fns: tuple[Callable, ...]
-    hessian_fns: tuple[tuple[Callable, ...], ...]
-
-    def _args(self, E):
-        return [E[i, j] for i, j in self.entries]
-
-    def value(self, E):
-        return self.ctx.convert(self.value_fn(*self._args(E)))
-
-    def gradient(self, E):
-        args = self._args(E)
-        G = self.ctx.matrix(E.rows, E.cols)
-        for (i, j), g in zip(self.entries, self.gradient_fns):
-            G[i, j] += self.ctx.convert(g(*args))
-        return G
-
-    def hessian(self, E):
-        n = E.cols
-        k = E.rows * n
-        args = self._args(E)
-        Hm = self.ctx.matrix(k, k)
-        for a, (i, j) in enumerate(self.entries):
-            for b, (r, c) in enumerate(self.entries):
-                Hm[i * n + j, r * n + c] += self.ctx.convert(self.hessian_fns[a][b](*args))
-        return Hm
+    return loss.mp_kernel(ctx)
 
 
 __all__: Sequence[str] = (

@@ -17,6 +17,8 @@ from typing import Sequence
 
 from mpmath.libmp import from_rational
 
+from landscape_proofs.core.objective import ChainObjective
+from landscape_proofs.core.ring import MpRing
 from landscape_proofs.numeric.kernels import MpLossKernel, resolve_mp_kernel
 
 
@@ -73,8 +75,11 @@ def to_matrix(ctx, rows: object):
     return ctx.matrix([[to_mpf(ctx, x) for x in r] for r in rows])
 
 
-class MpDeepLinear:
+class MpDeepLinear(ChainObjective):
     """Objective, gradient and Hessian of a deep linear network at one point, in ``ctx``.
+
+    The closed forms are those of the exact evaluator, written once
+    (``core.objective.ChainObjective``) and run here over the ring of ``ctx``'s matrices.
 
     Parameters
     ----------
@@ -102,17 +107,12 @@ class MpDeepLinear:
                  loss_kernel: MpLossKernel | str, over_product: bool = False,
                  weight_decay: object = 0):
         self.ctx = ctx
-        self.widths = tuple(int(d) for d in widths)
-        if len(self.widths) < 2 or min(self.widths) < 1:
+        self.ring = MpRing(ctx)
+        widths = tuple(int(d) for d in widths)
+        if len(widths) < 2 or min(widths) < 1:
             raise ValueError(f"widths: expected [d_0, ..., d_H] with H >= 1 and every d >= 1, "
                              f"got {list(widths)}")
-        self.H = len(self.widths) - 1
-        self.shapes = [(self.widths[k + 1], self.widths[k]) for k in range(self.H)]
-        self.offsets, off = [], 0
-        for r, c in self.shapes:
-            self.offsets.append(off)
-            off += r * c
-        self.n_params = off
+        self._layout(widths)
         self.kernel = resolve_mp_kernel(loss_kernel, ctx)
         self.over_product = bool(over_product)
         self.lam = to_mpf(ctx, weight_decay)
@@ -161,112 +161,18 @@ class MpDeepLinear:
                                         for i in range(r)]))
         return out
 
-    # -- products -------------------------------------------------------------------------
-    def _below(self, W):
-        """B_k = W_{k-1} ... W_1 for k = 1..H (list index k-1), B_1 = I."""
-        Bl = [self.ctx.eye(self.widths[0])]
-        for k in range(1, self.H):
-            Bl.append(W[k - 1] * Bl[k - 1])
-        return Bl
+    # -- the ring hooks of ChainObjective -------------------------------------------------
+    def _prepare(self, W):
+        return self.weights(W)
 
-    def _above(self, W):
-        """A_k = W_H ... W_{k+1} for k = 1..H (list index k-1), A_H = I."""
-        A = [None] * self.H
-        A[-1] = self.ctx.eye(self.widths[-1])
-        for k in range(self.H - 2, -1, -1):
-            A[k] = A[k + 1] * W[k + 1]
-        return A
+    def _loss_value(self, E):
+        return self.ctx.convert(self.kernel.value(E))
 
-    def _product(self, W):
-        R = W[0]
-        for Wk in W[1:]:
-            R = Wk * R
-        return R
+    def _loss_gradient(self, E):
+        return self.kernel.gradient(E)
 
-    def _argument(self, R):
-        return R if self.over_product else R * self.X - self.Y
-
-    def _G(self, E):
-        gl = self.kernel.gradient(E)
-        return gl if self.over_product else gl * self.X.T
-
-    # -- value, gradient, Hessian ------------------------------------------------------------
-    def loss_argument(self, W: Sequence[object]):
-        """E: the residual R X - Y, or the product R for a product loss."""
-        return self._argument(self._product(self.weights(W)))
-
-    def value(self, W: Sequence[object]):
-        W = self.weights(W)
-        v = self.ctx.convert(self.kernel.value(self._argument(self._product(W))))
-        if self.lam != 0:
-            v += self.lam / 2 * self.ctx.fsum(x * x for M in W for x in M)
-        return v
-
-    def function_gradient(self, W: Sequence[object]):
-        """G = dF/dR, a d_H x d_0 ``ctx`` matrix."""
-        return self._G(self.loss_argument(W))
-
-    def gradient(self, W: Sequence[object]) -> list:
-        """dL/dW_k = A_k^T G B_k^T + lam W_k, a list of ``ctx`` matrices."""
-        W = self.weights(W)
-        G = self._G(self._argument(self._product(W)))
-        A, Bl = self._above(W), self._below(W)
-        out = []
-        for k in range(self.H):
-            g = A[k].T * G * Bl[k].T
-            if self.lam != 0:
-                g = g + W[k] * self.lam
-            out.append(g)
-        return out
-
-    def gradient_vector(self, W: Sequence[object]) -> list:
-        return [g[i, j] for g in self.gradient(W) for i in range(g.rows) for j in range(g.cols)]
-
-    def hessian(self, W: Sequence[object]):
-        """The N x N Hessian as a ``ctx`` matrix."""
-        ctx = self.ctx
-        W = self.weights(W)
-        E = self._argument(self._product(W))
-        Hl = self.kernel.hessian(E)
-        G = self._G(E)
-        A, Bl = self._above(W), self._below(W)
-        N, m, ncol = self.n_params, self.widths[-1], self.ncol
-        BZ = Bl if self.over_product else [b * self.X for b in Bl]
-        # J[i*ncol + j, p] = A_k[i, a] (B_k Z)[b, j] for p = (W_k)_{ab}
-        J = ctx.matrix(m * ncol, N)
-        for k, (r, c) in enumerate(self.shapes):
-            Ak, Bk, off = A[k], BZ[k], self.offsets[k]
-            for a in range(r):
-                for b in range(c):
-                    p = off + a * c + b
-                    for i in range(m):
-                        for j in range(ncol):
-                            J[i * ncol + j, p] = Ak[i, a] * Bk[b, j]
-        Hm = J.T * Hl * J
-        # S: second-order term of the product, M_kj[b, c] (A_k^T G B_j^T)[a, d], k > j
-        for j in range(self.H):
-            M = ctx.eye(self.widths[j + 1])
-            for k in range(j + 1, self.H):
-                if k > j + 1:
-                    M = W[k - 1] * M
-                P = A[k].T * G * Bl[j].T
-                rk, ck = self.shapes[k]
-                rj, cj = self.shapes[j]
-                ok, oj = self.offsets[k], self.offsets[j]
-                for a in range(rk):
-                    for d in range(cj):
-                        pad = P[a, d]
-                        for b in range(ck):
-                            for c in range(rj):
-                                v = pad * M[b, c]
-                                p = ok + a * ck + b
-                                q = oj + c * cj + d
-                                Hm[p, q] += v
-                                Hm[q, p] += v
-        if self.lam != 0:
-            for p in range(N):
-                Hm[p, p] += self.lam
-        return Hm
+    def _loss_hessian(self, E):
+        return self.kernel.hessian(E)
 
 
 __all__ = ["MpDeepLinear", "to_mpf", "to_matrix"]

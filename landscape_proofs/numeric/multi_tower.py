@@ -16,6 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
+from landscape_proofs.core.multi_tower import TowerSumObjective
+from landscape_proofs.core.ring import MpRing
 from landscape_proofs.numeric.float64 import BatchedDeepLinear, flatten
 from landscape_proofs.numeric.kernels import resolve_float64_kernel, resolve_mp_kernel
 from landscape_proofs.numeric.mp import MpDeepLinear, to_matrix
@@ -193,16 +195,19 @@ class _FixedGradientMp:
         return self.ctx.matrix(k, k)
 
 
-class MpMultiTower:
+class MpMultiTower(TowerSumObjective):
     """Objective, gradient and Hessian of a multi-tower network at one point, in ``ctx``.
 
-    Weights are a flat list of every layer (lists of rows, or ``ctx.matrix``), tower 1 first.
+    The formulas are those of the exact evaluator (``core.multi_tower.TowerSumObjective``),
+    run over the ring of ``ctx``'s matrices.  Weights are a flat list of every layer (lists of
+    rows, or ``ctx.matrix``), tower 1 first.
     """
 
     def __init__(self, ctx, towers: Sequence[Sequence[int]], X: object, Y: object,
                  loss_kernel, over_product: bool = False, weight_decay: object = 0):
         self.ctx = ctx
-        self.towers, self.d0, self.dH, self.layers = _tower_layout(towers)
+        self.ring = MpRing(ctx)
+        self.towers, self.d0, self.dH, _ = _tower_layout(towers)
         self.kernel = resolve_mp_kernel(loss_kernel, ctx)
         self.over_product = bool(over_product)
         self.tower_objectives = [MpDeepLinear(ctx, w, X, Y, self.kernel, over_product, weight_decay)
@@ -210,13 +215,7 @@ class MpMultiTower:
         first = self.tower_objectives[0]
         self.lam, self.X, self.Y, self.ncol = first.lam, first.X, first.Y, first.ncol
         self._weight_decay = weight_decay
-        self.shapes = [s for t in self.tower_objectives for s in t.shapes]
-        self.offsets, off = [], 0
-        for r, c in self.shapes:
-            self.offsets.append(off)
-            off += r * c
-        self.n_params = off
-        self.param_offsets = [self.offsets[lay[0]] for lay in self.layers]
+        self._layout()
 
     def weights(self, W):
         if len(W) != len(self.shapes):
@@ -226,8 +225,7 @@ class MpMultiTower:
             out.extend(obj.weights([W[i] for i in lay]))
         return out
 
-    def _split(self, W):
-        return [[W[i] for i in lay] for lay in self.layers]
+    _prepare = weights
 
     def flatten(self, W):
         return [M[i, j] for M in self.weights(W) for i in range(M.rows) for j in range(M.cols)]
@@ -238,69 +236,10 @@ class MpMultiTower:
         return [to_matrix(self.ctx, [[v[o + i * c + j] for j in range(c)] for i in range(r)])
                 for (r, c), o in zip(self.shapes, self.offsets)]
 
-    def _product(self, W):
-        R = self.ctx.matrix(self.dH, self.d0)
-        for obj, Wt in zip(self.tower_objectives, self._split(W)):
-            R = R + obj._product(Wt)
-        return R
-
-    def loss_argument(self, W):
-        return self.tower_objectives[0]._argument(self._product(self.weights(W)))
-
-    def value(self, W):
-        W = self.weights(W)
-        v = self.ctx.convert(self.kernel.value(self.tower_objectives[0]._argument(self._product(W))))
-        if self.lam != 0:
-            v += self.lam / 2 * self.ctx.fsum(x * x for M in W for x in M)
-        return v
-
-    def function_gradient(self, W):
-        return self.tower_objectives[0]._G(self.loss_argument(W))
-
     def _linear_towers(self, G):
         lin = _FixedGradientMp(self.ctx, G)
         return [MpDeepLinear(self.ctx, w, None, None, lin, True, self._weight_decay)
                 for w in self.towers]
-
-    def gradient(self, W):
-        W = self.weights(W)
-        G = self.tower_objectives[0]._G(self.tower_objectives[0]._argument(self._product(W)))
-        out = []
-        for lin, Wt in zip(self._linear_towers(G), self._split(W)):
-            out.extend(lin.gradient(Wt))
-        return out
-
-    def gradient_vector(self, W):
-        return [g[i, j] for g in self.gradient(W) for i in range(g.rows) for j in range(g.cols)]
-
-    def hessian(self, W):
-        ctx = self.ctx
-        W = self.weights(W)
-        first = self.tower_objectives[0]
-        E = first._argument(self._product(W))
-        Hl = self.kernel.hessian(E)
-        G = first._G(E)
-        m, ncol, N = self.dH, self.ncol, self.n_params
-        J = ctx.matrix(m * ncol, N)
-        for obj, lay in zip(self.tower_objectives, self.layers):
-            Wt = [W[i] for i in lay]
-            A, Bl = obj._above(Wt), obj._below(Wt)
-            BZ = Bl if self.over_product else [b * self.X for b in Bl]
-            for k, i in enumerate(lay):
-                r, c = self.shapes[i]
-                for a in range(r):
-                    for b in range(c):
-                        p = self.offsets[i] + a * c + b
-                        for ii in range(m):
-                            for j in range(ncol):
-                                J[ii * ncol + j, p] = A[k][ii, a] * BZ[k][b, j]
-        Hm = J.T * Hl * J
-        for lin, Wt, off in zip(self._linear_towers(G), self._split(W), self.param_offsets):
-            St = lin.hessian(Wt)
-            for p in range(St.rows):
-                for q in range(St.cols):
-                    Hm[off + p, off + q] += St[p, q]
-        return Hm
 
 
 __all__ = ["BatchedMultiTower", "MpMultiTower"]

@@ -11,6 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
+from landscape_proofs.core.ring import MpRing
+from landscape_proofs.core.symmetric_factorization import GramObjective
 from landscape_proofs.numeric.kernels import resolve_float64_kernel, resolve_mp_kernel
 from landscape_proofs.numeric.mp import to_matrix, to_mpf
 
@@ -118,9 +120,10 @@ class BatchedSymmetricFactorization:
         return 0.5 * (H + np.swapaxes(H, 1, 2))
 
 
-class MpSymmetricFactorization:
+class MpSymmetricFactorization(GramObjective):
     """Value, gradient and Hessian of ``l(U U^T) + lam/2 ||U||^2`` at one point, in ``ctx``
-    (the formulas of ``exact/symmetric_factorization.py``; used by ``classify --refine``).
+    (the formulas of ``core.symmetric_factorization.GramObjective``, run over the ring of
+    ``ctx``'s matrices; used by ``classify --refine``).
 
     A point is ``[U]`` (rows, or a ``ctx.matrix``), flattened row-major.
 
@@ -134,12 +137,14 @@ class MpSymmetricFactorization:
     def __init__(self, ctx, n: int, k: int, Y: object, loss_kernel, over_product: bool = False,
                  weight_decay: object = 0):
         self.ctx = ctx
+        self.ring = MpRing(ctx)
         self.n, self.k = int(n), int(k)
         self.kernel = resolve_mp_kernel(loss_kernel, ctx)
         self.over_product = bool(over_product)
         self.lam = to_mpf(ctx, weight_decay)
         self.Y = None if self.over_product else to_matrix(ctx, Y)
         self.shapes = [(self.n, self.k)]
+        self.offsets = [0]
         self.n_params = self.n * self.k
 
     def weights(self, W) -> list:
@@ -156,43 +161,15 @@ class MpSymmetricFactorization:
         return [to_matrix(self.ctx, [[v[i * self.k + j] for j in range(self.k)]
                                      for i in range(self.n)])]
 
-    def loss_argument(self, W):
-        U = self.weights(W)[0]
-        R = U * U.T
-        return R if self.over_product else R - self.Y
+    _prepare = weights
 
-    def value(self, W):
-        v = self.ctx.convert(self.kernel.value(self.loss_argument(W)))
-        if self.lam != 0:
-            v += self.lam / 2 * self.ctx.fsum(x * x for x in self.weights(W)[0])
-        return v
+    def _loss_value(self, E):
+        return self.ctx.convert(self.kernel.value(E))
 
-    def gradient_vector(self, W) -> list:
-        U = self.weights(W)[0]
-        G = self.kernel.gradient(self.loss_argument(W))
-        g = (G + G.T) * U                                  # dL/dU = (G + G^T) U + lam U
-        if self.lam != 0:
-            g = g + U * self.lam
-        return [g[i, j] for i in range(self.n) for j in range(self.k)]
+    def _loss_gradient(self, E):
+        return self.kernel.gradient(E)
 
-    def hessian(self, W):
-        """``J^T Hl J + S + lam I`` as a ``ctx`` matrix (N x N)."""
-        ctx, n, k = self.ctx, self.n, self.k
-        U = self.weights(W)[0]
-        E = self.loss_argument(W)
-        J = ctx.matrix(n * n, n * k)       # d R_ij / d U_ab = [i = a] U_jb + [j = a] U_ib
-        for a in range(n):
-            for b in range(k):
-                for j in range(n):
-                    J[a * n + j, a * k + b] += U[j, b]
-                    J[j * n + a, a * k + b] += U[j, b]
-        Hm = J.T * self.kernel.hessian(E) * J
-        G = self.kernel.gradient(E)
-        for a in range(n):
-            for c in range(n):
-                for b in range(k):
-                    Hm[a * k + b, c * k + b] += G[a, c] + G[c, a]
-        if self.lam != 0:
-            for p in range(self.n_params):
-                Hm[p, p] += self.lam
-        return Hm
+    def _loss_hessian(self, E):
+        return self.kernel.hessian(E)
+
+

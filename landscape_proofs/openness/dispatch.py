@@ -24,30 +24,25 @@ def decide_openness(problem, point) -> OpennessDecision:
     canonical factorization R = U V (open by construction, checked here exactly).
     Symmetric factorization: ``U -> U U^T`` (:func:`decide_symmetric`).
     """
-    family = getattr(problem, "family", None)
-    if family == "deep-linear":
-        return decide_chain([matrix(W) for W in point.weights])
-    if family == "multi-tower":
-        return decide_towers([[matrix(W) for W in t] for t in problem.tower_weights(point.weights)])
-    if family == "symmetric-factorization":
-        return decide_symmetric(matrix(point.weights[0]))
-    if family == "shallow-rank":
+    # the family states the shape of its product map (families/base.py)
+    if not problem.layered:          # R itself, through its canonical factorization R = U V
         U, V = problem.canonical_factorization(point)
         return decide_pair(matrix(U), matrix(V))
-    raise ValueError(f"decide_openness: no product map for the family {family!r}")
+    if problem.psd_product:
+        return decide_symmetric(matrix(point.weights[0]))
+    if problem.sum_of_towers:
+        return decide_towers([[matrix(W) for W in t] for t in problem.tower_weights(point.weights)])
+    return decide_chain([matrix(W) for W in point.weights])
 
 
 def point_factors(problem, point) -> tuple[str, list[Matrix]]:
     """(map kind, exact factors) for the probe: ``"chain"`` with [W_1, ..., W_H],
     ``"symmetric"`` with [U], or ``"towers"`` with one list [W_1, ..., W_H] per tower."""
-    family = getattr(problem, "family", None)
-    if family == "deep-linear":
-        return "chain", [matrix(W) for W in point.weights]
-    if family == "multi-tower":
-        return "towers", [[matrix(W) for W in t] for t in problem.tower_weights(point.weights)]
-    if family == "symmetric-factorization":
-        return "symmetric", [matrix(point.weights[0])]
-    if family == "shallow-rank":
+    if not problem.layered:
         U, V = problem.canonical_factorization(point)
         return "chain", [matrix(V), matrix(U)]
-    raise ValueError(f"point_factors: no product map for the family {family!r}")
+    if problem.psd_product:
+        return "symmetric", [matrix(point.weights[0])]
+    if problem.sum_of_towers:
+        return "towers", [[matrix(W) for W in t] for t in problem.tower_weights(point.weights)]
+    return "chain", [matrix(W) for W in point.weights]

@@ -34,9 +34,8 @@ from landscape_proofs.produce.classify import Budget, Classification, classify
 from landscape_proofs.kernel.linalg import identity, matrix, nullspace, rank, zeros
 from landscape_proofs.kernel.numbers import to_fraction
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import SquareLoss
 from landscape_proofs.numeric.rationalize import rational_from_float
-from landscape_proofs.families.deep_linear import Point
+from landscape_proofs.families.base import Point
 from landscape_proofs.core.rank_constrained import sigma_matrix
 
 Q = flint.fmpq
@@ -198,9 +197,7 @@ def exact_fit_candidates(problem) -> list[Candidate]:
     a point only slowly for the power loss (its Hessian vanishes at residual 0), so its
     rounded limits are rarely exact; this candidate is exact, and classify certifies it as a
     global minimum of value 0 (zero lower bound)."""
-    from landscape_proofs.losses.specs import L1Loss, PowerLoss
-
-    if not isinstance(problem.loss, (SquareLoss, PowerLoss, L1Loss)) or problem.weight_decay != 0:
+    if not problem.loss.zero_only_at_zero or problem.loss.over_product or problem.weight_decay != 0:
         return []
     X, Y = matrix(problem.X), matrix(problem.Y)
     if rank(X) < X.nrows():
@@ -215,7 +212,7 @@ def exact_fit_candidates(problem) -> list[Candidate]:
 def closed_form_candidates(problem, budget: CheckBudget) -> list[Candidate]:
     """Standard factorizations of the Baldi-Hornik critical products (square loss), or the
     zero-residual point (:func:`exact_fit_candidates`, power and l1 losses)."""
-    if not isinstance(problem.loss, SquareLoss) or problem.weight_decay != 0:
+    if not problem.loss.square_like or problem.weight_decay != 0:
         return exact_fit_candidates(problem)
     X, Y = matrix(problem.X), matrix(problem.Y)
     if rank(X) < X.nrows():

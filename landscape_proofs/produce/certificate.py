@@ -59,3 +59,17 @@ def write_certificate(cert: Certificate | dict, path: str | Path) -> None:
 def read_certificate(path: str | Path) -> dict:
     """Read a certificate file with exact numbers (InputError naming the file if unusable)."""
     return read_json(path)
+
+
+def kernel_verdict(data: dict):
+    """The kernel's verdict on a certificate a producer built; a certificate the kernel cannot
+    read (e.g. a family registered with the producers only) is a verdict that it does not
+    hold, never an exception: the producer then answers ``inconclusive`` with the reason."""
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.kernel.errors import InputError
+    from landscape_proofs.kernel.verdict import CheckResult
+
+    try:
+        return check_certificate(data)
+    except InputError as exc:
+        return CheckResult(False, str(data.get("claim")), f"the kernel cannot read it: {exc}")

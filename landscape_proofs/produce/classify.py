@@ -16,8 +16,7 @@ from math import lcm, gcd
 
 import flint
 
-from landscape_proofs.kernel.checker import check_certificate
-from landscape_proofs.produce.certificate import Certificate
+from landscape_proofs.produce.certificate import Certificate, kernel_verdict
 from landscape_proofs.kernel.errors import NotDifferentiableError, UnsupportedError
 from landscape_proofs.kernel.linalg import Inertia, inertia, matrix, negative_direction, nullspace, rank, zeros
 from landscape_proofs.kernel.numbers import format_exact, to_fraction
@@ -25,8 +24,7 @@ from landscape_proofs.numeric.rationalize import rational_from_float
 from landscape_proofs.core.objective import lowest_order
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import CustomLoss, L1Loss, SquareLoss
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
 Q = flint.fmpq
@@ -96,7 +94,7 @@ def _weights_json(mats) -> list:
 
 
 class _Producer:
-    def __init__(self, problem: DeepLinearProblem, point: Point, budget: Budget):
+    def __init__(self, problem: Problem, point: Point, budget: Budget):
         self.problem = problem
         self.point = point
         self.budget = budget
@@ -114,7 +112,7 @@ class _Producer:
     def certified(self, kind: Kind, evidence: dict, method: str, **extra) -> Classification:
         cert = Certificate(claim=kind.value, problem=self.problem, point=self.point,
                            value=self.value, evidence=evidence, method=method)
-        check = check_certificate(cert.to_json())
+        check = kernel_verdict(cert.to_json())
         if not check.valid:  # a producer bug: never report an unchecked claim
             return self.inconclusive(f"internal: the checker rejected the {kind.value} "
                                      f"certificate ({check.reason})", method, **extra)
@@ -134,7 +132,7 @@ class _Producer:
     # -- main -------------------------------------------------------------------------------
     def run(self) -> Classification:
         loss = self.problem.loss
-        if isinstance(loss, CustomLoss) and not loss.polynomial:
+        if not loss.piecewise_polynomial:
             return self.inconclusive(
                 "the custom loss is not a polynomial; exact classification handles polynomial "
                 "losses, the l1 loss and its kinks", "none")
@@ -195,8 +193,7 @@ class _Producer:
             return None
         if ine.is_pd:
             return {"type": "definite-hessian"}
-        orthogonal = (self.problem.weight_decay != 0
-                      or self.problem.family == "symmetric-factorization")  # O(k): U -> U Q
+        orthogonal = self.problem.orthogonal_symmetry  # weight decay, or O(k): U -> U Q
         T = self.obj.orbit_tangent(self.W, orthogonal=orthogonal)
         if not T:
             return None
@@ -259,14 +256,14 @@ class _Producer:
             return {"type": "zero-lower-bound"}, False
         above = False
         # not for l(U U^T): the closed form ignores the PSD constraint (checker refuses it)
-        if isinstance(loss, SquareLoss) and p.weight_decay == 0 and p.family != "symmetric-factorization":
+        if loss.square_like and p.weight_decay == 0 and p.rank_set_product:
             s = compare_with_square_optimum(matrix(p.X), matrix(p.Y), p.max_rank, self.value)
             if s == 0:
                 return {"type": "square-loss-optimum"}, False
             above = s == 1
             if s is None:
                 self.notes.append("comparison with the closed-form optimum undecided")
-        if (p.family == "symmetric-factorization" and loss.convex_proven(*p.loss_argument_shape)
+        if (p.psd_product and loss.convex_proven(*p.loss_argument_shape)
                 is True and loss.is_smooth_at(self.obj.loss_argument(self.W))):
             # optimality over the PSD cone (checker: psd-cone-optimality)
             G = self.obj.function_gradient(self.W)
@@ -284,7 +281,7 @@ class _Producer:
                 G = self.obj.function_gradient(self.W)
                 if all(x == 0 for x in G.entries()):
                     return {"type": "convex-stationary"}, False
-            elif isinstance(loss, L1Loss):
+            elif loss.piecewise_linear_kinks:
                 S = self.l1_multiplier(E)
                 if S is not None:
                     return {"type": "convex-stationary", "multiplier": _mat_json(S)}, False
@@ -306,10 +303,7 @@ class _Producer:
     def _chains(self):
         """(first, n_layers, V) for chains of unit entries through every layer of one tower:
         V_k = s_k e_{i_k} e_{i_{k-1}}^T (multi-tower: the other towers' layers 0)."""
-        if self.problem.family == "symmetric-factorization":  # one "layer" U, n x k
-            towers = ((self.problem.k, self.problem.n),)
-        else:
-            towers = getattr(self.problem, "towers", None) or (self.problem.widths,)
+        towers = tuple(c.widths for c in self.problem.chains())  # U U^T: one "layer" U, k -> n
         first = 0  # index of the tower's W_1 among all layers
         for widths in towers:
             ranges = [range(d) for d in widths]
@@ -482,7 +476,7 @@ class _Producer:
         return None
 
 
-def classify(problem: DeepLinearProblem, point: Point, budget: Budget = Budget()) -> Classification:
+def classify(problem: Problem, point: Point, budget: Budget = Budget()) -> Classification:
     """Decide exactly what ``point`` is for ``problem``, with a checked certificate.
 
     >>> from landscape_proofs.families.io import problem_from_dict

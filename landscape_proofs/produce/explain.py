@@ -99,14 +99,7 @@ def _parameter_name(problem: Problem, index: int) -> str:
 
 
 def _loss_text(problem: Problem) -> str:
-    loss = problem.loss
-    name = getattr(loss, "name", "?")
-    if name == "power":
-        text = f"the power loss (p = {getattr(loss, 'p', '?')})"
-    elif name == "custom":
-        text = "a custom loss"
-    else:
-        text = f"the {name} loss"
+    text = problem.loss.describe()
     if problem.weight_decay != 0:
         text += f" with weight decay {problem.weight_decay}"
     return text

@@ -36,16 +36,13 @@ from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.kernel.numbers import format_exact, parse_exact, to_fmpq, to_fraction
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import SquareLoss
 from landscape_proofs.numeric.rationalize import rational_from_float
 from landscape_proofs.numeric.refine import (Refinement, gauge_from_tangent, gauge_generators, mpf_to_fraction,
                              orbit_tangent_float, refine_critical_point, snap_refinement,
                              tangent_rank)
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.exact_view import exact_objective
 from landscape_proofs.families.io import problem_to_dict
-from landscape_proofs.families.multi_tower import MultiTowerProblem
-from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem
 from landscape_proofs.numeric.views import float64_objective, mp_objective
 
 MIN_DIGITS, MAX_DIGITS = 20, 5000
@@ -135,7 +132,7 @@ def _short(q: Fraction, digits: int = 25) -> str:
 
 
 # --- small helpers ----------------------------------------------------------------------------
-def _weights_json(problem: DeepLinearProblem, flat) -> list:
+def _weights_json(problem: Problem, flat) -> list:
     out, off = [], 0
     for r, c in problem.shapes:
         out.append([[format_exact(flat[off + i * c + j]) for j in range(c)] for i in range(r)])
@@ -160,7 +157,7 @@ def _power_of_two_at_least(x: Fraction) -> Fraction:
 class _Enclosing:
     """Builds and checks enclosure certificates around one refined point."""
 
-    def __init__(self, problem: DeepLinearProblem, ref: Refinement, ctx, budget: Budget):
+    def __init__(self, problem: Problem, ref: Refinement, ctx, budget: Budget):
         self.problem = problem
         self.ref = ref
         self.budget = budget
@@ -264,12 +261,12 @@ class _Enclosing:
         p, loss = self.problem, self.problem.loss
         if loss.convex_proven(*p.loss_argument_shape) is not True:
             return []
-        if isinstance(p, SymmetricFactorizationProblem):  # weight decay allowed: tr(U U^T)
+        if p.psd_product:  # weight decay allowed: tr(U U^T)
             return [{"type": "psd-cone-optimality", "shift": format_exact(c)}
                     for c in self.psd_shifts()]
         if p.weight_decay != 0 or p.has_bottleneck:
             return []
-        if isinstance(p, MultiTowerProblem):  # the product map a submersion: G(W*) = 0
+        if p.sum_of_towers:  # a sum of towers: the product map a submersion, G(W*) = 0
             return [{"type": "convex-stationary"}]
         return [{"type": "convex-stationary", "layer": k} for k in self.layers_by_rank()]
 
@@ -286,8 +283,7 @@ class _Enclosing:
         lo, hi = (to_fmpq(parse_exact(cert["value"][end])) for end in ("lower", "upper"))
         # 2. spurious: above the exact square-loss optimum, or an exact better point (the
         # closed-form optimum is over all matrices: not the optimum of U U^T, PSD)
-        square = (isinstance(loss, SquareLoss) and p.weight_decay == 0
-                  and not isinstance(p, SymmetricFactorizationProblem))
+        square = loss.square_like and p.weight_decay == 0 and p.rank_set_product
         if square:
             X, Y = matrix(p.X), matrix(p.Y)
             if compare_with_square_optimum(X, Y, p.max_rank, lo) == 1:
@@ -374,7 +370,7 @@ def _from_exact(c: Classification, **kw) -> RefinedClassification:
         value=c.value, exact=c, n_params=c.n_params, **kw)
 
 
-def classify_refined(problem: DeepLinearProblem, point: Point, *, digits: int = 100,
+def classify_refined(problem: Problem, point: Point, *, digits: int = 100,
                      budget: Budget = Budget(), snap: bool = True) -> RefinedClassification:
     """Treat ``point`` as an approximation: refine, snap or enclose, and certify.
 
@@ -445,14 +441,15 @@ def _tangent(problem, start) -> tuple[np.ndarray, bool]:
     """The orbit tangent at ``start`` in float64 (N x G: the generators the checker builds, in
     its order; for deep-linear their float64 twin), and whether the group is orthogonal."""
     # symmetric factorization: U -> U Q, Q in O(k), with or without weight decay
-    orthogonal = isinstance(problem, SymmetricFactorizationProblem) or problem.weight_decay != 0
-    if isinstance(problem, DeepLinearProblem):
+    orthogonal = problem.orthogonal_symmetry
+    chains = problem.chains()
+    if not (problem.psd_product or problem.sum_of_towers):   # one chain of layers: the float twin
         x = np.array([float(q) for q in start])
         Wf, off = [], 0
         for r, c in problem.shapes:
             Wf.append(x[off:off + r * c].reshape(r, c))
             off += r * c
-        return orbit_tangent_float(problem.widths, Wf, orthogonal), orthogonal
+        return orbit_tangent_float(chains[0].widths, Wf, orthogonal), orthogonal
     exact = exact_objective(problem)
     T = exact.orbit_tangent(exact.unflatten(start), orthogonal=orthogonal)
     Tf = np.array([[float(x) for x in v] for v in T], dtype=np.float64).reshape(len(T), len(start))
@@ -514,7 +511,7 @@ def _is_critical(ctx, ref: Refinement) -> bool:
     return ref.residual <= ctx.mpf(10) ** (-(ref.digits // 2)) * scale
 
 
-def _rows(problem: DeepLinearProblem, flat) -> list:
+def _rows(problem: Problem, flat) -> list:
     out, off = [], 0
     for r, c in problem.shapes:
         out.append([[flat[off + i * c + j] for j in range(c)] for i in range(r)])

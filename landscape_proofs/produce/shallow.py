@@ -34,9 +34,7 @@ from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.kernel.numbers import format_exact, to_fraction
 from landscape_proofs.core.rank_constrained import SquareOptimum, square_optimum
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import SquareLoss
-from landscape_proofs.families.deep_linear import Point, Rows
-from landscape_proofs.families.shallow_rank import ShallowPoint, ShallowRankProblem
+from landscape_proofs.families.base import Point, Problem, Rows
 
 LOCAL_MIN_KINDS = (Kind.LOCAL_MINIMUM, Kind.GLOBAL_MINIMUM, Kind.SPURIOUS_LOCAL_MINIMUM)
 NOT_LOCAL_MIN_KINDS = (Kind.NOT_CRITICAL, Kind.STRICT_SADDLE, Kind.NON_STRICT_SADDLE,
@@ -59,7 +57,7 @@ class ShallowSolution:
     ``[lower, upper]``) and an exact minimizer R* when one is rational.
     """
 
-    problem: ShallowRankProblem
+    problem: Problem
     optimum: SquareOptimum
 
     def to_json(self) -> dict:
@@ -72,12 +70,12 @@ class ShallowSolution:
         }
 
 
-def shallow_global_solution(problem: ShallowRankProblem) -> ShallowSolution:
+def shallow_global_solution(problem: Problem) -> ShallowSolution:
     """The exact optimum (and a minimizer when rational) of the square loss on rank <= p.
 
     Raises ValueError for other losses (no closed form).
     """
-    if not isinstance(problem.loss, SquareLoss) or problem.loss.over_product:
+    if not problem.loss.square_like or problem.loss.over_product:
         raise ValueError("shallow_global_solution: the closed form needs the square loss")
     return ShallowSolution(problem, square_optimum(matrix(problem.X), matrix(problem.Y),
                                                    problem.effective_rank))
@@ -133,14 +131,14 @@ class ShallowClassification:
         }
 
 
-def classify_shallow(problem: ShallowRankProblem, point: ShallowPoint,
+def classify_shallow(problem: Problem, point,
                      budget: Budget = Budget()) -> ShallowClassification:
     """Classify R on the set rank <= p through its lift (see the module docstring)."""
     U, V = problem.canonical_factorization(point)
     deep = problem.deep_linear()
     lifted = classify(deep, Point.of(deep, [V, U]), budget)
     solution = None
-    if isinstance(problem.loss, SquareLoss):
+    if problem.loss.square_like:
         solution = shallow_global_solution(problem)
     notes = list(lifted.notes)
     r = matrix(point.R).rank()

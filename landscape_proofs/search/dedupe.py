@@ -87,15 +87,15 @@ def problem_invariants(problem, Ws: list[np.ndarray], values: np.ndarray,
     (see the module docstring); for deep-linear, :func:`invariants` itself."""
     from landscape_proofs.search.families import chains, product, require_searchable
 
-    family = require_searchable(problem)
+    require_searchable(problem)
     orthogonal = problem.weight_decay != 0
-    if family == "deep-linear":
-        return invariants(Ws, values, orthogonal=orthogonal, rank_tol=rank_tol)
-    if family == "symmetric-factorization":
+    if problem.psd_product:
         U = Ws[0]
         ranks = _numerical_rank(U, rank_tol)[:, None]
         return Invariants(np.asarray(values, dtype=float), product(problem, Ws), ranks,
                           None, None, None)
+    if not problem.sum_of_towers:   # one chain: its invariants are the problem's
+        return invariants(Ws, values, orthogonal=orthogonal, rank_tol=rank_tol)
     parts = [invariants([Ws[i] for i in c.layers], values, orthogonal, rank_tol)
              for c in chains(problem)]
     B = Ws[0].shape[0]
@@ -163,7 +163,7 @@ def exact_invariants(problem, point) -> tuple:
     W = exact_weights(point)
     obj = exact_objective(problem)
     frac = lambda M: tuple(to_fraction(x) for x in M.entries())  # noqa: E731
-    if problem.family == "symmetric-factorization":
+    if problem.psd_product:
         # U U^T is a complete invariant of the orbit U O(k) (see the module docstring)
         return (to_fraction(obj.value(W)), frac(obj.product(W)), (W[0].rank(),))
     key = (to_fraction(obj.value(W)), frac(obj.product(W)))

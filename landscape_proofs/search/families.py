@@ -9,54 +9,36 @@
 * ``symmetric-factorization``: a single matrix ``U`` (``n x k``), seen as a one-layer chain
   ``k -> n``; the product is ``R = U U^T``.
 
-A *chain* lists its widths and the indices of its layers in the parameter order, so that the
+Each family states its chains (``Problem.chains``, ``families/base.py``); this module only
+reads them.  A *chain* lists its widths and the indices of its layers in the parameter order, so that the
 starts, the symmetry invariants and the canonical refactorizations of :mod:`.starts`,
 :mod:`.dedupe` and :mod:`.snap` are written once per chain.  Nothing here proves anything: the
 exact classifier and the trusted checker decide every kind.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from landscape_proofs.families.base import Chain
+from landscape_proofs.families.registry import layered_families
 from landscape_proofs.kernel.errors import InputError
 
-SEARCHABLE = ("deep-linear", "multi-tower", "symmetric-factorization")
-
-
-@dataclass(frozen=True)
-class Chain:
-    """Layers ``W_1 .. W_H`` of one chain: ``widths`` ``(d_0, ..., d_H)``, ``layers`` their
-    indices in the problem's parameter order, ``factors`` the number of factors the target
-    is split into (``H``; 2 for ``U U^T``)."""
-
-    widths: tuple[int, ...]
-    layers: range
-    factors: int
-
-    @property
-    def depth(self) -> int:
-        return len(self.widths) - 1
-
-    @property
-    def n_ranks(self) -> int:
-        """Length of the chain's rank profile (ranks of ``W_j ... W_i``, ``i <= j``)."""
-        return self.depth * (self.depth + 1) // 2
+SEARCHABLE = layered_families()  # at import; ``require_searchable`` asks the registry
 
 
 def require_searchable(problem, command: str = "landscape search") -> str:
     """The problem's family, or an :class:`InputError` naming the families handled."""
     family = getattr(problem, "family", None)
-    if family not in SEARCHABLE:
-        raise InputError(f"{command} handles the families {', '.join(SEARCHABLE)} (and "
+    if not getattr(problem, "layered", False):
+        handled = layered_families()
+        raise InputError(f"{command} handles the families {', '.join(handled)} (and "
                          "matrix-factorization, which loads as deep-linear)", field="family",
                          got=family if family is not None else type(problem).__name__)
     return family
 
 
 def chains(problem) -> tuple[Chain, ...]:
-    """The chains of ``problem``'s layers (see the module docstring).
+    """The chains of ``problem``'s layers, as its family states them (``Problem.chains``).
 
     >>> from landscape_proofs.families.io import problem_from_dict
     >>> p = problem_from_dict({"family": "multi-tower", "towers": [[2, 1, 2], [2, 2]],
@@ -64,13 +46,8 @@ def chains(problem) -> tuple[Chain, ...]:
     >>> [(c.widths, list(c.layers)) for c in chains(p)]
     [((2, 1, 2), [0, 1]), ((2, 2), [2])]
     """
-    family = require_searchable(problem)
-    if family == "symmetric-factorization":
-        return (Chain((problem.k, problem.n), range(0, 1), 2),)
-    if family == "multi-tower":
-        return tuple(Chain(tuple(w), lay, len(w) - 1)
-                     for w, lay in zip(problem.towers, problem.tower_layers))
-    return (Chain(tuple(problem.widths), range(problem.depth), problem.depth),)
+    require_searchable(problem)
+    return problem.chains()
 
 
 def chain_product(Ws) -> np.ndarray:
@@ -83,8 +60,8 @@ def chain_product(Ws) -> np.ndarray:
 
 def product(problem, Ws) -> np.ndarray:
     """The family's product at a batch of points: ``W_H...W_1``, ``sum_t R_t`` or ``U U^T``."""
-    family = require_searchable(problem)
-    if family == "symmetric-factorization":
+    require_searchable(problem)
+    if problem.psd_product:
         U = Ws[0]
         return U @ np.swapaxes(U, 1, 2)
     R = None
@@ -96,7 +73,7 @@ def product(problem, Ws) -> np.ndarray:
 
 def orthogonal_symmetry(problem) -> bool:
     """True when the symmetry is orthogonal only: weight decay, or ``U -> U Q`` (always)."""
-    return problem.family == "symmetric-factorization" or problem.weight_decay != 0
+    return problem.orthogonal_symmetry
 
 
 def target_norm(problem) -> float:

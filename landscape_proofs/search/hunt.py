@@ -41,10 +41,12 @@ from landscape_proofs.kernel.checker import check_certificate
 from landscape_proofs.produce.classify import Budget, classify
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.io import problem_to_dict
+from landscape_proofs.families.registry import DEFAULT_FAMILY, FAMILY_CLASSES
+from landscape_proofs.losses.registry import DEFAULT_LOSS_NAME
 from landscape_proofs.numeric.views import float64_objective
-from landscape_proofs.search.families import SEARCHABLE, chains
+from landscape_proofs.search.families import chains
 from landscape_proofs.search.multistart import SearchConfig, search
 from landscape_proofs.search.snap import _exact_gradient_check, simplest_rational
 
@@ -72,7 +74,7 @@ class HuntConstraints:
     ``identity``).
     """
 
-    losses: tuple[str, ...] = ("square",)
+    losses: tuple[str, ...] = (DEFAULT_LOSS_NAME,)
     bottleneck: bool | None = None
     weight_decay: bool | None = False
     min_depth: int = 1
@@ -80,46 +82,25 @@ class HuntConstraints:
     max_width: int = 3
     data: str = "identity"
     max_entry: int = 3
-    family: str = "deep-linear"
+    family: str = DEFAULT_FAMILY
     min_towers: int = 2
     max_towers: int = 2
 
     def strategy(self):
+        """The Hypothesis strategy of the family (``strategies.problems_for``)."""
         from landscape_proofs.search import strategies
 
-        if self.family not in SEARCHABLE:
-            raise InputError(f"expected one of {', '.join(SEARCHABLE)}", field="family",
-                             got=self.family)
-        if self.family == "multi-tower":
-            if self.bottleneck is not None:
-                raise InputError("the bottleneck constraint applies to deep-linear and "
-                                 "symmetric-factorization hunts; expected None (either) for "
-                                 "multi-tower", field="bottleneck", got=self.bottleneck)
-            return strategies.multi_tower_problems(
-                min_towers=self.min_towers, max_towers=self.max_towers,
-                min_depth=self.min_depth, max_depth=self.max_depth, max_width=self.max_width,
-                losses=self.losses, weight_decay=self.weight_decay, data=self.data,
-                max_entry=self.max_entry)
-        if self.family == "symmetric-factorization":
-            if self.data != "identity":
-                raise InputError("a symmetric factorization l(U U^T) has no data matrix X; "
-                                 "expected identity", field="data", got=self.data)
-            return strategies.symmetric_factorization_problems(
-                max_width=self.max_width, losses=self.losses, bottleneck=self.bottleneck,
-                weight_decay=self.weight_decay, max_entry=self.max_entry)
-        return strategies.problems(min_depth=self.min_depth, max_depth=self.max_depth,
-                                   max_width=self.max_width, losses=self.losses,
-                                   bottleneck=self.bottleneck, weight_decay=self.weight_decay,
-                                   data=self.data, max_entry=self.max_entry)
+        return strategies.problems_for(self)
 
     def to_json(self) -> dict:
         out = {"losses": list(self.losses), "bottleneck": self.bottleneck,
                "weight_decay": self.weight_decay, "min_depth": self.min_depth,
                "max_depth": self.max_depth, "max_width": self.max_width, "data": self.data,
                "max_entry": self.max_entry}
-        if self.family != "deep-linear":
+        if self.family != DEFAULT_FAMILY:
             out["family"] = self.family
-        if self.family == "multi-tower":
+        cls = FAMILY_CLASSES.get(self.family)
+        if cls is not None and cls.sum_of_towers:
             out.update(min_towers=self.min_towers, max_towers=self.max_towers)
         return out
 
@@ -162,7 +143,7 @@ class HuntReport:
 
     config: HuntConfig
     found: bool
-    problem: DeepLinearProblem | None
+    problem: Problem | None
     certificate: dict | None
     how: str
     verified: bool | None             # the checker's verdict on the certificate
@@ -173,7 +154,7 @@ class HuntReport:
     certified_points: int
     uncertified_points: int
     seconds: float
-    first_problem: DeepLinearProblem | None = field(default=None, repr=False)
+    first_problem: Problem | None = field(default=None, repr=False)
 
     def to_json(self) -> dict:
         return {
@@ -221,12 +202,8 @@ class HuntReport:
 
 
 def describe_shape(problem) -> str:
-    """``widths [..]``, ``towers [[..], ..]`` or ``U: n x k``."""
-    if problem.family == "multi-tower":
-        return f"towers {[list(w) for w in problem.towers]}"
-    if problem.family == "symmetric-factorization":
-        return f"U: {problem.n} x {problem.k}"
-    return f"widths {list(problem.widths)}"
+    """``widths [..]``, ``towers [[..], ..]`` or ``U: n x k`` (``Problem.describe_shape``)."""
+    return problem.describe_shape()
 
 
 # --- special points -------------------------------------------------------------------------
@@ -249,7 +226,7 @@ def _aligned_layers(shapes, i: int, j: int, a) -> list:
     return mats
 
 
-def special_points(problem: DeepLinearProblem) -> list[tuple[str, Point]]:
+def special_points(problem: Problem) -> list[tuple[str, Point]]:
     """The origin and the coordinate-aligned rank-one points with their best scale."""
     out = [("special point: origin", Point.of(problem, [[[0] * c for _ in range(r)]
                                                         for r, c in problem.shapes]))]
@@ -271,14 +248,14 @@ def special_points(problem: DeepLinearProblem) -> list[tuple[str, Point]]:
 
 def _aligned_lines(problem):
     """Yield (label, a -> layers, index of the free coordinate) for each aligned line."""
-    if problem.family == "symmetric-factorization":   # U = a e_i e_0^T
-        n, k = problem.n, problem.k
+    if problem.psd_product:   # U = a e_i e_0^T (U e_j ~ U e_0 under U -> U Q)
+        (n, k), = problem.shapes
         for i in range(n):
             yield (f"U = a e_{i} e_0^T",
                    lambda a, i=i: [[[a if (r == i and c == 0) else Fraction(0)
                                      for c in range(k)] for r in range(n)]], i * k)
         return
-    tower = problem.family == "multi-tower"
+    tower = problem.sum_of_towers
     offsets = np.cumsum([0] + [r * c for r, c in problem.shapes])
     for t, chain in enumerate(chains(problem)):
         shapes = [problem.shapes[k] for k in chain.layers]
@@ -330,7 +307,7 @@ def _budget(seed: int) -> Budget:
     return Budget(curve_candidates=120, better_point_starts=8, descent_steps=200, seed=seed)
 
 
-def refute_no_spurious_minimum(problem: DeepLinearProblem, starts: int = 12,
+def refute_no_spurious_minimum(problem: Problem, starts: int = 12,
                                seed: int = 0) -> InstanceVerdict:
     """Look for a certified spurious local minimum of ``problem`` (special points first)."""
     certified = uncertified = 0
@@ -385,7 +362,7 @@ def hunt(config: HuntConfig = HuntConfig(), progress=None) -> HuntReport:
     strategy = config.constraints.strategy()
     tally = _Tally(config.shrink_budget)
 
-    def condition(problem: DeepLinearProblem) -> bool:
+    def condition(problem: Problem) -> bool:
         key = json.dumps(problem_to_dict(problem), sort_keys=True)
         if key in tally.verdicts:
             return tally.verdicts[key].refuted

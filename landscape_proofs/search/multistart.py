@@ -46,9 +46,8 @@ from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.kernel.numbers import format_exact
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import SquareLoss
 from landscape_proofs.numeric.float64 import flatten
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.io import point_to_dict, problem_to_dict
 from landscape_proofs.numeric.views import float64_objective
 from landscape_proofs.search.blas import single_blas_thread
@@ -189,7 +188,7 @@ class GlobalValue:
 class SearchReport:
     """Everything ``landscape search`` found; see :meth:`table` and :meth:`to_json`."""
 
-    problem: DeepLinearProblem
+    problem: Problem
     config: SearchConfig
     outcomes: tuple[StartOutcome, ...]
     groups: tuple[LimitPointGroup, ...]
@@ -274,7 +273,7 @@ def _finite(x):
 
 
 # --- the global value ---------------------------------------------------------------------
-def square_loss_optimum_approx(problem: DeepLinearProblem) -> float:
+def square_loss_optimum_approx(problem: Problem) -> float:
     """1/2 (||Y (I - P)||^2 + sum_{i > r} sigma_i(Y P)^2) in float64 (a hint).
 
     Valid for deep-linear and multi-tower problems (whose products range over all matrices
@@ -305,7 +304,7 @@ def psd_square_optimum_approx(problem) -> float:
     return 0.5 * (float(np.sum((lam - kept) ** 2)) + float(np.sum(A ** 2)))
 
 
-def global_value(problem: DeepLinearProblem, groups=()) -> GlobalValue:
+def global_value(problem: Problem, groups=()) -> GlobalValue:
     """The global value when proven: the square-loss closed form (exact when rational) or
     the value of a certified global minimum among ``groups``."""
     for g in groups:
@@ -317,15 +316,15 @@ def global_value(problem: DeepLinearProblem, groups=()) -> GlobalValue:
             return GlobalValue(None, float((lo + hi) / 2),
                                f"enclosed in [{float(lo):.12g}, {float(hi):.12g}] by a certified "
                                "global minimum reached")
-    if problem.family == "symmetric-factorization":
-        if isinstance(problem.loss, SquareLoss) and problem.weight_decay == 0:
+    if problem.psd_product:
+        if problem.loss.square_like and problem.weight_decay == 0:
             return GlobalValue(None, psd_square_optimum_approx(problem),
                                "float64 closed form of the PSD-constrained optimum: a hint, "
                                "not proven (no exact evidence proves a PSD-constrained "
                                "optimum; see docs/families.md)")
         return GlobalValue(None, None, "no closed form for this loss and no certified global "
                            "minimum reached")
-    if isinstance(problem.loss, SquareLoss) and problem.weight_decay == 0:
+    if problem.loss.square_like and problem.weight_decay == 0:
         approx = square_loss_optimum_approx(problem)
         X, Y = matrix(problem.X), matrix(problem.Y)
         for delta in (1e-12, 1e-9):
@@ -373,7 +372,7 @@ def _mark_kinks(obj, x, status, tol: float = 1e-7):
     return status
 
 
-def search(problem: DeepLinearProblem, config: SearchConfig = SearchConfig(),
+def search(problem: Problem, config: SearchConfig = SearchConfig(),
            progress: Progress | None = None, out_dir: str | Path | None = None) -> SearchReport:
     """Run a multi-start search on ``problem`` and certify what it reached.
 

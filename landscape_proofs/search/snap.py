@@ -58,7 +58,7 @@ import numpy as np
 from landscape_proofs.produce.classify import Budget, classify
 from landscape_proofs.kernel.errors import NotDifferentiableError, UnsupportedError
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
+from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
 TOLERANCES = (1e-12, 1e-10, 1e-8, 1e-6)
@@ -124,7 +124,7 @@ def snap_vector(x: np.ndarray, delta: float) -> list[Fraction]:
     return out
 
 
-def _point_from_vector(problem: DeepLinearProblem, v) -> Point:
+def _point_from_vector(problem: Problem, v) -> Point:
     mats, off = [], 0
     for r, c in problem.shapes:
         mats.append([list(v[off + i * c: off + (i + 1) * c]) for i in range(r)])
@@ -132,7 +132,7 @@ def _point_from_vector(problem: DeepLinearProblem, v) -> Point:
     return Point.of(problem, mats)
 
 
-def canonical_factorization(problem: DeepLinearProblem, R: flint.fmpq_mat) -> Point | None:
+def canonical_factorization(problem: Problem, R: flint.fmpq_mat) -> Point | None:
     """Layers ``W_1 = [V; 0]``, ``W_k = [I 0; 0 0]``, ``W_H = [U 0]`` with ``R = U V`` exact,
     or None when ``rank R`` exceeds a width.
 
@@ -264,10 +264,10 @@ def _candidates(problem, x: np.ndarray, rank_profile: tuple[int, ...]):
         if fresh(pt):
             dist = float(np.max(np.abs(np.array([float(q) for q in v]) - x))) if len(v) else 0.0
             yield f"entrywise snap (relative tolerance {delta:g})", pt, dist
-    if problem.family == "symmetric-factorization":
+    if problem.psd_product:
         yield from _symmetric_candidates(problem, x, rank_profile, fresh)
         return
-    if problem.family == "multi-tower":
+    if problem.sum_of_towers:
         yield from _tower_candidates(problem, x, rank_profile, fresh)
         return
     if problem.weight_decay != 0 or problem.depth < 2 or not rank_profile:
@@ -438,7 +438,7 @@ def _exact_point_of(problem, r):
         return None
 
 
-def certify_limit_point(problem: DeepLinearProblem, x: np.ndarray, rank_profile: tuple[int, ...],
+def certify_limit_point(problem: Problem, x: np.ndarray, rank_profile: tuple[int, ...],
                         budget: Budget = Budget(), use_enclosures: bool = True,
                         cache: dict | None = None, digits: int = 40) -> Certification:
     """Certify what the float limit point ``x`` (flattened) is near.

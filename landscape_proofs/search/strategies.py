@@ -51,12 +51,12 @@ import flint
 from hypothesis import strategies as st
 
 from landscape_proofs.kernel.errors import InputError
-from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
+from landscape_proofs.losses.registry import DEFAULT_LOSS_NAME, SEARCH_LOSS_NAMES, loss_from_name, weighted_loss
 from landscape_proofs.families.deep_linear import DeepLinearProblem, Point
 from landscape_proofs.families.multi_tower import MultiTowerProblem
 from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem
 
-LOSSES = ("square", "power4", "l1", "weighted")
+LOSSES = SEARCH_LOSS_NAMES + ("weighted",)
 DATA = ("identity", "full-row-rank", "any")
 
 __all__ = ["LOSSES", "DATA", "problems", "multi_tower_problems",
@@ -121,23 +121,6 @@ def _full_row_rank(rows) -> bool:
     return M.rank() == len(rows)
 
 
-def weighted_loss(weights, target) -> CustomLoss:
-    """The custom loss ``sum_ij c_ij (R_ij - T_ij)^2`` of the product (declared convex).
-
-    >>> weighted_loss([[1, 10], [10, 2]], [[1, 0], [0, 1]]).expression
-    '(R_0_0 - 1)**2 + 10*(R_0_1)**2 + 10*(R_1_0)**2 + 2*(R_1_1 - 1)**2'
-    """
-    terms = []
-    for i, row in enumerate(weights):
-        for j, c in enumerate(row):
-            t = Fraction(target[i][j])
-            inner = f"R_{i}_{j}" if t == 0 else f"R_{i}_{j} - {t}" if t > 0 else f"R_{i}_{j} + {-t}"
-            coeff = "" if c == 1 else f"{Fraction(c)}*"
-            terms.append(f"{coeff}({inner})**2")
-    return CustomLoss(expression=" + ".join(terms), over_="product", declared_convex=True,
-                      declared_differentiable=True)
-
-
 @st.composite
 def _problems(draw, min_depth, max_depth, max_width, losses, bottleneck, weight_decay, data,
               max_entry, max_denominator, max_samples, max_weight, max_decay_q):
@@ -168,12 +151,12 @@ def _problems(draw, min_depth, max_depth, max_width, losses, bottleneck, weight_
         T = draw(_matrix(dH, d0, st.just(Fraction(0)) | nums))
         return DeepLinearProblem(widths=widths, loss=weighted_loss(c, T), weight_decay=lam)
     X, Y = _draw_data(draw, data, d0, dH, max_samples, nums)
-    loss = {"square": SquareLoss(), "power4": PowerLoss(4), "l1": L1Loss()}[loss_name]
+    loss = loss_from_name(loss_name)
     return DeepLinearProblem(widths=widths, X=X, Y=Y, loss=loss, weight_decay=lam)
 
 
 def problems(*, min_depth: int = 1, max_depth: int = 3, max_width: int = 3,
-             losses=("square",), bottleneck: bool | None = None,
+             losses=(DEFAULT_LOSS_NAME,), bottleneck: bool | None = None,
              weight_decay: bool | None = False, data: str = "identity", max_entry: int = 3,
              max_denominator: int = 1, max_samples: int = 4, max_weight: int = 12,
              max_decay_q: int = 10) -> st.SearchStrategy[DeepLinearProblem]:
@@ -227,9 +210,6 @@ def _loss_and_decay(draw, losses, weight_decay, max_decay_q):
     return loss_name, lam
 
 
-_PLAIN_LOSSES = {"square": SquareLoss, "power4": lambda: PowerLoss(4), "l1": L1Loss}
-
-
 @st.composite
 def _multi_tower_problems(draw, min_towers, max_towers, min_depth, max_depth, max_width, losses,
                           weight_decay, data, max_entry, max_denominator, max_samples,
@@ -248,12 +228,12 @@ def _multi_tower_problems(draw, min_towers, max_towers, min_depth, max_depth, ma
         T_ = draw(_matrix(dH, d0, st.just(Fraction(0)) | nums))
         return MultiTowerProblem(towers=tuple(towers), loss=weighted_loss(c, T_), weight_decay=lam)
     X, Y = _draw_data(draw, data, d0, dH, max_samples, nums)
-    return MultiTowerProblem(towers=tuple(towers), X=X, Y=Y, loss=_PLAIN_LOSSES[loss_name](),
+    return MultiTowerProblem(towers=tuple(towers), X=X, Y=Y, loss=loss_from_name(loss_name),
                              weight_decay=lam)
 
 
 def multi_tower_problems(*, min_towers: int = 2, max_towers: int = 2, min_depth: int = 1,
-                         max_depth: int = 3, max_width: int = 3, losses=("square",),
+                         max_depth: int = 3, max_width: int = 3, losses=(DEFAULT_LOSS_NAME,),
                          weight_decay: bool | None = False, data: str = "identity",
                          max_entry: int = 3, max_denominator: int = 1, max_samples: int = 4,
                          max_weight: int = 12,
@@ -294,11 +274,11 @@ def _symmetric_problems(draw, max_width, losses, bottleneck, weight_decay, max_e
         return SymmetricFactorizationProblem(n=n, k=k, loss=weighted_loss(c, T), weight_decay=lam)
     upper = [[draw(nums) for _ in range(n - i)] for i in range(n)]  # Y symmetric
     Y = tuple(tuple(upper[min(i, j)][abs(j - i)] for j in range(n)) for i in range(n))
-    return SymmetricFactorizationProblem(n=n, k=k, Y=Y, loss=_PLAIN_LOSSES[loss_name](),
+    return SymmetricFactorizationProblem(n=n, k=k, Y=Y, loss=loss_from_name(loss_name),
                                          weight_decay=lam)
 
 
-def symmetric_factorization_problems(*, max_width: int = 3, losses=("square",),
+def symmetric_factorization_problems(*, max_width: int = 3, losses=(DEFAULT_LOSS_NAME,),
                                      bottleneck: bool | None = None,
                                      weight_decay: bool | None = False, max_entry: int = 3,
                                      max_denominator: int = 1, max_weight: int = 12,
@@ -349,3 +329,44 @@ def directions(problem: DeepLinearProblem, *, max_entry: int = 3,
         raise InputError("expected a DeepLinearProblem", field="problem", got=type(problem).__name__)
     nonzero = lambda V: any(x != 0 for M in V for row in M for x in row)  # noqa: E731
     return _weights(problem, exact_numbers(max_entry, max_denominator)).filter(nonzero)
+
+
+def problems_for(c) -> st.SearchStrategy:
+    """The strategy of the hunt constraints ``c`` (``hunt.HuntConstraints``): one generator per
+    searchable family, the constraints checked against what that family can vary."""
+    if c.family not in FAMILY_STRATEGIES:
+        raise InputError(f"expected one of {', '.join(FAMILY_STRATEGIES)}", field="family",
+                         got=c.family)
+    return FAMILY_STRATEGIES[c.family](c)
+
+
+def _deep_linear_for(c):
+    return problems(min_depth=c.min_depth, max_depth=c.max_depth, max_width=c.max_width,
+                    losses=c.losses, bottleneck=c.bottleneck, weight_decay=c.weight_decay,
+                    data=c.data, max_entry=c.max_entry)
+
+
+def _multi_tower_for(c):
+    if c.bottleneck is not None:
+        raise InputError("the bottleneck constraint applies to deep-linear and "
+                         "symmetric-factorization hunts; expected None (either) for "
+                         "multi-tower", field="bottleneck", got=c.bottleneck)
+    return multi_tower_problems(min_towers=c.min_towers, max_towers=c.max_towers,
+                                min_depth=c.min_depth, max_depth=c.max_depth,
+                                max_width=c.max_width, losses=c.losses,
+                                weight_decay=c.weight_decay, data=c.data, max_entry=c.max_entry)
+
+
+def _symmetric_for(c):
+    if c.data != "identity":
+        raise InputError("a symmetric factorization l(U U^T) has no data matrix X; "
+                         "expected identity", field="data", got=c.data)
+    return symmetric_factorization_problems(max_width=c.max_width, losses=c.losses,
+                                            bottleneck=c.bottleneck,
+                                            weight_decay=c.weight_decay, max_entry=c.max_entry)
+
+
+#: family name -> strategy of hunt constraints (the families ``landscape hunt`` handles)
+FAMILY_STRATEGIES = {DeepLinearProblem.family: _deep_linear_for,
+                     MultiTowerProblem.family: _multi_tower_for,
+                     SymmetricFactorizationProblem.family: _symmetric_for}

@@ -47,10 +47,9 @@ from sympy import ImmutableMatrix, MatAdd, MatMul, MatrixSymbol, Rational, Trans
 
 from landscape_proofs.kernel.errors import UnsupportedError
 from landscape_proofs.losses.expression import entry_symbol
-from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
-from landscape_proofs.families.deep_linear import DeepLinearProblem
-from landscape_proofs.families.multi_tower import MultiTowerProblem  # noqa: F401 (the doctests build these)
-from landscape_proofs.families.symmetric_factorization import SymmetricFactorizationProblem  # noqa: F401
+from landscape_proofs.losses.registry import default_loss, loss_from_name
+from landscape_proofs.families.registry import (DEFAULT_FAMILY, family_class, layered_families,  # noqa: F401
+                                               problem_from_dict)  # (the doctests build problems)
 
 #: Problems with at most this many parameters also get explicit entrywise formulas.
 EXPLICIT_LIMIT = 12
@@ -85,18 +84,27 @@ def _data_matrix(rows) -> ImmutableMatrix:
     return ImmutableMatrix([[_rational(x) for x in row] for row in rows])
 
 
-#: The families this module derives (``problem.family``).
-FAMILIES = ("deep-linear", "multi-tower", "symmetric-factorization")
+#: The families this module derives: those whose points are lists of layers (the registry's
+#: ``layered_families``; at import).
+FAMILIES = layered_families()
+
+# The derivations are written per *structure* of the product map, as the family states it
+# (``Problem.chains``, ``Problem.psd_product``), never per family name:
+CHAIN = "one chain"        # R = W_H ... W_1
+TOWERS = "towers"          # R = sum_t W^(t)_{H_t} ... W^(t)_1
+GRAM = "gram"              # R = U U^T
 
 
 def _family(problem) -> str:
-    """``problem.family``, checked to be one this module handles."""
-    family = getattr(problem, "family", None)
-    if family not in FAMILIES:
+    """The structure of ``problem``'s product map (CHAIN, TOWERS or GRAM)."""
+    if not getattr(problem, "layered", False):
+        family = getattr(problem, "family", None)
         raise UnsupportedError(f"no symbolic derivation for the family {family!r}; expected "
-                               "deep-linear (or matrix-factorization, which loads as one), "
-                               "multi-tower or symmetric-factorization")
-    return family
+                               f"one of {', '.join(layered_families())} (or matrix-factorization, "
+                               "which loads as deep-linear)")
+    if problem.psd_product:
+        return GRAM
+    return TOWERS if problem.sum_of_towers else CHAIN
 
 
 def _block_names(problem) -> list[tuple[str, str]]:
@@ -106,9 +114,9 @@ def _block_names(problem) -> list[tuple[str, str]]:
     first, W_1 first within a tower); symmetric-factorization: ``("U", "u")``.
     """
     family = _family(problem)
-    if family == "symmetric-factorization":
+    if family == GRAM:
         return [("U", "u")]
-    if family == "multi-tower":
+    if family == TOWERS:
         return [(f"W^({t})_{k}", f"t{t}w{k}")
                 for t, H in enumerate(problem.tower_depths, start=1) for k in range(1, H + 1)]
     return [(f"W_{k}", f"w{k}") for k in range(1, problem.depth + 1)]
@@ -136,9 +144,9 @@ def weight_symbols(problem) -> list[ImmutableMatrix]:
 
     >>> weight_symbols(_example([2, 1, 1]))
     [Matrix([[w1_0_0, w1_0_1]]), Matrix([[w2_0_0]])]
-    >>> weight_symbols(MultiTowerProblem(towers=((1, 1), (1, 1, 1)), Y=((1,),)))
+    >>> weight_symbols(problem_from_dict({"family": "multi-tower", "towers": [[1, 1], [1, 1, 1]], "Y": [[1]], "loss": "square"}))
     [Matrix([[t1w1_0_0]]), Matrix([[t2w1_0_0]]), Matrix([[t2w2_0_0]])]
-    >>> weight_symbols(SymmetricFactorizationProblem(n=2, k=1, Y=((1, 0), (0, 1))))
+    >>> weight_symbols(problem_from_dict({"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, 1]], "loss": "square"}))
     [Matrix([
     [u_0_0],
     [u_1_0]])]
@@ -167,21 +175,15 @@ def loss_argument_symbols(problem) -> ImmutableMatrix:
 def derive_loss(problem) -> sympy.Expr:
     """The loss ``l`` as an expression in the entries ``r_i_j`` (or ``R_i_j``) of its argument.
 
-    >>> derive_loss(_example([1, 1], loss=PowerLoss(4)))
+    >>> derive_loss(_example([1, 1], loss=loss_from_name("power 4")))
     r_0_0**4/4
     """
     loss = problem.loss
     r = list(loss_argument_symbols(problem))
-    if isinstance(loss, SquareLoss):
-        return Rational(1, 2) * sympy.Add(*[x ** 2 for x in r])
-    if isinstance(loss, L1Loss):
-        return sympy.Add(*[sympy.Abs(x) for x in r])
-    if isinstance(loss, PowerLoss):
-        return Rational(1, loss.p) * sympy.Add(*[x ** loss.p for x in r])
-    if isinstance(loss, CustomLoss):
-        return loss.parsed.expr
-    raise UnsupportedError(f"no symbolic form for the loss {getattr(loss, 'name', loss)!r}; "
-                           "expected square, l1, power or custom")
+    try:
+        return loss.sympy_expression(r)
+    except (NotImplementedError, AttributeError):
+        raise UnsupportedError(f"no symbolic form for the loss {getattr(loss, 'name', loss)!r}")
 
 
 def derive_loss_gradient(problem) -> ImmutableMatrix:
@@ -190,7 +192,7 @@ def derive_loss_gradient(problem) -> ImmutableMatrix:
     For the l1 loss this is ``sign(r_i_j)``: the gradient away from kinks (SymPy's
     ``sign(0) = 0`` is one element of the subdifferential ``[-1, 1]``).
 
-    >>> derive_loss_gradient(_example([1, 2], Y=[[1], [2]], loss=L1Loss()))
+    >>> derive_loss_gradient(_example([1, 2], Y=[[1], [2]], loss=loss_from_name("l1")))
     Matrix([
     [sign(r_0_0)],
     [sign(r_1_0)]])
@@ -207,17 +209,17 @@ def derive_loss_argument(problem) -> ImmutableMatrix:
     * multi-tower: ``R = sum_t W^(t)_{H_t} ... W^(t)_1``;
     * symmetric-factorization: ``R = U U^T`` (and ``X = I``: ``E = U U^T - Y``).
 
-    >>> derive_loss_argument(MultiTowerProblem(towers=((1, 1, 1), (1, 1, 1)), Y=((3,),)))
+    >>> derive_loss_argument(problem_from_dict({"family": "multi-tower", "towers": [[1, 1, 1], [1, 1, 1]], "Y": [[3]], "loss": "square"}))
     Matrix([[t1w1_0_0*t1w2_0_0 + t2w1_0_0*t2w2_0_0 - 3]])
     """
     family = _family(problem)
     W = weight_symbols(problem)
-    if family == "symmetric-factorization":
+    if family == GRAM:
         R = W[0] * W[0].T
         if problem.loss.over_product:
             return ImmutableMatrix(R)
         return ImmutableMatrix(R - _data_matrix(problem.Y))
-    if family == "multi-tower":
+    if family == TOWERS:
         R = sympy.zeros(problem.output_width, problem.input_width)
         for layers in problem.tower_layers:
             Rt = W[layers[0]]
@@ -345,7 +347,7 @@ def matrix_symbols(problem) -> MatrixSymbols:
     V = tuple(MatrixSymbol(_direction_name(name), r, c) for name, (r, c) in zip(names, problem.shapes))
     m, n = problem.loss_argument_shape
     product = problem.loss.over_product
-    X = None if product or family == "symmetric-factorization" else MatrixSymbol("X", len(problem.X), n)
+    X = None if product or family == GRAM else MatrixSymbol("X", len(problem.X), n)
     Y = None if product else MatrixSymbol("Y", m, n)
     return MatrixSymbols(W=W, V=V, X=X, Y=Y, E=MatrixSymbol("E", m, n), G=MatrixSymbol("G", m, n))
 
@@ -355,7 +357,7 @@ def _towers(problem, ms: MatrixSymbols) -> list[MatrixSymbols]:
 
     A deep linear network is one tower; a multi-tower network has ``problem.tower_layers``.
     """
-    if _family(problem) != "multi-tower":
+    if _family(problem) != TOWERS:
         return [ms]
     return [MatrixSymbols(W=tuple(ms.W[i] for i in layers), V=tuple(ms.V[i] for i in layers),
                           X=ms.X, Y=ms.Y, E=ms.E, G=ms.G) for layers in problem.tower_layers]
@@ -395,7 +397,7 @@ def _gradient_terms(ms: MatrixSymbols, k: int, lam: Rational) -> list:
 def _all_gradient_terms(problem, ms: MatrixSymbols) -> list[list]:
     """The terms of dL/dW for every parameter matrix, in parameter order."""
     lam = _rational(problem.weight_decay)
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         # dL/dU = (G + G^T) U + lam U
         U = ms.W[0]
         return [[MatMul(MatAdd(ms.G, Transpose(ms.G)), U)] + ([MatMul(lam, U)] if lam != 0 else [])]
@@ -406,7 +408,7 @@ def _all_gradient_terms(problem, ms: MatrixSymbols) -> list[list]:
 
 def _product_terms(problem, ms: MatrixSymbols) -> list:
     """R as a list of terms: [W_H ... W_1], [R_1, R_2, ...] (one per tower), or [U U^T]."""
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         return [MatMul(ms.W[0], Transpose(ms.W[0]))]
     return [_mul(*reversed(tower.W)) for tower in _towers(problem, ms)]
 
@@ -426,7 +428,7 @@ def derive_gradient_blocks(problem) -> list:
 
     >>> derive_gradient_blocks(_example([1, 1, 1, 1], X=[[2]]))
     [(W_3*W_2).T*G*X.T, W_3.T*G*(W_1*X).T, G*(W_2*W_1*X).T]
-    >>> derive_gradient_blocks(SymmetricFactorizationProblem(n=2, k=1, Y=((1, 0), (0, 1))))
+    >>> derive_gradient_blocks(problem_from_dict({"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, 1]], "loss": "square"}))
     [(G + G.T)*U]
     """
     ms = matrix_symbols(problem)
@@ -444,7 +446,7 @@ def derive_differentials(problem) -> list:
     [W_2*V_1*X, V_2*W_1*X]
     """
     ms = matrix_symbols(problem)
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         U, V = ms.W[0], ms.V[0]
         return [MatAdd(MatMul(V, Transpose(U)), MatMul(U, Transpose(V)))]
     return [_mul(*_above(tower, k), tower.V[k - 1], *_below(tower, k))
@@ -462,11 +464,11 @@ def derive_curvature_products(problem) -> dict:
 
     >>> derive_curvature_products(_example([1, 1, 1, 1]))
     {(2, 1): W_3*V_2*V_1*X, (3, 1): V_3*W_2*V_1*X, (3, 2): V_3*V_2*W_1*X}
-    >>> derive_curvature_products(MultiTowerProblem(towers=((1, 1), (1, 1, 1)), Y=((1,),)))
+    >>> derive_curvature_products(problem_from_dict({"family": "multi-tower", "towers": [[1, 1], [1, 1, 1]], "Y": [[1]], "loss": "square"}))
     {(3, 2): V^(2)_2*V^(2)_1*X}
     """
     ms = matrix_symbols(problem)
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         return {(1, 1): MatMul(ms.V[0], Transpose(ms.V[0]))}
     out = {}
     offset = 0
@@ -761,15 +763,11 @@ def _formula(name_text: str, build) -> Formula:
 # -- the loss, as it enters each formula -----------------------------------------------
 
 def _loss_value(loss, E: str, atomic: bool, st: _Style) -> str:
-    """l(E) written out for the built-in losses; ``l(E)`` for custom ones."""
-    if isinstance(loss, SquareLoss):
-        return f"{st.number(Rational(1, 2))} {st.frob2(E)}"
-    if isinstance(loss, L1Loss):
-        return st.sum_ij() + st.abs(st.entry(E, atomic))
-    if isinstance(loss, PowerLoss):
-        ent = st.entry(E, atomic)
-        return f"{st.number(Rational(1, loss.p))} {st.sum_ij()}{ent}^{{{loss.p}}}" if st.tex else \
-            f"1/{loss.p} {st.sum_ij()}{ent}^{loss.p}"
+    """l(E) written out when the loss has a closed form (``Loss.formula_value``); ``l(E)``
+    otherwise (custom losses)."""
+    written = loss.formula_value(E, st.entry(E, atomic), st)
+    if written is not None:
+        return written
     return f"{st.ell()}{st.paren(E)}" if st.tex else f"l({E})"
 
 
@@ -777,12 +775,9 @@ def _loss_gradient(problem, st: _Style) -> str:
     """The statement G = grad l(E) = ... for the problem's loss."""
     loss = problem.loss
     lhs = f"G = {st.grad_l()}"
-    if isinstance(loss, SquareLoss):
-        return f"{lhs} = E"
-    if isinstance(loss, L1Loss):
-        return f"{lhs} = {st.sign('E')}"
-    if isinstance(loss, PowerLoss):
-        return f"{lhs} = {st.hpow('E', loss.p - 1)}"
+    written = loss.formula_gradient(st)
+    if written is not None:
+        return f"{lhs} = {written}"
     G = derive_loss_gradient(problem)
     if G.rows * G.cols <= 25:
         return f"{lhs} = {st.sym(G)}"
@@ -799,14 +794,10 @@ def _curvature(loss, a, b, st: _Style) -> str | None:
     """d^2 l(E)[a, b] for matrix expressions a, b (None when it is identically zero)."""
     sa, sb = (_show(x, st) if not isinstance(x, str) else x for x in (a, b))
     atomic_a = isinstance(a, str) or _is_atomic(a)
-    if isinstance(loss, L1Loss):
-        return None
-    if isinstance(loss, SquareLoss) or (isinstance(loss, PowerLoss) and loss.p == 2):
-        return st.frob2(sa) if a == b else st.inner(sa, sb)
-    if isinstance(loss, PowerLoss):
-        left = st.hpow("E", loss.p - 2) + st.hprod() + (sa if atomic_a else st.paren(sa))
-        return f"{loss.p - 1} {st.inner(left, sb)}"
-    return st.d2l(sa, sb)
+    written = loss.formula_curvature(sa, sb, a == b, atomic_a, st)
+    if written is None:
+        return st.d2l(sa, sb)
+    return written or None  # "": identically zero
 
 
 def _custom_curvature(problem, st: _Style) -> str:
@@ -836,10 +827,10 @@ def _title(problem) -> str:
     tail = f"; loss: {loss.describe()}; weight decay lam = {sympy.sstr(lam)}"
     n = problem.loss_argument_shape[1]
     samples = "" if product else f", n = {n} sample{'s' if n > 1 else ''}"
-    if family == "symmetric-factorization":
+    if family == GRAM:
         return (f"symmetric factorization l(U U^T): U is {problem.n} x {problem.k}, "
                 f"U U^T is {problem.n} x {problem.n}" + tail)
-    if family == "multi-tower":
+    if family == TOWERS:
         T = problem.n_towers
         return (f"multi-tower linear network: {T} tower{'s' if T > 1 else ''}, widths "
                 f"{[list(w) for w in problem.towers]} (R = sum of the towers' products)"
@@ -856,7 +847,7 @@ WRITE_OUT_PRODUCTS = WRITE_OUT_DEPTH * (WRITE_OUT_DEPTH - 1) // 2
 def _curvature_sum(problem, ms: MatrixSymbols, st: _Style) -> str:
     """The general term of sum <G, C> when there are too many to write out."""
     product = problem.loss.over_product
-    if _family(problem) == "multi-tower":
+    if _family(problem) == TOWERS:
         if st.tex:
             C = (r"W^{(t)}_{>k} V^{(t)}_{k} W^{(t)}_{k-1} \cdots W^{(t)}_{j+1} V^{(t)}_{j} "
                  r"W^{(t)}_{<j}")
@@ -873,7 +864,7 @@ def _curvature_sum(problem, ms: MatrixSymbols, st: _Style) -> str:
 
 def _direction(problem, ms: MatrixSymbols) -> Formula:
     """V = (V_1, ..., V_H) (every layer of every tower), or V for a symmetric factorization."""
-    if _family(problem) == "symmetric-factorization":
+    if _family(problem) == GRAM:
         n, k = problem.shapes[0]
         return _formula("V", lambda st: f"V {st.shape(n, k)}")
     return _formula("V", lambda st: "V = (" + ", ".join(st.name(v.name) for v in ms.V) + ")")
@@ -882,7 +873,7 @@ def _direction(problem, ms: MatrixSymbols) -> Formula:
 def _blocks_sum(problem) -> Formula:
     """The heading of the Hessian blocks: how they add up to d^2 L[V, V]."""
     family = _family(problem)
-    if family == "symmetric-factorization":
+    if family == GRAM:
         return Formula("blocks", "Hessian blocks: U is the only parameter matrix, "
                        "d^2 L[V, V] = d^2L/dU^2 [V, V]",
                        r"Hessian blocks: $U$ is the only parameter matrix, $\mathrm{d}^2 L[V, V] "
@@ -891,7 +882,7 @@ def _blocks_sum(problem) -> Formula:
             "+ 2 sum_{j<k} d^2L/dW_k dW_j [V_k, V_j]")
     latex = (r"Hessian blocks, with $\mathrm{d}^2 L[V, V] = \sum_k \frac{\partial^2 L}{\partial W_k^2}"
              r"[V_k, V_k] + 2 \sum_{j<k} \frac{\partial^2 L}{\partial W_k \partial W_j}[V_k, V_j]$")
-    if family == "multi-tower":
+    if family == TOWERS:
         more = ("k, j running over every layer of every tower in parameter order; layers of "
                 "different towers have no <G, .> term, R being a sum")
         text += f" ({more})"
@@ -904,9 +895,8 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
 
     Parameters
     ----------
-    problem : a :class:`~landscape_proofs.problems.DeepLinearProblem`,
-        :class:`~landscape_proofs.families.multi_tower.MultiTowerProblem` or
-        :class:`~landscape_proofs.families.symmetric_factorization.SymmetricFactorizationProblem`
+    problem : a problem of a layered family (deep-linear, multi-tower,
+        symmetric-factorization; see ``families/registry.py``)
         (anything else: :class:`~landscape_proofs.kernel.errors.UnsupportedError`).
     explicit_limit : also state the entrywise formulas when there are at most this many
         parameters.
@@ -916,12 +906,12 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
     'L = 1/2 ||W_3 W_2 W_1 X - Y||_F^2'
     >>> [g.text for g in d.gradient_blocks]
     ['dL/dW_1 = (W_3 W_2)^T G X^T', 'dL/dW_2 = W_3^T G (W_1 X)^T', 'dL/dW_3 = G (W_2 W_1 X)^T']
-    >>> d = derivation(MultiTowerProblem(towers=((1, 1, 1), (1, 1)), Y=((3,),)))
+    >>> d = derivation(problem_from_dict({"family": "multi-tower", "towers": [[1, 1, 1], [1, 1]], "Y": [[3]], "loss": "square"}))
     >>> [f.text for f in d.definitions[:2]]
     ['R = W^(1)_2 W^(1)_1 + W^(2)_1 (1 x 1)', 'E = R X - Y (1 x 1)']
     >>> [g.text for g in d.gradient_blocks]
     ['dL/dW^(1)_1 = (W^(1)_2)^T G X^T', 'dL/dW^(1)_2 = G (W^(1)_1 X)^T', 'dL/dW^(2)_1 = G X^T']
-    >>> d = derivation(SymmetricFactorizationProblem(n=2, k=1, Y=((1, 0), (0, -1))))
+    >>> d = derivation(problem_from_dict({"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, -1]], "loss": "square"}))
     >>> d.objective.text, d.gradient_blocks[0].text
     ('L = 1/2 ||U U^T - Y||_F^2', 'dL/dU = (G + G^T) U')
     """
@@ -937,7 +927,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
     title = _title(problem)
     data = []
     if not product:
-        shown = (("Y", problem.Y),) if family == "symmetric-factorization" else (
+        shown = (("Y", problem.Y),) if family == GRAM else (
             ("X", problem.X), ("Y", problem.Y))
         for label, rows in shown:
             M = _data_matrix(rows)
@@ -951,7 +941,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
 
     # -- objective and definitions --
     definitions = []
-    if family == "multi-tower":
+    if family == TOWERS:
         # E in terms of the symbol R, which is defined first as the sum of the towers
         R = MatrixSymbol("R", problem.output_width, problem.input_width)
         R_terms = _product_terms(problem, ms)
@@ -959,7 +949,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
         if not product:
             definitions.append(_formula("R", lambda st: "R = " + _show_sum(R_terms, st) + " "
                                         + st.shape(problem.output_width, problem.input_width)))
-    elif family == "symmetric-factorization":
+    elif family == GRAM:
         E_terms = _product_terms(problem, ms) + ([MatMul(-1, ms.Y)] if ms.Y is not None else [])
     else:
         E_terms = _residual_terms(ms)
@@ -972,22 +962,22 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
         return s
 
     def E_definition(st):
-        if family == "multi-tower" and product:
+        if family == TOWERS and product:
             return "E = R = " + _show_sum(_product_terms(problem, ms), st) + " " + st.shape(m, n)
         return ("E = R = " if product else "E = ") + _show_sum(E_terms, st) + " " + st.shape(m, n)
 
     definitions.append(_formula("E", E_definition))
-    if isinstance(loss, CustomLoss):
+    if loss.formula_value("E", "E", _TEXT) is None:  # no closed form: state l itself
         var = "R" if product else "r"
         definitions.append(_formula(
-            "l", lambda st: f"{st.ell()} = {st.sym(loss.parsed.expr)}"
+            "l", lambda st: f"{st.ell()} = {st.sym(derive_loss(problem))}"
             + (rf"\quad \text{{with }} {var}_{{i,j}} = E_{{ij}}" if st.tex
                else f"   with {var}_i_j = E_ij")))
     definitions.append(_formula("G", lambda st: _loss_gradient(problem, st)))
 
     def curvature_definition(st):
         lhs = st.d2l("D", "D'")
-        if isinstance(loss, CustomLoss):
+        if loss.formula_curvature("D", "D'", False, True, st) is None:  # from SymPy
             return f"{lhs} = {_custom_curvature(problem, st)}"
         rhs = _curvature(loss, "D", "D'", st)
         if rhs is None:
@@ -1006,7 +996,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
     # -- Hessian --
     Ds = derive_differentials(problem)
     Cs = derive_curvature_products(problem)
-    many = (len(Cs) > WRITE_OUT_PRODUCTS if family == "multi-tower" else H > WRITE_OUT_DEPTH)
+    many = (len(Cs) > WRITE_OUT_PRODUCTS if family == TOWERS else H > WRITE_OUT_DEPTH)
 
     def hessian(st):
         parts = []
@@ -1057,21 +1047,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
         notes.append(Formula("entrywise", f"entrywise formulas omitted: {N} parameters > "
                              f"{explicit_limit} (derive_hessian gives them)",
                              rf"\text{{entrywise formulas omitted: {N} parameters}} > {explicit_limit}"))
-    if isinstance(loss, L1Loss):
-        notes.append(Formula(
-            "kinks",
-            "l1: G = sign(E) and d^2 l(E) = 0 hold where no entry of E is 0; at a zero entry l "
-            "has a kink, and any value in [-1, 1] there gives a subgradient of l (SymPy's "
-            "sign(0) = 0 is one such choice).",
-            r"\text{$\ell_1$: } G = \operatorname{sign}(E),\ \mathrm{d}^2\ell(E) = 0 "
-            r"\text{ where no entry of } E \text{ is } 0\text{; at a zero entry any value in }"
-            r" [-1, 1] \text{ gives a subgradient of } \ell."))
-    if isinstance(loss, CustomLoss) and not loss.polynomial:
-        notes.append(Formula(
-            "smoothness", "the custom loss is not a polynomial: the formulas hold where it is "
-            "differentiable (twice, for the Hessian)",
-            r"\text{the custom loss is not a polynomial: the formulas hold where it is "
-            r"(twice) differentiable}"))
+    notes.extend(Formula(*note) for note in loss.formula_notes())
     if product and problem.Y is not None:
         notes.append(Formula("Y", "Y is given but a loss of the product does not use it",
                              r"\text{$Y$ is given but a loss of the product does not use it}"))
@@ -1175,5 +1151,5 @@ def _example(widths, X=None, Y=None, loss=None, weight_decay=0):
     if Y is None:
         n = len(X[0]) if X is not None else widths[0]
         Y = [[1] * n for _ in range(widths[-1])]
-    return DeepLinearProblem(widths=tuple(widths), X=X, Y=Y, loss=loss or SquareLoss(),
+    return family_class(DEFAULT_FAMILY)(widths=tuple(widths), X=X, Y=Y, loss=loss or default_loss(),
                              weight_decay=weight_decay)

@@ -34,6 +34,11 @@ def square_loss(problem) -> AssumptionCheck:
     return AssumptionCheck("loss = square", ok, f"the loss is {what}")
 
 
+def is_custom_polynomial(loss) -> bool:
+    """A user's polynomial loss (its exact terms are available)."""
+    return isinstance(loss, CustomLoss) and loss.polynomial
+
+
 def no_weight_decay(problem) -> AssumptionCheck:
     wd = getattr(problem, "weight_decay", 0)
     return AssumptionCheck("weight_decay = 0", wd == 0, f"weight_decay = {wd}")

@@ -16,7 +16,6 @@ import flint
 
 from landscape_proofs.kernel.linalg import matrix, rank
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import L1Loss
 from landscape_proofs.families.exact_view import exact_weights
 from landscape_proofs.theorems import facts
 from landscape_proofs.theorems.base import AssumptionCheck, PageProse, PointVerdict, Theorem
@@ -91,7 +90,7 @@ def check_assumptions(problem, point=None):
     out = [facts.family_is(problem, "deep-linear")]
     if out[0].holds is not True:
         return out
-    loss = AssumptionCheck("loss = l1", isinstance(problem.loss, L1Loss),
+    loss = AssumptionCheck("loss = l1", problem.loss.piecewise_linear_kinks,
                            f"the loss is {problem.loss.describe()}")
     out += [loss, facts.depth_at_least(problem, 1), facts.no_weight_decay(problem)]
     if loss.holds:

@@ -7,7 +7,6 @@ theorem was not available to us (arXiv:1803.02968, v2): that entry is reconstruc
 from __future__ import annotations
 
 from landscape_proofs.produce.kinds import Kind
-from landscape_proofs.losses.specs import CustomLoss
 from landscape_proofs.theorems import facts
 from landscape_proofs.theorems.base import AssumptionCheck, PageProse, PointVerdict, Theorem
 from landscape_proofs.theorems.common import classified_points
@@ -75,7 +74,7 @@ def loss_minima_global(problem) -> AssumptionCheck:
         return AssumptionCheck(name, True, f"l is convex ({convex.detail})")
     loss = problem.loss
     X_free = loss.over_product or _is_identity(problem.X)  # l(P X - Y) = l(P - Y): a translation
-    if isinstance(loss, CustomLoss) and loss.polynomial and X_free:
+    if facts.is_custom_polynomial(loss) and X_free:
         holds, detail = decide_local_minima_global(loss)
         if holds is not None:
             return AssumptionCheck(name, holds, f"decided exactly: {detail}")

@@ -34,7 +34,6 @@ import flint
 
 from landscape_proofs.kernel.linalg import identity, inertia, matrix, rank, zeros
 from landscape_proofs.kernel.numbers import format_exact, to_fmpq
-from landscape_proofs.losses.specs import SquareLoss
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 from landscape_proofs.theorems import facts
 from landscape_proofs.produce.candidates import (Candidate, CheckBudget, ClassifiedPoint, _describe_factor, _projector_onto,
@@ -150,7 +149,7 @@ def psd_factor(R: flint.fmpq_mat, k: int) -> flint.fmpq_mat | None:
 # --- candidates ---------------------------------------------------------------------------------
 def closed_form_symmetric_candidates(problem, budget: CheckBudget) -> list[Candidate]:
     """Square loss: ``R = M P`` over invariant subspaces of ``M = sym(Y) - lam/2 I`` (see module doc)."""
-    if not isinstance(problem.loss, SquareLoss):
+    if not problem.loss.square_like:
         return []
     Y = matrix(problem.Y)
     n, k = problem.n, problem.k
