@@ -67,7 +67,8 @@ def _golden(sign: int):
 
 def test_the_golden_bottleneck_minimum_is_certified_global_and_the_saddle_is_not():
     res, cert = _golden(+1)
-    assert res.kind.value == "local-minimum"
+    assert res.kind.value == "global-minimum"          # classify --refine finds this route itself
+    assert res.certificate["evidence"]["global"] == {"type": "isolated-critical-value"}
     verdict = check_certificate(cert)
     assert verdict.holds, verdict.reason
     saddle, fake = _golden(-1)

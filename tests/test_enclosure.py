@@ -61,7 +61,9 @@ CASES = {
     "sqrt3": (SQRT3, [[["1.366", "0.366"], ["0.366", "1.366"]]] * 2, Kind.GLOBAL_MINIMUM),
     "saddle313": (SADDLE313, [[["1.1", "0.68", "0"]], [["1.1"], ["0.68"], ["0"]]], Kind.STRICT_SADDLE),
     "spurious": (SPURIOUS, [[["1.0", "0.01"]], [["1.41"], ["0.0"]]], Kind.SPURIOUS_LOCAL_MINIMUM),
-    "local313": (SADDLE313, [[["0", "0", "1.732"]], [["0"], ["0"], ["1.732"]]], Kind.LOCAL_MINIMUM),
+    # keeps the top eigenvalue 3 of Y: the global minimum, through a bottleneck (value isolated
+    # among the square loss's critical values, kernel/critical_values.py)
+    "local313": (SADDLE313, [[["0", "0", "1.732"]], [["0"], ["0"], ["1.732"]]], Kind.GLOBAL_MINIMUM),
 }
 
 certified = CertifiedCases(CASES).certified
@@ -103,10 +105,16 @@ def test_the_ab2_box_contains_the_balanced_point_up_to_gauge():
         < ctx.mpf(10) ** -100
 
 
-def test_the_bottleneck_minimum_is_only_a_local_minimum_with_a_note():
-    res, _ = certified("local313")
-    assert res.kind is Kind.LOCAL_MINIMUM
-    assert any("contains the exact global optimum" in n for n in res.notes)
+def test_the_bottleneck_minimum_is_certified_global_by_an_isolated_critical_value():
+    res, cert = certified("local313")
+    assert res.kind is Kind.GLOBAL_MINIMUM
+    assert cert["evidence"]["global"] == {"type": "isolated-critical-value"}
+    # and the same evidence on the saddle of the same problem is refused
+    _, saddle = certified("saddle313")
+    bad = copy.deepcopy(saddle)
+    bad["claim"] = "global-minimum"
+    bad["evidence"]["global"] = {"type": "isolated-critical-value"}
+    assert not check(bad).valid
 
 
 def test_thousand_digit_certificate():
@@ -170,7 +178,7 @@ def test_a_huge_box_is_rejected():
 SWAPS = [("saddle313", "local-minimum"), ("saddle313", "global-minimum"),
          ("saddle313", "local-maximum"), ("ab2", "strict-saddle"), ("ab2", "local-maximum"),
          ("ab2", "spurious-local-minimum"), ("spurious", "global-minimum"),
-         ("local313", "spurious-local-minimum"), ("local313", "global-minimum"),
+         ("local313", "spurious-local-minimum"), ("local313", "local-maximum"),
          ("ab2", "not-critical"), ("ab2", "non-strict-saddle")]
 
 

@@ -166,8 +166,19 @@ def test_local_maximum_of_concave_loss():
     assert res.kind is Kind.LOCAL_MAXIMUM and res.value == 1
 
 
-def test_flat_quartic_is_inconclusive_not_guessed():
+def test_flat_quartic_is_a_global_minimum_by_its_evident_lower_bound():
+    # (ab)^4 at the origin: zero Hessian, no descending curve; but R^4 >= 0 = the value
     p = problem(widths=[1, 1, 1], loss={"name": "custom", "expression": "R_0_0**4", "over": "product"})
+    res = run(p, [[[0]], [[0]]])
+    assert res.kind is Kind.GLOBAL_MINIMUM and res.value == 0
+    assert res.certificate.evidence == {"type": "zero-lower-bound"}
+
+
+def test_flat_sextic_is_inconclusive_not_guessed():
+    # (ab)^4 - (ab)^6 at the origin: a local minimum (R^4 dominates near 0), not global
+    # (-> -infinity); nothing here proves either, and the tool says so instead of guessing
+    p = problem(widths=[1, 1, 1], loss={"name": "custom", "expression": "R_0_0**4 - R_0_0**6",
+                                        "over": "product"})
     res = run(p, [[[0]], [[0]]])
     assert res.kind is Kind.INCONCLUSIVE
     assert res.certificate is None

@@ -1,6 +1,6 @@
 """The exact global solution of min 1/2 ||R X - Y||_F^2 over rank(R) <= r.
 
-Reduced-rank regression plus Eckart-Young (THEOREMS.md section 2, docs/certificates.md):
+Reduced-rank regression plus Eckart-Young (docs/certificates.md):
 with P the orthogonal projector onto the row space of X and M = (Y P)(Y P)^T,
 
     optimum = 1/2 ( ||Y (I - P)||^2 + sum of the d_H - r smallest eigenvalues of M ),

@@ -71,7 +71,11 @@ class CustomLoss(Loss):
 
     @property
     def nonnegative(self):
-        return None  # not proven (a sum-of-squares search would go here)
+        """Proven in the evident case only: a sum of nonnegative products of even powers
+        (the kernel's own test, which also decides the zero-lower-bound certificate)."""
+        from landscape_proofs.kernel.polynomial import is_evidently_nonnegative
+
+        return True if self.polynomial and is_evidently_nonnegative(self.expression) else None
 
     @property
     def declared_facts(self):

@@ -3,7 +3,7 @@
 Why a gauge.  A deep linear objective is invariant under ``W_i -> A W_i``,
 ``W_{i+1} -> W_{i+1} A^{-1}`` (``A`` in GL(d_i); in O(d_i) with weight decay), so critical
 points come in orbits and the Hessian is singular along the orbit tangent ``T(W)``
-(THEOREMS.md section 2): Newton's method on the full gradient has no isolated root to converge
+(docs/kinds.md): Newton's method on the full gradient has no isolated root to converge
 to.  We fix the gauge by *freezing coordinates*: choose ``k = dim T(W)`` coordinates ``P``
 such that the rows ``P`` of the tangent matrix are independent, keep them at their start
 values, and solve the square system

@@ -4,7 +4,7 @@ This is a *producer*: it may search, guess and use floats to find a direction, a
 better point or a multiplier, but every claim it makes is one that
 :mod:`landscape_proofs.kernel.checker` re-verifies before it is reported (a claim the
 checker rejects becomes ``inconclusive``; that would be a bug, and tests look for it).
-The arguments are those of THEOREMS.md section 2, documented in docs/certificates.md.
+The arguments are documented in docs/kinds.md and docs/certificates.md.
 """
 from __future__ import annotations
 

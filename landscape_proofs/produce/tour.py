@@ -1,7 +1,7 @@
 """The bundled tour: classify the example points, re-verify every certificate.
 
 Each example in ``data/examples/`` holds a problem, named points and the kind derived by
-hand for each (THEOREMS.md section 5 and docs/examples.md).  The tour classifies every point,
+hand for each (docs/examples.md).  The tour classifies every point,
 writes its certificate to JSON text, reads it back with exact numbers and has the checker
 re-verify it from scratch.
 """

@@ -7,7 +7,7 @@ Orbits are compared through *invariants*, quantities the group action does not c
 * the value ``L(W)`` and the end-to-end product ``R = W_H ... W_1``;
 * the rank of every contiguous partial product ``W_j ... W_i`` (``i <= j``): the action
   multiplies it by invertible matrices on both sides.  The product alone is not enough:
-  in THEOREMS.md section 5, ``diag(3,0)^3`` (a non-strict saddle) and
+  in docs/examples.md (depth3-diag27), ``diag(3,0)^3`` (a non-strict saddle) and
   ``diag(1,0), I, diag(27,0)`` (a strict saddle) have the same product and value but
   ``W_2`` has rank 1 in one and 2 in the other;
 * with weight decay (orthogonal ``A`` only): the Gram matrices ``W_1^T W_1`` and
