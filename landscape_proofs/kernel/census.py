@@ -79,6 +79,28 @@ def _krawczyk(obj, center, r, N) -> None:
             raise _Rejected(f"Krawczyk: K(Z) is not inside the root cube in coordinate {i}")
 
 
+def excluded_component(obj, lo, hi, ks):
+    """The first k in ``ks`` whose gradient component provably has no zero on the box, or None.
+
+    Natural interval form first; then the mean-value form ``g_k(c) + sum_j H_kj(B) (B_j -
+    c_j)`` (c the midpoint): along the segment from c to any w in B the derivative of g_k is
+    row k of the Hessian at a point of B, whose entries lie in the balls of H(B).
+    """
+    B = obj.unflatten(_balls(lo, hi))
+    g = obj.gradient_vector(B)
+    for k in ks:
+        if lower_q(g[k]) > 0 or upper_q(g[k]) < 0:
+            return k
+    c = [(a + h) / 2 for a, h in zip(lo, hi)]
+    H, gc = obj.hessian(B), obj.gradient_vector(obj.unflatten(c))
+    for k in ks:
+        m = gc[k] + sum((H[k, j] * _hull(lo[j] - c[j], hi[j] - c[j]) for j in range(len(lo))),
+                        arb(0))
+        if lower_q(m) > 0 or upper_q(m) < 0:
+            return k
+    return None
+
+
 def _negative_count(A: arb_mat) -> int:
     """Number of negative eigenvalues of every symmetric matrix in A's balls: interval LDL^T
     whose pivots all have a proven sign (then S = L D L^T for each such S)."""
@@ -216,8 +238,7 @@ def _check(problem, ev) -> CensusCheck:
         if label == "excluded":
             if not 0 <= k < N:
                 raise _Rejected("excluded leaf: bad component")
-            g = obj.gradient_vector(W)[k]
-            if not (lower_q(g) > 0 or upper_q(g) < 0):
+            if excluded_component(obj, lo, hi, [k]) is None:
                 raise _Rejected(f"excluded leaf: gradient component {k} does not exclude 0 "
                                 f"on [{', '.join(show(x) for x in lo)}] .. "
                                 f"[{', '.join(show(x) for x in hi)}]")

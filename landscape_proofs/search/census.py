@@ -21,7 +21,8 @@ import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
 from landscape_proofs.kernel.census import (MAX_PARAMS, _krawczyk, _negative_count,
-                                            check_census, required_bound_squared)
+                                            check_census, excluded_component,
+                                            required_bound_squared)
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
                                                _hull, _Rejected, lower_q, upper_q)
 from landscape_proofs.kernel.errors import InputError
@@ -183,8 +184,7 @@ def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
                 return CensusReport(False, f"timeout after {timeout:g} s",
                                     seconds=time.monotonic() - t0, boxes=boxes - 1)
             lo, hi = stack.pop()
-            g = obj.gradient_vector(obj.unflatten(_balls(lo, hi)))
-            k = next((i for i, gi in enumerate(g) if lower_q(gi) > 0 or upper_q(gi) < 0), None)
+            k = excluded_component(obj, lo, hi, range(N))
             if k is not None:
                 tree.append(["excluded", k])
                 continue
