@@ -278,7 +278,7 @@ def _check(problem, ev) -> CensusCheck:
         raise _Rejected(f"result: the certificate claims {claimed}, the check gives {mine}")
     text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
     return CensusCheck(True, f"exactly {len(points)} real critical points in [-{show(b)}, "
-                       f"{show(b)}]^{N} ({len(leaves)} boxes): {text or 'none'}",
+                       f"{show(b)}]^{N} ({len(leaves)} leaf boxes): {text or 'none'}",
                        tuple(points), kinds)
 
 

@@ -65,14 +65,11 @@ class CensusReport:
                 lines.append(f"  {kind:<24} {index:>5} {n:>5}")
             lows = [p for p in self.points if p["kind"] == "global-minimum"]
             if lows:
-                lines.append(f"global minimum value in [{lows[0]['value']['lo']}, "
-                             f"{lows[0]['value']['hi']}] (~{_approx(lows[0]['value']['lo'])})")
-        lines.append(f"{self.boxes} boxes, {self.seconds:.2f} s")
+                lo, hi = (parse_exact(lows[0]["value"][k]) for k in ("lo", "hi"))
+                lines.append(f"global minimum value ~{float(lo):.12g} (enclosure width "
+                             f"{float(hi - lo):.1e}; exact bounds with --json)")
+        lines.append(f"{self.boxes} boxes visited, {self.seconds:.2f} s")
         return "\n".join(lines)
-
-
-def _approx(text) -> str:
-    return f"{float(parse_exact(text)):.10g}"
 
 
 def scope_reason(kp) -> str | None:
@@ -133,7 +130,9 @@ def _try_root(obj, lo, hi, N, bits):
             break
     else:
         return None
-    center = [upper_q(xi) for xi in x]       # exact: x has radius 0
+    grid = 2 ** (bits - 8)                   # a dyadic grid finer than the accuracy
+    center = [fmpq(int((upper_q(xi) * grid).floor() if xi >= 0 else -((-upper_q(xi)) * grid).floor()),
+                   grid) for xi in x]
     r = fmpq(1, 2 ** (bits // 2))
     if not all(a < c - r and c + r < h for c, a, h in zip(center, lo, hi)):
         return None
