@@ -236,3 +236,24 @@ def test_command_line_json_out_and_verify(tmp_path, capsys):
     assert args.func(args) == 0
     text = capsys.readouterr().out
     assert "strict-saddle" in text and "global minimum value" in text
+
+
+@pytest.mark.parametrize("x, y, lam", [(2, 1, "1/2"), (1, -3, 1), (1, -3, 4), ("1/2", 3, "5/4"),
+                                       (3, 1, 2)])
+def test_scalar_chain_count_matches_the_closed_form(x, y, lam):
+    # 1/2 (a b x - y)^2 + lam/2 (a^2 + b^2): a^2 = b^2; b = a gives a^2 x^2 = x y - lam, b = -a
+    # gives a^2 x^2 = -(x y + lam): 1 + 2 [|x y| > lam] real points (|x y| = lam: degenerate)
+    rep = census(problem([1, 1, 1], [[y]], lam, X=[[x]]), timeout=20)
+    assert rep.complete, rep.reason
+    prod, lam_q = Fraction(str(x)) * y, Fraction(str(lam))
+    assert rep.real_count == 1 + 2 * (abs(prod) > lam_q)
+    assert check_certificate(rep.certificate).holds
+
+
+def test_one_output_column_and_a_timeout():
+    # [1, 1, 2], Y = (3, 4)^T, X = 1: the origin and +-(u, a), |u|^2 = a^2 = ||Y|| - lam = 4
+    rep = census(problem([1, 1, 2], [[3], [4]], 1), timeout=20)
+    assert rep.complete and rep.real_count == 3
+    assert rep.kinds == {"global-minimum": 2, "strict-saddle": 1}
+    slow = census(problem([1, 1, 1, 1], [[1]], "1/10"), timeout=0.05)
+    assert not slow.complete and "timeout" in slow.reason
