@@ -257,3 +257,11 @@ def test_one_output_column_and_a_timeout():
     assert rep.kinds == {"global-minimum": 2, "strict-saddle": 1}
     slow = census(problem([1, 1, 1, 1], [[1]], "1/10"), timeout=0.05)
     assert not slow.complete and "timeout" in slow.reason
+
+
+def test_a_root_relabelled_krawczyk_empty_is_rejected(ab_half):
+    def edit(c):
+        tree = c["census"]["tree"]
+        i = next(k for k, n in enumerate(tree) if n[0] == "root")
+        tree[i] = ["krawczyk-empty"]
+    assert "K(B) meets B" in _tampered(ab_half, edit)

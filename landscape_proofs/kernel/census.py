@@ -9,8 +9,9 @@ docs/census.md):
    (checked exactly).
 2. **Cover.**  The tree (preorder: ``["split", k, at]`` with ``lo_k < at < hi_k``,
    ``["excluded", k]``, ``["root", i]``) is re-derived from ``[-b, b]^N``: its leaves cover it.
-3. **Excluded leaf**: the interval gradient component k excludes 0 on the leaf: no critical
-   point there.
+3. **Excluded leaf**: the interval gradient component k (natural or mean-value form)
+   excludes 0 on the leaf, or (``["krawczyk-empty"]``) the Krawczyk image of the leaf misses
+   it: no critical point there.
 4. **Root leaf**: the interval Hessian is nonsingular on the whole leaf (so at most one
    critical point: ``g(z1) - g(z2) = Hbar (z1 - z2)`` with ``Hbar`` in the Hessian's balls);
    the root's small cube lies in the leaf's *interior* and passes Krawczyk's test (exactly
@@ -39,6 +40,7 @@ from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
 
+LABELS = ("split", "excluded", "krawczyk-empty", "root")
 MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 4096, 64, 4096
 
 
@@ -99,6 +101,25 @@ def excluded_component(obj, lo, hi, ks):
         if lower_q(m) > 0 or upper_q(m) < 0:
             return k
     return None
+
+
+def krawczyk_empty(obj, lo, hi) -> bool:
+    """No zero of grad L in the box B: a zero z has ``0 = g(c) + Hbar (z - c)`` (Hbar in H(B),
+    mean value), so ``z - c = -C g(c) + (I - C Hbar)(z - c)`` lies in
+    ``K = -C g(c) + (I - C H(B)) (B - c)`` for any C; K missing ``B - c`` in one coordinate
+    leaves no room for z."""
+    N = len(lo)
+    H = obj.hessian(obj.unflatten(_balls(lo, hi)))
+    try:
+        C = _approximate_inverse(H)
+    except _Rejected:
+        return False
+    c = [(a + h) / 2 for a, h in zip(lo, hi)]
+    D, _ = _contraction(C, H)
+    Z = arb_mat(N, 1, [_hull(lo[j] - c[j], hi[j] - c[j]) for j in range(N)])
+    K = D * Z - C * arb_mat(N, 1, obj.gradient_vector(obj.unflatten(c)))
+    return any(upper_q(K[i, 0]) < lo[i] - c[i] or lower_q(K[i, 0]) > hi[i] - c[i]
+               for i in range(N))
 
 
 def _negative_count(A: arb_mat) -> int:
@@ -171,9 +192,9 @@ def _walk(tree, b, N):
             raise _Rejected("tree: it ends before every box is covered (a leaf is missing)")
         node = tree[pos]
         pos += 1
-        if not isinstance(node, list) or not node or node[0] not in ("split", "excluded", "root"):
-            raise _Rejected(f"tree[{pos - 1}]: expected [\"split\", k, at], [\"excluded\", k] "
-                            "or [\"root\", i]")
+        if not isinstance(node, list) or not node or node[0] not in LABELS:
+            raise _Rejected(f"tree[{pos - 1}]: expected [\"split\", k, at], [\"excluded\", k], "
+                            "[\"krawczyk-empty\"] or [\"root\", i]")
         k = node[1] if len(node) > 1 else None
         if node[0] == "split":
             if len(node) != 3 or isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < N:
@@ -183,6 +204,8 @@ def _walk(tree, b, N):
                 raise _Rejected(f"tree[{pos - 1}]: split point outside the box")
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
+        elif node == ["krawczyk-empty"]:
+            leaves.append((node[0], None, lo, hi))
         else:
             if len(node) != 2 or isinstance(k, bool) or not isinstance(k, int):
                 raise _Rejected(f"tree[{pos - 1}]: bad leaf")
@@ -235,6 +258,10 @@ def _check(problem, ev) -> CensusCheck:
     used, where = set(), {}
     for label, k, lo, hi in leaves:
         W = obj.unflatten(_balls(lo, hi))
+        if label == "krawczyk-empty":
+            if not krawczyk_empty(obj, lo, hi):
+                raise _Rejected("krawczyk-empty leaf: K(B) meets B in every coordinate")
+            continue
         if label == "excluded":
             if not 0 <= k < N:
                 raise _Rejected("excluded leaf: bad component")

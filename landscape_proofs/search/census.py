@@ -21,7 +21,7 @@ import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
 from landscape_proofs.kernel.census import (MAX_PARAMS, _krawczyk, _negative_count,
-                                            check_census, excluded_component,
+                                            check_census, excluded_component, krawczyk_empty,
                                             required_bound_squared)
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
                                                _hull, _Rejected, lower_q, upper_q)
@@ -186,6 +186,9 @@ def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
             k = excluded_component(obj, lo, hi, range(N))
             if k is not None:
                 tree.append(["excluded", k])
+                continue
+            if krawczyk_empty(obj, lo, hi):
+                tree.append(["krawczyk-empty"])
                 continue
             root = _try_root(obj, lo, hi, N, bits)
             if root is not None:
