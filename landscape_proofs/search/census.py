@@ -15,20 +15,21 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import flint
 import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
-from landscape_proofs.kernel.census import (MAX_PARAMS, _krawczyk, _negative_count,
-                                            check_census, excluded_component, krawczyk_empty,
+from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, check_census,
+                                            excluded_component, krawczyk_cube, krawczyk_empty,
+                                            negative_count, nonsingular_on,
                                             required_bound_squared)
-from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
-                                               _hull, _Rejected, lower_q, upper_q)
+from landscape_proofs.kernel.enclosure import ArbDeepLinear, upper_q
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.losses import Square
 from landscape_proofs.kernel.model import read_problem
-from landscape_proofs.kernel.numbers import format_exact, parse_exact, to_fraction
+from landscape_proofs.kernel.numbers import format_exact, parse_exact
 
 FORMAT = "landscape-certificate/1"
 SPLIT = fmpq(15, 26)   # never exactly 0 from [-b, b] (no factor 13 in a denominator): the
@@ -101,17 +102,18 @@ def a_priori_bound(kp) -> fmpq:
 
 
 def _balls(lo, hi):
-    return [_hull(a, c) for a, c in zip(lo, hi)]
+    return [arb(a).union(arb(c)) for a, c in zip(lo, hi)]
+
+
+def _truncate(q: fmpq, grid: int) -> fmpq:
+    """q rounded toward 0 to a multiple of 1/grid (so ~0 becomes exactly 0)."""
+    n, d = int(q.p) * grid, int(q.q)
+    return fmpq(n // d if n >= 0 else -(-n // d), grid)
 
 
 def _try_root(obj, lo, hi, N, bits):
     """A certified cube (center, radius, V) for the one critical point of this box, or None."""
-    Hl = obj.hessian(obj.unflatten(_balls(lo, hi)))
-    try:
-        _, q = _contraction(_approximate_inverse(Hl), Hl)
-    except _Rejected:
-        return None
-    if not q < 1:
+    if not nonsingular_on(obj, lo, hi):
         return None
     x = [arb((a + c) / 2) for a, c in zip(lo, hi)]
     tol = arb(2) ** (-(bits - 24))
@@ -130,14 +132,12 @@ def _try_root(obj, lo, hi, N, bits):
             break
     else:
         return None
-    grid = 2 ** (bits - 8)                   # a dyadic grid finer than the accuracy
-    center = [fmpq(int((upper_q(xi) * grid).floor() if xi >= 0 else -((-upper_q(xi)) * grid).floor()),
-                   grid) for xi in x]
+    center = [_truncate(upper_q(xi), 2 ** (bits - 8)) for xi in x]   # finer than the accuracy
     r = fmpq(1, 2 ** (bits // 2))
     if not all(a < c - r and c + r < h for c, a, h in zip(center, lo, hi)):
         return None
     try:
-        _krawczyk(obj, center, r, N)
+        krawczyk_cube(obj, center, r, N)
         Hc = obj.hessian(obj.unflatten(center))
         Hf = np.array([[float(Hc[i, j].mid()) for j in range(N)] for i in range(N)])
         _, vecs = np.linalg.eigh((Hf + Hf.T) / 2)
@@ -148,8 +148,8 @@ def _try_root(obj, lo, hi, N, bits):
             return None
         Wc = obj.unflatten(_balls([c - r for c in center], [c + r for c in center]))
         Va = arb_mat(V)
-        _negative_count(Va.transpose() * obj.hessian(Wc) * Va)
-    except _Rejected:
+        negative_count(Va.transpose() * obj.hessian(Wc) * Va)
+    except CensusRejected:
         return None
     return center, r, V
 
@@ -222,8 +222,7 @@ def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
                         time.monotonic() - t0, boxes)
 
 
-def to_fraction_q(q: fmpq):
-    from fractions import Fraction
+def to_fraction_q(q: fmpq) -> Fraction:
     return Fraction(int(q.p), int(q.q))
 
 
