@@ -265,3 +265,29 @@ def test_a_root_relabelled_krawczyk_empty_is_rejected(ab_half):
         i = next(k for k, n in enumerate(tree) if n[0] == "root")
         tree[i] = ["krawczyk-empty"]
     assert "K(B) meets B" in _tampered(ab_half, edit)
+
+
+def test_without_the_flip_symmetry_equal_minima_stay_undecided(ab_half, monkeypatch):
+    # negative control: the two minima have equal values; only the checked sign flip
+    # (a, b) -> (-a, -b) lets the kernel call them global rather than "global or tied"
+    import landscape_proofs.kernel.census as kc
+
+    monkeypatch.setattr(kc, "_flips", lambda problem: [])
+    res = kc.check_census(copy.deepcopy({**ab_half.certificate, "census": {
+        k: v for k, v in ab_half.certificate["census"].items() if k != "result"}}))
+    assert res.valid and res.kinds == {"local-minimum": 2, "strict-saddle": 1}
+
+
+def test_checking_a_census_loads_no_numeric_library(ab_half, tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "census.json"
+    path.write_text(json.dumps(ab_half.certificate))
+    code = ("import json, sys\n"
+            "from landscape_proofs.kernel import check_certificate\n"
+            f"ok = check_certificate(json.load(open({str(path)!r}))).holds\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sympy', 'numpy', 'mpmath'})\n"
+            "print(json.dumps([ok, heavy]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [True, []]
