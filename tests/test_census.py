@@ -291,3 +291,15 @@ def test_checking_a_census_loads_no_numeric_library(ab_half, tmp_path):
             "print(json.dumps([ok, heavy]))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [True, []]
+
+
+@pytest.mark.parametrize("label", [["euler", 0], ["balance", 0], ["balance", 1], ["euler", 7]])
+def test_a_root_relabelled_by_a_layer_identity_is_rejected(ab_half, label):
+    # at a critical point lam ||W_i||^2 = <Y, RX> - ||RX||^2 for every layer: a root box never
+    # excludes these identities, and a layer that does not exist is refused
+    def edit(c):
+        tree = c["census"]["tree"]
+        i = next(k for k, n in enumerate(tree) if n[0] == "root")
+        tree[i] = list(label)
+    _tampered(ab_half, edit)
+

@@ -10,8 +10,9 @@ docs/census.md):
 2. **Cover.**  The tree (preorder: ``["split", k, at]`` with ``lo_k < at < hi_k``,
    ``["excluded", k]``, ``["root", i]``) is re-derived from ``[-b, b]^N``: its leaves cover it.
 3. **Excluded leaf**: the interval gradient component k (natural or mean-value form)
-   excludes 0 on the leaf, or (``["krawczyk-empty"]``) the Krawczyk image of the leaf misses
-   it: no critical point there.
+   excludes 0 on the leaf; or a layer identity of critical points (``["euler", i]``,
+   ``["balance", i]``: ``lam ||W_i||^2 = <Y, RX> - ||RX||^2`` for every layer) fails on it;
+   or (``["krawczyk-empty"]``) its Krawczyk image misses it: no critical point there.
 4. **Root leaf**: the interval Hessian is nonsingular on the whole leaf (so at most one
    critical point: ``g(z1) - g(z2) = Hbar (z1 - z2)`` with ``Hbar`` in the Hessian's balls);
    the root's small cube lies in the leaf's *interior* and passes Krawczyk's test (exactly
@@ -40,7 +41,7 @@ from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
 
-LABELS = ("split", "excluded", "krawczyk-empty", "root")
+LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root")
 MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 4096, 64, 4096
 
 
@@ -89,6 +90,31 @@ def krawczyk_cube(obj, center, r, N) -> None:
     for i in range(N):
         if lower_q(K[i, 0]) < -r or upper_q(K[i, 0]) > r:
             raise _Rejected(f"Krawczyk: K(Z) is not inside the root cube in coordinate {i}")
+
+
+def _sq(M) -> arb:
+    return sum((abs(x) * abs(x) for x in M.entries()), arb(0))
+
+
+def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
+    """At a critical point ``sum over layer i of w_p dL/dw_p = 0`` (the derivative of
+    ``L(.., (1 + t) W_i, ..)`` at 0), i.e. ``e_i = lam ||W_i||^2 + ||RX - Y/2||^2 - ||Y||^2/4 = 0``;
+    as ``e_i - e_j = lam (||W_i||^2 - ||W_j||^2)``, all layers have equal norms.
+    ``["euler", i]``: e_i excludes 0 on the box; ``["balance", i]``: ``||W_i||^2 -
+    ||W_{i+1}||^2`` does (layers from 0)."""
+    W = obj.unflatten(_balls(lo, hi))
+    if label == "balance":
+        if not 0 <= i < len(W) - 1:
+            raise _Rejected(f"balance leaf: no layers {i} and {i + 1}")
+        d = _sq(W[i]) - _sq(W[i + 1])
+    else:
+        if not 0 <= i < len(W):
+            raise _Rejected(f"euler leaf: no layer {i}")
+        Y = problem.Y
+        RX = obj.product(W) * arb_mat(problem.X)
+        d = (arb(to_fmpq(problem.weight_decay)) * _sq(W[i]) + _sq(RX - arb_mat(Y / 2))
+             - arb(sum((y * y for y in Y.entries()), fmpq(0)) / 4))
+    return lower_q(d) > 0 or upper_q(d) < 0
 
 
 def excluded_component(obj, lo, hi, ks):
@@ -203,8 +229,7 @@ def _walk(tree, b, N):
         node = tree[pos]
         pos += 1
         if not isinstance(node, list) or not node or node[0] not in LABELS:
-            raise _Rejected(f"tree[{pos - 1}]: expected [\"split\", k, at], [\"excluded\", k], "
-                            "[\"krawczyk-empty\"] or [\"root\", i]")
+            raise _Rejected(f"tree[{pos - 1}]: expected a split, a leaf or a root ({LABELS})")
         k = node[1] if len(node) > 1 else None
         if node[0] == "split":
             if len(node) != 3 or isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < N:
@@ -271,6 +296,10 @@ def _check(problem, ev) -> CensusCheck:
         if label == "krawczyk-empty":
             if not krawczyk_empty(obj, lo, hi):
                 raise _Rejected("krawczyk-empty leaf: K(B) meets B in every coordinate")
+            continue
+        if label in ("euler", "balance"):
+            if not layer_identity_excludes(obj, problem, lo, hi, label, k):
+                raise _Rejected(f"{label} leaf: the layer identity {k} does not exclude 0")
             continue
         if label == "excluded":
             if not 0 <= k < N:
@@ -361,5 +390,5 @@ def check_census_certificate(data: dict) -> CheckResult:
 CensusRejected = _Rejected   # what the helpers above raise when a test fails
 
 __all__ = ["CensusCheck", "CensusRejected", "check_census", "check_census_certificate",
-           "excluded_component", "krawczyk_cube", "krawczyk_empty", "negative_count",
+           "excluded_component", "krawczyk_cube", "layer_identity_excludes", "krawczyk_empty", "negative_count",
            "nonsingular_on", "required_bound_squared"]

@@ -23,6 +23,7 @@ from flint import arb, arb_mat, fmpq, fmpq_mat
 
 from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, check_census,
                                             excluded_component, krawczyk_cube, krawczyk_empty,
+                                            layer_identity_excludes,
                                             negative_count, nonsingular_on,
                                             required_bound_squared)
 from landscape_proofs.kernel.enclosure import ArbDeepLinear, upper_q
@@ -173,6 +174,8 @@ def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
     tree, roots, boxes = [], [], 0
     with flint.ctx.workprec(bits):
         obj = ArbDeepLinear(kp)
+        H = len(kp.shapes)
+        layer_tests = [("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
         stack = [([-b] * N, [b] * N)]
         while stack:
             boxes += 1
@@ -183,6 +186,11 @@ def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
                 return CensusReport(False, f"timeout after {timeout:g} s",
                                     seconds=time.monotonic() - t0, boxes=boxes - 1)
             lo, hi = stack.pop()
+            node = next(([lab, i] for lab, i in layer_tests
+                         if layer_identity_excludes(obj, kp, lo, hi, lab, i)), None)
+            if node is not None:
+                tree.append(node)
+                continue
             k = excluded_component(obj, lo, hi, range(N))
             if k is not None:
                 tree.append(["excluded", k])
