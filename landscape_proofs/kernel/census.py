@@ -292,7 +292,6 @@ def _check(problem, ev) -> CensusCheck:
     leaves = _walk(tree, b, N)
     used, where = set(), {}
     for label, k, lo, hi in leaves:
-        W = obj.unflatten(_balls(lo, hi))
         if label == "krawczyk-empty":
             if not krawczyk_empty(obj, lo, hi):
                 raise _Rejected("krawczyk-empty leaf: K(B) meets B in every coordinate")
