@@ -7,8 +7,8 @@ docs/census.md):
 1. **A-priori box.**  At a critical point, for every layer i, ``lam ||W_i||^2 = <Y, RX> -
    ||RX||^2 <= ||Y||^2 / 4``; so every entry lies in ``[-b, b]`` when ``b^2 >= ||Y||^2/(4 lam)``
    (checked exactly).
-2. **Cover.**  The tree (preorder: ``["split", k, at]`` with ``lo_k < at < hi_k``,
-   ``["excluded", k]``, ``["root", i]``) is re-derived from ``[-b, b]^N``: its leaves cover it.
+2. **Cover.**  The tree (preorder: ``["split", k, at]`` with ``lo_k < at < hi_k``, then the
+   leaves of 3 and 4) is re-derived from ``[-b, b]^N``: its leaves cover it.
 3. **Excluded leaf**: the interval gradient component k (natural or mean-value form)
    excludes 0 on the leaf; or a layer identity of critical points (``["euler", i]``,
    ``["balance", i]``: ``lam ||W_i||^2 = <Y, RX> - ||RX||^2`` for every layer) fails on it;
@@ -42,7 +42,7 @@ from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
 
 LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root")
-MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 4096, 64, 4096
+MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 1024, 64, 4096
 
 
 @dataclass(frozen=True)
@@ -359,6 +359,7 @@ def _classify(problem, points, roots, where) -> None:
             for j, (lo, hi) in where.items():
                 if all(l <= c - r and c + r <= h for c, l, h in zip(img, lo, hi)):
                     cls[find(i)] = find(j)       # the flipped point is root j: equal values
+                    break
     groups = {}
     for i, p in enumerate(points):
         g = groups.setdefault(find(i), [None, None])
