@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import flint
 
+from landscape_proofs.kernel.census import check_census_certificate
 from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.gram import GramRejected, check_gram_identity
@@ -64,6 +65,8 @@ def check_certificate(data: object) -> CheckResult:
         raise InputError("expected a JSON object (a certificate)", got=type(data).__name__)
     if data.get("format") != FORMAT:
         raise InputError(f'expected "{FORMAT}"', field="format", got=data.get("format"))
+    if data.get("claim") == "census":  # every real critical point in a box (kernel/census.py)
+        return check_census_certificate(data)
     if "problem" not in data:
         raise InputError("missing: the embedded problem", field="problem")
     if "point" not in data:

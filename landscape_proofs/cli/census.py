@@ -1,0 +1,66 @@
+"""``landscape census PROBLEM``: every real critical point, certified (docs/census.md).
+
+Exit status 0 when a result was produced (complete or not; ``complete`` says which), 2 for
+unusable input.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from landscape_proofs import api
+from landscape_proofs.cli.output import EXIT_OK, emit_json
+from landscape_proofs.kernel.errors import InputError
+
+
+def _positive(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise InputError("--timeout: expected a number of seconds", got=text) from None
+    if not x > 0:
+        raise InputError("--timeout: expected a number > 0", got=text)
+    return x
+
+
+def _boxes(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 10_000_000:
+        raise InputError("--max-boxes: expected an integer in [1, 10000000]", got=text)
+    return int(text)
+
+
+def register(sub) -> None:
+    c = sub.add_parser("census", help="every real critical point, certified (small problems)")
+    c.add_argument("problem", metavar="PROBLEM")
+    c.add_argument("--timeout", type=_positive, default=60.0, metavar="S",
+                   help="give up (complete: false) after S seconds (default 60)")
+    c.add_argument("--max-boxes", type=_boxes, default=200000, metavar="N",
+                   help="give up (complete: false) after N boxes (default 200000)")
+    c.add_argument("--out", metavar="DIR", help="write the certificate to DIR/census.json")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from landscape_proofs.search.census import census
+
+    problem = api.load_problem(args.problem)
+    report = census(problem, timeout=args.timeout, max_boxes=args.max_boxes)
+    ref = None
+    if args.out and report.certificate is not None and report.complete:
+        path = Path(args.out) / "census.json"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(report.certificate) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the certificate ({exc.strerror})",
+                             source=str(path)) from None
+        ref = str(path)
+    if args.json:
+        emit_json(report.to_json(certificate_ref=ref))
+    else:
+        print(f"landscape census {args.problem}")
+        print(report.table())
+        if ref:
+            print(f"certificate written to {ref} (check it with: landscape verify {ref})")
+    return EXIT_OK

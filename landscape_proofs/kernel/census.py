@@ -1,0 +1,394 @@
+"""Trusted: check a *census* certificate, "these are all the real critical points".
+
+Scope: deep-linear, square loss, weight decay lam > 0 (any widths; the producer only
+succeeds when the critical points are isolated and nondegenerate).  The argument (proved in
+docs/census.md):
+
+1. **A-priori box.**  At a critical point, for every layer i, ``lam ||W_i||^2 = <Y, RX> -
+   ||RX||^2 <= ||Y||^2 / 4``; so every entry lies in ``[-b, b]`` when ``b^2 >= ||Y||^2/(4 lam)``
+   (checked exactly).
+2. **Cover.**  The tree (preorder: ``["split", k, at]`` with ``lo_k < at < hi_k``, then the
+   leaves of 3 and 4) is re-derived from ``[-b, b]^N``: its leaves cover it.
+3. **Excluded leaf**: the interval gradient component k (natural or mean-value form)
+   excludes 0 on the leaf; or a layer identity of critical points (``["euler", i]``,
+   ``["balance", i]``: ``lam ||W_i||^2 = <Y, RX> - ||RX||^2`` for every layer) fails on it;
+   or (``["krawczyk-empty"]``) its Krawczyk image misses it: no critical point there.
+4. **Root leaf**: the interval Hessian is nonsingular on the whole leaf (so at most one
+   critical point: ``g(z1) - g(z2) = Hbar (z1 - z2)`` with ``Hbar`` in the Hessian's balls);
+   the root's small cube lies in the leaf's *interior* and passes Krawczyk's test (exactly
+   one critical point in it).  Distinct root leaves have disjoint interiors: distinct points.
+5. **Index** on the small cube: for the exact nonsingular ``V`` (``det V != 0`` over Q), an
+   interval LDL^T of ``V^T H V`` has pivots of proven signs: by Sylvester's law the Hessian
+   at the point has that many negative eigenvalues, and no zero one.
+6. **Values**: ``L`` is coercive (lam > 0), so its minimum is the least critical value.
+   Hidden-unit sign flips are exact symmetries; a flip of root i's cube inside root j's leaf
+   proves ``L(z_i) = L(z_j)``.  A class of equal values whose upper bound is below every
+   other class's lower bound is the global minimum; a local minimum whose lower bound is
+   above some critical point's upper bound is spurious; other minima stay undecided.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import flint
+from flint import arb, arb_mat, fmpq, fmpq_mat
+
+from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
+                                               _hull, _Rejected, lower_q, show, upper_q)
+from landscape_proofs.kernel.errors import InputError, LandscapeError
+from landscape_proofs.kernel.losses import Square
+from landscape_proofs.kernel.model import read_problem
+from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+from landscape_proofs.kernel.verdict import CheckResult
+
+LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root")
+MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 1024, 64, 4096
+
+
+@dataclass(frozen=True)
+class CensusCheck:
+    valid: bool
+    reason: str
+    points: tuple = field(default=())      # dicts: kind, index, lo, hi, center, radius
+    kinds: dict = field(default_factory=dict)
+
+
+def _q(x, name) -> fmpq:
+    return to_fmpq(parse_exact(x, name))
+
+
+def _balls(lo, hi) -> list[arb]:
+    return [_hull(a, c) for a, c in zip(lo, hi)]
+
+
+def required_bound_squared(problem) -> fmpq:
+    """``||Y||_F^2 / (4 lam)``: every critical entry w has ``w^2 <=`` this (docs/census.md)."""
+    return sum((y * y for y in problem.Y.entries()), fmpq(0)) / (4 * to_fmpq(problem.weight_decay))
+
+
+def nonsingular_on(obj, lo, hi) -> bool:
+    """Every matrix in the interval Hessian over the box is nonsingular (``||I - C H|| < 1``),
+    so the box holds at most one critical point (mean value theorem, docs/census.md)."""
+    H = obj.hessian(obj.unflatten(_balls(lo, hi)))
+    try:
+        return _contraction(_approximate_inverse(H), H)[1] < 1
+    except _Rejected:
+        return False
+
+
+def krawczyk_cube(obj, center, r, N) -> None:
+    """Exactly one zero of grad L in the cube ``|w - center| <= r`` (Krawczyk's theorem)."""
+    box = _balls([c - r for c in center], [c + r for c in center])
+    W = obj.unflatten(box)
+    J = obj.hessian(W)
+    g0 = arb_mat(N, 1, obj.gradient_vector(obj.unflatten(list(center))))
+    C = _approximate_inverse(J)
+    D, q = _contraction(C, J)
+    if not q < 1:
+        raise _Rejected(f"Krawczyk: ||I - C H|| <= {show(q)} is not < 1 on the root cube")
+    K = D * arb_mat(N, 1, [_hull(-r, r)] * N) - C * g0
+    for i in range(N):
+        if lower_q(K[i, 0]) < -r or upper_q(K[i, 0]) > r:
+            raise _Rejected(f"Krawczyk: K(Z) is not inside the root cube in coordinate {i}")
+
+
+def _sq(M) -> arb:
+    return sum((abs(x) * abs(x) for x in M.entries()), arb(0))
+
+
+def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
+    """At a critical point ``sum over layer i of w_p dL/dw_p = 0`` (the derivative of
+    ``L(.., (1 + t) W_i, ..)`` at 0), i.e. ``e_i = lam ||W_i||^2 + ||RX - Y/2||^2 - ||Y||^2/4 = 0``;
+    as ``e_i - e_j = lam (||W_i||^2 - ||W_j||^2)``, all layers have equal norms.
+    ``["euler", i]``: e_i excludes 0 on the box; ``["balance", i]``: ``||W_i||^2 -
+    ||W_{i+1}||^2`` does (layers from 0)."""
+    W = obj.unflatten(_balls(lo, hi))
+    if label == "balance":
+        if not 0 <= i < len(W) - 1:
+            raise _Rejected(f"balance leaf: no layers {i} and {i + 1}")
+        d = _sq(W[i]) - _sq(W[i + 1])
+    else:
+        if not 0 <= i < len(W):
+            raise _Rejected(f"euler leaf: no layer {i}")
+        Y = problem.Y
+        RX = obj.product(W) * arb_mat(problem.X)
+        d = (arb(to_fmpq(problem.weight_decay)) * _sq(W[i]) + _sq(RX - arb_mat(Y / 2))
+             - arb(sum((y * y for y in Y.entries()), fmpq(0)) / 4))
+    return lower_q(d) > 0 or upper_q(d) < 0
+
+
+def excluded_component(obj, lo, hi, ks):
+    """The first k in ``ks`` whose gradient component provably has no zero on the box, or None.
+
+    Natural interval form first; then the mean-value form ``g_k(c) + sum_j H_kj(B) (B_j -
+    c_j)`` (c the midpoint): along the segment from c to any w in B the derivative of g_k is
+    row k of the Hessian at a point of B, whose entries lie in the balls of H(B).
+    """
+    B = obj.unflatten(_balls(lo, hi))
+    g = obj.gradient_vector(B)
+    for k in ks:
+        if lower_q(g[k]) > 0 or upper_q(g[k]) < 0:
+            return k
+    c = [(a + h) / 2 for a, h in zip(lo, hi)]
+    H, gc = obj.hessian(B), obj.gradient_vector(obj.unflatten(c))
+    for k in ks:
+        m = gc[k] + sum((H[k, j] * _hull(lo[j] - c[j], hi[j] - c[j]) for j in range(len(lo))),
+                        arb(0))
+        if lower_q(m) > 0 or upper_q(m) < 0:
+            return k
+    return None
+
+
+def krawczyk_empty(obj, lo, hi) -> bool:
+    """No zero of grad L in the box B: a zero z has ``0 = g(c) + Hbar (z - c)`` (Hbar in H(B),
+    mean value), so ``z - c = -C g(c) + (I - C Hbar)(z - c)`` lies in
+    ``K = -C g(c) + (I - C H(B)) (B - c)`` for any C; K missing ``B - c`` in one coordinate
+    leaves no room for z."""
+    N = len(lo)
+    H = obj.hessian(obj.unflatten(_balls(lo, hi)))
+    try:
+        C = _approximate_inverse(H)
+    except _Rejected:
+        return False
+    c = [(a + h) / 2 for a, h in zip(lo, hi)]
+    D, _ = _contraction(C, H)
+    Z = arb_mat(N, 1, [_hull(lo[j] - c[j], hi[j] - c[j]) for j in range(N)])
+    K = D * Z - C * arb_mat(N, 1, obj.gradient_vector(obj.unflatten(c)))
+    return any(upper_q(K[i, 0]) < lo[i] - c[i] or lower_q(K[i, 0]) > hi[i] - c[i]
+               for i in range(N))
+
+
+def negative_count(A: arb_mat) -> int:
+    """Number of negative eigenvalues of every symmetric matrix in A's balls: interval LDL^T
+    whose pivots all have a proven sign (then S = L D L^T for each such S)."""
+    n = A.nrows()
+    L = [[None] * n for _ in range(n)]
+    d, neg = [], 0
+    for j in range(n):
+        s = A[j, j] - sum((L[j][k] * L[j][k] * d[k] for k in range(j)), arb(0))
+        if lower_q(s) > 0:
+            pass
+        elif upper_q(s) < 0:
+            neg += 1
+        else:
+            raise _Rejected(f"inertia: pivot {j} of the interval LDL^T of V^T H V has no "
+                            "proven sign")
+        d.append(s)
+        for i in range(j + 1, n):
+            L[i][j] = (A[i, j] - sum((L[i][k] * L[j][k] * d[k] for k in range(j)), arb(0))) / s
+    return neg
+
+
+def _flips(problem):
+    """Hidden-unit sign flips: for hidden layer k and unit u, the flat parameter indices of
+    row u of W_k and column u of W_{k+1} (negating them leaves R and every norm unchanged)."""
+    out = []
+    for k in range(len(problem.shapes) - 1):
+        rows, cols = problem.shapes[k]
+        nxt_rows, nxt_cols = problem.shapes[k + 1]
+        for u in range(rows):
+            idx = [problem.offsets[k] + u * cols + j for j in range(cols)]
+            idx += [problem.offsets[k + 1] + i * nxt_cols + u for i in range(nxt_rows)]
+            out.append(set(idx))
+    return out
+
+
+def _read_tree_and_roots(problem, ev, N):
+    tree, roots = ev.get("tree"), ev.get("roots")
+    if not isinstance(tree, list) or not 1 <= len(tree) <= MAX_NODES:
+        raise _Rejected(f"tree: expected a list of 1 to {MAX_NODES} nodes")
+    if not isinstance(roots, list) or len(roots) > MAX_ROOTS:
+        raise _Rejected(f"roots: expected a list of at most {MAX_ROOTS} roots")
+    parsed = []
+    for i, rt in enumerate(roots):
+        if not isinstance(rt, dict) or set(rt) != {"center", "radius", "congruence"}:
+            raise _Rejected(f"roots[{i}]: expected center, radius, congruence")
+        c = rt["center"]
+        if not isinstance(c, list) or len(c) != N:
+            raise _Rejected(f"roots[{i}].center: expected {N} numbers")
+        center = [_q(x, f"roots[{i}].center") for x in c]
+        r = _q(rt["radius"], f"roots[{i}].radius")
+        V = rt["congruence"]
+        if not isinstance(V, list) or len(V) != N or any(not isinstance(v, list) or len(v) != N
+                                                       for v in V):
+            raise _Rejected(f"roots[{i}].congruence: expected an {N} x {N} matrix")
+        Vq = fmpq_mat(N, N, [_q(x, f"roots[{i}].congruence") for row in V for x in row])
+        if not r > 0:
+            raise _Rejected(f"roots[{i}].radius: expected > 0")
+        parsed.append((center, r, Vq))
+    return tree, parsed
+
+
+def _walk(tree, b, N):
+    """Re-derive the leaves from the tree: yields (label, argument, lo, hi)."""
+    stack, pos, leaves = [([-b] * N, [b] * N)], 0, []
+    while stack:
+        lo, hi = stack.pop()
+        if pos >= len(tree):
+            raise _Rejected("tree: it ends before every box is covered (a leaf is missing)")
+        node = tree[pos]
+        pos += 1
+        if not isinstance(node, list) or not node or node[0] not in LABELS:
+            raise _Rejected(f"tree[{pos - 1}]: expected a split, a leaf or a root ({LABELS})")
+        k = node[1] if len(node) > 1 else None
+        if node[0] == "split":
+            if len(node) != 3 or isinstance(k, bool) or not isinstance(k, int) or not 0 <= k < N:
+                raise _Rejected(f"tree[{pos - 1}]: bad split")
+            at = _q(node[2], f"tree[{pos - 1}]")
+            if not lo[k] < at < hi[k]:
+                raise _Rejected(f"tree[{pos - 1}]: split point outside the box")
+            stack.append((lo[:k] + [at] + lo[k + 1:], hi))
+            stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
+        elif node == ["krawczyk-empty"]:
+            leaves.append((node[0], None, lo, hi))
+        else:
+            if len(node) != 2 or isinstance(k, bool) or not isinstance(k, int):
+                raise _Rejected(f"tree[{pos - 1}]: bad leaf")
+            leaves.append((node[0], k, lo, hi))
+    if pos != len(tree):
+        raise _Rejected(f"tree: {len(tree) - pos} nodes after the last box")
+    return leaves
+
+
+def check_census(data: dict) -> CensusCheck:
+    """Re-verify a census certificate; ``valid=False`` with the reason if anything fails."""
+    try:
+        problem = read_problem(data.get("problem"))
+    except InputError as exc:
+        raise exc.within("problem") from None
+    try:
+        ev = data.get("census")
+        if not isinstance(ev, dict):
+            raise _Rejected("census: expected an object")
+        bits = ev.get("precision_bits")
+        if isinstance(bits, bool) or not isinstance(bits, int) or not MIN_BITS <= bits <= MAX_BITS:
+            raise _Rejected(f"precision_bits: expected an integer in [{MIN_BITS}, {MAX_BITS}]")
+        with flint.ctx.workprec(bits):
+            return _check(problem, ev)
+    except _Rejected as exc:
+        return CensusCheck(False, str(exc))
+    except InputError as exc:
+        return CensusCheck(False, f"malformed evidence: {exc}")
+    except (LandscapeError, ZeroDivisionError, ArithmeticError, TypeError) as exc:
+        return CensusCheck(False, f"cannot be checked: {exc}")
+
+
+def _check(problem, ev) -> CensusCheck:
+    if problem.family != "deep-linear" or not isinstance(problem.loss, Square) \
+            or problem.loss.over_product or len(problem.towers) != 1:
+        raise _Rejected("a census needs a deep-linear problem with the square loss")
+    lam = to_fmpq(problem.weight_decay)
+    if not lam > 0:
+        raise _Rejected("a census needs weight decay > 0 (the a-priori bound divides by it)")
+    N = problem.n_params
+    if N > MAX_PARAMS:
+        raise _Rejected(f"a census is limited to {MAX_PARAMS} parameters, not {N}")
+    b = _q(ev.get("bound"), "bound")
+    need = required_bound_squared(problem)
+    if not (b > 0 and b * b >= need):
+        raise _Rejected(f"bound: b^2 = {show(b * b)} is below ||Y||^2/(4 lam) = {show(need)}")
+    tree, roots = _read_tree_and_roots(problem, ev, N)
+    obj = ArbDeepLinear(problem)
+    leaves = _walk(tree, b, N)
+    used, where = set(), {}
+    for label, k, lo, hi in leaves:
+        if label == "krawczyk-empty":
+            if not krawczyk_empty(obj, lo, hi):
+                raise _Rejected("krawczyk-empty leaf: K(B) meets B in every coordinate")
+            continue
+        if label in ("euler", "balance"):
+            if not layer_identity_excludes(obj, problem, lo, hi, label, k):
+                raise _Rejected(f"{label} leaf: the layer identity {k} does not exclude 0")
+            continue
+        if label == "excluded":
+            if not 0 <= k < N:
+                raise _Rejected("excluded leaf: bad component")
+            if excluded_component(obj, lo, hi, [k]) is None:
+                raise _Rejected(f"excluded leaf: gradient component {k} does not exclude 0 "
+                                f"on [{', '.join(show(x) for x in lo)}] .. "
+                                f"[{', '.join(show(x) for x in hi)}]")
+            continue
+        if not 0 <= k < len(roots) or k in used:
+            raise _Rejected(f"root leaf: root index {k} is out of range or used twice")
+        used.add(k)
+        where[k] = (lo, hi)
+        center, r, _ = roots[k]
+        if not all(l < c - r and c + r < h for c, l, h in zip(center, lo, hi)):
+            raise _Rejected(f"root {k}: its cube is not inside the interior of its leaf")
+        if not nonsingular_on(obj, lo, hi):
+            raise _Rejected(f"root {k}: the Hessian is not proven nonsingular on its leaf")
+        krawczyk_cube(obj, center, r, N)
+    if len(used) != len(roots):
+        raise _Rejected("roots: some root is not the label of any leaf")
+    points = []
+    for i, (center, r, V) in enumerate(roots):
+        if V.det() == 0:
+            raise _Rejected(f"root {i}: the congruence V is singular")
+        W = obj.unflatten(_balls([c - r for c in center], [c + r for c in center]))
+        Va = arb_mat(V)
+        neg = negative_count(Va.transpose() * obj.hessian(W) * Va)
+        v = obj.value(W)
+        points.append({"index": neg, "lo": lower_q(v), "hi": upper_q(v),
+                       "center": center, "radius": r})
+    _classify(problem, points, roots, where)
+    kinds = {}
+    for p in points:
+        kinds[p["kind"]] = kinds.get(p["kind"], 0) + 1
+    claimed = ev.get("result")
+    mine = {"real_count": len(points), "kinds": kinds}
+    if claimed is not None and claimed != mine:
+        raise _Rejected(f"result: the certificate claims {claimed}, the check gives {mine}")
+    text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
+    return CensusCheck(True, f"exactly {len(points)} real critical points (all in [-{show(b)}, "
+                       f"{show(b)}]^{N}, {len(leaves)} leaf boxes): {text or 'none'}",
+                       tuple(points), kinds)
+
+
+def _classify(problem, points, roots, where) -> None:
+    """Kinds from the index; global / spurious from the values (symmetry classes tie)."""
+    N = problem.n_params
+    cls = list(range(len(points)))
+
+    def find(i):
+        while cls[i] != i:
+            i = cls[i]
+        return i
+    for flip in _flips(problem):
+        for i, (center, r, _) in enumerate(roots):
+            img = [-c if p in flip else c for p, c in enumerate(center)]
+            for j, (lo, hi) in where.items():
+                if all(l <= c - r and c + r <= h for c, l, h in zip(img, lo, hi)):
+                    cls[find(i)] = find(j)       # the flipped point is root j: equal values
+                    break
+    groups = {}
+    for i, p in enumerate(points):
+        g = groups.setdefault(find(i), [None, None])
+        g[0] = p["lo"] if g[0] is None else max(g[0], p["lo"])
+        g[1] = p["hi"] if g[1] is None else min(g[1], p["hi"])
+    best = min(g[1] for g in groups.values()) if groups else None
+    for i, p in enumerate(points):
+        gi = find(i)
+        lone = all(groups[gi][1] < g[0] for c, g in groups.items() if c != gi)
+        if p["index"] == N:
+            p["kind"] = "local-maximum"
+        elif p["index"] > 0:
+            p["kind"] = "strict-saddle"
+        elif lone:
+            p["kind"] = "global-minimum"
+        elif p["lo"] > best:
+            p["kind"] = "spurious-local-minimum"
+        else:
+            p["kind"] = "local-minimum"      # global or tied: values not separated
+
+
+def check_census_certificate(data: dict) -> CheckResult:
+    """``check_certificate``'s answer for ``"claim": "census"``."""
+    res = check_census(data)
+    return CheckResult(res.valid, "census", res.reason)
+
+
+CensusRejected = _Rejected   # what the helpers above raise when a test fails
+
+__all__ = ["CensusCheck", "CensusRejected", "check_census", "check_census_certificate",
+           "excluded_component", "krawczyk_cube", "layer_identity_excludes", "krawczyk_empty", "negative_count",
+           "nonsingular_on", "required_bound_squared"]

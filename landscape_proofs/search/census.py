@@ -1,0 +1,241 @@
+"""Producer: every real critical point of a small weight-decayed deep linear network.
+
+Branch and bound in arb over the a-priori box ``[-b, b]^N`` (docs/census.md): a box whose
+interval gradient has a component excluding 0 is dropped; a box on which the interval
+Hessian is nonsingular gets a Newton run from its midpoint, and if that converges inside it,
+a tiny cube around the limit with a Krawczyk proof and a congruence ``V`` (rounded
+eigenvectors) for its index; otherwise the box is split along its widest coordinate.  The
+subdivision tree, the cubes and the ``V``'s form the certificate; only the kernel's verdict
+(``kernel.census.check_census``) makes the answer, and the reported points are the kernel's.
+
+Scope of this version: square loss, scalar weight decay > 0, every hidden width 1.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import flint
+import numpy as np
+from flint import arb, arb_mat, fmpq, fmpq_mat
+
+from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, check_census,
+                                            excluded_component, krawczyk_cube, krawczyk_empty,
+                                            layer_identity_excludes,
+                                            negative_count, nonsingular_on,
+                                            required_bound_squared)
+from landscape_proofs.kernel.enclosure import ArbDeepLinear, upper_q
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.losses import Square
+from landscape_proofs.kernel.model import read_problem
+from landscape_proofs.kernel.numbers import format_exact, parse_exact
+
+FORMAT = "landscape-certificate/1"
+SPLIT = fmpq(15, 26)   # never exactly 0 from [-b, b] (no factor 13 in a denominator): the
+                       # origin, always critical, never sits on a split plane
+
+
+@dataclass
+class CensusReport:
+    complete: bool
+    reason: str
+    real_count: int | None = None
+    kinds: dict = field(default_factory=dict)
+    points: list = field(default_factory=list)
+    certificate: dict | None = None
+    seconds: float = 0.0
+    boxes: int = 0
+
+    def to_json(self, certificate_ref=None) -> dict:
+        return {"complete": self.complete, "reason": self.reason,
+                "real_count": self.real_count, "complex_count": None,
+                "kinds": dict(self.kinds), "points": self.points,
+                "certificate": certificate_ref if certificate_ref is not None else self.certificate,
+                "boxes": self.boxes, "seconds": round(self.seconds, 3)}
+
+    def table(self) -> str:
+        lines = [f"complete: {'yes' if self.complete else 'no'} ({self.reason})"]
+        if self.complete:
+            lines.append(f"real critical points: {self.real_count}")
+            counts = {}
+            for p in self.points:
+                counts[(p["kind"], p["index"])] = counts.get((p["kind"], p["index"]), 0) + 1
+            lines.append(f"  {'kind':<24} {'index':>5} {'count':>5}")
+            for (kind, index), n in sorted(counts.items(), key=lambda t: (t[0][1], t[0][0])):
+                lines.append(f"  {kind:<24} {index:>5} {n:>5}")
+            lows = [p for p in self.points if p["kind"] == "global-minimum"]
+            if lows:
+                lo, hi = (parse_exact(lows[0]["value"][k]) for k in ("lo", "hi"))
+                lines.append(f"global minimum value ~{float(lo):.12g} (enclosure width "
+                             f"{float(hi - lo):.1e}; exact bounds with --json)")
+        lines.append(f"{self.boxes} boxes visited, {self.seconds:.2f} s")
+        return "\n".join(lines)
+
+
+def scope_reason(kp) -> str | None:
+    """Why this version cannot take the census of ``kp`` (the kernel's Problem), or None."""
+    if kp.family != "deep-linear" or len(kp.towers) != 1:
+        return f"only deep-linear problems are supported in this version, not {kp.family}"
+    if not isinstance(kp.loss, Square):
+        return f"only the square loss is supported in this version, not {kp.loss.name}"
+    if kp.weight_decay == 0:
+        return ("no weight decay: critical sets are positive-dimensional (rescaling between "
+                "layers), so they cannot be counted")
+    hidden = kp.widths[1:-1]
+    wide = [d for d in hidden if d != 1]
+    if wide:
+        return (f"hidden width {wide[0]}: with a scalar decay the orthogonal symmetry makes the "
+                "critical set infinite; per-entry decay is not supported yet")
+    if kp.n_params > MAX_PARAMS:
+        return f"{kp.n_params} parameters: this version is limited to {MAX_PARAMS}"
+    return None
+
+
+def a_priori_bound(kp) -> fmpq:
+    """A dyadic b with b^2 >= ||Y||_F^2 / (4 lam) (docs/census.md)."""
+    s = required_bound_squared(kp)
+    k = 20                                   # b = (isqrt(floor(s 4^k)) + 1) / 2^k
+    b = fmpq(math.isqrt(int(s.p) * 4 ** k // int(s.q)) + 1, 2 ** k)
+    assert b * b >= s
+    return b
+
+
+def _balls(lo, hi):
+    return [arb(a).union(arb(c)) for a, c in zip(lo, hi)]
+
+
+def _truncate(q: fmpq, grid: int) -> fmpq:
+    """q rounded toward 0 to a multiple of 1/grid (so ~0 becomes exactly 0)."""
+    n, d = int(q.p) * grid, int(q.q)
+    return fmpq(n // d if n >= 0 else -(-n // d), grid)
+
+
+def _try_root(obj, lo, hi, N, bits):
+    """A certified cube (center, radius, V) for the one critical point of this box, or None."""
+    if not nonsingular_on(obj, lo, hi):
+        return None
+    x = [arb((a + c) / 2) for a, c in zip(lo, hi)]
+    tol = arb(2) ** (-(bits - 24))
+    for _ in range(80):
+        W = obj.unflatten(x)
+        g = arb_mat(N, 1, obj.gradient_vector(W))
+        H = obj.hessian(W).mid()
+        try:
+            d = H.solve(g.mid())
+        except ZeroDivisionError:
+            return None
+        x = [(xi - d[i, 0]).mid() for i, xi in enumerate(x)]
+        if any(not (a <= upper_q(xi) <= c) for xi, a, c in zip(x, lo, hi)):
+            return None
+        if all(abs(d[i, 0]) < tol for i in range(N)):
+            break
+    else:
+        return None
+    center = [_truncate(upper_q(xi), 2 ** (bits - 8)) for xi in x]   # finer than the accuracy
+    r = fmpq(1, 2 ** (bits // 2))
+    if not all(a < c - r and c + r < h for c, a, h in zip(center, lo, hi)):
+        return None
+    try:
+        krawczyk_cube(obj, center, r, N)
+        Hc = obj.hessian(obj.unflatten(center))
+        Hf = np.array([[float(Hc[i, j].mid()) for j in range(N)] for i in range(N)])
+        _, vecs = np.linalg.eigh((Hf + Hf.T) / 2)
+        scale = 2 ** 24
+        V = fmpq_mat(N, N, [fmpq(int(round(vecs[i, j] * scale)), scale)
+                            for i in range(N) for j in range(N)])
+        if V.det() == 0:
+            return None
+        Wc = obj.unflatten(_balls([c - r for c in center], [c + r for c in center]))
+        Va = arb_mat(V)
+        negative_count(Va.transpose() * obj.hessian(Wc) * Va)
+    except CensusRejected:
+        return None
+    return center, r, V
+
+
+def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
+           bits: int = 128) -> CensusReport:
+    """The census of ``problem`` (a families problem or its JSON dict); see the module doc."""
+    t0 = time.monotonic()
+    if not isinstance(problem, dict):
+        from landscape_proofs.families.io import problem_to_dict
+        problem = problem_to_dict(problem)
+    try:
+        kp = read_problem(problem)
+    except InputError as exc:
+        return CensusReport(False, f"the kernel cannot read this problem: {exc}")
+    why = scope_reason(kp)
+    if why:
+        return CensusReport(False, why, seconds=time.monotonic() - t0)
+    N = kp.n_params
+    b = a_priori_bound(kp)
+    tree, roots, boxes = [], [], 0
+    with flint.ctx.workprec(bits):
+        obj = ArbDeepLinear(kp)
+        H = len(kp.shapes)
+        layer_tests = [("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
+        stack = [([-b] * N, [b] * N)]
+        while stack:
+            boxes += 1
+            if boxes > max_boxes:
+                return CensusReport(False, f"budget: more than {max_boxes} boxes",
+                                    seconds=time.monotonic() - t0, boxes=boxes - 1)
+            if time.monotonic() - t0 > timeout:
+                return CensusReport(False, f"timeout after {timeout:g} s",
+                                    seconds=time.monotonic() - t0, boxes=boxes - 1)
+            lo, hi = stack.pop()
+            node = next(([lab, i] for lab, i in layer_tests
+                         if layer_identity_excludes(obj, kp, lo, hi, lab, i)), None)
+            if node is not None:
+                tree.append(node)
+                continue
+            k = excluded_component(obj, lo, hi, range(N))
+            if k is not None:
+                tree.append(["excluded", k])
+                continue
+            if krawczyk_empty(obj, lo, hi):
+                tree.append(["krawczyk-empty"])
+                continue
+            root = _try_root(obj, lo, hi, N, bits)
+            if root is not None:
+                tree.append(["root", len(roots)])
+                roots.append(root)
+                continue
+            k = max(range(N), key=lambda i: hi[i] - lo[i])
+            at = lo[k] + (hi[k] - lo[k]) * SPLIT
+            tree.append(["split", k, format_exact(to_fraction_q(at))])
+            stack.append((lo[:k] + [at] + lo[k + 1:], hi))
+            stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
+    cert = {"format": FORMAT, "claim": "census", "problem": problem,
+            "census": {"bound": format_exact(to_fraction_q(b)), "precision_bits": bits,
+                       "tree": tree,
+                       "roots": [{"center": [format_exact(to_fraction_q(c)) for c in center],
+                                  "radius": format_exact(to_fraction_q(r)),
+                                  "congruence": [[format_exact(to_fraction_q(V[i, j]))
+                                                  for j in range(N)] for i in range(N)]}
+                                 for center, r, V in roots]},
+            "producer": {"name": "landscape census", "method": "arb branch and bound"}}
+    verdict = check_census(cert)
+    if not verdict.valid:
+        return CensusReport(False, f"the kernel rejected the certificate: {verdict.reason}",
+                            certificate=cert, seconds=time.monotonic() - t0, boxes=boxes)
+    cert["census"]["result"] = {"real_count": len(verdict.points), "kinds": dict(verdict.kinds)}
+    points = [{"kind": p["kind"], "index": p["index"],
+               "value": {"lo": _s(p["lo"]), "hi": _s(p["hi"])},
+               "enclosure": {"center": [_s(c) for c in p["center"]], "radius": _s(p["radius"])}}
+              for p in sorted(verdict.points, key=lambda p: (p["lo"], p["index"]))]
+    return CensusReport(True, verdict.reason, len(points), dict(verdict.kinds), points, cert,
+                        time.monotonic() - t0, boxes)
+
+
+def to_fraction_q(q: fmpq) -> Fraction:
+    return Fraction(int(q.p), int(q.q))
+
+
+def _s(q: fmpq) -> str:
+    return str(format_exact(to_fraction_q(q)))
+
+
+__all__ = ["CensusReport", "a_priori_bound", "census", "scope_reason"]
