@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from landscape_proofs import api
-from landscape_proofs.cli.output import EXIT_OK, emit_json
+from landscape_proofs.cli.output import EXIT_OK, emit_json, examples
 from landscape_proofs.kernel.errors import InputError
 
 
@@ -30,7 +30,11 @@ def _boxes(text: str) -> int:
 
 
 def register(sub) -> None:
-    c = sub.add_parser("census", help="every real critical point, certified (small problems)")
+    c = sub.add_parser("census", help="every real critical point, certified (small problems)",
+                       **examples("landscape census problem.json",
+                                  "landscape census problem.json --json --timeout 60",
+                                  "landscape census problem.json --out census/ && "
+                                  "landscape verify census/census.json"))
     c.add_argument("problem", metavar="PROBLEM")
     c.add_argument("--timeout", type=_positive, default=60.0, metavar="S",
                    help="give up (complete: false) after S seconds (default 60)")

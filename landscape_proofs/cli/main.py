@@ -14,16 +14,16 @@ import functools
 import os
 import sys
 
-from landscape_proofs.cli import (campaign, classify, derive, experiment, hunt, openness, search,
-                                  shallow, theorems, tour, verify)
+from landscape_proofs.cli import (campaign, census, classify, derive, experiment, hunt, openness,
+                                  search, shallow, theorems, tour, verify)
 from landscape_proofs.cli.output import EXIT_FAIL, EXIT_INPUT, EXIT_OK, error_line, examples
 from landscape_proofs.kernel.errors import InputError
 
 __all__ = ["EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "build_parser", "main"]
 
 # In the order of ``landscape --help``; ``theorems`` registers theorems, check and explain.
-COMMANDS = (classify, verify, derive, tour, theorems, search, hunt, campaign, experiment, openness,
-            shallow)
+COMMANDS = (classify, verify, derive, tour, theorems, search, census, hunt, campaign, experiment,
+            openness, shallow)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -274,7 +274,7 @@ def check_census(data: dict) -> CensusCheck:
 
 
 def _check(problem, ev) -> CensusCheck:
-    if problem.family != "deep-linear" or not isinstance(problem.loss, Square) \
+    if problem.symmetric or problem.sum_of_towers or not isinstance(problem.loss, Square) \
             or problem.loss.over_product or len(problem.towers) != 1:
         raise _Rejected("a census needs a deep-linear problem with the square loss")
     lam = to_fmpq(problem.weight_decay)

@@ -76,7 +76,7 @@ class CensusReport:
 
 def scope_reason(kp) -> str | None:
     """Why this version cannot take the census of ``kp`` (the kernel's Problem), or None."""
-    if kp.family != "deep-linear" or len(kp.towers) != 1:
+    if kp.symmetric or kp.sum_of_towers or len(kp.towers) != 1:
         return f"only deep-linear problems are supported in this version, not {kp.family}"
     if not isinstance(kp.loss, Square):
         return f"only the square loss is supported in this version, not {kp.loss.name}"
