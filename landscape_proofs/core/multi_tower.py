@@ -28,8 +28,8 @@ from typing import Sequence
 import flint
 
 from landscape_proofs.core.ring import ExactRing, Ring
-from landscape_proofs.kernel.linalg import Matrix, inner, join_matrices, split_vector, zeros
-from landscape_proofs.core.objective import (ExactDeepLinear, Poly, _poly_matmul, _poly_matmul_const, _sum_of_squares,
+from landscape_proofs.kernel.linalg import Matrix, inner, zeros
+from landscape_proofs.core.objective import (ExactDeepLinear, ExactEvaluation, Poly, _poly_matmul, _poly_matmul_const, _sum_of_squares,
                         curve_entries)
 
 
@@ -170,7 +170,7 @@ class TowerSumObjective:
         return Hmat
 
 
-class ExactMultiTower(TowerSumObjective):
+class ExactMultiTower(ExactEvaluation, TowerSumObjective):
     """Exact evaluation of one multi-tower objective (no floats anywhere).
 
     The interface is that of :class:`~.objective.ExactDeepLinear` (``value``,
@@ -217,24 +217,10 @@ class ExactMultiTower(TowerSumObjective):
 
     _split = split
 
-    def product(self, W: Sequence[Matrix]) -> Matrix:
-        """R = sum_t W^(t)_{H_t} ... W^(t)_1."""
-        return self._product(W)
-
     def _linear_towers(self, G):
         """Tower t under the loss R_t -> <G, R_t> (see the module docstring)."""
         lin = _LinearInProduct(G)
         return [ExactDeepLinear(w, self.X, None, lin, True, self.lam) for w in self.towers]
-
-    def gradient_vector(self, W) -> list[flint.fmpq]:
-        return [x for g in self.gradient(W) for x in g.entries()]
-
-    # -- parameters <-> matrices --------------------------------------------------------
-    def unflatten(self, v: Sequence) -> list[Matrix]:
-        return split_vector(v, self.shapes)
-
-    def flatten(self, W: Sequence[Matrix]) -> list[flint.fmpq]:
-        return join_matrices(W)
 
     # -- symmetry ------------------------------------------------------------------------
     def orbit_tangent(self, W: Sequence[Matrix], orthogonal: bool | None = None) -> list[list[flint.fmpq]]:

@@ -206,19 +206,9 @@ class ChainObjective:
         return Hmat
 
 
-class ExactDeepLinear(ChainObjective):
-    """Exact evaluation of one deep linear objective (no floats anywhere)."""
-
-    ring = ExactRing()
-
-    def __init__(self, widths: Sequence[int], X: Matrix, Y: Matrix | None, loss,
-                 over_product: bool, weight_decay: flint.fmpq):
-        self._layout(widths)
-        self.X = X
-        self.Y = Y
-        self.loss = loss
-        self.over_product = over_product
-        self.lam = flint.fmpq(weight_decay)
+class ExactEvaluation:
+    """What the three exact evaluators share: the loss's exact kernels, the product, the
+    gradient as one vector, and the parameter layout (blocks flattened row-major, W_1 first)."""
 
     def _loss_value(self, E):
         return self.loss.value_exact(E)
@@ -235,12 +225,26 @@ class ExactDeepLinear(ChainObjective):
     def gradient_vector(self, W) -> list[flint.fmpq]:
         return [x for g in self.gradient(W) for x in g.entries()]
 
-    # -- parameters <-> matrices --------------------------------------------------------
     def unflatten(self, v: Sequence) -> list[Matrix]:
         return split_vector(v, self.shapes)
 
     def flatten(self, W: Sequence[Matrix]) -> list[flint.fmpq]:
         return join_matrices(W)
+
+
+class ExactDeepLinear(ExactEvaluation, ChainObjective):
+    """Exact evaluation of one deep linear objective (no floats anywhere)."""
+
+    ring = ExactRing()
+
+    def __init__(self, widths: Sequence[int], X: Matrix, Y: Matrix | None, loss,
+                 over_product: bool, weight_decay: flint.fmpq):
+        self._layout(widths)
+        self.X = X
+        self.Y = Y
+        self.loss = loss
+        self.over_product = over_product
+        self.lam = flint.fmpq(weight_decay)
 
     # -- symmetry ------------------------------------------------------------------------
     def orbit_tangent(self, W: Sequence[Matrix], orthogonal: bool | None = None) -> list[list[flint.fmpq]]:

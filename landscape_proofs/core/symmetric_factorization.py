@@ -21,8 +21,8 @@ from typing import Sequence
 import flint
 
 from landscape_proofs.core.ring import ExactRing, Ring
-from landscape_proofs.kernel.linalg import Matrix, join_matrices, split_vector, zeros
-from landscape_proofs.core.objective import Poly, _sum_of_squares, curve_entries
+from landscape_proofs.kernel.linalg import Matrix, zeros
+from landscape_proofs.core.objective import ExactEvaluation, Poly, _sum_of_squares, curve_entries
 
 
 class GramObjective:
@@ -123,7 +123,7 @@ class GramObjective:
         return Hmat
 
 
-class ExactSymmetricFactorization(GramObjective):
+class ExactSymmetricFactorization(ExactEvaluation, GramObjective):
     """Exact evaluation of one symmetric-factorization objective (interface of ExactDeepLinear).
 
     >>> from landscape_proofs.kernel.linalg import matrix
@@ -148,28 +148,6 @@ class ExactSymmetricFactorization(GramObjective):
         self.shapes = [(self.n, self.k)]
         self.offsets = [0]
         self.n_params = self.n * self.k
-
-    def _loss_value(self, E):
-        return self.loss.value_exact(E)
-
-    def _loss_gradient(self, E):
-        return self.loss.gradient_exact(E)
-
-    def _loss_hessian(self, E):
-        return self.loss.hessian_exact(E)
-
-    def product(self, W: Sequence[Matrix]) -> Matrix:
-        return self._product(W)
-
-    def gradient_vector(self, W) -> list[flint.fmpq]:
-        return [x for g in self.gradient(W) for x in g.entries()]
-
-    # -- parameters <-> matrices --------------------------------------------------------
-    def unflatten(self, v: Sequence) -> list[Matrix]:
-        return split_vector(v, self.shapes)
-
-    def flatten(self, W: Sequence[Matrix]) -> list[flint.fmpq]:
-        return join_matrices(W)
 
     # -- symmetry ------------------------------------------------------------------------
     def orbit_tangent(self, W: Sequence[Matrix], orthogonal: bool | None = None) -> list[list[flint.fmpq]]:

@@ -124,7 +124,6 @@ def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> i
     if sum(mult[r.factor_index] for r in roots) != p.degree():
         raise ArithmeticError("polynomial has non-real roots")
     roots = _separate(roots)
-    taken: dict[int, int] = {}
     chosen: list[tuple[IsolatedRoot, int]] = []
     left = k
     for r in roots:

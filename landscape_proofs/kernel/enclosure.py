@@ -672,7 +672,6 @@ def enclose_value(problem: Problem, enc: Enclosure, bits: int) -> tuple[fmpq, fm
 
 def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     obj = arb_objective(problem)
-    N = obj.n_params
     F, P = list(enc.free), list(enc.fixed)
     r = enc.radius
     Wc = obj.unflatten(list(enc.center))

@@ -11,8 +11,6 @@ eigenvalues, compared with rationals exactly by :mod:`.algebraic`.
 """
 from __future__ import annotations
 
-import flint
-
 from landscape_proofs.kernel.algebraic import compare_smallest_eigenvalue_sum
 from landscape_proofs.kernel.linalg import Matrix, frobenius_sq, row_space_basis, zeros
 from landscape_proofs.kernel.numbers import to_fmpq

@@ -34,7 +34,7 @@ import csv
 import json
 import math
 from concurrent.futures import Executor
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from statistics import median
 from typing import Iterable, Sequence
