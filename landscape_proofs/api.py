@@ -337,8 +337,53 @@ def _as_certificate(certificate) -> dict:
 
 def verify(certificate) -> CheckResult:
     """The kernel's verdict (``.holds``, ``.reason``) on a certificate: a dict, the path of a
-    certificate file, a :class:`Certificate`, or a result that has a certificate."""
-    return check_certificate(_as_certificate(certificate))
+    certificate file, a :class:`Certificate`, or a result that has a certificate.
+
+    A search summary (``search.json``, written by ``landscape search --out DIR``) is accepted
+    too: every group it reports as certified is re-checked through its certificate file
+    (relative to the summary's folder when the recorded path is gone), and the group's kind
+    must be the certificate's claim."""
+    from pathlib import Path
+
+    data = _as_certificate(certificate)
+    if isinstance(data, dict) and "format" not in data and isinstance(data.get("groups"), list):
+        folder = Path(certificate).parent if _is_path(certificate) else Path(".")
+        return _verify_search_summary(data, folder)
+    return check_certificate(data)
+
+
+def _verify_search_summary(data: dict, folder) -> CheckResult:
+    from pathlib import Path
+
+    from landscape_proofs.kernel.verdict import CheckResult as _Verdict
+
+    checked, problems = 0, []
+    for g in data["groups"]:
+        if not isinstance(g, dict) or not g.get("certified"):
+            continue                       # reported, not claimed: nothing to re-check
+        name = g.get("certificate_file")
+        if not isinstance(name, str):
+            problems.append(f"group {g.get('id')}: certified, but no certificate file")
+            continue
+        path = Path(name)
+        if not path.exists():
+            path = Path(folder) / path.name
+        try:
+            cert = read_certificate(path)
+        except InputError as exc:
+            problems.append(f"group {g.get('id')}: {exc}")
+            continue
+        verdict = check_certificate(cert)
+        checked += 1
+        if not verdict.valid:
+            problems.append(f"group {g.get('id')}: {verdict.reason}")
+        elif cert.get("claim") != g.get("kind"):
+            problems.append(f"group {g.get('id')}: reported {g.get('kind')!r}, but its "
+                            f"certificate claims {cert.get('claim')!r}")
+    if problems:
+        return _Verdict(False, "search-summary", "; ".join(problems))
+    return _Verdict(True, "search-summary", f"every certified group holds ({checked} "
+                    "certificates re-checked by the kernel)")
 
 
 def explain_certificate(certificate, *, as_json: bool = False) -> str | dict:
