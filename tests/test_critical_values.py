@@ -88,3 +88,27 @@ def test_tampered_isolated_value_certificates_are_rejected(tamper):
     else:
         cert["problem"]["Y"] = [[2, 1], [1, 2]]
     assert not check_certificate(cert).holds
+
+
+def test_search_certifies_the_golden_bottleneck_and_verify_accepts_its_directory(tmp_path):
+    import json
+
+    from landscape_proofs.cli.main import main
+
+    problem = tmp_path / "golden.json"
+    problem.write_text(json.dumps({"family": "deep-linear", "widths": [2, 1, 2],
+                                   "Y": [[2, 1], [1, 1]], "loss": "square"}))
+    out = tmp_path / "out"
+    assert main(["search", str(problem), "--starts", "30", "--out", str(out)]) == 0
+    summary = json.loads((out / "search.json").read_text())
+    minima = [g for g in summary["groups"] if g["kind"] == "global-minimum"]
+    assert minima and all(g["certified"] for g in minima)
+    # the optimum keeps the eigenvalue (3 + sqrt 5)/2 of Y; value 1/2 ((3 - sqrt 5)/2)^2
+    # = (7 - 3 sqrt 5)/4 = 0.0729...; bracket sqrt 5 between rationals a < sqrt 5 < b
+    lo, hi = (Fraction(x) for x in minima[0]["value_enclosure"])
+    from math import isqrt
+    a = Fraction(isqrt(5 * 10 ** 140), 10 ** 70)
+    b = a + Fraction(1, 10 ** 70)
+    assert a * a < 5 < b * b
+    assert lo <= (7 - 3 * b) / 4 and (7 - 3 * a) / 4 <= hi
+    assert main(["verify", *sorted(str(p) for p in out.glob("*.json"))]) == 0
