@@ -155,6 +155,15 @@ def _global_ok(problem, value):
         s = np.linalg.svd(Y @ P, compute_uv=False)
         opt = 0.5 * (np.linalg.norm(Y - Y @ P) ** 2 + np.sum(s[problem.max_rank:] ** 2))
         return abs(float(value) - opt) < 1e-9 * max(1.0, opt)
+    if (loss.name == "square" and problem.weight_decay > 0 and len(problem.shapes) == 2
+            and all(float(x) == float(i == j) for i, r in enumerate(problem.X) for j, x in enumerate(r))
+            and len(problem.X) == len(problem.X[0])):
+        # nuclear-norm bound, computed independently with an SVD: soft-threshold the top r
+        lam = float(problem.weight_decay)
+        s = np.linalg.svd(np.array([[float(x) for x in r] for r in problem.Y]), compute_uv=False)
+        opt = sum(lam * x - lam * lam / 2 if j < problem.max_rank and x > lam else x * x / 2
+                  for j, x in enumerate(sorted(s, reverse=True)))
+        return abs(float(value) - opt) < 1e-9 * max(1.0, opt)
     if loss.convex_proven(*problem.loss_argument_shape) and problem.weight_decay == 0:
         return True  # convex + stationary in function space: checked by PSD/no-lower above
     return False

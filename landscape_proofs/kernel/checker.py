@@ -12,6 +12,7 @@ from __future__ import annotations
 import flint
 
 from landscape_proofs.kernel.census import check_census_certificate
+from landscape_proofs.kernel.critical_values import nuclear_norm_optimum
 from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.gram import GramRejected, check_gram_identity
@@ -353,8 +354,28 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
             raise Rejected(f"<S, U U^T> = {pairing} is not 0")
         return (f"proven convex loss; S = sym(dl/dZ) + lam/2 I is PSD (inertia {ine.as_tuple()}) "
                 "and <S, U U^T> = 0: U U^T minimises l(Z) + lam/2 tr Z over all PSD Z")
+    if kind == "nuclear-norm-bound":
+        # two layers, square loss, X = I, decay lam > 0: ||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*,
+        # so L >= min over rank <= r of 1/2 ||R - Y||^2 + lam ||R||_* (critical_values.py)
+        n_in = p.X.nrows()
+        identity = p.X.ncols() == n_in and all(p.X[i, j] == int(i == j) for i in range(n_in)
+                                               for j in range(n_in))
+        if (p.symmetric or p.sum_of_towers or len(p.shapes) != 2 or not isinstance(loss, Square)
+                or loss.over_product or not identity or not p.weight_decay > 0):
+            raise Rejected("nuclear-norm-bound needs two layers, the square loss, X = I and "
+                           "weight decay > 0")
+        try:
+            opt = nuclear_norm_optimum(p.Y, p.weight_decay, p.max_rank)
+        except ArithmeticError as exc:
+            raise Rejected(str(exc)) from None
+        if ctx.value != opt:
+            raise Rejected(f"value {ctx.value} is not the lower bound {opt} (nuclear norm, rank "
+                           f"<= {p.max_rank})")
+        return (f"value {ctx.value} equals the lower bound min 1/2 ||R - Y||^2 + lam ||R||_* over "
+                f"rank <= {p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
-                   "square-loss-optimum, convex-stationary or psd-cone-optimality)")
+                   "square-loss-optimum, convex-stationary, psd-cone-optimality or "
+                   "nuclear-norm-bound)")
 
 
 def _spurious(ctx: _Ctx, ev) -> str:

@@ -23,6 +23,7 @@ such sum that can lie in ``[lo, hi]`` is the sum of the r largest eigenvalues: t
 from __future__ import annotations
 
 import itertools
+import math
 
 from flint import fmpq
 
@@ -89,3 +90,39 @@ def _outside(roots, counts, s_lo, s_hi) -> bool:
         for x, _ in used:
             x.bisect()
     return False
+
+
+def _rational_sqrt(q: fmpq):
+    """sqrt(q) as a rational, or None when it is irrational (q >= 0)."""
+    p, d = int(q.p), int(q.q)
+    rp, rd = math.isqrt(p), math.isqrt(d)
+    return fmpq(rp, rd) if rp * rp == p and rd * rd == d else None
+
+
+def nuclear_norm_optimum(Y, lam: fmpq, r: int) -> fmpq:
+    """``min over rank R <= r of 1/2 ||R - Y||^2 + lam ||R||_*`` (lam > 0), exactly.
+
+    A lower bound of ``1/2 ||W_2 W_1 - Y||^2 + lam/2 (||W_1||^2 + ||W_2||^2)``, because
+    ``||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*`` (the variational form of the nuclear norm).
+    By von Neumann's trace inequality the minimiser shares Y's singular vectors, and singular
+    value by singular value it is ``max(sigma - lam, 0)``: the value is the sum of
+    ``phi(sigma) = lam sigma - lam^2/2`` (sigma > lam) or ``sigma^2/2`` over the r largest
+    singular values, plus ``sigma^2/2`` over the others.  Raises ``ArithmeticError`` when a
+    singular value of Y is irrational (then a rational value cannot equal the optimum anyway
+    unless by cancellation, which this exact route does not decide)."""
+    _, factors = (Y * Y.transpose()).charpoly().factor()
+    sigmas = []
+    for f, m in factors:
+        if f.degree() != 1:
+            raise ArithmeticError("nuclear-norm-bound: Y has irrational singular values")
+        mu = -f.coeffs()[0] / f.coeffs()[1]
+        s = _rational_sqrt(mu)
+        if s is None:
+            raise ArithmeticError(f"nuclear-norm-bound: the singular value sqrt({mu}) of Y is "
+                                  "irrational")
+        sigmas += [s] * m
+    sigmas.sort(reverse=True)
+    total = fmpq(0)
+    for j, s in enumerate(sigmas):
+        total += (lam * s - lam * lam / 2) if j < r and s > lam else s * s / 2
+    return total

@@ -18,7 +18,9 @@ import flint
 
 from landscape_proofs.produce.certificate import Certificate, kernel_verdict
 from landscape_proofs.kernel.errors import NotDifferentiableError, UnsupportedError
-from landscape_proofs.kernel.linalg import Inertia, inertia, matrix, negative_direction, nullspace, rank, zeros
+from landscape_proofs.kernel.critical_values import nuclear_norm_optimum
+from landscape_proofs.kernel.linalg import (Inertia, identity, inertia, matrix, negative_direction,
+                                           nullspace, rank, zeros)
 from landscape_proofs.kernel.numbers import format_exact, to_fraction
 from landscape_proofs.numeric.rationalize import rational_from_float
 from landscape_proofs.core.objective import lowest_order
@@ -255,6 +257,11 @@ class _Producer:
         if loss.nonnegative is True and self.value == 0:
             return {"type": "zero-lower-bound"}, False
         above = False
+        nuclear = self.nuclear_norm_optimum()
+        if nuclear is not None:
+            if nuclear == self.value:
+                return {"type": "nuclear-norm-bound"}, False
+            above = self.value > nuclear     # the bound is attained (balanced factors)
         # not for l(U U^T): the closed form ignores the PSD constraint (checker refuses it)
         if loss.square_like and p.weight_decay == 0 and p.rank_set_product:
             s = compare_with_square_optimum(matrix(p.X), matrix(p.Y), p.max_rank, self.value)
@@ -286,6 +293,22 @@ class _Producer:
                 if S is not None:
                     return {"type": "convex-stationary", "multiplier": _mat_json(S)}, False
         return None, above
+
+    def nuclear_norm_optimum(self):
+        """Two layers, square loss, X = I, scalar decay > 0: the exact lower bound of
+        kernel/critical_values.py when Y's singular values are rational, else None."""
+        p, loss = self.problem, self.problem.loss
+        if (not loss.square_like or loss.over_product or p.weight_decay == 0 or p.psd_product
+                or p.sum_of_towers or not p.layered or len(p.shapes) != 2):
+            return None
+        X = matrix(p.X)
+        if X.nrows() != X.ncols() or X != identity(X.nrows()):
+            return None
+        try:
+            return nuclear_norm_optimum(matrix(p.Y), Q(p.weight_decay.numerator,
+                                                       p.weight_decay.denominator), p.max_rank)
+        except ArithmeticError:
+            return None
 
     # -- descent curves -------------------------------------------------------------------------------
     def curve_candidates(self, H):
