@@ -9,7 +9,8 @@ import json
 from pathlib import Path
 
 from landscape_proofs import api
-from landscape_proofs.cli.output import EXIT_OK, emit_json, examples
+from landscape_proofs.cli.output import EXIT_OK, emit_json, examples, prepare_out_dir
+from landscape_proofs.families.io import write_text_atomic
 from landscape_proofs.kernel.errors import InputError
 
 
@@ -49,13 +50,14 @@ def run(args) -> int:
     from landscape_proofs.search.census import census
 
     problem = api.load_problem(args.problem)
+    prepare_out_dir(args.out)
     report = census(problem, timeout=args.timeout, max_boxes=args.max_boxes)
     ref = None
     if args.out and report.certificate is not None and report.complete:
         path = Path(args.out) / "census.json"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(report.certificate) + "\n", encoding="utf-8")
+            write_text_atomic(path, json.dumps(report.certificate) + "\n")
         except OSError as exc:
             raise InputError(f"cannot write the certificate ({exc.strerror})",
                              source=str(path)) from None

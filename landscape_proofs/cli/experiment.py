@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from landscape_proofs.cli.output import EXIT_OK, emit_json, examples
+from landscape_proofs.cli.output import EXIT_OK, emit_json, examples, prepare_out_dir
 from landscape_proofs.kernel.errors import InputError
 
 
@@ -62,6 +62,7 @@ def run(args) -> int:
     setting = setting_from_args(args)
     start = time.perf_counter()
     try:
+        prepare_out_dir(args.out)
         result = run_experiment(setting, out_dir=args.out)
     except InputError as exc:
         if exc.field != "out_dir":

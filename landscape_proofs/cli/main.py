@@ -92,6 +92,27 @@ def main(argv=None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141  # 128 + SIGPIPE, as a shell reports it
+    except Exception as exc:  # a bug: one line for the user, the traceback kept in a file
+        print(f"landscape: internal error: {type(exc).__name__}: {str(exc)[:200]} "
+              f"(details saved to {_save_report(argv)}; please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+EXIT_INTERNAL = 3
+
+
+def _save_report(argv) -> str:
+    """The traceback and the command line, in a file of the temporary folder; its path."""
+    import tempfile
+    import traceback
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="landscape-error-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write("landscape " + " ".join(argv) + "\n\n" + traceback.format_exc())
+        return path
+    except OSError:
+        return "nowhere (the temporary folder is not writable)"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -77,3 +77,23 @@ def examples(*lines: str) -> dict:
 
     return {"epilog": "examples:\n" + "\n".join(f"  {line}" for line in lines),
             "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+
+def prepare_out_dir(path) -> None:
+    """Create the ``--out`` folder and check it is writable *before* any work starts (one
+    line, exit 2, instead of finding out after a long run)."""
+    import os
+    from pathlib import Path
+
+    from landscape_proofs.kernel.errors import InputError
+
+    if path is None:
+        return
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder ({exc.strerror or type(exc).__name__})",
+                         field="--out", got=str(path)) from None
+    if not p.is_dir() or not os.access(p, os.W_OK | os.X_OK):
+        raise InputError("expected a writable folder", field="--out", got=str(path))

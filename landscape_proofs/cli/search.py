@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from landscape_proofs import api
 from landscape_proofs.cli.arguments import count, seed
-from landscape_proofs.cli.output import (EXIT_OK, add_full_option, emit_json, examples,
+from landscape_proofs.cli.output import (EXIT_OK, add_full_option, emit_json, examples, prepare_out_dir,
                                          progress, say)
 
 
@@ -27,6 +27,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     problem = api.load_problem(args.problem)
+    prepare_out_dir(args.out)
     bar = progress(not args.no_progress)
     try:
         report = api.search(problem, starts=args.starts, seed=args.seed, method=args.method,

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from landscape_proofs import api
-from landscape_proofs.cli.output import EXIT_FAIL, EXIT_OK, add_full_option, emit_json, examples, say
+from landscape_proofs.cli.output import (EXIT_FAIL, EXIT_OK, add_full_option, emit_json, examples,
+                                         prepare_out_dir, say)
 
 
 def register(sub) -> None:
@@ -18,6 +19,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    prepare_out_dir(args.out or None)
     report = api.tour(out_dir=args.out or None)
     if args.json:
         emit_json(report.to_json())

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import decimal
 import json
+import os
+import stat
+import tempfile
 from pathlib import Path
 
 from landscape_proofs.families.base import Point, Problem, matrix_to_json  # noqa: F401
@@ -68,8 +71,16 @@ def loads_exact(text: str, source: str | None = None):
             refused.append(marker)
         return marker
 
+    def pairs(items):
+        keys = [k for k, _ in items]
+        if len(set(keys)) != len(keys):
+            dup = next(k for k in keys if keys.count(k) > 1)
+            return note(_Refused("expected each key once in an object (a duplicate key is "
+                                 "ambiguous)", dup))
+        return dict(items)
+
     try:
-        data = json.loads(text, parse_float=decimal.Decimal,
+        data = json.loads(text, parse_float=decimal.Decimal, object_pairs_hook=pairs,
                           parse_int=lambda t: note(_parse_int(t)),
                           parse_constant=lambda t: note(_parse_constant(t)))
     except json.JSONDecodeError as exc:
@@ -84,16 +95,33 @@ def loads_exact(text: str, source: str | None = None):
     return data
 
 
-def read_json(path: str | Path):
-    """Read a JSON file exactly; unreadable files raise InputError naming the file."""
+MAX_FILE_BYTES = 64 * 2 ** 20
+
+
+def read_json(path: str | Path, max_bytes: int = MAX_FILE_BYTES):
+    """Read a JSON file exactly; unreadable files raise InputError naming the file.
+
+    Only regular files are opened (a FIFO would block, a device never end), of at most
+    ``max_bytes`` bytes; the text must be UTF-8 and each object's keys distinct."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        st = p.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError("expected a regular file (not a pipe, socket or device)",
+                             source=str(path))
+        if st.st_size > max_bytes:
+            raise InputError(f"expected a file of at most {max_bytes} bytes", got=f"{st.st_size} bytes",
+                             source=str(path))
+        text = p.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise InputError("file not found", source=str(path)) from None
     except IsADirectoryError:
         raise InputError("expected a file, found a directory", source=str(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise InputError("cannot read the file: expected UTF-8 text", source=str(path)) from None
+    except OSError as exc:
         raise InputError(f"cannot read the file ({type(exc).__name__})", source=str(path)) from None
     return loads_exact(text, str(path))
 
@@ -112,3 +140,26 @@ def load_point(path: str | Path, problem: Problem) -> Point:
         return point_from_dict(data, problem)
     except InputError as exc:
         raise exc.with_source(str(path)) from None
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Write ``text`` so that a reader (or a kill) never sees a half-written file: a temporary
+    file in the same folder, flushed and fsynced, then renamed over ``path``."""
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_json_atomic(path: str | Path, data, indent: int | None = 1) -> None:
+    write_text_atomic(path, json.dumps(data, indent=indent) + "\n")

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from landscape_proofs.kernel.numbers import format_exact
-from landscape_proofs.families.io import point_to_dict, problem_to_dict, read_json
+from landscape_proofs.families.io import point_to_dict, problem_to_dict, read_json, write_text_atomic
 
 FORMAT = "landscape-certificate/1"
 
@@ -53,7 +53,7 @@ class Certificate:
 
 def write_certificate(cert: Certificate | dict, path: str | Path) -> None:
     data = cert.to_json() if isinstance(cert, Certificate) else cert
-    Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(data, indent=1) + "\n")
 
 
 def read_certificate(path: str | Path) -> dict:

@@ -48,7 +48,7 @@ from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.numeric.float64 import flatten
 from landscape_proofs.families.base import Point, Problem
-from landscape_proofs.families.io import point_to_dict, problem_to_dict
+from landscape_proofs.families.io import point_to_dict, problem_to_dict, write_text_atomic
 from landscape_proofs.numeric.views import float64_objective
 from landscape_proofs.search.blas import single_blas_thread
 from landscape_proofs.search.dedupe import exact_invariants, group, problem_invariants
@@ -471,8 +471,7 @@ def write_report(report: SearchReport, out_dir: str | Path) -> SearchReport:
                 g = replace(g, certificate_file=str(path))
             groups.append(g)
         report = replace(report, groups=tuple(groups))
-        (out / "search.json").write_text(json.dumps(report.to_json(), indent=1) + "\n",
-                                         encoding="utf-8")
+        write_text_atomic(out / "search.json", json.dumps(report.to_json(), indent=1) + "\n")
     except OSError as exc:
         raise InputError(f"cannot write to the output folder ({exc.strerror})",
                          source=str(out_dir)) from None
