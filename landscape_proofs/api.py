@@ -104,9 +104,11 @@ def as_problem(problem):
     if _is_path(problem):
         return load_problem(problem)
     if isinstance(problem, dict):
+        from landscape_proofs.families.arrays import exact_values
         from landscape_proofs.families.io import problem_from_dict as _from_dict
 
-        return _from_dict(problem)
+        return _from_dict({k: exact_values(v, k) if k in ("X", "Y") else v
+                           for k, v in problem.items()})
     if problem is None or isinstance(problem, (list, tuple, int, float)):
         raise InputError("expected a problem: a path, a dict or a loaded problem",
                          got=type(problem).__name__)
@@ -116,17 +118,22 @@ def as_problem(problem):
 def as_point(point, problem):
     """A loaded point of ``problem`` from a path, a dict, a list of weight matrices (nested
     lists of ints, ``Fraction``s or decimal strings; the matrix R for a shallow-rank problem)
-    or a loaded point.  Numbers are read exactly; binary floats are refused."""
+    or a loaded point.  Numbers are read exactly; Python floats are refused, NumPy arrays are
+    read as exact numbers (a float64 as its exact binary value)."""
     problem = as_problem(problem)
     if _is_path(point):
         return load_point(point, problem)
+    from landscape_proofs.families.arrays import is_array
+
+    if is_array(point):
+        point = list(point)
     if isinstance(point, (list, tuple)):
         key = "weights" if getattr(problem, "layered", True) else "R"
         point = {key: _rows(point)}
     if isinstance(point, dict):
         from landscape_proofs.families.io import point_from_dict as _from_dict
 
-        return _from_dict(point, problem)
+        return _from_dict({k: _rows(v) for k, v in point.items()}, problem)
     if point is None or isinstance(point, (int, float, str)):
         raise InputError("expected a point: a path, a dict, a list of matrices or a loaded "
                          "point", got=type(point).__name__)
@@ -134,8 +141,11 @@ def as_point(point, problem):
 
 
 def _rows(x):
-    """Nested tuples as lists (the readers expect JSON-like lists)."""
-    return [_rows(v) for v in x] if isinstance(x, (list, tuple)) else x
+    """Nested tuples as lists (the readers expect JSON-like lists); NumPy arrays as exact
+    numbers (float64 values read as their exact binary value)."""
+    from landscape_proofs.families.arrays import exact_values
+
+    return exact_values([_rows(v) for v in x] if isinstance(x, (list, tuple)) else x)
 
 
 def _budget(budget: Budget | None, seed: int) -> Budget:

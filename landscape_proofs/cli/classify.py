@@ -55,6 +55,12 @@ def run(args) -> int:
         print(f"Hessian inertia (+, -, 0): ({pos}, {neg}, {zero}) over {result.n_params} parameters")
     for note in result.notes:
         say(f"note:   {note}", args)
+    if str(args.point).lower().endswith(".npz"):
+        say("note:   the point was read from .npz as the exact binary values of its float64 "
+            "entries", args)
+        if result.kind.value == "not-critical":
+            say("hint:   a float point is rarely exactly critical; `--refine` refines it to a "
+                "nearby critical point and certifies that", args)
     print(f"method: {result.method}")
     certificate_written_line(args, result)
     return EXIT_OK

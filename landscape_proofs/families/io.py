@@ -127,15 +127,25 @@ def read_json(path: str | Path, max_bytes: int = MAX_FILE_BYTES):
 
 
 def load_problem(path: str | Path) -> Problem:
+    """A problem file; ``X`` / ``Y`` may name ``.npy`` or ``.csv`` files beside it
+    (:mod:`landscape_proofs.families.arrays`)."""
+    from landscape_proofs.families.arrays import resolve_array_fields
+
     data = read_json(path)
     try:
-        return problem_from_dict(data)
+        return problem_from_dict(resolve_array_fields(data, Path(path).parent))
     except InputError as exc:
         raise exc.with_source(str(path)) from None
 
 
 def load_point(path: str | Path, problem: Problem) -> Point:
-    data = read_json(path)
+    """A point file: JSON, or ``.npz`` with arrays ``W1`` .. ``WH`` (exact binary values)."""
+    if str(path).lower().endswith(".npz"):
+        from landscape_proofs.families.arrays import read_npz_point
+
+        data = read_npz_point(path)
+    else:
+        data = read_json(path)
     try:
         return point_from_dict(data, problem)
     except InputError as exc:
