@@ -59,3 +59,16 @@ def test_cli_hunt_bad_constraints_exit_2(capsys):
     assert main(["hunt", "--bottleneck", "--max-depth", "1"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "max_depth" in err
+
+
+def test_cli_hunt_prints_the_point_it_found(tmp_path, capsys):
+    # weight decay, depth 3, width 1: the shrunk counterexample is the scalar chain whose
+    # origin is a spurious local minimum (Hessian lam I, a far point is lower)
+    code = main(["hunt", "--weight-decay", "--max-depth", "3", "--max-width", "1",
+                 "--max-examples", "20"])
+    assert code == 1
+    out = capsys.readouterr().out
+    line = next(l for l in out.splitlines() if l.strip().startswith("local minimum:"))
+    point = json.loads(line.split("local minimum:")[1].split(" (value")[0])
+    assert point["weights"] and all(x == 0 for W in point["weights"] for row in W for x in row)
+    assert "better point:" in out

@@ -1,6 +1,7 @@
 """The certificate data model and its JSON form (see docs/certificates.md)."""
 from __future__ import annotations
 
+import functools
 import json
 import platform
 from dataclasses import dataclass, field
@@ -12,17 +13,22 @@ from landscape_proofs.families.io import point_to_dict, problem_to_dict, read_js
 FORMAT = "landscape-certificate/1"
 
 
-def producer_versions() -> dict:
-    """Versions of what produced a certificate (recorded, never trusted)."""
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple:
     from importlib.metadata import PackageNotFoundError, version
 
-    out = {"python": platform.python_version()}
+    out = [("python", platform.python_version())]
     for name in ("landscape-proofs", "python-flint", "sympy", "mpmath", "numpy"):
         try:
-            out[name] = version(name)
+            out.append((name, version(name)))
         except PackageNotFoundError:
-            out[name] = None
-    return out
+            out.append((name, None))
+    return tuple(out)
+
+
+def producer_versions() -> dict:
+    """Versions of what produced a certificate (recorded, never trusted); looked up once."""
+    return dict(_versions())
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,17 @@ class HuntReport:
             "certificate": self.certificate,
         }
 
+    def _points_text(self) -> list[str]:
+        """The spurious local minimum and the better point, as in a point file."""
+        cert = self.certificate or {}
+        out = []
+        if isinstance(cert.get("point"), dict):
+            out.append(f"  local minimum: {json.dumps(cert['point'])} (value {cert.get('value')})")
+        better = (cert.get("evidence") or {}).get("better_point")
+        if better is not None:
+            out.append(f"  better point:  {json.dumps({'weights': better})}")
+        return out
+
     def text(self) -> str:
         c = self.config
         lines = [f"property: {c.property.statement} ({c.property.value})",
@@ -189,6 +200,7 @@ class HuntReport:
             lines += [f"COUNTEREXAMPLE (shrunk to {p.n_params} parameters, {describe_shape(p)}):",
                       f"  problem: {json.dumps(problem_to_dict(p))}",
                       f"  found at: {self.how}",
+                      *self._points_text(),
                       f"  certificate: spurious-local-minimum, "
                       f"{'verified' if self.verified else 'NOT verified'} by the checker "
                       f"({self.check_reason})"]
