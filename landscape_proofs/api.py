@@ -460,18 +460,22 @@ def check(which: str | Theorem, problem, point=None, *, seed: int = 0) -> Theore
 
 # --- search, derivation, openness, tour ----------------------------------------------------
 def search(problem, *, starts: int = 200, seed: int = 0, method: str = "hybrid",
-           progress=None, out_dir: str | Path | None = None) -> SearchReport:
+           progress=None, out_dir: str | Path | None = None,
+           timeout: float | None = None) -> SearchReport:
     """Multi-start descent on ``problem``; classify and certify every limit point reached.
 
     ``method``: ``"hybrid"`` (gradient steps, then saddle-free Newton), ``"newton"`` or
     ``"gradient"``.  ``progress(done, total, stage)`` is called as work completes; with
-    ``out_dir`` the certificates and ``search.json`` are written there.
+    ``out_dir`` the certificates and ``search.json`` are written there.  With ``timeout``
+    (seconds), or on Ctrl-C while certifying, the groups not yet classified stay so and the
+    report says ``complete: false``; everything finished is kept (and written).
     """
     from landscape_proofs.search.local import DescentConfig
     from landscape_proofs.search.multistart import SearchConfig
     from landscape_proofs.search.multistart import search as _search
 
-    cfg = SearchConfig(starts=starts, seed=seed, descent=DescentConfig(method=method))
+    cfg = SearchConfig(starts=starts, seed=seed, descent=DescentConfig(method=method),
+                       timeout=timeout)
     return _search(as_problem(problem), cfg, progress=progress, out_dir=out_dir)
 
 

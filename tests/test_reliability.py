@@ -108,3 +108,55 @@ def test_an_internal_error_is_one_line_a_saved_report_and_exit_3(tmp_path, capsy
     text = open(saved, encoding="utf-8").read()
     assert "Traceback" in text and "a bug" in text
     os.unlink(saved)
+
+
+P313 = {"family": "deep-linear", "widths": [3, 1, 3], "Y": [[5, 0, 0], [0, 3, 0], [0, 0, 1]],
+        "loss": "square"}
+
+
+def test_search_with_a_spent_budget_keeps_its_report_and_says_incomplete(tmp_path, capsys):
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps(P313))
+    out = tmp_path / "out"
+    assert main(["search", str(problem), "--starts", "20", "--timeout", "1e-9", "--out", str(out),
+                 "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["complete"] is False and data["stopped"] == "timeout"
+    assert data["groups"] and all(not g["certified"] and "time budget" in g["reason"]
+                                  for g in data["groups"])
+    assert json.loads((out / "search.json").read_text())["complete"] is False
+    assert main(["verify", str(out / "search.json")]) == 0      # nothing false was claimed
+
+
+def test_ctrl_c_while_certifying_keeps_the_finished_groups(tmp_path, monkeypatch):
+    from landscape_proofs.search import multistart
+
+    real = multistart.certify_limit_point
+    calls = []
+
+    def interrupt_second(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+    monkeypatch.setattr(multistart, "certify_limit_point", interrupt_second)
+    from landscape_proofs.families.io import problem_from_dict
+    # the bundled bottleneck example: two local minima (e2 e2^T, value 1; e1 e1^T, value 2)
+    weighted = {"family": "deep-linear", "widths": [2, 1, 2],
+                "loss": {"name": "custom", "over": "product",
+                         "expression": "(R_0_0 - 1)**2 + 10*R_0_1**2 + 10*R_1_0**2 + 2*(R_1_1 - 1)**2"}}
+    cfg = multistart.SearchConfig(starts=40, seed=3)
+    report = multistart.search(problem_from_dict(weighted), cfg, out_dir=tmp_path)
+    assert len(report.groups) == 2
+    assert report.stopped == "interrupted" and not report.complete
+    assert report.groups[0].certified                       # finished before Ctrl-C: kept
+    assert all("interrupted" in g.reason for g in report.groups[1:] if not g.certified)
+    saved = json.loads((tmp_path / "search.json").read_text())
+    assert saved["complete"] is False and saved["stopped"] == "interrupted"
+
+
+def test_an_absurd_number_of_starts_is_refused_at_once(tmp_path, capsys):
+    problem = tmp_path / "p.json"
+    problem.write_text(json.dumps(P313))
+    assert main(["search", str(problem), "--starts", "1000000000000"]) == 2
+    assert "at most 10000000 starts" in _err(capsys)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from landscape_proofs import api
-from landscape_proofs.cli.arguments import count, seed
+from landscape_proofs.cli.arguments import count, seed, seconds
 from landscape_proofs.cli.output import (EXIT_OK, add_full_option, emit_json, examples, prepare_out_dir,
                                          progress, say)
 
@@ -18,6 +18,9 @@ def register(sub) -> None:
     s.add_argument("--out", metavar="DIR", help="write the certificates and search.json to DIR")
     s.add_argument("--method", choices=("hybrid", "newton", "gradient"), default="hybrid",
                    help="local method (default hybrid: gradient steps, then saddle-free Newton)")
+    s.add_argument("--timeout", type=seconds, metavar="SECONDS",
+                   help="stop classifying after this long; what finished is kept and the report "
+                   "says complete: false (Ctrl-C while certifying does the same)")
     s.add_argument("--runs", action="store_true", help="with --json: include every run")
     s.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
     s.add_argument("--json", action="store_true", help="machine-readable output")
@@ -31,7 +34,7 @@ def run(args) -> int:
     bar = progress(not args.no_progress)
     try:
         report = api.search(problem, starts=args.starts, seed=args.seed, method=args.method,
-                            progress=bar, out_dir=args.out)
+                            progress=bar, out_dir=args.out, timeout=args.timeout)
     finally:
         bar.close()
     if args.json:

@@ -60,6 +60,9 @@ from landscape_proofs.search.starts import DEFAULT_PLAN, StartSpec, draw_starts,
 Progress = Callable[[int, int, str], None]
 
 
+MAX_STARTS = 10_000_000
+
+
 @dataclass(frozen=True)
 class SearchConfig:
     """What ``landscape search`` does; every field has a sensible default."""
@@ -75,18 +78,25 @@ class SearchConfig:
     budget: Budget = Budget()
     enclosures: bool = True        # certify irrational limit points by interval enclosures
     digits: int = 40               # refinement precision of the enclosure route
+    timeout: float | None = None   # seconds; groups left when it expires stay unclassified
 
     def __post_init__(self):
         for name in ("starts", "chunk", "max_groups_classified"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InputError("expected an integer >= 1", field=name, got=v)
+        if self.starts > MAX_STARTS:
+            raise InputError(f"expected at most {MAX_STARTS} starts (memory grows with them)",
+                             field="starts", got=self.starts)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise InputError("expected an integer >= 0", field="seed", got=self.seed)
         for name in ("dedupe_tol", "rank_tol"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and 0 < v < 1):
                 raise InputError("expected a number in (0, 1)", field=name, got=v)
+        if self.timeout is not None and (isinstance(self.timeout, bool) or not isinstance(
+                self.timeout, (int, float)) or not 0 < self.timeout < 1e9):
+            raise InputError("expected a number of seconds > 0", field="timeout", got=self.timeout)
 
     def to_json(self) -> dict:
         d = self.descent
@@ -195,6 +205,11 @@ class SearchReport:
     global_value: GlobalValue
     seconds: float
     descent_seconds: float
+    stopped: str | None = None     # "timeout" or "interrupted": some groups left unclassified
+
+    @property
+    def complete(self) -> bool:
+        return self.stopped is None
 
     def count(self, status: RunStatus) -> int:
         return sum(o.status is status for o in self.outcomes)
@@ -230,6 +245,8 @@ class SearchReport:
             "at_kink": self.at_kink,
             "global_value": self.global_value.to_json(),
             "groups": [g.to_json() for g in self.groups],
+            "complete": self.complete,
+            "stopped": self.stopped,
             "seconds": round(self.seconds, 4),
             "descent_seconds": round(self.descent_seconds, 4),
         }
@@ -243,6 +260,9 @@ class SearchReport:
         lines = [f"{c.starts} starts (seed {c.seed}), {c.descent.method.value} descent, "
                  f"{self.seconds:.2f} s ({self.descent_seconds:.2f} s descending)",
                  f"global value: {self.global_value.describe()}", ""]
+        if self.stopped:
+            lines.insert(1, f"INCOMPLETE ({self.stopped}): the groups after that were left "
+                            "unclassified; what is listed as certified holds")
         head = ("group", "value", "kind", "starts", "certificate")
         rows = []
         for g in self.groups:
@@ -396,12 +416,21 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
             groups_idx = group(inv, conv, tol=config.dedupe_tol)
     groups, members_of = [], []
     cache: dict = {}
+    stopped = None
+    deadline = None if config.timeout is None else t0 + config.timeout
     for gid, members in enumerate(groups_idx, start=1):
         rep = int(members[np.argmin(gn[members])])
         profile = inv.rank_profile(rep)
-        if gid <= config.max_groups_classified:
-            cert = certify_limit_point(problem, x[rep], profile, config.budget, cache=cache,
-                                       use_enclosures=config.enclosures, digits=config.digits)
+        if stopped is None and deadline is not None and time.perf_counter() > deadline:
+            stopped = "timeout"
+        cert = None
+        if stopped is None and gid <= config.max_groups_classified:
+            try:
+                cert = certify_limit_point(problem, x[rep], profile, config.budget, cache=cache,
+                                           use_enclosures=config.enclosures, digits=config.digits)
+            except KeyboardInterrupt:     # keep what was finished; say the rest was not done
+                stopped = "interrupted"
+        if cert is not None:
             groups.append(LimitPointGroup(
                 id=gid, starts=int(members.size), representative=rep,
                 value_approx=float(val[rep]), rank_profile=profile, certified=cert.certified,
@@ -409,12 +438,15 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
                 distance=cert.distance, reason=cert.reason, point=cert.point,
                 certificate=cert.certificate, value_enclosure=cert.value_enclosure))
         else:
+            why = ({"timeout": "not classified: the time budget (--timeout) ran out first",
+                    "interrupted": "not classified: the search was interrupted first"}[stopped]
+                   if stopped else
+                   f"not classified: more than max_groups_classified = "
+                   f"{config.max_groups_classified} groups")
             groups.append(LimitPointGroup(
                 id=gid, starts=int(members.size), representative=rep,
                 value_approx=float(val[rep]), rank_profile=profile, certified=False, kind=None,
-                value=None, route="none", distance=None,
-                reason=f"not classified: more than max_groups_classified = "
-                       f"{config.max_groups_classified} groups"))
+                value=None, route="none", distance=None, reason=why))
         members_of.append(members)
         if progress:
             progress(gid, len(groups_idx), "certify")
@@ -427,7 +459,7 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
         for i in range(config.starts))
     gv = global_value(problem, groups)
     report = SearchReport(problem, config, outcomes, tuple(groups), gv,
-                          time.perf_counter() - t0, t_desc)
+                          time.perf_counter() - t0, t_desc, stopped)
     if out_dir is not None:
         report = write_report(report, out_dir)
     return report
