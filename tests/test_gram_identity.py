@@ -268,7 +268,10 @@ def test_accepted_gram_certificates_are_local_minima(inst):
     pd = bool(np.all(np.linalg.eigvalsh(G0) > 1e-9))
     if res.valid:
         assert extra == 0 and pd
-        f = sympy.lambdify((x, y), L)
+        # the factored form v^T G v (+ extra): evaluating the expanded L in floats cancels
+        # terms of size ~1 to leave ~1e-7, with rounding errors ~1e-12 (a false alarm)
+        f = sympy.lambdify((x, y), sum(v[i] * G[i][j] * v[j] for i in range(k)
+                                       for j in range(k)) + extra)
         rng = np.random.default_rng(0)
         c = np.array([float(q) for q in x0])
         for r in (1e-2, 1e-3):
