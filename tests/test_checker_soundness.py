@@ -155,6 +155,13 @@ def _global_ok(problem, value):
         s = np.linalg.svd(Y @ P, compute_uv=False)
         opt = 0.5 * (np.linalg.norm(Y - Y @ P) ** 2 + np.sum(s[problem.max_rank:] ** 2))
         return abs(float(value) - opt) < 1e-9 * max(1.0, opt)
+    if loss.name == "square" and getattr(problem, "psd_product", False) and problem.weight_decay == 0:
+        # best PSD matrix of rank <= k, independently: numpy eigenvalues
+        lam = np.linalg.eigvalsh(np.array([[float(x) for x in r] for r in problem.Y]))[::-1]
+        k = problem.shapes[0][1]
+        kept = [x for x in lam[:k] if x > 0]
+        opt = 0.5 * (float(np.sum(lam ** 2)) - float(np.sum(np.square(kept))))
+        return abs(float(value) - opt) < 1e-9 * max(1.0, opt)
     if (loss.name == "square" and problem.weight_decay > 0 and len(problem.shapes) == 2
             and all(float(x) == float(i == j) for i, r in enumerate(problem.X) for j, x in enumerate(r))
             and len(problem.X) == len(problem.X[0])):

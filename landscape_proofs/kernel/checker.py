@@ -12,7 +12,7 @@ from __future__ import annotations
 import flint
 
 from landscape_proofs.kernel.census import check_census_certificate
-from landscape_proofs.kernel.critical_values import nuclear_norm_optimum
+from landscape_proofs.kernel.critical_values import nuclear_norm_optimum, psd_rank_optimum
 from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.gram import GramRejected, check_gram_identity
@@ -354,6 +354,20 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
             raise Rejected(f"<S, U U^T> = {pairing} is not 0")
         return (f"proven convex loss; S = sym(dl/dZ) + lam/2 I is PSD (inertia {ine.as_tuple()}) "
                 "and <S, U U^T> = 0: U U^T minimises l(Z) + lam/2 tr Z over all PSD Z")
+    if kind == "psd-rank-optimum":
+        # l(U U^T) = 1/2 ||U U^T - Y||^2, U n x k: the best PSD matrix of rank <= k keeps Y's
+        # k largest positive eigenvalues (critical_values.py); equal value: global
+        if not p.symmetric or not isinstance(loss, Square) or loss.over_product or p.weight_decay != 0:
+            raise Rejected("psd-rank-optimum needs l(U U^T) with the square loss, no weight decay")
+        try:
+            opt = psd_rank_optimum(p.Y, p.shapes[0][1])
+        except ArithmeticError as exc:
+            raise Rejected(str(exc)) from None
+        if ctx.value != opt:
+            raise Rejected(f"value {ctx.value} is not the optimum {opt} over PSD matrices of "
+                           f"rank <= {p.shapes[0][1]}")
+        return (f"value {ctx.value} equals the optimum over PSD matrices of rank <= "
+                f"{p.shapes[0][1]} (Y's largest positive eigenvalues kept)")
     if kind == "nuclear-norm-bound":
         # two layers, square loss, X = I, decay lam > 0: ||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*,
         # so L >= min over rank <= r of 1/2 ||R - Y||^2 + lam ||R||_* (critical_values.py)
@@ -374,8 +388,8 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         return (f"value {ctx.value} equals the lower bound min 1/2 ||R - Y||^2 + lam ||R||_* over "
                 f"rank <= {p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
-                   "square-loss-optimum, convex-stationary, psd-cone-optimality or "
-                   "nuclear-norm-bound)")
+                   "square-loss-optimum, convex-stationary, psd-cone-optimality, "
+                   "psd-rank-optimum or nuclear-norm-bound)")
 
 
 def _spurious(ctx: _Ctx, ev) -> str:

@@ -126,3 +126,51 @@ def nuclear_norm_optimum(Y, lam: fmpq, r: int) -> fmpq:
     for j, s in enumerate(sigmas):
         total += (lam * s - lam * lam / 2) if j < r and s > lam else s * s / 2
     return total
+
+
+def psd_rank_optimum(Y, k: int) -> fmpq:
+    """``min over PSD Z of rank <= k of 1/2 ||Z - Y||^2`` for symmetric Y, exactly.
+
+    With Y's eigenvalues ``lam_i`` (eigenvectors q_i): the optimum keeps the ``k`` largest
+    *positive* ones, ``Z = sum lam_i q_i q_i^T`` over them (Eckart-Young restricted to the
+    PSD cone: for PSD Z of rank <= k, ``||Z - Y||^2 >= sum over the others of lam_i^2`` by
+    von Neumann's trace inequality, the negative ones contributing in full); the value is
+    half the sum of the squares of the eigenvalues not kept.  Exact when the kept eigenvalues
+    are whole groups of roots of the characteristic polynomial's irreducible factors (their
+    squares then sum to a rational, by Newton's identities); ``ArithmeticError`` otherwise.
+    """
+    n = Y.nrows()
+    if Y != Y.transpose():
+        raise ArithmeticError("psd-rank-optimum: Y is not symmetric")
+    _, factors = Y.charpoly().factor()
+    roots, mult = [], []
+    for idx, (f, m) in enumerate(factors):
+        mult.append(m)
+        roots.extend(isolate_real_roots(f, idx))
+    if sum(mult[x.factor_index] for x in roots) != n:
+        raise ArithmeticError("psd-rank-optimum: non-real eigenvalues")
+    roots = _separate(roots)                           # ascending
+    kept, left = {}, k
+    for x in reversed(roots):                         # largest first, positive only
+        if left == 0 or not x.lo >= 0:               # the root lies in (lo, hi]: > 0 iff lo >= 0
+            break
+        t = min(left, mult[x.factor_index])
+        kept[id(x)] = (x, t)
+        left -= t
+    # the kept squares must sum to a rational: each factor's roots all kept equally often
+    per_factor = {}
+    for x in roots:
+        per_factor.setdefault(x.factor_index, set()).add(kept.get(id(x), (x, 0))[1])
+    if any(len(v) != 1 for v in per_factor.values()):
+        raise ArithmeticError("psd-rank-optimum: the kept eigenvalues split an irreducible "
+                              "factor; the optimum is irrational here")
+    total_sq = sum((Y[i, j] * Y[i, j] for i in range(n) for j in range(n)), fmpq(0))
+    kept_sq = fmpq(0)
+    for idx, times in per_factor.items():
+        t = next(iter(times))
+        if t:
+            c = factors[idx][0].coeffs()              # monic after scaling: e1, e2
+            e1 = -c[-2] / c[-1]
+            e2 = c[-3] / c[-1] if len(c) >= 3 else fmpq(0)
+            kept_sq += t * (e1 * e1 - 2 * e2)         # sum of the squares of its roots
+    return (total_sq - kept_sq) / 2

@@ -18,7 +18,7 @@ import flint
 
 from landscape_proofs.produce.certificate import Certificate, kernel_verdict
 from landscape_proofs.kernel.errors import NotDifferentiableError, UnsupportedError
-from landscape_proofs.kernel.critical_values import nuclear_norm_optimum
+from landscape_proofs.kernel.critical_values import nuclear_norm_optimum, psd_rank_optimum
 from landscape_proofs.kernel.linalg import (Inertia, identity, inertia, matrix, negative_direction,
                                            nullspace, rank, zeros)
 from landscape_proofs.kernel.numbers import format_exact, to_fraction
@@ -282,6 +282,12 @@ class _Producer:
                     and sum((S[i, j] * R[i, j] for i in range(S.nrows()) for j in range(S.ncols())),
                             Q(0)) == 0):
                 return {"type": "psd-cone-optimality"}, False
+        if p.psd_product and loss.square_like and not loss.over_product and p.weight_decay == 0:
+            try:   # the best PSD matrix of rank <= k (when psd-cone optimality cannot apply)
+                if psd_rank_optimum(matrix(p.Y), p.shapes[0][1]) == self.value:
+                    return {"type": "psd-rank-optimum"}, False
+            except ArithmeticError:
+                pass
         if loss.convex_proven(*p.loss_argument_shape) is True and p.weight_decay == 0:
             E = self.obj.loss_argument(self.W)
             if loss.is_smooth_at(E):
