@@ -359,15 +359,10 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         # k largest positive eigenvalues (critical_values.py); equal value: global
         if not p.symmetric or not isinstance(loss, Square) or loss.over_product or p.weight_decay != 0:
             raise Rejected("psd-rank-optimum needs l(U U^T) with the square loss, no weight decay")
-        try:
-            opt = psd_rank_optimum(p.Y, p.shapes[0][1])
-        except ArithmeticError as exc:
-            raise Rejected(str(exc)) from None
-        if ctx.value != opt:
-            raise Rejected(f"value {ctx.value} is not the optimum {opt} over PSD matrices of "
-                           f"rank <= {p.shapes[0][1]}")
-        return (f"value {ctx.value} equals the optimum over PSD matrices of rank <= "
-                f"{p.shapes[0][1]} (Y's largest positive eigenvalues kept)")
+        k = p.shapes[0][1]
+        return _equals_bound(ctx, lambda: psd_rank_optimum(p.Y, k),
+                             f"the optimum over PSD matrices of rank <= {k} (Y's largest "
+                             "positive eigenvalues kept)")
     if kind == "nuclear-norm-bound":
         # two layers, square loss, X = I, decay lam > 0: ||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*,
         # so L >= min over rank <= r of 1/2 ||R - Y||^2 + lam ||R||_* (critical_values.py)
@@ -378,18 +373,23 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                 or loss.over_product or not identity or not p.weight_decay > 0):
             raise Rejected("nuclear-norm-bound needs two layers, the square loss, X = I and "
                            "weight decay > 0")
-        try:
-            opt = nuclear_norm_optimum(p.Y, p.weight_decay, p.max_rank)
-        except ArithmeticError as exc:
-            raise Rejected(str(exc)) from None
-        if ctx.value != opt:
-            raise Rejected(f"value {ctx.value} is not the lower bound {opt} (nuclear norm, rank "
-                           f"<= {p.max_rank})")
-        return (f"value {ctx.value} equals the lower bound min 1/2 ||R - Y||^2 + lam ||R||_* over "
-                f"rank <= {p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
+        return _equals_bound(ctx, lambda: nuclear_norm_optimum(p.Y, p.weight_decay, p.max_rank),
+                             f"the lower bound min 1/2 ||R - Y||^2 + lam ||R||_* over rank <= "
+                             f"{p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
                    "square-loss-optimum, convex-stationary, psd-cone-optimality, "
                    "psd-rank-optimum or nuclear-norm-bound)")
+
+
+def _equals_bound(ctx: _Ctx, compute, what: str) -> str:
+    """A global minimum: the value equals an exact lower bound that is attained."""
+    try:
+        bound = compute()
+    except ArithmeticError as exc:
+        raise Rejected(str(exc)) from None
+    if ctx.value != bound:
+        raise Rejected(f"value {ctx.value} is not {what}, which is {bound}")
+    return f"value {ctx.value} equals {what}"
 
 
 def _spurious(ctx: _Ctx, ev) -> str:

@@ -35,6 +35,19 @@ MAX_DIM = 10           # output dimension d_H: at most prod (m_i + 1) <= 2^10 su
 MAX_ROUNDS = 200
 
 
+def eigenvalue_roots(M):
+    """The distinct eigenvalues of symmetric M as isolated roots (ascending, pairwise disjoint
+    intervals ``(lo, hi]``), the multiplicity of each irreducible factor, and the factors."""
+    _, factors = M.charpoly().factor()
+    roots, mult = [], []
+    for idx, (f, m) in enumerate(factors):
+        mult.append(m)
+        roots.extend(isolate_real_roots(f, idx))
+    if sum(mult[x.factor_index] for x in roots) != M.nrows():
+        raise ArithmeticError("the matrix has non-real eigenvalues (it is not symmetric)")
+    return _separate(roots), mult, factors
+
+
 def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq) -> str:
     """A reason string if every critical value in [lo, hi] is the global minimum; raises
     ``ArithmeticError`` with the reason otherwise (not proven)."""
@@ -47,14 +60,7 @@ def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq) -> str:
     M = YP * YP.transpose()
     trace = sum((M[i, i] for i in range(d)), fmpq(0))
     s_lo, s_hi = trace - 2 * (hi - c0), trace - 2 * (lo - c0)     # sums of eigenvalues
-    _, factors = M.charpoly().factor()
-    roots, mult = [], []
-    for idx, (f, m) in enumerate(factors):
-        mult.append(m)
-        roots.extend(isolate_real_roots(f, idx))
-    if sum(mult[x.factor_index] for x in roots) != d:
-        raise ArithmeticError("M has non-real eigenvalues (impossible for Y P Y^T)")
-    roots = _separate(roots)                        # ascending, pairwise disjoint
+    roots, mult, _ = eigenvalue_roots(M)
     caps = [mult[x.factor_index] for x in roots]
     k = min(r, d)
     top, left = [0] * len(roots), k                 # the r largest eigenvalues, as counts
@@ -142,14 +148,7 @@ def psd_rank_optimum(Y, k: int) -> fmpq:
     n = Y.nrows()
     if Y != Y.transpose():
         raise ArithmeticError("psd-rank-optimum: Y is not symmetric")
-    _, factors = Y.charpoly().factor()
-    roots, mult = [], []
-    for idx, (f, m) in enumerate(factors):
-        mult.append(m)
-        roots.extend(isolate_real_roots(f, idx))
-    if sum(mult[x.factor_index] for x in roots) != n:
-        raise ArithmeticError("psd-rank-optimum: non-real eigenvalues")
-    roots = _separate(roots)                           # ascending
+    roots, mult, factors = eigenvalue_roots(Y)
     kept, left = {}, k
     for x in reversed(roots):                         # largest first, positive only
         if left == 0 or not x.lo >= 0:               # the root lies in (lo, hi]: > 0 iff lo >= 0
