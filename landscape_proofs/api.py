@@ -54,14 +54,15 @@ _LAZY = {
     "Point": "landscape_proofs.families.deep_linear",
     "classify_refined": "landscape_proofs.produce.refined",
     "point_from_dict": "landscape_proofs.families.io",
+    "point_from_torch": "landscape_proofs.families.arrays",
     "problem_from_dict": "landscape_proofs.families.io",
 }
 
 __all__ = ["Budget", "Certificate", "CheckResult", "Classification", "DeepLinearProblem",
            "InputError", "Kind", "LandscapeError", "Package", "Point", "Result", "as_point", "as_problem",
            "check", "check_certificate", "classify", "classify_refined", "classify_shallow",
-           "derive", "explain", "explain_certificate", "load_point", "load_problem", "openness",
-           "point_from_dict", "problem_from_dict", "read_certificate", "search", "theorem",
+           "derive", "explain", "explain_certificate", "export_torch", "load_point", "load_problem", "openness",
+           "point_from_dict", "point_from_torch", "problem_from_dict", "read_certificate", "search", "theorem",
            "theorems", "tour", "verify", "write_certificate"]
 
 
@@ -99,6 +100,20 @@ def load_point(path: str | Path, problem):
     return _load_point(path, as_problem(problem))
 
 
+def export_torch(model, path: str | Path) -> dict:
+    """Write the weights of a PyTorch ``nn.Sequential`` of bias-free ``nn.Linear`` layers as
+    a point file (``{"weights": [W1, ..., WH]}``, each weight its exact binary value) and
+    return the point.  ``lp.classify(problem, model)`` takes the model directly too."""
+    from landscape_proofs.families.arrays import point_from_torch
+    from landscape_proofs.families.io import write_json_atomic
+    from landscape_proofs.kernel.numbers import format_exact
+
+    point = point_from_torch(model)
+    write_json_atomic(path, {"weights": [[[format_exact(x) for x in row] for row in W]
+                                         for W in point["weights"]]})
+    return point
+
+
 def as_problem(problem):
     """A loaded problem from a path, a dict (a parsed problem file) or a loaded problem."""
     if _is_path(problem):
@@ -123,8 +138,10 @@ def as_point(point, problem):
     problem = as_problem(problem)
     if _is_path(point):
         return load_point(point, problem)
-    from landscape_proofs.families.arrays import is_array
+    from landscape_proofs.families.arrays import is_array, point_from_torch
 
+    if type(point).__module__.startswith("torch."):
+        point = point_from_torch(point)
     if is_array(point):
         point = list(point)
     if isinstance(point, (list, tuple)):

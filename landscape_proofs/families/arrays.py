@@ -103,3 +103,38 @@ def _read_matrix_file(path: Path, field: str):
 
 
 __all__ = ["exact_values", "is_array", "read_npz_point", "resolve_array_fields"]
+
+
+def point_from_torch(model) -> dict:
+    """``{"weights": [W1, ..., WH]}`` from a PyTorch ``nn.Sequential`` of bias-free ``nn.Linear``.
+
+    ``nn.Linear(d_in, d_out)`` maps ``x -> W x`` with ``W`` of shape ``(d_out, d_in)``: the
+    same orientation as ``W_i`` in ``W_H ... W_1 X``, so layer ``i`` of the sequence is ``W_i``.
+    Each weight is read as the rational it *is* (float32 and float64 values are exact binary
+    fractions), so the exported point is the network's point, not a rounding of it.
+    Refused (one-line :class:`InputError`): anything but a sequence of linear layers, a layer
+    with a bias, widths that do not chain, NaN or infinite weights.
+    """
+    layers = list(model) if hasattr(model, "__iter__") else [model]
+    if not layers:
+        raise InputError("expected at least one nn.Linear layer", field="model")
+    weights, width = [], None
+    for i, layer in enumerate(layers, start=1):
+        name = type(layer).__name__
+        weight = getattr(layer, "weight", None)
+        if name != "Linear" or weight is None:
+            raise InputError("expected only bias-free nn.Linear layers (a deep linear network)",
+                             field=f"layer {i}", got=name)
+        if getattr(layer, "bias", None) is not None:
+            raise InputError("expected bias=False (the deep linear model has no biases)",
+                             field=f"layer {i}")
+        W = weight.detach().cpu().double().numpy()
+        if width is not None and W.shape[1] != width:
+            raise InputError(f"expected {width} inputs (the previous layer's outputs)",
+                             field=f"layer {i}", got=W.shape[1])
+        width = W.shape[0]
+        weights.append(exact_values(W, f"layer {i}"))
+    return {"weights": weights}
+
+
+__all__ += ["point_from_torch"]
