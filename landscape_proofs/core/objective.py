@@ -23,6 +23,7 @@ import flint
 
 from landscape_proofs.core.ring import ExactRing, Ring
 from landscape_proofs.kernel.linalg import Matrix, join_matrices, split_vector, zeros
+from landscape_proofs.kernel.numbers import to_fmpq
 
 Poly = flint.fmpq_poly
 
@@ -39,6 +40,29 @@ class ChainObjective:
     """
 
     ring: Ring
+    # A per-entry decay: one lam_p >= 0 per parameter (ring scalars; W_1 first, row-major),
+    # set by :meth:`_set_decay`; None for the scalar ``lam``.
+    decay: list | None = None
+
+    def _set_decay(self, weight_decay, scalar) -> None:
+        """``lam`` from a number, or ``decay`` from one matrix (rows) per layer, each entry
+        converted by ``scalar``; ``lam`` is then 0 and every decay term comes from ``decay``."""
+        if isinstance(weight_decay, (list, tuple)):
+            self.decay = [scalar(x) for M in weight_decay for row in M for x in row]
+            if len(self.decay) != self.n_params:
+                raise ValueError(f"weight_decay: expected {self.n_params} entries, got {len(self.decay)}")
+            self.lam = scalar(0)
+        else:
+            self.decay, self.lam = None, scalar(weight_decay)
+
+    def _decay_block(self, k: int):
+        """Layer k's decays as a ring matrix (per-entry decay only)."""
+        r, c = self.shapes[k]
+        M = self.ring.zeros(r, c)
+        for i in range(r):
+            for j in range(c):
+                M[i, j] = self.decay[self.offsets[k] + i * c + j]
+        return M
 
     def _layout(self, widths: Sequence[int]) -> None:
         self.widths = tuple(widths)
@@ -115,6 +139,11 @@ class ChainObjective:
         v = self._loss_value(self._argument(self._product(W)))
         if self.lam != 0:
             v += self.lam / 2 * self.ring.sum_of_squares(W)
+        if self.decay is not None:
+            flat = (Wk[i, j] for Wk in W for i in range(self.ring.nrows(Wk))
+                    for j in range(self.ring.ncols(Wk)))
+            for d, x in zip(self.decay, flat):
+                v += d * x * x / 2
         return v
 
     def function_gradient(self, W):
@@ -132,6 +161,11 @@ class ChainObjective:
             g = mm(mm(T(A[k]), G), T(B[k]))
             if self.lam != 0:
                 g = g + W[k] * self.lam
+            if self.decay is not None:
+                L = self._decay_block(k)
+                for i in range(self.ring.nrows(g)):
+                    for j in range(self.ring.ncols(g)):
+                        g[i, j] += L[i, j] * W[k][i, j]
             out.append(g)
         return out
 
@@ -203,6 +237,9 @@ class ChainObjective:
         if self.lam != 0:
             for p in range(N):
                 Hmat[p, p] += self.lam
+        if self.decay is not None:
+            for p, d in enumerate(self.decay):
+                Hmat[p, p] += d
         return Hmat
 
 
@@ -244,7 +281,7 @@ class ExactDeepLinear(ExactEvaluation, ChainObjective):
         self.Y = Y
         self.loss = loss
         self.over_product = over_product
-        self.lam = flint.fmpq(weight_decay)
+        self._set_decay(weight_decay, to_fmpq)
 
     # -- symmetry ------------------------------------------------------------------------
     def orbit_tangent(self, W: Sequence[Matrix], orthogonal: bool | None = None) -> list[list[flint.fmpq]]:
@@ -255,15 +292,16 @@ class ExactDeepLinear(ExactEvaluation, ChainObjective):
         dW_i = E W_i, dW_{i+1} = -W_{i+1} E, every other layer 0.
         """
         if orthogonal is None:
-            orthogonal = self.lam != 0
+            orthogonal = self.lam != 0 or self.decay is not None
         vecs = []
         for i in range(self.H - 1):
             d = self.widths[i + 1]
             gens = []
+            keeps = self._rotation_keeps_decay(i)
             for a in range(d):
                 for b in range(d):
                     if orthogonal:
-                        if a < b:
+                        if a < b and keeps(a, b):
                             E = zeros(d, d)
                             E[a, b] = 1
                             E[b, a] = -1
@@ -278,6 +316,18 @@ class ExactDeepLinear(ExactEvaluation, ChainObjective):
                 dW[i + 1] = -(W[i + 1] * E)
                 vecs.append(self.flatten(dW))
         return vecs
+
+    def _rotation_keeps_decay(self, i: int):
+        """Which rotations of hidden units a, b between W_{i+1} and W_{i+2} (list indices i,
+        i + 1) keep a per-entry decay: rows a, b of layer i's decays agree, and so do columns
+        a, b of layer i + 1's (a scalar decay keeps them all)."""
+        if self.decay is None:
+            return lambda a, b: True
+        low, up = self._decay_block(i), self._decay_block(i + 1)
+        r_up = self.shapes[i + 1][0]
+        c_low = self.shapes[i][1]
+        return lambda a, b: (all(low[a, j] == low[b, j] for j in range(c_low))
+                             and all(up[j, a] == up[j, b] for j in range(r_up)))
 
     # -- curves and polynomials ------------------------------------------------------------
     def value_along(self, W: Sequence[Matrix], coefficients: Sequence[Sequence[Matrix]]) -> Poly:
@@ -305,6 +355,11 @@ class ExactDeepLinear(ExactEvaluation, ChainObjective):
         total = self.loss.along_curve(E)
         if self.lam != 0:
             total += _sum_of_squares(entries) * self.lam / 2
+        if self.decay is not None:
+            flat = (x for block in entries for row in block for x in row)
+            for d, x in zip(self.decay, flat):
+                if d != 0:
+                    total += x * x * (d / 2)
         return total
 
 

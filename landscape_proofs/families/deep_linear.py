@@ -33,7 +33,10 @@ class DeepLinearProblem(Problem):
     X : d_0 x n data (None: the d_0 x d_0 identity).
     Y : d_H x n targets (None only for a custom loss over the product).
     loss : a :class:`~landscape_proofs.losses.base.Loss`.
-    weight_decay : adds weight_decay/2 * sum_i ||W_i||_F^2 (>= 0).
+    weight_decay : adds weight_decay/2 * sum_i ||W_i||_F^2 (>= 0); or a per-entry decay,
+        one matrix L_i per layer shaped like W_i with entries >= 0, adding
+        1/2 * sum_i sum_jk L_i[j][k] W_i[j][k]^2 (a tuple of rows; all entries equal is the
+        scalar).
     """
 
     widths: tuple[int, ...]
@@ -74,10 +77,7 @@ class DeepLinearProblem(Problem):
             Y = exact_matrix(self.Y, "Y", (w[-1], n))
             object.__setattr__(self, "Y", Y)
             self.loss.check_shape(w[-1], n)
-        wd = parse_exact(self.weight_decay, "weight_decay")
-        if wd < 0:
-            raise InputError("expected a number >= 0", field="weight_decay", got=str(wd))
-        object.__setattr__(self, "weight_decay", wd)
+        object.__setattr__(self, "weight_decay", _decay(self.weight_decay, self.shapes))
         object.__setattr__(self, "_x_is_identity", self.X == identity_rows(w[0]))
 
     # -- shape facts -----------------------------------------------------------------
@@ -85,6 +85,14 @@ class DeepLinearProblem(Problem):
     def depth(self) -> int:
         """H, the number of weight matrices."""
         return len(self.widths) - 1
+
+    @property
+    def decay_entries(self) -> tuple[Fraction, ...] | None:
+        """A per-entry decay as one lam_p per parameter (W_1 first, row-major); None when the
+        decay is a scalar."""
+        if not isinstance(self.weight_decay, tuple):
+            return None
+        return tuple(x for L in self.weight_decay for row in L for x in row)
 
     @property
     def n_samples(self) -> int:
@@ -139,10 +147,11 @@ class DeepLinearProblem(Problem):
         from landscape_proofs.kernel.linalg import matrix
         from landscape_proofs.kernel.numbers import to_fmpq
 
+        wd = self.weight_decay
         return ExactDeepLinear(widths=self.widths, X=matrix(self.X),
                                Y=matrix(self.Y) if self.Y is not None else None,
                                loss=self.loss, over_product=self.loss.over_product,
-                               weight_decay=to_fmpq(self.weight_decay))
+                               weight_decay=wd if isinstance(wd, tuple) else to_fmpq(wd))
 
     @classmethod
     def from_dict(cls, data: dict) -> "DeepLinearProblem":
@@ -162,7 +171,9 @@ class DeepLinearProblem(Problem):
         if self.Y is not None:
             out["Y"] = matrix_to_json(self.Y)
         out["loss"] = self.loss.to_json()
-        out["weight_decay"] = format_exact(self.weight_decay)
+        wd = self.weight_decay
+        out["weight_decay"] = ([matrix_to_json(L) for L in wd] if isinstance(wd, tuple)
+                               else format_exact(wd))
         return out
 
     def point_from_dict(self, data: object) -> Point:
@@ -174,6 +185,30 @@ class DeepLinearProblem(Problem):
             raise InputError(f"missing: expected a list of {self.depth} weight matrices",
                              field="weights")
         return super().point_from_dict(data)
+
+
+def _decay(value, shapes) -> Fraction | tuple[Rows, ...]:
+    """A scalar decay >= 0, or a per-entry decay: one matrix per layer shaped like it, entries
+    >= 0 (all entries equal: that scalar)."""
+    if not isinstance(value, (list, tuple)):
+        wd = parse_exact(value, "weight_decay")
+        if wd < 0:
+            raise InputError("expected a number >= 0", field="weight_decay", got=str(wd))
+        return wd
+    if len(value) != len(shapes):
+        raise InputError(f"expected a number or a list of {len(shapes)} matrices (one per "
+                         "weight matrix, shaped like it)", field="weight_decay",
+                         got=f"{len(value)} matrices")
+    out = tuple(exact_matrix(L, f"weight_decay[{k}]", shape)
+                for k, (L, shape) in enumerate(zip(value, shapes)))
+    for k, L in enumerate(out):
+        for i, row in enumerate(L):
+            for j, x in enumerate(row):
+                if x < 0:
+                    raise InputError("expected entries >= 0", field=f"weight_decay[{k}][{i}][{j}]",
+                                     got=str(x))
+    entries = {x for L in out for row in L for x in row}
+    return entries.pop() if len(entries) == 1 else out
 
 
 def point_from_factors(data: dict, problem: DeepLinearProblem) -> Point:

@@ -99,6 +99,9 @@ class MultiTowerProblem(Problem):
     sum_of_towers = True
 
     def __post_init__(self):
+        if isinstance(self.weight_decay, (list, tuple)):
+            raise InputError("expected a number >= 0 (a per-entry decay is for deep-linear and "
+                             "matrix-factorization problems)", field="weight_decay", got="a list")
         towers = _towers(self.towers)
         object.__setattr__(self, "towers", towers)
         # X, Y, the loss and the weight decay are validated exactly as for a deep-linear

@@ -66,6 +66,9 @@ class SymmetricFactorizationProblem(Problem):
     rank_set_product = False    # only the PSD matrices of rank <= min(n, k)
 
     def __post_init__(self):
+        if isinstance(self.weight_decay, (list, tuple)):
+            raise InputError("expected a number >= 0 (a per-entry decay is for deep-linear and "
+                             "matrix-factorization problems)", field="weight_decay", got="a list")
         n, k = _shape((self.n, self.k))
         object.__setattr__(self, "n", n)
         object.__setattr__(self, "k", k)

@@ -62,8 +62,9 @@ def _balls(lo, hi) -> list[arb]:
 
 
 def required_bound_squared(problem) -> fmpq:
-    """``||Y||_F^2 / (4 lam)``: every critical entry w has ``w^2 <=`` this (docs/census.md)."""
-    return sum((y * y for y in problem.Y.entries()), fmpq(0)) / (4 * to_fmpq(problem.weight_decay))
+    """``||Y||_F^2 / (4 lam_min)``: every critical entry w has ``w^2 <=`` this, lam_min the
+    least decay entry (docs/census.md)."""
+    return sum((y * y for y in problem.Y.entries()), fmpq(0)) / (4 * min(problem.decay_vector))
 
 
 def nonsingular_on(obj, lo, hi) -> bool:
@@ -92,8 +93,9 @@ def krawczyk_cube(obj, center, r, N) -> None:
             raise _Rejected(f"Krawczyk: K(Z) is not inside the root cube in coordinate {i}")
 
 
-def _sq(M) -> arb:
-    return sum((abs(x) * abs(x) for x in M.entries()), arb(0))
+def _sq(M, decays) -> arb:
+    """``sum_p lam_p w_p^2`` over a block (squares as |x| |x|, never negative)."""
+    return sum((arb(d) * abs(x) * abs(x) for d, x in zip(decays, M.entries())), arb(0))
 
 
 def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
@@ -103,16 +105,17 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
     ``["euler", i]``: e_i excludes 0 on the box; ``["balance", i]``: ``||W_i||^2 -
     ||W_{i+1}||^2`` does (layers from 0)."""
     W = obj.unflatten(_balls(lo, hi))
+    lam = [sum(problem.decay_block(k), []) for k in range(len(W))]
     if label == "balance":
         if not 0 <= i < len(W) - 1:
             raise _Rejected(f"balance leaf: no layers {i} and {i + 1}")
-        d = _sq(W[i]) - _sq(W[i + 1])
+        d = _sq(W[i], lam[i]) - _sq(W[i + 1], lam[i + 1])
     else:
         if not 0 <= i < len(W):
             raise _Rejected(f"euler leaf: no layer {i}")
         Y = problem.Y
         RX = obj.product(W) * arb_mat(problem.X)
-        d = (arb(to_fmpq(problem.weight_decay)) * _sq(W[i]) + _sq(RX - arb_mat(Y / 2))
+        d = (_sq(W[i], lam[i]) + _sq(RX - arb_mat(Y / 2), [1] * Y.nrows() * Y.ncols())
              - arb(sum((y * y for y in Y.entries()), fmpq(0)) / 4))
     return lower_q(d) > 0 or upper_q(d) < 0
 
@@ -277,9 +280,9 @@ def _check(problem, ev) -> CensusCheck:
     if problem.symmetric or problem.sum_of_towers or not isinstance(problem.loss, Square) \
             or problem.loss.over_product or len(problem.towers) != 1:
         raise _Rejected("a census needs a deep-linear problem with the square loss")
-    lam = to_fmpq(problem.weight_decay)
-    if not lam > 0:
-        raise _Rejected("a census needs weight decay > 0 (the a-priori bound divides by it)")
+    if not min(problem.decay_vector) > 0:
+        raise _Rejected("a census needs every weight decay entry > 0 (the a-priori bound "
+                        "divides by it)")
     N = problem.n_params
     if N > MAX_PARAMS:
         raise _Rejected(f"a census is limited to {MAX_PARAMS} parameters, not {N}")

@@ -370,7 +370,8 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         identity = p.X.ncols() == n_in and all(p.X[i, j] == int(i == j) for i in range(n_in)
                                                for j in range(n_in))
         if (p.symmetric or p.sum_of_towers or len(p.shapes) != 2 or not isinstance(loss, Square)
-                or loss.over_product or not identity or not p.weight_decay > 0):
+                or loss.over_product or not identity or p.weight_decay is None
+                or not p.weight_decay > 0):
             raise Rejected("nuclear-norm-bound needs two layers, the square loss, X = I and "
                            "weight decay > 0")
         return _equals_bound(ctx, lambda: nuclear_norm_optimum(p.Y, p.weight_decay, p.max_rank),

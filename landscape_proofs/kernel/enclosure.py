@@ -337,7 +337,7 @@ class ArbTowers:
     one working precision.
     """
 
-    def __init__(self, towers, X, Y, loss, over_product: bool, weight_decay):
+    def __init__(self, towers, X, Y, loss, over_product: bool, decay: list):
         self.parts = [_ArbTower(w) for w in towers]
         self.shapes, self.offsets, self.layers, self.param_offsets = [], [], [], []
         off = 0
@@ -352,7 +352,8 @@ class ArbTowers:
         self.d0, self.dH = self.parts[0].widths[0], self.parts[0].widths[-1]
         self.X, self.Y = X, Y                                         # exact fmpq_mat
         self.over_product = over_product
-        self.lam = to_fmpq(weight_decay)
+        self.decay = [arb(to_fmpq(d)) for d in decay]     # one lam_p per parameter
+        self.has_decay = any(to_fmpq(d) != 0 for d in decay)
         self.loss = _ArbLoss(loss)
 
     def unflatten(self, v) -> list[arb_mat]:
@@ -378,8 +379,9 @@ class ArbTowers:
 
     def value(self, W) -> arb:
         v = self.loss.value(self.loss_argument(W))
-        if self.lam != 0:
-            v += arb(self.lam) / 2 * sum((x * x for Wk in W for x in Wk.entries()), arb(0))
+        if self.has_decay:
+            flat = (x for Wk in W for x in Wk.entries())
+            v += sum((d * x * x for d, x in zip(self.decay, flat)), arb(0)) / 2
         return v
 
     def gradient_vector(self, W) -> list[arb]:
@@ -387,9 +389,9 @@ class ArbTowers:
         out = []
         for t, Wt in zip(self.parts, self.split(W)):
             out.extend(t.gradient(Wt, G))
-        if self.lam != 0:
+        if self.has_decay:
             flat = [x for Wk in W for x in Wk.entries()]
-            out = [g + arb(self.lam) * x for g, x in zip(out, flat)]
+            out = [g + d * x for g, d, x in zip(out, self.decay, flat)]
         return out
 
     def jacobian(self, W, Z) -> arb_mat:
@@ -407,9 +409,9 @@ class ArbTowers:
         Hm = _add_loss_curvature(self.loss, E, J)
         for t, Wt, off in zip(self.parts, self.split(W), self.param_offsets):
             t.add_second_order(Hm, Wt, G, off)
-        if self.lam != 0:
-            for p in range(self.n_params):
-                Hm[p, p] += arb(self.lam)
+        if self.has_decay:
+            for p, d in enumerate(self.decay):
+                Hm[p, p] += d
         return Hm
 
 
@@ -418,7 +420,7 @@ class ArbDeepLinear(ArbTowers):
 
     def __init__(self, problem: Problem):
         super().__init__([problem.widths], problem.X, problem.Y, problem.loss,
-                         problem.loss.over_product, problem.weight_decay)
+                         problem.loss.over_product, problem.decay_vector)
         self.widths, self.H = problem.widths, problem.depth
 
     def above(self, W) -> list[arb_mat]:
@@ -433,7 +435,7 @@ class ArbMultiTower(ArbTowers):
 
     def __init__(self, problem: Problem):
         super().__init__(problem.tower_widths, problem.X, problem.Y, problem.loss,
-                         problem.loss.over_product, problem.weight_decay)
+                         problem.loss.over_product, problem.decay_vector)
 
 
 class ArbSymmetricFactorization:

@@ -60,7 +60,10 @@ class Problem:
     def __init__(self, family: str, shapes, towers, X: fmpq_mat, Y, loss: Loss, decay: fmpq,
                  max_rank: int):
         self.family, self.shapes, self.towers = family, tuple(shapes), towers
+        # weight_decay: the scalar lam, or None for a per-entry decay (decay_entries: one
+        # lam >= 0 per parameter, flattened as the weights are; None for a scalar decay)
         self.X, self.Y, self.loss, self.weight_decay = X, Y, loss, decay
+        self.decay_entries = None
         self.max_rank = max_rank
         self.n_params = sum(r * c for r, c in self.shapes)
         self.offsets = [sum(r * c for r, c in self.shapes[:k]) for k in range(len(self.shapes))]
@@ -69,6 +72,17 @@ class Problem:
         self.out_dim = self.shapes[top[0]][1 if top[1] else 0]
         self.symmetric = family == "symmetric-factorization"
         self.sum_of_towers = family == "multi-tower"
+
+    @property
+    def decay_vector(self) -> list:
+        """One decay lam_p >= 0 per parameter (the scalar repeated when uniform)."""
+        return self.decay_entries or [self.weight_decay] * self.n_params
+
+    def decay_block(self, b: int) -> list:
+        """Block b's decays as rows (lists)."""
+        r, c = self.shapes[b]
+        v = self.decay_vector[self.offsets[b]:self.offsets[b] + r * c]
+        return [v[i * c:(i + 1) * c] for i in range(r)]
 
     @property
     def depth(self) -> int:
@@ -111,9 +125,15 @@ def read_problem(data) -> Problem:
         raise InputError(f"unknown field for the {family} family", field=extra[0], got=extra[0])
     if "loss" not in data:
         raise InputError("missing: the loss", field="loss")
-    decay = to_fmpq(parse_exact(data.get("weight_decay", 0), "weight_decay"))
-    if decay < 0:
-        raise InputError("expected a number >= 0", field="weight_decay", got=str(decay))
+    decay = data.get("weight_decay", 0)
+    if isinstance(decay, (list, tuple)):
+        if family not in ("deep-linear", "matrix-factorization"):
+            raise InputError("expected a number >= 0 (per-entry decay is for the deep-linear "
+                             "family)", field="weight_decay", got="a list")
+    else:
+        decay = to_fmpq(parse_exact(decay, "weight_decay"))
+        if decay < 0:
+            raise InputError("expected a number >= 0", field="weight_decay", got=str(decay))
     if family == "multi-tower":
         tw = data.get("towers")
         if not isinstance(tw, (list, tuple)) or not 1 <= len(tw) <= MAX_TOWERS:
@@ -147,13 +167,37 @@ def read_problem(data) -> Problem:
     return _finish(family, shapes, towers, data.get("X"), data, decay, rank_bound, all_widths[0][0])
 
 
+def read_decay(decay, shapes) -> tuple:
+    """(scalar, per_parameter): a scalar decay lam is (lam, None); a per-entry decay, a list
+    of one matrix of entries >= 0 per block (the block's shape), is (None, [lam_p]) with the
+    parameters flattened as the weights are, or (lam, None) when all its entries equal lam."""
+    if not isinstance(decay, (list, tuple)):
+        return decay, None
+    if len(decay) != len(shapes):
+        raise InputError(f"expected a number or a list of {len(shapes)} matrices (one per "
+                         "weight matrix)", field="weight_decay", got=f"{len(decay)} matrices")
+    entries = []
+    for k, (L, shape) in enumerate(zip(decay, shapes)):
+        M = read_matrix(L, f"weight_decay[{k}]", shape)
+        for i, x in enumerate(M.entries()):
+            if x < 0:
+                raise InputError("expected entries >= 0",
+                                 field=f"weight_decay[{k}][{i // shape[1]}][{i % shape[1]}]", got=str(x))
+        entries += M.entries()
+    if len(set(entries)) == 1:
+        return entries[0], None
+    return None, entries
+
+
 def _finish(family, shapes, towers, X_rows, data, decay, rank_bound, d0) -> Problem:
+    decay, per_entry = read_decay(decay, shapes)
     loss = read_loss(data["loss"])
     if X_rows is None:
         X = fmpq_mat(d0, d0, [int(i == j) for i in range(d0) for j in range(d0)])
     else:
         X = read_matrix(X_rows, "X", (d0, None))
     problem = Problem(family, shapes, towers, X, None, loss, decay, rank_bound)
+    problem.decay_entries = per_entry
     m, n = problem.loss_argument_shape
     Y = data.get("Y")
     if Y is None and not loss.over_product:

@@ -62,7 +62,9 @@ class Objective:
         self.shapes = problem.shapes
         self.offsets = problem.offsets
         self.n_params = problem.n_params
-        self.lam = problem.weight_decay
+        self.lam = problem.weight_decay          # None: per-entry decay (self.decay)
+        self.decay = problem.decay_vector
+        self.has_decay = any(x != 0 for x in self.decay)
 
     # -- the product and the loss argument ------------------------------------------------
     def _factor(self, W, pos):
@@ -87,8 +89,8 @@ class Objective:
 
     def value(self, W):
         v = self.loss.value_exact(self.loss_argument(W))
-        if self.lam != 0:
-            v += self.lam / 2 * sum((x * x for M in W for x in M.entries()), fmpq(0))
+        if self.has_decay:
+            v += sum((d * x * x for d, x in zip(self.decay, self.flatten(W))), fmpq(0)) / 2
         return v
 
     def function_gradient(self, W):
@@ -126,13 +128,11 @@ class Objective:
             Xr = [[X[i, j] for j in range(X.ncols())] for i in range(X.nrows())]
             E = [[x - Y[i, j] for j, x in enumerate(row)] for i, row in enumerate(_mm(total, Xr))]
         out = self.loss.along_curve(E)
-        if self.lam != 0:
-            sq = None
-            for block in entries:
-                for row in block:
-                    for x in row:
-                        sq = x * x if sq is None else sq + x * x
-            out = out + sq * (self.lam / 2)
+        if self.has_decay:
+            flat = (x for block in entries for row in block for x in row)
+            for d, x in zip(self.decay, flat):
+                if d != 0:
+                    out = out + x * x * (d / 2)
         return out
 
     def value_along(self, W, coefficients):
@@ -197,7 +197,7 @@ class Objective:
         m, n = E.nrows(), E.ncols()
         g = self.jacobian(W).transpose() * fmpq_mat(m * n, 1, G.entries())
         theta = self.flatten(W)
-        return [g[i, 0] + self.lam * theta[i] for i in range(self.n_params)]
+        return [g[i, 0] + self.decay[i] * theta[i] for i in range(self.n_params)]
 
     def hessian(self, W) -> fmpq_mat:
         E = self.loss_argument(W)
@@ -216,8 +216,8 @@ class Objective:
         G = self.loss.gradient_exact(E)
         for tower in self.problem.towers:
             self._add_second_order(W, tower, G, H)
-        for i in range(self.n_params):
-            H[i, i] += self.lam
+        for i, d in enumerate(self.decay):
+            H[i, i] += d
         return H
 
     def _add_second_order(self, W, tower, G, H):
@@ -246,6 +246,16 @@ class Objective:
                                     H[j, i] += v
 
     # -- symmetries (the slice argument) -----------------------------------------------------
+    def rotation_keeps_decay(self, b1: int, b2: int):
+        """Which rotations of hidden units p, q (rows of block b1, columns of block b2) leave a
+        per-entry decay unchanged for every W: those where the decays of rows p and q of b1
+        agree entry by entry, and so do those of columns p and q of b2 (then the decay is a
+        sum of lam_k (w_pk^2 + w_qk^2), which the rotation keeps).  A scalar decay keeps all."""
+        if self.problem.decay_entries is None:
+            return lambda p, q: True
+        low, up = self.problem.decay_block(b1), self.problem.decay_block(b2)
+        return lambda p, q: low[p] == low[q] and all(r[p] == r[q] for r in up)
+
     def orbit_tangent(self, W, orthogonal: bool) -> list:
         """Velocities at W of one-parameter groups that leave L unchanged everywhere.
 
@@ -264,11 +274,11 @@ class Objective:
                 v[o:o + D.nrows() * D.ncols()] = D.entries()
             return v
 
-        def basis(d):
+        def basis(d, keeps=lambda p, q: True):
             out = []
             for p in range(d):
                 for q in range(d):
-                    if orthogonal and p >= q:
+                    if orthogonal and p >= q or not keeps(p, q):
                         continue
                     E = fmpq_mat(d, d)
                     E[p, q] = 1
@@ -285,7 +295,7 @@ class Objective:
         for tower in towers:
             for a in range(len(tower) - 1):
                 (b1, _), (b2, _) = tower[a], tower[a + 1]
-                for E in basis(W[b1].nrows()):
+                for E in basis(W[b1].nrows(), self.rotation_keeps_decay(b1, b2)):
                     vecs.append(place([(b1, E * W[b1]), (b2, -(W[b2] * E))]))
         if len(towers) < 2:
             return vecs

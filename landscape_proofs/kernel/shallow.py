@@ -58,7 +58,8 @@ def _same(a, b) -> bool:
     """Two kernel problems that denote the same objective."""
     la, lb = a.loss, b.loss
     return (a.family == b.family and a.shapes == b.shapes and a.X == b.X and a.Y == b.Y
-            and a.weight_decay == b.weight_decay and type(la) is type(lb) and la.p == lb.p
+            and a.weight_decay == b.weight_decay and a.decay_entries == b.decay_entries
+            and type(la) is type(lb) and la.p == lb.p
             and la.over_product == lb.over_product and getattr(la, "poly", None) == getattr(lb, "poly", None))
 
 

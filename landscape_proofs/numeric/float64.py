@@ -104,6 +104,14 @@ class BatchedDeepLinear:
         self.n_params = sum(r * c for r, c in self.shapes)
         self.kernel = resolve_float64_kernel(loss_kernel)
         self.over_product = bool(over_product)
+        # a per-entry decay: one array per layer shaped like W_k (self.lam is then 0)
+        self.decay_blocks = None
+        if isinstance(weight_decay, (list, tuple)):
+            self.decay_blocks = [np.array([[float(x) for x in row] for row in L], dtype=np.float64)
+                                 for L in weight_decay]
+            if [L.shape for L in self.decay_blocks] != [tuple(s) for s in self.shapes]:
+                raise ValueError("weight_decay: expected one matrix per layer, shaped like it")
+            weight_decay = 0.0
         self.lam = float(weight_decay)
         if self.lam < 0:
             raise ValueError(f"weight_decay: expected a number >= 0, got {weight_decay!r}")
@@ -175,6 +183,8 @@ class BatchedDeepLinear:
         return gl @ self.X.T
 
     def _decay(self, Ws):
+        if self.decay_blocks is not None:
+            return 0.5 * sum(np.einsum("ij,bij,bij->b", L, W, W) for L, W in zip(self.decay_blocks, Ws))
         return 0.5 * self.lam * sum(np.einsum("bij,bij->b", W, W) for W in Ws)
 
     # -- value, gradient, Hessian --------------------------------------------------------------
@@ -187,7 +197,7 @@ class BatchedDeepLinear:
         """L at each point, shape (B,)."""
         self._check(Ws)
         v = np.asarray(self.kernel.value(self._argument(self._prefixes(Ws)[-1])), dtype=np.float64)
-        if self.lam != 0:
+        if self.lam != 0 or self.decay_blocks is not None:
             v = v + self._decay(Ws)
         return v
 
@@ -209,6 +219,8 @@ class BatchedDeepLinear:
             g = D if Bk is None else D @ _T(Bk)
             if self.lam != 0:
                 g = g + self.lam * Ws[k]
+            if self.decay_blocks is not None:
+                g = g + self.decay_blocks[k] * Ws[k]
             out[k] = g
             if k:
                 D = _T(Ws[k]) @ D
@@ -266,6 +278,9 @@ class BatchedDeepLinear:
         if self.lam != 0:
             idx = np.arange(N)
             Hm[:, idx, idx] += self.lam
+        if self.decay_blocks is not None:
+            idx = np.arange(N)
+            Hm[:, idx, idx] += np.concatenate([L.ravel() for L in self.decay_blocks])
         return Hm
 
 

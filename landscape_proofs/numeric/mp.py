@@ -115,7 +115,7 @@ class MpDeepLinear(ChainObjective):
         self._layout(widths)
         self.kernel = resolve_mp_kernel(loss_kernel, ctx)
         self.over_product = bool(over_product)
-        self.lam = to_mpf(ctx, weight_decay)
+        self._set_decay(weight_decay, lambda x: to_mpf(ctx, x))
         if self.lam < 0:
             raise ValueError(f"weight_decay: expected a number >= 0, got {weight_decay!r}")
         d0, dH = self.widths[0], self.widths[-1]

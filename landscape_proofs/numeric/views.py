@@ -50,6 +50,11 @@ def _float_matrix(rows) -> np.ndarray:
     return np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
 
 
+def _decay(wd):
+    """A scalar decay as a float; a per-entry one (a matrix per layer) as is."""
+    return wd if isinstance(wd, (list, tuple)) else float(wd)
+
+
 def float64_objective(problem: Problem) -> BatchedDeepLinear:
     """The batched float64 evaluator of ``problem``'s objective, chosen from the structure the
     family states (``Problem.chains``, ``Problem.psd_product``): ``U U^T``, one chain of
@@ -58,7 +63,7 @@ def float64_objective(problem: Problem) -> BatchedDeepLinear:
     common = dict(Y=_float_matrix(problem.Y) if problem.Y is not None else None,
                   loss_kernel=float64_kernel(problem.loss),
                   over_product=problem.loss.over_product,
-                  weight_decay=float(problem.weight_decay))
+                  weight_decay=_decay(problem.weight_decay))
     if problem.psd_product:  # value and gradient only
         k, n = chains[0].widths
         return BatchedSymmetricFactorization(n, k, **common)

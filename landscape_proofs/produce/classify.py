@@ -305,7 +305,8 @@ class _Producer:
         kernel/critical_values.py when Y's singular values are rational, else None."""
         p, loss = self.problem, self.problem.loss
         if (not loss.square_like or loss.over_product or p.weight_decay == 0 or p.psd_product
-                or p.sum_of_towers or not p.layered or len(p.shapes) != 2):
+                or p.sum_of_towers or not p.layered or len(p.shapes) != 2
+                or getattr(p, "decay_entries", None) is not None):     # scalar decay only
             return None
         X = matrix(p.X)
         if X.nrows() != X.ncols() or X != identity(X.nrows()):
@@ -436,8 +437,10 @@ class _Producer:
         s = np.array([1.0 if E[r // n, r % n] > 0 else -1.0 for r in smooth_rows])
         c = Jf[smooth_rows].T @ s if smooth_rows else np.zeros(self.N)
         if self.problem.weight_decay != 0:
-            c = c + float(self.problem.weight_decay) * np.array(
-                [float(x) for x in self.obj.flatten(self.W)])
+            per_entry = getattr(self.problem, "decay_entries", None)
+            lam = (np.array([float(x) for x in per_entry]) if per_entry is not None
+                   else float(self.problem.weight_decay))
+            c = c + lam * np.array([float(x) for x in self.obj.flatten(self.W)])
         K = len(kink_rows)
         Jk = Jf[kink_rows]
         # min c.v + sum u  s.t.  |J_k v| <= u,  -1 <= v <= 1

@@ -100,7 +100,9 @@ def _parameter_name(problem: Problem, index: int) -> str:
 
 def _loss_text(problem: Problem) -> str:
     text = problem.loss.describe()
-    if problem.weight_decay != 0:
+    if getattr(problem, "decay_entries", None) is not None:
+        text += " with a per-entry weight decay"
+    elif problem.weight_decay != 0:
         text += f" with weight decay {problem.weight_decay}"
     return text
 

@@ -447,7 +447,9 @@ def _tangent(problem, start) -> tuple[np.ndarray, bool]:
     # symmetric factorization: U -> U Q, Q in O(k), with or without weight decay
     orthogonal = problem.orthogonal_symmetry
     chains = problem.chains()
-    if not (problem.psd_product or problem.sum_of_towers):   # one chain of layers: the float twin
+    # one chain of layers under a scalar decay: the float twin (a per-entry decay keeps only
+    # some rotations, which the exact tangent selects)
+    if not (problem.psd_product or problem.sum_of_towers or getattr(problem, "decay_entries", None)):
         x = np.array([float(q) for q in start])
         Wf, off = [], 0
         for r, c in problem.shapes:

@@ -30,6 +30,7 @@ from landscape_proofs.kernel.enclosure import ArbDeepLinear, upper_q
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.losses import Square
 from landscape_proofs.kernel.model import read_problem
+from landscape_proofs.kernel.objective import Objective
 from landscape_proofs.kernel.numbers import format_exact, parse_exact
 
 FORMAT = "landscape-certificate/1"
@@ -83,11 +84,24 @@ def scope_reason(kp) -> str | None:
     if kp.weight_decay == 0:
         return ("no weight decay: critical sets are positive-dimensional (rescaling between "
                 "layers), so they cannot be counted")
-    hidden = kp.widths[1:-1]
-    wide = [d for d in hidden if d != 1]
-    if wide:
-        return (f"hidden width {wide[0]}: with a scalar decay the orthogonal symmetry makes the "
-                "critical set infinite; per-entry decay is not supported yet")
+    if not min(kp.decay_vector) > 0:
+        return ("a weight decay entry is 0: that weight has no a-priori bound, and the critical "
+                "set need not be finite")
+    if kp.decay_entries is None:
+        wide = [d for d in kp.widths[1:-1] if d != 1]
+        if wide:
+            return (f"hidden width {wide[0]}: with a scalar decay the orthogonal symmetry makes "
+                    "the critical set infinite (a per-entry decay with distinct entries breaks it)")
+    else:
+        obj = Objective(kp)
+        for i in range(len(kp.shapes) - 1):
+            keeps = obj.rotation_keeps_decay(i, i + 1)
+            d = kp.shapes[i][0]
+            pairs = [(a, b) for a in range(d) for b in range(a + 1, d) if keeps(a, b)]
+            if pairs:
+                a, b = pairs[0]
+                return (f"hidden units {a} and {b} of layer {i + 1} have equal decays, so rotating "
+                        "them is a symmetry: nonzero critical points of those units come in circles, which a census cannot count")
     if kp.n_params > MAX_PARAMS:
         return f"{kp.n_params} parameters: this version is limited to {MAX_PARAMS}"
     return None

@@ -43,7 +43,8 @@ from fractions import Fraction
 from typing import Sequence
 
 import sympy
-from sympy import ImmutableMatrix, MatAdd, MatMul, MatrixSymbol, Rational, Transpose
+from sympy import (HadamardProduct, ImmutableMatrix, MatAdd, MatMul, MatrixSymbol, Rational,
+                   Transpose)
 
 from landscape_proofs.kernel.errors import UnsupportedError
 from landscape_proofs.losses.expression import entry_symbol
@@ -71,6 +72,20 @@ __all__ = [
 # ==========================================================================================
 # Entrywise route
 # ==========================================================================================
+
+def _decay_parts(problem) -> tuple[Rational, list | None]:
+    """(lam, None) for a scalar decay; (0, [Lambda_1, ..., Lambda_H]) for a per-entry one."""
+    wd = problem.weight_decay
+    if isinstance(wd, tuple):
+        return Rational(0), [ImmutableMatrix([[_rational(x) for x in row] for row in L]) for L in wd]
+    return _rational(wd), None
+
+
+def _decay_names(ms) -> list[MatrixSymbol]:
+    """Lambda_k, shaped like the k-th weight matrix (per-entry decay)."""
+    return [MatrixSymbol(f"Lambda_{W.name.split('_', 1)[-1] if '_' in W.name else W.name}",
+                         W.rows, W.cols) for W in ms.W]
+
 
 def _rational(x) -> Rational:
     """An exact number (Fraction, int, fmpq, Rational) as a SymPy Rational; floats refused."""
@@ -244,9 +259,12 @@ def derive_objective(problem) -> sympy.Expr:
     r = loss_argument_symbols(problem)
     E = derive_loss_argument(problem)
     value = derive_loss(problem).xreplace(dict(zip(r, E)))
-    lam = _rational(problem.weight_decay)
+    lam, per_entry = _decay_parts(problem)
     if lam != 0:
         value += lam / 2 * sympy.Add(*[s ** 2 for s in parameter_symbols(problem)])
+    if per_entry is not None:
+        lams = [x for L in per_entry for x in L]
+        value += sympy.Add(*[d / 2 * s ** 2 for d, s in zip(lams, parameter_symbols(problem))])
     return value
 
 
@@ -396,7 +414,11 @@ def _gradient_terms(ms: MatrixSymbols, k: int, lam: Rational) -> list:
 
 def _all_gradient_terms(problem, ms: MatrixSymbols) -> list[list]:
     """The terms of dL/dW for every parameter matrix, in parameter order."""
-    lam = _rational(problem.weight_decay)
+    lam, per_entry = _decay_parts(problem)
+    if per_entry is not None:           # one chain of layers: + Lambda_k o W_k
+        return [_gradient_terms(tower, k, lam) + [HadamardProduct(Lam, tower.W[k - 1])]
+                for tower in _towers(problem, ms)
+                for k, Lam in zip(range(1, len(tower.W) + 1), _decay_names(ms))]
     if _family(problem) == GRAM:
         # dL/dU = (G + G^T) U + lam U
         U = ms.W[0]
@@ -547,6 +569,8 @@ class _Style:
     def name(self, n: str) -> str:           # "W_3" -> "W_{3}", "W^(2)_1" -> "W^{(2)}_{1}"
         if not self.tex:
             return n
+        if n.startswith("Lambda"):            # the per-entry decays: \Lambda_k
+            n = "\\" + n
         n = re.sub(r"\^\((\w+)\)", r"^{(\1)}", n)
         if "_" in n:
             base, sub = n.split("_", 1)
@@ -712,6 +736,8 @@ def _show(expr, st: _Style) -> str:
         return st.number(coeff) + " " + body
     if isinstance(expr, MatAdd):
         return _show_sum(expr.args, st)
+    if isinstance(expr, HadamardProduct):
+        return st.hprod().join(_show(a, st) for a in expr.args).strip()
     raise TypeError(f"no printer for {type(expr).__name__}")
 
 
@@ -823,8 +849,9 @@ def _title(problem) -> str:
     family = _family(problem)
     loss = problem.loss
     product = loss.over_product
-    lam = _rational(problem.weight_decay)
-    tail = f"; loss: {loss.describe()}; weight decay lam = {sympy.sstr(lam)}"
+    lam, per_entry = _decay_parts(problem)
+    tail = f"; loss: {loss.describe()}; weight decay " + (
+        f"lam = {sympy.sstr(lam)}" if per_entry is None else "per entry (Lambda_k, shaped like W_k)")
     n = problem.loss_argument_shape[1]
     samples = "" if product else f", n = {n} sample{'s' if n > 1 else ''}"
     if family == GRAM:
@@ -919,7 +946,7 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
     loss = problem.loss
     ms = matrix_symbols(problem)
     H = len(ms.W)
-    lam = _rational(problem.weight_decay)
+    lam, per_entry = _decay_parts(problem)
     m, n = problem.loss_argument_shape
     product = loss.over_product
 
@@ -955,10 +982,23 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
         E_terms = _residual_terms(ms)
     E_atomic = len(E_terms) == 1 and _is_atomic(E_terms[0])
 
+    lam_names = _decay_names(ms) if per_entry is not None else []
+    if per_entry is not None:
+        for Lam, M in zip(lam_names, per_entry):
+            if M.rows * M.cols <= SHOW_DATA_LIMIT:
+                data.append(_formula(Lam.name, lambda st, M=M, Lam=Lam:
+                                     f"{st.name(Lam.name)} = {st.sym(M)}"))
+
+    def decay_sum(st, mats):            # sum_k <Lambda_k, M_k o M_k>
+        return " + ".join(st.inner(st.name(L.name), _show(HadamardProduct(M, M), st))
+                          for L, M in zip(lam_names, mats))
+
     def objective(st):
         s = "L = " + _loss_value(loss, _show_sum(E_terms, st), E_atomic, st)
         if lam != 0:
             s += f" + {st.number(lam / 2)} {_sum_of_norms(ms.W, st)}"
+        if per_entry is not None:
+            s += f" + {st.number(Rational(1, 2))} {st.paren(decay_sum(st, ms.W))}"
         return s
 
     def E_definition(st):
@@ -1012,6 +1052,8 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
                                      else st.paren(" + ".join(inners))))
         if lam != 0:
             parts.append(f"{st.number(lam)} {_sum_of_norms(ms.V, st)}")
+        if per_entry is not None:
+            parts.append(decay_sum(st, ms.V))
         return f"{st.d2L()} = " + (" + ".join(parts) if parts else "0")
 
     hessian_formulas = (
@@ -1034,6 +1076,9 @@ def derivation(problem, explicit_limit: int = EXPLICIT_LIMIT) -> Derivation:
                     parts.append(("" if j < k else "2 ") + st.inner("G", _show(Cs[(k, j)], st)))
                 if j == k and lam != 0:
                     parts.append(f"{st.number(lam)} {st.frob2(st.name(_direction_name(wk)))}")
+                if j == k and per_entry is not None:
+                    parts.append(st.inner(st.name(lam_names[k - 1].name),
+                                          _show(HadamardProduct(ms.V[k - 1], ms.V[k - 1]), st)))
                 return f"{st.partial2(wk, wj)} = " + (" + ".join(parts) if parts else "0")
             blocks.append(_formula(f"d^2L/d{wk} d{wj}", block))
 

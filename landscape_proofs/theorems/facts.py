@@ -41,7 +41,8 @@ def is_custom_polynomial(loss) -> bool:
 
 def no_weight_decay(problem) -> AssumptionCheck:
     wd = getattr(problem, "weight_decay", 0)
-    return AssumptionCheck("weight_decay = 0", wd == 0, f"weight_decay = {wd}")
+    shown = "a per-entry decay" if isinstance(wd, tuple) else wd
+    return AssumptionCheck("weight_decay = 0", wd == 0, f"weight_decay = {shown}")
 
 
 def depth_at_least(problem, h: int) -> AssumptionCheck:

@@ -56,6 +56,9 @@ def two_layer_premise(problem, budget: CheckBudget | None = None) -> AssumptionC
                                "Laurent & von Brecht", declared=convex.declared)
     if budget is None:
         return AssumptionCheck(name, None, "not proven for this loss and data; not searched")
+    if getattr(problem, "decay_entries", None) is not None:
+        return AssumptionCheck(name, None, "a per-entry weight decay has no two-layer counterpart "
+                               "(Zhang's setting has no decay); not searched")
     two = two_layer_problem(problem)
     pts = classified_points(two, budget)
     bad = next((cp for cp in pts if cp.kind is Kind.SPURIOUS_LOCAL_MINIMUM), None)
