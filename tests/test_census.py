@@ -226,7 +226,8 @@ def test_command_line_json_out_and_verify(tmp_path, capsys):
     args = _parser().parse_args(["census", str(path), "--json", "--out", str(tmp_path / "o")])
     assert args.func(args) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["complete"] and out["real_count"] == 3 and out["complex_count"] is None
+    # 5 complex critical points (module docstring), 3 of them real
+    assert out["complete"] and out["real_count"] == 3 and out["complex_count"] == 5
     assert out["kinds"] == {"global-minimum": 2, "strict-saddle": 1}
     assert out["certificate"] == str(tmp_path / "o" / "census.json")
     args = _parser().parse_args(["verify", out["certificate"]])

@@ -228,3 +228,25 @@ def test_derive_states_the_per_entry_decay(tmp_path, capsys):
     assert "<Lambda_2, V_2 .* V_2>" in out
     assert main(["derive", str(tmp_path / "p.json"), "--latex"]) == 0
     assert r"\left\langle \Lambda_{1}, W_{1} \circ W_{1} \right\rangle" in capsys.readouterr().out
+
+
+# --- complex critical points (Groebner basis) ---------------------------------------------------
+def test_the_complex_count_is_nine_by_hand(full_census):
+    # each unit alone: r = +lam_j gives a_j = b_j, a_j^2 = 2 - lam_j (2 real points); r = -lam_j
+    # gives b_j = -a_j, a_j^2 = -(2 + lam_j) (2 non-real ones); both units need lam_1 = +-lam_2:
+    # impossible.  With the origin: 1 + 2 * 4 = 9 complex critical points, 5 of them real.
+    assert full_census.complex_count == 9 and full_census.real_count == 5
+
+
+def test_a_multiple_critical_point_gives_no_complex_count():
+    # [1, 1, 1], X = Y = 1, lam = 1: b = a, a (a^2 - 1 + lam) = a^3 = 0, a triple zero at the
+    # origin (the two minima merged into it): counted with multiplicity, not as distinct points
+    rep = census({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square",
+                  "weight_decay": 1}, max_boxes=300)
+    assert rep.complex_count is None and "multiplicity" in rep.complex_note
+    assert not rep.complete
+
+
+def test_the_complex_count_has_a_time_budget():
+    rep = census(copy.deepcopy(PROBLEM), algebra_timeout=0)
+    assert rep.complex_count is None and "not computed" in rep.complex_note and rep.complete

@@ -24,6 +24,16 @@ def _positive(text: str) -> float:
     return x
 
 
+def _nonnegative(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise InputError("--algebra-timeout: expected a number of seconds", got=text) from None
+    if not x >= 0 or x == float("inf"):
+        raise InputError("--algebra-timeout: expected a finite number >= 0", got=text)
+    return x
+
+
 def _boxes(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 10_000_000:
         raise InputError("--max-boxes: expected an integer in [1, 10000000]", got=text)
@@ -41,6 +51,9 @@ def register(sub) -> None:
                    help="give up (complete: false) after S seconds (default 60)")
     c.add_argument("--max-boxes", type=_boxes, default=200000, metavar="N",
                    help="give up (complete: false) after N boxes (default 200000)")
+    c.add_argument("--algebra-timeout", type=_nonnegative, default=10.0, metavar="S",
+                   help="seconds (within --timeout) for the number of complex critical points "
+                        "by a Groebner basis over Q (default 10; 0 skips it)")
     c.add_argument("--out", metavar="DIR", help="write the certificate to DIR/census.json")
     c.add_argument("--json", action="store_true", help="machine-readable output")
     c.set_defaults(func=run)
@@ -51,7 +64,8 @@ def run(args) -> int:
 
     problem = api.load_problem(args.problem)
     prepare_out_dir(args.out)
-    report = census(problem, timeout=args.timeout, max_boxes=args.max_boxes)
+    report = census(problem, timeout=args.timeout, max_boxes=args.max_boxes,
+                    algebra_timeout=args.algebra_timeout)
     ref = None
     if args.out and report.certificate is not None and report.complete:
         path = Path(args.out) / "census.json"
