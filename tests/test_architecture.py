@@ -20,7 +20,7 @@ LAYERS = {
     "losses": 2, "families": 2,
     "numeric": 3, "produce": 3, "symbolic": 3,
     "search": 4, "openness": 4, "theorems": 4,
-    "api": 5, "errors": 5, "strategies": 5,
+    "api": 5, "errors": 5, "strategies": 5, "schemas": 5,
     "cli": 6, "__main__": 6,
 }
 
