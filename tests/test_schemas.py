@@ -67,6 +67,29 @@ def test_every_schema_is_a_valid_draft_2020_12_schema_with_its_id():
         jsonschema.Draft202012Validator.check_schema(s)
 
 
+def test_every_command_with_json_output_has_a_schema_of_its_name():
+    import argparse
+
+    from landscape_proofs.cli.main import build_parser
+
+    def subcommands(parser):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices
+        return {}
+
+    with_json = []
+    for name, sub in subcommands(build_parser()).items():
+        for p in [sub, *subcommands(sub).values()]:
+            if any("--json" in a.option_strings for a in p._actions):
+                with_json.append(name)
+                break
+    assert {"classify", "verify", "check", "search", "census", "campaign", "hunt", "openness",
+            "experiment"} <= set(with_json)
+    missing = sorted(set(with_json) - set(schemas.names()))
+    assert not missing, f"commands with --json but no schema in landscape_proofs/schemas: {missing}"
+
+
 def test_load_returns_a_fresh_copy_and_refuses_unknown_names():
     a = schemas.load("classify")
     a["title"] = "changed"
