@@ -249,6 +249,8 @@ def test_search_stdout_and_summary_file(files, capsys, tmp_path):
     assert valid(out, "search")
     summary = json.loads((tmp_path / "search.json").read_text(encoding="utf-8"))
     assert "runs" in summary and valid(summary, "search")
+    code, checked = run_json(capsys, "verify", str(tmp_path / "search.json"), "--json")
+    assert code == 0 and checked["all_valid"] is True and valid(checked, "verify")
     for g in out["groups"]:
         if g["certificate_file"]:
             assert valid(json.loads(Path(g["certificate_file"]).read_text(encoding="utf-8")),
@@ -271,6 +273,8 @@ def test_census(files, capsys, tmp_path):
     code, ref = run_json(capsys, "census", files["decay"], "--json", "--out", str(tmp_path))
     assert isinstance(ref["certificate"], str) and valid(ref, "census")
     assert valid(json.loads((tmp_path / "census.json").read_text(encoding="utf-8")), "certificate")
+    code, checked = run_json(capsys, "verify", ref["certificate"], "--json")
+    assert code == 0 and checked["results"][0]["claim"] == "census" and valid(checked, "verify")
     for mutate in (lambda d: d["kinds"].update(saddle=1),
                    lambda d: d["points"][0].update(value={"lo": "0"}),
                    lambda d: d["points"][0].update(index=-1),
