@@ -63,6 +63,9 @@ def command_pages() -> dict[str, str]:
     """{``commands/<name>.md``: Markdown} for every ``landscape`` command, and the index."""
     from landscape_proofs.cli.main import build_parser
 
+    from landscape_proofs.schemas import names
+
+    schema_names = set(names())
     parser = build_parser()
     commands = _subcommands(parser)
     pages = {}
@@ -77,11 +80,13 @@ def command_pages() -> dict[str, str]:
             if inner_summary:
                 text.append(f"{inner_summary[:1].upper() + inner_summary[1:]}.\n")
             text.append("```text\n" + _help_text(inner_parser) + "```\n")
-        text.append("Exit status and JSON output: [the command-line contract](../formats.md); "
-                    "the JSON Schema of the output: `landscape_proofs.schemas.load(...)` "
-                    "([Schemas](../schemas.md)).\n")
+        contract = "Exit status and file formats: [the command-line contract](../formats.md)."
+        if name in schema_names:
+            contract += (f" The JSON output is described by the schema `{name}` "
+                         f"(`landscape_proofs.schemas.load(\"{name}\")`, [JSON Schemas](../schemas.md)).")
+        text.append(contract + "\n")
         pages[f"commands/{name}.md"] = "\n".join(t for t in text if t)
-        rows.append(f"| [`{name}`]({name}.md) | {summary} |")
+        rows.append(f"| [`{name}`]({name}.md) | {summary.replace('|', '&#124;')} |")
     pages["commands/index.md"] = (
         "# Commands\n\n"
         "Every command of `landscape`, with its `--help` (generated from the parser when the "

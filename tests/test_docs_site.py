@@ -89,6 +89,8 @@ def test_command_pages_carry_each_commands_help():
         for action in parser._actions:          # every option is documented on the page
             for flag in action.option_strings:
                 assert flag in page, (name, flag)
+        if any("--json" in a.option_strings for a in parser._actions):
+            assert f'`landscape_proofs.schemas.load("{name}")`' in page, name
     assert "## `landscape experiment ma-fattahi`" in pages["commands/experiment.md"]
     assert "--outliers" in pages["commands/experiment.md"]
 
