@@ -19,6 +19,7 @@ LAYERS = {
     "core": 1,
     "losses": 2, "families": 2,
     "numeric": 3, "produce": 3, "symbolic": 3,
+    "schemas": 5,  # the JSON Schemas of the outputs and their loader (public surface)
     "search": 4, "openness": 4, "theorems": 4,
     "api": 5, "errors": 5, "strategies": 5,
     "cli": 6, "__main__": 6,
