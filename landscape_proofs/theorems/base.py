@@ -38,6 +38,9 @@ class ConclusionStatus(str, Enum):
     FAILS_ON_INSTANCE = "fails-on-instance"
     NOT_APPLICABLE = "not-applicable"
     INCONCLUSIVE = "inconclusive"
+    # a float experiment's observation (Ma & Fattahi's positive result): never a proof, never
+    # a counterexample; no certificate is attached
+    EVIDENCE = "evidence"
 
     def __str__(self) -> str:
         return self.value
