@@ -1,0 +1,118 @@
+"""Registry entries against their papers: each assumption held and failed on an instance, and
+the conclusion where it can fail.  Ma & Fattahi's positive entry is evidence only (status
+"evidence", no certificate, exit 0); its assertions are about what the run observes and can
+fail (depth 2 ends nearer the truth than depth 1 on over-parameterized draws)."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+
+from landscape_proofs.families.deep_linear import DeepLinearProblem
+from landscape_proofs.families.robust_regression import RobustRegressionSetting, draw_instance
+from landscape_proofs.losses.registry import loss_from_json
+from landscape_proofs.produce.candidates import CheckBudget
+from landscape_proofs.theorems import facts
+from landscape_proofs.theorems.base import ConclusionStatus
+from landscape_proofs.theorems.registry import get_theorem
+from landscape_proofs.theorems.runner import check_theorem
+
+POSITIVE = get_theorem("ma_fattahi2022_positive")
+NEGATIVE = get_theorem("ma_fattahi2022")
+OVER = RobustRegressionSetting(dimension=40, measurements=30, sparsity=3,
+                               outlier_fraction=Fraction(1, 10))
+# n = 5 > d = 2: theta* = (1, 0) fits four samples, the fifth is corrupted by +6
+HAND = dict(widths=(2, 1, 1), X=((1, 0, 1, 2, 1), (0, 1, 1, 1, 2)), Y=((1, 0, 1, 2, 7),))
+
+
+def _names(result):
+    return {a.name.split(" (")[0].split(":")[0]: a.holds for a in result.assumptions}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_positive_entry_depth_two_ends_nearer_the_truth_on_over_parameterized_draws(seed):
+    draw = draw_instance(OVER, seed)
+    problem = draw.problem(2, facts.absolute_loss())
+    r = check_theorem(POSITIVE, problem, CheckBudget(descent_steps=150, seed=seed),
+                      point=draw.truth_point(problem))
+    assert r.applies and r.conclusion.status is ConclusionStatus.EVIDENCE
+    assert not r.counterexample and r.conclusion.certificates == ()
+    text = r.conclusion.summary
+    assert "not a proof" in text and "ended nearer the truth than depth 1" in text
+    final = float(text.split("relative error ")[1].split(" ")[0])
+    baseline = float(text.split("depth 1 ended at ")[1].split(")")[0])
+    assert final < 0.1 < 1 < baseline       # depth 1 fits the outliers when n < d
+    assert r.to_json()["conclusion"]["status"] == "evidence"
+
+
+def test_positive_entry_on_the_hand_instance_recovers_the_truth_from_the_majority():
+    problem = DeepLinearProblem(loss=facts.absolute_loss(), **HAND)
+    r = check_theorem(POSITIVE, problem, CheckBudget(descent_steps=150))
+    assert r.applies
+    assert "R* = [['1', '0']] fits 4 of 5" in r.assumptions[-1].detail
+    assert r.conclusion.status is ConclusionStatus.EVIDENCE
+    # n > d: l1 regression itself is exact here, so depth 2 cannot beat it; reported honestly
+    assert "did NOT end nearer" in r.conclusion.summary
+
+
+@pytest.mark.parametrize("change, failing", [
+    (dict(loss=loss_from_json("square")), "loss = l1"),
+    (dict(widths=(2, 1)), "H >= 2 weight matrices"),
+    (dict(weight_decay=Fraction(1, 10)), "weight_decay = 0"),
+    (dict(widths=(2, 1, 2), Y=((1, 0, 1, 2, 7), (0, 0, 0, 0, 0))), "d_H = 1"),
+])
+def test_positive_entry_each_assumption_can_fail(change, failing):
+    problem = DeepLinearProblem(**{**HAND, "loss": facts.absolute_loss(), **change})
+    r = check_theorem(POSITIVE, problem, CheckBudget(descent_steps=20))
+    assert not r.applies
+    held = _names(r)
+    assert held[failing] is False, held
+    assert all(v is True for k, v in held.items() if k != failing), held
+    assert r.conclusion.status is ConclusionStatus.NOT_APPLICABLE
+
+
+def test_positive_entry_without_a_truth_does_not_apply():
+    draw = draw_instance(OVER, 0)     # n < d: no model is determined by the samples
+    problem = draw.problem(2, facts.absolute_loss())
+    r = check_theorem(POSITIVE, problem, CheckBudget(descent_steps=20))
+    assert not r.applies and r.assumptions[-1].holds is None
+    assert r.conclusion.status is ConclusionStatus.NOT_APPLICABLE
+
+
+def test_positive_entry_through_the_command_line_is_evidence_and_exits_0(tmp_path, capsys):
+    from landscape_proofs.cli import main
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"family": "deep-linear", "widths": [2, 1, 1],
+                                "X": [list(r) for r in HAND["X"]], "Y": [list(HAND["Y"][0])],
+                                "loss": "l1"}))
+    status = main.main(["check", "ma_fattahi2022_positive", str(path), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert status == 0 and out["applies"] is True
+    assert out["conclusion"]["status"] == "evidence" and out["conclusion"]["certificates"] == []
+
+
+def test_negative_entry_on_drawn_instances_majority_truth_and_its_failure():
+    # a drawn instance with n > d and few outliers: the truth fits a strict majority exactly
+    s = RobustRegressionSetting(dimension=2, measurements=7, sparsity=1,
+                                outlier_fraction=Fraction(3, 7))
+    certified, minimum = 0, 0
+    for seed in range(6):
+        draw = draw_instance(s, seed)
+        problem = draw.problem(2, facts.absolute_loss())
+        r = check_theorem(NEGATIVE, problem)
+        assert r.applies, r.headline()
+        assert "fits 4 of 7" in r.assumptions[-1].detail
+        if r.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE:
+            certified += 1
+        else:
+            assert r.conclusion.status is ConclusionStatus.INCONCLUSIVE   # a truth that is a minimum
+            minimum += 1
+    assert certified >= 1 and certified + minimum == 6
+    # the majority assumption fails when the outliers are the majority
+    s = RobustRegressionSetting(dimension=2, measurements=7, sparsity=1,
+                                outlier_fraction=Fraction(5, 7))
+    problem = draw_instance(s, 0).problem(2, facts.absolute_loss())
+    r = check_theorem(NEGATIVE, problem)
+    assert not r.applies and r.assumptions[-1].holds is False
