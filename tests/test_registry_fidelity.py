@@ -116,3 +116,57 @@ def test_negative_entry_on_drawn_instances_majority_truth_and_its_failure():
     problem = draw_instance(s, 0).problem(2, facts.absolute_loss())
     r = check_theorem(NEGATIVE, problem)
     assert not r.applies and r.assumptions[-1].holds is False
+
+
+# --- check --budget: the internal descent search scales with the instance -------------------
+def _count_descent(monkeypatch):
+    from landscape_proofs.produce import candidates
+
+    seen = []
+    original = candidates.descent_limits
+
+    def counting(problem, budget):
+        for item in original(problem, budget):
+            seen.append(item[0])
+            yield item
+
+    monkeypatch.setattr(candidates, "descent_limits", counting)
+    return seen
+
+
+def test_budget_scales_the_descent_search_with_the_instance_and_reports_it(monkeypatch):
+    from landscape_proofs.theorems.runner import check_with_budget, scaled_budget
+
+    small = DeepLinearProblem(widths=(1, 1, 1), X=((1,),), Y=((2,),), loss=loss_from_json("l1"))
+    big = DeepLinearProblem(widths=(3, 3, 3), X=((1, 0, 0), (0, 1, 0), (0, 0, 1)),
+                            Y=((5, 0, 0), (0, 3, 0), (0, 0, 1)), loss=loss_from_json("l1"))
+    # 2 and 18 parameters: 1 and 2 units of 10 parameters
+    assert scaled_budget(small, 4).starts == 4 and scaled_budget(big, 4).starts == 8
+    assert scaled_budget(big, 4).descent_steps == 300 + 180
+    assert scaled_budget(big, None).starts == 6          # the historical default
+    theorem = get_theorem("laurent_vonbrecht2018")
+    seen = _count_descent(monkeypatch)
+    r = check_with_budget(theorem, big, budget=None)
+    default_runs = len(seen)
+    assert r.search["budget"] is None and r.search["descent_runs_at_most"] == 13
+    assert 0 < default_runs <= 13
+    seen.clear()
+    r = check_with_budget(theorem, big, budget=10)
+    assert r.search == {**r.search, "budget": 10, "parameters": 18,
+                        "descent_starts_per_scale": 20, "descent_runs_at_most": 41,
+                        "descent_steps_per_run": 480}
+    assert default_runs < len(seen) <= 41                # more descent ran, within the bound
+    assert json.loads(json.dumps(r.to_json()))["search"]["budget"] == 10
+
+
+@pytest.mark.parametrize("value", ["0", "x", "1001", "2.5"])
+def test_a_bad_budget_is_one_line_and_exit_2(value, tmp_path, capsys):
+    from landscape_proofs.cli import main
+
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"family": "deep-linear", "widths": [1, 1], "Y": [[1]],
+                                "loss": "square"}))
+    status = main.main(["check", "kawaguchi2016", str(path), "--budget", value])
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("landscape: error:") and "--budget" in err
+    assert err.count("\n") == 1
