@@ -91,6 +91,22 @@ ENTRIES = [
         "point": {"weights": [[[0]], [[0]], [[0]]]},
     },
     {
+        "file": "burer_monteiro2005-rank-deficient-nonconvex-spurious-local-minimum.json",
+        "theorem": "burer_monteiro2005-rank-deficient",
+        "dropped_assumption": "l convex",
+        "instance": "U 1 x 2 (n = 1, k = 2), non-convex polynomial loss l(z) = (z - 1)^2 ((z - 4)^2 - 1) "
+                    "of z = U U^T (residual, Y = 0); point U = (1, 0), rank 1 < k = 2",
+        "kind": "spurious-local-minimum",
+        "shows": "a rank-deficient second-order critical point need not be global when l is not "
+                 "convex: U = (1, 0) is a local minimum (Hessian diag(64, 0), kernel the O(2) orbit "
+                 "tangent: slice argument) of value 0, while U = (2, 0) has value l(4) = -9",
+        "problem": {"family": "symmetric-factorization", "shape": [1, 2], "Y": [[0]],
+                    "loss": {"name": "custom", "over": "residual", "convex": False,
+                             "expression": "(r_0_0 - 1)**2*((r_0_0 - 4)**2 - 1)"}},
+        "point": {"U": [[1, 0]]},
+        "better_point": {"U": [[2, 0]]},
+    },
+    {
         "file": "nouiehed_razaviyayn2018-burer-monteiro-k1-n2-spurious-local-minimum.json",
         "theorem": "nouiehed_razaviyayn2018-burer-monteiro",
         "dropped_assumption": "k >= n (here k = 1 < n = 2)",

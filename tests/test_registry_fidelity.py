@@ -170,3 +170,69 @@ def test_a_bad_budget_is_one_line_and_exit_2(value, tmp_path, capsys):
     err = capsys.readouterr().err
     assert status == 2 and err.startswith("landscape: error:") and "--budget" in err
     assert err.count("\n") == 1
+
+
+# --- Burer-Monteiro: rank-deficient second-order critical points are global -------------------
+BM = get_theorem("burer_monteiro2005-rank-deficient")
+CATALOG = __import__("pathlib").Path(__file__).resolve().parents[1] / "counterexamples"
+
+
+def _sym(data, point=None):
+    from landscape_proofs.families.registry import point_from_dict, problem_from_dict
+
+    problem = problem_from_dict(data)
+    return problem, (None if point is None else point_from_dict(point, problem))
+
+
+def _catalog(name):
+    cert = json.loads((CATALOG / name).read_text())
+    return _sym(cert["problem"], cert["point"]), cert
+
+
+def test_burer_monteiro_rank_deficient_holds_where_every_assumption_holds():
+    from landscape_proofs.kernel import check_certificate
+
+    problem, point = _sym({"family": "symmetric-factorization", "shape": [2, 2],
+                           "Y": [[1, 0], [0, -1]], "loss": "square"}, {"U": [[1, 0], [0, 0]]})
+    r = check_theorem(BM, problem, CheckBudget(starts=2), point)
+    assert r.applies and r.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    given = [p for p in r.conclusion.points if p.label == "the given point"][0]
+    # by hand: S = sym(U U^T - Y) = diag(0, 1) >= 0 and <S, U U^T> = 0; value |diag(0, 1)|^2 / 2
+    assert given.kind == "global-minimum" and given.value == Fraction(1, 2)
+    assert "rank(U) = 1 < k = 2" in given.note
+    assert all(check_certificate(c).holds for c in r.conclusion.certificates)
+
+
+def test_burer_monteiro_rank_deficient_fails_without_convexity_catalog_entry():
+    from landscape_proofs.kernel import check_certificate
+
+    (problem, point), cert = _catalog(
+        "burer_monteiro2005-rank-deficient-nonconvex-spurious-local-minimum.json")
+    assert check_certificate(cert).holds
+    r = check_theorem(BM, problem, CheckBudget(starts=2), point)
+    held = {a.name: a.holds for a in r.assumptions}
+    assert held["l convex"] is False and held["l differentiable"] is True
+    assert r.conclusion.status is ConclusionStatus.NOT_APPLICABLE
+    assert "the conclusion FAILS here" in r.conclusion.summary
+    assert r.conclusion.certificates and check_certificate(r.conclusion.certificates[0]).holds
+    assert r.conclusion.certificates[0]["claim"] == "spurious-local-minimum"
+
+
+def test_burer_monteiro_rank_deficiency_is_needed_full_rank_spurious_minimum_is_outside():
+    (problem, point), _ = _catalog("nouiehed_razaviyayn2018-burer-monteiro-k1-n2-spurious-local-minimum.json")
+    r = check_theorem(BM, problem, CheckBudget(starts=2), point)
+    assert r.applies                       # convex, differentiable: every assumption holds
+    given = [p for p in r.conclusion.points if p.label == "the given point"][0]
+    # the conclusion "U is global" fails at U = e1 (value 2 > 1), but U has full rank k = 1
+    assert given.kind == "spurious-local-minimum" and given.verdict.value == "irrelevant"
+    assert r.conclusion.status is not ConclusionStatus.FAILS_ON_INSTANCE and not r.counterexample
+
+
+def test_burer_monteiro_rank_deficient_other_assumptions_fail():
+    problem, _ = _sym({"family": "symmetric-factorization", "shape": [2, 2],
+                       "Y": [[1, 0], [0, -1]], "loss": "l1"})
+    held = {a.name: a.holds for a in check_theorem(BM, problem, CheckBudget(starts=1)).assumptions}
+    assert held["l convex"] is True and held["l differentiable"] is False
+    deep = DeepLinearProblem(widths=(1, 1), Y=((1,),), loss=loss_from_json("square"))
+    r = check_theorem(BM, deep, CheckBudget(starts=1))
+    assert [a.holds for a in r.assumptions] == [False]
