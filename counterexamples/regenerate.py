@@ -54,9 +54,9 @@ ENTRIES = [
     {
         "file": "kawaguchi2016-iv-rank-condition-nonstrict-saddle.json",
         "theorem": "kawaguchi2016",
-        "dropped_assumption": "(iv) rank(W_H...W_2) = p (smallest hidden width)",
+        "dropped_assumption": "(iv) rank(W_{H-1}...W_2) = p (smallest hidden width; Kawaguchi's W_H...W_2)",
         "instance": "depth 3, widths 2-2-2-2, X = I, Y = diag(27, 1); point W_1 = W_2 = W_3 = diag(3, 0) "
-                    "(rank(W_3 W_2) = 1 < p = 2)",
+                    "(rank(W_2) = 1 < p = 2)",
         "kind": "non-strict-saddle",
         "shows": "without the rank condition a saddle of a depth >= 3 network can have a positive "
                  "semidefinite Hessian: the curve growing the three (2,2) entries together descends "
@@ -82,8 +82,8 @@ ENTRIES = [
     {
         "file": "kawaguchi2016-iv-scalar-depth3-nonstrict-saddle-at-origin.json",
         "theorem": "kawaguchi2016",
-        "dropped_assumption": "(iv) rank(W_H...W_2) = p (smallest hidden width)",
-        "instance": "depth 3 scalar chain 1/2 (abc - 1)^2; point a = b = c = 0 (rank(W_3 W_2) = 0 < p = 1)",
+        "dropped_assumption": "(iv) rank(W_{H-1}...W_2) = p (smallest hidden width; Kawaguchi's W_H...W_2)",
+        "instance": "depth 3 scalar chain 1/2 (abc - 1)^2; point a = b = c = 0 (rank(W_2) = 0 < p = 1)",
         "kind": "non-strict-saddle",
         "shows": "the origin of (abc - 1)^2 has zero gradient and zero Hessian yet the curve "
                  "t(1, 1, 1) descends as -t^3: a saddle without negative curvature",

@@ -236,3 +236,40 @@ def test_burer_monteiro_rank_deficient_other_assumptions_fail():
     deep = DeepLinearProblem(widths=(1, 1), Y=((1,),), loss=loss_from_json("square"))
     r = check_theorem(BM, deep, CheckBudget(starts=1))
     assert [a.holds for a in r.assumptions] == [False]
+
+
+# --- Kawaguchi 2016 (iv): the index of the rank condition --------------------------------------
+def test_kawaguchi_iv_uses_the_layers_between_the_first_and_the_last():
+    from landscape_proofs.theorems.common import rank_middle
+
+    K = get_theorem("kawaguchi2016")
+    p = DeepLinearProblem(widths=(2, 2, 2, 2), Y=((27, 0), (0, 1)), loss=loss_from_json("square"))
+    r = check_theorem(K, p)
+    assert r.applies
+    pts = {pt.label: pt for pt in r.conclusion.points}
+    full = pts["closed form, full-rank middle layers: keep eigenvalues of Sigma {729}"]
+    # rank(W_2) = 2 = p although rank(W_3 W_2) = 1: the paper's (iv) covers this saddle, and it
+    # is strict as (iv) says
+    assert full.kind == "strict-saddle" and "(iv): rank(W_{H-1}...W_2) = 2 = p" in full.note
+    std = pts["closed form: keep eigenvalues of Sigma {729}"]
+    assert std.kind == "non-strict-saddle" and "does not speak" in std.note   # rank(W_2) = 1 < 2
+    # two layers: the empty product has rank d_1, so (iv) covers every saddle
+    two = DeepLinearProblem(widths=(2, 2, 2), Y=((2, 0), (0, 1)), loss=loss_from_json("square"))
+    r2 = check_theorem(K, two)
+    saddles = [pt for pt in r2.conclusion.points if pt.kind.endswith("saddle")]
+    assert saddles and all(pt.kind == "strict-saddle" and "= 2 = p" in pt.note for pt in saddles)
+    assert rank_middle.__doc__ and "W_{H-1}" in rank_middle.__doc__
+
+
+def test_kawaguchi_iv_catalog_entries_drop_the_rank_condition():
+    from landscape_proofs.kernel import check_certificate
+    from landscape_proofs.kernel.linalg import matrix, rank
+
+    for name in ("kawaguchi2016-iv-rank-condition-nonstrict-saddle.json",
+                 "kawaguchi2016-iv-scalar-depth3-nonstrict-saddle-at-origin.json"):
+        cert = json.loads((CATALOG / name).read_text())
+        assert check_certificate(cert).holds and cert["claim"] == "non-strict-saddle"
+        Ws = cert["point"]["weights"]
+        middle = matrix(Ws[1])                              # depth 3: W_2 alone
+        p = min(cert["problem"]["widths"][1:-1])
+        assert rank(middle) < p                             # (iv)'s condition fails
