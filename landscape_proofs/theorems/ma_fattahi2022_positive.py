@@ -91,7 +91,8 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
 
 
 PAGE = PageProse(
-    reading="evidence only: the abstract's positive claim, run as an experiment on the instance",
+    reading="reconstructed from the abstract (the full text was not available); evidence only: "
+            "the abstract's positive claim, run as an experiment on the instance",
     short_citation="Ma & Fattahi, NeurIPS 2022 (positive result; evidence, not proof)",
     after_conclusion="""\
 **Status `evidence`.**  This entry never answers `holds-on-instance` or `fails-on-instance`:
