@@ -30,6 +30,7 @@ ID = "ma_fattahi2022_positive"
 SCOPE = ("float evidence: one seeded run of the sub-gradient method on this instance's data; "
          "not a proof, not a certificate, and not a test that could refute the theorem")
 ITERATIONS_PER_STEP = 10     # the run has budget.descent_steps * 10 iterations (3000 by default)
+MAX_ITERATIONS = 100_000     # size guard (check --budget grows descent_steps with the instance)
 
 
 def check_assumptions(problem, point=None):
@@ -64,7 +65,7 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
     y = np.array([float(v) for v in problem.Y[0]])
     theta_star = np.array([float(R[0, j]) for j in range(R.ncols())])
     H = len(problem.widths) - 1
-    setting = replace(MaFattahiSetting(), iterations=budget.descent_steps * ITERATIONS_PER_STEP,
+    setting = replace(MaFattahiSetting(), iterations=min(MAX_ITERATIONS, budget.descent_steps * ITERATIONS_PER_STEP),
                       seed=budget.seed).validated()
     deep = run_on_data(setting, X, y, theta_star, H, budget.seed)
     flat = run_on_data(setting, X, y, theta_star, 1, budget.seed)
