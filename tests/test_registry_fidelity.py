@@ -273,3 +273,18 @@ def test_kawaguchi_iv_catalog_entries_drop_the_rank_condition():
         middle = matrix(Ws[1])                              # depth 3: W_2 alone
         p = min(cert["problem"]["widths"][1:-1])
         assert rank(middle) < p                             # (iv)'s condition fails
+
+
+def test_kawaguchi_iv_covers_the_origin_of_a_two_layer_network():
+    # abstract: "no bad saddle point for the shallow networks (with three layers)"; at the origin
+    # W_2 = 0, so the old index rank(W_2) = 0 < p left it out
+    from fractions import Fraction as F
+
+    from landscape_proofs.families.base import Point
+
+    K = get_theorem("kawaguchi2016")
+    two = DeepLinearProblem(widths=(2, 1, 2), Y=((2, 0), (0, 1)), loss=loss_from_json("square"))
+    origin = Point.of(two, [[[F(0), F(0)]], [[F(0)], [F(0)]]])
+    r = check_theorem(K, two, CheckBudget(starts=1), origin)
+    pt = [p for p in r.conclusion.points if p.label in ("the given point", "origin")][0]
+    assert pt.kind == "strict-saddle" and "(iv): rank(W_{H-1}...W_2) = 1 = p" in pt.note

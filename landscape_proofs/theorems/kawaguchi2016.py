@@ -104,7 +104,12 @@ is `rank(W_{H-1} ... W_2) = p`, the product of the hidden-to-hidden layers.  On 
 instance, the factorization of `diag(27, 0)` with full-rank middle layers has `rank(W_2) = 2 = p`
 but `rank(W_3 W_2) = 1`: (iv) covers it (and it is a strict saddle, as (iv) says), while the
 earlier reading `rank(W_3 W_2) = p` of this entry left it out.  For two layers the product is
-empty (the identity, rank `d_1 = p`): every saddle is strict, Kawaguchi's shallow case.
+empty (the identity, rank `d_1 = p`): every saddle is strict, Kawaguchi's shallow case.  The
+abstract says so in words: "there is no bad saddle point for the shallow networks (with three
+layers)" (three layers of units = two weight matrices here).  The earlier index could not say
+it: at the origin of a two-layer network `rank(W_2) = 0 < p`, so (iv) was reported as silent
+there, though the paper covers that saddle (tests/test_registry_fidelity.py checks that the
+entry now applies (iv) to it, and that it is strict).
 """,
 )
 
