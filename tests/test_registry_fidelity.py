@@ -288,3 +288,53 @@ def test_kawaguchi_iv_covers_the_origin_of_a_two_layer_network():
     r = check_theorem(K, two, CheckBudget(starts=1), origin)
     pt = [p for p in r.conclusion.points if p.label in ("the given point", "origin")][0]
     assert pt.kind == "strict-saddle" and "(iv): rank(W_{H-1}...W_2) = 1 = p" in pt.note
+
+
+# --- Lu & Kawaguchi 2017: each assumption, and the square loss dropped --------------------------
+LK = get_theorem("lu_kawaguchi2017")
+
+
+def test_lu_kawaguchi_holds_where_every_assumption_holds():
+    p = DeepLinearProblem(widths=(2, 2, 2), Y=((2, 0), (0, 1)), loss=loss_from_json("square"))
+    r = check_theorem(LK, p, CheckBudget(starts=2))
+    assert r.applies and r.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    mins = [pt for pt in r.conclusion.points if pt.kind == "global-minimum"]
+    assert mins and all("equals the shallow optimum" in pt.note for pt in mins)
+    assert all(pt.value == 0 for pt in mins)       # X = I, Y reachable: optimum 0
+
+
+@pytest.mark.parametrize("change, failing", [
+    (dict(X=((1, 2), (2, 4))), "rank(X) = d_0"),
+    (dict(Y=((1, 1), (1, 1))), "rank(Y) = d_H"),
+    (dict(weight_decay=Fraction(1, 10)), "weight_decay = 0"),
+    (dict(loss=loss_from_json({"name": "power", "p": 4})), "loss = square"),
+])
+def test_lu_kawaguchi_each_assumption_can_fail(change, failing):
+    base = dict(widths=(2, 2, 2), Y=((2, 0), (0, 1)), loss=loss_from_json("square"))
+    r = check_theorem(LK, DeepLinearProblem(**{**base, **change}), CheckBudget(starts=1))
+    held = {a.name: a.holds for a in r.assumptions}
+    assert held[failing] is False, held
+    assert all(v is True for k, v in held.items() if k != failing), held
+
+
+def test_lu_kawaguchi_relation_fails_without_the_square_loss_catalog_entry():
+    from landscape_proofs.families.registry import problem_from_dict
+    from landscape_proofs.kernel import check_certificate
+
+    name = "nouiehed_razaviyayn2018-multilayer-nonconvex-not-open-spurious-local-minimum.json"
+    assert name in LK.catalog
+    cert = json.loads((CATALOG / name).read_text())
+    assert check_certificate(cert).holds and cert["claim"] == "spurious-local-minimum"
+    W1, W2 = [[[Fraction(x) for x in row] for row in M] for M in cert["point"]["weights"]]
+    R = [[sum(W2[i][k] * W1[k][j] for k in range(2)) for j in range(2)] for i in range(2)]
+    assert R == [[0, 0], [0, 0]]
+
+    def l(P):   # the catalog's loss, by hand
+        return P[0][0] ** 2 + P[0][1] ** 2 + P[1][1] ** 2 + (P[1][0] ** 2 - 1) ** 2
+
+    assert l(R) == 1
+    for t in (Fraction(1, 2), Fraction(1, 10), Fraction(1, 1000)):
+        assert l([[0, 0], [t, 0]]) == 1 - 2 * t ** 2 + t ** 4 < 1   # R is not a shallow local min
+    problem = problem_from_dict(cert["problem"])
+    r = check_theorem(LK, problem, CheckBudget(starts=1))
+    assert not r.applies and {a.name: a.holds for a in r.assumptions}["loss = square"] is False
