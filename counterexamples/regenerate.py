@@ -54,9 +54,9 @@ ENTRIES = [
     {
         "file": "kawaguchi2016-iv-rank-condition-nonstrict-saddle.json",
         "theorem": "kawaguchi2016",
-        "dropped_assumption": "(iv) rank(W_H...W_2) = p (smallest hidden width)",
+        "dropped_assumption": "(iv) rank(W_{H-1}...W_2) = p (smallest hidden width; Kawaguchi's W_H...W_2)",
         "instance": "depth 3, widths 2-2-2-2, X = I, Y = diag(27, 1); point W_1 = W_2 = W_3 = diag(3, 0) "
-                    "(rank(W_3 W_2) = 1 < p = 2)",
+                    "(rank(W_2) = 1 < p = 2)",
         "kind": "non-strict-saddle",
         "shows": "without the rank condition a saddle of a depth >= 3 network can have a positive "
                  "semidefinite Hessian: the curve growing the three (2,2) entries together descends "
@@ -82,13 +82,29 @@ ENTRIES = [
     {
         "file": "kawaguchi2016-iv-scalar-depth3-nonstrict-saddle-at-origin.json",
         "theorem": "kawaguchi2016",
-        "dropped_assumption": "(iv) rank(W_H...W_2) = p (smallest hidden width)",
-        "instance": "depth 3 scalar chain 1/2 (abc - 1)^2; point a = b = c = 0 (rank(W_3 W_2) = 0 < p = 1)",
+        "dropped_assumption": "(iv) rank(W_{H-1}...W_2) = p (smallest hidden width; Kawaguchi's W_H...W_2)",
+        "instance": "depth 3 scalar chain 1/2 (abc - 1)^2; point a = b = c = 0 (rank(W_2) = 0 < p = 1)",
         "kind": "non-strict-saddle",
         "shows": "the origin of (abc - 1)^2 has zero gradient and zero Hessian yet the curve "
                  "t(1, 1, 1) descends as -t^3: a saddle without negative curvature",
         "problem": {"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[1]], "loss": "square"},
         "point": {"weights": [[[0]], [[0]], [[0]]]},
+    },
+    {
+        "file": "burer_monteiro2005-rank-deficient-nonconvex-spurious-local-minimum.json",
+        "theorem": "burer_monteiro2005-rank-deficient",
+        "dropped_assumption": "l convex",
+        "instance": "U 1 x 2 (n = 1, k = 2), non-convex polynomial loss l(z) = (z - 1)^2 ((z - 4)^2 - 1) "
+                    "of z = U U^T (residual, Y = 0); point U = (1, 0), rank 1 < k = 2",
+        "kind": "spurious-local-minimum",
+        "shows": "a rank-deficient second-order critical point need not be global when l is not "
+                 "convex: U = (1, 0) is a local minimum (Hessian diag(64, 0), kernel the O(2) orbit "
+                 "tangent: slice argument) of value 0, while U = (2, 0) has value l(4) = -9",
+        "problem": {"family": "symmetric-factorization", "shape": [1, 2], "Y": [[0]],
+                    "loss": {"name": "custom", "over": "residual", "convex": False,
+                             "expression": "(r_0_0 - 1)**2*((r_0_0 - 4)**2 - 1)"}},
+        "point": {"U": [[1, 0]]},
+        "better_point": {"U": [[2, 0]]},
     },
     {
         "file": "nouiehed_razaviyayn2018-burer-monteiro-k1-n2-spurious-local-minimum.json",

@@ -462,17 +462,18 @@ def _names_a_file(text: str) -> bool:
     return text.lower().endswith(".json") or os.path.isfile(text)
 
 
-def check(which: str | Theorem, problem, point=None, *, seed: int = 0) -> TheoremCheck:
+def check(which: str | Theorem, problem, point=None, *, seed: int = 0,
+          budget: int | None = None) -> TheoremCheck:
     """Check a theorem's assumptions on ``problem`` and test its conclusion there (at
     ``point`` too, when given).  ``result.counterexample`` is set only when every assumption
-    holds and the conclusion fails."""
-    from landscape_proofs.produce.candidates import CheckBudget
-    from landscape_proofs.theorems.runner import check_theorem
+    holds and the conclusion fails.  ``budget``: scale the internal descent search with the
+    instance (``theorems.runner.scaled_budget``); ``result.search`` says how much ran."""
+    from landscape_proofs.theorems.runner import check_with_budget
 
     t = theorem(which) if isinstance(which, str) else which
     problem = as_problem(problem)
     point = None if point is None else as_point(point, problem)
-    return check_theorem(t, problem, CheckBudget(seed=seed), point)
+    return check_with_budget(t, problem, point, budget=budget, seed=seed)
 
 
 # --- search, derivation, openness, tour ----------------------------------------------------

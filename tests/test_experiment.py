@@ -217,3 +217,27 @@ def test_without_matplotlib_the_files_are_written_and_the_figures_skipped(tmp_pa
     assert figure_error_curves(result) is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["experiment.json", "runs.csv",
                                                           "summary.csv"]
+
+
+def test_run_on_data_is_the_run_of_run_one_and_works_on_exact_draws():
+    from fractions import Fraction
+
+    from landscape_proofs.families.robust_regression import RobustRegressionSetting, draw_instance
+    from landscape_proofs.search.experiment import make_instance, run_on_data
+
+    setting = MaFattahiSetting(**{**TINY.to_json(), "iterations": 300}).validated()
+    X, y, theta, _ = make_instance(setting, 1, 0.1)
+    a, b = run_one(setting, 2, 0.1, 1), run_on_data(setting, X, y, theta, 2, 1)
+    assert a["errors"] == b["errors"] and a["flatness"] == b["flatness"]
+    assert np.prod([b["theta"]], axis=0).shape == (setting.dimension,)
+    # the same method on an exact draw of the robust-regression generator (n < d): depth 2 ends
+    # nearer the truth than depth 1, which interpolates the outliers
+    draw = draw_instance(RobustRegressionSetting(dimension=40, measurements=30, sparsity=3,
+                                                 outlier_fraction=Fraction(1, 10)), 0)
+    Xe = np.array([[float(v) for v in row] for row in draw.X]).T
+    ye = np.array([float(v) for v in draw.y])
+    te = np.array([float(v) for v in draw.theta_star])
+    s = MaFattahiSetting(iterations=1500).validated()
+    one, two = run_on_data(s, Xe, ye, te, 1), run_on_data(s, Xe, ye, te, 2)
+    assert two["final_error"] < 0.1 < 1 < one["final_error"]
+    assert one["final_loss"] < one["truth_loss"]          # depth 1 beats the truth's l1 loss

@@ -77,10 +77,10 @@ def test_kawaguchi_depth3_finds_non_strict_saddles_outside_iv():
     res = run("kawaguchi2016", p)
     assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
     k = kinds(res)
-    # the standard factorization of diag(27, 0) is diag(3,0)-like: non-strict, rank(W_3 W_2) = 1 < 2
+    # the standard factorization of diag(27, 0) is diag(3,0)-like: non-strict, rank(W_2) = 1 < 2
     assert k["closed form: keep eigenvalues of Sigma {729}"] == "non-strict-saddle"
     assert k["closed form, full-rank middle layers: keep eigenvalues of Sigma {729}"] == "strict-saddle"
-    assert any("rank(W_H...W_2) < p" in n for n in res.conclusion.notes)
+    assert any("rank(W_{H-1}...W_2) < p" in n for n in res.conclusion.notes)
 
 
 def test_distinct_eigenvalues_by_discriminant():

@@ -22,10 +22,11 @@ def test_registration_is_automatic_and_keeps_the_order():
         "kawaguchi2016", "lu_kawaguchi2017", "laurent_vonbrecht2018", "zhang2019",
         "nouiehed_razaviyayn2018-two-layer", "nouiehed_razaviyayn2018-multilayer",
         "nouiehed_razaviyayn2018-burer-monteiro", "ma_fattahi2022", "baldi_hornik1989",
-        "yun_sra_jadbabaie2018", "achour2021")
+        "yun_sra_jadbabaie2018", "achour2021", "burer_monteiro2005-rank-deficient",
+        "ma_fattahi2022_positive")
     assert registry.discover() == THEOREMS  # deterministic
     support = {"base", "common", "facts", "judging", "report", "runner", "separable", "direct",
-               "symmetric_points", "multi_tower_points"}
+               "symmetric_points", "multi_tower_points", "ma_fattahi2022_draws"}
     import importlib
     for m in pkgutil.iter_modules(package.__path__):
         mod = importlib.import_module(f"landscape_proofs.theorems.{m.name}")

@@ -16,7 +16,8 @@ from landscape_proofs.kernel.errors import InputError
 def register(sub) -> None:
     demo = examples("landscape experiment ma-fattahi",
                     "landscape experiment ma-fattahi --depths 1,2 --outliers 0.1,0.3 --seeds 3 --json",
-                    "landscape experiment ma-fattahi --out results/")
+                    "landscape experiment ma-fattahi --out results/",
+                    "landscape experiment ma-fattahi --negative --outliers 0.2,0.3 --seeds 20 --json")
     e = sub.add_parser("experiment", help="reproducible float experiments from the literature "
                        "(evidence, not certificates)", **demo)
     which = e.add_subparsers(dest="experiment", metavar="EXPERIMENT")
@@ -34,6 +35,10 @@ def register(sub) -> None:
     m.add_argument("--out", metavar="DIR",
                    help="write experiment.json, runs.csv, summary.csv and the figures to DIR")
     m.add_argument("--json", action="store_true", help="machine-readable output")
+    m.add_argument("--negative", action="store_true",
+                   help="instead: the negative result, certified exactly on drawn instances "
+                   "(is a factorization of the truth neither a local nor a global minimum?), "
+                   "and its frequency over the seeds, per depth and outlier fraction")
     m.set_defaults(func=run)
 
 
@@ -57,6 +62,8 @@ def setting_from_args(args):
 
 
 def run(args) -> int:
+    if getattr(args, "negative", False):
+        return run_negative(args)
     from landscape_proofs.search.experiment import run_experiment, summary_table
 
     setting = setting_from_args(args)
@@ -82,4 +89,68 @@ def run(args) -> int:
         print(f"experiment.json, runs.csv, summary.csv written to {args.out}")
         if not result["figures"]:
             print("note: no figures (matplotlib is not installed)")
+    return EXIT_OK
+
+
+def run_negative(args) -> int:
+    """``--negative``: exact certificates on drawn instances (theorems.ma_fattahi2022_draws)."""
+    import json
+    import sys
+    from fractions import Fraction
+    from pathlib import Path
+
+    from landscape_proofs.families.robust_regression import RobustRegressionSetting
+    from landscape_proofs.search.experiment import parse_count, parse_depths, parse_fractions, parse_seed
+    from landscape_proofs.theorems.ma_fattahi2022_draws import estimate_negative_probability
+
+    depths = parse_depths(args.depths, "--depths")
+    parse_fractions(args.outliers, "--outliers")   # validates; then read each exactly
+    fractions = [Fraction(t.strip()) for t in str(args.outliers).split(",")]
+    seeds, seed = parse_count(args.seeds, "--seeds"), parse_seed(args.seed, "--seed")
+    keep = bool(args.out)
+    if keep:
+        prepare_out_dir(args.out)
+    results = []
+    for p in fractions:
+        def tick(done, total, p=p):
+            if not args.json:
+                print(f"\r  p = {p}: {done}/{total} draws", end="", file=sys.stderr, flush=True)
+        results.append(estimate_negative_probability(RobustRegressionSetting(outlier_fraction=p),
+                                                     depths=depths, seeds=seeds, seed=seed,
+                                                     keep_certificates=keep, progress=tick))
+        if not args.json:
+            print(file=sys.stderr)
+    paths = []
+    if keep:
+        out = Path(args.out)
+        try:
+            for res in results:
+                p = res["setting"]["outlier_fraction"].replace("/", "-")
+                for r in res["runs"]:
+                    cert = r.pop("certificate", None)
+                    if cert is not None:
+                        path = out / f"negative-p{p}-seed{r['seed']}-depth{r['depth']}.json"
+                        path.write_text(json.dumps(cert, indent=1) + "\n", encoding="utf-8")
+                        r["certificate_file"] = str(path)
+                        paths.append(str(path))
+            (out / "negative.json").write_text(json.dumps(results, indent=1) + "\n",
+                                               encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the results ({exc.strerror})", field="--out",
+                             got=str(args.out)) from None
+    if args.json:
+        emit_json({"experiment": "ma-fattahi-negative", "results": results,
+                   "certificates": paths})
+        return EXIT_OK
+    print("landscape experiment ma-fattahi --negative  (exact; each certified outcome checked "
+          "by the kernel)")
+    print("depth  outliers  not-a-minimum  minimum  undecided  estimate  wilson95")
+    for res in results:
+        for s in res["summary"]:
+            lo, hi = s["wilson95"]
+            print(f"{s['depth']:>5}  {res['setting']['outlier_fraction']:>8}  "
+                  f"{s['certified_not_minimum']:>13}  {s['certified_minimum']:>7}  "
+                  f"{s['undecided']:>9}  {s['estimate']:>8.2f}  [{lo:.2f}, {hi:.2f}]")
+    if paths:
+        print(f"{len(paths)} certificates and negative.json written to {args.out}")
     return EXIT_OK

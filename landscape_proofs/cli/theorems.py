@@ -28,6 +28,8 @@ def register(sub) -> None:
     ck.add_argument("problem", metavar="PROBLEM")
     ck.add_argument("--point", metavar="POINT", help="a point of interest (e.g. the ground truth)")
     ck.add_argument("--seed", type=int, default=0, help="seed of the producer's searches")
+    ck.add_argument("--budget", metavar="N", help="descent starts per 10 parameters of the "
+                    "instance (default: 6 starts whatever its size); the JSON's 'search' says how much ran")
     ck.add_argument("--json", action="store_true")
     add_full_option(ck)
     ck.set_defaults(func=run_check)
@@ -59,7 +61,7 @@ def run_check(args) -> int:
     theorem = api.theorem(args.theorem)  # an unknown id is reported before the files are read
     problem = api.load_problem(args.problem)
     point = api.load_point(args.point, problem) if args.point else None
-    result = api.check(theorem, problem, point, seed=args.seed)
+    result = api.check(theorem, problem, point, seed=args.seed, budget=_budget(args))
     if args.json:
         emit_json(result.to_json())
     else:
@@ -67,6 +69,16 @@ def run_check(args) -> int:
 
         say(check_text(result), args)
     return EXIT_FAIL if result.counterexample else EXIT_OK
+
+
+def _budget(args):
+    text = getattr(args, "budget", None)
+    if text is None:
+        return None
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise InputError("expected an integer in [1, 1000]", field="--budget", got=text) from None
 
 
 def _is_certificate_argument(arg: str) -> bool:

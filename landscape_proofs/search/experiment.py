@@ -45,7 +45,7 @@ from landscape_proofs.kernel.errors import InputError
 
 __all__ = [
     "MaFattahiSetting", "parse_depths", "parse_fractions", "parse_count", "parse_seed",
-    "make_instance", "run_one", "run_experiment", "summarize", "write_outputs",
+    "make_instance", "run_one", "run_on_data", "run_experiment", "summarize", "write_outputs",
     "figure_error_curves", "figure_final_error", "write_figures", "summary_table",
 ]
 
@@ -241,6 +241,20 @@ def _flatness(W, X, y, radius, directions, rng) -> float:
 def run_one(setting: MaFattahiSetting, depth: int, outlier_fraction: float, seed: int) -> dict:
     """One sub-gradient run; the result is a plain dict of Python numbers."""
     X, y, theta_star, outliers = make_instance(setting, seed, outlier_fraction)
+    out = run_on_data(setting, X, y, theta_star, depth, seed)
+    out.update(outlier_fraction=outlier_fraction, outliers=int(outliers.size))
+    return {k: out[k] for k in ("depth", "outlier_fraction", "seed", "outliers", "final_error",
+                                "min_error", "final_loss", "truth_loss", "iterations", "errors",
+                                "balancedness", "flatness")}
+
+
+def run_on_data(setting: MaFattahiSetting, X, y, theta_star, depth: int, seed: int = 0) -> dict:
+    """The sub-gradient method of the setting on given data (``X``: n x d, ``y``: n, floats),
+    measured against ``theta_star``; used by :func:`run_one` and by the registry's
+    positive-result entry on a problem file's data."""
+    X = np.asarray(X, dtype=float)
+    y = np.asarray(y, dtype=float)
+    theta_star = np.asarray(theta_star, dtype=float)
     n, d = X.shape
     T = setting.iterations
     alpha = setting.init_scale ** (1.0 / depth)
@@ -250,7 +264,7 @@ def run_one(setting: MaFattahiSetting, depth: int, outlier_fraction: float, seed
         W *= 1 + setting.imbalance * jitter
     rho = setting.step_decay ** (1.0 / T)
     keep = set(np.unique(np.linspace(0, T, setting.curve_points).round().astype(int)).tolist())
-    norm_star = float(np.linalg.norm(theta_star))
+    norm_star = float(np.linalg.norm(theta_star)) or 1.0   # absolute error when theta* = 0
     its, errors, balance = [], [], []
     eta = setting.step_size
     for t in range(T + 1):
@@ -268,9 +282,7 @@ def run_one(setting: MaFattahiSetting, depth: int, outlier_fraction: float, seed
     flat_rng = np.random.default_rng([seed, depth, 2])
     return {
         "depth": depth,
-        "outlier_fraction": outlier_fraction,
         "seed": seed,
-        "outliers": int(outliers.size),
         "final_error": errors[-1],
         "min_error": min(errors),
         "final_loss": float(np.abs(X @ theta - y).sum() / n),
@@ -280,6 +292,7 @@ def run_one(setting: MaFattahiSetting, depth: int, outlier_fraction: float, seed
         "balancedness": balance,
         "flatness": _flatness(W, X, y, setting.flatness_radius, setting.flatness_directions,
                               flat_rng),
+        "theta": [float(v) for v in theta],
     }
 
 

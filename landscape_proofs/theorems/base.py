@@ -38,6 +38,9 @@ class ConclusionStatus(str, Enum):
     FAILS_ON_INSTANCE = "fails-on-instance"
     NOT_APPLICABLE = "not-applicable"
     INCONCLUSIVE = "inconclusive"
+    # a float experiment's observation (Ma & Fattahi's positive result): never a proof, never
+    # a counterexample; no certificate is attached
+    EVIDENCE = "evidence"
 
     def __str__(self) -> str:
         return self.value
@@ -232,6 +235,7 @@ class TheoremCheck:
     theorem: str
     assumptions: tuple[AssumptionCheck, ...]
     conclusion: ConclusionResult
+    search: dict | None = None      # how much the conclusion test's search ran (``--budget``)
 
     @property
     def applies(self) -> bool:
@@ -264,4 +268,5 @@ class TheoremCheck:
         return {"theorem": self.theorem, "applies": self.applies,
                 "assumptions": [a.to_json() for a in self.assumptions],
                 "conclusion": self.conclusion.to_json(),
-                "headline": self.headline()}
+                "headline": self.headline(),
+                **({"search": self.search} if self.search is not None else {})}

@@ -86,5 +86,18 @@ def rank_above_first(cp: ClassifiedPoint) -> int:
     return rank(product(Ws[1:]))
 
 
+def rank_middle(cp: ClassifiedPoint) -> int | None:
+    """rank(W_{H-1} ... W_2) at the point: Kawaguchi's condition (iv), Theorem 2.3, whose
+    ``W_H ... W_2`` (his H hidden layers, output layer W_{H+1}) is the product of the layers
+    strictly between the first and the last; the empty product (H = 2 here) is the d_1 x d_1
+    identity, of rank d_1; None for a single layer."""
+    Ws = cp.candidate.weights
+    if len(Ws) < 2:
+        return None
+    if len(Ws) == 2:
+        return Ws[0].nrows()
+    return rank(product(Ws[1:-1]))
+
+
 def is_critical_kind(kind: Kind) -> bool:
     return kind not in (Kind.NOT_CRITICAL, Kind.INCONCLUSIVE)

@@ -203,3 +203,10 @@ def loss_of_residual(problem) -> AssumptionCheck:
     over = "product" if problem.loss.over_product else "residual"
     return AssumptionCheck("l is a function of the residual R X - Y", over == "residual",
                            f"the loss is a function of the {over}")
+
+
+def absolute_loss() -> L1Loss:
+    """The loss ``sum_i |r_i|`` of robust regression (Ma & Fattahi's l1 loss), as a plug-in
+    object (the theorems' loss vocabulary lives here, see tests/test_plugins.py)."""
+    return L1Loss()
+

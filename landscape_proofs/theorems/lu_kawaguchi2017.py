@@ -75,6 +75,25 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
 
 PAGE = PageProse(
     short_citation='Lu & Kawaguchi, arXiv:1702.08580',
+    after_catalog="""\
+## Beyond the square loss
+
+The abstract says the analysis "provides a method to show similar results beyond square loss in
+deep linear models"; the theorems this entry checks (Theorems 2.1-2.3 as summarised in the
+statement) are about the square loss, and the full text, where the method is applied to other
+losses, was not available to us, so the entry does not claim them for other losses.  What can
+be checked is that the square loss (or some property of it) cannot simply be dropped from the
+*relation*: the catalog entry above (from the Nouiehed-Razaviyayn multilayer entry) is a deep
+linear network without bottleneck, widths 2-2-2, with the non-convex loss
+`l(P) = P11^2 + P12^2 + P22^2 + (P21^2 - 1)^2`, and a certified spurious local minimum
+`W_1 = e2 e2^T`, `W_2 = e1 e1^T` (value 1; Gram-identity certificate).  Its product
+`R = W_2 W_1 = 0` is *not* a local minimum of the shallow problem (here rank <= 2, all 2 x 2
+matrices): along `R(t) = t e2 e1^T`, `l = (t^2 - 1)^2 = 1 - 2 t^2 + t^4 < 1`.  So "every deep
+local minimum maps to a shallow local minimum" fails for this loss, and with it "every deep local
+minimum is global" (tests/test_registry_fidelity.py checks both exactly).  For convex
+differentiable losses the deep conclusion is the Laurent-von Brecht entry's; for losses whose
+two-layer problem is benign, Zhang 2019's.
+""",
 )
 
 THEOREM = Theorem(
@@ -120,5 +139,5 @@ THEOREM = Theorem(
         "problem contradicts the conclusion."),
     check_assumptions=check_assumptions,
     test_conclusion=test_conclusion,
-    catalog=(),
+    catalog=("nouiehed_razaviyayn2018-multilayer-nonconvex-not-open-spurious-local-minimum.json",),
 )

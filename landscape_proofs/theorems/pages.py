@@ -113,7 +113,15 @@ JSON of `landscape check ... --json` (certificates: docs/certificates.md):
   checker accepted contradicts the conclusion (listed first).  `not-applicable`: an
   assumption fails or is not proven (undecided, e.g. only declared); the conclusion is still
   tested and `evidence.summary` says what was found ("tested anyway, the conclusion FAILS here" means the failed assumption is needed on this
-  instance).  `inconclusive`: nothing was decided.
+  instance).  `inconclusive`: nothing was decided.  `evidence`: a float experiment's
+  observation (`ma_fattahi2022_positive`), never a proof nor a counterexample, no certificate.
+- **Search.**  `"search"` says how much the conclusion test's float descent was allowed and
+  used: `{"budget", "parameters", "descent_starts_per_scale", "descent_scales",
+  "descent_runs_at_most", "descent_steps_per_run", "candidates_classified_at_most",
+  "points_reported"}`.  Without `--budget` the historical 6 starts per scale (300 steps) run
+  whatever the instance; `--budget N` gives N starts per scale for every 10 parameters (at
+  most 5,000), `300 + 10 P` steps per run for P parameters, and `max(10, N)` candidates
+  classified exactly (`theorems/runner.py`, `scaled_budget`).
 - **Exit status.**  1 only when every assumption holds and the conclusion fails (a
   counterexample to the theorem as stated); 2 for unusable input, including an unknown id
   (one line listing the known ids); 0 otherwise.

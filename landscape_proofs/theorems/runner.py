@@ -1,8 +1,11 @@
 """Run a theorem on an instance: assumptions first, then the conclusion (``landscape check``)."""
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import math
 
+from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.theorems.base import ConclusionStatus, Theorem, TheoremCheck
 from landscape_proofs.produce.candidates import CheckBudget
 from landscape_proofs.theorems.judging import not_applicable
@@ -35,3 +38,49 @@ def check_theorem(theorem: Theorem, problem, budget: CheckBudget = CheckBudget()
     else:
         conclusion = theorem.test_conclusion(problem, budget, point)
     return TheoremCheck(theorem.id, checks, conclusion)
+
+
+MAX_BUDGET = 1000          # --budget N: at most this many starts per 10 parameters
+MAX_STARTS = 5000          # size guard on the float descent starts per scale
+PARAMETERS_PER_UNIT = 10
+
+
+def n_parameters(problem) -> int:
+    """The number of real parameters of the instance (sum over its weight shapes)."""
+    return sum(r * c for r, c in problem.shapes)
+
+
+def scaled_budget(problem, budget: int | None, seed: int = 0) -> CheckBudget:
+    """The conclusion test's budget for ``landscape check --budget N``.
+
+    ``None``: the historical defaults (6 starts per scale, 300 steps), whatever the instance.
+    ``N``: ``N`` descent starts per scale for every 10 parameters (at least ``N``, at most
+    5,000), ``300 + 10 P`` steps per run for ``P`` parameters, and ``max(10, N)`` candidates
+    classified exactly; so a larger instance gets a proportionally larger search.
+    """
+    if budget is None:
+        return CheckBudget(seed=seed)
+    if isinstance(budget, bool) or not isinstance(budget, int) or not 1 <= budget <= MAX_BUDGET:
+        raise InputError(f"expected an integer in [1, {MAX_BUDGET}]", field="--budget", got=budget)
+    P = n_parameters(problem)
+    units = max(1, math.ceil(P / PARAMETERS_PER_UNIT))
+    return dataclasses.replace(CheckBudget(seed=seed), starts=min(MAX_STARTS, budget * units),
+                               descent_steps=300 + 10 * P, max_points=max(10, budget))
+
+
+def search_report(problem, requested: int | None, budget: CheckBudget, result: TheoremCheck) -> dict:
+    """How much the conclusion test's search was allowed and used (the JSON's ``search``)."""
+    return {"budget": requested, "parameters": n_parameters(problem),
+            "descent_starts_per_scale": budget.starts, "descent_scales": 2,
+            "descent_runs_at_most": 2 * budget.starts + 1,
+            "descent_steps_per_run": budget.descent_steps,
+            "candidates_classified_at_most": budget.max_points,
+            "points_reported": len(result.conclusion.points)}
+
+
+def check_with_budget(theorem: Theorem, problem, point=None, *, budget: int | None = None,
+                      seed: int = 0) -> TheoremCheck:
+    """:func:`check_theorem` with :func:`scaled_budget`, and the ``search`` report attached."""
+    cb = scaled_budget(problem, budget, seed)
+    result = check_theorem(theorem, problem, cb, point)
+    return dataclasses.replace(result, search=search_report(problem, budget, cb, result))
