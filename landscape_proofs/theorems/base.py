@@ -35,6 +35,9 @@ class ConclusionStatus(str, Enum):
     """What testing a theorem's conclusion on one instance established."""
 
     HOLDS_ON_INSTANCE = "holds-on-instance"
+    # a complete census (every real critical point, kernel-checked) backs the conclusion:
+    # proved for this instance, not sampled (theorems/census_route.py)
+    PROVED_ON_INSTANCE = "proved-on-instance"
     FAILS_ON_INSTANCE = "fails-on-instance"
     NOT_APPLICABLE = "not-applicable"
     INCONCLUSIVE = "inconclusive"
@@ -199,6 +202,9 @@ class Theorem:
     check_assumptions, test_conclusion : the checks (see module docstring).
     catalog : file names in ``counterexamples/`` that show an assumption is needed.
     page : extra prose for the generated docs page (:class:`PageProse`).
+    landscape_statement : the conclusion as a statement about every critical point
+        (``"local-minima-global"``, ``"saddles-or-global"``), so that ``check`` can prove it
+        on a small instance by a census; None when the conclusion is of another kind.
     """
 
     id: str
@@ -214,6 +220,9 @@ class Theorem:
     test_conclusion: Callable = field(repr=False, compare=False, default=None)
     catalog: tuple[str, ...] = ()
     page: PageProse = field(default=PageProse(), compare=False, repr=False)
+    # the conclusion as a statement about every critical point, which a census can decide
+    # (a key of theorems/census_route.STATEMENTS), or None
+    landscape_statement: str | None = None
 
     def __post_init__(self):
         if not self.id or any(c.isspace() for c in self.id):

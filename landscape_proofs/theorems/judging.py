@@ -123,6 +123,8 @@ def not_applicable(reason: str, tested: ConclusionResult | None = None) -> Concl
         ConclusionStatus.HOLDS_ON_INSTANCE: "tested anyway, the conclusion is consistent with the "
                                             "points found",
         ConclusionStatus.INCONCLUSIVE: "tested anyway, nothing was decided",
+        ConclusionStatus.PROVED_ON_INSTANCE: "tested anyway, the conclusion is true on this "
+                                             "instance (a complete census, certificate attached)",
     }.get(tested.status, "")
     return ConclusionResult(ConclusionStatus.NOT_APPLICABLE, f"{reason}; {extra}: {tested.summary}",
                             tested.points, tested.certificates, tested.scope,

@@ -114,6 +114,7 @@ entry now applies (iv) to it, and that it is strict).
 )
 
 THEOREM = Theorem(
+    landscape_statement="saddles-or-global",
     id=ID,
     page=PAGE,
     title="Deep learning without poor local minima",

@@ -54,6 +54,7 @@ certified by a Gram identity ([the catalog README](../../counterexamples/README.
 )
 
 THEOREM = Theorem(
+    landscape_statement="local-minima-global",
     id=ID,
     page=PAGE,
     title="Deep linear networks with arbitrary loss: all local minima are global",

@@ -97,6 +97,7 @@ two-layer problem is benign, Zhang 2019's.
 )
 
 THEOREM = Theorem(
+    landscape_statement="local-minima-global",
     id=ID,
     page=PAGE,
     title="Depth creates no bad local minima",

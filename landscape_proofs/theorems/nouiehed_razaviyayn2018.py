@@ -42,6 +42,7 @@ TWO_LAYER_PAGE = PageProse(
 )
 
 TWO_LAYER = Theorem(
+    landscape_statement="local-minima-global",
     id="nouiehed_razaviyayn2018-two-layer",
     page=TWO_LAYER_PAGE,
     title="Learning deep models: critical points and local openness (two-layer linear networks)",
@@ -154,6 +155,7 @@ docs/certificates.md "Gram identities").
 )
 
 MULTILAYER = Theorem(
+    landscape_statement="local-minima-global",
     id="nouiehed_razaviyayn2018-multilayer",
     page=MULTILAYER_PAGE,
     title="Learning deep models: critical points and local openness (multi-layer linear networks)",

@@ -19,8 +19,9 @@ DEFAULT_HEADLINE = "does not apply: assumption rank(X) = d_0 fails: rank(X) = 1,
 
 SCOPE_SENTENCE = ("`holds-on-instance` is evidence on the critical points found and classified, "
                   "not a proof for every critical point (unless the scope line says the "
-                  "enumeration was exhaustive); `fails-on-instance` always comes with a "
-                  "certificate the checker accepted.")
+                  "enumeration was exhaustive); `proved-on-instance` means a complete census "
+                  "(every real critical point, kernel-checked) backs the conclusion; "
+                  "`fails-on-instance` always comes with a certificate the checker accepted.")
 
 
 def _block(text: str) -> str:
@@ -109,7 +110,11 @@ JSON of `landscape check ... --json` (certificates: docs/certificates.md):
 - **Conclusion.**  `holds-on-instance`: every critical point found and classified is
   consistent with the conclusion -- evidence on those points, *not a proof for every critical
   point*, unless `evidence.scope` says the enumeration was exhaustive (Baldi-Hornik with a
-  rational spectrum, over critical products).  `fails-on-instance`: a certificate the trusted
+  rational spectrum, over critical products).  `proved-on-instance`: the conclusion is a
+  statement about every critical point, and a complete census (`landscape census`, every real
+  critical point certified by the kernel; small instances with weight decay) was checked
+  against it; the census certificate is attached.  A census that finds a contradicting point
+  gives `fails-on-instance` with the census certificate.  `fails-on-instance`: a certificate the trusted
   checker accepted contradicts the conclusion (listed first).  `not-applicable`: an
   assumption fails or is not proven (undecided, e.g. only declared); the conclusion is still
   tested and `evidence.summary` says what was found ("tested anyway, the conclusion FAILS here" means the failed assumption is needed on this

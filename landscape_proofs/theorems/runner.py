@@ -34,10 +34,26 @@ def check_theorem(theorem: Theorem, problem, budget: CheckBudget = CheckBudget()
         tested = theorem.test_conclusion(problem, budget, point) if test_anyway else None
         if tested is not None and tested.status is ConclusionStatus.NOT_APPLICABLE:
             tested = None
+        if tested is not None:
+            tested = _with_census(theorem, problem, tested)
         conclusion = not_applicable(failed.failure_message(), tested)
     else:
-        conclusion = theorem.test_conclusion(problem, budget, point)
+        conclusion = _with_census(theorem, problem, theorem.test_conclusion(problem, budget, point))
     return TheoremCheck(theorem.id, checks, conclusion)
+
+
+def _with_census(theorem: Theorem, problem, sampled):
+    """The sampled conclusion, replaced by a census's decision when one finishes
+    (theorems/census_route.py): ``proved-on-instance`` or ``fails-on-instance``."""
+    if theorem.landscape_statement is None or sampled.status is ConclusionStatus.EVIDENCE:
+        return sampled
+    from landscape_proofs.theorems.census_route import census_conclusion
+
+    decided = census_conclusion(theorem.landscape_statement, problem)
+    if decided is None:
+        return sampled
+    notes = sampled.notes + (f"the sampled test had answered {sampled.status.value}",)
+    return dataclasses.replace(decided, notes=notes)
 
 
 MAX_BUDGET = 1000          # --budget N: at most this many starts per 10 parameters

@@ -140,6 +140,7 @@ attains it: a global minimum.
 )
 
 THEOREM = Theorem(
+    landscape_statement="local-minima-global",
     id=ID,
     page=PAGE,
     title="Depth creates no more spurious local minima",

@@ -1,0 +1,85 @@
+"""Deciding a landscape statement on a whole instance with a census (``landscape census``).
+
+A theorem whose conclusion is a statement about *every* critical point ("every local
+minimum is global"; "every critical point is a global minimum or a saddle") declares it in
+``Theorem.landscape_statement``.  When the instance is within the census's scope and small,
+``check`` runs a census.  A complete census lists every real critical point with a kind
+the kernel re-derives (``kernel/census.py``), so:
+
+* a point that contradicts the statement (a spurious local minimum; a local maximum for
+  "global or saddle") makes the conclusion ``fails-on-instance``, with the census certificate;
+* no contradicting and no undecided point makes it ``proved-on-instance``: the statement is
+  proved for this instance, not sampled, and the census certificate is the proof.
+
+A census that does not finish (budget, timeout, out of scope) changes nothing: the sampled
+answer stands.  The census certificate is checked by the kernel before it is used.
+"""
+from __future__ import annotations
+
+from landscape_proofs.theorems.base import (ConclusionResult, ConclusionStatus, PointReport,
+                                            PointVerdict)
+
+#: the statements a census can decide: name -> (the statement, the kinds that contradict it)
+STATEMENTS = {
+    "local-minima-global": ("every local minimum is global", ("spurious-local-minimum",)),
+    "saddles-or-global": ("every critical point is a global minimum or a saddle",
+                          ("spurious-local-minimum", "local-maximum")),
+}
+#: a census is tried on instances with at most this many parameters (it grows fast)
+MAX_PARAMETERS = 6
+SCOPE_CENSUS = ("proof on this instance: a complete census (every real critical point, "
+                "certified by the kernel) was checked against the statement")
+
+
+def census_conclusion(statement: str, problem, timeout: float = 30.0) -> ConclusionResult | None:
+    """The conclusion decided by a complete census, or None (out of scope or unfinished)."""
+    if statement not in STATEMENTS:
+        raise ValueError(f"unknown landscape statement {statement!r}")
+    from landscape_proofs.families.registry import problem_to_dict
+    from landscape_proofs.kernel import check_certificate
+    from landscape_proofs.kernel.errors import InputError
+    from landscape_proofs.kernel.model import read_problem
+    from landscape_proofs.search.census import census, scope_reason
+
+    try:
+        data = problem_to_dict(problem)
+        kp = read_problem(data)
+    except (InputError, AttributeError, TypeError):
+        return None
+    if kp.n_params > MAX_PARAMETERS or scope_reason(kp) is not None:
+        return None
+    rep = census(data, timeout=timeout, algebra_timeout=0)
+    if not rep.complete or rep.certificate is None:
+        return None
+    verdict = check_certificate(rep.certificate)
+    if not verdict.holds:         # never use an unchecked census (a producer bug)
+        return None
+    what, bad = STATEMENTS[statement]
+    reports = []
+    for i, p in enumerate(rep.points):
+        v = p["value"]
+        shown = v if isinstance(v, str) else f"in [{float(_q(v['lo'])):.6g}, {float(_q(v['hi'])):.6g}]"
+        verdict_i = PointVerdict.CONTRADICTS if p["kind"] in bad else (
+            PointVerdict.UNDECIDED if p["kind"] == "local-minimum" else PointVerdict.CONSISTENT)
+        reports.append(PointReport(f"census point {i + 1}", p["kind"], None, verdict_i,
+                                   f"Hessian index {p['index']}, value {shown}"))
+    contra = [r for r in reports if r.verdict is PointVerdict.CONTRADICTS]
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(rep.kinds.items()))
+    if contra:
+        return ConclusionResult(
+            ConclusionStatus.FAILS_ON_INSTANCE,
+            f"{what} fails on this instance: a complete census of its {rep.real_count} real "
+            f"critical points ({kinds}) has a certified {contra[0].kind}",
+            tuple(reports), (rep.certificate,), SCOPE_CENSUS)
+    if any(r.verdict is PointVerdict.UNDECIDED for r in reports):
+        return None               # tied values: the census could not separate them
+    return ConclusionResult(
+        ConclusionStatus.PROVED_ON_INSTANCE,
+        f"{what}: proved on this instance by a complete census of its {rep.real_count} real "
+        f"critical points ({kinds})",
+        tuple(reports), (rep.certificate,), SCOPE_CENSUS)
+
+
+def _q(text):
+    from fractions import Fraction
+    return Fraction(text)
