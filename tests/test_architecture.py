@@ -21,6 +21,7 @@ LAYERS = {
     "numeric": 3, "produce": 3, "symbolic": 3,
     "search": 4, "openness": 4, "theorems": 4,
     "api": 5, "errors": 5, "strategies": 5,
+    "viz": 4,
     "cli": 6, "__main__": 6,
 }
 
