@@ -18,7 +18,7 @@ from landscape_proofs.viz.evidence import Picture, default_span, plane
 
 FORMATS = (".png", ".svg")
 LINE_POINTS = 201
-GRID = 61
+GRID = 41
 
 # one colour per kind (colour-blind-safe palette), the same in every figure
 KIND_COLORS = {
@@ -66,7 +66,7 @@ def save_figure(fig, path) -> Path:
     svg = p.suffix.lower() == ".svg"
     metadata = {"Date": None} if svg else {"Software": None}
     try:
-        with matplotlib.rc_context({"svg.hashsalt": "landscape-proofs", "svg.fonttype": "path"}):
+        with matplotlib.rc_context({"svg.hashsalt": "landscape-proofs", "svg.fonttype": "none"}):
             fig.savefig(p, format=p.suffix[1:].lower(), metadata=metadata)
     except OSError as exc:
         raise InputError(f"cannot write the figure ({exc.strerror})", source=str(p)) from None
@@ -147,7 +147,7 @@ def _draw_plane(ax, picture: Picture, directions, span) -> None:
         levels = np.unique(np.quantile(finite, np.linspace(0.0, 1.0, 21)))
         if levels.size >= 2:
             cs = ax.contourf(s, t, Z, levels=levels, cmap="viridis")
-            ax.contour(s, t, Z, levels=levels, colors="white", linewidths=0.3)
+            ax.contour(s, t, Z, levels=levels[::2], colors="white", linewidths=0.3)
             ax.figure.colorbar(cs, ax=ax, label="loss (levels at quantiles)")
     ax.plot([0.0], [0.0], "o", color="red", label="the point W")
     for line in picture.lines:
