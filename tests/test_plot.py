@@ -295,3 +295,18 @@ def test_search_and_census_refuse_a_bad_plot_name_before_working(tmp_path, capsy
         assert main(cmd[:1] + [str(prob)] + cmd[1:] + ["--plot", "x.jpg"]) == 2
         err = capsys.readouterr().err
         assert err.startswith("landscape: error: --plot: expected a file name ending in .png")
+
+
+def test_enclosure_certificate_is_drawn_around_its_center():
+    """1/2 (ab - 1)^2 + 1/4 (a^2 + b^2) has its minima at a = b = +-1/sqrt(2) (irrational), value
+    3/8: refined from 0.7071, the certificate is an enclosure; the figure is centred on its
+    center and the value there is 3/8."""
+    r = lp.classify(CENSUS_111, [[["0.7071"]], [["0.7071"]]], refine=True, digits=40)
+    cert = r.certificate_json
+    assert "center" in cert["point"] and lp.verify(cert).holds
+    pic = viz.picture_of_certificate(cert)
+    np.testing.assert_allclose(pic.point, [2 ** -0.5, 2 ** -0.5], atol=1e-15)
+    fig = r.plot()
+    assert "value ~0.375 (enclosed" in fig._suptitle.get_text()
+    dot = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "the point W (t = 0)"]
+    assert dot[0].get_ydata()[0] == pytest.approx(0.375, abs=1e-12)

@@ -137,7 +137,7 @@ def picture_of_certificate(certificate: dict) -> Picture:
     value = certificate.get("value")
     if isinstance(value, dict):                   # an enclosure of the value
         lo, hi = value.get("lower"), value.get("upper")
-        value = f"in [{_short(lo)}, {_short(hi)}]" if lo is not None else None
+        value = _enclosed(lo, hi) if lo is not None and hi is not None else None
     elif value is not None:
         value = _short(value)
     return _picture(problem, flat, claim, value, lines)
@@ -174,6 +174,17 @@ def _short(x) -> str:
         return number_text(parse_exact(x, "value"))
     except InputError:
         return str(x)[:40]
+
+
+def _enclosed(lo, hi) -> str:
+    """An enclosure of the value for people: its midpoint and width (floats)."""
+    from landscape_proofs.kernel.numbers import parse_exact
+
+    try:
+        a, b = parse_exact(lo, "value.lower"), parse_exact(hi, "value.upper")
+        return f"~{float((a + b) / 2):.10g} (enclosed, width {float(b - a):.1e})"
+    except (InputError, OverflowError):
+        return "enclosed"
 
 
 def _evidence_lines(problem, weights, flat, ev: dict, where: str):
