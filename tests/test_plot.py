@@ -310,3 +310,15 @@ def test_enclosure_certificate_is_drawn_around_its_center():
     assert "value ~0.375 (enclosed" in fig._suptitle.get_text()
     dot = [ln for ln in fig.axes[0].get_lines() if ln.get_label() == "the point W (t = 0)"]
     assert dot[0].get_ydata()[0] == pytest.approx(0.375, abs=1e-12)
+
+
+def test_cli_plot_json_says_what_was_drawn(tmp_path, capsys):
+    p, w = _files(tmp_path, AB, [[[0]], [[0]]])
+    out = tmp_path / "f.svg"
+    assert main(["plot", p, w, "--out", str(out), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == {"kind": "strict-saddle", "value": "1/2", "figure": str(out),
+                    "lines": ["L(W + tV): negative-curvature direction V",
+                              "L(W + tU): ascent direction U"],
+                    "plane": ["s along V", "t along U"]}
+    assert out.read_bytes().startswith(b"<?xml")

@@ -11,7 +11,7 @@ import math
 
 from landscape_proofs import api
 from landscape_proofs.cli.arguments import seed
-from landscape_proofs.cli.output import EXIT_OK, examples
+from landscape_proofs.cli.output import EXIT_OK, emit_json, examples
 from landscape_proofs.kernel.errors import InputError
 
 
@@ -40,6 +40,8 @@ def register(sub) -> None:
                    help="draw t in [-T, T] along every direction (default: from the scales)")
     c.add_argument("--seed", type=seed, default=0,
                    help="seed of the random direction used when the evidence has fewer than two")
+    c.add_argument("--json", action="store_true", help="machine-readable output: the kind, "
+                   "the figure's path, the lines and the plane drawn")
     c.set_defaults(func=run)
 
 
@@ -53,16 +55,28 @@ def run(args) -> int:
     if args.certificate:
         cert = api.read_certificate(args.certificate)
         _same(cert, problem, point, args.certificate)
-        api.plot(cert, path=args.out, span=args.span, seed=args.seed)
-        claim = cert.get("claim")
+        fig = api.plot(cert, path=args.out, span=args.span, seed=args.seed)
+        claim, value = cert.get("claim"), cert.get("value")
     else:
         result = api.classify(problem, point, seed=args.seed)
         claim = result.kind.value
-        api.plot(result if result.certificate is not None else problem,
-                 None if result.certificate is not None else point,
-                 path=args.out, span=args.span, seed=args.seed)
-    print(f"{claim}: figure written to {args.out}")
+        value = result.to_json().get("value")
+        fig = api.plot(result if result.certificate is not None else problem,
+                       None if result.certificate is not None else point,
+                       path=args.out, span=args.span, seed=args.seed)
+    if args.json:
+        emit_json({"kind": claim, "value": value, "figure": args.out, **_drawn(fig)})
+    else:
+        print(f"{claim}: figure written to {args.out}")
     return EXIT_OK
+
+
+def _drawn(fig) -> dict:
+    """What the figure shows: the legend of each line, the plane's axes (or null)."""
+    lines = [ln.get_label() for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) > 1]
+    plane = ([fig.axes[1].get_xlabel(), fig.axes[1].get_ylabel()] if len(fig.axes) > 1
+             else None)
+    return {"lines": lines, "plane": plane}
 
 
 def _same(cert: dict, problem, point, source: str) -> None:
