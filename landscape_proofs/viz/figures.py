@@ -219,6 +219,7 @@ def summary_figure(summary: dict, title: str | None = None):
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.margins(x=0.2, y=0.12)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("critical value L(W)")
     complete = summary.get("complete")
