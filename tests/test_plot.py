@@ -322,3 +322,19 @@ def test_cli_plot_json_says_what_was_drawn(tmp_path, capsys):
                               "L(W + tU): ascent direction U"],
                     "plane": ["s along V", "t along U"]}
     assert out.read_bytes().startswith(b"<?xml")
+
+
+def test_multi_tower_lines_use_that_family_objective():
+    """Two towers 2-1-2, X = I, Y = diag(3, 1), at 0: the certificate's V moves tower 1 to
+    W_1 = t e1^T, W_2 = t e1, so R = t^2 e1 e1^T and L = ((t^2 - 3)^2 + 1) / 2."""
+    problem = {"family": "multi-tower", "towers": [[2, 1, 2], [2, 1, 2]], "X": [[1, 0], [0, 1]],
+               "Y": [[3, 0], [0, 1]], "loss": "square"}
+    cert = {"format": "landscape-certificate/1", "claim": "strict-saddle", "problem": problem,
+            "point": {"weights": [[[0, 0]], [[0], [0]], [[0, 0]], [[0], [0]]]}, "value": 5,
+            "evidence": {"type": "negative-curvature",
+                         "direction": [[[1, 0]], [[1], [0]], [[0, 0]], [[0], [0]]],
+                         "ascent_direction": [[[1, 0]], [[-1], [0]], [[0, 0]], [[0], [0]]]}}
+    assert lp.verify(cert).holds            # written by hand, accepted by the kernel
+    line = _lines(lp.api.plot(cert).axes[0])["L(W + tV): negative-curvature direction V"]
+    t = np.asarray(line.get_xdata())
+    np.testing.assert_allclose(line.get_ydata(), ((t ** 2 - 3) ** 2 + 1) / 2, atol=1e-12, rtol=0)
