@@ -338,3 +338,15 @@ def test_multi_tower_lines_use_that_family_objective():
     line = _lines(lp.api.plot(cert).axes[0])["L(W + tV): negative-curvature direction V"]
     t = np.asarray(line.get_xdata())
     np.testing.assert_allclose(line.get_ydata(), ((t ** 2 - 3) ** 2 + 1) / 2, atol=1e-12, rtol=0)
+
+
+def test_cli_plot_refuses_a_shallow_rank_problem(tmp_path, capsys):
+    prob = tmp_path / "p.json"
+    prob.write_text(json.dumps({"family": "shallow-rank", "shape": [2, 2], "rank": 1,
+                                "Y": [[2, 0], [0, 1]], "loss": "square"}))
+    pt = tmp_path / "r.json"
+    pt.write_text(json.dumps({"R": [[2, 0], [0, 0]]}))
+    assert main(["plot", str(prob), str(pt), "--out", str(tmp_path / "f.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "points are lists of layers" in err
+    assert not (tmp_path / "f.png").exists()
