@@ -350,3 +350,18 @@ def test_cli_plot_refuses_a_shallow_rank_problem(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "points are lists of layers" in err
     assert not (tmp_path / "f.png").exists()
+
+
+def test_huge_directions_are_rescaled_to_the_same_curve():
+    """ab-saddle at 0 with V = 10^4 (1, 1): drawn as t -> (t, t) (t rescaled by 10^4), so the
+    line is still (t^2 - 1)^2 / 2; the kernel accepts the certificate either way."""
+    cert = {"format": "landscape-certificate/1", "claim": "strict-saddle", "problem": AB,
+            "point": {"weights": [[[0]], [[0]]]}, "value": "1/2",
+            "evidence": {"type": "negative-curvature", "direction": [[[10000]], [[10000]]],
+                         "ascent_direction": [[[1]], [["-1"]]]}}
+    assert lp.verify(cert).holds
+    lines = _lines(lp.api.plot(cert).axes[0])
+    V = lines["L(W + tV): negative-curvature direction V (rescaled)"]
+    t = np.asarray(V.get_xdata())
+    assert t.max() == pytest.approx(0.75)
+    np.testing.assert_allclose(V.get_ydata(), 0.5 * (t ** 2 - 1) ** 2, atol=1e-12, rtol=0)

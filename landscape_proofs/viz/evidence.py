@@ -133,7 +133,8 @@ def picture_of_certificate(certificate: dict) -> Picture:
     evidence = certificate.get("evidence") or {}
     if not isinstance(evidence, dict):
         raise InputError("expected an object", field="evidence", got=type(evidence).__name__)
-    lines = tuple(_evidence_lines(problem, weights, flat, evidence, "evidence"))
+    lines = tuple(_readable(ln) for ln in _evidence_lines(problem, weights, flat, evidence,
+                                                          "evidence"))
     value = certificate.get("value")
     if isinstance(value, dict):                   # an enclosure of the value
         lo, hi = value.get("lower"), value.get("upper")
@@ -220,6 +221,17 @@ def _evidence_lines(problem, weights, flat, ev: dict, where: str):
     for key in ("local_minimum", "global"):
         if isinstance(ev.get(key), dict):
             yield from _evidence_lines(problem, weights, flat, ev[key], f"{where}.{key}")
+
+
+def _readable(line: Line) -> Line:
+    """The same curve with ``t`` rescaled when the first coefficient's largest entry is far
+    from 1 (enclosure certificates carry directions such as 1e7 V): ``C_k -> C_k / s^k`` with
+    ``s`` that entry, so ``t`` is in the units of the weights.  Better points keep ``t = 1``."""
+    big = float(np.max(np.abs(line.direction))) if line.direction.size else 0.0
+    if line.mark is not None or big == 0 or 1e-3 <= big <= 1e3:
+        return line
+    coefficients = tuple(c / big ** k for k, c in enumerate(line.coefficients, start=1))
+    return Line(f"{line.label} (rescaled)", line.symbol, coefficients)
 
 
 def _curve(problem, coefficients, field: str) -> tuple[np.ndarray, ...]:
