@@ -277,6 +277,12 @@ class Result:
             return f"No certificate ({self.raw.kind.value}): {self.raw.reason}"
         return explain_certificate(cert)
 
+    def plot(self, path: str | Path | None = None, ax=None, *, span: float | None = None,
+             seed: int = 0):
+        """The certificate's evidence as a figure (see :func:`plot`); saved to ``path`` (.png
+        or .svg) when given.  Returns the matplotlib Figure."""
+        return plot(self, path=path, ax=ax, span=span, seed=seed)
+
     def __repr__(self) -> str:
         from landscape_proofs.produce.display import number_text
 
@@ -590,3 +596,65 @@ def tour(out_dir: str | Path | None = None) -> TourReport:
     from landscape_proofs.produce.tour import run_tour
 
     return run_tour(out_dir=None if out_dir is None else Path(out_dir))
+
+
+# --- figures --------------------------------------------------------------------------------
+def plot(what, point=None, *, path: str | Path | None = None, ax=None,
+         span: float | None = None, seed: int = 0):
+    """A matplotlib Figure (saved to ``path``, .png or .svg, when given; float64 values: an
+    illustration, not a proof).  Needs the ``plot`` extra.
+
+    ``what``: a result or certificate (a :class:`Result`, a certificate dict or path, a
+    :class:`Certificate`): the loss along the evidence's directions and curves and over the
+    plane of two of them; a problem together with ``point``: classified first (without a
+    certificate, e.g. ``inconclusive``, along deterministic random directions of seed
+    ``seed``); a search or census report (or its JSON): the critical values found, by kind.
+    With ``ax`` a certificate's 1-D panel is drawn into that axes.  ``span``: how far along
+    each direction.
+    """
+    from landscape_proofs import viz
+
+    viz.require_matplotlib()
+    if path is not None:
+        viz.check_output_path(path, "path")
+    if point is not None:
+        problem = as_problem(what)
+        loaded = as_point(point, problem)
+        what = classify(problem, loaded, seed=seed)
+        if what.certificate is None:
+            picture = viz.picture_of_point(problem, loaded, what.kind.value,
+                                           getattr(what, "value", None))
+            return _save(viz.certificate_figure(picture, ax=ax, span=span, seed=seed), path)
+    summary = what.to_json() if hasattr(what, "to_json") and hasattr(what, "table") else what
+    if isinstance(summary, dict) and ("groups" in summary or "points" in summary) \
+            and "claim" not in summary:
+        return _save(viz.summary_figure(summary), path)
+    picture = viz.picture_of_certificate(_as_certificate(what))
+    return _save(viz.certificate_figure(picture, ax=ax, span=span, seed=seed), path)
+
+
+def _save(fig, path):
+    if path is not None:
+        from landscape_proofs.viz import save_figure
+
+        save_figure(fig, path)
+    return fig
+
+
+def example(name: str) -> dict:
+    """A bundled example (``landscape tour``; docs/examples.md) by name: ``{"name",
+    "description", "problem": a loaded problem, "points": {point name: a loaded point}}``."""
+    from landscape_proofs.produce.tour import example_files, load_example
+
+    names = {p.name[:-len(".json")]: p for p in example_files()}
+    if name not in names:
+        raise InputError(f"expected one of {', '.join(sorted(names))}", field="example",
+                         got=name)
+    ex = load_example(names[name])
+    problem = as_problem(ex["problem"])
+    return {"name": ex["name"], "description": ex.get("description", ""), "problem": problem,
+            "points": {pt["name"]: as_point({"weights": pt["weights"]}, problem)
+                       for pt in ex["points"]}}
+
+
+__all__ += ["example", "plot"]

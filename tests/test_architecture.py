@@ -22,6 +22,7 @@ LAYERS = {
     "schemas": 5,  # the JSON Schemas of the outputs and their loader (public surface)
     "search": 4, "openness": 4, "theorems": 4,
     "api": 5, "errors": 5, "strategies": 5,
+    "viz": 4,
     "cli": 6, "__main__": 6,
 }
 

@@ -56,12 +56,19 @@ def register(sub) -> None:
                         "by a Groebner basis over Q (default 10; 0 skips it)")
     c.add_argument("--out", metavar="DIR", help="write the certificate to DIR/census.json")
     c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.add_argument("--plot", metavar="FILE", help="also draw the critical values by kind and "
+                   "index (FILE.png or FILE.svg; needs the plot extra)")
     c.set_defaults(func=run)
 
 
 def run(args) -> int:
     from landscape_proofs.search.census import census
 
+    if args.plot:  # refuse a bad --plot before the work
+        from landscape_proofs import viz
+
+        viz.require_matplotlib()
+        viz.check_output_path(args.plot, "--plot")
     problem = api.load_problem(args.problem)
     prepare_out_dir(args.out)
     report = census(problem, timeout=args.timeout, max_boxes=args.max_boxes,
@@ -76,6 +83,8 @@ def run(args) -> int:
             raise InputError(f"cannot write the certificate ({exc.strerror})",
                              source=str(path)) from None
         ref = str(path)
+    if args.plot:
+        api.plot(report, path=args.plot)
     if args.json:
         emit_json(report.to_json(certificate_ref=ref))
     else:
@@ -83,4 +92,6 @@ def run(args) -> int:
         print(report.table())
         if ref:
             print(f"certificate written to {ref} (check it with: landscape verify {ref})")
+        if args.plot:
+            print(f"figure written to {args.plot}")
     return EXIT_OK

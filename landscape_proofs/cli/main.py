@@ -24,6 +24,8 @@ __all__ = ["EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "build_parser", "main"]
 # In the order of ``landscape --help``; ``theorems`` registers theorems, check and explain.
 COMMANDS = (classify, verify, derive, tour, theorems, search, census, hunt, campaign, experiment,
             openness, shallow)
+from landscape_proofs.cli import plot as _plot  # noqa: E402
+COMMANDS += (_plot,)
 
 
 class _Parser(argparse.ArgumentParser):

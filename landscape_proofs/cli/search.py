@@ -24,11 +24,18 @@ def register(sub) -> None:
     s.add_argument("--runs", action="store_true", help="with --json: include every run")
     s.add_argument("--no-progress", action="store_true", help="no progress bar on a terminal")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--plot", metavar="FILE", help="also draw the values and kinds found "
+                   "(FILE.png or FILE.svg; needs the plot extra)")
     add_full_option(s)
     s.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if args.plot:  # refuse a bad --plot before the work
+        from landscape_proofs import viz
+
+        viz.require_matplotlib()
+        viz.check_output_path(args.plot, "--plot")
     problem = api.load_problem(args.problem)
     prepare_out_dir(args.out)
     bar = progress(not args.no_progress)
@@ -37,6 +44,8 @@ def run(args) -> int:
                             progress=bar, out_dir=args.out, timeout=args.timeout)
     finally:
         bar.close()
+    if args.plot:
+        api.plot(report, path=args.plot)
     if args.json:
         emit_json(report.to_json(include_starts=args.runs))
     else:
@@ -44,4 +53,6 @@ def run(args) -> int:
         say(report.table(), args)
         if args.out:
             print(f"certificates and search.json written to {args.out}")
+        if args.plot:
+            print(f"figure written to {args.plot}")
     return EXIT_OK
