@@ -369,3 +369,13 @@ def test_package_data_ships_the_schemas_and_py_typed():
     assert len(schemas.names()) >= 15
     # and readable as package resources (what `load` uses), not through the source tree
     assert resources.files("landscape_proofs").joinpath("py.typed").is_file()
+
+
+def test_plot(files, capsys, tmp_path):
+    code, out = run_json(capsys, "plot", files["abc"], files["origin3"], "--out",
+                         str(tmp_path / "f.svg"), "--json")
+    assert code == 0 and valid(out, "plot")
+    assert out["lines"] and out["plane"] is not None
+    assert not valid({**out, "value": 0.5}, "plot")          # a float is never a value
+    assert not valid({k: v for k, v in out.items() if k != "figure"}, "plot")
+    assert not valid({**out, "plane": ["only one axis"]}, "plot")
