@@ -8,7 +8,7 @@ it.  The API imports every producer inside the function that uses it, so importi
 (or the trusted checker, :mod:`landscape_proofs.kernel.checker`) loads no producer, NumPy,
 SymPy or mpmath.
 """
-from landscape_proofs.api import (Result, check, classify, explain, export_torch,  # noqa: F401
+from landscape_proofs.api import (Result, census, check, classify, explain, export_torch,  # noqa: F401
                                   load_point,
                                   load_problem, verify)
 

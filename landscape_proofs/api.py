@@ -503,6 +503,19 @@ def search(problem, *, starts: int = 200, seed: int = 0, method: str = "hybrid",
     return _search(as_problem(problem), cfg, progress=progress, out_dir=out_dir)
 
 
+def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
+           algebra_timeout: float = 10.0):
+    """Every real critical point of a small weight-decayed instance, each certified, with a
+    completeness certificate the kernel re-checks (docs/census.md).  Returns a
+    ``CensusReport``: ``.complete``, ``.reason``, ``.real_count``, ``.complex_count`` (by a
+    Groebner basis within ``algebra_timeout`` seconds), ``.kinds``, ``.points``,
+    ``.certificate`` (``lp.verify(report.certificate)``), ``.to_json()``."""
+    from landscape_proofs.search.census import census as _census
+
+    return _census(as_problem(problem), timeout=timeout, max_boxes=max_boxes,
+                   algebra_timeout=algebra_timeout)
+
+
 class _SearchEntry:
     """``landscape_proofs.search``: the function :func:`search` that also gives access to the
     subpackage of the same name (``landscape_proofs.search.multistart`` ...), which the package
@@ -657,4 +670,4 @@ def example(name: str) -> dict:
                        for pt in ex["points"]}}
 
 
-__all__ += ["example", "plot"]
+__all__ += ["census", "example", "plot"]

@@ -304,3 +304,12 @@ def test_a_root_relabelled_by_a_layer_identity_is_rejected(ab_half, label):
         tree[i] = list(label)
     _tampered(ab_half, edit)
 
+
+
+def test_the_python_api_takes_a_census():
+    import landscape_proofs as lp
+
+    rep = lp.census(problem([1, 1, 1], [[1]], "1/2"))
+    assert rep.complete and rep.real_count == 3 and rep.complex_count == 5
+    assert lp.verify(rep.certificate).holds
+    assert rep.to_json()["kinds"] == {"global-minimum": 2, "strict-saddle": 1}
