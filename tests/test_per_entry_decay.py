@@ -250,3 +250,66 @@ def test_a_multiple_critical_point_gives_no_complex_count():
 def test_the_complex_count_has_a_time_budget():
     rep = census(copy.deepcopy(PROBLEM), algebra_timeout=0)
     assert rep.complex_count is None and "not computed" in rep.complex_note and rep.complete
+
+
+# --- soundness: kernel-accepted answers agree with an independent SymPy oracle ------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+DECAYS = st.sampled_from([0, Fraction(1, 2), 1, 2])
+
+
+@st.composite
+def decayed_points(draw):
+    widths = draw(st.sampled_from([(1, 2, 1), (2, 1, 2), (1, 2, 2), (2, 2, 1), (1, 1, 1, 1)]))
+    shapes = [(widths[i + 1], widths[i]) for i in range(len(widths) - 1)]
+    decay = [[[draw(DECAYS) for _ in range(c)] for _ in range(r)] for r, c in shapes]
+    Y = [[draw(st.integers(-2, 2)) for _ in range(widths[0])] for _ in range(widths[-1])]
+    # the origin, or a point with one hidden unit of the first hidden layer switched on
+    origin = draw(st.booleans())      # always critical for H >= 2
+    W = [[[0 if origin else draw(st.sampled_from([0, 0, 1, -1])) for _ in range(c)]
+          for _ in range(r)] for r, c in shapes]
+    data = {"family": "deep-linear", "widths": list(widths), "Y": Y, "loss": "square",
+            "weight_decay": [[[str(x) for x in row] for row in L] for L in decay]}
+    return data, W
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(decayed_points())
+def test_answers_on_per_entry_decays_agree_with_a_sympy_oracle(case):
+    data, W = case
+    p = problem_from_dict(copy.deepcopy(data))
+    r = lp.classify(copy.deepcopy(data), W)
+    if r.certificate is None:
+        return
+    assert lp.verify(r).holds
+    # the oracle: SymPy's own objective, gradient and Hessian at the point, from the
+    # definition (no code shared with the producer or the kernel)
+    syms = sympy.symbols(f"x0:{p.n_params}")
+    mats, k = [], 0
+    for r_, c_ in p.shapes:
+        mats.append(sympy.Matrix(r_, c_, syms[k:k + r_ * c_]))
+        k += r_ * c_
+    R = mats[0]
+    for M in mats[1:]:
+        R = M * R
+    E = R - sympy.Matrix(data["Y"])
+    lams = [sympy.Rational(x) for L in data["weight_decay"] for row in L for x in row]
+    f = sum(e ** 2 for e in E) / 2 + sum(l * s ** 2 for l, s in zip(lams, syms)) / 2
+    at = dict(zip(syms, [sympy.Integer(x) for M in W for row in M for x in row]))
+    value = f.subs(at)
+    grad = [sympy.diff(f, s).subs(at) for s in syms]
+    H = sympy.hessian(f, syms).subs(at)
+    kind = r.kind.value
+    if kind == "not-critical":
+        assert any(g != 0 for g in grad)
+        return
+    assert all(g == 0 for g in grad) and r.value == value
+    psd, nsd = H.is_positive_semidefinite, (-H).is_positive_semidefinite   # exact, rational H
+    assert psd is not None and nsd is not None
+    if kind == "strict-saddle":
+        assert not psd and not nsd   # a negative and a positive eigenvalue
+    if kind in ("global-minimum", "local-minimum", "spurious-local-minimum"):
+        assert psd                   # the second-order necessary condition
+    if kind == "local-maximum":
+        assert nsd

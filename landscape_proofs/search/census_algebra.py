@@ -26,7 +26,7 @@ import multiprocessing
 __all__ = ["complex_count"]
 
 #: at most this many parameters (the standard-monomial enumeration and det H grow fast)
-MAX_PARAMS = 8
+MAX_PARAMS = 12
 
 
 def _count(problem: dict) -> tuple[int | None, str]:

@@ -1,0 +1,91 @@
+"""Counts of critical points against Bharadwaj & Hosten's tables (issue 11, items 5 and 6).
+
+Deep linear networks trained on one data point with a generic per-entry weight decay
+(``"weight_decay": [L_1, ..., L_H]``), as in Mehta, Chen, Tang & Hauenstein (2018) and
+Bharadwaj & Hosten (2023).  For each architecture ``[d_x, hidden..., d_y]`` and a few seeded
+draws of (x, y, Lambda) this runs
+
+* the algebraic count (``search/census_algebra.py``): the number of complex critical points,
+  a Groebner basis over Q with every zero proven simple;
+* the census (``search/census.py``): every real critical point, certified, within a budget.
+
+Run from the repository root::
+
+    python benchmarks/bench_census_bh.py                   # every row, 2 draws, 600 s census budget
+    python benchmarks/bench_census_bh.py --rows 1,1,1 2,1,2 --draws 3 --census-timeout 60
+
+The published N_C below are the counts the issue quotes from Bharadwaj & Hosten's tables
+(generic data, one data point); None where no count was quoted.  Results: docs/census.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+
+from landscape_proofs.kernel.model import read_problem
+from landscape_proofs.search.census import census
+from landscape_proofs.search.census_algebra import complex_count
+
+PUBLISHED = {(1, 1, 1): 5, (2, 1, 2): 9, (1, 2, 2): 33, (1, 3, 2): 73, (1, 1, 1, 1): None,
+             (1, 2, 2, 1): 129}
+PRIMES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
+
+
+def draw(widths, seed: int) -> dict:
+    """One data point x, y (nonzero integers) and decays p/q with distinct primes q: generic
+    (no two decay entries equal, so no rotation of hidden units is a symmetry)."""
+    rng = random.Random(seed)
+    x = [[rng.choice([-3, -2, -1, 1, 2, 3])] for _ in range(widths[0])]
+    y = [[rng.choice([-3, -2, -1, 1, 2, 3])] for _ in range(widths[-1])]
+    decays = []
+    for i in range(len(widths) - 1):
+        decays.append([[f"{rng.randint(1, 5)}/{rng.choice(PRIMES)}" for _ in range(widths[i])]
+                       for _ in range(widths[i + 1])])
+    return {"family": "deep-linear", "widths": list(widths), "X": x, "Y": y, "loss": "square",
+            "weight_decay": decays}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", nargs="*", default=None, help="widths like 1,2,2 (default: all)")
+    ap.add_argument("--draws", type=int, default=2)
+    ap.add_argument("--census-timeout", type=float, default=600.0)
+    ap.add_argument("--algebra-timeout", type=float, default=600.0)
+    ap.add_argument("--json", metavar="FILE")
+    args = ap.parse_args(argv)
+    rows = ([tuple(int(d) for d in r.split(",")) for r in args.rows] if args.rows
+            else list(PUBLISHED))
+    out = []
+    print(f"{'widths':<14} {'draw':>4} {'N_C':>5} {'published':>9} {'alg s':>7} "
+          f"{'real':>5} {'census s':>9}  note")
+    for widths in rows:
+        for seed in range(args.draws):
+            prob = draw(widths, seed)
+            n = read_problem(prob).n_params
+            t = time.monotonic()
+            nc, note = complex_count(prob, n, args.algebra_timeout)
+            t_alg = time.monotonic() - t
+            t = time.monotonic()
+            rep = census(prob, timeout=args.census_timeout, algebra_timeout=0)
+            t_cen = time.monotonic() - t
+            pub = PUBLISHED.get(tuple(widths))
+            row = {"widths": list(widths), "draw": seed, "parameters": n, "complex_count": nc,
+                   "published": pub, "algebra_seconds": round(t_alg, 2),
+                   "real_count": rep.real_count, "census_seconds": round(t_cen, 2),
+                   "census_complete": rep.complete, "reason": rep.reason if not rep.complete else "",
+                   "kinds": rep.kinds}
+            out.append(row)
+            print(f"{str(list(widths)):<14} {seed:>4} {str(nc):>5} {str(pub):>9} {t_alg:>7.1f} "
+                  f"{str(rep.real_count):>5} {t_cen:>9.1f}  {row['reason'] or rep.kinds}",
+                  flush=True)
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(out, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
