@@ -21,7 +21,7 @@ optionally with a ``ball`` (a radius ``rho^2 > 0``, monomials ``n``, a PSD ``P``
 
 Where ``|y| <= rho`` the right side is ``>= 0``, so ``s (L - c) >= 0`` on a ball around the
 point: a local minimum (s = +1) or maximum (s = -1); without the ball, everywhere.
-Nothing but ``k``, the monomials, the matrices and the radius is read from the producer.
+A malformed number is an InputError, which the checker turns into a rejection.  Nothing but ``k``, the monomials, the matrices and the radius is read from the producer.
 """
 from __future__ import annotations
 
@@ -32,20 +32,12 @@ import flint
 from landscape_proofs.kernel.gram import GramRejected, _check_size, _Reader, polynomial_ring
 from landscape_proofs.kernel.linalg import negative_direction, quadratic_form
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
-from landscape_proofs.kernel.errors import InputError
 
 MAX_PARAMETERS = 16
 MAX_BASIS = 120          # monomials in one Gram basis
 MAX_MULTIPLIER = 3       # k in (1 + |x|^2)^k
 MAX_DEGREE = 24          # of either side of the identity
 MAX_TERMS = 2_000_000    # a bound on the left side's expansion
-
-
-def _exact(x, where):
-    try:
-        return to_fmpq(parse_exact(x, where))
-    except InputError as exc:
-        raise GramRejected(f"{where}: {exc}") from None
 
 
 def _gram(ring, n, data, basis_data, name):
@@ -63,10 +55,12 @@ def _gram(ring, n, data, basis_data, name):
     if not isinstance(data, list) or len(data) != b or any(
             not isinstance(r, list) or len(r) != b for r in data):
         raise GramRejected(f"{name}.gram: expected a {b} x {b} matrix of rationals")
-    Q = flint.fmpq_mat(b, b, [_exact(data[i][j], f"{name}.gram[{i}][{j}]")
+    Q = flint.fmpq_mat(b, b, [to_fmpq(parse_exact(data[i][j], f"{name}.gram[{i}][{j}]"))
                              for i in range(b) for j in range(b)])
     if Q != Q.transpose():
         raise GramRejected(f"{name}.gram is not symmetric")
+    if 2 * max(map(sum, mons)) > MAX_DEGREE:
+        raise GramRejected(f"{name}.basis: a monomial of degree above {MAX_DEGREE // 2}")
     v = negative_direction(Q)
     if v is not None:
         raise GramRejected(f"{name}.gram is not positive semidefinite: v^T Q v = "
@@ -77,7 +71,7 @@ def _gram(ring, n, data, basis_data, name):
             if Q[i, j] != 0:
                 e = tuple(x + y for x, y in zip(mons[i], mons[j]))
                 table[e] = table.get(e, flint.fmpq(0)) + Q[i, j]
-    return ring.from_dict({e: c for e, c in table.items() if c != 0}), 2 * max(map(sum, mons)), b
+    return ring.from_dict({e: c for e, c in table.items() if c != 0}), b
 
 
 def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
@@ -98,36 +92,27 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
         entries.append([[x[p + i * c + j] + shift[p + i * c + j] for j in range(c)] for i in range(r)])
         p += r * c
     L = obj.value_on(entries)          # L(shift + y), the checker's own objective
-    if local:
-        x0 = [flint.fmpq(0)] * N
-    if L(*x0) != value:
+    if L(*([0] * N if local else x0)) != value:
         raise GramRejected("internal: the polynomial objective disagrees with the exact value")
-    if 2 * k + L.total_degree() > MAX_DEGREE:
-        raise GramRejected(f"the left side has degree {2 * k + L.total_degree()} (limit {MAX_DEGREE})")
-    if len(L) * comb(N + 2 * k, 2 * k) > MAX_TERMS:
-        raise GramRejected(f"the left side could have {len(L) * comb(N + 2 * k, 2 * k)} terms "
-                           f"(limit {MAX_TERMS})")
+    if 2 * k + L.total_degree() > MAX_DEGREE or len(L) * comb(N + 2 * k, 2 * k) > MAX_TERMS:
+        raise GramRejected(f"the left side has degree {2 * k + L.total_degree()} and up to "
+                           f"{len(L) * comb(N + 2 * k, 2 * k)} terms (limits {MAX_DEGREE}, {MAX_TERMS})")
     lhs = (1 + sum(g * g for g in x)) ** k * sign * (L - value)
-    rhs, deg, b = _gram(ring, N, evidence.get("gram"), evidence.get("basis"), "evidence")
+    rhs, b = _gram(ring, N, evidence.get("gram"), evidence.get("basis"), "evidence")
     what = f"{b} x {b} Gram matrix"
     ball = evidence.get("ball")
     if ball is not None:
-        if not local:
-            raise GramRejected("a ball proves a local statement, not a global minimum")
-        if not isinstance(ball, dict):
-            raise GramRejected("ball: expected an object {radius_squared, basis, gram}")
-        r2 = _exact(ball.get("radius_squared"), "ball.radius_squared")
+        if not local or not isinstance(ball, dict):
+            raise GramRejected("ball: expected an object {radius_squared, basis, gram}, in a "
+                               "local claim only (a ball proves nothing global)")
+        r2 = to_fmpq(parse_exact(ball.get("radius_squared"), "ball.radius_squared"))
         if not r2 > 0:
             raise GramRejected(f"ball.radius_squared = {r2} is not > 0")
-        sig, d1, b1 = _gram(ring, N, ball.get("gram"), ball.get("basis"), "ball")
-        if d1 + 2 > MAX_DEGREE:
-            raise GramRejected(f"ball: degree {d1 + 2} (limit {MAX_DEGREE})")
+        sig, b1 = _gram(ring, N, ball.get("gram"), ball.get("basis"), "ball")
         rhs += (r2 - sum(g * g for g in x)) * sig   # local: x is y = x - x0 here
         what += f" and a {b1} x {b1} one on the ball |y|^2 <= {r2}"
     if local:
         what += ", y = x - x0"
-    if deg > MAX_DEGREE:
-        raise GramRejected(f"the Gram basis has degree {deg // 2} (limit {MAX_DEGREE // 2})")
     residual = lhs - rhs
     v = "y" if local else "x"
     lhs_text = f"(1 + |{v}|^2)^{k} {'' if sign > 0 else '-'}(L - {value})"
