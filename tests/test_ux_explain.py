@@ -76,6 +76,9 @@ TOUR = {
     "weight-decay-origin-0.json": ("a spurious local minimum",
                                    ["weight decay 1/10", "L(W) = 1/2", "(+, -, 0) = (3, 0, 0)",
                                     "value 3/20 (recomputed), below 1/2"]),
+    # widths 2-2-2 at W_1 = W_2 = I: l's Hessian in R is diag(8, 2, 2, 2), the product map is a
+    # submersion, so rank H = 4 and the GL(2) orbit has dimension 4
+    "wide-quartic-0.json": ("a local minimum", ["L(W) = 1", "4 + 4 = 8 of 8 parameters"]),
 }
 
 

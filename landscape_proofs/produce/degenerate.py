@@ -20,6 +20,7 @@ local minimum (so only a maximum is tried), one along which it rises rules out a
 """
 from __future__ import annotations
 
+from landscape_proofs.kernel.numbers import format_exact
 from landscape_proofs.produce import sos
 
 MAX_PARAMETERS = sos.MAX_PARAMETERS
@@ -62,9 +63,10 @@ def decide(producer, ine, curves, descended: bool, extra):
         if ev is not None:
             better = simple_better_point(producer, curves) or producer.find_better_point()
             if better is not None:
-                from landscape_proofs.produce.classify import _weights_json
+                point = [[[format_exact(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
+                         for M in better]
                 return producer.certified(Kind.SPURIOUS_LOCAL_MINIMUM,
-                                          {"local_minimum": ev, "better_point": _weights_json(better)},
+                                          {"local_minimum": ev, "better_point": point},
                                           method + " + exact better point", **extra)
             return producer.certified(Kind.LOCAL_MINIMUM, ev, method, **extra)
     if not rose:
