@@ -232,3 +232,29 @@ def test_the_cli_writes_a_certificate_that_verify_accepts(tmp_path):
     assert main(["classify", str(prob), str(point), "--certificate", str(out)]) == 0
     assert json.loads(out.read_text())["evidence"]["type"] == "sos-lower-bound"
     assert main(["verify", str(out)]) == 0
+
+
+def test_the_psd_test_agrees_with_exact_inertia_on_random_singular_and_indefinite_matrices():
+    # the kernel's PSD test (symmetric elimination) against Descartes' rule on the characteristic
+    # polynomial; Gram matrices V V^T of low rank (PSD, singular) and perturbed ones (often not)
+    import random
+    from landscape_proofs.kernel.linalg import inertia, negative_direction, quadratic_form
+    rng = random.Random(12)
+    seen = {True: 0, False: 0}
+    for _ in range(150):
+        n, r = rng.randint(1, 6), rng.randint(0, 4)
+        V = flint.fmpq_mat(n, max(r, 1), [flint.fmpq(rng.randint(-3, 3), rng.randint(1, 3))
+                                          for _ in range(n * max(r, 1))])
+        Q = V * V.transpose() if r else flint.fmpq_mat(n, n)
+        if rng.random() < 0.5:
+            i, j, d = rng.randrange(n), rng.randrange(n), flint.fmpq(rng.randint(-2, 2), 7)
+            Q[i, j] += d
+            if i != j:
+                Q[j, i] += d
+        v = negative_direction(Q)
+        psd = inertia(Q).is_psd
+        assert (v is None) == psd
+        if v is not None:
+            assert quadratic_form(Q, v) < 0
+        seen[psd] += 1
+    assert seen[True] > 20 and seen[False] > 20

@@ -227,8 +227,8 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
                            f"dim T = {dimT}, parameters = {N}")
         return (f"slice argument: Hessian semidefinite with kernel = orbit tangent of {group} "
                 f"(rank {rH} + dim T {dimT} = {N})")
-    raise Rejected(f"unknown evidence type {kind!r} (expected definite-hessian, slice or "
-                   "gram-identity)")
+    raise Rejected(f"unknown evidence type {kind!r} (expected definite-hessian, slice, "
+                   "gram-identity or sos-local)")
 
 
 # --- claims ----------------------------------------------------------------------------------
@@ -386,7 +386,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                              f"{p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
                    "square-loss-optimum, convex-stationary, psd-cone-optimality, "
-                   "psd-rank-optimum or nuclear-norm-bound)")
+                   "psd-rank-optimum, nuclear-norm-bound or sos-lower-bound)")
 
 
 def _equals_bound(ctx: _Ctx, compute, what: str) -> str:
