@@ -166,3 +166,13 @@ def test_above_the_threshold_the_reason_says_higher_order_terms_were_not_tried()
     res = classify(p, pt)
     assert res.kind is Kind.INCONCLUSIVE
     assert "higher-order terms were not tried" in res.reason
+
+
+@needs_cvxpy
+def test_a_singular_negative_semidefinite_hessian_is_decided_a_local_maximum():
+    # l(a, b) = -a^2 - b^4 at 0: Hessian diag(-2, 0), inertia (0, 1, 1); second order cannot
+    # prove the maximum (b is flat to second order), -(L - 0) = a^2 + (b^2)^2 can
+    p, pt = setup("-(R_0_0**2) - R_0_1**4", [[[0, 0]]], (2, 1))
+    res = classify(p, pt)
+    assert res.kind is Kind.LOCAL_MAXIMUM and res.inertia == (0, 1, 1)
+    assert res.certificate.evidence["type"] == "sos-local"
