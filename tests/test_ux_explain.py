@@ -80,6 +80,10 @@ TOUR = {
     # submersion, so rank H = 4 and the GL(2) orbit has dimension 4
     "wide-quartic-0.json": ("a local minimum", ["L(W) = 1", "4 + 4 = 8 of 8 parameters"]),
 }
+if sos_available():  # (ab)^4 - (ab)^6 at 0: a sum of squares on a ball; (2, 1) has 16 - 64 = -48
+    TOUR["sextic-flat-0.json"] = ("a spurious local minimum",
+                                  ["L(W) = 0", "on the ball |y| <= rho",
+                                   "value -48 (recomputed), below 0"])
 
 
 @pytest.mark.parametrize("name", sorted(TOUR))
