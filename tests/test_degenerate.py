@@ -176,3 +176,12 @@ def test_a_singular_negative_semidefinite_hessian_is_decided_a_local_maximum():
     res = classify(p, pt)
     assert res.kind is Kind.LOCAL_MAXIMUM and res.inertia == (0, 1, 1)
     assert res.certificate.evidence["type"] == "sos-local"
+
+
+def test_without_cvxpy_the_answer_stays_inconclusive_and_says_why(monkeypatch):
+    monkeypatch.setattr(sos, "available", lambda: False)
+    p, pt = setup(SEXTIC, [[[0]], [[0]]], (1, 1, 1))
+    res = classify(p, pt)
+    assert res.kind is Kind.INCONCLUSIVE and res.certificate is None
+    assert "cvxpy missing" in res.reason
+    assert sos.sos_evidence(exact_objective(p), exact_weights(pt), 0) is None
