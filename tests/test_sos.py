@@ -258,3 +258,15 @@ def test_the_psd_test_agrees_with_exact_inertia_on_random_singular_and_indefinit
             assert quadratic_form(Q, v) < 0
         seen[psd] += 1
     assert seen[True] > 20 and seen[False] > 20
+
+
+@pytest.mark.parametrize("claim, kind", [("global-minimum", "sos-lower-bound"),
+                                         ("local-minimum", "sos-local")])
+def test_a_loss_that_is_not_a_polynomial_is_refused(claim, kind):
+    cert = {"format": "landscape-certificate/1", "claim": claim,
+            "problem": {"family": "deep-linear", "widths": [1, 1],
+                        "loss": {"name": "custom", "expression": "exp(R_0_0)", "over": "product"}},
+            "point": {"weights": [[[0]]]},
+            "evidence": {"type": kind, "multiplier_degree": 0, "basis": [[]], "gram": [[0]]}}
+    res = check_certificate(cert)
+    assert not res.holds and "polynomial" in res.reason

@@ -76,12 +76,10 @@ def _gram(ring, n, data, basis_data, name):
 
 def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
     """Verify the identity above; returns the reason, raises :class:`GramRejected`."""
-    if not obj.loss.polynomial:
-        raise GramRejected("the loss is not a polynomial; a sum-of-squares identity needs L to be one")
     N = obj.n_params
     if N > MAX_PARAMETERS:
         raise GramRejected(f"{N} parameters: sums of squares are checked up to {MAX_PARAMETERS}")
-    _check_size(obj)
+    _check_size(obj)   # also refuses a loss that is not a polynomial
     k = evidence.get("multiplier_degree", 0)
     if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_MULTIPLIER:
         raise GramRejected(f"multiplier_degree: expected an integer in [0, {MAX_MULTIPLIER}]")
@@ -111,11 +109,9 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
         sig, b1 = _gram(ring, N, ball.get("gram"), ball.get("basis"), "ball")
         rhs += (r2 - sum(g * g for g in x)) * sig   # local: x is y = x - x0 here
         what += f" and a {b1} x {b1} one on the ball |y|^2 <= {r2}"
-    if local:
-        what += ", y = x - x0"
+    what += ", y = x - x0" if local else ""
     residual = lhs - rhs
-    v = "y" if local else "x"
-    lhs_text = f"(1 + |{v}|^2)^{k} {'' if sign > 0 else '-'}(L - {value})"
+    lhs_text = f"(1 + |{'y' if local else 'x'}|^2)^{k} {'' if sign > 0 else '-'}(L - {value})"
     if not residual.is_zero():
         raise GramRejected(f"the identity {lhs_text} = sum of squares fails: the difference has "
                            f"{len(residual)} nonzero terms")
