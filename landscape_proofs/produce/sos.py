@@ -136,7 +136,11 @@ def _solve(p: dict, basis: list, ball=None):
             continue
         if prob.status in ("optimal", "optimal_inaccurate") and t.value is not None \
                 and t.value > -1e-7:
-            return Q.value, (None if P is None else P.value), float(t.value)
+            Qv, Pv = Q.value, (None if P is None else P.value)
+            if Qv is None or not np.all(np.isfinite(Qv)) or (P is not None and (
+                    Pv is None or not np.all(np.isfinite(Pv)))):
+                continue
+            return Qv, Pv, float(t.value)
     return None
 
 
