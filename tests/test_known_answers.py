@@ -174,12 +174,18 @@ def test_flat_quartic_is_a_global_minimum_by_its_evident_lower_bound():
     assert res.certificate.evidence == {"type": "zero-lower-bound"}
 
 
-def test_flat_sextic_is_inconclusive_not_guessed():
+def test_flat_sextic_is_decided_by_higher_order_terms_or_inconclusive_not_guessed():
     # (ab)^4 - (ab)^6 at the origin: a local minimum (R^4 dominates near 0), not global
-    # (-> -infinity); nothing here proves either, and the tool says so instead of guessing
+    # (-> -infinity).  With the sum-of-squares machinery (extra `sos`) it is certified
+    # spurious (tests/test_degenerate.py); without it the tool says so instead of guessing
+    from landscape_proofs.produce.sos import available
     p = problem(widths=[1, 1, 1], loss={"name": "custom", "expression": "R_0_0**4 - R_0_0**6",
                                         "over": "product"})
     res = run(p, [[[0]], [[0]]])
+    if available():
+        assert res.kind is Kind.SPURIOUS_LOCAL_MINIMUM
+        assert res.certificate.evidence["local_minimum"]["type"] == "sos-local"
+        return
     assert res.kind is Kind.INCONCLUSIVE
     assert res.certificate is None
     assert "positive semidefinite" in res.reason

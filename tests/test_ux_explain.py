@@ -17,6 +17,7 @@ import pytest
 from landscape_proofs.families.io import loads_exact, read_json
 from landscape_proofs.kernel import check_certificate
 from landscape_proofs.produce.explain import certificate_explanation, explain_certificate
+from landscape_proofs.produce.sos import available as sos_available
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120
@@ -56,7 +57,11 @@ TOUR = {
     "bottleneck-weighted-0.json": ("a spurious local minimum",
                                    ["L(W) = 2", "value 1 (recomputed), below 2",
                                     "rank H = 3 and the orbit tangent has dimension 1"]),
-    "bottleneck-weighted-1.json": ("a local minimum", ["L(W) = 1", "3 + 1 = 4 of 4 parameters"]),
+    # (L - 1) is a sum of squares (produce/sos.py, extra sos): global; without cvxpy the slice
+    # argument's local minimum, rank H = 3 plus the 1-dimensional orbit
+    "bottleneck-weighted-1.json": (("a global minimum", ["L(W) = 1", "L >= 1 (recomputed)"])
+                                   if sos_available() else
+                                   ("a local minimum", ["L(W) = 1", "3 + 1 = 4 of 4 parameters"])),
     # 1 - w^2 at 0: Hessian -2, inertia (0, 1, 0)
     "concave-product-0.json": ("a local maximum", ["L(W) = 1", "(+, -, 0) = (0, 1, 0)",
                                                    "negative definite"]),
@@ -71,7 +76,14 @@ TOUR = {
     "weight-decay-origin-0.json": ("a spurious local minimum",
                                    ["weight decay 1/10", "L(W) = 1/2", "(+, -, 0) = (3, 0, 0)",
                                     "value 3/20 (recomputed), below 1/2"]),
+    # widths 2-2-2 at W_1 = W_2 = I: l's Hessian in R is diag(8, 2, 2, 2), the product map is a
+    # submersion, so rank H = 4 and the GL(2) orbit has dimension 4
+    "wide-quartic-0.json": ("a local minimum", ["L(W) = 1", "4 + 4 = 8 of 8 parameters"]),
 }
+if sos_available():  # (ab)^4 - (ab)^6 at 0: a sum of squares on a ball; (2, 1) has 16 - 64 = -48
+    TOUR["sextic-flat-0.json"] = ("a spurious local minimum",
+                                  ["L(W) = 0", "on the ball |y| <= rho",
+                                   "value -48 (recomputed), below 0"])
 
 
 @pytest.mark.parametrize("name", sorted(TOUR))

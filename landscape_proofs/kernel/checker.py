@@ -23,6 +23,7 @@ from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.objective import Objective, lowest_order
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.kernel.shallow import check_shallow_certificate, is_shallow_certificate
+from landscape_proofs.kernel.sos import check_sos
 from landscape_proofs.kernel.verdict import CLAIMS, CheckResult, Rejected
 
 FORMAT = "landscape-certificate/1"
@@ -185,8 +186,10 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
     (``certificates/gram.py``), which needs neither.
     """
     kind = evidence.get("type")
-    if kind == "gram-identity":
+    if kind in ("gram-identity", "sos-local"):
         try:
+            if kind == "sos-local":  # kernel/sos.py
+                return check_sos(ctx.obj, ctx.W, ctx.value, evidence, sign, local=True)
             return check_gram_identity(ctx.obj, ctx.W, ctx.value, evidence, sign)
         except GramRejected as exc:
             raise Rejected(str(exc)) from None
@@ -224,8 +227,8 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
                            f"dim T = {dimT}, parameters = {N}")
         return (f"slice argument: Hessian semidefinite with kernel = orbit tangent of {group} "
                 f"(rank {rH} + dim T {dimT} = {N})")
-    raise Rejected(f"unknown evidence type {kind!r} (expected definite-hessian, slice or "
-                   "gram-identity)")
+    raise Rejected(f"unknown evidence type {kind!r} (expected definite-hessian, slice, "
+                   "gram-identity or sos-local)")
 
 
 # --- claims ----------------------------------------------------------------------------------
@@ -291,6 +294,11 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         if ctx.value != 0:
             raise Rejected(f"value {ctx.value} is not 0")
         return "value 0 equals the lower bound 0 of a nonnegative loss"
+    if kind == "sos-lower-bound":  # (1 + |x|^2)^k (L - value) is a sum of squares: kernel/sos.py
+        try:
+            return check_sos(ctx.obj, ctx.W, ctx.value, ev, +1, local=False)
+        except GramRejected as exc:
+            raise Rejected(str(exc)) from None
     if kind == "square-loss-optimum":
         if p.symmetric:  # U U^T is PSD: the closed form is not its optimum
             raise Rejected("the closed-form optimum is over all matrices of rank <= r, not over "
@@ -379,7 +387,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                              f"{p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
                    "square-loss-optimum, convex-stationary, psd-cone-optimality, "
-                   "psd-rank-optimum or nuclear-norm-bound)")
+                   "psd-rank-optimum, nuclear-norm-bound or sos-lower-bound)")
 
 
 def _equals_bound(ctx: _Ctx, compute, what: str) -> str:

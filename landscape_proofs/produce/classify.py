@@ -26,6 +26,8 @@ from landscape_proofs.numeric.rationalize import rational_from_float
 from landscape_proofs.core.objective import lowest_order
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.produce import degenerate
+from landscape_proofs.produce.sos import sos_evidence
 from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
@@ -164,6 +166,10 @@ class _Producer:
         evidence = {"type": "negative-curvature",
                     "direction": _weights_json(self.obj.unflatten(v))}
         up = self.ascent_evidence(H, ine)
+        if up is None and ine.positive == 0:   # no ascent found: perhaps a degenerate maximum
+            decided = degenerate.decide(self, ine, [], True, extra)
+            if decided is not None:
+                return decided
         if up is None:
             return self.inconclusive(
                 "the Hessian is negative semidefinite and nothing proves the point is not a "
@@ -234,8 +240,10 @@ class _Producer:
                     return self.certified(Kind.NON_STRICT_SADDLE, evidence,
                                           "exact Hessian inertia + descent curve", **extra)
         n_tried = len(curves)
+        descended = any(c < 0 for _, _, c in curves)
         for coeffs, order, c in self.weighted_curve_candidates():
             n_tried += 1
+            descended = descended or c < 0
             if c < 0:
                 evidence = {"type": "descent-curve", "curve": [_weights_json(C) for C in coeffs]}
                 up = self.ascent_evidence(H, ine, curves)
@@ -243,10 +251,14 @@ class _Producer:
                     evidence.update(up)
                     return self.certified(Kind.NON_STRICT_SADDLE, evidence,
                                           "exact Hessian inertia + weighted descent curve", **extra)
+        decided = degenerate.decide(self, ine, curves, descended, extra)   # higher order
+        if decided is not None:
+            return decided
         return self.inconclusive(
             f"the Hessian is positive semidefinite with a kernel of dimension {ine.zero} larger "
             f"than the symmetry orbit's tangent, and none of {n_tried} polynomial curves "
-            "tried descends; second order cannot decide and no certificate was found",
+            "tried descends; second order cannot decide and no certificate was found"
+            + degenerate.why_not(self.problem, self.N),
             "exact Hessian inertia + descent-curve search", **extra)
 
     # -- global lower bounds ------------------------------------------------------------------------
@@ -298,6 +310,10 @@ class _Producer:
                 S = self.l1_multiplier(E)
                 if S is not None:
                     return {"type": "convex-stationary", "multiplier": _mat_json(S)}, False
+        if not loss.square_like and degenerate.applicable(p, self.N):  # produce/sos.py
+            ev = sos_evidence(self.obj, self.W, self.value)   # (1+|x|^2)^k (L - value) is SOS
+            if ev is not None:
+                return ev, False
         return None, above
 
     def nuclear_norm_optimum(self):

@@ -303,6 +303,16 @@ class _Explainer:
                      f"so L(x) - L(W) has a constant sign near W: a local {word} (no Hessian "
                      "argument is needed).")
             return
+        if kind == "sos-local":   # kernel/sos.py
+            ball = ev.get("ball")
+            self.say(f"The certificate gives a sum of squares in y = x - W: "
+                     f"{'' if sign > 0 else '-'}(L(W + y) - L(W)) (1 + |y|^2)^k = m(y)^T Q m(y)"
+                     + (" + (rho^2 - |y|^2) n(y)^T P n(y)" if isinstance(ball, dict) else "")
+                     + " with rational PSD matrices; the kernel expands both sides itself and "
+                     f"checks PSD exactly, so L {'>=' if sign > 0 else '<='} L(W) "
+                     + ("on the ball |y| <= rho" if isinstance(ball, dict) else "everywhere")
+                     + f": a local {word} decided by higher-order terms (no Hessian argument).")
+            return
         self.gradient_sentence()
         ine = self.hessian_inertia()
         if ine is not None:
@@ -342,7 +352,12 @@ class _Explainer:
     def global_minimum(self) -> None:
         kind = self.ev.get("type")
         loss = self.problem.loss
-        if kind == "zero-lower-bound":
+        if kind == "sos-lower-bound":   # kernel/sos.py
+            self.say(f"The certificate gives a sum of squares: (1 + |x|^2)^k (L(x) - {self.value}) = "
+                     "m(x)^T Q m(x) with a rational PSD matrix Q; the kernel expands both sides "
+                     f"itself and checks Q PSD exactly, so L >= {self.value} (recomputed) "
+                     "everywhere, which the point attains.")
+        elif kind == "zero-lower-bound":
             nonneg = getattr(loss, "nonnegative", None) is True
             self.say(f"The loss is {'proven' if nonneg else 'NOT proven'} nonnegative, so 0 is a "
                      f"lower bound; the value here is {self.value} (recomputed)"
