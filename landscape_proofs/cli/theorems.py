@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from landscape_proofs import api
+from landscape_proofs.cli.arguments import seconds
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.cli.output import (EXIT_FAIL, EXIT_OK, add_full_option, emit_json,
                                          examples, say)
@@ -28,6 +29,8 @@ def register(sub) -> None:
     ck.add_argument("problem", metavar="PROBLEM")
     ck.add_argument("--point", metavar="POINT", help="a point of interest (e.g. the ground truth)")
     ck.add_argument("--seed", type=int, default=0, help="seed of the producer's searches")
+    ck.add_argument("--timeout", type=seconds, metavar="SECONDS", help="give up after SECONDS: "
+                    "the conclusion is inconclusive with \"timeout\" in the reason (exit 0)")
     ck.add_argument("--json", action="store_true")
     add_full_option(ck)
     ck.set_defaults(func=run_check)
@@ -59,7 +62,7 @@ def run_check(args) -> int:
     theorem = api.theorem(args.theorem)  # an unknown id is reported before the files are read
     problem = api.load_problem(args.problem)
     point = api.load_point(args.point, problem) if args.point else None
-    result = api.check(theorem, problem, point, seed=args.seed)
+    result = api.check(theorem, problem, point, seed=args.seed, timeout=args.timeout)
     if args.json:
         emit_json(result.to_json())
     else:
