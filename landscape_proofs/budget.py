@@ -28,7 +28,8 @@ from typing import Any, Callable
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 
 __all__ = ["Deadline", "DeadlineExceeded", "Outcome", "check_deadline", "current_deadline",
-           "deadline", "run_bounded", "start_parent_watchdog", "timeout_reason"]
+           "deadline", "run_bounded", "sigterm_interrupts", "start_parent_watchdog",
+           "timeout_reason"]
 
 
 class DeadlineExceeded(LandscapeError):
@@ -219,3 +220,25 @@ def start_parent_watchdog(interval: float = 0.2) -> None:
                 os._exit(1)
 
     threading.Thread(target=watch, name="landscape-parent-watchdog", daemon=True).start()
+
+
+class sigterm_interrupts:
+    """``with sigterm_interrupts():`` SIGTERM acts as Ctrl-C in the block (a campaign or a
+    census stops cleanly, keeping what finished); the previous handler comes back after."""
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        self.old = None
+        if threading.current_thread() is threading.main_thread():
+            def interrupt(signum, frame):
+                raise KeyboardInterrupt
+            self.old = signal.signal(signal.SIGTERM, interrupt)
+        return self
+
+    def __exit__(self, *exc):
+        import signal
+
+        if self.old is not None:
+            signal.signal(signal.SIGTERM, self.old)
