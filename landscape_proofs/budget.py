@@ -112,15 +112,23 @@ def timeout_reason(seconds: float) -> str:
     return f"timeout: not finished within the time budget of {seconds:g} s (--timeout)"
 
 
-def _child(conn, fn, args, kwargs, seconds, limits):
+def _child(conn, fn, args, kwargs, seconds, limits, parent):
     from landscape_proofs.kernel.limits import using
 
-    start_parent_watchdog()
+    start_parent_watchdog(parent)
+    try:        # the child says nothing: FLINT prints its allocation failures on stdout
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+    except OSError:
+        pass
     try:
         with using(limits), deadline(seconds):
             msg = ("ok", fn(*args, **kwargs))
     except DeadlineExceeded:
         msg = ("timeout", None)
+    except MemoryError:
+        msg = ("memory", None)
     except InputError as exc:       # rebuilt field by field in the parent
         msg = ("input", (exc.expected, exc.field, exc.got if _picklable(exc.got) else None,
                          exc.source, exc.show_got))
@@ -166,8 +174,8 @@ def run_bounded(fn: Callable, *args, seconds: float | None, **kwargs) -> Outcome
             return Outcome(False, reason=timeout_reason(seconds))
     end = time.monotonic() + seconds
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(send, fn, args, kwargs, seconds, current()),
-                       daemon=True)
+    proc = ctx.Process(target=_child, daemon=True,
+                       args=(send, fn, args, kwargs, seconds, current(), os.getpid()))
     proc.start()
     send.close()
     try:
@@ -195,6 +203,8 @@ def run_bounded(fn: Callable, *args, seconds: float | None, **kwargs) -> Outcome
         return Outcome(True, value)
     if tag == "timeout":
         return Outcome(False, reason=timeout_reason(seconds))
+    if tag == "memory":
+        return Outcome(False, reason="the exact computation ran out of memory")
     if tag == "input":
         expected, field, got, source, show_got = value
         raise InputError(expected, field=field, got=got, source=source, show_got=show_got)
@@ -208,10 +218,14 @@ def _kill(proc) -> None:
         pass
 
 
-def start_parent_watchdog(interval: float = 0.2) -> None:
-    """In a child process: exit at once when the parent process is gone (polls the parent
-    id; a daemon thread, so it never keeps the child alive)."""
-    parent = os.getppid()
+def start_parent_watchdog(parent: int | None = None, interval: float = 0.2) -> None:
+    """In a child process: exit at once when the parent process ``parent`` (default: the
+    current one) is gone (polls the parent id; a daemon thread, so it never keeps the child
+    alive).  Pass the parent's pid from the parent: a child that starts after its parent
+    died would otherwise watch its new parent (init)."""
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch():
         while True:

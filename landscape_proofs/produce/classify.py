@@ -533,4 +533,14 @@ def size_refusal(problem) -> str | None:
     if n > lim:
         return (f"too large for exact classification: {n} parameters, above the limit of "
                 f"{lim} (kernel/limits.py; raise it with --max-parameters)")
+    expression = getattr(problem.loss, "expression", None)   # a custom loss: the kernel's
+    if isinstance(expression, str):                           # bounded reading, quickly
+        from landscape_proofs.kernel.errors import InputError
+        from landscape_proofs.kernel.polynomial import read_polynomial
+
+        try:
+            read_polynomial(expression)
+        except InputError as exc:
+            return (f"the kernel refuses this custom loss, so nothing about it can be "
+                    f"certified: {exc}")
     return None

@@ -241,6 +241,7 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     from landscape_proofs.budget import start_parent_watchdog
 
     return ProcessPoolExecutor(max_workers=workers, initializer=start_parent_watchdog,
+                               initargs=(os.getpid(),),
                                mp_context=multiprocessing.get_context("spawn"))
 
 
