@@ -270,3 +270,13 @@ def test_three_megabyte_certificates_are_refused_or_verified_fast(tmp_path):
     assert code == 0 and secs < 10 and out.startswith("VALID"), err
     code, out, err, secs = too_big
     assert code == 2 and "--max-bytes" in err and secs < 10
+
+
+def test_digits_in_fields_the_kernel_never_reads_are_not_limited():
+    cert = _definite_hessian_certificate(2)
+    cert["notes"] = ["9" * 30]
+    with using(Limits(max_digits=20)):
+        assert check_certificate(cert).holds
+        cert["point"]["weights"][0][0][0] = "0/" + "1" * 30       # a read field: refused
+        with pytest.raises(InputError, match="--max-digits"):
+            check_certificate(cert)
