@@ -71,9 +71,15 @@ def run_check(args) -> int:
     problem = api.load_problem(args.problem)
     point = api.load_point(args.point, problem) if args.point else None
     refined = None
+    timeout = args.timeout
     if args.refine or args.digits is not None:
+        import time
+
+        t0 = time.monotonic()
         point, refined = _refine_point(args, problem, point)
-    result = api.check(theorem, problem, point, seed=args.seed, timeout=args.timeout)
+        if timeout is not None:      # one budget for the refinement and the check together
+            timeout = max(timeout - (time.monotonic() - t0), 0.001)
+    result = api.check(theorem, problem, point, seed=args.seed, timeout=timeout)
     if args.json:
         out = result.to_json()
         if refined is not None:
