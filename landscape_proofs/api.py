@@ -173,7 +173,8 @@ def _budget(budget: Budget | None, seed: int) -> Budget:
 
 # --- classification -------------------------------------------------------------------------
 def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
-             refine: bool = False, digits: int | None = None) -> Result:
+             refine: bool = False, digits: int | None = None,
+             timeout: float | None = None) -> Result:
     """Decide exactly what ``point`` is for ``problem``, with a certificate the kernel checked.
 
     ``problem``: a path, a dict or a loaded problem; ``point``: a path, a dict, a list of
@@ -190,17 +191,30 @@ def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
     >>> classify({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square"},
     ...          [[[0]], [[0]]]).kind.value
     'strict-saddle'
+
+    With ``timeout`` (seconds) the work runs in a child process that is killed when the
+    budget runs out; the answer is then ``inconclusive`` with a reason containing "timeout".
     """
     problem = as_problem(problem)
     point = as_point(point, problem)
     budget = _budget(budget, seed)
+    if timeout is not None:
+        return _bounded(classify, problem, point, budget, seed=seed, refine=refine,
+                        digits=digits, seconds=timeout)
     if not getattr(problem, "layered", True):       # shallow-rank: R on the set rank <= p
         if refine or digits is not None:
             raise InputError("refine applies to deep-linear, multi-tower and "
                              "symmetric-factorization problems")
         return classify_shallow(problem, point, budget)
     if refine:
+        from landscape_proofs.produce.classify import Classification, size_refusal
         from landscape_proofs.produce.refined import classify_refined as _classify_refined
+
+        if size_refusal(problem) is not None:      # before the numeric refinement too
+            from landscape_proofs.produce.kinds import Kind
+
+            return Result(Classification(Kind.INCONCLUSIVE, None, size_refusal(problem), None,
+                                         "none"))
 
         return Result(_classify_refined(problem, point, budget=budget,
                                         digits=100 if digits is None else digits))
@@ -209,6 +223,19 @@ def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
     from landscape_proofs.produce.classify import classify as _classify
 
     return Result(_classify(problem, point, budget))
+
+
+def _bounded(fn, problem, *args, seconds: float, **kwargs) -> Result:
+    """``fn`` within ``seconds`` (landscape_proofs.budget); an inconclusive answer if not."""
+    from landscape_proofs.budget import run_bounded
+    from landscape_proofs.produce.classify import Classification
+    from landscape_proofs.produce.kinds import Kind
+
+    out = run_bounded(fn, problem, *args, seconds=seconds, **kwargs)
+    if out.done:
+        return out.value
+    n = sum(r * c for r, c in getattr(problem, "shapes", ()))
+    return Result(Classification(Kind.INCONCLUSIVE, None, out.reason, None, "none", n_params=n))
 
 
 def classify_shallow(problem, point, budget: Budget | None = None, *,
@@ -368,21 +395,37 @@ def _as_certificate(certificate) -> dict:
                      got=type(certificate).__name__)
 
 
-def verify(certificate) -> CheckResult:
+def verify(certificate, *, timeout: float | None = None) -> CheckResult:
     """The kernel's verdict (``.holds``, ``.reason``) on a certificate: a dict, the path of a
     certificate file, a :class:`Certificate`, or a result that has a certificate.
 
     A search summary (``search.json``, written by ``landscape search --out DIR``) is accepted
     too: every group it reports as certified is re-checked through its certificate file
     (relative to the summary's folder when the recorded path is gone), and the group's kind
-    must be the certificate's claim."""
+    must be the certificate's claim.
+
+    With ``timeout`` (seconds) the kernel runs in a child process that is killed when the
+    budget runs out; the verdict is then "not established" with a reason containing "timeout".
+    """
     from pathlib import Path
 
     data = _as_certificate(certificate)
     if isinstance(data, dict) and "format" not in data and isinstance(data.get("groups"), list):
         folder = Path(certificate).parent if _is_path(certificate) else Path(".")
-        return _verify_search_summary(data, folder)
-    return check_certificate(data)
+        fn, args = _verify_search_summary, (data, folder)
+    else:
+        fn, args = check_certificate, (data,)
+    if timeout is None:
+        return fn(*args)
+    from landscape_proofs.budget import run_bounded
+    from landscape_proofs.kernel.verdict import CheckResult as _Verdict
+
+    out = run_bounded(fn, *args, seconds=timeout)
+    if out.done:
+        return out.value
+    claim = data.get("claim") if isinstance(data, dict) else None
+    return _Verdict(False, str(claim if isinstance(claim, str) else "search-summary"),
+                    f"not established: {out.reason}")
 
 
 def _verify_search_summary(data: dict, folder) -> CheckResult:
@@ -469,17 +512,32 @@ def _names_a_file(text: str) -> bool:
 
 
 def check(which: str | Theorem, problem, point=None, *, seed: int = 0,
-          budget: int | None = None) -> TheoremCheck:
+          budget: int | None = None, timeout: float | None = None) -> TheoremCheck:
     """Check a theorem's assumptions on ``problem`` and test its conclusion there (at
     ``point`` too, when given).  ``result.counterexample`` is set only when every assumption
     holds and the conclusion fails.  ``budget``: scale the internal descent search with the
-    instance (``theorems.runner.scaled_budget``); ``result.search`` says how much ran."""
+    instance (``theorems.runner.scaled_budget``); ``result.search`` says how much ran.  With
+    ``timeout`` (seconds) the check runs in a child process killed when the budget runs out;
+    the conclusion is then ``inconclusive`` with a reason containing "timeout" and the
+    assumptions are reported as not checked."""
     from landscape_proofs.theorems.runner import check_with_budget
 
     t = theorem(which) if isinstance(which, str) else which
     problem = as_problem(problem)
     point = None if point is None else as_point(point, problem)
-    return check_with_budget(t, problem, point, budget=budget, seed=seed)
+    if timeout is None:
+        return check_with_budget(t, problem, point, budget=budget, seed=seed)
+    from landscape_proofs.budget import run_bounded
+    from landscape_proofs.theorems.base import (AssumptionCheck, ConclusionResult,
+                                                ConclusionStatus, TheoremCheck)
+
+    out = run_bounded(check_with_budget, t, problem, point, budget=budget, seed=seed,
+                      seconds=timeout)
+    if out.done:
+        return out.value
+    return TheoremCheck(t.id, (AssumptionCheck("checked within the time budget", None,
+                                               out.reason),),
+                        ConclusionResult(ConclusionStatus.INCONCLUSIVE, out.reason))
 
 
 # --- search, derivation, openness, tour ----------------------------------------------------

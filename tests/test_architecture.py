@@ -16,7 +16,7 @@ ROOT = Path(landscape_proofs.__file__).resolve().parent
 # package (first component under landscape_proofs) -> layer
 LAYERS = {
     "kernel": 0,
-    "core": 1,
+    "core": 1, "budget": 1,
     "losses": 2, "families": 2,
     "numeric": 3, "produce": 3, "symbolic": 3,
     "schemas": 5,  # the JSON Schemas of the outputs and their loader (public surface)

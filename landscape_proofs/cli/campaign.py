@@ -1,12 +1,15 @@
 """``landscape campaign PROBLEM...``: searches over many problems and seeds through a process
-pool or a Dask cluster; JSON lines, resumable.  Exit status 0 when every task succeeded, 1
-when some task failed."""
+pool or a Dask cluster; JSON lines, resumable.  Exit status 0 when every task succeeded (or
+the campaign stopped early, ``complete: false``, without a failed task), 1 when some task
+failed, 2 for unusable input (a results file another campaign holds, a scheduler that cannot
+be reached or has no workers)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from landscape_proofs import api
-from landscape_proofs.cli.arguments import count
+from landscape_proofs.budget import sigterm_interrupts
+from landscape_proofs.cli.arguments import count, seconds
 from landscape_proofs.cli.output import EXIT_FAIL, EXIT_OK, emit_json, examples, progress
 from landscape_proofs.kernel.errors import InputError
 
@@ -26,6 +29,9 @@ def register(sub) -> None:
     c.add_argument("--workers", type=count, default=None, help="processes (default: cores)")
     c.add_argument("--scheduler", metavar="ADDRESS",
                    help="run on a Dask distributed cluster (e.g. tcp://host:8786)")
+    c.add_argument("--timeout", type=seconds, metavar="SECONDS", help="stop after SECONDS: "
+                   "finished tasks are kept, the report says complete: false (Ctrl-C and "
+                   "SIGTERM do the same); also the wait for a --scheduler and its workers")
     c.add_argument("--no-progress", action="store_true")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=run)
@@ -50,16 +56,13 @@ def run(args) -> int:
         except ImportError:
             raise InputError('--scheduler needs Dask distributed: pip install "landscape-proofs[cluster]"',
                              field="--scheduler", got=args.scheduler) from None
-        try:
-            client = Client(args.scheduler, timeout=10)
-        except (OSError, TimeoutError) as exc:
-            raise InputError(f"cannot reach the scheduler ({type(exc).__name__})",
-                             field="--scheduler", got=args.scheduler) from None
+        client = _connect(Client, args.scheduler, args.timeout or 10.0)
         executor = client.get_executor()
     bar = progress(not args.no_progress)
     try:
-        report = run_campaign(tasks, args.out, executor=executor, max_workers=args.workers,
-                              progress=bar)
+        with sigterm_interrupts():
+            report = run_campaign(tasks, args.out, executor=executor, max_workers=args.workers,
+                                  progress=bar, timeout=args.timeout)
     finally:
         bar.close()
         if client is not None:
@@ -69,4 +72,25 @@ def run(args) -> int:
     else:
         print(f"{report.tasks} tasks: {report.skipped} already done, {report.ran} ran, "
               f"{report.failed} failed ({report.seconds:.1f} s); results in {report.path}")
+        if report.retried:
+            print(f"{report.retried} task runs repeated after a worker died")
+        if report.stopped:
+            print(f"INCOMPLETE ({report.stopped}): the tasks not run yet run when the same "
+                  "command is given again")
     return EXIT_FAIL if report.failed else EXIT_OK
+
+
+def _connect(Client, address: str, wait: float):
+    """A Dask client with at least one worker within ``wait`` seconds, else one line (exit 2)."""
+    try:
+        client = Client(address, timeout=wait)
+    except Exception as exc:    # bad address, refused, timed out: all the user's to fix
+        raise InputError(f"cannot reach the scheduler ({type(exc).__name__})",
+                         field="--scheduler", got=address) from None
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except Exception:
+        client.close()
+        raise InputError(f"the cluster has no workers (none joined within {wait:g} s)",
+                         field="--scheduler", got=address) from None
+    return client

@@ -71,8 +71,7 @@ def run(args) -> int:
         viz.check_output_path(args.plot, "--plot")
     problem = api.load_problem(args.problem)
     prepare_out_dir(args.out)
-    report = census(problem, timeout=args.timeout, max_boxes=args.max_boxes,
-                    algebra_timeout=args.algebra_timeout)
+    report = _bounded_census(census, problem, args)
     ref = None
     if args.out and report.certificate is not None and report.complete:
         path = Path(args.out) / "census.json"
@@ -95,3 +94,27 @@ def run(args) -> int:
         if args.plot:
             print(f"figure written to {args.plot}")
     return EXIT_OK
+
+
+
+def _bounded_census(census, problem, args):
+    """The census under its own cooperative ``--timeout``, plus a hard stop a little later
+    (a child process killed if one long exact call overruns, landscape_proofs.budget);
+    Ctrl-C or SIGTERM stops it too.  Both give ``complete: false`` with the reason."""
+    import time
+
+    from landscape_proofs.budget import run_bounded, sigterm_interrupts
+    from landscape_proofs.search.census import CensusReport
+
+    t0 = time.monotonic()
+    try:
+        with sigterm_interrupts():
+            out = run_bounded(census, problem, timeout=args.timeout, max_boxes=args.max_boxes,
+                              algebra_timeout=args.algebra_timeout,
+                              seconds=args.timeout * 1.25 + 2.0)
+    except KeyboardInterrupt:
+        return CensusReport(False, "interrupted (Ctrl-C or SIGTERM) before the census was "
+                            "complete", seconds=time.monotonic() - t0)
+    if out.done:
+        return out.value
+    return CensusReport(False, out.reason, seconds=time.monotonic() - t0)

@@ -5,9 +5,12 @@ Exit status: 0 every certificate holds, 1 some certificate does not establish it
 """
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import nullcontext
 
 from landscape_proofs import api
+from landscape_proofs.cli.arguments import count, seconds
 from landscape_proofs.cli.output import (EXIT_FAIL, EXIT_INPUT, EXIT_OK, add_full_option,
                                          emit_json, error_line, examples, say)
 from landscape_proofs.kernel.errors import InputError
@@ -21,15 +24,62 @@ def register(sub) -> None:
     v.add_argument("certificates", nargs="+", metavar="CERTIFICATE")
     v.add_argument("--json", action="store_true")
     add_full_option(v)
+    v.add_argument("--timeout", type=seconds, metavar="SECONDS", help="give up on a certificate "
+                   "after SECONDS: it counts as not established (exit 1)")
+    add_limit_options(v)
     v.set_defaults(func=run)
 
 
+def add_limit_options(parser) -> None:
+    """``--max-parameters``, ``--max-bytes``, ``--max-digits``: raise the kernel's size limits
+    (kernel/limits.py); beyond them a certificate is refused at once (exit 2)."""
+    from landscape_proofs.kernel.limits import DEFAULT
+
+    parser.add_argument("--max-parameters", type=count, metavar="N", default=None,
+                        help=f"largest problem, in parameters (default {DEFAULT.max_parameters})")
+    if parser.prog.endswith("verify"):
+        parser.add_argument("--max-bytes", type=count, metavar="N", default=None,
+                            help=f"largest certificate file (default {DEFAULT.max_bytes})")
+        parser.add_argument("--max-digits", type=count, metavar="N", default=None,
+                            help=f"longest number, in digits (default {DEFAULT.max_digits})")
+
+
+def limits_in_force(args):
+    """A context manager putting the limits the options ask for in force."""
+    from dataclasses import replace
+
+    from landscape_proofs.kernel.limits import DEFAULT, using
+
+    asked = {k: getattr(args, k, None) for k in ("max_parameters", "max_bytes", "max_digits")}
+    asked = {k: v for k, v in asked.items() if v is not None}
+    return using(replace(DEFAULT, **asked)) if asked else nullcontext()
+
+
 def run(args) -> int:
+    with limits_in_force(args):
+        return _run(args)
+
+
+def _check_size(path: str) -> None:
+    from landscape_proofs.kernel.limits import check_bytes
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return                           # the reader reports a missing file in its words
+    import stat
+
+    if stat.S_ISREG(st.st_mode):
+        check_bytes(st.st_size, source=path)
+
+
+def _run(args) -> int:
     status = EXIT_OK
     rows = []
     for path in args.certificates:
         try:
-            res = api.verify(path)
+            _check_size(path)
+            res = api.verify(path, timeout=args.timeout)
         except InputError as exc:
             err = exc if exc.source else exc.with_source(path)
             print(error_line(err), file=sys.stderr)

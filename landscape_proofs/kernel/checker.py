@@ -15,6 +15,7 @@ from landscape_proofs.kernel.census import check_census_certificate
 from landscape_proofs.kernel.critical_values import nuclear_norm_optimum, psd_rank_optimum
 from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
 from landscape_proofs.kernel.errors import InputError, LandscapeError
+from landscape_proofs.kernel import limits
 from landscape_proofs.kernel.gram import GramRejected, check_gram_identity
 from landscape_proofs.kernel.linalg import inertia, rank
 from landscape_proofs.kernel.losses import L1, Square
@@ -67,6 +68,7 @@ def check_certificate(data: object) -> CheckResult:
         raise InputError("expected a JSON object (a certificate)", got=type(data).__name__)
     if data.get("format") != FORMAT:
         raise InputError(f'expected "{FORMAT}"', field="format", got=data.get("format"))
+    limits.check_numbers(data)  # size limits first, before any exact work (kernel/limits.py)
     if data.get("claim") == "census":  # every real critical point in a box (kernel/census.py)
         return check_census_certificate(data)
     if "problem" not in data:
@@ -79,6 +81,7 @@ def check_certificate(data: object) -> CheckResult:
         problem = read_problem(data["problem"])
     except InputError as exc:
         raise exc.within("problem") from None
+    limits.check_parameters(problem.n_params)
     if is_enclosure_point(data["point"]):  # an enclosure of an irrational point: enclosure.py
         enc = check_enclosure(data, problem)
         return CheckResult(enc.valid, enc.claim, enc.reason, enc.relies_on)

@@ -532,8 +532,34 @@ def classify(problem: Problem, point: Point, budget: Budget = Budget()) -> Class
     >>> classify(p, Point.of(p, [[[0]], [[0]]])).kind.value
     'strict-saddle'
     """
+    too_big = size_refusal(problem)      # before any exact work (kernel/limits.py)
+    if too_big is not None:
+        return Classification(Kind.INCONCLUSIVE, None, too_big, None, "none",
+                              n_params=sum(r * c for r, c in problem.shapes))
     producer = _Producer(problem, point, budget)
     try:
         return producer.run()
     except (UnsupportedError, NotDifferentiableError) as exc:
         return producer.inconclusive(str(exc), "none")
+
+
+def size_refusal(problem) -> str | None:
+    """Why ``problem`` is too large for exact classification (the kernel's parameter limit,
+    which would refuse the certificate anyway), or ``None``."""
+    from landscape_proofs.kernel.limits import current
+
+    n, lim = sum(r * c for r, c in problem.shapes), current().max_parameters
+    if n > lim:
+        return (f"too large for exact classification: {n} parameters, above the limit of "
+                f"{lim} (kernel/limits.py; raise it with --max-parameters)")
+    expression = getattr(problem.loss, "expression", None)   # a custom loss: the kernel's
+    if isinstance(expression, str):                           # bounded reading, quickly
+        from landscape_proofs.kernel.errors import InputError
+        from landscape_proofs.kernel.polynomial import read_polynomial
+
+        try:
+            read_polynomial(expression)
+        except InputError as exc:
+            return (f"the kernel refuses this custom loss, so nothing about it can be "
+                    f"certified: {exc}")
+    return None

@@ -537,6 +537,7 @@ def certificate_explanation(data: dict) -> dict:
     """
     verdict = check_certificate(data)      # InputError for an unusable certificate
     claim = data.get("claim")
+    claim = claim if isinstance(claim, str) else repr(claim)   # a list or dict is no key
     name, _, words = CLAIM_WORDS.get(claim, f"{claim!r}: not a kind the kernel can certify").partition(": ")
     rank_bound = data["problem"].get("rank", "p") if is_shallow_certificate(data) else None
     where = (f"R, on the set of matrices of rank <= {rank_bound}," if rank_bound is not None

@@ -21,7 +21,6 @@ that a time budget can stop it (SymPy's Groebner bases cannot be interrupted oth
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 
 __all__ = ["complex_count"]
 
@@ -87,35 +86,57 @@ def _separated_and_simple(G, xs, basis) -> bool:
     return False
 
 
-def _child(problem, conn) -> None:
-    try:
-        conn.send(_count(problem))
-    except Exception as exc:  # reported, never raised across the process boundary
-        conn.send((None, f"the Groebner computation failed ({type(exc).__name__})"))
-    finally:
-        conn.close()
-
-
 def complex_count(problem: dict, n_params: int, timeout: float) -> tuple[int | None, str]:
     """(the number of distinct complex critical points, or None; what was found), within
-    ``timeout`` seconds (the child process is killed after that)."""
+    ``timeout`` seconds: the work runs in a forked child (plain ``os.fork``, so that it also
+    works inside a daemon worker), killed when the budget runs out or its parent dies."""
+    import os
+    import pickle
+    import select
+    import signal
+    import time
+
     if timeout <= 0:
         return None, "not computed (no time budget for the algebraic count)"
     if n_params > MAX_PARAMS:
         return None, f"not computed: the algebraic count is limited to {MAX_PARAMS} parameters"
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(problem, child), daemon=True)
-    proc.start()
-    child.close()
+    read_fd, write_fd = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:                                        # the child
+        os.close(read_fd)
+        try:
+            from landscape_proofs.budget import start_parent_watchdog
+
+            start_parent_watchdog(parent)
+            try:
+                answer = _count(problem)
+            except Exception as exc:  # reported, never raised across the process boundary
+                answer = (None, f"the Groebner computation failed ({type(exc).__name__})")
+            with os.fdopen(write_fd, "wb") as fh:
+                fh.write(pickle.dumps(answer))
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    data, end = b"", time.monotonic() + timeout
     try:
-        if parent.poll(timeout):
-            return parent.recv()
-        return None, f"not computed: the Groebner computation took more than {timeout:g} s"
-    except EOFError:
-        return None, "not computed: the Groebner computation stopped without an answer"
+        with os.fdopen(read_fd, "rb") as fh:
+            while True:
+                left = end - time.monotonic()
+                if left <= 0 or not select.select([fh], [], [], left)[0]:
+                    return None, f"not computed: the Groebner computation took more than {timeout:g} s"
+                chunk = os.read(fh.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                data += chunk
+        try:
+            count, note = pickle.loads(data)
+        except Exception:
+            return None, "not computed: the Groebner computation stopped without an answer"
+        return count, note
     finally:
-        if proc.is_alive():
-            proc.kill()
-        proc.join(timeout=5)
-        parent.close()
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
