@@ -270,3 +270,17 @@ def test_a_loss_that_is_not_a_polynomial_is_refused(claim, kind):
             "evidence": {"type": kind, "multiplier_degree": 0, "basis": [[]], "gram": [[0]]}}
     res = check_certificate(cert)
     assert not res.holds and "polynomial" in res.reason
+
+
+def test_the_tour_holds_without_the_sos_extra(monkeypatch):
+    """`pip install .` has no cvxpy: the two answers that need a sum of squares fall back to
+    what second order proves (e2 e2^T a local minimum, the flat sextic inconclusive), and the
+    tour says so instead of reporting a mismatch."""
+    from landscape_proofs.produce import sos, tour
+
+    monkeypatch.setattr(sos, "available", lambda: False)
+    report = tour.run_tour()
+    assert report.all_ok, report.table()
+    rows = {(r.example, r.point): r for r in report.rows}
+    assert rows[("bottleneck-weighted", "e2 e2^T")].kind == "local-minimum"
+    assert rows[("sextic-flat", "origin")].kind == "inconclusive"

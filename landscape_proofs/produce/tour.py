@@ -14,6 +14,7 @@ from pathlib import Path
 
 from landscape_proofs.kernel.checker import check_certificate
 from landscape_proofs.produce.certificate import write_certificate
+from landscape_proofs.produce import sos
 from landscape_proofs.produce.classify import classify
 from landscape_proofs.families.io import loads_exact, point_from_dict, problem_from_dict
 
@@ -93,6 +94,10 @@ def run_tour(out_dir: Path | None = None) -> TourReport:
                 verified = check_certificate(loads_exact(text)).valid
                 if out_dir is not None:
                     write_certificate(res.certificate, out_dir / f"{ex['name']}-{i}.json")
-            rows.append(TourRow(ex["name"], pt["name"], pt["expected"], res.kind.value,
+            expected = pt["expected"]
+            if "expected_without_sos" in pt and not sos.available():
+                # the stronger answer needs the SDP solver of the `sos` extra
+                expected = pt["expected_without_sos"]
+            rows.append(TourRow(ex["name"], pt["name"], expected, res.kind.value,
                                 str(res.value), verified, time.perf_counter() - t0, res.reason))
     return TourReport(tuple(rows))
