@@ -12,6 +12,7 @@ from __future__ import annotations
 import flint
 
 from landscape_proofs.kernel.census import check_census_certificate
+from landscape_proofs.kernel.congruence import inertia_with_hint
 from landscape_proofs.kernel.critical_values import nuclear_norm_optimum, psd_rank_optimum
 from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
 from landscape_proofs.kernel.errors import InputError, LandscapeError
@@ -196,7 +197,7 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
         H = -H
     N = ctx.obj.n_params
     if kind == "definite-hessian":
-        ine = inertia(H)
+        ine, _ = inertia_with_hint(H, evidence, inertia)
         if not ine.is_pd:
             raise Rejected(f"Hessian (times {sign}) is not definite: inertia (+, -, 0) = {ine.as_tuple()}")
         return f"Hessian {'positive' if sign > 0 else 'negative'} definite ({N} parameters)"
@@ -207,7 +208,7 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
         if evidence.get("group", group) != group:
             raise Rejected(f"the symmetry group here is {group} (weight decay "
                            f"{'> 0' if orthogonal else '= 0'}), not {evidence.get('group')}")
-        ine = inertia(H)
+        ine, _ = inertia_with_hint(H, evidence, inertia)
         if ine.negative:
             raise Rejected(f"Hessian (times {sign}) is not semidefinite: inertia {ine.as_tuple()}")
         T = ctx.obj.orbit_tangent(ctx.W, orthogonal=orthogonal)
@@ -261,7 +262,7 @@ def _strict_saddle(ctx: _Ctx, ev) -> str:
 
 def _non_strict_saddle(ctx: _Ctx, ev) -> str:
     _require_critical(ctx)
-    ine = inertia(ctx.hessian())
+    ine, _ = inertia_with_hint(ctx.hessian(), ev, inertia)
     if ine.negative:
         raise Rejected(f"the Hessian has {ine.negative} negative eigenvalue(s): a strict saddle, "
                        "not a non-strict one")

@@ -33,6 +33,7 @@ from typing import Sequence
 
 import flint
 
+from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.linalg import Inertia, is_symmetric, quadratic_form
 
 # Primes for the rank of the kernel block modulo p (Mersenne primes 2^61 - 1 and 2^31 - 1).
@@ -112,3 +113,45 @@ def check_negative_direction(H: flint.fmpq_mat, v: Sequence[object]) -> bool:
     if H.nrows() != H.ncols() or len(v) != H.nrows():
         return False
     return quadratic_form(H, v) < 0
+
+
+# --- a congruence carried by a certificate -----------------------------------------------------
+MAX_ENTRY_BITS = 256     # size guard on each integer of a carried congruence
+
+
+def read_congruence(data: object, n: int, name: str = "congruence") -> flint.fmpq_mat:
+    """The matrix ``V = rows / denominator`` of a certificate's ``congruence`` field
+    (docs/certificates.md): an object with a positive integer ``denominator`` and ``rows``, an
+    ``n x n`` list of integers of at most MAX_ENTRY_BITS bits.  A malformed field raises
+    :class:`InputError` naming it; what ``V`` proves is decided by :func:`inertia_by_congruence`."""
+    if not isinstance(data, dict) or set(data) != {"denominator", "rows"}:
+        raise InputError("expected an object with denominator and rows", field=name)
+    den = data["denominator"]
+    if isinstance(den, bool) or not isinstance(den, int) or not 0 < den < 2**MAX_ENTRY_BITS:
+        raise InputError("expected a positive integer", field=f"{name}.denominator", got=den)
+    rows = data["rows"]
+    if not isinstance(rows, list) or len(rows) != n:
+        raise InputError(f"expected {n} rows (one per parameter)", field=f"{name}.rows")
+    bound = 2**MAX_ENTRY_BITS
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != n:
+            raise InputError(f"expected {n} integers", field=f"{name}.rows[{i}]")
+        for x in row:
+            if isinstance(x, bool) or not isinstance(x, int) or not -bound < x < bound:
+                raise InputError(f"expected integers of at most {MAX_ENTRY_BITS} bits",
+                                 field=f"{name}.rows[{i}]", got=x)
+    if n == 0:
+        return flint.fmpq_mat(0, 0)
+    return flint.fmpq_mat(flint.fmpz_mat(rows)) / flint.fmpz(den)
+
+
+def inertia_with_hint(H: flint.fmpq_mat, evidence: dict, exact) -> tuple[Inertia, str]:
+    """``(inertia of H, how)``: from the evidence's ``congruence`` when it checks
+    (``how = "congruence"``), otherwise from ``exact(H)`` (``how = "charpoly"``).  A congruence
+    that does not check is only a wasted hint: the answer is then the exact one."""
+    if isinstance(evidence, dict) and "congruence" in evidence:
+        V = read_congruence(evidence["congruence"], H.nrows())
+        ine = inertia_by_congruence(H, V)
+        if ine is not None:
+            return ine, "congruence"
+    return exact(H), "charpoly"

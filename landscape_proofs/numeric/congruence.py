@@ -19,6 +19,7 @@ import numpy as np
 from landscape_proofs.kernel.congruence import check_negative_direction, inertia_by_congruence
 from landscape_proofs.kernel.linalg import Inertia, inertia
 from landscape_proofs.kernel.numbers import to_fmpq
+from landscape_proofs.numeric.threads import one_blas_thread
 
 DEFAULT_BITS = 40   # V = round(U 2^bits) / 2^bits; 40 bits sit just above eigh's accuracy
 NEAR_ZERO = 1e-9    # float eigenvalues below this fraction of the largest look like zeros
@@ -179,3 +180,49 @@ def certified_inertia(H: flint.fmpq_mat, kernel_basis=None,
         if ine is not None:
             return ine, "congruence"
     return inertia(H), "charpoly"
+
+
+# --- what the classifier calls ------------------------------------------------------------------
+# Below this many rows the characteristic polynomial and the exact elimination take
+# milliseconds (docs/inertia.md: the charpoly route still wins at 252 parameters at structured
+# critical points), so the float route, and the import of NumPy, are not worth it.
+FLOAT_GUIDED_MIN_N = 120
+
+
+def classification_inertia(H: flint.fmpq_mat, kernel_basis=None,
+                           min_n: int = FLOAT_GUIDED_MIN_N):
+    """``(inertia, method, V)`` for the classifier: above ``min_n`` rows a float-suggested
+    congruence checked by the kernel (``V`` is returned so that a certificate can carry it),
+    else, or when that check fails, the exact characteristic polynomial (``V`` is None).
+    ``method``: ``"congruence"`` or ``"charpoly"``."""
+    n = H.nrows()
+    if n >= max(1, min_n):
+        with one_blas_thread():
+            V = suggest_congruence(H, kernel_basis)
+        if V is not None:
+            ine = inertia_by_congruence(H, V)
+            if ine is not None:
+                return ine, "congruence", V
+    return inertia(H), "charpoly", None
+
+
+def classification_negative_direction(H: flint.fmpq_mat, min_n: int = FLOAT_GUIDED_MIN_N):
+    """A rational ``v`` with ``v^T H v < 0`` (checked exactly), or None when ``H`` is positive
+    semidefinite: above ``min_n`` rows the rounded float eigenvector of the most negative
+    eigenvalue first, then the exact symmetric elimination
+    (``kernel.linalg.negative_direction``) as the fallback."""
+    from landscape_proofs.kernel.linalg import negative_direction
+
+    if H.nrows() >= max(1, min_n):
+        with one_blas_thread():
+            v = suggest_negative_direction(H)
+        if v is not None and check_negative_direction(H, v):
+            return v
+    return negative_direction(H)
+
+
+def congruence_json(V: flint.fmpq_mat) -> dict:
+    """The certificate form of ``V`` (docs/certificates.md): a positive integer
+    ``denominator`` and the ``rows`` of the integer matrix ``denominator * V``."""
+    Vz, d = V.numer_denom()
+    return {"denominator": int(d), "rows": [[int(x) for x in row] for row in Vz.tolist()]}
