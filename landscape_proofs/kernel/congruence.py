@@ -155,3 +155,54 @@ def inertia_with_hint(H: flint.fmpq_mat, evidence: dict, exact) -> tuple[Inertia
         if ine is not None:
             return ine, "congruence"
     return exact(H), "charpoly"
+
+
+# --- decoupled Hessians ---------------------------------------------------------------------------
+def components(H: flint.fmpq_mat) -> list[list[int]]:
+    """The index sets of the connected components of the graph on ``0..n-1`` with an edge
+    ``i - j`` whenever ``H_ij != 0`` (exactly), each sorted, ordered by their least index.
+
+    >>> from landscape_proofs.kernel.linalg import matrix
+    >>> components(matrix([[1, 0, 2], [0, 3, 0], [2, 0, 0]]))
+    [[0, 2], [1]]
+    """
+    n = H.nrows()
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    Hz, _ = H.numer_denom()
+    for i, row in enumerate(Hz.tolist()):
+        for j in [j for j, x in enumerate(row) if x]:
+            a, b = find(i), find(j)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return [groups[r] for r in sorted(groups)]
+
+
+def inertia_by_blocks(H: flint.fmpq_mat, block_inertia, comps=None) -> Inertia:
+    """inertia(H) as the sum of ``block_inertia(H[C, C])`` over the :func:`components` C.
+
+    With P the permutation that lists each component's indices together, ``P^T H P`` is
+    block diagonal (``H_ij = 0`` between components), so by Sylvester's law of inertia (P is
+    orthogonal) the inertia of ``H`` is the sum of its diagonal blocks' inertias.  Hessians at
+    structured points (diagonal weights) fall apart into many small blocks."""
+    if not is_symmetric(H):
+        raise ValueError("inertia needs a symmetric matrix")
+    comps = components(H) if comps is None else comps   # (a caller's own components(H))
+    if len(comps) <= 1:
+        return block_inertia(H)
+    rows = H.tolist()
+    p = m = z = 0
+    for C in comps:
+        sub = flint.fmpq_mat(len(C), len(C), [rows[i][j] for i in C for j in C])
+        ine = block_inertia(sub)
+        p, m, z = p + ine.positive, m + ine.negative, z + ine.zero
+    return Inertia(p, m, z)

@@ -16,7 +16,8 @@ from typing import Sequence
 import flint
 import numpy as np
 
-from landscape_proofs.kernel.congruence import check_negative_direction, inertia_by_congruence
+from landscape_proofs.kernel.congruence import (check_negative_direction, components,
+                                                inertia_by_blocks, inertia_by_congruence)
 from landscape_proofs.kernel.linalg import Inertia, inertia
 from landscape_proofs.kernel.numbers import to_fmpq
 from landscape_proofs.numeric.threads import one_blas_thread
@@ -189,14 +190,25 @@ def certified_inertia(H: flint.fmpq_mat, kernel_basis=None,
 FLOAT_GUIDED_MIN_N = 120
 
 
-def classification_inertia(H: flint.fmpq_mat, kernel_basis=None,
-                           min_n: int = FLOAT_GUIDED_MIN_N):
+def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | None = None):
     """``(inertia, method, V)`` for the classifier: above ``min_n`` rows a float-suggested
     congruence checked by the kernel (``V`` is returned so that a certificate can carry it),
     else, or when that check fails, the exact characteristic polynomial (``V`` is None).
-    ``method``: ``"congruence"`` or ``"charpoly"``."""
+    ``method``: ``"congruence"`` or ``"charpoly"``; ``min_n`` defaults to FLOAT_GUIDED_MIN_N
+    (read at each call, so tests can lower it)."""
     n = H.nrows()
-    if n >= max(1, min_n):
+    comps = components(H) if n > 1 else [list(range(n))]
+    if len(comps) > 1:   # H decouples: block by block (kernel.congruence.inertia_by_blocks)
+        blocks = {}
+
+        def block(sub):
+            ine, how, _ = classification_inertia(sub, None, min_n)
+            blocks[how] = blocks.get(how, 0) + 1
+            return ine
+
+        ine = inertia_by_blocks(H, block, comps)
+        return ine, "blocks (" + ", ".join(f"{v} by {k}" for k, v in sorted(blocks.items())) + ")", None
+    if n >= max(1, FLOAT_GUIDED_MIN_N if min_n is None else min_n):
         with one_blas_thread():
             V = suggest_congruence(H, kernel_basis)
         if V is not None:
@@ -206,14 +218,14 @@ def classification_inertia(H: flint.fmpq_mat, kernel_basis=None,
     return inertia(H), "charpoly", None
 
 
-def classification_negative_direction(H: flint.fmpq_mat, min_n: int = FLOAT_GUIDED_MIN_N):
+def classification_negative_direction(H: flint.fmpq_mat, min_n: int | None = None):
     """A rational ``v`` with ``v^T H v < 0`` (checked exactly), or None when ``H`` is positive
     semidefinite: above ``min_n`` rows the rounded float eigenvector of the most negative
     eigenvalue first, then the exact symmetric elimination
     (``kernel.linalg.negative_direction``) as the fallback."""
     from landscape_proofs.kernel.linalg import negative_direction
 
-    if H.nrows() >= max(1, min_n):
+    if H.nrows() >= max(1, FLOAT_GUIDED_MIN_N if min_n is None else min_n):
         with one_blas_thread():
             v = suggest_negative_direction(H)
         if v is not None and check_negative_direction(H, v):
