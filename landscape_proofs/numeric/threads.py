@@ -22,3 +22,15 @@ def one_blas_thread():
         return
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def in_one_blas_thread(fn):
+    """Decorator: ``fn`` runs inside :func:`one_blas_thread`."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with one_blas_thread():
+            return fn(*args, **kwargs)
+
+    return wrapper
