@@ -167,24 +167,26 @@ def components(H: flint.fmpq_mat) -> list[list[int]]:
     [[0, 2], [1]]
     """
     n = H.nrows()
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     Hz, _ = H.numer_denom()
-    for i, row in enumerate(Hz.tolist()):
-        for j in [j for j, x in enumerate(row) if x]:
-            a, b = find(i), find(j)
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-    groups: dict[int, list[int]] = {}
-    for i in range(n):
-        groups.setdefault(find(i), []).append(i)
-    return [groups[r] for r in sorted(groups)]
+    rows = Hz.tolist()
+    comp = [-1] * n
+    out = []
+    for start in range(n):
+        if comp[start] >= 0:
+            continue
+        c = len(out)
+        comp[start] = c
+        members, stack = [start], [start]
+        while stack:           # depth-first search; a dense row reaches everything at once
+            row = rows[stack.pop()]
+            for j in [j for j, x in enumerate(row) if x and comp[j] < 0]:
+                comp[j] = c
+                members.append(j)
+                stack.append(j)
+            if len(members) == n:
+                break
+        out.append(sorted(members))
+    return out
 
 
 def inertia_by_blocks(H: flint.fmpq_mat, block_inertia, comps=None) -> Inertia:
