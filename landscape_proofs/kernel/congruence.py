@@ -85,7 +85,12 @@ def inertia_by_congruence(H: flint.fmpq_mat, V: flint.fmpq_mat) -> Inertia | Non
         Vrows = Vz.tolist()
         if not _full_column_rank_mod_p([row[m:] for row in Vrows]):
             return None
-    C = (Vz.transpose() * HVz).tolist()  # dH dV^2 (V^T H V)
+    if k:   # only B = V_P^T (H V_P) is needed: C's rows and columns in Z vanish (H V_Z = 0)
+        VP = flint.fmpz_mat([row[:m] for row in Vrows]) if m else None
+        HVP = flint.fmpz_mat([row[:m] for row in HV]) if m else None
+        C = (VP.transpose() * HVP).tolist() if m else []   # dH dV^2 B
+    else:
+        C = (Vz.transpose() * HVz).tolist()  # dH dV^2 (V^T H V)
     positive = negative = 0
     for i in range(m):
         row = C[i]
