@@ -77,26 +77,33 @@ def kernel_vectors(H: flint.fmpq_mat, basis) -> list[list[int]]:
     if basis is None:
         return []
     if isinstance(basis, flint.fmpq_mat):
-        vecs = [[basis[i, j] for i in range(basis.nrows())] for j in range(basis.ncols())]
+        Kq = basis if basis.nrows() == n else None
     else:
-        vecs = [list(v) for v in basis]
-    vecs = [_primitive(v) for v in vecs if len(v) == n and any(x != 0 for x in v)]
-    if not vecs:
+        vecs = [v for v in (list(v) for v in basis) if len(v) == n]
+        Kq = (flint.fmpq_mat(n, len(vecs), [to_fmpq(v[i]) for i in range(n) for v in vecs])
+              if vecs else None)
+    if Kq is None or Kq.ncols() == 0:
         return []
-    K = flint.fmpz_mat([[v[i] for v in vecs] for i in range(n)])   # n x k, columns
+    Kz, _ = Kq.numer_denom()           # one common denominator: the same directions
+    rows = Kz.tolist()
+    cols = [[row[j] for row in rows] for j in range(Kz.ncols())]
     Hz, _ = H.numer_denom()
-    HK = (Hz * K).tolist()
-    inside = [j for j in range(len(vecs)) if all(row[j] == 0 for row in HK)]
+    HK = (Hz * Kz).tolist()
+    inside = [j for j in range(len(cols)) if any(cols[j]) and all(row[j] == 0 for row in HK)]
     if not inside:
         return []
-    K = flint.fmpz_mat([[vecs[j][i] for j in inside] for i in range(n)])
+    K = flint.fmpz_mat([[row[j] for j in inside] for row in rows])
     R, r = flint.nmod_mat(K, 2**61 - 1).rref()
     pivots, i = [], 0
     for j in range(len(inside)):
         if i < r and R[i, j] != 0:
             pivots.append(inside[j])
             i += 1
-    return [vecs[j] for j in pivots]
+    out = []
+    for j in pivots:                   # primitive: divide each vector by the gcd of its entries
+        g = math.gcd(*cols[j])
+        out.append([a // g for a in cols[j]] if g > 1 else cols[j])
+    return out
 
 
 def exact_kernel_basis(H: flint.fmpq_mat) -> list[list[int]]:
