@@ -308,3 +308,274 @@ def test_the_kernel_module_imports_no_numeric_library():
             "print(sorted(m for m in ('numpy', 'sympy', 'mpmath', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- the classifier's float-guided path (numeric/congruence.py, produce/classify.py) --------------
+@st.composite
+def extreme(draw, max_n=8):
+    """Symmetric matrices the floats see badly: entries of 10^+-200 (float overflow and
+    underflow of the whole matrix or of single entries), eigenvalues 10^-20 and 10^-40 apart
+    from 0 (below float64's resolution), and a diagonal matrix plus a tiny coupling."""
+    n = draw(st.integers(1, max_n))
+    kind = draw(st.sampled_from(["huge", "tiny", "mixed", "below-resolution", "tiny-coupling"]))
+    S = [[draw(st.integers(-2, 2)) for _ in range(n)] for _ in range(n)]
+    Q = cayley(S)
+    if kind in ("huge", "tiny"):
+        scale = Fraction(10**200) if kind == "huge" else Fraction(1, 10**200)
+        d = [draw(st.integers(-3, 3)) * scale for _ in range(n)]
+        return Q.transpose() * diag(d) * Q
+    if kind == "mixed":
+        d = [draw(st.sampled_from([Fraction(10**200), Fraction(-1, 10**200), Fraction(1), 0]))
+             for _ in range(n)]
+        return Q.transpose() * diag(d) * Q
+    if kind == "below-resolution":
+        eps = [Fraction(1, 10**20), Fraction(-1, 10**20), Fraction(1, 10**40), Fraction(-1, 10**40)]
+        d = [draw(st.sampled_from(eps + [1, -1, 0])) for _ in range(n)]
+        return Q.transpose() * diag(d) * Q
+    d = [draw(st.sampled_from([1, -1, 0])) for _ in range(n)]
+    H = diag(d)
+    if n > 1:
+        i, j = draw(st.integers(0, n - 1)), draw(st.integers(0, n - 1))
+        if i != j:
+            t = Fraction(draw(st.sampled_from([1, -1])), 10**draw(st.sampled_from([17, 30])))
+            H[i, j] = H[i, j] + to_fmpq(t)
+            H[j, i] = H[j, i] + to_fmpq(t)
+    return H
+
+
+@SETTINGS
+@given(st.one_of(symmetric(), extreme()))
+def test_the_classifier_route_never_certifies_what_the_exact_route_rejects(H):
+    """With the size threshold at 1 (every matrix takes the float route): the inertia is the
+    characteristic polynomial's, a returned congruence checks, and a negative direction is
+    returned exactly when H has a negative eigenvalue, with v^T H v < 0 exactly."""
+    from landscape_proofs.kernel.linalg import quadratic_form
+    from landscape_proofs.numeric.congruence import (classification_inertia,
+                                                     classification_negative_direction)
+
+    exact = inertia(H)
+    ine, how, V = classification_inertia(H, None, min_n=1)
+    assert ine == exact
+    if V is not None:
+        assert how == "congruence" and inertia_by_congruence(H, V) == exact
+    v = classification_negative_direction(H, min_n=1)
+    assert (v is None) == (exact.negative == 0)
+    if v is not None:
+        assert quadratic_form(H, v) < 0
+    u = classification_negative_direction(-H, min_n=1)
+    assert (u is None) == (exact.positive == 0)
+
+
+@SETTINGS
+@given(st.data())
+def test_inertia_by_blocks_is_the_inertia(data):
+    """A block-diagonal matrix with its rows and columns shuffled: the component split finds
+    the blocks, and the sum of their inertias is the inertia."""
+    from landscape_proofs.kernel.congruence import components, inertia_by_blocks
+
+    blocks = [data.draw(st.one_of(symmetric(max_n=4), extreme(max_n=3)))
+              for _ in range(data.draw(st.integers(1, 4)))]
+    n = sum(B.nrows() for B in blocks)
+    H = flint.fmpq_mat(n, n)
+    off = 0
+    for B in blocks:
+        for i in range(B.nrows()):
+            for j in range(B.nrows()):
+                H[off + i, off + j] = B[i, j]
+        off += B.nrows()
+    perm = data.draw(st.permutations(range(n)))
+    P = flint.fmpq_mat(n, n)
+    for i, p in enumerate(perm):
+        P[i, p] = 1
+    H = P * H * P.transpose()
+    comps = components(H)
+    assert sorted(i for C in comps for i in C) == list(range(n))
+    for C in comps:       # no nonzero entry joins two components
+        others = [j for j in range(n) if j not in C]
+        assert all(H[i, j] == 0 for i in C for j in others)
+    assert inertia_by_blocks(H, inertia) == inertia(H)
+
+
+def test_components_of_a_hand_made_pattern():
+    from landscape_proofs.kernel.congruence import components
+
+    H = matrix([[1, 0, 0, 5], [0, 0, 0, 0], [0, 0, 2, 0], [5, 0, 0, 0]])
+    assert components(H) == [[0, 3], [1], [2]]
+
+
+# -- certificates carrying the congruence, and tampering with it -----------------------------------
+# One layer W (2 x 2), a custom loss of R = W: 1 - q(R) with the positive definite quadratic
+# form q = (a+b)^2 + (c-d)^2 + a^2 + d^2 + (a+c)^2 (a, b, c, d = R00, R01, R10, R11; q = 0 forces
+# a = d = 0, then b = c = 0).  The origin is critical and the Hessian -2 M,
+# M = [[3,1,1,0],[1,1,0,0],[1,0,2,-1],[0,0,-1,2]], is negative definite: a local maximum, with a
+# Hessian that is one block (no component split) and not diagonally dominant (row 2 of M).
+CONCAVE = "1 - (R_0_0 + R_0_1)**2 - (R_1_0 - R_1_1)**2 - R_0_0**2 - R_1_1**2 - (R_0_0 + R_1_0)**2"
+# Indefinite: (a+b)^2 - (c-d)^2 + a^2 + d^2 - (a+c)^2 has both signs (a = 1: 1+1-1 = 1 > 0;
+# c = 1: -1 - 1 < 0): the origin is a strict saddle.
+SADDLE = "(R_0_0 + R_0_1)**2 - (R_1_0 - R_1_1)**2 + R_0_0**2 + R_1_1**2 - (R_0_0 + R_1_0)**2"
+
+
+def _classify_custom(monkeypatch, expression):
+    import landscape_proofs.numeric.congruence as nc
+    from landscape_proofs.families.deep_linear import Point
+    from landscape_proofs.families.io import problem_from_dict
+    from landscape_proofs.produce.classify import classify
+
+    problem = problem_from_dict({"family": "deep-linear", "widths": [2, 2],
+                                 "loss": {"name": "custom", "expression": expression,
+                                          "over": "product", "convex": False}})
+    point = Point.of(problem, [[[0, 0], [0, 0]]])
+    monkeypatch.setattr(nc, "FLOAT_GUIDED_MIN_N", 1)
+    return problem, point, classify(problem, point)
+
+
+def test_the_tour_takes_the_float_route_with_the_same_kinds(monkeypatch):
+    """Every tour point classified with the float route forced on (threshold 1): 22/22."""
+    import landscape_proofs.numeric.congruence as nc
+    from landscape_proofs.produce.tour import run_tour
+
+    monkeypatch.setattr(nc, "FLOAT_GUIDED_MIN_N", 1)
+    assert run_tour().all_ok
+
+
+@pytest.fixture
+def local_maximum(monkeypatch):
+    """The CONCAVE origin, classified with the float route forced on: a local maximum whose
+    certificate carries the congruence V of the (one-block) Hessian."""
+    problem, point, res = _classify_custom(monkeypatch, CONCAVE)
+    assert res.kind.value == "local-maximum" and res.inertia == (0, 4, 0)
+    return problem, point, res
+
+
+def test_the_certificate_carries_a_congruence_the_kernel_uses(local_maximum):
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.kernel.congruence import inertia_with_hint, read_congruence
+
+    problem, point, res = local_maximum
+    cert = res.certificate.to_json()
+    ev = cert["evidence"]
+    assert set(ev["congruence"]) == {"denominator", "rows"}
+    H = exact_objective(problem).hessian(exact_weights(point))
+    assert len(components_of(H)) == 1
+    ine, how = inertia_with_hint(H, ev, inertia)
+    assert how == "congruence" and ine == inertia(H) == Inertia(0, 4, 0)
+    assert inertia_by_congruence(H, diag([1] * 4)) is None     # H itself is not dominant
+    V = read_congruence(ev["congruence"], H.nrows())
+    assert V.rank() == H.nrows()
+    assert check_certificate(cert).valid
+
+
+def components_of(H):
+    from landscape_proofs.kernel.congruence import components
+
+    return components(H)
+
+
+def _columns_json(rows, transform):
+    cols = [list(c) for c in zip(*rows)]
+    cols = transform(cols)
+    return [list(r) for r in zip(*cols)]
+
+
+TAMPERINGS = {
+    "a column repeated (singular)": lambda c: [c[1]] + c[1:],
+    "a column negated and doubled": lambda c: [[-2 * x for x in c[0]]] + c[1:],
+    "a column replaced by e_1": lambda c: [[int(i == 0) for i in range(len(c[0]))]] + c[1:],
+    "the identity (not dominant)": lambda c: [[int(i == j) for i in range(len(c[0]))]
+                                              for j in range(len(c))],
+    "zero (singular)": lambda c: [[0] * len(c[0]) for _ in c],
+    "columns reversed": lambda c: c[::-1],
+}
+
+
+@pytest.mark.parametrize("how", sorted(TAMPERINGS))
+def test_a_tampered_congruence_falls_back_to_the_exact_inertia(local_maximum, how):
+    """A changed V never changes the inertia the kernel uses: either it still checks (then it
+    proves the same inertia) or the kernel falls back to the characteristic polynomial; the
+    true claim stays valid."""
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.kernel.congruence import inertia_with_hint
+
+    problem, point, res = local_maximum
+    cert = res.certificate.to_json()
+    cong = cert["evidence"]["congruence"]
+    cong["rows"] = _columns_json(cong["rows"], TAMPERINGS[how])
+    H = exact_objective(problem).hessian(exact_weights(point))
+    ine, used = inertia_with_hint(H, cert["evidence"], inertia)
+    assert ine == inertia(H)
+    if how in ("a column repeated (singular)", "zero (singular)", "the identity (not dominant)"):
+        assert used == "charpoly"
+    assert check_certificate(cert).valid
+
+
+@pytest.mark.parametrize("claim, evidence", [
+    ("local-minimum", {"type": "slice", "group": "GL"}),
+    ("local-minimum", {"type": "definite-hessian"}),
+    ("non-strict-saddle", {"type": "descent-curve"}),
+])
+def test_no_congruence_makes_a_strict_saddle_pass_for_a_false_claim(monkeypatch, claim, evidence):
+    """The SADDLE origin (a strict saddle): certificates that it is a local minimum or a
+    non-strict saddle are rejected whatever congruence they carry (the honest one of H, the
+    identity, a positive diagonal)."""
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.numeric.congruence import congruence_json
+
+    problem, point, res = _classify_custom(monkeypatch, SADDLE)
+    assert res.kind.value == "strict-saddle"
+    H = exact_objective(problem).hessian(exact_weights(point))
+    n = H.nrows()
+    base = res.certificate.to_json()
+    V = suggest_congruence(H)
+    assert V is not None and inertia_by_congruence(H, V).negative > 0
+    candidates = [congruence_json(V), congruence_json(diag([1] * n)),
+                  {"denominator": 1, "rows": [[int(i == j) * (i + 1) for j in range(n)]
+                                               for i in range(n)]}]
+    curve = base["evidence"]["direction"]
+    for cong in candidates:
+        ev = {**evidence, "congruence": cong}
+        if claim == "non-strict-saddle":
+            ev.update(curve=[curve], ascent_direction=base["evidence"].get(
+                "ascent_direction", curve))
+        forged = {**base, "claim": claim, "evidence": ev}
+        got = check_certificate(forged)
+        assert not got.valid, (claim, got.reason)
+
+
+@pytest.mark.parametrize("bad, field", [
+    ({"denominator": 0, "rows": []}, "congruence.denominator"),
+    ({"denominator": True, "rows": []}, "congruence.denominator"),
+    ({"rows": []}, "congruence"),
+    ({"denominator": 1, "rows": [[1]]}, "congruence.rows"),
+    ("V", "congruence"),
+])
+def test_a_malformed_congruence_is_rejected_by_name(local_maximum, bad, field):
+    from landscape_proofs.kernel.checker import check_certificate
+
+    _, _, res = local_maximum
+    cert = res.certificate.to_json()
+    cert["evidence"]["congruence"] = bad
+    got = check_certificate(cert)
+    assert not got.valid and "malformed evidence" in got.reason and field in got.reason
+
+
+@pytest.mark.parametrize("entry", [1.5, "3", True, 2**300, None])
+def test_a_congruence_entry_must_be_a_small_integer(local_maximum, entry):
+    from landscape_proofs.kernel.checker import check_certificate
+
+    _, _, res = local_maximum
+    cert = res.certificate.to_json()
+    cert["evidence"]["congruence"]["rows"][2][1] = entry
+    got = check_certificate(cert)
+    assert not got.valid and "congruence.rows[2]" in got.reason
+
+
+def test_old_certificates_without_a_congruence_still_check(local_maximum):
+    from landscape_proofs.kernel.checker import check_certificate
+
+    _, _, res = local_maximum
+    cert = res.certificate.to_json()
+    del cert["evidence"]["congruence"]
+    assert check_certificate(cert).valid

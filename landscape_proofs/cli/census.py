@@ -10,7 +10,6 @@ from pathlib import Path
 
 from landscape_proofs import api
 from landscape_proofs.cli.output import EXIT_OK, emit_json, examples, prepare_out_dir
-from landscape_proofs.families.io import write_text_atomic
 from landscape_proofs.kernel.errors import InputError
 
 
@@ -77,6 +76,8 @@ def run(args) -> int:
         path = Path(args.out) / "census.json"
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            from landscape_proofs.families.io import write_text_atomic  # (SymPy: lazily)
+
             write_text_atomic(path, json.dumps(report.certificate) + "\n")
         except OSError as exc:
             raise InputError(f"cannot write the certificate ({exc.strerror})",

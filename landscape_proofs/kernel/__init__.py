@@ -1,7 +1,7 @@
 """The trusted kernel: ``check_certificate(dict) -> CheckResult`` (``.holds``, ``.reason``).
 
 It imports nothing outside ``kernel/`` and recomputes everything it checks
-(docs/trust.md).
+(docs/trust.md).  Both names are loaded on first use (``kernel/lazy.py``), so importing
+``landscape_proofs.kernel.errors`` loads neither python-flint nor the checker.
 """
-from landscape_proofs.kernel.checker import check_certificate  # noqa: F401
-from landscape_proofs.kernel.verdict import CheckResult  # noqa: F401
+from landscape_proofs.kernel.lazy import __getattr__  # noqa: F401

@@ -12,6 +12,7 @@ from __future__ import annotations
 import flint
 
 from landscape_proofs.kernel.census import check_census_certificate
+from landscape_proofs.kernel.congruence import inertia_by_blocks, inertia_with_hint
 from landscape_proofs.kernel.critical_values import nuclear_norm_optimum, psd_rank_optimum
 from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
 from landscape_proofs.kernel.errors import InputError, LandscapeError
@@ -202,7 +203,7 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
         H = -H
     N = ctx.obj.n_params
     if kind == "definite-hessian":
-        ine = inertia(H)
+        ine, _ = inertia_with_hint(H, evidence, _split_inertia)
         if not ine.is_pd:
             raise Rejected(f"Hessian (times {sign}) is not definite: inertia (+, -, 0) = {ine.as_tuple()}")
         return f"Hessian {'positive' if sign > 0 else 'negative'} definite ({N} parameters)"
@@ -213,7 +214,7 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
         if evidence.get("group", group) != group:
             raise Rejected(f"the symmetry group here is {group} (weight decay "
                            f"{'> 0' if orthogonal else '= 0'}), not {evidence.get('group')}")
-        ine = inertia(H)
+        ine, _ = inertia_with_hint(H, evidence, _split_inertia)
         if ine.negative:
             raise Rejected(f"Hessian (times {sign}) is not semidefinite: inertia {ine.as_tuple()}")
         T = ctx.obj.orbit_tangent(ctx.W, orthogonal=orthogonal)
@@ -232,6 +233,12 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
                 f"(rank {rH} + dim T {dimT} = {N})")
     raise Rejected(f"unknown evidence type {kind!r} (expected definite-hessian, slice, "
                    "gram-identity or sos-local)")
+
+
+def _split_inertia(H):
+    """Exact inertia, block by block over the components of H's nonzero pattern
+    (kernel/congruence.py), each block by the characteristic polynomial."""
+    return inertia_by_blocks(H, inertia)
 
 
 # --- claims ----------------------------------------------------------------------------------
@@ -267,7 +274,7 @@ def _strict_saddle(ctx: _Ctx, ev) -> str:
 
 def _non_strict_saddle(ctx: _Ctx, ev) -> str:
     _require_critical(ctx)
-    ine = inertia(ctx.hessian())
+    ine, _ = inertia_with_hint(ctx.hessian(), ev, _split_inertia)
     if ine.negative:
         raise Rejected(f"the Hessian has {ine.negative} negative eigenvalue(s): a strict saddle, "
                        "not a non-strict one")

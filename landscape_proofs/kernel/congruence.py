@@ -33,6 +33,7 @@ from typing import Sequence
 
 import flint
 
+from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.linalg import Inertia, is_symmetric, quadratic_form
 
 # Primes for the rank of the kernel block modulo p (Mersenne primes 2^61 - 1 and 2^31 - 1).
@@ -84,7 +85,12 @@ def inertia_by_congruence(H: flint.fmpq_mat, V: flint.fmpq_mat) -> Inertia | Non
         Vrows = Vz.tolist()
         if not _full_column_rank_mod_p([row[m:] for row in Vrows]):
             return None
-    C = (Vz.transpose() * HVz).tolist()  # dH dV^2 (V^T H V)
+    if k:   # only B = V_P^T (H V_P) is needed: C's rows and columns in Z vanish (H V_Z = 0)
+        VP = flint.fmpz_mat([row[:m] for row in Vrows]) if m else None
+        HVP = flint.fmpz_mat([row[:m] for row in HV]) if m else None
+        C = (VP.transpose() * HVP).tolist() if m else []   # dH dV^2 B
+    else:
+        C = (Vz.transpose() * HVz).tolist()  # dH dV^2 (V^T H V)
     positive = negative = 0
     for i in range(m):
         row = C[i]
@@ -112,3 +118,98 @@ def check_negative_direction(H: flint.fmpq_mat, v: Sequence[object]) -> bool:
     if H.nrows() != H.ncols() or len(v) != H.nrows():
         return False
     return quadratic_form(H, v) < 0
+
+
+# --- a congruence carried by a certificate -----------------------------------------------------
+MAX_ENTRY_BITS = 256     # size guard on each integer of a carried congruence
+
+
+def read_congruence(data: object, n: int, name: str = "congruence") -> flint.fmpq_mat:
+    """The matrix ``V = rows / denominator`` of a certificate's ``congruence`` field
+    (docs/certificates.md): an object with a positive integer ``denominator`` and ``rows``, an
+    ``n x n`` list of integers of at most MAX_ENTRY_BITS bits.  A malformed field raises
+    :class:`InputError` naming it; what ``V`` proves is decided by :func:`inertia_by_congruence`."""
+    if not isinstance(data, dict) or set(data) != {"denominator", "rows"}:
+        raise InputError("expected an object with denominator and rows", field=name)
+    den = data["denominator"]
+    if isinstance(den, bool) or not isinstance(den, int) or not 0 < den < 2**MAX_ENTRY_BITS:
+        raise InputError("expected a positive integer", field=f"{name}.denominator", got=den)
+    rows = data["rows"]
+    if not isinstance(rows, list) or len(rows) != n:
+        raise InputError(f"expected {n} rows (one per parameter)", field=f"{name}.rows")
+    bound = 2**MAX_ENTRY_BITS
+    for i, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != n:
+            raise InputError(f"expected {n} integers", field=f"{name}.rows[{i}]")
+        for x in row:
+            if isinstance(x, bool) or not isinstance(x, int) or not -bound < x < bound:
+                raise InputError(f"expected integers of at most {MAX_ENTRY_BITS} bits",
+                                 field=f"{name}.rows[{i}]", got=x)
+    if n == 0:
+        return flint.fmpq_mat(0, 0)
+    return flint.fmpq_mat(flint.fmpz_mat(rows)) / flint.fmpz(den)
+
+
+def inertia_with_hint(H: flint.fmpq_mat, evidence: dict, exact) -> tuple[Inertia, str]:
+    """``(inertia of H, how)``: from the evidence's ``congruence`` when it checks
+    (``how = "congruence"``), otherwise from ``exact(H)`` (``how = "charpoly"``).  A congruence
+    that does not check is only a wasted hint: the answer is then the exact one."""
+    if isinstance(evidence, dict) and "congruence" in evidence:
+        V = read_congruence(evidence["congruence"], H.nrows())
+        ine = inertia_by_congruence(H, V)
+        if ine is not None:
+            return ine, "congruence"
+    return exact(H), "charpoly"
+
+
+# --- decoupled Hessians ---------------------------------------------------------------------------
+def components(H: flint.fmpq_mat) -> list[list[int]]:
+    """The index sets of the connected components of the graph on ``0..n-1`` with an edge
+    ``i - j`` whenever ``H_ij != 0`` (exactly), each sorted, ordered by their least index.
+
+    >>> from landscape_proofs.kernel.linalg import matrix
+    >>> components(matrix([[1, 0, 2], [0, 3, 0], [2, 0, 0]]))
+    [[0, 2], [1]]
+    """
+    n = H.nrows()
+    Hz, _ = H.numer_denom()
+    rows = Hz.tolist()
+    comp = [-1] * n
+    out = []
+    for start in range(n):
+        if comp[start] >= 0:
+            continue
+        c = len(out)
+        comp[start] = c
+        members, stack = [start], [start]
+        while stack:           # depth-first search; a dense row reaches everything at once
+            row = rows[stack.pop()]
+            for j in [j for j, x in enumerate(row) if x and comp[j] < 0]:
+                comp[j] = c
+                members.append(j)
+                stack.append(j)
+            if len(members) == n:
+                break
+        out.append(sorted(members))
+    return out
+
+
+def inertia_by_blocks(H: flint.fmpq_mat, block_inertia, comps=None) -> Inertia:
+    """inertia(H) as the sum of ``block_inertia(H[C, C])`` over the :func:`components` C.
+
+    With P the permutation that lists each component's indices together, ``P^T H P`` is
+    block diagonal (``H_ij = 0`` between components), so by Sylvester's law of inertia (P is
+    orthogonal) the inertia of ``H`` is the sum of its diagonal blocks' inertias.  Hessians at
+    structured points (diagonal weights) fall apart into many small blocks."""
+    if not is_symmetric(H):
+        raise ValueError("inertia needs a symmetric matrix")
+    comps = components(H) if comps is None else comps   # (a caller's own components(H))
+    if len(comps) <= 1:
+        return block_inertia(H)
+    rows = H.tolist()
+    p = m = z = 0
+    for C in comps:
+        sub = flint.fmpq_mat(len(C), len(C), [rows[i][j] for i in C for j in C])
+        ine = block_inertia(sub)
+        p, m, z = p + ine.positive, m + ine.negative, z + ine.zero
+    return Inertia(p, m, z)

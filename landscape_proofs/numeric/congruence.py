@@ -16,9 +16,11 @@ from typing import Sequence
 import flint
 import numpy as np
 
-from landscape_proofs.kernel.congruence import check_negative_direction, inertia_by_congruence
+from landscape_proofs.kernel.congruence import (check_negative_direction, components,
+                                                inertia_by_blocks, inertia_by_congruence)
 from landscape_proofs.kernel.linalg import Inertia, inertia
 from landscape_proofs.kernel.numbers import to_fmpq
+from landscape_proofs.numeric.threads import one_blas_thread
 
 DEFAULT_BITS = 40   # V = round(U 2^bits) / 2^bits; 40 bits sit just above eigh's accuracy
 NEAR_ZERO = 1e-9    # float eigenvalues below this fraction of the largest look like zeros
@@ -75,26 +77,33 @@ def kernel_vectors(H: flint.fmpq_mat, basis) -> list[list[int]]:
     if basis is None:
         return []
     if isinstance(basis, flint.fmpq_mat):
-        vecs = [[basis[i, j] for i in range(basis.nrows())] for j in range(basis.ncols())]
+        Kq = basis if basis.nrows() == n else None
     else:
-        vecs = [list(v) for v in basis]
-    vecs = [_primitive(v) for v in vecs if len(v) == n and any(x != 0 for x in v)]
-    if not vecs:
+        vecs = [v for v in (list(v) for v in basis) if len(v) == n]
+        Kq = (flint.fmpq_mat(n, len(vecs), [to_fmpq(v[i]) for i in range(n) for v in vecs])
+              if vecs else None)
+    if Kq is None or Kq.ncols() == 0:
         return []
-    K = flint.fmpz_mat([[v[i] for v in vecs] for i in range(n)])   # n x k, columns
+    Kz, _ = Kq.numer_denom()           # one common denominator: the same directions
+    rows = Kz.tolist()
+    cols = [[row[j] for row in rows] for j in range(Kz.ncols())]
     Hz, _ = H.numer_denom()
-    HK = (Hz * K).tolist()
-    inside = [j for j in range(len(vecs)) if all(row[j] == 0 for row in HK)]
+    HK = (Hz * Kz).tolist()
+    inside = [j for j in range(len(cols)) if any(cols[j]) and all(row[j] == 0 for row in HK)]
     if not inside:
         return []
-    K = flint.fmpz_mat([[vecs[j][i] for j in inside] for i in range(n)])
+    K = flint.fmpz_mat([[row[j] for j in inside] for row in rows])
     R, r = flint.nmod_mat(K, 2**61 - 1).rref()
     pivots, i = [], 0
     for j in range(len(inside)):
         if i < r and R[i, j] != 0:
             pivots.append(inside[j])
             i += 1
-    return [vecs[j] for j in pivots]
+    out = []
+    for j in pivots:                   # primitive: divide each vector by the gcd of its entries
+        g = math.gcd(*cols[j])
+        out.append([a // g for a in cols[j]] if g > 1 else cols[j])
+    return out
 
 
 def exact_kernel_basis(H: flint.fmpq_mat) -> list[list[int]]:
@@ -179,3 +188,60 @@ def certified_inertia(H: flint.fmpq_mat, kernel_basis=None,
         if ine is not None:
             return ine, "congruence"
     return inertia(H), "charpoly"
+
+
+# --- what the classifier calls ------------------------------------------------------------------
+# Below this many rows the characteristic polynomial and the exact elimination take
+# milliseconds (docs/inertia.md: the charpoly route still wins at 252 parameters at structured
+# critical points), so the float route, and the import of NumPy, are not worth it.
+FLOAT_GUIDED_MIN_N = 120
+
+
+def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | None = None):
+    """``(inertia, method, V)`` for the classifier: above ``min_n`` rows a float-suggested
+    congruence checked by the kernel (``V`` is returned so that a certificate can carry it),
+    else, or when that check fails, the exact characteristic polynomial (``V`` is None).
+    ``method``: ``"congruence"`` or ``"charpoly"``; ``min_n`` defaults to FLOAT_GUIDED_MIN_N
+    (read at each call, so tests can lower it)."""
+    n = H.nrows()
+    comps = components(H) if n > 1 else [list(range(n))]
+    if len(comps) > 1:   # H decouples: block by block (kernel.congruence.inertia_by_blocks)
+        blocks = {}
+
+        def block(sub):
+            ine, how, _ = classification_inertia(sub, None, min_n)
+            blocks[how] = blocks.get(how, 0) + 1
+            return ine
+
+        ine = inertia_by_blocks(H, block, comps)
+        return ine, "blocks (" + ", ".join(f"{v} by {k}" for k, v in sorted(blocks.items())) + ")", None
+    if n >= max(1, FLOAT_GUIDED_MIN_N if min_n is None else min_n):
+        with one_blas_thread():
+            V = suggest_congruence(H, kernel_basis)
+        if V is not None:
+            ine = inertia_by_congruence(H, V)
+            if ine is not None:
+                return ine, "congruence", V
+    return inertia(H), "charpoly", None
+
+
+def classification_negative_direction(H: flint.fmpq_mat, min_n: int | None = None):
+    """A rational ``v`` with ``v^T H v < 0`` (checked exactly), or None when ``H`` is positive
+    semidefinite: above ``min_n`` rows the rounded float eigenvector of the most negative
+    eigenvalue first, then the exact symmetric elimination
+    (``kernel.linalg.negative_direction``) as the fallback."""
+    from landscape_proofs.kernel.linalg import negative_direction
+
+    if H.nrows() >= max(1, FLOAT_GUIDED_MIN_N if min_n is None else min_n):
+        with one_blas_thread():
+            v = suggest_negative_direction(H)
+        if v is not None and check_negative_direction(H, v):
+            return v
+    return negative_direction(H)
+
+
+def congruence_json(V: flint.fmpq_mat) -> dict:
+    """The certificate form of ``V`` (docs/certificates.md): a positive integer
+    ``denominator`` and the ``rows`` of the integer matrix ``denominator * V``."""
+    Vz, d = V.numer_denom()
+    return {"denominator": int(d), "rows": [[int(x) for x in row] for row in Vz.tolist()]}

@@ -284,6 +284,54 @@ class BatchedDeepLinear:
         return Hm
 
 
+    def hvp(self, Ws: Sequence[np.ndarray], Vs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Hessian-vector products ``H(W) V`` at each point, without forming ``H``: the
+        directional derivative of :meth:`gradient` along ``V`` (forward mode through the
+        product rule), O(H) batched matrix products instead of the O(N^2) memory and O(N^3)
+        eigen-work of a dense Hessian.  ``Vs`` is shaped like ``Ws``; so is the result.
+
+        With P_k = W_k ... W_1, A_k = W_H ... W_{k+1} and E = R X - Y (or R):
+        dR = sum_k A_k V_k P_{k-1}, dE = dR X, dG = (l''(E)[dE]) X^T, and
+        d(grad_k) = (dD_k) P_{k-1}^T + D_k dP_{k-1}^T + lam V_k with D_k = A_k^T G.
+        """
+        self._check(Ws)
+        H = self.H
+        P = self._prefixes(Ws)                       # P[k] = W_k ... W_1, P[0] = None (I)
+        dP = [None] * (H + 1)                        # dP[k] = d(W_k ... W_1); dP[0] = 0
+        for k in range(1, H + 1):
+            term = Vs[k - 1] if P[k - 1] is None else Vs[k - 1] @ P[k - 1]
+            dP[k] = term if dP[k - 1] is None else term + Ws[k - 1] @ dP[k - 1]
+        E = self._argument(P[-1])
+        G = self._G(E)
+        dR = dP[-1]
+        dE = dR if (self.over_product or self._x_identity) else dR @ self.X
+        diag = getattr(self.kernel, "hessian_diagonal", None)
+        if diag is not None:
+            dgl = np.asarray(diag(E)).reshape(dE.shape) * dE
+        else:
+            Hl = np.asarray(self.kernel.hessian(E))
+            dgl = (Hl @ dE.reshape(dE.shape[0], -1, 1)).reshape(dE.shape)
+        dG = dgl if (self.over_product or self._x_identity) else dgl @ self.X.T
+        # backward sweep with its derivative: D_H = G, D_{k-1} = W_k^T D_k
+        D, dD = G, dG
+        out = [None] * H
+        for k in range(H - 1, -1, -1):
+            Bk, dBk = P[k], dP[k]
+            g = dD if Bk is None else dD @ _T(Bk)
+            if dBk is not None:
+                g = g + D @ _T(dBk)
+            if self.lam != 0:
+                g = g + self.lam * Vs[k]
+            out[k] = g
+            if k:
+                D, dD = _T(Ws[k]) @ D, _T(Ws[k]) @ dD + _T(Vs[k]) @ D
+        return out
+
+    def hvp_vector(self, Ws: Sequence[np.ndarray], v: np.ndarray) -> np.ndarray:
+        """:meth:`hvp` on flattened vectors: ``v`` of shape (B, N), the result (B, N)."""
+        return flatten(self.hvp(Ws, self.unflatten(v)))
+
+
 def taylor_remainders(objective: BatchedDeepLinear, Ws: Sequence[np.ndarray],
                       directions: Sequence[np.ndarray], ts: Sequence[float]
                       ) -> tuple[np.ndarray, np.ndarray]:

@@ -38,6 +38,7 @@ import numpy as np
 from mpmath.libmp import to_rational
 
 from landscape_proofs.numeric.mp import to_mpf
+from landscape_proofs.numeric.threads import in_one_blas_thread
 
 #: singular values of the orbit tangent below this times max(1, |W|) count as zero when its
 #: rank is decided (a hint only): near W = 0 the orbit degenerates, and tiny weights given in
@@ -222,6 +223,7 @@ def _norm_inf(ctx, v):
     return max((abs(x) for x in v), default=ctx.zero)
 
 
+@in_one_blas_thread
 def refine_critical_point(objective, start: Sequence[object], *, digits: int,
                           hessian: Callable[[np.ndarray], np.ndarray] | None = None,
                           orthogonal: bool | None = None, gauge: Gauge | None = None,

@@ -32,6 +32,9 @@ from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
 Q = flint.fmpq
+# a certificate carries the Hessian's congruence V up to this many parameters (N^2 integers of
+# about 13 digits: 15 MB of JSON at 1,100; docs/certificates.md)
+CONGRUENCE_MAX_N = 1100
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,14 @@ class Classification:
             "certificate": self.certificate.to_json() if self.certificate else None,
         }
         return out
+
+
+def classification_negative_direction(H):
+    """numeric/congruence.py's float-guided negative direction (exact fallback), NumPy loaded
+    only when called."""
+    from landscape_proofs.numeric.congruence import classification_negative_direction as f
+
+    return f(H)
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -150,11 +161,37 @@ class _Producer:
             return self.certified(Kind.NOT_CRITICAL, {"type": "gradient-entry", "index": best},
                                   "exact gradient", gradient_is_zero=False)
         H = self.obj.hessian(self.W)
-        ine = inertia(H)
+        ine = self.hessian_inertia(H)
         extra = {"gradient_is_zero": True, "inertia": ine.as_tuple()}
         if ine.negative:
             return self.run_negative(H, ine, extra)
         return self.run_psd(H, ine, extra)
+
+    # -- exact inertia, float-guided (numeric/congruence.py, docs/inertia.md) ------------------------
+    def hessian_inertia(self, H) -> Inertia:
+        """inertia(H): a float-suggested congruence checked exactly above a size threshold (the
+        orbit tangent as the kernel hint), the characteristic polynomial otherwise or as the
+        fallback; the congruence is kept for the certificate (:meth:`with_congruence`)."""
+        try:
+            T = self.obj.orbit_tangent(self.W, orthogonal=self.problem.orthogonal_symmetry)
+        except (UnsupportedError, NotImplementedError, AttributeError):
+            T = None
+        from landscape_proofs.numeric.congruence import classification_inertia  # NumPy: lazily
+
+        ine, how, self.congruence = classification_inertia(H, T)
+        self.inertia_method = how
+        return ine
+
+    def with_congruence(self, evidence: dict) -> dict:
+        """``evidence`` plus the checked congruence V of the Hessian (docs/certificates.md), so
+        that the kernel re-checks a near-diagonal matrix instead of a characteristic
+        polynomial; only up to CONGRUENCE_MAX_N parameters (V has N^2 entries)."""
+        V = getattr(self, "congruence", None)
+        if V is None or V.nrows() > CONGRUENCE_MAX_N:
+            return evidence
+        from landscape_proofs.numeric.congruence import congruence_json
+
+        return {**evidence, "congruence": congruence_json(V)}
 
     # -- Hessian with a negative eigenvalue ---------------------------------------------------------
     def run_negative(self, H, ine: Inertia, extra) -> Classification:
@@ -162,7 +199,7 @@ class _Producer:
             ev = self.second_order_evidence(-H, ine_neg=Inertia(ine.negative, 0, ine.zero))
             if ev is not None:
                 return self.certified(Kind.LOCAL_MAXIMUM, ev, "exact Hessian inertia", **extra)
-        v = _integerize(negative_direction(H))
+        v = _integerize(classification_negative_direction(H))
         evidence = {"type": "negative-curvature",
                     "direction": _weights_json(self.obj.unflatten(v))}
         up = self.ascent_evidence(H, ine)
@@ -179,7 +216,7 @@ class _Producer:
 
     def ascent_evidence(self, H, ine: Inertia, curves=()):
         if ine.positive:
-            u = _integerize(negative_direction(-H))
+            u = _integerize(classification_negative_direction(-H))
             return {"ascent_direction": _weights_json(self.obj.unflatten(u))}
         for V, order, c in curves:
             if c > 0:
@@ -200,7 +237,7 @@ class _Producer:
         if ine.negative:
             return None
         if ine.is_pd:
-            return {"type": "definite-hessian"}
+            return self.with_congruence({"type": "definite-hessian"})
         orthogonal = self.problem.orthogonal_symmetry  # weight decay, or O(k): U -> U Q
         T = self.obj.orbit_tangent(self.W, orthogonal=orthogonal)
         if not T:
@@ -210,7 +247,7 @@ class _Producer:
             return None
         if (self.N - ine.zero) + rank(Tm) != self.N:
             return None
-        return {"type": "slice", "group": "O" if orthogonal else "GL"}
+        return self.with_congruence({"type": "slice", "group": "O" if orthogonal else "GL"})
 
     # -- PSD Hessian --------------------------------------------------------------------------------
     def run_psd(self, H, ine: Inertia, extra) -> Classification:
@@ -233,7 +270,8 @@ class _Producer:
         for V, order, c in self.curve_candidates(H):
             curves.append((V, order, c))
             if c < 0:
-                evidence = {"type": "descent-curve", "curve": [_weights_json(V)]}
+                evidence = self.with_congruence({"type": "descent-curve",
+                                                 "curve": [_weights_json(V)]})
                 up = self.ascent_evidence(H, ine, curves)
                 if up is not None:
                     evidence.update(up)
@@ -245,7 +283,8 @@ class _Producer:
             n_tried += 1
             descended = descended or c < 0
             if c < 0:
-                evidence = {"type": "descent-curve", "curve": [_weights_json(C) for C in coeffs]}
+                evidence = self.with_congruence({"type": "descent-curve",
+                                                 "curve": [_weights_json(C) for C in coeffs]})
                 up = self.ascent_evidence(H, ine, curves)
                 if up is not None:
                     evidence.update(up)

@@ -14,7 +14,24 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from landscape_proofs.kernel.numbers import digits_of_int, int_from_digits, to_fraction
+
+def digits_of_int(n: int) -> str:   # python-flint (kernel/numbers.py) only when it is needed
+    from landscape_proofs.kernel.numbers import digits_of_int as f
+
+    return f(n)
+
+
+def int_from_digits(text: str) -> int:
+    from landscape_proofs.kernel.numbers import int_from_digits as f
+
+    return f(text)
+
+
+def to_fraction(value):
+    from landscape_proofs.kernel.numbers import to_fraction as f
+
+    return f(value)
+
 
 __all__ = ["MAX_NUMBER_CHARS", "abbreviate", "number_text"]
 

@@ -369,11 +369,22 @@ def _descend_all(problem, cfg: SearchConfig, progress: Progress | None):
     chunk = max(1, min(cfg.chunk, int(2e7 // max(N * N, 1))))
     parts = []
     for lo in range(0, cfg.starts, chunk):
-        parts.append(descend(obj, x0[lo:lo + chunk], cfg.descent, nu))
+        parts.append(_descend(N, obj)(obj, x0[lo:lo + chunk], cfg.descent, nu))
         if progress:
             progress(min(lo + chunk, cfg.starts), cfg.starts, "descent")
     cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
     return obj, specs, cat("x"), cat("value"), cat("gradient_norm"), cat("iterations"), cat("status")
+
+
+def _descend(N: int, obj):
+    """The local method for N parameters: dense second order (:func:`.local.descend`) up to
+    ``hessian_free.HESSIAN_FREE_MIN_N`` parameters, Hessian-free (Lanczos on Hessian-vector
+    products, :mod:`.hessian_free`) above, where the objective has Hessian-vector products."""
+    from landscape_proofs.search import hessian_free
+
+    if N > hessian_free.HESSIAN_FREE_MIN_N and hasattr(obj, "hvp_vector"):
+        return hessian_free.descend_hessian_free
+    return descend
 
 
 def _mark_kinks(obj, x, status, tol: float = 1e-7):

@@ -1,0 +1,266 @@
+"""Exact classification at hundreds to thousands of parameters, in same-run units (issue 16).
+
+Run from the repository root::
+
+    python benchmarks/bench_classify_sizes.py               # everything (several minutes)
+    python benchmarks/bench_classify_sizes.py --no-before   # skip the old exact-only route
+    python benchmarks/bench_classify_sizes.py --json out.json
+
+The unit: FLINT's characteristic polynomial of a fixed 200 x 200 integer matrix (entries in
+[-10, 10]), the median of 3 runs just before each case, so that figures taken on a loaded or
+another machine compare (``bench_inertia.unit_seconds``).  All runs on one BLAS thread.
+
+Cases (X = I, Y = diag(y), weight decay 1/10; ``bench_inertia.decay_case``):
+
+* ``diagonal``: widths [k, k, k], W_1 = W_2 = diag(s), y_i = s_i^2 + 1/10: a global minimum
+  (nuclear-norm bound); widths [k, k, k, k], W_l = diag(s), y_i = s_i^3 + 1/(10 s_i): a local
+  minimum (slice argument; no global bound applies to three layers);
+* ``rotated``: the same point moved along the O(k) symmetry of every hidden layer,
+  W_1 -> Q W_1, W_l -> Q W_l Q, W_H -> W_H Q, with the dense rational reflection
+  Q = I - (2/k) 1 1^T: the same kind, but a Hessian with no zero pattern to split, so the
+  float-guided congruence does the work (and, for the local minimum, the certificate carries
+  V and the kernel checks it instead of a characteristic polynomial).
+
+Figures per case: ``classify`` (the whole call: exact gradient, Hessian, inertia, evidence,
+the kernel's re-check inside the producer), then ``verify``: the certificate written to JSON
+text, read back and checked by the kernel in the same process (``check_certificate``), and
+``before``: ``classify`` with the producer's inertia and negative directions forced back to the
+exact-only routes of the previous version (charpoly, exact elimination; ``--no-before`` skips it;
+above 1,100 parameters it is skipped too: it takes many minutes).
+
+Search (``--search``, default on): per start on [32, 32, 32] (2,048 parameters, Y a fixed
+integer matrix, decay 1/10): the descent stage of ``landscape search`` (Hessian-free above 400
+parameters), against a plain NumPy gradient-descent loop (one start, fixed step 1/L estimate,
+backpropagation by hand) of the *same iteration count* (the mean of ours), measured in the same
+run.  The old dense second-order descent (a 2048 x 2048 ``eigh`` per iteration) is timed on one
+start with ``--dense-search``.  Plain GD with a fixed step needs far more iterations than our
+second-order steps, so the run also times plain GD from our first start to our own stopping rule
+``|grad| <= 1e-9 (1 + |f|)`` (step ``1 / (1.2 L)``, L the largest Hessian eigenvalue at our
+limit; at most 200,000 iterations).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from fractions import Fraction
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+
+import flint  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench_inertia import decay_case, unit_seconds  # noqa: E402
+from landscape_proofs.families.deep_linear import Point  # noqa: E402
+from landscape_proofs.kernel.checker import check_certificate  # noqa: E402
+from landscape_proofs.numeric.threads import one_blas_thread  # noqa: E402
+from landscape_proofs.produce.classify import classify  # noqa: E402
+
+
+def rotated(problem, weights, k):
+    """Every hidden layer moved by Q = I - (2/k) 1 1^T (orthogonal and symmetric, so Q^T = Q):
+    W_1 -> Q W_1, W_l -> Q W_l Q, W_H -> W_H Q; the loss and the weight decay are unchanged."""
+    Q = [[Fraction(int(i == j)) - Fraction(2, k) for j in range(k)] for i in range(k)]
+    mul = lambda A, B: [[sum(A[i][t] * B[t][j] for t in range(len(B)))  # noqa: E731
+                         for j in range(len(B[0]))] for i in range(len(A))]
+    out = []
+    for i, W in enumerate(weights):
+        if i > 0:
+            W = mul(W, Q)
+        if i < len(weights) - 1:
+            W = mul(Q, W)
+        out.append(W)
+    return problem, out
+
+
+class _Before:
+    """Context manager: the producer's inertia and negative directions as before issue 16."""
+
+    def __enter__(self):
+        import landscape_proofs.numeric.congruence as nc
+        from landscape_proofs.kernel.linalg import inertia, negative_direction
+
+        self.nc = nc
+        self.saved = (nc.classification_inertia, nc.classification_negative_direction)
+        nc.classification_inertia = lambda H, T=None, min_n=None: (inertia(H), "charpoly", None)
+        nc.classification_negative_direction = lambda H, min_n=None: negative_direction(H)
+        return self
+
+    def __exit__(self, *exc):
+        self.nc.classification_inertia, self.nc.classification_negative_direction = self.saved
+
+
+BEFORE_MAX_N = 1100   # the exact-only route takes many minutes beyond (72 s at 968, rotated)
+
+
+def time_classify(problem, point):
+    t = time.perf_counter()
+    res = classify(problem, point)
+    return time.perf_counter() - t, res
+
+
+def time_verify(res):
+    text = json.dumps(res.certificate.to_json())
+    t = time.perf_counter()
+    verdict = check_certificate(json.loads(text))
+    return time.perf_counter() - t, verdict, len(text)
+
+
+def classify_rows(widths_list, before: bool):
+    rows = []
+    for widths in widths_list:
+        k = widths[0]
+        base = decay_case(widths, seed=sum(widths))
+        for label, (problem, weights) in (("diagonal", base[:2]),
+                                          ("rotated", rotated(base[0], base[1], k))):
+            point = Point.of(problem, weights)
+            unit = statistics.median(unit_seconds() for _ in range(3))
+            t, res = time_classify(problem, point)
+            tv, verdict, size = time_verify(res)
+            row = {"case": f"{widths} {label}", "n": res.n_params, "unit_s": unit,
+                   "classify_s": t, "verify_s": tv, "kind": res.kind.value,
+                   "inertia": res.inertia, "holds": verdict.valid, "certificate_bytes": size}
+            if before and res.n_params <= BEFORE_MAX_N:
+                with _Before():
+                    tb, rb = time_classify(problem, point)
+                row.update(before_s=tb, before_kind=rb.kind.value, before_inertia=rb.inertia)
+            print(f"  {row['case']}: N={row['n']} unit {unit:.2f} s, classify {t:.2f} s "
+                  f"({t / unit:.1f} units) {row['kind']} {row['inertia']}, verify {tv:.3f} s"
+                  + (f", before {row['before_s']:.2f} s ({row['before_s'] / unit:.1f} units) "
+                     f"{row['before_kind']}" if "before_s" in row else ""), flush=True)
+            rows.append(row)
+    return rows
+
+
+# --- search per start --------------------------------------------------------------------------
+def search_problem(k=32, seed=0):
+    from landscape_proofs.families.io import problem_from_dict
+
+    rng = np.random.default_rng(seed)
+    Y = [[int(x) for x in row] for row in rng.integers(-3, 4, size=(k, k))]
+    return problem_from_dict({"family": "deep-linear", "widths": [k, k, k], "Y": Y,
+                              "loss": "square", "weight_decay": "1/10"}), np.array(Y, float)
+
+
+def plain_gd(W1, W2, Y, lam, iterations, step):
+    """Plain NumPy gradient descent on 1/2 ||W2 W1 - Y||^2 + lam/2 (|W1|^2 + |W2|^2)."""
+    for _ in range(iterations):
+        E = W2 @ W1 - Y
+        g1 = W2.T @ E + lam * W1
+        g2 = E @ W1.T + lam * W2
+        W1 = W1 - step * g1
+        W2 = W2 - step * g2
+    return W1, W2
+
+
+def search_rows(starts: int, dense: bool):
+    from landscape_proofs.search.multistart import SearchConfig, _descend_all
+    import landscape_proofs.search.hessian_free as hf
+
+    problem, Yf = search_problem()
+    unit = statistics.median(unit_seconds() for _ in range(3))
+    cfg = SearchConfig(starts=starts, seed=0)
+    t = time.perf_counter()
+    obj, specs, x, val, gn, its, status = _descend_all(problem, cfg, None)
+    ours = (time.perf_counter() - t) / starts
+    mean_its = int(round(float(np.mean(its))))
+    k = 32
+    W1 = np.random.default_rng(1).standard_normal((k, k)) * 0.1
+    W2 = np.random.default_rng(2).standard_normal((k, k)) * 0.1
+    with one_blas_thread():
+        t = time.perf_counter()
+        plain_gd(W1, W2, Yf, 0.1, mean_its, 1e-3)
+        gd = time.perf_counter() - t
+    row = {"case": "search per start, [32, 32, 32]", "n": 2048, "unit_s": unit,
+           "ours_per_start_s": ours, "mean_iterations": mean_its,
+           "converged": int(np.sum(status == 0)), "starts": starts,
+           "plain_gd_same_iterations_s": gd}
+    # plain GD from our first start to our stopping rule |grad| <= 1e-9 (1 + |f|), step 1/(1.2 L)
+    # with L the largest Hessian eigenvalue at our limit (Lanczos), at most 200,000 iterations
+    from landscape_proofs.numeric.float64 import flatten
+    from landscape_proofs.numeric.hessian_free import smallest_eigenpairs
+    from landscape_proofs.search.starts import draw_starts
+
+    x0 = flatten(draw_starts(problem, 1, 0, cfg.plan)[0])[0]
+    L = smallest_eigenpairs(obj, x[0], k=1)[2]
+    W1, W2 = x0[:k * k].reshape(k, k).copy(), x0[k * k:].reshape(k, k).copy()
+    step, n_gd = 1.0 / (1.2 * L), 0
+    with one_blas_thread():
+        t = time.perf_counter()
+        while n_gd < 200_000:
+            E = W2 @ W1 - Yf
+            g1, g2 = W2.T @ E + 0.1 * W1, E @ W1.T + 0.1 * W2
+            f = 0.5 * np.sum(E * E) + 0.05 * (np.sum(W1 * W1) + np.sum(W2 * W2))
+            if np.sqrt(np.sum(g1 * g1) + np.sum(g2 * g2)) <= 1e-9 * (1 + abs(f)):
+                break
+            W1, W2 = W1 - step * g1, W2 - step * g2
+            n_gd += 1
+        gd_conv = time.perf_counter() - t
+    row.update(plain_gd_to_tolerance_s=gd_conv, plain_gd_to_tolerance_iterations=n_gd,
+               plain_gd_final_value=float(f), ours_value=float(val[0]))
+    print(f"  search: {starts} starts, ours {ours:.3f} s per start ({mean_its} iterations on "
+          f"average, {row['converged']} converged); plain NumPy GD, {mean_its} iterations: "
+          f"{gd:.3f} s; plain NumPy GD from our first start to our tolerance: {gd_conv:.3f} s "
+          f"({n_gd} iterations, value {f:.6f}; ours {val[0]:.6f})", flush=True)
+    if dense:
+        old = hf.HESSIAN_FREE_MIN_N
+        hf.HESSIAN_FREE_MIN_N = 10**9
+        try:
+            t = time.perf_counter()
+            _, _, _, _, _, its_d, st_d = _descend_all(problem, SearchConfig(starts=1, seed=0), None)
+            row["dense_per_start_s"] = time.perf_counter() - t
+            row["dense_iterations"] = int(its_d[0])
+        finally:
+            hf.HESSIAN_FREE_MIN_N = old
+        print(f"  dense second-order descent, 1 start: {row['dense_per_start_s']:.1f} s "
+              f"({row['dense_iterations']} iterations)", flush=True)
+    return [row]
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="16,22,32", help="k for widths [k, k, k]")
+    ap.add_argument("--deep", default="10,16", help="k for widths [k, k, k, k] (a local "
+                    "minimum: slice evidence, with the congruence V in the certificate)")
+    ap.add_argument("--no-before", action="store_true")
+    ap.add_argument("--no-search", action="store_true")
+    ap.add_argument("--dense-search", action="store_true")
+    ap.add_argument("--starts", type=int, default=8)
+    ap.add_argument("--json")
+    args = ap.parse_args(argv)
+    widths = ([[int(k)] * 3 for k in args.sizes.split(",") if k]
+              + [[int(k)] * 4 for k in args.deep.split(",") if k])
+    rows = classify_rows(widths, not args.no_before)
+    if not args.no_search:
+        rows += search_rows(args.starts, args.dense_search)
+    print()
+    print("case | N | kind | unit | classify (units) | verify | verify / classify | before (units)")
+    print("-----|---|------|------|------------------|--------|-------------------|---------------")
+    for r in rows:
+        if "classify_s" not in r:
+            continue
+        u = r["unit_s"]
+        before = (f"{r['before_s']:.2f} s ({r['before_s'] / u:.1f})" if "before_s" in r else "-")
+        print(f"{r['case']} | {r['n']} | {r['kind']} | {u:.2f} s | {r['classify_s']:.2f} s "
+              f"({r['classify_s'] / u:.1f}) | {r['verify_s']:.3f} s | "
+              f"{r['verify_s'] / r['classify_s']:.3f} | {before}")
+    print(f"\n{os.cpu_count()} CPUs, Python {platform.python_version()}, python-flint "
+          f"{flint.__version__}, NumPy {np.__version__}")
+    bad = [r["case"] for r in rows if "classify_s" in r and (not r["holds"] or (
+        "before_kind" in r and r["before_kind"] != r["kind"]))]
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"rows": rows}, f, indent=1)
+    if bad:
+        print("PROBLEM (certificate rejected or kind changed):", bad)
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
