@@ -30,11 +30,8 @@ def sturm_sequence(f: Poly) -> list[Poly]:
 
 
 def _variations(seq: list[Poly], x: Q) -> int:
-    signs = []
-    for s in seq:
-        v = s(x)
-        if v != 0:
-            signs.append(v > 0)
+    values = [s(x) for s in seq]
+    signs = [v > 0 for v in values if v != 0]
     return sum(1 for a, b in zip(signs, signs[1:]) if a != b)
 
 
@@ -78,14 +75,11 @@ def isolate_real_roots(f: Poly, factor_index: int = 0) -> list[IsolatedRoot]:
     while stack:
         a, b = stack.pop()
         n = count_roots(seq, a, b)
-        if n == 0:
-            continue
         if n == 1:
             out.append(IsolatedRoot(a, b, factor_index, seq))
-            continue
-        m = (a + b) / 2
-        stack.append((a, m))
-        stack.append((m, b))
+        elif n > 1:
+            m = (a + b) / 2
+            stack += [(a, m), (m, b)]
     out.sort(key=lambda r: r.lo)
     return out
 
@@ -104,6 +98,20 @@ def _separate(roots: list[IsolatedRoot]) -> list[IsolatedRoot]:
             return roots
 
 
+def real_roots(p: Poly):
+    """The distinct roots of ``p`` isolated (ascending, pairwise disjoint closed intervals),
+    the multiplicity of each irreducible factor, and the factors; ``ArithmeticError`` when
+    ``p`` has a non-real root."""
+    _, factors = p.factor()
+    roots: list[IsolatedRoot] = []
+    for idx, (f, _) in enumerate(factors):
+        roots.extend(isolate_real_roots(f, idx))
+    mult = [m for _, m in factors]
+    if sum(mult[r.factor_index] for r in roots) != p.degree():
+        raise ArithmeticError("the polynomial has non-real roots (a matrix that is not symmetric?)")
+    return _separate(roots), mult, factors
+
+
 def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> int | None:
     """sign( (sum of the k smallest roots of p, with multiplicity) - c ), or None.
 
@@ -115,15 +123,7 @@ def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> i
     c = to_fmpq(c)
     if k <= 0:
         return (Q(0) > c) - (Q(0) < c)
-    _, factors = p.factor()
-    roots: list[IsolatedRoot] = []
-    mult = []
-    for idx, (f, m) in enumerate(factors):
-        mult.append(m)
-        roots.extend(isolate_real_roots(f, idx))
-    if sum(mult[r.factor_index] for r in roots) != p.degree():
-        raise ArithmeticError("polynomial has non-real roots")
-    roots = _separate(roots)
+    roots, mult, factors = real_roots(p)
     chosen: list[tuple[IsolatedRoot, int]] = []
     left = k
     for r in roots:
@@ -197,14 +197,10 @@ def spans_top_eigenspace(S: Matrix, C: Matrix) -> bool | None:
     k = rank(C)
     if k == 0 or k == m:
         return True
-    _, factors = S.charpoly().factor()
-    roots: list[IsolatedRoot] = []
-    for idx, (f, _) in enumerate(factors):
-        roots.extend(isolate_real_roots(f, idx))
-    roots = _separate(roots)                       # ascending, disjoint closed intervals
+    roots, mult, _ = real_roots(S.charpoly())      # ascending, disjoint closed intervals
     taken, below = 0, None
     for i in range(len(roots) - 1, -1, -1):        # from the largest eigenvalue down
-        taken += factors[roots[i].factor_index][1]
+        taken += mult[roots[i].factor_index]
         if taken == k:
             below = roots[i - 1]
             break

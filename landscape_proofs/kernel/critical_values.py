@@ -27,25 +27,12 @@ import math
 
 from flint import fmpq
 
-from landscape_proofs.kernel.algebraic import _separate, isolate_real_roots
+from landscape_proofs.kernel.algebraic import real_roots
 from landscape_proofs.kernel.linalg import frobenius_sq
 from landscape_proofs.kernel.optimum import row_space_projector
 
 MAX_DIM = 10           # output dimension d_H: at most prod (m_i + 1) <= 2^10 subsets
 MAX_ROUNDS = 200
-
-
-def eigenvalue_roots(M):
-    """The distinct eigenvalues of symmetric M as isolated roots (ascending, pairwise disjoint
-    intervals ``(lo, hi]``), the multiplicity of each irreducible factor, and the factors."""
-    _, factors = M.charpoly().factor()
-    roots, mult = [], []
-    for idx, (f, m) in enumerate(factors):
-        mult.append(m)
-        roots.extend(isolate_real_roots(f, idx))
-    if sum(mult[x.factor_index] for x in roots) != M.nrows():
-        raise ArithmeticError("the matrix has non-real eigenvalues (it is not symmetric)")
-    return _separate(roots), mult, factors
 
 
 def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq) -> str:
@@ -60,7 +47,7 @@ def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq) -> str:
     M = YP * YP.transpose()
     trace = sum((M[i, i] for i in range(d)), fmpq(0))
     s_lo, s_hi = trace - 2 * (hi - c0), trace - 2 * (lo - c0)     # sums of eigenvalues
-    roots, mult, _ = eigenvalue_roots(M)
+    roots, mult, _ = real_roots(M.charpoly())
     caps = [mult[x.factor_index] for x in roots]
     k = min(r, d)
     top, left = [0] * len(roots), k                 # the r largest eigenvalues, as counts
@@ -148,7 +135,7 @@ def psd_rank_optimum(Y, k: int) -> fmpq:
     n = Y.nrows()
     if Y != Y.transpose():
         raise ArithmeticError("psd-rank-optimum: Y is not symmetric")
-    roots, mult, factors = eigenvalue_roots(Y)
+    roots, mult, factors = real_roots(Y.charpoly())
     kept, left = {}, k
     for x in reversed(roots):                         # largest first, positive only
         if left == 0 or not x.lo >= 0:               # the root lies in (lo, hi]: > 0 iff lo >= 0

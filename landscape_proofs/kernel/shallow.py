@@ -50,10 +50,6 @@ def is_shallow_certificate(data: object) -> bool:
     return is_shallow(data)
 
 
-def _q(x, name):
-    return to_fmpq(parse_exact(x, name))
-
-
 def _same(a, b) -> bool:
     """Two kernel problems that denote the same objective."""
     la, lb = a.loss, b.loss
