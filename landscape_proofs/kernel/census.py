@@ -286,29 +286,27 @@ def _check(problem, ev) -> CensusCheck:
         if label == "krawczyk-empty":
             if not krawczyk_empty(obj, lo, hi):
                 raise _Rejected("krawczyk-empty leaf: K(B) meets B in every coordinate")
-            continue
-        if label in ("euler", "balance"):
+        elif label in ("euler", "balance"):
             if not layer_identity_excludes(obj, problem, lo, hi, label, k):
                 raise _Rejected(f"{label} leaf: the layer identity {k} does not exclude 0")
-            continue
-        if label == "excluded":
+        elif label == "excluded":
             if not 0 <= k < N:
                 raise _Rejected("excluded leaf: bad component")
             if excluded_component(obj, lo, hi, [k]) is None:
                 raise _Rejected(f"excluded leaf: gradient component {k} does not exclude 0 "
                                 f"on [{', '.join(show(x) for x in lo)}] .. "
                                 f"[{', '.join(show(x) for x in hi)}]")
-            continue
-        if not 0 <= k < len(roots) or k in used:
-            raise _Rejected(f"root leaf: root index {k} is out of range or used twice")
-        used.add(k)
-        where[k] = (lo, hi)
-        center, r, _ = roots[k]
-        if not all(l < c - r and c + r < h for c, l, h in zip(center, lo, hi)):
-            raise _Rejected(f"root {k}: its cube is not inside the interior of its leaf")
-        if not nonsingular_on(obj, lo, hi):
-            raise _Rejected(f"root {k}: the Hessian is not proven nonsingular on its leaf")
-        krawczyk_cube(obj, center, r, N)
+        else:                                                   # a root leaf
+            if not 0 <= k < len(roots) or k in used:
+                raise _Rejected(f"root leaf: root index {k} is out of range or used twice")
+            used.add(k)
+            where[k] = (lo, hi)
+            center, r, _ = roots[k]
+            if not all(l < c - r and c + r < h for c, l, h in zip(center, lo, hi)):
+                raise _Rejected(f"root {k}: its cube is not inside the interior of its leaf")
+            if not nonsingular_on(obj, lo, hi):
+                raise _Rejected(f"root {k}: the Hessian is not proven nonsingular on its leaf")
+            krawczyk_cube(obj, center, r, N)
     if len(used) != len(roots):
         raise _Rejected("roots: some root is not the label of any leaf")
     points = []

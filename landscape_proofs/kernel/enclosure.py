@@ -39,7 +39,7 @@ python-flint; nothing that searches or guesses.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import flint
 from flint import arb, arb_mat, fmpq, fmpz
@@ -52,6 +52,7 @@ from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.kernel.losses import Custom, Power, Square
 from landscape_proofs.kernel.model import Problem, read_matrix
 from landscape_proofs.kernel.objective import Objective, compose
+from landscape_proofs.kernel.verdict import CheckResult
 
 ENCLOSURE_CLAIMS = ("strict-saddle", "local-minimum", "local-maximum", "global-minimum",
                     "spurious-local-minimum")
@@ -60,16 +61,6 @@ MIN_BITS, MAX_BITS = 64, 65536
 
 class _Rejected(Exception):
     """The enclosure evidence does not establish the claim (the message says why)."""
-
-
-@dataclass(frozen=True)
-class EnclosureCheck:
-    """The enclosure checker's answer (``checker.py`` turns it into its ``CheckResult``)."""
-
-    valid: bool
-    claim: str
-    reason: str
-    relies_on: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -174,13 +165,11 @@ class _ArbLoss:
         return sum((_times_factors(arb(c), E, factors) for c, factors in self.terms), arb(0))
 
     def gradient(self, E: arb_mat) -> arb_mat:
-        m, n = E.nrows(), E.ncols()
-        e = E.entries()
         if isinstance(self.loss, Square):
             return E
         if isinstance(self.loss, Power):
-            return arb_mat(m, n, [_ipow(x, self.loss.p - 1) for x in e])
-        G = arb_mat(m, n)
+            return arb_mat(E.nrows(), E.ncols(), [_ipow(x, self.loss.p - 1) for x in E.entries()])
+        G = arb_mat(E.nrows(), E.ncols())
         for c, factors in self.terms:
             for a, (i, j, ex) in enumerate(factors):
                 G[i, j] += _times_factors(arb(c) * ex * _ipow(E[i, j], ex - 1), E, factors, (a,))
@@ -399,7 +388,6 @@ class ArbDeepLinear(ArbTowers):
     def __init__(self, problem: Problem):
         super().__init__([problem.widths], problem.X, problem.Y, problem.loss,
                          problem.loss.over_product, problem.decay_vector)
-        self.widths, self.H = problem.widths, problem.depth
 
 
 class ArbMultiTower(ArbTowers):
@@ -627,7 +615,7 @@ def _box(enc: Enclosure) -> list[arb]:
 
 
 # --- the check -------------------------------------------------------------------------------------
-def check_enclosure(data: dict, problem: Problem) -> EnclosureCheck:
+def check_enclosure(data: dict, problem: Problem) -> CheckResult:
     """Re-verify an enclosure certificate (parsed JSON) against its embedded ``problem``.
 
     Raises :class:`InputError` when the enclosure itself is malformed (unusable input);
@@ -648,12 +636,12 @@ def check_enclosure(data: dict, problem: Problem) -> EnclosureCheck:
         with flint.ctx.workprec(bits):
             reason = _check(problem, enc, claim, ev, data.get("value"))
     except _Rejected as exc:
-        return EnclosureCheck(False, str(claim), str(exc))
+        return CheckResult(False, str(claim), str(exc))
     except InputError as exc:
-        return EnclosureCheck(False, str(claim), f"malformed evidence: {exc}")
+        return CheckResult(False, str(claim), f"malformed evidence: {exc}")
     except (LandscapeError, ZeroDivisionError, ArithmeticError) as exc:
-        return EnclosureCheck(False, str(claim), f"cannot be checked: {exc}")
-    return EnclosureCheck(True, claim, reason)
+        return CheckResult(False, str(claim), f"cannot be checked: {exc}")
+    return CheckResult(True, claim, reason)
 
 
 def enclose_value(problem: Problem, enc: Enclosure, bits: int) -> tuple[fmpq, fmpq]:
@@ -837,6 +825,6 @@ def _check_global_psd(problem: Problem, obj, Wb, gl) -> str:
 
 
 __all__ = ["ArbDeepLinear", "ArbMultiTower", "ArbSymmetricFactorization", "ENCLOSURE_CLAIMS",
-           "arb_objective", "Enclosure", "EnclosureCheck",
+           "arb_objective", "Enclosure",
            "check_enclosure", "check_nonsingular_everywhere", "check_positive_definite_everywhere",
            "enclose_value", "is_enclosure_point", "lower_q", "read_enclosure", "upper_q"]

@@ -33,10 +33,6 @@ def identity(n: int) -> Matrix:
     return flint.fmpq_mat(n, n, [int(i == j) for i in range(n) for j in range(n)])
 
 
-def rows_of(M: Matrix) -> list[list[flint.fmpq]]:
-    return [[M[i, j] for j in range(M.ncols())] for i in range(M.nrows())]
-
-
 def split_vector(v: Sequence[object], shapes: Sequence[tuple[int, int]]) -> list[Matrix]:
     """Cut a flat parameter vector into matrices of the given shapes, each row-major."""
     out, off = [], 0
@@ -59,10 +55,6 @@ def frobenius_sq(M: Matrix) -> flint.fmpq:
 def inner(A: Matrix, B: Matrix) -> flint.fmpq:
     """Frobenius inner product <A, B> = sum_ij A_ij B_ij."""
     return sum((a * b for a, b in zip(A.entries(), B.entries())), flint.fmpq(0))
-
-
-def is_zero(M: Matrix) -> bool:
-    return all(x == 0 for x in M.entries())
 
 
 def rank(M: Matrix) -> int:

@@ -208,7 +208,7 @@ class Custom(Loss):
 def read_loss(spec) -> Loss:
     """The loss field of an embedded problem (``"square"``, ``"l1"``, or an object)."""
     if spec in ("square", "l1"):
-        return Square() if spec == "square" else L1()
+        spec = {"name": spec}
     if not isinstance(spec, dict):
         raise InputError('expected "square", "l1" or an object {"name": ...}', field="loss", got=spec)
     name = spec.get("name")

@@ -201,13 +201,10 @@ class Objective:
         E = self.loss_argument(W)
         m, n = E.nrows(), E.ncols()
         J = self.jacobian(W)
-        if hasattr(self.loss, "hessian_diagonal"):
+        if hasattr(self.loss, "hessian_diagonal"):       # D J, D the diagonal loss Hessian
             d = self.loss.hessian_diagonal(E)
-            DJ = fmpq_mat(m * n, self.n_params)
-            for i, x in enumerate(d):
-                if x != 0:
-                    for j in range(self.n_params):
-                        DJ[i, j] = x * J[i, j]
+            DJ = fmpq_mat(m * n, self.n_params, [d[i] * J[i, j] for i in range(m * n)
+                                                 for j in range(self.n_params)])
         else:
             DJ = self.loss.hessian_exact(E) * J
         H = J.transpose() * DJ

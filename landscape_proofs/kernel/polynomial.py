@@ -110,8 +110,6 @@ def _leaf(node) -> dict:
             return {(((int(m.group(2)), int(m.group(3))), 1),): flint.fmpq(1)}
         raise InputError("expected only the symbols r_i_j or R_i_j", field="loss.expression",
                          got=node.id)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        raise NotPolynomial(f"the function {node.func.id}")
     raise InputError("expected an arithmetic expression in r_i_j or R_i_j",
                      field="loss.expression", got=type(node).__name__)
 
