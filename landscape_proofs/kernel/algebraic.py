@@ -112,6 +112,17 @@ def real_roots(p: Poly):
     return _separate(roots), mult, factors
 
 
+def times_per_factor(roots: list[IsolatedRoot], taken: dict) -> dict | None:
+    """``{factor index: t}`` when every root of each irreducible factor is taken the same
+    number ``t`` of times (``taken``: ``id(root) -> times``, 0 when absent), else None."""
+    per_factor: dict[int, set] = {}
+    for r in roots:
+        per_factor.setdefault(r.factor_index, set()).add(taken.get(id(r), 0))
+    if any(len(v) != 1 for v in per_factor.values()):
+        return None
+    return {idx: next(iter(v)) for idx, v in per_factor.items()}
+
+
 def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> int | None:
     """sign( (sum of the k smallest roots of p, with multiplicity) - c ), or None.
 
@@ -124,7 +135,7 @@ def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> i
     if k <= 0:
         return (Q(0) > c) - (Q(0) < c)
     roots, mult, factors = real_roots(p)
-    chosen: list[tuple[IsolatedRoot, int]] = []
+    chosen: list[tuple[IsolatedRoot, int]] = []     # the k smallest roots, with multiplicity
     left = k
     for r in roots:
         if left == 0:
@@ -135,17 +146,12 @@ def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> i
     if left:
         raise ValueError(f"k = {k} exceeds the degree {p.degree()}")
     # exact route: each factor's roots all taken the same number of times
-    per_factor: dict[int, set] = {}
-    counts = {id(r): t for r, t in chosen}
-    for r in roots:
-        per_factor.setdefault(r.factor_index, set()).add(counts.get(id(r), 0))
-    if all(len(v) == 1 for v in per_factor.values()):
+    times = times_per_factor(roots, {id(r): t for r, t in chosen})
+    if times is not None:
         total = Q(0)
-        for idx, v in per_factor.items():
-            t = next(iter(v))
-            f = factors[idx][0]
-            co = f.coeffs()
-            total += t * (-co[-2] / co[-1])
+        for idx, t in times.items():
+            co = factors[idx][0].coeffs()
+            total += t * (-co[-2] / co[-1])            # t times the sum of the factor's roots
         return (total > c) - (total < c)
     # interval route
     for _ in range(max_rounds):

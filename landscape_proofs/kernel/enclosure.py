@@ -609,8 +609,7 @@ def _flat_weights(problem: Problem, data, name: str) -> list[fmpq]:
 
 
 def _box(enc: Enclosure) -> list[arb]:
-    free = set(enc.free)
-    r = enc.radius
+    free, r = set(enc.free), enc.radius
     return [_hull(c - r, c + r) if p in free else arb(c) for p, c in enumerate(enc.center)]
 
 
@@ -673,8 +672,7 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     # Every generator is an exact symmetry direction of L at every W (exact/*.orbit_tangent):
     # GL per hidden layer (O with weight decay); for multi-tower also the moves between
     # towers; for symmetric factorization U E, E in so(k), always (its group is O(k)).
-    symmetric = problem.symmetric
-    orthogonal = symmetric or problem.weight_decay != 0
+    orthogonal = problem.symmetric or problem.weight_decay != 0
     T = Objective(problem).orbit_tangent(Wb, orthogonal=orthogonal)
     gens = _index_list(ev.get("gauge_generators"), len(P), len(T), "gauge_generators")
     if P:

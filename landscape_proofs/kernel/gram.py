@@ -81,11 +81,8 @@ def objective_polynomial(obj, ring, shift=None):
     """L as an ``fmpq_mpoly``: the family's exact objective evaluated on the generators
     (``L(shift + x)`` when a point ``shift`` is given)."""
     gens = ring.gens() if shift is None else [g + s for g, s in zip(ring.gens(), shift)]
-    entries, p = [], 0
-    for r, c in obj.shapes:
-        entries.append([[gens[p + i * c + j] for j in range(c)] for i in range(r)])
-        p += r * c
-    return obj.value_on(entries)
+    return obj.value_on([[[gens[o + i * c + j] for j in range(c)] for i in range(r)]
+                         for (r, c), o in zip(obj.shapes, obj.offsets)])
 
 
 class _Reader:
@@ -127,8 +124,8 @@ class _Reader:
 def check_gram_identity(obj, W, value, evidence: dict, sign: int) -> str:
     """Verify ``m * sign * (L - L(x0)) = v^T G v`` with m(x0) > 0 and G(x0) > 0.
 
-    ``obj`` is the family's exact objective (with ``shapes``, ``n_params``, ``flatten`` and
-    ``value_on``), ``W`` the point, ``value`` = L(W) as the checker computed it.  Returns the
+    ``obj`` is the family's exact objective (with ``shapes``, ``offsets``, ``n_params``,
+    ``flatten`` and ``value_on``), ``W`` the point, ``value`` = L(W) as the checker computed it.  Returns the
     reason; raises :class:`GramRejected`.
     """
     if not obj.loss.polynomial:

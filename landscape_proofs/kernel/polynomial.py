@@ -299,12 +299,10 @@ def partial(p: dict, var) -> dict:
     out: dict = {}
     for m, c in p.items():
         d = dict(m)
-        e = d.get(var, 0)
+        e = d.pop(var, 0)
         if e == 0:
             continue
-        if e == 1:
-            del d[var]
-        else:
+        if e > 1:
             d[var] = e - 1
         key = tuple(sorted(d.items()))
         out[key] = out.get(key, flint.fmpq(0)) + c * e
