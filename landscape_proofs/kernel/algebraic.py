@@ -30,11 +30,8 @@ def sturm_sequence(f: Poly) -> list[Poly]:
 
 
 def _variations(seq: list[Poly], x: Q) -> int:
-    signs = []
-    for s in seq:
-        v = s(x)
-        if v != 0:
-            signs.append(v > 0)
+    values = [s(x) for s in seq]
+    signs = [v > 0 for v in values if v != 0]
     return sum(1 for a, b in zip(signs, signs[1:]) if a != b)
 
 
@@ -78,14 +75,11 @@ def isolate_real_roots(f: Poly, factor_index: int = 0) -> list[IsolatedRoot]:
     while stack:
         a, b = stack.pop()
         n = count_roots(seq, a, b)
-        if n == 0:
-            continue
         if n == 1:
             out.append(IsolatedRoot(a, b, factor_index, seq))
-            continue
-        m = (a + b) / 2
-        stack.append((a, m))
-        stack.append((m, b))
+        elif n > 1:
+            m = (a + b) / 2
+            stack += [(a, m), (m, b)]
     out.sort(key=lambda r: r.lo)
     return out
 
@@ -104,6 +98,31 @@ def _separate(roots: list[IsolatedRoot]) -> list[IsolatedRoot]:
             return roots
 
 
+def real_roots(p: Poly):
+    """The distinct roots of ``p`` isolated (ascending, pairwise disjoint closed intervals),
+    the multiplicity of each irreducible factor, and the factors; ``ArithmeticError`` when
+    ``p`` has a non-real root."""
+    _, factors = p.factor()
+    roots: list[IsolatedRoot] = []
+    for idx, (f, _) in enumerate(factors):
+        roots.extend(isolate_real_roots(f, idx))
+    mult = [m for _, m in factors]
+    if sum(mult[r.factor_index] for r in roots) != p.degree():
+        raise ArithmeticError("the polynomial has non-real roots (a matrix that is not symmetric?)")
+    return _separate(roots), mult, factors
+
+
+def times_per_factor(roots: list[IsolatedRoot], taken: dict) -> dict | None:
+    """``{factor index: t}`` when every root of each irreducible factor is taken the same
+    number ``t`` of times (``taken``: ``id(root) -> times``, 0 when absent), else None."""
+    per_factor: dict[int, set] = {}
+    for r in roots:
+        per_factor.setdefault(r.factor_index, set()).add(taken.get(id(r), 0))
+    if any(len(v) != 1 for v in per_factor.values()):
+        return None
+    return {idx: next(iter(v)) for idx, v in per_factor.items()}
+
+
 def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> int | None:
     """sign( (sum of the k smallest roots of p, with multiplicity) - c ), or None.
 
@@ -115,16 +134,8 @@ def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> i
     c = to_fmpq(c)
     if k <= 0:
         return (Q(0) > c) - (Q(0) < c)
-    _, factors = p.factor()
-    roots: list[IsolatedRoot] = []
-    mult = []
-    for idx, (f, m) in enumerate(factors):
-        mult.append(m)
-        roots.extend(isolate_real_roots(f, idx))
-    if sum(mult[r.factor_index] for r in roots) != p.degree():
-        raise ArithmeticError("polynomial has non-real roots")
-    roots = _separate(roots)
-    chosen: list[tuple[IsolatedRoot, int]] = []
+    roots, mult, factors = real_roots(p)
+    chosen: list[tuple[IsolatedRoot, int]] = []     # the k smallest roots, with multiplicity
     left = k
     for r in roots:
         if left == 0:
@@ -135,17 +146,12 @@ def compare_smallest_root_sum(p: Poly, k: int, c: Q, max_rounds: int = 200) -> i
     if left:
         raise ValueError(f"k = {k} exceeds the degree {p.degree()}")
     # exact route: each factor's roots all taken the same number of times
-    per_factor: dict[int, set] = {}
-    counts = {id(r): t for r, t in chosen}
-    for r in roots:
-        per_factor.setdefault(r.factor_index, set()).add(counts.get(id(r), 0))
-    if all(len(v) == 1 for v in per_factor.values()):
+    times = times_per_factor(roots, {id(r): t for r, t in chosen})
+    if times is not None:
         total = Q(0)
-        for idx, v in per_factor.items():
-            t = next(iter(v))
-            f = factors[idx][0]
-            co = f.coeffs()
-            total += t * (-co[-2] / co[-1])
+        for idx, t in times.items():
+            co = factors[idx][0].coeffs()
+            total += t * (-co[-2] / co[-1])            # t times the sum of the factor's roots
         return (total > c) - (total < c)
     # interval route
     for _ in range(max_rounds):
@@ -197,14 +203,10 @@ def spans_top_eigenspace(S: Matrix, C: Matrix) -> bool | None:
     k = rank(C)
     if k == 0 or k == m:
         return True
-    _, factors = S.charpoly().factor()
-    roots: list[IsolatedRoot] = []
-    for idx, (f, _) in enumerate(factors):
-        roots.extend(isolate_real_roots(f, idx))
-    roots = _separate(roots)                       # ascending, disjoint closed intervals
+    roots, mult, _ = real_roots(S.charpoly())      # ascending, disjoint closed intervals
     taken, below = 0, None
     for i in range(len(roots) - 1, -1, -1):        # from the largest eigenvalue down
-        taken += factors[roots[i].factor_index][1]
+        taken += mult[roots[i].factor_index]
         if taken == k:
             below = roots[i - 1]
             break

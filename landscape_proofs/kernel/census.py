@@ -28,13 +28,15 @@ docs/census.md):
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import flint
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
-                                               _hull, _Rejected, lower_q, show, upper_q)
+                                               _hull, _Rejected, krawczyk, ldl_pivots, lower_q,
+                                               show, upper_q)
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.losses import Square
 from landscape_proofs.kernel.model import read_problem
@@ -61,6 +63,10 @@ def _balls(lo, hi) -> list[arb]:
     return [_hull(a, c) for a, c in zip(lo, hi)]
 
 
+def _cube(center, r) -> list[arb]:
+    return _balls([c - r for c in center], [c + r for c in center])
+
+
 def required_bound_squared(problem) -> fmpq:
     """``||Y||_F^2 / (4 lam_min)``: every critical entry w has ``w^2 <=`` this, lam_min the
     least decay entry (docs/census.md)."""
@@ -79,18 +85,8 @@ def nonsingular_on(obj, lo, hi) -> bool:
 
 def krawczyk_cube(obj, center, r, N) -> None:
     """Exactly one zero of grad L in the cube ``|w - center| <= r`` (Krawczyk's theorem)."""
-    box = _balls([c - r for c in center], [c + r for c in center])
-    W = obj.unflatten(box)
-    J = obj.hessian(W)
     g0 = arb_mat(N, 1, obj.gradient_vector(obj.unflatten(list(center))))
-    C = _approximate_inverse(J)
-    D, q = _contraction(C, J)
-    if not q < 1:
-        raise _Rejected(f"Krawczyk: ||I - C H|| <= {show(q)} is not < 1 on the root cube")
-    K = D * arb_mat(N, 1, [_hull(-r, r)] * N) - C * g0
-    for i in range(N):
-        if lower_q(K[i, 0]) < -r or upper_q(K[i, 0]) > r:
-            raise _Rejected(f"Krawczyk: K(Z) is not inside the root cube in coordinate {i}")
+    krawczyk(obj.hessian(obj.unflatten(_cube(center, r))), g0, r, range(N), "the root cube")
 
 
 def _sq(M, decays) -> arb:
@@ -164,21 +160,13 @@ def krawczyk_empty(obj, lo, hi) -> bool:
 def negative_count(A: arb_mat) -> int:
     """Number of negative eigenvalues of every symmetric matrix in A's balls: interval LDL^T
     whose pivots all have a proven sign (then S = L D L^T for each such S)."""
-    n = A.nrows()
-    L = [[None] * n for _ in range(n)]
-    d, neg = [], 0
-    for j in range(n):
-        s = A[j, j] - sum((L[j][k] * L[j][k] * d[k] for k in range(j)), arb(0))
-        if lower_q(s) > 0:
-            pass
-        elif upper_q(s) < 0:
+    neg = 0
+    for j, s in ldl_pivots(A):
+        if upper_q(s) < 0:
             neg += 1
-        else:
+        elif not lower_q(s) > 0:
             raise _Rejected(f"inertia: pivot {j} of the interval LDL^T of V^T H V has no "
                             "proven sign")
-        d.append(s)
-        for i in range(j + 1, n):
-            L[i][j] = (A[i, j] - sum((L[i][k] * L[j][k] * d[k] for k in range(j)), arb(0))) / s
     return neg
 
 
@@ -298,45 +286,41 @@ def _check(problem, ev) -> CensusCheck:
         if label == "krawczyk-empty":
             if not krawczyk_empty(obj, lo, hi):
                 raise _Rejected("krawczyk-empty leaf: K(B) meets B in every coordinate")
-            continue
-        if label in ("euler", "balance"):
+        elif label in ("euler", "balance"):
             if not layer_identity_excludes(obj, problem, lo, hi, label, k):
                 raise _Rejected(f"{label} leaf: the layer identity {k} does not exclude 0")
-            continue
-        if label == "excluded":
+        elif label == "excluded":
             if not 0 <= k < N:
                 raise _Rejected("excluded leaf: bad component")
             if excluded_component(obj, lo, hi, [k]) is None:
                 raise _Rejected(f"excluded leaf: gradient component {k} does not exclude 0 "
                                 f"on [{', '.join(show(x) for x in lo)}] .. "
                                 f"[{', '.join(show(x) for x in hi)}]")
-            continue
-        if not 0 <= k < len(roots) or k in used:
-            raise _Rejected(f"root leaf: root index {k} is out of range or used twice")
-        used.add(k)
-        where[k] = (lo, hi)
-        center, r, _ = roots[k]
-        if not all(l < c - r and c + r < h for c, l, h in zip(center, lo, hi)):
-            raise _Rejected(f"root {k}: its cube is not inside the interior of its leaf")
-        if not nonsingular_on(obj, lo, hi):
-            raise _Rejected(f"root {k}: the Hessian is not proven nonsingular on its leaf")
-        krawczyk_cube(obj, center, r, N)
+        else:                                                   # a root leaf
+            if not 0 <= k < len(roots) or k in used:
+                raise _Rejected(f"root leaf: root index {k} is out of range or used twice")
+            used.add(k)
+            where[k] = (lo, hi)
+            center, r, _ = roots[k]
+            if not all(l < c - r and c + r < h for c, l, h in zip(center, lo, hi)):
+                raise _Rejected(f"root {k}: its cube is not inside the interior of its leaf")
+            if not nonsingular_on(obj, lo, hi):
+                raise _Rejected(f"root {k}: the Hessian is not proven nonsingular on its leaf")
+            krawczyk_cube(obj, center, r, N)
     if len(used) != len(roots):
         raise _Rejected("roots: some root is not the label of any leaf")
     points = []
     for i, (center, r, V) in enumerate(roots):
         if V.det() == 0:
             raise _Rejected(f"root {i}: the congruence V is singular")
-        W = obj.unflatten(_balls([c - r for c in center], [c + r for c in center]))
+        W = obj.unflatten(_cube(center, r))
         Va = arb_mat(V)
         neg = negative_count(Va.transpose() * obj.hessian(W) * Va)
         v = obj.value(W)
         points.append({"index": neg, "lo": lower_q(v), "hi": upper_q(v),
                        "center": center, "radius": r})
     _classify(problem, points, roots, where)
-    kinds = {}
-    for p in points:
-        kinds[p["kind"]] = kinds.get(p["kind"], 0) + 1
+    kinds = dict(Counter(p["kind"] for p in points))
     claimed = ev.get("result")
     mine = {"real_count": len(points), "kinds": kinds}
     if claimed is not None and claimed != mine:

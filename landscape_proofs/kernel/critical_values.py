@@ -27,25 +27,12 @@ import math
 
 from flint import fmpq
 
-from landscape_proofs.kernel.algebraic import _separate, isolate_real_roots
+from landscape_proofs.kernel.algebraic import real_roots, times_per_factor
 from landscape_proofs.kernel.linalg import frobenius_sq
-from landscape_proofs.kernel.optimum import row_space_projector
+from landscape_proofs.kernel.optimum import square_loss_split
 
 MAX_DIM = 10           # output dimension d_H: at most prod (m_i + 1) <= 2^10 subsets
 MAX_ROUNDS = 200
-
-
-def eigenvalue_roots(M):
-    """The distinct eigenvalues of symmetric M as isolated roots (ascending, pairwise disjoint
-    intervals ``(lo, hi]``), the multiplicity of each irreducible factor, and the factors."""
-    _, factors = M.charpoly().factor()
-    roots, mult = [], []
-    for idx, (f, m) in enumerate(factors):
-        mult.append(m)
-        roots.extend(isolate_real_roots(f, idx))
-    if sum(mult[x.factor_index] for x in roots) != M.nrows():
-        raise ArithmeticError("the matrix has non-real eigenvalues (it is not symmetric)")
-    return _separate(roots), mult, factors
 
 
 def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq) -> str:
@@ -54,13 +41,10 @@ def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq) -> str:
     d = Y.nrows()
     if d > MAX_DIM:
         raise ArithmeticError(f"isolated-critical-value: d_H = {d} > {MAX_DIM} outputs")
-    P = row_space_projector(X)
-    YP = Y * P
-    c0 = frobenius_sq(Y - YP) / 2
-    M = YP * YP.transpose()
+    c0, M = square_loss_split(X, Y)
     trace = sum((M[i, i] for i in range(d)), fmpq(0))
     s_lo, s_hi = trace - 2 * (hi - c0), trace - 2 * (lo - c0)     # sums of eigenvalues
-    roots, mult, _ = eigenvalue_roots(M)
+    roots, mult, _ = real_roots(M.charpoly())
     caps = [mult[x.factor_index] for x in roots]
     k = min(r, d)
     top, left = [0] * len(roots), k                 # the r largest eigenvalues, as counts
@@ -145,28 +129,24 @@ def psd_rank_optimum(Y, k: int) -> fmpq:
     are whole groups of roots of the characteristic polynomial's irreducible factors (their
     squares then sum to a rational, by Newton's identities); ``ArithmeticError`` otherwise.
     """
-    n = Y.nrows()
     if Y != Y.transpose():
         raise ArithmeticError("psd-rank-optimum: Y is not symmetric")
-    roots, mult, factors = eigenvalue_roots(Y)
+    roots, mult, factors = real_roots(Y.charpoly())
     kept, left = {}, k
     for x in reversed(roots):                         # largest first, positive only
         if left == 0 or not x.lo >= 0:               # the root lies in (lo, hi]: > 0 iff lo >= 0
             break
         t = min(left, mult[x.factor_index])
-        kept[id(x)] = (x, t)
+        kept[id(x)] = t
         left -= t
     # the kept squares must sum to a rational: each factor's roots all kept equally often
-    per_factor = {}
-    for x in roots:
-        per_factor.setdefault(x.factor_index, set()).add(kept.get(id(x), (x, 0))[1])
-    if any(len(v) != 1 for v in per_factor.values()):
+    times = times_per_factor(roots, kept)
+    if times is None:
         raise ArithmeticError("psd-rank-optimum: the kept eigenvalues split an irreducible "
                               "factor; the optimum is irrational here")
-    total_sq = sum((Y[i, j] * Y[i, j] for i in range(n) for j in range(n)), fmpq(0))
+    total_sq = frobenius_sq(Y)
     kept_sq = fmpq(0)
-    for idx, times in per_factor.items():
-        t = next(iter(times))
+    for idx, t in times.items():
         if t:
             c = factors[idx][0].coeffs()              # monic after scaling: e1, e2
             e1 = -c[-2] / c[-1]

@@ -39,18 +39,20 @@ python-flint; nothing that searches or guesses.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import flint
 from flint import arb, arb_mat, fmpq, fmpz
 
 from landscape_proofs.kernel.critical_values import isolate_global_value
 from landscape_proofs.kernel.errors import InputError, LandscapeError
+from landscape_proofs.kernel.linalg import identity
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.kernel.losses import Custom, Power, Square
 from landscape_proofs.kernel.model import Problem, read_matrix
-from landscape_proofs.kernel.objective import Objective
+from landscape_proofs.kernel.objective import Objective, compose
+from landscape_proofs.kernel.verdict import CheckResult
 
 ENCLOSURE_CLAIMS = ("strict-saddle", "local-minimum", "local-maximum", "global-minimum",
                     "spurious-local-minimum")
@@ -59,16 +61,6 @@ MIN_BITS, MAX_BITS = 64, 65536
 
 class _Rejected(Exception):
     """The enclosure evidence does not establish the claim (the message says why)."""
-
-
-@dataclass(frozen=True)
-class EnclosureCheck:
-    """The enclosure checker's answer (``checker.py`` turns it into its ``CheckResult``)."""
-
-    valid: bool
-    claim: str
-    reason: str
-    relies_on: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -115,9 +107,7 @@ def lower_q(x: arb) -> fmpq:
 def show(q: fmpq) -> str:
     """A short rendering of an exact rational for messages: exact when short, else ~decimal."""
     text = str(q)
-    if len(text) <= 24:
-        return text
-    return "~" + arb(q).str(6, radius=False)
+    return text if len(text) <= 24 else "~" + arb(q).str(6, radius=False)
 
 
 def _ipow(x: arb, n: int) -> arb:
@@ -130,6 +120,14 @@ def _ipow(x: arb, n: int) -> arb:
     for _ in range(n - 1):
         out = out * base
     return out
+
+
+def _times_factors(term: arb, E: arb_mat, factors, skip=()) -> arb:
+    """``term`` times ``E_ij^e`` for each factor ``(i, j, e)`` whose position is not in ``skip``."""
+    for g, (i, j, e) in enumerate(factors):
+        if g not in skip:
+            term *= _ipow(E[i, j], e)
+    return term
 
 
 def _hull(lo: fmpq, hi: fmpq) -> arb:
@@ -164,29 +162,17 @@ class _ArbLoss:
             return sum((x * x for x in e), arb(0)) / 2
         if isinstance(self.loss, Power):
             return sum((_ipow(x, self.loss.p) for x in e), arb(0)) / self.loss.p
-        total = arb(0)
-        for c, factors in self.terms:
-            term = arb(c)
-            for i, j, ex in factors:
-                term *= _ipow(E[i, j], ex)
-            total += term
-        return total
+        return sum((_times_factors(arb(c), E, factors) for c, factors in self.terms), arb(0))
 
     def gradient(self, E: arb_mat) -> arb_mat:
-        m, n = E.nrows(), E.ncols()
-        e = E.entries()
         if isinstance(self.loss, Square):
             return E
         if isinstance(self.loss, Power):
-            return arb_mat(m, n, [_ipow(x, self.loss.p - 1) for x in e])
-        G = arb_mat(m, n)
+            return arb_mat(E.nrows(), E.ncols(), [_ipow(x, self.loss.p - 1) for x in E.entries()])
+        G = arb_mat(E.nrows(), E.ncols())
         for c, factors in self.terms:
             for a, (i, j, ex) in enumerate(factors):
-                term = arb(c) * ex * _ipow(E[i, j], ex - 1)
-                for b, (i2, j2, e2) in enumerate(factors):
-                    if b != a:
-                        term *= _ipow(E[i2, j2], e2)
-                G[i, j] += term
+                G[i, j] += _times_factors(arb(c) * ex * _ipow(E[i, j], ex - 1), E, factors, (a,))
         return G
 
     def hessian(self, E: arb_mat):
@@ -207,18 +193,8 @@ class _ArbLoss:
                         term = arb(c) * ex * (ex - 1) * _ipow(E[i, j], ex - 2)
                     else:
                         term = arb(c) * ex * f * _ipow(E[i, j], ex - 1) * _ipow(E[k, l], f - 1)
-                    for g, (i2, j2, e2) in enumerate(factors):
-                        if g != a and g != b:
-                            term *= _ipow(E[i2, j2], e2)
-                    Hl[i * n + j, k * n + l] += term
+                    Hl[i * n + j, k * n + l] += _times_factors(term, E, factors, (a, b))
         return None, Hl
-
-
-def _identity(n: int) -> arb_mat:
-    M = arb_mat(n, n)
-    for i in range(n):
-        M[i, i] = 1
-    return M
 
 
 class _ArbTower:
@@ -235,30 +211,21 @@ class _ArbTower:
         self.widths = tuple(widths)
         self.H = len(self.widths) - 1
         self.shapes = [(self.widths[k + 1], self.widths[k]) for k in range(self.H)]
-        self.offsets = []
-        off = 0
-        for r, c in self.shapes:
-            self.offsets.append(off)
-            off += r * c
-        self.n_params = off
-
-    def product(self, W) -> arb_mat:
-        R = W[0]
-        for Wk in W[1:]:
-            R = Wk * R
-        return R
+        sizes = [r * c for r, c in self.shapes]
+        self.offsets = [sum(sizes[:k]) for k in range(self.H)]
+        self.n_params = sum(sizes)
 
     def above(self, W) -> list[arb_mat]:
         """A_k = W_H ... W_{k+1} (list index k-1), A_H = I."""
         A = [None] * self.H
-        A[-1] = _identity(self.widths[-1])
+        A[-1] = arb_mat(identity(self.widths[-1]))
         for k in range(self.H - 2, -1, -1):
             A[k] = A[k + 1] * W[k + 1]
         return A
 
     def below(self, W) -> list[arb_mat]:
         """B_k = W_{k-1} ... W_1 (list index k-1), B_1 = I."""
-        B = [_identity(self.widths[0])]
+        B = [arb_mat(identity(self.widths[0]))]
         for k in range(1, self.H):
             B.append(W[k - 1] * B[k - 1])
         return B
@@ -293,7 +260,7 @@ class _ArbTower:
         for k in range(self.H):
             for j in range(k):
                 P = A[k].transpose() * G * B[j].transpose()
-                M = _identity(self.widths[j + 1])
+                M = arb_mat(identity(self.widths[j + 1]))
                 for i in range(j + 1, k):
                     M = W[i] * M
                 dk, dk1 = self.shapes[k]
@@ -365,8 +332,8 @@ class ArbTowers:
 
     def product(self, W) -> arb_mat:
         R = arb_mat(self.dH, self.d0)
-        for t, Wt in zip(self.parts, self.split(W)):
-            R = R + t.product(Wt)
+        for Wt in self.split(W):
+            R = R + compose(Wt)
         return R
 
     def loss_argument(self, W) -> arb_mat:
@@ -421,13 +388,6 @@ class ArbDeepLinear(ArbTowers):
     def __init__(self, problem: Problem):
         super().__init__([problem.widths], problem.X, problem.Y, problem.loss,
                          problem.loss.over_product, problem.decay_vector)
-        self.widths, self.H = problem.widths, problem.depth
-
-    def above(self, W) -> list[arb_mat]:
-        return self.parts[0].above(W)
-
-    def below(self, W) -> list[arb_mat]:
-        return self.parts[0].below(W)
 
 
 class ArbMultiTower(ArbTowers):
@@ -528,17 +488,31 @@ def _approximate_inverse(M: arb_mat) -> arb_mat:
 
 def _norm_inf_upper(M: arb_mat) -> fmpq:
     """An exact upper bound of max_i sum_j |M_ij| over every matrix in the balls."""
-    best = fmpq(0)
-    for i in range(M.nrows()):
-        s = upper_q(sum((abs(M[i, j]) for j in range(M.ncols())), arb(0)))
-        best = max(best, s)
-    return best
+    rows = (sum((abs(M[i, j]) for j in range(M.ncols())), arb(0)) for i in range(M.nrows()))
+    return max((upper_q(s) for s in rows), default=fmpq(0))
 
 
 def _contraction(C: arb_mat, M: arb_mat) -> tuple[arb_mat, fmpq]:
     """(I - C M, an upper bound of its inf-norm) over every matrix in M."""
-    D = _identity(M.nrows()) - C * M
+    D = arb_mat(identity(M.nrows())) - C * M
     return D, _norm_inf_upper(D)
+
+
+def krawczyk(J: arb_mat, g: arb_mat, r: fmpq, coordinates, where: str) -> None:
+    """Krawczyk's test: ``g`` (m x 1) a function at the center of ``Z = [-r, r]^m``, ``J`` an
+    interval enclosure of its Jacobian over the box, ``C`` an exact approximate inverse: if
+    ``||I - C J||_inf < 1`` and ``K = -C g + (I - C J) Z`` lies in ``Z``, the function has
+    exactly one zero in the box.  ``coordinates`` name the m coordinates in messages."""
+    C = _approximate_inverse(J)
+    D, q = _contraction(C, J)
+    if not q < 1:
+        raise _Rejected(f"Krawczyk: ||I - C J||_inf <= {show(q)} is not < 1 on {where}")
+    K = D * arb_mat(len(coordinates), 1, [_hull(-r, r)] * len(coordinates)) - C * g
+    for i, p in enumerate(coordinates):
+        lo, hi = lower_q(K[i, 0]), upper_q(K[i, 0])
+        if lo < -r or hi > r:
+            raise _Rejected(f"Krawczyk: K(Z) is not inside the box in coordinate {p} "
+                            f"([{show(lo)}, {show(hi)}] vs radius {show(r)}): no root proven in it")
 
 
 def check_nonsingular_everywhere(M: arb_mat, what: str) -> str:
@@ -555,6 +529,23 @@ def check_nonsingular_everywhere(M: arb_mat, what: str) -> str:
     return f"{what} nonsingular on the box"
 
 
+def ldl_pivots(A: arb_mat):
+    """Yield ``(j, d_j)``, the pivots of the interval LDL^T of the symmetric ``A`` (lower
+    triangle): ``d_j = a_jj - sum_k L_jk^2 d_k``, ``L_ij = (a_ij - sum_k L_ik L_jk d_k) / d_j``.
+    For every symmetric matrix in A's balls the exact recurrences stay in these balls
+    (inclusion monotonicity).  The caller must prove the sign of each ``d_j`` before asking
+    for the next: the elimination divides by it."""
+    n = A.nrows()
+    L = [[None] * n for _ in range(n)]
+    d = []
+    for j in range(n):
+        s = A[j, j] - sum((L[j][k] * L[j][k] * d[k] for k in range(j)), arb(0))
+        yield j, s
+        d.append(s)
+        for i in range(j + 1, n):
+            L[i][j] = (A[i, j] - sum((L[i][k] * L[j][k] * d[k] for k in range(j)), arb(0))) / s
+
+
 def check_positive_definite_everywhere(A: arb_mat, what: str) -> str:
     """Every symmetric matrix with entries in A's balls is positive definite.
 
@@ -563,19 +554,12 @@ def check_positive_definite_everywhere(A: arb_mat, what: str) -> str:
     the computed balls (inclusion monotonicity); all ``d_j > 0`` means ``A = L D L^T`` with
     ``D > 0``.
     """
-    n = A.nrows()
-    L = [[None] * n for _ in range(n)]
-    d = []
-    for j in range(n):
-        s = A[j, j] - sum((L[j][k] * L[j][k] * d[k] for k in range(j)), arb(0))
+    for j, s in ldl_pivots(A):
         lo = lower_q(s)
         if not lo > 0:
             raise _Rejected(f"{what}: pivot {j} of the interval LDL^T is not provably "
                             f"positive (lower bound {show(lo)})")
-        d.append(s)
-        for i in range(j + 1, n):
-            L[i][j] = (A[i, j] - sum((L[i][k] * L[j][k] * d[k] for k in range(j)), arb(0))) / s
-    return f"{what} positive definite on the box ({n} x {n}, interval LDL^T)"
+    return f"{what} positive definite on the box ({A.nrows()} x {A.nrows()}, interval LDL^T)"
 
 
 def _quadratic_form(Hm: arb_mat, v) -> arb:
@@ -625,13 +609,12 @@ def _flat_weights(problem: Problem, data, name: str) -> list[fmpq]:
 
 
 def _box(enc: Enclosure) -> list[arb]:
-    free = set(enc.free)
-    r = enc.radius
+    free, r = set(enc.free), enc.radius
     return [_hull(c - r, c + r) if p in free else arb(c) for p, c in enumerate(enc.center)]
 
 
 # --- the check -------------------------------------------------------------------------------------
-def check_enclosure(data: dict, problem: Problem) -> EnclosureCheck:
+def check_enclosure(data: dict, problem: Problem) -> CheckResult:
     """Re-verify an enclosure certificate (parsed JSON) against its embedded ``problem``.
 
     Raises :class:`InputError` when the enclosure itself is malformed (unusable input);
@@ -652,12 +635,12 @@ def check_enclosure(data: dict, problem: Problem) -> EnclosureCheck:
         with flint.ctx.workprec(bits):
             reason = _check(problem, enc, claim, ev, data.get("value"))
     except _Rejected as exc:
-        return EnclosureCheck(False, str(claim), str(exc))
+        return CheckResult(False, str(claim), str(exc))
     except InputError as exc:
-        return EnclosureCheck(False, str(claim), f"malformed evidence: {exc}")
+        return CheckResult(False, str(claim), f"malformed evidence: {exc}")
     except (LandscapeError, ZeroDivisionError, ArithmeticError) as exc:
-        return EnclosureCheck(False, str(claim), f"cannot be checked: {exc}")
-    return EnclosureCheck(True, claim, reason)
+        return CheckResult(False, str(claim), f"cannot be checked: {exc}")
+    return CheckResult(True, claim, reason)
 
 
 def enclose_value(problem: Problem, enc: Enclosure, bits: int) -> tuple[fmpq, fmpq]:
@@ -683,26 +666,13 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     Hb = obj.hessian(Wb)                       # encloses H(W) for every W in the box
     if F:
         g0 = obj.gradient_vector(Wc)
-        gF = arb_mat(len(F), 1, [g0[p] for p in F])
-        J = _submatrix(Hb, F, F)
-        C = _approximate_inverse(J)
-        D, q = _contraction(C, J)
-        if not q < 1:
-            raise _Rejected(f"Krawczyk: ||I - C J||_inf <= {show(q)} is not < 1 on the box "
-                            "(the root on the slice is degenerate, or the box is too wide)")
-        Z = arb_mat(len(F), 1, [_hull(-r, r)] * len(F))
-        K = D * Z - C * gF
-        for i, p in enumerate(F):
-            lo, hi = lower_q(K[i, 0]), upper_q(K[i, 0])
-            if lo < -r or hi > r:
-                raise _Rejected(f"Krawczyk: K(Z) is not inside the box in coordinate {p} "
-                                f"([{show(lo)}, {show(hi)}] vs radius {show(r)}): no root proven in the box")
+        krawczyk(_submatrix(Hb, F, F), arb_mat(len(F), 1, [g0[p] for p in F]), r, F,
+                 "the box (the root on the slice is degenerate, or the box is too wide)")
     # 2. transversality: rows P of |P| tangent generators form a nonsingular matrix on the box.
     # Every generator is an exact symmetry direction of L at every W (exact/*.orbit_tangent):
     # GL per hidden layer (O with weight decay); for multi-tower also the moves between
     # towers; for symmetric factorization U E, E in so(k), always (its group is O(k)).
-    symmetric = problem.symmetric
-    orthogonal = symmetric or problem.weight_decay != 0
+    orthogonal = problem.symmetric or problem.weight_decay != 0
     T = Objective(problem).orbit_tangent(Wb, orthogonal=orthogonal)
     gens = _index_list(ev.get("gauge_generators"), len(P), len(T), "gauge_generators")
     if P:
@@ -816,7 +786,7 @@ def _check_global(problem, obj, Wb, gl) -> str:
     k = gl.get("layer")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= problem.depth:
         raise _Rejected(f"global.layer: expected an integer in [1, {problem.depth}]")
-    A, B = obj.above(Wb)[k - 1], obj.below(Wb)[k - 1]
+    A, B = obj.parts[0].above(Wb)[k - 1], obj.parts[0].below(Wb)[k - 1]
     # dL/dW_k = A_k^T G B_k^T = 0 with A_k of rank d_H and B_k of rank d_0 forces G = 0
     check_nonsingular_everywhere(A * A.transpose(), f"A_{k} A_{k}^T")
     check_nonsingular_everywhere(B.transpose() * B, f"B_{k}^T B_{k}")
@@ -844,7 +814,7 @@ def _check_global_psd(problem: Problem, obj, Wb, gl) -> str:
         raise _Rejected(f"global.shift: expected a rational c > 0, got {show(c)}")
     U, G = Wb[0], obj.function_gradient(Wb)
     lam = to_fmpq(problem.weight_decay)
-    S = (G + G.transpose()) * fmpq(1, 2) + _identity(problem.shapes[0][0]) * arb(lam / 2)
+    S = (G + G.transpose()) * fmpq(1, 2) + arb_mat(identity(problem.shapes[0][0])) * arb(lam / 2)
     why = check_positive_definite_everywhere(S + U * U.transpose() * arb(c),
                                              f"(G + G^T)/2 + lam/2 I + {show(c)} U U^T")
     return (f"{why}; with (G + G^T + lam I) U = 0 at W*, the symmetric part of the gradient of "
@@ -853,6 +823,6 @@ def _check_global_psd(problem: Problem, obj, Wb, gl) -> str:
 
 
 __all__ = ["ArbDeepLinear", "ArbMultiTower", "ArbSymmetricFactorization", "ENCLOSURE_CLAIMS",
-           "arb_objective", "Enclosure", "EnclosureCheck",
+           "arb_objective", "Enclosure",
            "check_enclosure", "check_nonsingular_everywhere", "check_positive_definite_everywhere",
            "enclose_value", "is_enclosure_point", "lower_q", "read_enclosure", "upper_q"]

@@ -51,17 +51,12 @@ def polynomial_ring(n_params: int):
     return flint.fmpq_mpoly_ctx.get(("x", n_params), "lex")
 
 
-def _loss_degree(loss) -> int:
-    """An upper bound on the total degree of the loss as a polynomial of its argument."""
-    if not loss.polynomial:
-        raise GramRejected(f"no degree bound for the {loss.name} loss (not a polynomial)")
-    return loss.degree()
-
-
 def _check_size(obj) -> None:
     """Refuse objectives whose expansion could be too large to form (a bound, not a guess)."""
+    if not obj.loss.polynomial:
+        raise GramRejected(f"no degree bound for the {obj.loss.name} loss (not a polynomial)")
     factors = max(len(obj.shapes), 2)  # a product has at most this many layer factors (U U^T: 2)
-    D = max(factors * _loss_degree(obj.loss), 2)
+    D = max(factors * obj.loss.degree(), 2)     # loss.degree(): a bound on the loss's degree
     N = obj.n_params
     if comb(N + D, D) > MAX_MONOMIALS_OF_L:
         raise GramRejected(f"L has degree up to {D} in {N} parameters: its expansion could have "
@@ -82,14 +77,12 @@ class _Work:
         return a * b
 
 
-def objective_polynomial(obj, ring):
-    """L as an ``fmpq_mpoly``: the family's exact objective evaluated on the generators."""
-    gens = ring.gens()
-    entries, p = [], 0
-    for r, c in obj.shapes:
-        entries.append([[gens[p + i * c + j] for j in range(c)] for i in range(r)])
-        p += r * c
-    return obj.value_on(entries)
+def objective_polynomial(obj, ring, shift=None):
+    """L as an ``fmpq_mpoly``: the family's exact objective evaluated on the generators
+    (``L(shift + x)`` when a point ``shift`` is given)."""
+    gens = ring.gens() if shift is None else [g + s for g, s in zip(ring.gens(), shift)]
+    return obj.value_on([[[gens[o + i * c + j] for j in range(c)] for i in range(r)]
+                         for (r, c), o in zip(obj.shapes, obj.offsets)])
 
 
 class _Reader:
@@ -131,8 +124,8 @@ class _Reader:
 def check_gram_identity(obj, W, value, evidence: dict, sign: int) -> str:
     """Verify ``m * sign * (L - L(x0)) = v^T G v`` with m(x0) > 0 and G(x0) > 0.
 
-    ``obj`` is the family's exact objective (with ``shapes``, ``n_params``, ``flatten`` and
-    ``value_on``), ``W`` the point, ``value`` = L(W) as the checker computed it.  Returns the
+    ``obj`` is the family's exact objective (with ``shapes``, ``offsets``, ``n_params``,
+    ``flatten`` and ``value_on``), ``W`` the point, ``value`` = L(W) as the checker computed it.  Returns the
     reason; raises :class:`GramRejected`.
     """
     if not obj.loss.polynomial:

@@ -30,18 +30,7 @@ def zeros(m: int, n: int) -> Matrix:
 
 
 def identity(n: int) -> Matrix:
-    M = flint.fmpq_mat(n, n)
-    for i in range(n):
-        M[i, i] = 1
-    return M
-
-
-def rows_of(M: Matrix) -> list[list[flint.fmpq]]:
-    return [[M[i, j] for j in range(M.ncols())] for i in range(M.nrows())]
-
-
-def column(M: Matrix, j: int) -> list[flint.fmpq]:
-    return [M[i, j] for i in range(M.nrows())]
+    return flint.fmpq_mat(n, n, [int(i == j) for i in range(n) for j in range(n)])
 
 
 def split_vector(v: Sequence[object], shapes: Sequence[tuple[int, int]]) -> list[Matrix]:
@@ -60,22 +49,12 @@ def join_matrices(mats: Sequence[Matrix]) -> list[flint.fmpq]:
 
 def frobenius_sq(M: Matrix) -> flint.fmpq:
     """Sum of squared entries."""
-    total = flint.fmpq(0)
-    for x in M.entries():
-        total += x * x
-    return total
+    return sum((x * x for x in M.entries()), flint.fmpq(0))
 
 
 def inner(A: Matrix, B: Matrix) -> flint.fmpq:
     """Frobenius inner product <A, B> = sum_ij A_ij B_ij."""
-    total = flint.fmpq(0)
-    for a, b in zip(A.entries(), B.entries()):
-        total += a * b
-    return total
-
-
-def is_zero(M: Matrix) -> bool:
-    return all(x == 0 for x in M.entries())
+    return sum((a * b for a, b in zip(A.entries(), B.entries())), flint.fmpq(0))
 
 
 def rank(M: Matrix) -> int:
@@ -84,18 +63,18 @@ def rank(M: Matrix) -> int:
     return M.rank()
 
 
+def _pivots(R: Matrix, r: int) -> list[int]:
+    """The pivot columns of the first ``r`` rows of a reduced row echelon form ``R``."""
+    return [next(j for j in range(R.ncols()) if R[i, j] != 0) for i in range(r)]
+
+
 def nullspace(M: Matrix) -> list[list[flint.fmpq]]:
     """A basis of {v : M v = 0}, exactly, from the reduced row echelon form."""
     n = M.ncols()
     if M.nrows() == 0:
         return [[flint.fmpq(int(i == j)) for i in range(n)] for j in range(n)]
     R, r = M.rref()
-    pivots = []
-    for i in range(r):
-        for j in range(n):
-            if R[i, j] != 0:
-                pivots.append(j)
-                break
+    pivots = _pivots(R, r)
     free = [j for j in range(n) if j not in set(pivots)]
     basis = []
     for f in free:
@@ -113,16 +92,10 @@ def row_space_basis(M: Matrix) -> Matrix:
     return flint.fmpq_mat(r, M.ncols(), [R[i, j] for i in range(r) for j in range(M.ncols())])
 
 
-def matvec(M: Matrix, v: Sequence[object]) -> list[flint.fmpq]:
-    col = flint.fmpq_mat(len(v), 1, [to_fmpq(x) for x in v])
-    out = M * col
-    return [out[i, 0] for i in range(out.nrows())]
-
-
 def quadratic_form(M: Matrix, v: Sequence[object]) -> flint.fmpq:
     """v^T M v, exactly."""
-    Mv = matvec(M, v)
-    return sum((to_fmpq(a) * b for a, b in zip(v, Mv)), flint.fmpq(0))
+    col = flint.fmpq_mat(len(v), 1, [to_fmpq(x) for x in v])
+    return (col.transpose() * M * col)[0, 0]
 
 
 @dataclass(frozen=True)
@@ -192,14 +165,9 @@ def inertia(M: Matrix) -> Inertia:
     R, r = M.rref()
     if r == n:
         return _charpoly_inertia(M)
-    pivots = []
-    for i in range(r):
-        for j in range(n):
-            if R[i, j] != 0:
-                pivots.append(j)
-                break
     if r == 0:
         return Inertia(0, 0, n)
+    pivots = _pivots(R, r)
     sub = flint.fmpq_mat(r, r, [M[i, j] for i in pivots for j in pivots])
     core = _charpoly_inertia(sub)
     if core.zero:  # cannot happen: M[P, P] is nonsingular when M is symmetric

@@ -23,10 +23,8 @@ def _total(xs, zero):
 
 
 def _lowest_sign(q) -> int:
-    for c in q.coeffs():
-        if c != 0:
-            return 1 if c > 0 else -1
-    return 0
+    """The sign of the lowest nonzero coefficient of ``q`` (0 for ``q = 0``)."""
+    return next((1 if c > 0 else -1 for c in q.coeffs() if c != 0), 0)
 
 
 class Loss:
@@ -126,8 +124,7 @@ class L1(Loss):
             for q in row:
                 if not isinstance(q, flint.fmpq_poly):
                     raise ArithmeticError("the l1 loss is expanded along a curve in t only")
-                s = _lowest_sign(q)
-                total += q if s >= 0 else -q
+                total += q if _lowest_sign(q) >= 0 else -q
         return total
 
 
@@ -208,7 +205,7 @@ class Custom(Loss):
 def read_loss(spec) -> Loss:
     """The loss field of an embedded problem (``"square"``, ``"l1"``, or an object)."""
     if spec in ("square", "l1"):
-        return Square() if spec == "square" else L1()
+        spec = {"name": spec}
     if not isinstance(spec, dict):
         raise InputError('expected "square", "l1" or an object {"name": ...}', field="loss", got=spec)
     name = spec.get("name")

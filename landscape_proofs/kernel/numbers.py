@@ -60,10 +60,7 @@ def parse_exact(value: object, field: str = "value") -> Fraction:
     >>> parse_exact(7)
     Fraction(7, 1)
     """
-    if isinstance(value, bool):
-        raise InputError("expected a number (integer, decimal, or \"p/q\" string)",
-                         field=field, got=value)
-    if isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):   # a bool: refused below
         return Fraction(value)
     if isinstance(value, Fraction):
         return value
@@ -118,12 +115,10 @@ def to_fmpq(value) -> flint.fmpq:
         return value
     if isinstance(value, bool):
         raise TypeError("booleans are not numbers here")
-    if isinstance(value, int):
+    if isinstance(value, (int, flint.fmpz)):
         return flint.fmpq(value)
     if isinstance(value, Fraction):
         return flint.fmpq(value.numerator, value.denominator)
-    if isinstance(value, flint.fmpz):
-        return flint.fmpq(value)
     raise TypeError(f"not an exact rational: {value!r} ({type(value).__name__})")
 
 
@@ -133,10 +128,8 @@ def to_fraction(value) -> Fraction:
         return value
     if isinstance(value, bool):
         raise TypeError("booleans are not numbers here")
-    if isinstance(value, int):
-        return Fraction(value)
+    if isinstance(value, (int, flint.fmpz)):
+        return Fraction(int(value))
     if isinstance(value, flint.fmpq):
         return Fraction(int(value.p), int(value.q))
-    if isinstance(value, flint.fmpz):
-        return Fraction(int(value))
     raise TypeError(f"not an exact rational: {value!r} ({type(value).__name__})")

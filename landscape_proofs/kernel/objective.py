@@ -45,6 +45,14 @@ def _mm(A, B):
     return out
 
 
+def compose(factors):
+    """``F_k ... F_1`` for ``factors = [F_1, ..., F_k]`` (None for no factor: the identity)."""
+    P = None
+    for F in factors:
+        P = F if P is None else F * P
+    return P
+
+
 def lowest_order(p: fmpq_poly, start: int = 1):
     """(q, c): the lowest power q >= start of t with a nonzero coefficient c, or None."""
     for q, c in enumerate(p.coeffs()):
@@ -74,10 +82,7 @@ class Objective:
     def product(self, W):
         total = None
         for tower in self.problem.towers:
-            P = None
-            for pos in tower:
-                F = self._factor(W, pos)
-                P = F if P is None else F * P
+            P = compose(self._factor(W, pos) for pos in tower)
             total = P if total is None else total + P
         return total
 
@@ -137,16 +142,9 @@ class Objective:
 
     def value_along(self, W, coefficients):
         """L(W + t C_1 + t^2 C_2 + ...) as an fmpq_poly (for l1: valid for small t > 0)."""
-        entries = []
-        for k, M in enumerate(W):
-            rows = []
-            for i in range(M.nrows()):
-                row = []
-                for j in range(M.ncols()):
-                    cs = [M[i, j]] + [C[k][i, j] for C in coefficients]
-                    row.append(fmpq_poly(cs))
-                rows.append(row)
-            entries.append(rows)
+        entries = [[[fmpq_poly([M[i, j]] + [C[k][i, j] for C in coefficients])
+                     for j in range(M.ncols())] for i in range(M.nrows())]
+                   for k, M in enumerate(W)]
         return self.value_on(entries)
 
     # -- derivatives -------------------------------------------------------------------------
@@ -203,13 +201,10 @@ class Objective:
         E = self.loss_argument(W)
         m, n = E.nrows(), E.ncols()
         J = self.jacobian(W)
-        if hasattr(self.loss, "hessian_diagonal"):
+        if hasattr(self.loss, "hessian_diagonal"):       # D J, D the diagonal loss Hessian
             d = self.loss.hessian_diagonal(E)
-            DJ = fmpq_mat(m * n, self.n_params)
-            for i, x in enumerate(d):
-                if x != 0:
-                    for j in range(self.n_params):
-                        DJ[i, j] = x * J[i, j]
+            DJ = fmpq_mat(m * n, self.n_params, [d[i] * J[i, j] for i in range(m * n)
+                                                 for j in range(self.n_params)])
         else:
             DJ = self.loss.hessian_exact(E) * J
         H = J.transpose() * DJ
@@ -228,9 +223,7 @@ class Objective:
                 A = above[c + 1]
                 K = G if A is None else A.transpose() * G
                 K = K if B is None else K * B.transpose()        # rows(F_c) x cols(F_a)
-                M = None                                          # F_{c-1} ... F_{a+1}
-                for f in F[a + 1:c]:
-                    M = f if M is None else f * M
+                M = compose(F[a + 1:c])                           # F_{c-1} ... F_{a+1}
                 for r in range(F[c].nrows()):
                     for s in range(F[c].ncols()):
                         j = self._index(tower[c], r, s)
@@ -303,12 +296,8 @@ class Objective:
             ends = []
             for tower in towers:
                 blocks = [b for b, _ in tower]
-                A = None                       # W_H ... W_2 of the tower
-                for b in blocks[1:]:
-                    A = W[b] if A is None else W[b] * A
-                B = None                       # W_{H-1} ... W_1
-                for b in blocks[:-1]:
-                    B = W[b] if B is None else W[b] * B
+                A = compose(W[b] for b in blocks[1:])         # W_H ... W_2 of the tower
+                B = compose(W[b] for b in blocks[:-1])        # W_{H-1} ... W_1
                 ends.append((blocks, A, B))
             for s, (bs, _, Bs) in enumerate(ends):
                 for t, (bt, At, _) in enumerate(ends):

@@ -25,6 +25,13 @@ def row_space_projector(X: Matrix) -> Matrix:
     return B.transpose() * (B * B.transpose()).inv() * B
 
 
+def square_loss_split(X: Matrix, Y: Matrix) -> tuple:
+    """``(c0, M)``: ``c0 = 1/2 ||Y (I - P)||^2`` and ``M = (Y P)(Y P)^T``, P the projector onto
+    the row space of X (``1/2 ||R X - Y||^2 = c0 + 1/2 ||R X - Y P||^2``)."""
+    YP = Y * row_space_projector(X)
+    return frobenius_sq(Y - YP) / 2, YP * YP.transpose()
+
+
 def compare_with_square_optimum(X: Matrix, Y: Matrix, r: int, value) -> int | None:
     """sign(value - min_{rank R <= r} 1/2 ||R X - Y||^2), or None when undecided.
 
@@ -33,10 +40,7 @@ def compare_with_square_optimum(X: Matrix, Y: Matrix, r: int, value) -> int | No
     0
     """
     value = to_fmpq(value)
-    P = row_space_projector(X)
-    YP = Y * P
-    base = frobenius_sq(Y - YP) / 2
-    M = YP * YP.transpose()
+    base, M = square_loss_split(X, Y)
     k = max(Y.nrows() - r, 0)
     s = compare_smallest_eigenvalue_sum(M, k, 2 * (value - base))
     return None if s is None else -s

@@ -37,15 +37,15 @@ def _const(c) -> dict:
     return {(): c} if c != 0 else {}
 
 
+def _nonzero(p: dict) -> dict:
+    return {m: c for m, c in p.items() if c != 0}
+
+
 def _add(a: dict, b: dict, sign: int = 1) -> dict:
     out = dict(a)
     for m, c in b.items():
-        v = out.get(m, flint.fmpq(0)) + sign * c
-        if v == 0:
-            out.pop(m, None)
-        else:
-            out[m] = v
-    return out
+        out[m] = out.get(m, flint.fmpq(0)) + sign * c
+    return _nonzero(out)
 
 
 def _mono_mul(m1, m2):
@@ -63,11 +63,8 @@ def _mul(a: dict, b: dict) -> dict:
     for m1, c1 in a.items():
         for m2, c2 in b.items():
             m = _mono_mul(m1, m2)
-            v = out.get(m, flint.fmpq(0)) + c1 * c2
-            if v == 0:
-                out.pop(m, None)
-            else:
-                out[m] = v
+            out[m] = out.get(m, flint.fmpq(0)) + c1 * c2
+    out = _nonzero(out)
     if len(out) > MAX_TERMS or any(sum(e for _, e in m) > MAX_DEGREE for m in out):
         raise InputError(f"expected a custom loss of at most {MAX_TERMS} terms and degree "
                          f"{MAX_DEGREE}", field="loss.expression", got="a larger expansion",
@@ -76,10 +73,8 @@ def _mul(a: dict, b: dict) -> dict:
 
 
 def _constant_value(p: dict):
-    if not p:
-        return flint.fmpq(0)
-    if set(p) == {()}:
-        return p[()]
+    if set(p) <= {()}:
+        return p.get((), flint.fmpq(0))
     return None
 
 
@@ -89,17 +84,14 @@ def _power(base: dict, exponent: dict) -> dict:
         raise NotPolynomial("a non-integer or non-constant exponent")
     e = int(e.p)
     c = _constant_value(base)
-    if c is not None:
-        if e < 0 and c == 0:
-            raise InputError("expected no division by zero", field="loss.expression", got="0**negative")
-        if abs(e) > MAX_EXPONENT:
-            raise InputError(f"expected exponents of at most {MAX_EXPONENT}", field="loss.expression",
-                             got=e)
-        return _const(c ** e)
-    if e < 0:
+    if e < 0 and c is None:
         raise NotPolynomial("a negative power of a non-constant")
-    if e > MAX_EXPONENT:
+    if e < 0 and c == 0:
+        raise InputError("expected no division by zero", field="loss.expression", got="0**negative")
+    if abs(e) > MAX_EXPONENT:
         raise InputError(f"expected exponents of at most {MAX_EXPONENT}", field="loss.expression", got=e)
+    if c is not None:
+        return _const(c ** e)
     out = _const(1)
     for _ in range(e):
         out = _mul(out, base)
@@ -118,8 +110,6 @@ def _leaf(node) -> dict:
             return {(((int(m.group(2)), int(m.group(3))), 1),): flint.fmpq(1)}
         raise InputError("expected only the symbols r_i_j or R_i_j", field="loss.expression",
                          got=node.id)
-    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-        raise NotPolynomial(f"the function {node.func.id}")
     raise InputError("expected an arithmetic expression in r_i_j or R_i_j",
                      field="loss.expression", got=type(node).__name__)
 
@@ -195,12 +185,11 @@ def _nonneg(node) -> bool:
             if n.value < 0:
                 return False
         elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.Pow):
-            e = n.right
-            if not (isinstance(e, ast.Constant) and isinstance(e.value, int)
-                    and not isinstance(e.value, bool) and e.value >= 0 and e.value % 2 == 0):
+            e = n.right.value if isinstance(n.right, ast.Constant) else None
+            if not isinstance(e, int) or e < 0:
+                return False
+            if isinstance(e, bool) or e % 2:
                 stack.append(n.left)         # an odd power of a nonnegative form is one too
-                if not (isinstance(e, ast.Constant) and isinstance(e.value, int) and e.value >= 0):
-                    return False
         elif isinstance(n, ast.BinOp) and isinstance(n.op, (ast.Mult, ast.Div)):
             stack += [n.left, n.right]
         elif isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.UAdd):
@@ -310,13 +299,11 @@ def partial(p: dict, var) -> dict:
     out: dict = {}
     for m, c in p.items():
         d = dict(m)
-        e = d.get(var, 0)
+        e = d.pop(var, 0)
         if e == 0:
             continue
-        if e == 1:
-            del d[var]
-        else:
+        if e > 1:
             d[var] = e - 1
         key = tuple(sorted(d.items()))
         out[key] = out.get(key, flint.fmpq(0)) + c * e
-    return {m: c for m, c in out.items() if c != 0}
+    return _nonzero(out)

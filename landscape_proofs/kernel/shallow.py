@@ -50,8 +50,12 @@ def is_shallow_certificate(data: object) -> bool:
     return is_shallow(data)
 
 
-def _q(x, name):
-    return to_fmpq(parse_exact(x, name))
+def _usable(read, data, what: str, *args):
+    """``read(data, *args)``, an unusable ``data`` (InputError) rejecting the certificate."""
+    try:
+        return read(data, *args)
+    except InputError as exc:
+        raise Rejected(f"{what} is unusable: {exc}") from None
 
 
 def _same(a, b) -> bool:
@@ -111,18 +115,11 @@ def check_shallow_certificate(data: dict, check_deep) -> CheckResult:
             raise Rejected("deep_certificate: expected the lifted point's certificate (an object)")
         if inner.get("claim") != claim:
             raise Rejected(f"deep_certificate claims {inner.get('claim')!r}, not {claim!r}")
-        try:
-            embedded = read_problem(inner.get("problem"))
-        except InputError as exc:
-            raise Rejected(f"deep_certificate.problem is unusable: {exc}") from None
+        embedded = _usable(read_problem, inner.get("problem"), "deep_certificate.problem")
         if not _same(embedded, deep):
             raise Rejected("deep_certificate.problem is not the lift of this problem (widths "
                            f"{[d0, p, dH]}, the same X, Y and loss, no weight decay)")
-        try:
-            embedded_point = read_point(inner.get("point"), deep)
-        except InputError as exc:
-            raise Rejected(f"deep_certificate.point is unusable: {exc}") from None
-        if embedded_point != [V, U]:
+        if _usable(read_point, inner.get("point"), "deep_certificate.point", deep) != [V, U]:
             raise Rejected("deep_certificate.point is not (W_1, W_2) = (V, U)")
         if "value" in data:
             recorded = to_fmpq(parse_exact(data["value"], "value"))
@@ -130,10 +127,8 @@ def check_shallow_certificate(data: dict, check_deep) -> CheckResult:
             if recorded != actual:
                 raise Rejected(f"recorded value {recorded} differs from the recomputed {actual}")
         # 4. the deep certificate, on the rebuilt problem and point
-        rebuilt = dict(inner)
-        rebuilt["problem"] = deep_data
-        rebuilt["point"] = {"weights": [_rows(V), _rows(U)]}
-        rebuilt["claim"] = claim
+        rebuilt = {**inner, "problem": deep_data, "point": {"weights": [_rows(V), _rows(U)]},
+                   "claim": claim}
         res = check_deep(rebuilt)
         if not res.valid:
             raise Rejected(f"the lifted point's certificate does not hold: {res.reason}")

@@ -29,7 +29,8 @@ from math import comb
 
 import flint
 
-from landscape_proofs.kernel.gram import GramRejected, _check_size, _Reader, polynomial_ring
+from landscape_proofs.kernel.gram import (GramRejected, _check_size, _Reader, objective_polynomial,
+                                          polynomial_ring)
 from landscape_proofs.kernel.linalg import negative_direction, quadratic_form
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 
@@ -84,12 +85,9 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
     if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_MULTIPLIER:
         raise GramRejected(f"multiplier_degree: expected an integer in [0, {MAX_MULTIPLIER}]")
     ring = polynomial_ring(N)
-    x0, x, entries, p = obj.flatten(W), ring.gens(), [], 0
-    shift = x0 if local else [0] * N   # a local identity is written in y = x - x0
-    for r, c in obj.shapes:
-        entries.append([[x[p + i * c + j] + shift[p + i * c + j] for j in range(c)] for i in range(r)])
-        p += r * c
-    L = obj.value_on(entries)          # L(shift + y), the checker's own objective
+    x0, x = obj.flatten(W), ring.gens()
+    # the checker's own objective; a local identity is written in y = x - x0: L(x0 + y)
+    L = objective_polynomial(obj, ring, x0 if local else None)
     if L(*([0] * N if local else x0)) != value:
         raise GramRejected("internal: the polynomial objective disagrees with the exact value")
     if 2 * k + L.total_degree() > MAX_DEGREE or len(L) * comb(N + 2 * k, 2 * k) > MAX_TERMS:
