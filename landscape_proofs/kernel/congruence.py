@@ -71,41 +71,25 @@ def inertia_by_congruence(H: flint.fmpq_mat, V: flint.fmpq_mat) -> Inertia | Non
         return None
     if n == 0:
         return Inertia(0, 0, 0)
-    Hz, dH = H.numer_denom()
-    Vz, dV = V.numer_denom()
-    if dH <= 0 or dV <= 0:  # cannot happen: FLINT's denominators are positive
-        return None
-    HVz = Hz * Vz
-    HV = HVz.tolist()
+    Hz, _ = H.numer_denom()   # FLINT's denominators are positive: signs and dominance kept
+    Vz, _ = V.numer_denom()
+    HV = (Hz * Vz).tolist()
     k = 0
     while k < n and all(row[n - 1 - k] == 0 for row in HV):
         k += 1
     m = n - k
-    if k:
-        Vrows = Vz.tolist()
-        if not _full_column_rank_mod_p([row[m:] for row in Vrows]):
+    Vrows = Vz.tolist()
+    if k and not _full_column_rank_mod_p([row[m:] for row in Vrows]):
+        return None
+    # only B = V_P^T (H V_P) is needed: C's rows and columns in Z vanish (H V_Z = 0)
+    B = (flint.fmpz_mat([row[:m] for row in Vrows]).transpose()
+         * flint.fmpz_mat([row[:m] for row in HV])).tolist() if m else []
+    positive = 0
+    for i, row in enumerate(B):      # strict diagonal dominance: 2 |B_ii| > sum_j |B_ij|
+        if 2 * abs(row[i]) <= sum(abs(x) for x in row):
             return None
-    if k:   # only B = V_P^T (H V_P) is needed: C's rows and columns in Z vanish (H V_Z = 0)
-        VP = flint.fmpz_mat([row[:m] for row in Vrows]) if m else None
-        HVP = flint.fmpz_mat([row[:m] for row in HV]) if m else None
-        C = (VP.transpose() * HVP).tolist() if m else []   # dH dV^2 B
-    else:
-        C = (Vz.transpose() * HVz).tolist()  # dH dV^2 (V^T H V)
-    positive = negative = 0
-    for i in range(m):
-        row = C[i]
-        d = row[i]
-        a = abs(d)
-        off = -a
-        for x in row[:m]:
-            off += abs(x)
-        if a <= off:
-            return None
-        if d > 0:
-            positive += 1
-        else:
-            negative += 1
-    return Inertia(positive, negative, k)
+        positive += row[i] > 0
+    return Inertia(positive, m - positive, k)
 
 
 def check_negative_direction(H: flint.fmpq_mat, v: Sequence[object]) -> bool:
@@ -171,25 +155,19 @@ def components(H: flint.fmpq_mat) -> list[list[int]]:
     >>> components(matrix([[1, 0, 2], [0, 3, 0], [2, 0, 0]]))
     [[0, 2], [1]]
     """
-    n = H.nrows()
-    Hz, _ = H.numer_denom()
-    rows = Hz.tolist()
-    comp = [-1] * n
-    out = []
-    for start in range(n):
-        if comp[start] >= 0:
+    rows = H.numer_denom()[0].tolist()
+    seen, out = [False] * H.nrows(), []
+    for start in range(H.nrows()):
+        if seen[start]:
             continue
-        c = len(out)
-        comp[start] = c
+        seen[start] = True
         members, stack = [start], [start]
-        while stack:           # depth-first search; a dense row reaches everything at once
-            row = rows[stack.pop()]
-            for j in [j for j, x in enumerate(row) if x and comp[j] < 0]:
-                comp[j] = c
-                members.append(j)
-                stack.append(j)
-            if len(members) == n:
-                break
+        while stack:           # depth-first search, O(n^2) entries read at most
+            for j, x in enumerate(rows[stack.pop()]):
+                if x and not seen[j]:
+                    seen[j] = True
+                    members.append(j)
+                    stack.append(j)
         out.append(sorted(members))
     return out
 
