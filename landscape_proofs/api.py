@@ -357,10 +357,10 @@ def _certificate_dict(cert) -> dict | None:
 
 # --- certificates ---------------------------------------------------------------------------
 def read_certificate(path: str | Path) -> dict:
-    """Read a certificate file (exact numbers)."""
-    from landscape_proofs.produce.certificate import read_certificate as _read_certificate
+    """Read a certificate file (exact numbers; strict JSON, see families/io.py)."""
+    from landscape_proofs.families.io import read_json
 
-    return _read_certificate(path)
+    return read_json(path)
 
 
 def write_certificate(certificate, path: str | Path) -> None:

@@ -46,4 +46,16 @@ def test_verify_loads_no_numeric_library():
     code = ("from landscape_proofs.cli.main import main\n"
             f"assert main(['verify', {str(cert)!r}]) == 0")
     got = loaded_after(code)
-    assert "flint" in got and "numpy" not in got and "scipy" not in got
+    # the kernel needs python-flint only: no SymPy (the strict JSON reader of families/io.py
+    # loads no family or loss), no NumPy, SciPy or mpmath
+    assert got == ["flint"]
+
+
+def test_the_io_module_still_re_exports_the_registry_names():
+    code = ("import landscape_proofs.families.io as io, sys\n"
+            "assert 'landscape_proofs.families.registry' not in sys.modules\n"
+            "assert io.problem_from_dict.__module__ == 'landscape_proofs.families.registry'\n"
+            "assert 'deep-linear' in io.FAMILIES\n"
+            "try:\n    io.no_such_name\nexcept AttributeError:\n    pass\n"
+            "else:\n    raise SystemExit('an unknown name resolved')")
+    assert "sympy" in loaded_after(code)      # the registry came in, with the losses

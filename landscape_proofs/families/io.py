@@ -13,13 +13,26 @@ import stat
 import tempfile
 from pathlib import Path
 
-from landscape_proofs.families.base import Point, Problem, matrix_to_json  # noqa: F401
-from landscape_proofs.families.registry import (family_names, point_from_dict,  # noqa: F401
-                                               point_to_dict, problem_from_dict, problem_to_dict)
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.numbers import MAX_DIGITS, int_from_digits
 
-FAMILIES = family_names()  # at import; the registry (families/registry.py) is the live list
+# Re-exported from the family registry on first use (PEP 562), so that reading JSON and
+# writing files (``landscape verify``) loads no family, loss or SymPy.
+_LAZY = {"Point": "base", "Problem": "base", "matrix_to_json": "base",
+         "family_names": "registry", "point_from_dict": "registry", "point_to_dict": "registry",
+         "problem_from_dict": "registry", "problem_to_dict": "registry"}
+
+
+def __getattr__(name: str):
+    if name == "FAMILIES":       # the registry (families/registry.py) is the live list
+        from landscape_proofs.families.registry import family_names
+
+        return family_names()
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(f"landscape_proofs.families.{_LAZY[name]}"), name)
 
 
 class _Refused:
@@ -126,19 +139,21 @@ def read_json(path: str | Path, max_bytes: int = MAX_FILE_BYTES):
     return loads_exact(text, str(path))
 
 
-def load_problem(path: str | Path) -> Problem:
+def load_problem(path: str | Path) -> "Problem":
     """A problem file; ``X`` / ``Y`` may name ``.npy`` or ``.csv`` files beside it
     (:mod:`landscape_proofs.families.arrays`)."""
     from landscape_proofs.families.arrays import resolve_array_fields
 
     data = read_json(path)
     try:
+        from landscape_proofs.families.registry import problem_from_dict
+
         return problem_from_dict(resolve_array_fields(data, Path(path).parent))
     except InputError as exc:
         raise exc.with_source(str(path)) from None
 
 
-def load_point(path: str | Path, problem: Problem) -> Point:
+def load_point(path: str | Path, problem: "Problem") -> "Point":
     """A point file: JSON, or ``.npz`` with arrays ``W1`` .. ``WH`` (exact binary values)."""
     if str(path).lower().endswith(".npz"):
         from landscape_proofs.families.arrays import read_npz_point
@@ -147,6 +162,8 @@ def load_point(path: str | Path, problem: Problem) -> Point:
     else:
         data = read_json(path)
     try:
+        from landscape_proofs.families.registry import point_from_dict
+
         return point_from_dict(data, problem)
     except InputError as exc:
         raise exc.with_source(str(path)) from None
