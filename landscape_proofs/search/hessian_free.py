@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from landscape_proofs.budget import check_deadline
 from landscape_proofs.numeric.hessian_free import smallest_eigenpairs
 from landscape_proofs.search.local import (DescentConfig, DescentResult, Method, _NOISE,
                                            _Runner)
@@ -67,6 +68,7 @@ class _HessianFreeRunner(_Runner):
         conjugate gradients on Hessian-vector products, stopped at negative curvature
         (Steihaug); backtracking as in :mod:`.local`; stops where the gradient is small."""
         for _ in range(iterations):
+            check_deadline()          # search --timeout: DeadlineExceeded ends this batch
             act = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
             if act.size == 0:
                 return

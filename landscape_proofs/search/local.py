@@ -35,6 +35,7 @@ from enum import Enum
 
 import numpy as np
 
+from landscape_proofs.budget import check_deadline
 from landscape_proofs.kernel.errors import InputError
 
 
@@ -167,6 +168,7 @@ class _Runner:
     def gradient_descent(self, iterations: int):
         step = np.full(self.x.shape[0], 1e-2)
         for _ in range(iterations):
+            check_deadline()          # search --timeout: DeadlineExceeded ends this batch
             act = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
             if act.size == 0:
                 return
@@ -196,6 +198,7 @@ class _Runner:
         mu = np.full(B, 1e-3)
         grid = self.scale * 2.0 ** -np.arange(-1, 26)          # escape step lengths
         for _ in range(iterations):
+            check_deadline()
             act = np.nonzero(~(self.dead | self.stuck | self.finished))[0]
             if act.size == 0:
                 return

@@ -39,6 +39,7 @@ from typing import Callable
 
 import numpy as np
 
+from landscape_proofs.budget import DeadlineExceeded, deadline
 from landscape_proofs.produce.certificate import write_certificate
 from landscape_proofs.produce.classify import Budget
 from landscape_proofs.kernel.errors import InputError, NotDifferentiableError, UnsupportedError
@@ -239,6 +240,7 @@ class SearchReport:
             "problem": problem_to_dict(self.problem),
             "config": self.config.to_json(),
             "starts": self.config.starts,
+            "starts_run": len(self.outcomes),
             "converged": self.converged,
             "stopped_short": self.stopped_short,
             "diverged": self.diverged,
@@ -263,6 +265,9 @@ class SearchReport:
         if self.stopped:
             lines.insert(1, f"INCOMPLETE ({self.stopped}): the groups after that were left "
                             "unclassified; what is listed as certified holds")
+        if len(self.outcomes) < c.starts:
+            lines.insert(2, f"only {len(self.outcomes)} of {c.starts} starts were descended "
+                            "before the time budget ran out; the others were not run")
         head = ("group", "value", "kind", "starts", "certificate")
         rows = []
         for g in self.groups:
@@ -282,7 +287,7 @@ class SearchReport:
         if self.at_kink:
             lines.append(f"runs that stopped at a kink of the nonsmooth loss (grouped and "
                          f"classified exactly, no float gradient test): {self.at_kink}")
-        lines.append(f"total: {c.starts} starts = {sum(g.starts for g in self.groups)} in "
+        lines.append(f"total: {len(self.outcomes)} starts = {sum(g.starts for g in self.groups)} in "
                      f"{len(self.groups)} limit-point groups + {self.stopped_short} stopped short "
                      f"+ {self.diverged} diverged")
         return "\n".join(lines)
@@ -368,10 +373,17 @@ def _descend_all(problem, cfg: SearchConfig, progress: Progress | None):
     N = problem.n_params
     chunk = max(1, min(cfg.chunk, int(2e7 // max(N * N, 1))))
     parts = []
-    for lo in range(0, cfg.starts, chunk):
-        parts.append(_descend(N, obj)(obj, x0[lo:lo + chunk], cfg.descent, nu))
-        if progress:
-            progress(min(lo + chunk, cfg.starts), cfg.starts, "descent")
+    with deadline(cfg.timeout):       # --timeout: the starts not descended in time are not run
+        for lo in range(0, cfg.starts, chunk):
+            try:
+                parts.append(_descend(N, obj)(obj, x0[lo:lo + chunk], cfg.descent, nu))
+            except DeadlineExceeded:
+                break
+            if progress:
+                progress(min(lo + chunk, cfg.starts), cfg.starts, "descent")
+    if not parts:
+        empty = np.zeros((0,) + x0.shape[1:])
+        return obj, specs, empty, np.zeros(0), np.zeros(0), np.zeros(0, int), np.zeros(0, int)
     cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
     return obj, specs, cat("x"), cat("value"), cat("gradient_norm"), cat("iterations"), cat("status")
 
@@ -427,12 +439,13 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
             groups_idx = group(inv, conv, tol=config.dedupe_tol)
     groups, members_of = [], []
     cache: dict = {}
-    stopped = None
-    deadline = None if config.timeout is None else t0 + config.timeout
+    n_run = len(val)                  # fewer than config.starts when the descent ran out of time
+    stopped = "timeout" if n_run < config.starts else None
+    end = None if config.timeout is None else t0 + config.timeout
     for gid, members in enumerate(groups_idx, start=1):
         rep = int(members[np.argmin(gn[members])])
         profile = inv.rank_profile(rep)
-        if stopped is None and deadline is not None and time.perf_counter() > deadline:
+        if stopped is None and end is not None and time.perf_counter() > end:
             stopped = "timeout"
         cert = None
         if stopped is None and gid <= config.max_groups_classified:
@@ -467,7 +480,7 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
         StartOutcome(index=i, start=specs[i].label, status=STATUS_OF_CODE[int(status[i])],
                      value=float(val[i]), gradient_norm=float(gn[i]), iterations=int(its[i]),
                      group=group_of.get(i))
-        for i in range(config.starts))
+        for i in range(n_run))
     gv = global_value(problem, groups)
     report = SearchReport(problem, config, outcomes, tuple(groups), gv,
                           time.perf_counter() - t0, t_desc, stopped)

@@ -450,6 +450,11 @@ def certify_limit_point(problem: Problem, x: np.ndarray, rank_profile: tuple[int
     caller keeps) remembers classifications by exact point, so that limit points that snap
     to the same exact point are classified once.
     """
+    from landscape_proofs.produce.classify import size_refusal
+
+    too_large = size_refusal(problem)      # before any exact work: the kernel would refuse
+    if too_large is not None:
+        return Certification(False, None, None, None, None, "none", None, too_large)
     tried = []
     for route, pt, dist in _candidates(problem, np.asarray(x, dtype=float), rank_profile):
         critical, detail = _exact_gradient_check(problem, pt)
