@@ -318,6 +318,21 @@ class Result:
         return (f"<Result {self.raw.kind.value}, value {shown}, "
                 f"{'certified' if self.raw.certificate is not None else 'no certificate'}>")
 
+    def _repr_latex_(self) -> str:
+        """The kind and the exact value (or the enclosure of the value) as LaTeX, for
+        notebooks exported to LaTeX/PDF (Jupyter shows the HTML view first)."""
+        value = getattr(self.raw, "value", None)
+        enclosure = getattr(self.raw, "value_enclosure", None)
+        if value is not None:
+            shown = f"L = {_latex_number(value)}"
+        elif enclosure is not None:
+            shown = rf"L \in \left[{_latex_number(enclosure[0])}, {_latex_number(enclosure[1])}\right]"
+        else:
+            shown = r"L \text{ not computed exactly}"
+        cert = (r"\text{certified}" if self.raw.certificate is not None
+                else r"\text{no certificate}")
+        return rf"$\text{{{self.raw.kind.value}}}:\ {shown}\ ({cert})$"
+
     def _repr_html_(self) -> str:
         import html
 
@@ -347,6 +362,20 @@ class Result:
             out += (f"<details><summary>why (explain)</summary><pre>"
                     f"{html.escape(abbreviate(self.explain()))}</pre></details>")
         return out
+
+
+def _latex_number(q) -> str:
+    """An exact rational in LaTeX (``\frac{p}{q}``); beyond about 60 digits, its value to 12
+    significant digits with ``\approx`` (human output abbreviates; the JSON stays exact)."""
+    from fractions import Fraction
+
+    q = Fraction(q)
+    if len(str(q)) > 60:
+        return rf"\approx {float(q):.12g}"
+    if q.denominator == 1:
+        return str(q.numerator)
+    sign = "-" if q < 0 else ""
+    return rf"{sign}\frac{{{abs(q.numerator)}}}{{{q.denominator}}}"
 
 
 def _certificate_dict(cert) -> dict | None:

@@ -306,3 +306,15 @@ def test_lp_search_survives_importing_the_subpackage_in_a_fresh_interpreter():
             "print('ok')")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_a_result_has_a_latex_view_with_its_exact_value():
+    from fractions import Fraction
+
+    from landscape_proofs.api import _latex_number
+
+    r = api.classify({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]],
+                      "loss": "square"}, [[[0]], [[0]]])
+    assert r._repr_latex_() == r"$\text{strict-saddle}:\ L = \frac{1}{2}\ (\text{certified})$"
+    assert _latex_number(Fraction(-3, 4)) == r"-\frac{3}{4}" and _latex_number(5) == "5"
+    assert _latex_number(Fraction(10**70 + 1, 3)).startswith(r"\approx 3.33333333333e+69")
