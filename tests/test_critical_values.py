@@ -105,7 +105,7 @@ def test_search_certifies_the_golden_bottleneck_and_verify_accepts_its_directory
     assert minima and all(g["certified"] for g in minima)
     # the optimum keeps the eigenvalue (3 + sqrt 5)/2 of Y; value 1/2 ((3 - sqrt 5)/2)^2
     # = (7 - 3 sqrt 5)/4 = 0.0729...; bracket sqrt 5 between rationals a < sqrt 5 < b
-    lo, hi = (Fraction(x) for x in minima[0]["value_enclosure"])
+    lo, hi = (Fraction(minima[0]["value_enclosure"][k]) for k in ("lo", "hi"))
     from math import isqrt
     a = Fraction(isqrt(5 * 10 ** 140), 10 ** 70)
     b = a + Fraction(1, 10 ** 70)

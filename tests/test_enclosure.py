@@ -395,7 +395,7 @@ def test_cli_refine_certifies_a_float_point_and_verify_accepts_it(tmp_path, caps
                  "--certificate", str(cert)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["kind"] == "strict-saddle" and out["value"] is None
-    assert out["refinement"]["converged"] and out["value_enclosure"]["lower"]
+    assert out["refinement"]["converged"] and out["value_enclosure"]["lo"]
     assert main(["verify", str(cert)]) == 0
     tampered = json.loads(cert.read_text())
     tampered["claim"] = "local-minimum"

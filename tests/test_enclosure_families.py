@@ -477,7 +477,7 @@ def test_cli_classify_refine_then_verify(tmp_path, capsys, name):
                  "--digits", "60", "--json", "--certificate", str(cert)]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["kind"] == kind.value and out["value"] is None and not out["snapped"]
-    assert out["refinement"]["converged"] and out["value_enclosure"]["lower"]
+    assert out["refinement"]["converged"] and out["value_enclosure"]["lo"]
     assert main(["verify", str(cert)]) == 0
     capsys.readouterr()
     tampered = json.loads(cert.read_text())

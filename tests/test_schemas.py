@@ -192,7 +192,7 @@ def test_shallow(files, capsys):
     assert code == 0 and out["kind"] == "global-minimum" and out["value"] == 5
     assert valid(out, "shallow") and valid(out, "classify")
     bad = copy.deepcopy(out)
-    bad["global_solution"]["optimum_enclosure"] = [5]
+    bad["global_solution"]["optimum_enclosure"] = {"lo": "5"}
     assert not valid(bad, "shallow")
 
 

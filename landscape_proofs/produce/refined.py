@@ -93,8 +93,8 @@ class RefinedClassification:
             "kind": self.kind.value,
             "value": None if self.value is None else format_exact(self.value),
             "value_enclosure": (None if self.value_enclosure is None else
-                                {"lower": format_exact(self.value_enclosure[0]),
-                                 "upper": format_exact(self.value_enclosure[1])}),
+                                {"lo": format_exact(self.value_enclosure[0]),
+                                 "hi": format_exact(self.value_enclosure[1])}),
             "reason": self.reason,
             "method": self.method,
             "snapped": self.snapped,

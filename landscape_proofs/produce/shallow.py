@@ -65,7 +65,8 @@ class ShallowSolution:
         return {
             "rank_bound": o.rank_bound,
             "optimum": None if o.exact is None else format_exact(to_fraction(o.exact)),
-            "optimum_enclosure": [format_exact(to_fraction(o.lower)), format_exact(to_fraction(o.upper))],
+            "optimum_enclosure": {"lo": format_exact(to_fraction(o.lower)),
+                                  "hi": format_exact(to_fraction(o.upper))},
             "minimizer": None if o.minimizer is None else _matrix_json(o.minimizer),
         }
 

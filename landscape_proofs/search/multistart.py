@@ -169,7 +169,8 @@ class LimitPointGroup:
                 "kind": None if self.kind is None else self.kind.value,
                 "value": None if self.value is None else format_exact(self.value),
                 "value_enclosure": (None if self.value_enclosure is None else
-                                    [format_exact(v) for v in self.value_enclosure]),
+                                    {"lo": format_exact(self.value_enclosure[0]),
+                                     "hi": format_exact(self.value_enclosure[1])}),
                 "route": self.route, "distance": self.distance, "reason": self.reason,
                 "point": None if self.point is None else point_to_dict(self.point),
                 "certificate_file": self.certificate_file, "subgroups": self.subgroups}
