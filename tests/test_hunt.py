@@ -72,3 +72,11 @@ def test_cli_hunt_prints_the_point_it_found(tmp_path, capsys):
     point = json.loads(line.split("local minimum:")[1].split(" (value")[0])
     assert point["weights"] and all(x == 0 for W in point["weights"] for row in W for x in row)
     assert "better point:" in out
+
+
+def test_hunt_writes_no_hypothesis_database_into_the_current_directory(tmp_path, monkeypatch):
+    from landscape_proofs.cli.main import main
+
+    monkeypatch.chdir(tmp_path)
+    main(["hunt", "--max-examples", "2", "--starts", "3", "--no-progress", "--json"])
+    assert not (tmp_path / ".hypothesis").exists() and list(tmp_path.iterdir()) == []
