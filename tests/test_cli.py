@@ -76,8 +76,8 @@ def test_classify_origin_of_ab_is_a_strict_saddle_and_the_certificate_verifies(t
     ok_json = landscape("verify", cert, "--json", cwd=tmp_path)
     assert ok_json.returncode == 0
     report = json.loads(ok_json.stdout)
-    assert report["all_valid"] is True
-    assert report["results"][0]["valid"] is True
+    assert report["all_hold"] is True
+    assert report["results"][0]["holds"] is True
     assert report["results"][0]["claim"] == "strict-saddle"
 
 
@@ -132,8 +132,8 @@ def test_verify_rejects_a_tampered_certificate_naming_the_file(tmp_path, certifi
     assert proc.stdout.startswith("INVALID")
     assert str(path) in proc.stdout
     report = json.loads(landscape("verify", path, "--json", cwd=tmp_path).stdout)
-    assert report["all_valid"] is False
-    assert report["results"][0]["valid"] is False
+    assert report["all_hold"] is False
+    assert report["results"][0]["holds"] is False
     assert report["results"][0]["file"] == str(path)
 
 

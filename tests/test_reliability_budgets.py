@@ -148,8 +148,8 @@ def test_verify_timeout_names_the_certificate_and_exits_1(tmp_path, capsys, monk
     assert main(["verify", fast, slow, "--timeout", "1", "--json"]) == 1
     assert time.monotonic() - t0 < 8
     rows = {r["file"]: r for r in json.loads(capsys.readouterr().out)["results"]}
-    assert rows[fast]["valid"] is True and "definite" in rows[fast]["reason"]
-    assert rows[slow]["valid"] is False and "timeout" in rows[slow]["reason"]
+    assert rows[fast]["holds"] is True and "definite" in rows[fast]["reason"]
+    assert rows[slow]["holds"] is False and "timeout" in rows[slow]["reason"]
     assert rows[slow]["claim"] == "local-minimum"
 
 

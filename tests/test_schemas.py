@@ -201,14 +201,14 @@ def test_verify(files, capsys, tmp_path):
     assert main(["classify", files["abc"], files["origin3"], "--certificate", str(cert)]) == 0
     capsys.readouterr()
     code, out = run_json(capsys, "verify", str(cert), "--json")
-    assert code == 0 and out["all_valid"] is True and out["results"][0]["valid"] is True
+    assert code == 0 and out["all_hold"] is True and out["results"][0]["holds"] is True
     assert out["results"][0]["claim"] == "non-strict-saddle"
     assert valid(out, "verify")
     bad = copy.deepcopy(out)
-    del bad["results"][0]["valid"]
+    del bad["results"][0]["holds"]
     assert not valid(bad, "verify")
     bad = copy.deepcopy(out)
-    bad["all_valid"] = "true"
+    bad["all_hold"] = "true"
     assert not valid(bad, "verify")
 
 
@@ -250,7 +250,7 @@ def test_search_stdout_and_summary_file(files, capsys, tmp_path):
     summary = json.loads((tmp_path / "search.json").read_text(encoding="utf-8"))
     assert "runs" in summary and valid(summary, "search")
     code, checked = run_json(capsys, "verify", str(tmp_path / "search.json"), "--json")
-    assert code == 0 and checked["all_valid"] is True and valid(checked, "verify")
+    assert code == 0 and checked["all_hold"] is True and valid(checked, "verify")
     for g in out["groups"]:
         if g["certificate_file"]:
             assert valid(json.loads(Path(g["certificate_file"]).read_text(encoding="utf-8")),

@@ -338,7 +338,7 @@ def test_l1_objective_and_sign_gradient():
 @pytest.mark.parametrize("loss", [
     SquareLoss(), PowerLoss(4), L1Loss(),
     CustomLoss(expression="sqrt(r_0_0**2 + 1) + exp(r_0_1) * r_0_0 + Max(r_0_0, 0)**2 + log(r_0_1**2 + 2)"),
-    CustomLoss(expression="r_0_0**(3/2) + Abs(r_0_1)**3 / 2 - 1/r_0_0"),
+    CustomLoss(expression="(r_0_0**2 + 1)**(3/2) + Abs(r_0_1)**3 / 2 - 1/(r_0_0**2 + 2)"),
 ])
 def test_differentiate_agrees_with_sympy_diff(loss):
     # the sum/product/power rules used for speed give SymPy's own derivatives

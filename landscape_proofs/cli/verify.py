@@ -83,20 +83,20 @@ def _run(args) -> int:
         except InputError as exc:
             err = exc if exc.source else exc.with_source(path)
             print(error_line(err), file=sys.stderr)
-            rows.append({"file": path, "valid": None, "claim": None, "reason": str(err)})
+            rows.append({"file": path, "holds": None, "claim": None, "reason": str(err)})
             status = EXIT_INPUT
             continue
-        rows.append({"file": path, "valid": res.valid, "claim": res.claim, "reason": res.reason,
+        rows.append({"file": path, "holds": res.valid, "claim": res.claim, "reason": res.reason,
                      "relies_on": list(res.relies_on)})
         if not res.valid and status == EXIT_OK:
             status = EXIT_FAIL
     if args.json:
-        emit_json({"results": rows, "all_valid": status == EXIT_OK})
+        emit_json({"results": rows, "all_hold": status == EXIT_OK})
     else:
         for r in rows:
-            if r["valid"] is None:
+            if r["holds"] is None:
                 continue
-            tag = "VALID  " if r["valid"] else "INVALID"
+            tag = "VALID  " if r["holds"] else "INVALID"
             extra = f" [relies on {', '.join(r['relies_on'])}]" if r.get("relies_on") else ""
             say(f"{tag} {r['file']}: {r['claim']}: {r['reason']}{extra}", args)
     return status

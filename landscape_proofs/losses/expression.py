@@ -115,6 +115,27 @@ class _Builder:
             f"{what}; allowed: numbers, symbols r_i_j or R_i_j, + - * / **, "
             f"and {', '.join(sorted(set(FUNCTIONS)))}", field=self.field, got=seg)
 
+    def defined(self, arg: sympy.Expr, node: ast.AST, *, half: bool = False,
+                inverse: bool = False, log: bool = False) -> None:
+        """Refuse what is not real and defined at every real point: a square root (or a power
+        with a half-integer exponent) of a term not provably >= 0, a log of a term not provably
+        > 0, a division by (or negative power of) a term that can be 0.  SymPy decides with the
+        entries declared real; "cannot tell" counts as a refusal, so the whole expression is a
+        real function on all of R^n, checked before anything simplifies it (``0*log(r)`` or
+        ``exp(log(-1))`` are refused, not rewritten into something certifiable)."""
+        seg = self.segment(node) or str(arg)
+        if log and arg.is_positive is not True:
+            raise InputError("a log of a term that is not > 0 for every real entry (custom "
+                             "losses must be real and defined everywhere)", field=self.field,
+                             got=seg)
+        if half and arg.is_nonnegative is not True:
+            raise InputError("a square root of a term that is not >= 0 for every real entry "
+                             "(custom losses must be real and defined everywhere)",
+                             field=self.field, got=seg)
+        if inverse and arg.is_zero is not False:
+            raise InputError("a division by a term that can be 0 (custom losses must be "
+                             "defined everywhere)", field=self.field, got=seg)
+
     def bounded(self, expr: sympy.Expr, node: ast.AST) -> sympy.Expr:
         """``expr``, after checking that its leading number stays below MAX_NUMBER_BITS."""
         coeff = expr.as_coeff_Mul()[0] if not expr.is_Add else expr.as_coeff_Add()[0]
@@ -164,6 +185,7 @@ class _Builder:
                     self.fail("exponents must be integers or halves", node)
                 if base == 0 and exponent < 0:
                     self.fail("division by zero", node)
+                self.defined(base, node, half=not exponent.is_Integer, inverse=exponent < 0)
                 # 9**64**... or ((9**64)**64)**64 would build numbers of millions of digits
                 # and hang: predict the size before SymPy computes anything.
                 if _number_bits(base) * abs(exponent) > MAX_NUMBER_BITS:
@@ -188,6 +210,7 @@ class _Builder:
                 if isinstance(link.op, ast.Div):
                     if right == 0:
                         self.fail("division by zero", link)
+                    self.defined(right, link.right, inverse=True)
                     right = 1 / right
                 elif isinstance(link.op, ast.Sub):
                     right = -right
@@ -201,6 +224,10 @@ class _Builder:
                 self.fail("keyword arguments are not allowed", node)
             args = [self.build(a, depth + 1) for a in node.args]
             fn = FUNCTIONS[node.func.id]
+            if fn is sympy.sqrt:
+                self.defined(args[0] if args else sympy.S.Zero, node, half=True)
+            elif fn is sympy.log:
+                self.defined(args[0] if args else sympy.S.One, node, log=True)
             if fn in (sympy.Max, sympy.Min):
                 if len(args) < 1:
                     self.fail("Max/Min need arguments", node)

@@ -121,7 +121,7 @@ class StartOutcome:
 
     def to_json(self) -> dict:
         return {"index": self.index, "start": self.start, "status": self.status.value,
-                "value": _finite(self.value), "gradient_norm": _finite(self.gradient_norm),
+                "value_approx": _finite(self.value), "gradient_norm": _finite(self.gradient_norm),
                 "iterations": self.iterations, "group": self.group}
 
 
