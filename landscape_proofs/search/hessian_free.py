@@ -103,23 +103,7 @@ class _HessianFreeRunner(_Runner):
             flip = slope > 0
             d[flip] = -ga[flip]
             slope[flip] = -gna[flip] ** 2
-            t = np.ones(act.size)
-            done = np.zeros(act.size, dtype=bool)
-            newx, newf = xa.copy(), fa.copy()
-            pend = np.arange(act.size)
-            for _k in range(40):
-                trial = xa[pend] + t[pend, None] * d[pend]
-                ft = self.val(trial)
-                ok = np.isfinite(ft) & (ft <= fa[pend] + 1e-4 * t[pend] * slope[pend]) & (slope[pend] < 0)
-                ok |= ~ok & self._rounding_ok(ft, fa[pend], gna[pend], trial)
-                hit = pend[ok]
-                newx[hit], newf[hit], done[hit] = trial[ok], ft[ok], True
-                pend = pend[~ok]
-                if pend.size == 0:
-                    break
-                t[pend] *= 0.5
-            full = done & (t == 1.0)
-            mu[act] = np.clip(np.where(full, mu[act] / 10.0, mu[act] * 4.0), 1e-14, 1e6)
+            done, newx, newf = self.backtrack(act, xa, fa, gna, d, slope, mu)
             if done.any():
                 self.accept(act[done], newx[done], newf[done])
             self.stuck[act[~done]] = True

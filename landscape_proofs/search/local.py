@@ -165,6 +165,29 @@ class _Runner:
         return ok
 
     # -- gradient descent --------------------------------------------------------------------
+    def backtrack(self, act, xa, fa, gna, d, slope, mu):
+        """Armijo backtracking along ``d`` from each point ``xa`` (halving the step, at most 40
+        times), then the damping ``mu`` of the rows ``act`` loosened after a full step and
+        tightened otherwise.  Returns (done, new points, new values)."""
+        t = np.ones(act.size)
+        done = np.zeros(act.size, dtype=bool)
+        newx, newf = xa.copy(), fa.copy()
+        pend = np.arange(act.size)
+        for _k in range(40):
+            trial = xa[pend] + t[pend, None] * d[pend]
+            ft = self.val(trial)
+            ok = np.isfinite(ft) & (ft <= fa[pend] + 1e-4 * t[pend] * slope[pend]) & (slope[pend] < 0)
+            ok |= ~ok & self._rounding_ok(ft, fa[pend], gna[pend], trial)
+            hit = pend[ok]
+            newx[hit], newf[hit], done[hit] = trial[ok], ft[ok], True
+            pend = pend[~ok]
+            if pend.size == 0:
+                break
+            t[pend] *= 0.5
+        full = done & (t == 1.0)
+        mu[act] = np.clip(np.where(full, mu[act] / 10.0, mu[act] * 4.0), 1e-14, 1e6)
+        return done, newx, newf
+
     def gradient_descent(self, iterations: int):
         step = np.full(self.x.shape[0], 1e-2)
         for _ in range(iterations):
@@ -226,23 +249,7 @@ class _Runner:
             d = -np.einsum("bnk,bk->bn", V, gv / (np.abs(lam) + damp[:, None]))
             slope = np.einsum("bn,bn->b", ga, d)               # < 0 unless g = 0
             # damped saddle-free Newton step with backtracking
-            t = np.ones(act.size)
-            done = np.zeros(act.size, dtype=bool)
-            newx, newf = xa.copy(), fa.copy()
-            pend = np.arange(act.size)
-            for _k in range(40):
-                trial = xa[pend] + t[pend, None] * d[pend]
-                ft = self.val(trial)
-                ok = np.isfinite(ft) & (ft <= fa[pend] + 1e-4 * t[pend] * slope[pend]) & (slope[pend] < 0)
-                ok |= ~ok & self._rounding_ok(ft, fa[pend], gna[pend], trial)
-                hit = pend[ok]
-                newx[hit], newf[hit], done[hit] = trial[ok], ft[ok], True
-                pend = pend[~ok]
-                if pend.size == 0:
-                    break
-                t[pend] *= 0.5
-            full = done & (t == 1.0)
-            mu[act] = np.clip(np.where(full, mu[act] / 10.0, mu[act] * 4.0), 1e-14, 1e6)
+            done, newx, newf = self.backtrack(act, xa, fa, gna, d, slope, mu)
             # negative-curvature escape: x +- a v_min, a on a geometric grid; keep the best
             if neg.any():
                 ni = np.nonzero(neg)[0]
