@@ -205,6 +205,12 @@ def loss_of_residual(problem) -> AssumptionCheck:
                            f"the loss is a function of the {over}")
 
 
+def l1_loss(problem) -> AssumptionCheck:
+    """'loss = l1' (a loss whose kinks are piecewise linear: the l1 loss)."""
+    return AssumptionCheck("loss = l1", problem.loss.piecewise_linear_kinks,
+                           f"the loss is {problem.loss.describe()}")
+
+
 def absolute_loss() -> L1Loss:
     """The loss ``sum_i |r_i|`` of robust regression (Ma & Fattahi's l1 loss), as a plug-in
     object (the theorems' loss vocabulary lives here, see tests/test_plugins.py)."""

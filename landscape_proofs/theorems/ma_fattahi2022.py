@@ -90,8 +90,7 @@ def check_assumptions(problem, point=None):
     out = [facts.family_is(problem, "deep-linear")]
     if out[0].holds is not True:
         return out
-    loss = AssumptionCheck("loss = l1", problem.loss.piecewise_linear_kinks,
-                           f"the loss is {problem.loss.describe()}")
+    loss = facts.l1_loss(problem)
     out += [loss, facts.depth_at_least(problem, 1), facts.no_weight_decay(problem)]
     if loss.holds:
         out.append(truth_check(problem, point))
