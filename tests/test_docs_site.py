@@ -164,3 +164,9 @@ def test_mkdocs_build_strict_is_clean(tmp_path):
     api = (site / "api" / "api" / "index.html").read_text(encoding="utf-8")
     assert 'id="landscape_proofs.api.classify"' in api
     assert (site / "commands" / "census" / "index.html").is_file()
+
+
+def test_every_counterexample_has_its_gallery_figure():
+    """A new catalog entry needs its figure: run ``python docs/gen_figures.py``."""
+    missing = [p.stem for p in hooks.counterexample_files() if hooks.figure_for(p.stem) is None]
+    assert not missing, f"no docs/figures/<name>.png for {missing} (python docs/gen_figures.py)"
