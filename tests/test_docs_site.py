@@ -106,7 +106,7 @@ def test_gallery_lists_every_counterexample_with_the_kernels_verdict(tmp_path, m
     for path in files:
         data = json.loads(path.read_text(encoding="utf-8"))
         assert f"## {path.stem} {{#{path.stem}}}" in page
-        assert f"`docs/figures/{path.stem}.svg`" in page      # no figure yet: the hook says so
+        assert f"![{path.stem}](figures/{path.stem}.png)" in page     # its figure is shown
         assert f"**Theorem:** `{data['provenance']['theorem']}`" in page
     assert page.count("the kernel's verdict: **holds**") == len(files)
     assert "REJECTED" not in page
