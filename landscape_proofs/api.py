@@ -431,19 +431,26 @@ def verify(certificate, *, timeout: float | None = None) -> CheckResult:
     A search summary (``search.json``, written by ``landscape search --out DIR``) is accepted
     too: every group it reports as certified is re-checked through its certificate file
     (relative to the summary's folder when the recorded path is gone), and the group's kind
-    must be the certificate's claim.
+    must be the certificate's claim.  So is a campaign's results file (``*.jsonl``, written by
+    ``landscape campaign --out``): every certified group of every finished task is re-checked
+    through the certificate its line carries.
 
     With ``timeout`` (seconds) the kernel runs in a child process that is killed when the
     budget runs out; the verdict is then "not established" with a reason containing "timeout".
     """
     from pathlib import Path
 
-    data = _as_certificate(certificate)
-    if isinstance(data, dict) and "format" not in data and isinstance(data.get("groups"), list):
-        folder = Path(certificate).parent if _is_path(certificate) else Path(".")
-        fn, args = _verify_search_summary, (data, folder)
+    if _is_path(certificate) and str(certificate).endswith(".jsonl"):   # campaign results
+        fn, args, claim = _verify_campaign_results, (certificate,), "campaign-results"
     else:
-        fn, args = check_certificate, (data,)
+        data = _as_certificate(certificate)
+        if isinstance(data, dict) and "format" not in data and isinstance(data.get("groups"), list):
+            folder = Path(certificate).parent if _is_path(certificate) else Path(".")
+            fn, args, claim = _verify_search_summary, (data, folder), "search-summary"
+        else:
+            fn, args = check_certificate, (data,)
+            claim = data.get("claim") if isinstance(data, dict) else None
+            claim = claim if isinstance(claim, str) else "certificate"
     if timeout is None:
         return fn(*args)
     from landscape_proofs.budget import run_bounded
@@ -452,9 +459,7 @@ def verify(certificate, *, timeout: float | None = None) -> CheckResult:
     out = run_bounded(fn, *args, seconds=timeout)
     if out.done:
         return out.value
-    claim = data.get("claim") if isinstance(data, dict) else None
-    return _Verdict(False, str(claim if isinstance(claim, str) else "search-summary"),
-                    f"not established: {out.reason}")
+    return _Verdict(False, claim, f"not established: {out.reason}")
 
 
 def _verify_search_summary(data: dict, folder) -> CheckResult:
@@ -466,18 +471,22 @@ def _verify_search_summary(data: dict, folder) -> CheckResult:
     for g in data["groups"]:
         if not isinstance(g, dict) or not g.get("certified"):
             continue                       # reported, not claimed: nothing to re-check
+        inline = data.get("certificates")
         name = g.get("certificate_file")
-        if not isinstance(name, str):
+        if isinstance(inline, dict) and str(g.get("id")) in inline:   # a campaign result line
+            cert = inline[str(g.get("id"))]
+        elif not isinstance(name, str):
             problems.append(f"group {g.get('id')}: certified, but no certificate file")
             continue
-        path = Path(name)
-        if not path.exists():
-            path = Path(folder) / path.name
-        try:
-            cert = read_certificate(path)
-        except InputError as exc:
-            problems.append(f"group {g.get('id')}: {exc}")
-            continue
+        else:
+            path = Path(name)
+            if not path.exists():
+                path = Path(folder) / path.name
+            try:
+                cert = read_certificate(path)
+            except InputError as exc:
+                problems.append(f"group {g.get('id')}: {exc}")
+                continue
         verdict = check_certificate(cert)
         checked += 1
         if not verdict.valid:
@@ -489,6 +498,42 @@ def _verify_search_summary(data: dict, folder) -> CheckResult:
         return _Verdict(False, "search-summary", "; ".join(problems))
     return _Verdict(True, "search-summary", f"every certified group holds ({checked} "
                     "certificates re-checked by the kernel)")
+
+
+def _verify_campaign_results(path) -> CheckResult:
+    """A campaign's results file (one JSON line per task, ``landscape campaign --out``): every
+    certified group of every finished task is re-checked through the certificate its line
+    carries, and must claim the group's kind.  Lines of tasks that failed claim nothing."""
+    from landscape_proofs.families.io import loads_exact
+    from landscape_proofs.kernel.verdict import CheckResult as _Verdict
+
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = [line for line in fh if line.strip()]
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the results file ({type(exc).__name__})",
+                         source=str(path)) from None
+    checked, failed, problems = 0, 0, []
+    for i, line in enumerate(lines, start=1):
+        row = loads_exact(line, f"{path}, line {i}")
+        if not isinstance(row, dict) or row.get("status") not in ("ok", "error"):
+            raise InputError("expected a campaign result line (status ok or error)",
+                             source=f"{path}, line {i}")
+        if row["status"] == "error":
+            failed += 1
+            continue
+        result = row.get("result")
+        if not isinstance(result, dict) or not isinstance(result.get("groups"), list):
+            raise InputError("expected a search result with groups", source=f"{path}, line {i}")
+        verdict = _verify_search_summary(result, ".")
+        checked += sum(1 for g in result["groups"] if isinstance(g, dict) and g.get("certified"))
+        if not verdict.valid:
+            problems.append(f"{row.get('id', f'line {i}')}: {verdict.reason}")
+    if problems:
+        return _Verdict(False, "campaign-results", "; ".join(problems))
+    tail = f"; {failed} failed task(s) claim nothing" if failed else ""
+    return _Verdict(True, "campaign-results", f"every certified group of {len(lines) - failed} "
+                    f"task(s) holds ({checked} certificates re-checked by the kernel){tail}")
 
 
 def explain_certificate(certificate, *, as_json: bool = False) -> str | dict:

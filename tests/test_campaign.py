@@ -117,3 +117,38 @@ def test_cli_campaign_runs_and_resumes(tmp_path, capsys):
     assert (again["skipped"], again["ran"]) == (4, 0)
     assert sorted(r["id"] for r in read_results(out)) == ["bh/seed-0", "bh/seed-1",
                                                           "wd/seed-0", "wd/seed-1"]
+
+
+def test_verify_re_checks_a_campaign_results_file(tmp_path, capsys):
+    """`landscape verify results.jsonl`: every certified group of every finished task, through
+    the certificate its line carries; a tampered certificate or a kind its certificate does not
+    claim fails; a failed task claims nothing."""
+    from landscape_proofs.cli.main import main
+
+    out = tmp_path / "r.jsonl"
+    with ThreadPoolExecutor(1) as ex:
+        run_campaign(search_tasks({"wd": WD}, seeds=[0], starts=10), out, executor=ex)
+    assert main(["verify", str(out), "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)["results"][0]
+    assert row["holds"] is True and row["claim"] == "campaign-results"
+    (line,) = [json.loads(x) for x in out.read_text().splitlines()]
+    certified = [g for g in line["result"]["groups"] if g["certified"]]
+    assert certified and "re-checked by the kernel" in row["reason"]
+
+    def rewrite(name, edit):
+        bad = json.loads(json.dumps(line))
+        edit(bad)
+        path = tmp_path / name
+        path.write_text(json.dumps(bad) + "\n" + json.dumps(
+            {"id": "x/seed-0", "status": "error", "task": line["task"], "error": "E: boom"}) + "\n")
+        return main(["verify", str(path)])
+
+    g = certified[0]
+    other = "strict-saddle" if g["kind"] != "strict-saddle" else "global-minimum"
+    assert rewrite("kind.jsonl", lambda d: d["result"]["groups"][0].update(kind=other)) == 1
+    assert rewrite("value.jsonl", lambda d: d["result"]["certificates"][str(g["id"])].update(
+        problem={**WD, "weight_decay": "1/9"})) == 1
+    assert rewrite("same.jsonl", lambda d: None) == 0      # the error line claims nothing
+    assert "1 failed task(s) claim nothing" in capsys.readouterr().out
+    (tmp_path / "junk.jsonl").write_text("not json\n")
+    assert main(["verify", str(tmp_path / "junk.jsonl")]) == 2
