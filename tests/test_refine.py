@@ -246,3 +246,17 @@ def test_exact_weights_roundtrip_of_a_snapped_point():
     res = classify_refined(p, Point.of(p, [[["2.0000001"]], [["0.4999999"]]]), digits=30)
     W = exact_weights(res.exact.certificate.point)
     assert exact_objective(p).gradient_vector(W) == [0, 0]
+
+
+def test_refining_from_numbers_beyond_float_range_is_one_line_naming_the_file(tmp_path, capsys):
+    """--refine works from float approximations: an entry of about 1e400 would overflow its
+    float64 steps; it is refused (exit 2, one line naming the point file and the entry), not
+    a traceback."""
+    from landscape_proofs.cli.main import main
+
+    p, w = tmp_path / "p.json", tmp_path / "w.json"
+    p.write_text('{"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square"}')
+    w.write_text('{"weights": [[["1e400"]], [["1"]]]}')
+    assert main(["classify", str(p), str(w), "--refine"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "w.json" in err and "entry 0" in err and "1e+300" in err

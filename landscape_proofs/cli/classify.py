@@ -82,8 +82,11 @@ def _run_refined(args, problem, point) -> int:
     """``classify --refine``: the point is an approximation (see docs/enclosures.md)."""
     if not args.refine:
         raise InputError("--digits needs --refine (exact classification has no precision)")
-    result = api.classify(problem, point, seed=args.seed, refine=True, digits=args.digits,
-                          timeout=args.timeout)
+    try:
+        result = api.classify(problem, point, seed=args.seed, refine=True, digits=args.digits,
+                              timeout=args.timeout)
+    except InputError as exc:        # about the point's numbers: name the point file
+        raise (exc if exc.source or exc.field == "digits" else exc.with_source(args.point)) from None
     write_certificate_option(args, result)
     if args.json:
         emit_json(result.to_json())

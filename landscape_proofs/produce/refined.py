@@ -374,6 +374,9 @@ def _from_exact(c: Classification, **kw) -> RefinedClassification:
         value=c.value, exact=c, n_params=c.n_params, **kw)
 
 
+FLOAT_RANGE = 1e300    # the largest entry a refinement starts from (float64 steps)
+
+
 def classify_refined(problem: Problem, point: Point, *, digits: int = 100,
                      budget: Budget = Budget(), snap: bool = True) -> RefinedClassification:
     """Treat ``point`` as an approximation: refine, snap or enclose, and certify.
@@ -403,6 +406,11 @@ def classify_refined(problem: Problem, point: Point, *, digits: int = 100,
     mp = mp_objective(problem, ctx)
     f64 = float64_objective(problem)
     start = [q for W in point.weights for row in W for q in row]
+    big = next((i for i, q in enumerate(start) if abs(q) > FLOAT_RANGE), None)
+    if big is not None:     # the float steps of the refinement would overflow
+        raise InputError(f"--refine starts from float approximations: every entry must be at "
+                         f"most {FLOAT_RANGE:.0e} in absolute value", field=f"weights (entry {big})",
+                         got=f"about 1e{len(str(abs(start[big].numerator))) - len(str(start[big].denominator))}")
     ref, pre_notes = _refine(problem, mp, f64, start, digits)
     moved = max((abs(x - ctx.mpf(q.numerator) / q.denominator) for x, q in zip(ref.point, start)),
                 default=ctx.zero)
