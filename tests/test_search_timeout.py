@@ -44,3 +44,18 @@ def test_the_command_line_reports_the_starts_not_run(tmp_path, capsys):
     assert main(["search", str(p), "--starts", "50", "--timeout", "0.000001", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["complete"] is False and out["starts_run"] < 50
+
+
+def test_a_reused_out_folder_keeps_no_certificate_of_an_earlier_search(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / "group-007-global-minimum.json"
+    stale.write_text("{}")
+    mine = out / "notes.json"            # not one of the tool's names: left alone
+    mine.write_text("{}")
+    rep = search(as_problem({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]],
+                             "loss": "square"}), SearchConfig(starts=5), out_dir=out)
+    assert not stale.exists() and mine.exists()
+    written = {p.name for p in out.glob("group-*.json")}
+    assert written == {f"group-{g.id:03d}-{g.kind.value}.json" for g in rep.groups
+                       if g.certificate is not None}

@@ -520,6 +520,11 @@ def write_report(report: SearchReport, out_dir: str | Path) -> SearchReport:
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
+        # a reused folder: the certificates a previous search wrote there (this tool's own
+        # names only, group-NNN-<kind>.json) would sit next to the new ones and be mistaken
+        # for them; they are removed first (docs/reliability.md)
+        for old in out.glob("group-[0-9][0-9][0-9]-*.json"):
+            old.unlink()
         groups = []
         for g in report.groups:
             if g.certificate is not None:
