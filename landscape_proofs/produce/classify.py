@@ -19,7 +19,7 @@ import flint
 from landscape_proofs.produce.certificate import Certificate, kernel_verdict
 from landscape_proofs.kernel.errors import NotDifferentiableError, UnsupportedError
 from landscape_proofs.kernel.critical_values import nuclear_norm_optimum, psd_rank_optimum
-from landscape_proofs.kernel.linalg import (Inertia, identity, inertia, matrix, negative_direction,
+from landscape_proofs.kernel.linalg import (Inertia, identity, inertia, matrix,
                                            nullspace, rank, zeros)
 from landscape_proofs.kernel.numbers import format_exact, to_fraction
 from landscape_proofs.numeric.rationalize import rational_from_float
