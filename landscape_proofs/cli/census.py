@@ -9,7 +9,8 @@ import json
 from pathlib import Path
 
 from landscape_proofs import api
-from landscape_proofs.cli.output import EXIT_OK, emit_json, examples, prepare_out_dir
+from landscape_proofs.cli.output import (EXIT_OK, emit_json, examples, precheck_figure,
+                                         prepare_out_dir)
 from landscape_proofs.kernel.errors import InputError
 
 
@@ -63,11 +64,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from landscape_proofs.search.census import census
 
-    if args.plot:  # refuse a bad --plot before the work
-        from landscape_proofs import viz
-
-        viz.require_matplotlib()
-        viz.check_output_path(args.plot, "--plot")
+    precheck_figure(args.plot, "--plot")   # refuse a bad --plot before the work
     problem = api.load_problem(args.problem)
     prepare_out_dir(args.out)
     report = _bounded_census(census, problem, args)

@@ -79,6 +79,17 @@ def examples(*lines: str) -> dict:
             "formatter_class": argparse.RawDescriptionHelpFormatter}
 
 
+def precheck_figure(path, option: str) -> None:
+    """``--plot FILE`` / ``plot --out FILE``: matplotlib present and FILE a writable .png or
+    .svg, checked before any work (one line, exit 2)."""
+    if path is None:
+        return
+    from landscape_proofs import viz
+
+    viz.require_matplotlib()
+    viz.check_output_path(path, option)
+
+
 def prepare_out_dir(path) -> None:
     """Create the ``--out`` folder and check it is writable *before* any work starts (one
     line, exit 2, instead of finding out after a long run)."""

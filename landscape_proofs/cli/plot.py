@@ -11,7 +11,7 @@ import math
 
 from landscape_proofs import api
 from landscape_proofs.cli.arguments import seed
-from landscape_proofs.cli.output import EXIT_OK, emit_json, examples
+from landscape_proofs.cli.output import EXIT_OK, emit_json, examples, precheck_figure
 from landscape_proofs.kernel.errors import InputError
 
 
@@ -46,10 +46,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from landscape_proofs import viz
-
-    viz.require_matplotlib()
-    viz.check_output_path(args.out)
+    precheck_figure(args.out, "--out")
     problem = api.load_problem(args.problem)
     point = api.load_point(args.point, problem)
     if args.certificate:

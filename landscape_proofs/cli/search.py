@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from landscape_proofs import api
 from landscape_proofs.cli.arguments import count, seed, seconds
-from landscape_proofs.cli.output import (EXIT_OK, add_full_option, emit_json, examples, prepare_out_dir,
+from landscape_proofs.cli.output import (EXIT_OK, add_full_option, emit_json, examples,
+                                         precheck_figure, prepare_out_dir,
                                          progress, say)
 
 
@@ -31,11 +32,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    if args.plot:  # refuse a bad --plot before the work
-        from landscape_proofs import viz
-
-        viz.require_matplotlib()
-        viz.check_output_path(args.plot, "--plot")
+    precheck_figure(args.plot, "--plot")   # refuse a bad --plot before the work
     problem = api.load_problem(args.problem)
     prepare_out_dir(args.out)
     bar = progress(not args.no_progress)

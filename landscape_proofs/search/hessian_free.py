@@ -16,7 +16,7 @@ import numpy as np
 
 from landscape_proofs.budget import check_deadline
 from landscape_proofs.numeric.hessian_free import smallest_eigenpairs
-from landscape_proofs.search.local import (DescentConfig, DescentResult, Method, _NOISE,
+from landscape_proofs.search.local import (DescentConfig, DescentResult, _NOISE,
                                            _Runner)
 
 HESSIAN_FREE_MIN_N = 400   # parameters; below, the dense Hessian is cheaper (module constant)
@@ -108,6 +108,9 @@ class _HessianFreeRunner(_Runner):
                 self.accept(act[done], newx[done], newf[done])
             self.stuck[act[~done]] = True
 
+    def second_order(self, iterations: int) -> None:
+        self.hessian_free(iterations)
+
     def hessian_free(self, iterations: int) -> None:
         mu = np.full(self.x.shape[0], 1e-3)
         for _ in range(_ROUNDS):
@@ -129,12 +132,4 @@ def descend_hessian_free(obj, x0: np.ndarray, cfg: DescentConfig = DescentConfig
     """:func:`.local.descend` without dense Hessians (see the module docstring): the gradient
     method as there; the second-order methods as truncated Newton (``cfg.newton_iterations``
     steps per round, after ``cfg.warmup_iterations`` gradient steps for the hybrid)."""
-    run = _HessianFreeRunner(obj, x0, cfg, scale)
-    if cfg.method is Method.GRADIENT:
-        run.gradient_descent(cfg.gradient_iterations)
-    else:
-        if cfg.method is Method.HYBRID:
-            run.gradient_descent(cfg.warmup_iterations)
-            run.stuck[:] = False
-        run.hessian_free(cfg.newton_iterations)
-    return run.result()
+    return _HessianFreeRunner(obj, x0, cfg, scale).run()

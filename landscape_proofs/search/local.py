@@ -165,6 +165,23 @@ class _Runner:
         return ok
 
     # -- gradient descent --------------------------------------------------------------------
+    def run(self) -> DescentResult:
+        """The configured method: gradient steps only, second-order steps only, or (hybrid)
+        ``warmup_iterations`` gradient steps first; :meth:`second_order` is dense Newton here
+        and truncated Newton in :mod:`.hessian_free`."""
+        cfg = self.cfg
+        if cfg.method is Method.GRADIENT:
+            self.gradient_descent(cfg.gradient_iterations)
+        else:
+            if cfg.method is Method.HYBRID:
+                self.gradient_descent(cfg.warmup_iterations)
+                self.stuck[:] = False
+            self.second_order(cfg.newton_iterations)
+        return self.result()
+
+    def second_order(self, iterations: int) -> None:
+        self.newton(iterations)
+
     def backtrack(self, act, xa, fa, gna, d, slope, mu):
         """Armijo backtracking along ``d`` from each point ``xa`` (halving the step, at most 40
         times), then the damping ``mu`` of the rows ``act`` loosened after a full step and
@@ -290,12 +307,4 @@ def descend(obj, x0: np.ndarray, cfg: DescentConfig = DescentConfig(), scale: fl
     >>> np.round(r.value, 12).tolist(), r.statuses()[1].value
     ([0.0, 0.0], 'converged')
     """
-    run = _Runner(obj, x0, cfg, scale)
-    if cfg.method is Method.GRADIENT:
-        run.gradient_descent(cfg.gradient_iterations)
-    else:
-        if cfg.method is Method.HYBRID:
-            run.gradient_descent(cfg.warmup_iterations)
-            run.stuck[:] = False
-        run.newton(cfg.newton_iterations)
-    return run.result()
+    return _Runner(obj, x0, cfg, scale).run()
