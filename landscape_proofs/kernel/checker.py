@@ -24,6 +24,7 @@ from landscape_proofs.kernel.model import Problem, read_matrix, read_point, read
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.objective import Objective, lowest_order
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
+from landscape_proofs.kernel.product import check_product_census
 from landscape_proofs.kernel.shallow import check_shallow_certificate, is_shallow_certificate
 from landscape_proofs.kernel.sos import check_sos
 from landscape_proofs.kernel.verdict import CLAIMS, CheckResult, Rejected
@@ -72,6 +73,8 @@ def check_certificate(data: object) -> CheckResult:
     limits.check_numbers(data)  # size limits first, before any exact work (kernel/limits.py)
     if data.get("claim") == "census":  # every real critical point in a box (kernel/census.py)
         return check_census_certificate(data)
+    if data.get("claim") == "product-census":  # critical products, no decay (kernel/product.py)
+        return check_product_census(data)
     if "problem" not in data:
         raise InputError("missing: the embedded problem", field="problem")
     if "point" not in data:
