@@ -197,7 +197,7 @@ def test_limits_are_refused_quickly(ab_half):
 # --- scope ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("prob, words", [
     (problem([1, 2, 1], [[1]], "1/2"), "hidden width 2"),
-    (problem([1, 1, 1], [[1]], 0), "no weight decay"),
+    (problem([2, 1, 2], [[1, 0], [0, 1]], 0), "repeated eigenvalue"),   # product census: Sigma = I
     (problem([1, 1, 1], [[1]], "1/2", loss="l1"), "square loss"),
 ])
 def test_outside_the_scope_is_incomplete_with_the_reason(prob, words):

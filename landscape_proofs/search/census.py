@@ -183,6 +183,9 @@ def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
     points by a Groebner basis (``census_algebra.py``); 0 skips it."""
     t0 = time.monotonic()
     data = _as_dict(problem)
+    from landscape_proofs.search.product_census import applies, product_census
+    if applies(data):              # no weight decay: the product space (search/product_census.py)
+        return product_census(data)
     count, note = None, "not computed"
     try:
         kp = read_problem(data)

@@ -31,8 +31,13 @@ SCOPE_CENSUS = ("proof on this instance: a complete census (every real critical 
                 "certified by the kernel) was checked against the statement")
 
 
-def census_conclusion(statement: str, problem, timeout: float = 30.0) -> ConclusionResult | None:
-    """The conclusion decided by a complete census, or None (out of scope or unfinished)."""
+def census_conclusion(statement: str, problem, timeout: float = 30.0,
+                      source: str | None = None) -> ConclusionResult | None:
+    """The conclusion decided by a complete census, or None (out of scope or unfinished).
+
+    ``source``: the checked theorem's source (``Theorem.source``); a product-space census that
+    relies on a lemma from that same source, or on a lemma asserting the statement itself,
+    is not used (:func:`circular`)."""
     if statement not in STATEMENTS:
         raise ValueError(f"unknown landscape statement {statement!r}")
     from landscape_proofs.families.registry import problem_to_dict
@@ -46,6 +51,8 @@ def census_conclusion(statement: str, problem, timeout: float = 30.0) -> Conclus
         kp = read_problem(data)
     except (InputError, AttributeError, TypeError):
         return None
+    if kp.weight_decay == 0 and kp.decay_entries is None:     # no decay: the product space
+        return product_conclusion(statement, data, source)
     if kp.n_params > MAX_PARAMETERS or scope_reason(kp) is not None:
         return None
     rep = census(data, timeout=timeout, algebra_timeout=0)
@@ -78,6 +85,74 @@ def census_conclusion(statement: str, problem, timeout: float = 30.0) -> Conclus
         f"{what}: proved on this instance by a complete census of its {rep.real_count} real "
         f"critical points ({kinds})",
         tuple(reports), (rep.certificate,), SCOPE_CENSUS)
+
+
+#: the lemmas a product census may cite (kernel/product.py's ``relies_on``): where each comes
+#: from, and which landscape statements it asserts on its own.  A lemma not listed here is
+#: never accepted as a support of ``proved-on-instance``.
+LEMMAS = {
+    "Lu & Kawaguchi 2017 (arXiv:1702.08580), Theorem 2.1": ("arXiv:1702.08580", ()),
+}
+#: the product census is cheap (subsets of at most 10 eigen-directions); the same guard as
+#: the kernel's parameter limit keeps exact work bounded
+MAX_PRODUCT_PARAMETERS = 1024
+SCOPE_PRODUCT = ("proof on this instance: a complete product-space census (every critical "
+                 "product W_H...W_1, each fibre of critical points classified, certified by the "
+                 "kernel) was checked against the statement")
+
+
+def circular(relies_on, statement: str, source: str | None) -> str | None:
+    """Why using these lemmas to prove ``statement`` for the theorem from ``source`` would be
+    circular (or unsupported), or None.  The rule (docs/census.md): a cited lemma must come
+    from another source than the theorem checked, must not itself assert the statement, and
+    must be one this module knows."""
+    for lemma in relies_on:
+        key = next((k for k in LEMMAS if lemma.startswith(k)), None)
+        if key is None:
+            return f"the census relies on a lemma this route does not know: {lemma}"
+        lemma_source, asserts = LEMMAS[key]
+        if source is not None and lemma_source == source:
+            return f"the census relies on {key}, a result of the theorem's own source"
+        if statement in asserts:
+            return f"the census relies on {key}, which asserts the statement itself"
+    return None
+
+
+def product_conclusion(statement: str, data: dict, source: str | None = None):
+    """The statement decided on an unregularized instance by a complete product-space census
+    (search/product_census.py), or None.  Fibre kinds: ``global-minimum``, ``strict-saddle``
+    and ``saddle`` (every critical point of the fibre is a saddle); none contradicts either
+    statement, and the square loss with X X^T invertible has no local maximum at all
+    (docs/census.md), so a complete, kernel-checked, non-circular census proves both."""
+    from landscape_proofs.kernel import check_certificate
+    from landscape_proofs.kernel.model import read_problem
+    from landscape_proofs.kernel.product import scope
+    from landscape_proofs.search.product_census import product_census
+
+    kp = read_problem(data)
+    if kp.n_params > MAX_PRODUCT_PARAMETERS or scope(kp) is not None:
+        return None
+    rep = product_census(data)
+    if not rep.complete or rep.certificate is None:
+        return None
+    verdict = check_certificate(rep.certificate)
+    if not verdict.holds or circular(verdict.relies_on, statement, source):
+        return None
+    what, bad = STATEMENTS[statement]
+    if any(p["kind"] in bad for p in rep.points):      # cannot happen (no such fibre kind)
+        return None
+    reports = tuple(PointReport(
+        f"critical product {p['subset']}", p["kind"], None, PointVerdict.CONSISTENT,
+        f"rank {p['rank']}; every critical point with this product is "
+        f"{'a global minimum' if p['kind'] == 'global-minimum' else 'a strict saddle' if p['kind'] == 'strict-saddle' else 'a saddle'}")
+        for p in rep.points)
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(rep.kinds.items()))
+    relies = f"; relies on {'; '.join(verdict.relies_on)}" if verdict.relies_on else ""
+    return ConclusionResult(
+        ConclusionStatus.PROVED_ON_INSTANCE,
+        f"{what}: proved on this instance by a complete product-space census of its "
+        f"{rep.real_count} critical products ({kinds}){relies}",
+        reports, (rep.certificate,), SCOPE_PRODUCT + relies)
 
 
 def _q(text):

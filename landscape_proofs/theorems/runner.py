@@ -49,7 +49,7 @@ def _with_census(theorem: Theorem, problem, sampled):
         return sampled
     from landscape_proofs.theorems.census_route import census_conclusion
 
-    decided = census_conclusion(theorem.landscape_statement, problem)
+    decided = census_conclusion(theorem.landscape_statement, problem, source=theorem.source)
     if decided is None:
         return sampled
     notes = sampled.notes + (f"the sampled test had answered {sampled.status.value}",)
