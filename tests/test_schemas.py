@@ -107,7 +107,7 @@ def test_enumerations_match_the_program():
 
     defs = schemas.load("common")["$defs"]
     assert defs["kind"]["enum"] == [k.value for k in Kind]
-    assert set(defs["claim"]["enum"]) == set(_HANDLERS) | {"census"}
+    assert set(defs["claim"]["enum"]) == set(_HANDLERS) | {"census", "product-census"}
     check = schemas.load("check")["properties"]["conclusion"]["properties"]
     assert {s.value for s in ConclusionStatus} <= set(check["status"]["enum"])
     verdicts = check["evidence"]["properties"]["points"]["items"]["properties"]["verdict"]["enum"]
