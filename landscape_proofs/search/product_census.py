@@ -13,13 +13,13 @@ certificate to ``kernel/product.py``, whose verdict alone makes the answer.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from fractions import Fraction
 from itertools import combinations
 
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.product import MAX_OUT, kind_of, scope
-from landscape_proofs.search.census import CensusReport
 
 FORMAT = "landscape-certificate/1"
 DIGITS = 60                       # mpmath working digits for irrational eigen-data
@@ -27,18 +27,30 @@ PAD = Fraction(1, 10 ** 35)       # half-width of every enclosure the producer w
 GRID = 10 ** 45                   # centers rounded to this grid
 
 
-class ProductCensusReport(CensusReport):
-    """A census whose points are critical *products* (``"space": "product"``)."""
+@dataclass
+class ProductCensusReport:
+    """A census whose points are critical *products* (``"space": "product"``); the fields
+    and methods of ``search.census.CensusReport`` that the command, the API and ``check`` use."""
 
+    complete: bool
+    reason: str
+    real_count: int | None = None
+    kinds: dict = field(default_factory=dict)
+    points: list = field(default_factory=list)
+    certificate: dict | None = None
+    seconds: float = 0.0
     relies_on: tuple = ()
-    eigenvalues: list = []
+    eigenvalues: list = field(default_factory=list)
+    complex_count = None
 
     def to_json(self, certificate_ref=None) -> dict:
-        out = super().to_json(certificate_ref)
-        out.update(space="product", relies_on=list(self.relies_on), eigenvalues=self.eigenvalues,
-                   complex_count_note="not applicable: the points are products, not parameters")
-        out.pop("boxes")
-        return out
+        return {"complete": self.complete, "reason": self.reason, "space": "product",
+                "real_count": self.real_count, "complex_count": None,
+                "complex_count_note": "not applicable: the points are products, not parameters",
+                "kinds": dict(self.kinds), "points": self.points,
+                "certificate": certificate_ref if certificate_ref is not None else self.certificate,
+                "relies_on": list(self.relies_on), "eigenvalues": self.eigenvalues,
+                "seconds": round(self.seconds, 3)}
 
     def table(self) -> str:
         lines = [f"complete: {'yes' if self.complete else 'no'} ({self.reason})"]
