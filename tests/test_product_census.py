@@ -281,3 +281,18 @@ def test_a_theorem_is_not_proved_by_a_lemma_from_its_own_source():
     assert c.conclusion.status is not ConclusionStatus.PROVED_ON_INSTANCE
     assert circular([LEMMA], "local-minima-global", "arXiv:1605.07110") is None
     assert "does not know" in circular(["Someone 2030, Lemma 1"], "local-minima-global", None)
+
+
+def test_census_plot_of_a_product_census_draws_values_by_rank(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    from landscape_proofs.viz.figures import summary_points
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(WIDE))
+    assert main(["census", str(f), "--json", "--plot", str(tmp_path / "c.svg")]) == 0
+    out = json.loads(capsys.readouterr().out)
+    label, pts = summary_points(out)
+    assert label.startswith("rank") and (tmp_path / "c.svg").stat().st_size > 0
+    assert sorted(pts) == sorted((float(len(s)), float(Fraction(v)), k) for s, v, k in [
+        ((), "7", "saddle"), ((1,), "5/2", "saddle"), ((2,), "5", "saddle"),
+        ((3,), "13/2", "saddle"), ((1, 2), "1/2", "global-minimum"),
+        ((1, 3), "2", "strict-saddle"), ((2, 3), "9/2", "strict-saddle")])

@@ -43,18 +43,19 @@ LEMMA = ("Lu & Kawaguchi 2017 (arXiv:1702.08580), Theorem 2.1: a local minimum W
 
 
 def scope(kp) -> str | None:
-    """Why the product census does not apply to the kernel's problem ``kp``, or None."""
-    p = None if kp.Y is None or kp.X.nrows() > kp.X.ncols() else _sigma(kp).charpoly()
+    """Why the product census does not apply to the kernel's problem ``kp``, or None (the
+    cheap conditions first; Sigma's characteristic polynomial last)."""
     for bad, why in (
-            (kp.symmetric or kp.sum_of_towers or len(kp.towers) != 1 or len(kp.shapes) < 2,
+            (lambda: kp.symmetric or kp.sum_of_towers or len(kp.towers) != 1 or len(kp.shapes) < 2,
              "needs a deep-linear problem with at least one hidden layer"),
-            (not isinstance(kp.loss, Square) or kp.loss.over_product, "needs the square loss"),
-            (kp.weight_decay != 0 or kp.decay_entries is not None, "needs no weight decay"),
-            (kp.Y is not None and kp.Y.nrows() > MAX_OUT, f"more than {MAX_OUT} outputs"),
-            (p is None or (kp.X * kp.X.transpose()).det() == 0, "X X^T is singular"),
-            (p is not None and p.gcd(p.derivative()).degree() > 0,
+            (lambda: not isinstance(kp.loss, Square) or kp.loss.over_product, "needs the square loss"),
+            (lambda: kp.weight_decay != 0 or kp.decay_entries is not None, "needs no weight decay"),
+            (lambda: kp.Y.nrows() > MAX_OUT, f"more than {MAX_OUT} outputs"),
+            (lambda: kp.X.nrows() > kp.X.ncols() or (kp.X * kp.X.transpose()).det() == 0,
+             "X X^T is singular"),
+            (lambda: (lambda p: p.gcd(p.derivative()).degree() > 0)(_sigma(kp).charpoly()),
              "Sigma = Y X^+ X Y^T has a repeated eigenvalue")):
-        if bad:
+        if bad():
             return why
     return None
 

@@ -189,6 +189,9 @@ def summary_points(summary: dict) -> tuple[str, list[tuple[float, float, str]]]:
                 continue
             out.append((float(g["id"]), v, g.get("kind") or "not certified"))
         return "limit-point group", out
+    if summary.get("space") == "product":   # a product census: x is the rank of R_S
+        return "rank of the critical product", [(float(p["rank"]), number(p["value"]), p["kind"])
+                                                for p in summary["points"]]
     if "points" in summary:
         for p in summary["points"]:
             out.append((float(p["index"]), number(p["value"]), p["kind"]))
