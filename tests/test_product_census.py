@@ -296,3 +296,9 @@ def test_census_plot_of_a_product_census_draws_values_by_rank(tmp_path, capsys):
         ((), "7", "saddle"), ((1,), "5/2", "saddle"), ((2,), "5", "saddle"),
         ((3,), "13/2", "saddle"), ((1, 2), "1/2", "global-minimum"),
         ((1, 3), "2", "strict-saddle"), ((2, 3), "9/2", "strict-saddle")])
+
+
+def test_more_than_eight_outputs_is_refused_before_any_exact_work():
+    Y = [[int(i == j) * (i + 1) for j in range(9)] for i in range(9)]
+    rep = census(problem([9, 1, 9], Y))
+    assert not rep.complete and "more than 8 outputs" in rep.reason

@@ -37,7 +37,7 @@ from landscape_proofs.kernel.optimum import compare_with_square_optimum, square_
 from landscape_proofs.kernel.verdict import CheckResult, Rejected
 
 BITS = 160          # every irrational eigenvalue is isolated to width < 2^-BITS
-MAX_OUT = 10        # d_y <= 10: at most 2^10 subsets
+MAX_OUT = 8         # d_y <= 8: at most 2^8 subsets (certificates under the 8 MiB limit)
 LEMMA = ("Lu & Kawaguchi 2017 (arXiv:1702.08580), Theorem 2.1: a local minimum W of "
          "1/2 ||W_H...W_1 X - Y||^2 maps to a local minimum W_H...W_1 of the loss on rank <= r")
 

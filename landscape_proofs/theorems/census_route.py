@@ -93,7 +93,7 @@ def census_conclusion(statement: str, problem, timeout: float = 30.0,
 LEMMAS = {
     "Lu & Kawaguchi 2017 (arXiv:1702.08580), Theorem 2.1": ("arXiv:1702.08580", ()),
 }
-#: the product census is cheap (subsets of at most 10 eigen-directions); the same guard as
+#: the product census is cheap (subsets of at most 8 eigen-directions); the same guard as
 #: the kernel's parameter limit keeps exact work bounded
 MAX_PRODUCT_PARAMETERS = 1024
 SCOPE_PRODUCT = ("proof on this instance: a complete product-space census (every critical "
