@@ -302,3 +302,26 @@ def test_more_than_eight_outputs_is_refused_before_any_exact_work():
     Y = [[int(i == j) * (i + 1) for j in range(9)] for i in range(9)]
     rep = census(problem([9, 1, 9], Y))
     assert not rep.complete and "more than 8 outputs" in rep.reason
+
+
+def test_the_kernels_curve_coefficients_are_the_hand_derived_ones():
+    # DIAG: S = {2} (0-based (1,)), i = 2, j = 1: unit eigenvectors e_2, e_1, k = 1, so the
+    # t^2-coefficient is (lambda_2 - lambda_1) / 2 = (1 - 9) / 2 = -4; with the roles swapped
+    # (a curve from the top set towards a smaller eigenvalue) it is +4: the check can fail.
+    # The saddle line from R = 0 towards u_1: -lambda_1 = -9.
+    from landscape_proofs.kernel.product import BITS, _curve, eigen
+    kp = read_problem(DIAG)
+    lams, Xp = eigen(kp), kp.X.transpose() * (kp.X * kp.X.transpose()).inv()
+    with flint.ctx.workprec(BITS + 64):
+        down, up = _curve(kp, lams, (1,), 1, 0, Xp), _curve(kp, lams, (0,), 0, 1, Xp)
+        line = _curve(kp, lams, (), None, 0, Xp)
+    assert down.contains(-4) and up.contains(4) and line.contains(-9)
+    assert down.rad() < flint.arb(2) ** -100
+    # irrational: S = {2} of Sigma = [[5, 3], [3, 2]]: k^2 (lambda_2 - lambda_1) / 2 < 0, and the
+    # line from 0 has -lambda_1 = -(7 + 3 sqrt 5) / 2
+    kp = read_problem(IRR)
+    lams = eigen(kp)
+    with flint.ctx.workprec(BITS + 64):
+        assert _curve(kp, lams, (1,), 1, 0, Xp) < 0 < _curve(kp, lams, (0,), 0, 1, Xp)
+        line = _curve(kp, lams, (), None, 0, Xp)
+        assert (line + (7 + 3 * flint.arb(5).sqrt()) / 2).contains(0)
