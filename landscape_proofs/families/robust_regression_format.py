@@ -62,9 +62,11 @@ def robust_regression_from_dict(data: dict) -> DeepLinearProblem:
     y = data.get("y")
     if "y" not in data:
         raise InputError(f"missing: expected the list of {n} measurements", field="y")
-    if not isinstance(y, (list, tuple)) or len(y) != n or any(isinstance(v, (list, tuple)) for v in y):
-        got = f"{len(y)} values" if isinstance(y, (list, tuple)) else y
-        raise InputError(f"expected a list of {n} numbers (one per column of X)", field="y", got=got)
+    if not isinstance(y, (list, tuple)) or any(isinstance(v, (list, tuple)) for v in y):
+        raise InputError(f"expected a list of {n} numbers (one per column of X)", field="y", got=y)
+    if len(y) != n:
+        raise InputError(f"expected a list of {n} numbers (one per column of X), got {len(y)}",
+                         field="y", got=y, show_got=False)
     y_row = tuple(parse_exact(v, f"y[{j}]") for j, v in enumerate(y))
     if "loss" not in data:
         raise InputError(f"missing: expected {loss_hint()}", field="loss")
