@@ -212,6 +212,14 @@ minimum maps to a shallow local minimum" fails for this loss at a degenerate poi
 )
 
 THEOREM = Theorem(
+    paper_reference=(
+        "Theorem 2.2 (square loss; X and Y of full row rank: every local minimum of the deep "
+        "problem (2) is a local minimum of the shallow problem (3), whose local minima are "
+        "global when X has full row rank) and Theorem 3.1 (at a non-degenerate point the "
+        "product is locally open onto the matrices of rank <= p), with these numbers as quoted "
+        "by Nouiehed & Razaviyayn's ICLR 2018 submission (sections 1 and 6) and its Lemma 7; "
+        "the general-loss case is the abstract's \"method to show similar results beyond square "
+        "loss\", stated here in the form proven on this page"),
     landscape_statement="local-minima-global",
     id=ID,
     page=PAGE,

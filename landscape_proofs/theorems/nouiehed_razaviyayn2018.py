@@ -38,10 +38,18 @@ def test_two_layer(problem, budget: CheckBudget = CheckBudget(), point=None):
 
 
 TWO_LAYER_PAGE = PageProse(
-    short_citation='Nouiehed & Razaviyayn, arXiv:1803.02968 (reconstructed)',
+    short_citation='Nouiehed & Razaviyayn, arXiv:1803.02968, Theorem 5 (reconstructed)',
 )
 
 TWO_LAYER = Theorem(
+    paper_reference=(
+        "Theorem 5 of the ICLR 2018 submission of arXiv:1803.02968 (section 5): every "
+        "degenerate critical point of 1/2 ||W_2 W_1 X - Y||^2 is a global minimum or a "
+        "second-order saddle, and with X of full row rank every non-degenerate critical point "
+        "is a global minimum or a saddle (Corollary 6: the degenerate half for a general convex "
+        "loss).  The arXiv v2 abstract: \"every local optimum of two layer linear networks is "
+        "globally optimal ... no assumption on the target data matrix Y, and input data matrix "
+        "X\""),
     landscape_statement="local-minima-global",
     id="nouiehed_razaviyayn2018-two-layer",
     page=TWO_LAYER_PAGE,
@@ -54,9 +62,10 @@ TWO_LAYER = Theorem(
             "result) and the arXiv v2 abstract (\"every local "
             "optimum of two layer linear networks is globally optimal ... requires no assumption "
             "on the target data matrix Y, and input data matrix X\"); the paper proves it through "
-            "local openness of (U, V) -> U V; the theorem number was not checked.  The ICLR-2018 "
-            "submission version (Theorem 5) states more: degenerate critical points are global "
-            "minima or second-order (strict) saddles; that stronger claim is not tested here."),
+            "local openness of (U, V) -> U V.  The ICLR-2018 submission's Theorem 5 (read in its "
+            "text) states more: degenerate critical points are global minima or second-order "
+            "(strict) saddles, and with X of full row rank non-degenerate critical points are "
+            "global minima or saddles; that stronger claim is not tested here."),
     assumptions_doc=(("family = deep-linear", "the problem file's family"),
                      ("H = 2 weight matrices", "the widths list"),
                      ("loss = square", "the loss specification"),
@@ -190,6 +199,14 @@ docs/certificates.md "Gram identities").
 )
 
 MULTILAYER = Theorem(
+    paper_reference=(
+        "Observation 1 (section 2: local openness of the map at a local minimum transfers it "
+        "to a local minimum over the range), Proposition 2 and Theorem 3 (section 3: local "
+        "openness of the two-factor product, necessary and sufficient), Lemma 7 (section 6: "
+        "the multilayer product is locally open at non-degenerate points, a sufficient "
+        "condition) and Lemma 8 (X of full row rank: non-degenerate critical points of the "
+        "square loss are saddles or global minima), numbered as in the ICLR 2018 submission "
+        "of arXiv:1803.02968"),
     landscape_statement="local-minima-global",
     id="nouiehed_razaviyayn2018-multilayer",
     page=MULTILAYER_PAGE,
@@ -375,6 +392,11 @@ fails-on-instance`).
 )
 
 BURER_MONTEIRO = Theorem(
+    paper_reference=(
+        "Not in the ICLR 2018 submission of arXiv:1803.02968 that we read (its sections: the "
+        "framework, two-factor openness, pyramidal non-linear networks, two-layer and "
+        "multilayer linear networks); the symmetric U U^T result is from a summary of the later "
+        "arXiv version, and its theorem number was not checked"),
     id="nouiehed_razaviyayn2018-burer-monteiro",
     page=BURER_MONTEIRO_PAGE,
     title="Learning deep models: critical points and local openness (Burer-Monteiro)",
