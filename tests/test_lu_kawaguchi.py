@@ -120,3 +120,22 @@ def test_the_bottleneck_dropped_the_conclusion_fails_with_the_catalog_certificat
     assert "locally open at W (Theorem 3.1" in given.note
     assert any(check_certificate(c).holds and c["claim"] == "spurious-local-minimum"
                for c in r.conclusion.certificates)
+
+
+def test_a_custom_quadratic_loss_proven_convex_is_covered(tmp_path, capsys):
+    """l(r) = 2 r00^2 + r00 r11 + r11^2 + r01^2 + r10^2: a constant Hessian with the PSD block
+    [[4, 1], [1, 2]] (det 7 > 0), so convex by exact inertia, not by declaration."""
+    from landscape_proofs.cli.main import main
+
+    loss = {"name": "custom", "over": "residual",
+            "expression": "2*r_0_0**2 + r_0_0*r_1_1 + r_1_1**2 + r_0_1**2 + r_1_0**2"}
+    held = _held(_problem(loss=loss))
+    assert set(held.values()) == {True}, held
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"family": "deep-linear", "widths": [2, 2, 2],
+                                "Y": [[2, 0], [0, 1]], "loss": loss}))
+    assert main(["check", "lu_kawaguchi2017", str(path), "--json", "--budget", "2"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["applies"] is True and out["conclusion"]["status"] == "holds-on-instance"
+    exact = [p for p in out["conclusion"]["evidence"]["points"] if p["kind"] == "global-minimum"]
+    assert exact and all("dl/dR = 0 there (exact)" in p["note"] for p in exact)
