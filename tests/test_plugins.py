@@ -144,6 +144,8 @@ SAMPLE_PROBLEMS = {
                                 "Y": [[1, 0], [0, -1]],
                                 "loss": {"name": "custom", "expression": "r_0_0**2 + r_1_1**4",
                                          "over": "residual", "convex": True}},
+    "robust-regression": {"family": "robust-regression", "depth": 2, "X": [[1, 3], [0, 1]],
+                          "y": [1, "13/2"], "loss": "l1"},
 }
 SAMPLE_POINTS = {
     "deep-linear": {"weights": [[[1, 2]], [[1], ["-1/2"]]]},
@@ -151,6 +153,7 @@ SAMPLE_POINTS = {
     "matrix-factorization": {"U": [[1], [2]], "V": [[1, 0, "1/3"]]},
     "multi-tower": {"weights": [[[1, 2]], [[1], [0]], [[1, 0], [0, 1]]]},
     "symmetric-factorization": {"U": [[1], [-1]]},
+    "robust-regression": {"weights": [[[1, "1/2"]], [[2]]]},
 }
 SAMPLE_LOSSES = {
     "square": ["square"],

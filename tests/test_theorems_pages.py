@@ -85,3 +85,22 @@ def test_registry_texts_and_pages_name_no_file_outside_the_project():
         text = path.read_text(encoding="utf-8")
         for name in OUTSIDE:
             assert name not in text, (path.name, name)
+
+
+def test_every_page_quotes_the_paper_by_reference_and_says_how_it_is_checked():
+    """Each entry names where its paper states it: a numbered statement (Theorem 2.3, Lemma 7,
+    ...), or the abstract with an explicit "not checked" when no number could be verified."""
+    import re
+
+    from landscape_proofs.theorems.pages import WHERE_HEADING, where_stated
+    numbered = re.compile(r"\b(Theorems?|Lemmas?|Proposition|Corollary|Observation)\s+\d")
+    for t in THEOREMS:
+        ref = t.paper_reference
+        assert ref, f"{t.id}: no paper_reference"
+        assert numbered.search(ref) or "not checked" in ref, (t.id, ref)
+        page = (DOCS / f"{t.id}.md").read_text(encoding="utf-8")
+        assert WHERE_HEADING in page and ref in page, t.id
+        assert "## Conclusion test" in page and "## Assumptions and how each is checked" in page
+    # an entry without a reference gets no such section (the check above would fail on it)
+    import dataclasses
+    assert where_stated(dataclasses.replace(THEOREMS[0], paper_reference="")) == ""

@@ -51,6 +51,9 @@ register_family(ShallowRankProblem)
 READERS[_MF] = matrix_factorization_from_dict  # an alias: loads as deep-linear widths [n, k, m]
 register_family(MultiTowerProblem)
 register_family(SymmetricFactorizationProblem)
+# Ma & Fattahi's robust regression: loads as the deep-linear chain (d, 1, ..., 1)
+from landscape_proofs.families.robust_regression_format import FAMILY as _RR, robust_regression_from_dict  # noqa: E402
+READERS[_RR] = robust_regression_from_dict
 
 
 def family_names() -> tuple[str, ...]:

@@ -93,6 +93,11 @@ class RobustRegressionDraw:
         return DeepLinearProblem(widths=(len(self.X),) + (1,) * depth, X=self.X, Y=(self.y,),
                                  loss=loss)
 
+    def problem_file(self, depth: int, loss) -> dict:
+        """The instance as a ``robust-regression`` problem file (docs/families.md), exact."""
+        from landscape_proofs.families.robust_regression_format import robust_regression_to_dict
+        return robust_regression_to_dict(self.X, self.y, _int(depth, "depth", 1, MAX_DEPTH), loss)
+
     def truth_point(self, problem: DeepLinearProblem) -> Point:
         """The standard factorization of the truth: ``W_1 = theta*^T``, every later layer 1."""
         depth = len(problem.widths) - 1

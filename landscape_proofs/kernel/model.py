@@ -25,7 +25,8 @@ MAX_TOWERS = 32
 COMMON = {"family", "loss", "Y", "weight_decay", "name", "description"}
 KEYS = {"deep-linear": COMMON | {"widths", "X"}, "multi-tower": COMMON | {"towers", "X"},
         "matrix-factorization": COMMON | {"shape", "rank"},
-        "symmetric-factorization": COMMON | {"shape"}}
+        "symmetric-factorization": COMMON | {"shape"},
+        "robust-regression": COMMON - {"Y"} | {"depth", "X", "y"}}
 
 
 def read_matrix(rows, field: str, shape=(None, None)) -> fmpq_mat:
@@ -123,6 +124,8 @@ def read_problem(data) -> Problem:
     extra = sorted(set(data) - KEYS[family])
     if extra:
         raise InputError(f"unknown field for the {family} family", field=extra[0], got=extra[0])
+    if family == "robust-regression":
+        return _robust_regression(data)
     if "loss" not in data:
         raise InputError("missing: the loss", field="loss")
     decay = data.get("weight_decay", 0)
@@ -165,6 +168,26 @@ def read_problem(data) -> Problem:
         towers.append([(len(shapes) + i, False) for i in range(len(w) - 1)])
         shapes += [(w[i + 1], w[i]) for i in range(len(w) - 1)]
     return _finish(family, shapes, towers, data.get("X"), data, decay, rank_bound, all_widths[0][0])
+
+
+def _robust_regression(data) -> dict:
+    """robust-regression: the chain (d, 1, ..., 1) of ``depth`` layers fitting the row ``y``
+    from the d x n data ``X`` (docs/families.md)."""
+    depth, X, y = data.get("depth"), data.get("X"), data.get("y")
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 1 <= depth <= MAX_DEPTH:
+        raise InputError(f"expected an integer in [1, {MAX_DEPTH}]", field="depth", got=depth)
+    if not isinstance(X, (list, tuple)) or not X or not isinstance(X[0], (list, tuple)):
+        raise InputError("expected d rows of n samples", field="X", got=X)
+    if not isinstance(y, (list, tuple)) or len(y) != len(X[0]):
+        raise InputError(f"expected a list of {len(X[0])} numbers", field="y", got=y)
+    deep = {"family": "deep-linear", "widths": [len(X)] + [1] * depth, "X": X, "Y": [list(y)],
+            "weight_decay": data.get("weight_decay", 0)}
+    deep.update({"loss": data["loss"]} if "loss" in data else {})
+    try:
+        return read_problem(deep)
+    except InputError as exc:
+        field = (exc.field or "").replace("widths[0]", "X").replace("Y[0]", "y").replace("Y", "y")
+        raise InputError(exc.expected, field=field or None, got=exc.got) from None
 
 
 def read_decay(decay, shapes) -> tuple:

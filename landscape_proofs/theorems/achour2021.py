@@ -130,6 +130,12 @@ Baldi & Hornik's theorem requires.
 )
 
 THEOREM = Theorem(
+    paper_reference=(
+        "The characterization announced in the abstract of JMLR 25(242) (arXiv:2107.13289): among"
+        " the critical points of the square loss, global minimizers, strict saddles and "
+        "non-strict saddles are told apart by conditions on the ranks of partial matrix products;"
+        " the theorem numbers in the text were not checked (see Caveats for the reading of "
+        "'tightened')."),
     id=ID,
     page=PAGE,
     title="The loss landscape of deep linear neural networks: a second-order analysis",

@@ -205,6 +205,8 @@ class Theorem:
     landscape_statement : the conclusion as a statement about every critical point
         (``"local-minima-global"``, ``"saddles-or-global"``), so that ``check`` can prove it
         on a small instance by a census; None when the conclusion is of another kind.
+    paper_reference : where the paper states it (theorem, lemma or equation number, or
+        "the abstract" with "not checked" when no number could be verified), for the page.
     """
 
     id: str
@@ -223,6 +225,8 @@ class Theorem:
     # the conclusion as a statement about every critical point, which a census can decide
     # (a key of theorems/census_route.STATEMENTS), or None
     landscape_statement: str | None = None
+    # where the paper states it, by number (docs page section "Where the paper states it")
+    paper_reference: str = ""
 
     def __post_init__(self):
         if not self.id or any(c.isspace() for c in self.id):

@@ -132,6 +132,11 @@ left open by classify is decided by the exact PSD-cone optimality test (`S >= 0`
 )
 
 THEOREM = Theorem(
+    paper_reference=(
+        "Burer & Monteiro 2005 (rank-deficient local minima of low-rank SDPs with linear "
+        "constraints) and Journee, Bach, Absil & Sepulchre 2010 (convex objectives on the PSD "
+        "cone): the theorem numbers were not checked against the texts; the statement is our "
+        "unconstrained reading, proven in full on this page."),
     id=ID,
     page=PAGE,
     title="Rank-deficient second-order critical points of l(U U^T) are global (convex l)",

@@ -114,6 +114,11 @@ entry now applies (iv) to it, and that it is strict).
 )
 
 THEOREM = Theorem(
+    paper_reference=(
+        "Theorem 2.3 of the NeurIPS 2016 paper, statements (i)-(iv), for the square loss of a "
+        "deep linear network under: X X^T and X Y^T of full rank, d_H <= d_0, and Sigma = Y X^T "
+        "(X X^T)^{-1} X Y^T with distinct eigenvalues.  Nouiehed & Razaviyayn's ICLR 2018 "
+        "submission (section 5) quotes the same theorem with the same assumptions."),
     landscape_statement="saddles-or-global",
     id=ID,
     page=PAGE,

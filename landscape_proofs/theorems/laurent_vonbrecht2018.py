@@ -54,6 +54,11 @@ certified by a Gram identity ([the catalog README](../../counterexamples/README.
 )
 
 THEOREM = Theorem(
+    paper_reference=(
+        "Theorem 1 of the ICML 2018 paper (arXiv:1712.01473); its abstract: for deep linear "
+        "networks with arbitrary differentiable (in the theorem: convex and differentiable) loss,"
+        " \"all local minima are global minima if each hidden layer is wider than either the "
+        "input or output layer\"."),
     landscape_statement="local-minima-global",
     id=ID,
     page=PAGE,

@@ -199,6 +199,11 @@ and `+5` right of it), value 2: the truth is neither a local nor a global minimu
 )
 
 THEOREM = Theorem(
+    paper_reference=(
+        "The negative result as the abstract of arXiv:2207.07612 states it: \"given any N >= 1, "
+        "with constant probability, there exists a solution corresponding to the ground truth "
+        "that is neither local nor global minimum\"; only the abstracts were available, so the "
+        "theorem number and the measurement model of the text were not checked"),
     id=ID,
     page=PAGE,
     title="Blessing of nonconvexity in deep linear models: depth flattens the optimization landscape around the true solution",

@@ -121,6 +121,12 @@ tests/test_registry_fidelity.py runs seeds 0-2 and asserts depth 2 ends nearer).
 )
 
 THEOREM = Theorem(
+    paper_reference=(
+        "The positive result as the abstracts of arXiv:2207.07612 and of the NeurIPS 2022 "
+        "version announce it (depth flattens the landscape around the true solution; for "
+        "N >= 2 a sub-gradient method from small balanced initialization converges to a "
+        "balanced solution close to the truth, per our summary); the theorem number and its "
+        "constants were not checked: this entry is evidence, never a proof"),
     id=ID,
     page=PAGE,
     title="Blessing of depth in linear regression (positive result: sub-gradient method from "

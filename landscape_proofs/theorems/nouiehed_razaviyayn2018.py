@@ -38,10 +38,18 @@ def test_two_layer(problem, budget: CheckBudget = CheckBudget(), point=None):
 
 
 TWO_LAYER_PAGE = PageProse(
-    short_citation='Nouiehed & Razaviyayn, arXiv:1803.02968 (reconstructed)',
+    short_citation='Nouiehed & Razaviyayn, arXiv:1803.02968, Theorem 5 (reconstructed)',
 )
 
 TWO_LAYER = Theorem(
+    paper_reference=(
+        "Theorem 5 of the ICLR 2018 submission of arXiv:1803.02968 (section 5): every "
+        "degenerate critical point of 1/2 ||W_2 W_1 X - Y||^2 is a global minimum or a "
+        "second-order saddle, and with X of full row rank every non-degenerate critical point "
+        "is a global minimum or a saddle (Corollary 6: the degenerate half for a general convex "
+        "loss).  The arXiv v2 abstract: \"every local optimum of two layer linear networks is "
+        "globally optimal ... no assumption on the target data matrix Y, and input data matrix "
+        "X\""),
     landscape_statement="local-minima-global",
     id="nouiehed_razaviyayn2018-two-layer",
     page=TWO_LAYER_PAGE,
@@ -54,9 +62,10 @@ TWO_LAYER = Theorem(
             "result) and the arXiv v2 abstract (\"every local "
             "optimum of two layer linear networks is globally optimal ... requires no assumption "
             "on the target data matrix Y, and input data matrix X\"); the paper proves it through "
-            "local openness of (U, V) -> U V; the theorem number was not checked.  The ICLR-2018 "
-            "submission version (Theorem 5) states more: degenerate critical points are global "
-            "minima or second-order (strict) saddles; that stronger claim is not tested here."),
+            "local openness of (U, V) -> U V.  The ICLR-2018 submission's Theorem 5 (read in its "
+            "text) states more: degenerate critical points are global minima or second-order "
+            "(strict) saddles, and with X of full row rank non-degenerate critical points are "
+            "global minima or saddles; that stronger claim is not tested here."),
     assumptions_doc=(("family = deep-linear", "the problem file's family"),
                      ("H = 2 weight matrices", "the widths list"),
                      ("loss = square", "the loss specification"),
@@ -129,9 +138,44 @@ def test_multilayer(problem, budget: CheckBudget = CheckBudget(), point=None):
 
 
 MULTILAYER_PAGE = PageProse(
-    short_citation='Nouiehed & Razaviyayn, arXiv:1803.02968, multi-layer (reconstructed)',
+    short_citation='Nouiehed & Razaviyayn, arXiv:1803.02968, multi-layer (Observation 1, Lemmas 7-8)',
+    after_assumptions="""\
+## What the paper states for the multilayer product, and what this entry checks
+
+Read in the ICLR 2018 submission of arXiv:1803.02968 (sections 2, 3 and 6; its numbering):
+
+- **Observation 1** (section 2): if the map F is locally open at a local minimum w of l(F(w)),
+  then F(w) is a local minimum of l over the range of F.  This entry's statement is this
+  transfer for F = mu, the product W_H...W_1, with "every local minimum of l over the range is
+  global" made checkable as "every local minimum of l is global" plus no bottleneck (the range
+  is then every matrix).
+- **Proposition 2** (Behrends 2017; k >= min(m, n)) and **Theorem 3** (k < min(m, n)): a
+  *necessary and sufficient* condition for the local openness of the two-factor product
+  (X, Y) -> X Y in its range.  Theorem 3: not open when rank X != rank Y; otherwise open iff
+  dim(N(X) & C(Y)) = 0 (equivalently dim(N(Y^T) & C(X^T)) = 0), i.e. rank X = rank Y = rank XY.
+- **Lemma 7** (Theorem 3.1 of Lu & Kawaguchi restated): if W is *non-degenerate*
+  (rank W_H...W_1 = min_i d_i), the multilayer product is locally open at W.  This is only a
+  **sufficient** condition: the paper gives no characterization of local openness of the
+  product of three or more factors.  (The origin of `abc` is degenerate and open: t = (t^(1/3))^3.)
+- **Lemma 8**: with X of full row rank, every non-degenerate critical point of the square loss
+  1/2 ||W_H...W_1 X - Y||^2 is a saddle or a global minimum.
+
+So the paper's multilayer results are sufficient conditions (non-degeneracy), not a
+characterization; the talk abstract of the later arXiv version speaks of an "almost complete
+characterization" of the local/global equivalence with counterexamples for each assumption,
+and that version's text was not available to us.  The tool goes further than the paper on
+openness: `openness/products.py` decides openness of the multilayer product *completely*
+(docs/openness.md, "The deep product: complete criterion"), and
+`tests/test_nouiehed.py` checks it against the paper: on random integer pairs it agrees with
+Proposition 2 and Theorem 3 computed independently from null-space/column-space intersections,
+every random non-degenerate chain is open (Lemma 7), and Lemma 8 holds on a depth-3 instance.
+""",
     after_catalog="""\
 It drops openness of mu at the minimum (l non-convex, no bottleneck, every local minimum of l global).
+The Laurent-von Brecht entry drops the bottleneck assumption instead: a convex quadratic loss on
+widths 2-1-2 has a certified spurious local minimum at `R = e1 e1^T`, where mu *is* locally open
+(rank 1 = min width, Lemma 7), so the test reports it as contradicting the conclusion; the entry
+answers "does not apply" because of the bottleneck.
 """,
     after_try="""\
 ## The catalogued counterexample
@@ -155,6 +199,14 @@ docs/certificates.md "Gram identities").
 )
 
 MULTILAYER = Theorem(
+    paper_reference=(
+        "Observation 1 (section 2: local openness of the map at a local minimum transfers it "
+        "to a local minimum over the range), Proposition 2 and Theorem 3 (section 3: local "
+        "openness of the two-factor product, necessary and sufficient), Lemma 7 (section 6: "
+        "the multilayer product is locally open at non-degenerate points, a sufficient "
+        "condition) and Lemma 8 (X of full row rank: non-degenerate critical points of the "
+        "square loss are saddles or global minima), numbered as in the ICLR 2018 submission "
+        "of arXiv:1803.02968"),
     landscape_statement="local-minima-global",
     id="nouiehed_razaviyayn2018-multilayer",
     page=MULTILAYER_PAGE,
@@ -167,12 +219,15 @@ MULTILAYER = Theorem(
                "openness cannot be dropped: a spurious local minimum can sit where mu is not open."),
     reconstructed=True,
     caveat=("Reconstructed: the exact wording of the v2 multi-layer theorem and of its "
-            "counterexamples was not available (arXiv:1803.02968, v2).  The statement above is "
+            "counterexamples was not available (arXiv:1803.02968, v2); the ICLR 2018 submission "
+            "was.  The statement above is "
             "the function-space transfer argument (Observation 1 of the "
             "ICLR-2018 submission: if mu is locally open at a local minimum W, then mu(W) is a "
             "local minimum of l on the range), which is proven there; that version uses it with "
             "the square loss at non-degenerate points (Lemmas 7-8, rank mu(W) = min width), "
-            "which this entry does not require.  'Every local minimum of l is global' is decided "
+            "which this entry does not require.  The paper characterizes openness for two "
+            "factors only (Proposition 2, Theorem 3); for the multilayer product it gives the "
+            "sufficient condition of Lemma 7 (non-degenerate points), not a characterization.  'Every local minimum of l is global' is decided "
             "for convex l and for separable polynomial l with rational critical points.  The "
             "submission's introduction offers X = I, W_3 = [1; 0], W_2 = [0], W_1 = [1 0], "
             "Y = [[0, 0], [0, 1]] as a non-global local optimum of a 3-layer network; it is a "
@@ -188,7 +243,8 @@ MULTILAYER = Theorem(
                     "(landscape_proofs.openness.products): open contradicts the statement, not open is the "
                     "situation the openness assumption excludes."),
     check_assumptions=check_multilayer, test_conclusion=test_multilayer,
-    catalog=("nouiehed_razaviyayn2018-multilayer-nonconvex-not-open-spurious-local-minimum.json",))
+    catalog=("nouiehed_razaviyayn2018-multilayer-nonconvex-not-open-spurious-local-minimum.json",
+             "laurent_vonbrecht2018-bottleneck-spurious-local-minimum.json"))
 
 
 # --- Burer-Monteiro -------------------------------------------------------------------------------
@@ -336,6 +392,11 @@ fails-on-instance`).
 )
 
 BURER_MONTEIRO = Theorem(
+    paper_reference=(
+        "Not in the ICLR 2018 submission of arXiv:1803.02968 that we read (its sections: the "
+        "framework, two-factor openness, pyramidal non-linear networks, two-layer and "
+        "multilayer linear networks); the symmetric U U^T result is from a summary of the later "
+        "arXiv version, and its theorem number was not checked"),
     id="nouiehed_razaviyayn2018-burer-monteiro",
     page=BURER_MONTEIRO_PAGE,
     title="Learning deep models: critical points and local openness (Burer-Monteiro)",

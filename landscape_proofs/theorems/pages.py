@@ -35,6 +35,21 @@ def reading(t: Theorem) -> str:
     return "reconstructed (see Caveats)" if t.reconstructed else "quoted in substance; conventions translated"
 
 
+WHERE_HEADING = "## Where the paper states it, and how the check implements it"
+
+
+def where_stated(t: Theorem) -> str:
+    """The paper's statement by reference (theorem/equation number) and how it is checked."""
+    if not t.paper_reference:
+        return ""
+    ref = t.paper_reference if t.paper_reference.endswith(".") else t.paper_reference + "."
+    return (f"{WHERE_HEADING}\n\n{ref}\n\n"
+            "The check implements it in two parts: every hypothesis is one exact assumption "
+            "check in the table below (its numbers are reported), and the conclusion is "
+            "tested on the instance as the section \"Conclusion test\" says, with "
+            "certificates the trusted checker re-verifies.\n\n")
+
+
 def theorem_page(t: Theorem) -> str:
     """The Markdown page of one registered theorem."""
     p = t.page
@@ -49,6 +64,7 @@ def theorem_page(t: Theorem) -> str:
         f"**Source:** {t.citation} ({t.source})\n\n"
         f"**Reading:** {reading(t)}\n\n"
         f"## Statement (our words)\n\n{t.statement}\n\n"
+        f"{where_stated(t)}"
         "## Assumptions and how each is checked\n\n"
         "| assumption | how it is checked on the instance |\n| --- | --- |\n"
         f"{rows}\n\n"

@@ -161,6 +161,11 @@ The assumptions as the paper states them, on instances the former reading got wr
 )
 
 THEOREM = Theorem(
+    paper_reference=(
+        "Theorems 2.1 and 2.2 and Proposition 3.7 of the ICLR 2018 submission (global optimality "
+        "conditions for critical points of deep linear networks with the square loss).  Nouiehed "
+        "& Razaviyayn's ICLR 2018 submission quotes Theorem 2.2: with X X^T, Y X^T and Y X^T (X "
+        "X^T)^{-1} X Y^T of full rank, every local optimum is global."),
     id=ID,
     page=PAGE,
     title="Global optimality conditions for deep neural networks",

@@ -140,6 +140,10 @@ attains it: a global minimum.
 )
 
 THEOREM = Theorem(
+    paper_reference=(
+        "The abstract of arXiv:1901.09827: \"for any convex differentiable loss, a deep linear "
+        "network has no spurious local minima as long as it is true for the two layer case\"; the"
+        " theorem number in the text was not checked (see Caveats)."),
     landscape_statement="local-minima-global",
     id=ID,
     page=PAGE,
