@@ -279,7 +279,11 @@ def test_a_theorem_is_not_proved_by_a_lemma_from_its_own_source():
     assert r is None
     c = lp.check("lu_kawaguchi2017", DIAG)
     assert c.conclusion.status is not ConclusionStatus.PROVED_ON_INSTANCE
-    assert circular([LEMMA], "local-minima-global", "arXiv:1605.07110") is None
+    # with the shallow problem's benign landscape the lemma says "every local minimum is
+    # global" by itself: no proof by citation of that statement, from any source
+    assert "asserts the statement" in circular([LEMMA], "local-minima-global", "arXiv:1605.07110")
+    assert circular([LEMMA], "saddles-or-global", "arXiv:1605.07110") is None
+    assert census_conclusion("local-minima-global", as_problem(DIAG), source="arXiv:1605.07110") is None
     assert "does not know" in circular(["Someone 2030, Lemma 1"], "local-minima-global", None)
 
 
@@ -325,3 +329,13 @@ def test_the_kernels_curve_coefficients_are_the_hand_derived_ones():
         assert _curve(kp, lams, (1,), 1, 0, Xp) < 0 < _curve(kp, lams, (0,), 0, 1, Xp)
         line = _curve(kp, lams, (), None, 0, Xp)
         assert (line + (7 + 3 * flint.arb(5).sqrt()) / 2).contains(0)
+
+
+def test_the_cited_lemmas_hypothesis_y_of_full_row_rank_is_checked():
+    # X = I, Y = [[1, 1], [1, 1]]: Sigma = Y Y^T has the distinct eigenvalues 4 and 0, but Y has
+    # rank 1 < 2 rows, outside Lu & Kawaguchi's Theorem 2.2: no complete census
+    from landscape_proofs.kernel.model import read_problem
+    from landscape_proofs.kernel.product import scope
+    data = {"family": "deep-linear", "widths": [2, 1, 2], "loss": "square",
+            "X": [[1, 0], [0, 1]], "Y": [[1, 1], [1, 1]]}
+    assert "full row rank" in scope(read_problem(data))

@@ -28,7 +28,7 @@ from flint import arb, arb_mat, fmpq, fmpq_mat
 
 from landscape_proofs.kernel.algebraic import real_roots
 from landscape_proofs.kernel.enclosure import lower_q, upper_q
-from landscape_proofs.kernel.linalg import identity, nullspace, zeros
+from landscape_proofs.kernel.linalg import identity, nullspace, rank, zeros
 from landscape_proofs.kernel.losses import Square
 from landscape_proofs.kernel.model import read_matrix, read_problem
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
@@ -37,8 +37,9 @@ from landscape_proofs.kernel.verdict import CheckResult, Rejected
 
 BITS = 160          # every irrational eigenvalue is isolated to width < 2^-BITS
 MAX_OUT = 8         # d_y <= 8: at most 2^8 subsets (certificates under the 8 MiB limit)
-LEMMA = ("Lu & Kawaguchi 2017 (arXiv:1702.08580), Theorem 2.1: a local minimum W of "
-         "1/2 ||W_H...W_1 X - Y||^2 maps to a local minimum W_H...W_1 of the loss on rank <= r")
+LEMMA = ("Lu & Kawaguchi 2017 (arXiv:1702.08580), Theorem 2.2 (X and Y of full row rank): a "
+         "local minimum W of 1/2 ||W_H...W_1 X - Y||^2 maps to a local minimum W_H...W_1 of the "
+         "loss on rank <= r")
 
 
 def scope(kp) -> str | None:
@@ -52,6 +53,8 @@ def scope(kp) -> str | None:
             (lambda: kp.Y.nrows() > MAX_OUT, f"more than {MAX_OUT} outputs"),
             (lambda: kp.X.nrows() > kp.X.ncols() or (kp.X * kp.X.transpose()).det() == 0,
              "X X^T is singular"),
+            (lambda: rank(kp.Y) < kp.Y.nrows(),
+             "Y does not have full row rank (a hypothesis of the cited lemma)"),
             (lambda: (lambda p: p.gcd(p.derivative()).degree() > 0)(_sigma(kp).charpoly()),
              "Sigma = Y X^+ X Y^T has a repeated eigenvalue")):
         if bad():

@@ -91,7 +91,11 @@ def census_conclusion(statement: str, problem, timeout: float = 30.0,
 #: from, and which landscape statements it asserts on its own.  A lemma not listed here is
 #: never accepted as a support of ``proved-on-instance``.
 LEMMAS = {
-    "Lu & Kawaguchi 2017 (arXiv:1702.08580), Theorem 2.1": ("arXiv:1702.08580", ()),
+    # with "every local minimum of the rank-constrained problem is global" (X of full row rank)
+    # the theorem gives "every local minimum is global" on every instance in its scope: citing
+    # it for that statement would prove nothing the citation does not already say
+    "Lu & Kawaguchi 2017 (arXiv:1702.08580), Theorem 2.2": ("arXiv:1702.08580",
+                                                            ("local-minima-global",)),
 }
 #: the product census is cheap (subsets of at most 8 eigen-directions); the same guard as
 #: the kernel's parameter limit keeps exact work bounded
