@@ -1,0 +1,159 @@
+"""Certified global minima at irrational points through exact lower bounds (issue 12).
+
+Hand-derived cases (kernel/critical_values.py and docs/certificates.md have the proofs):
+
+- ``l(U U^T) = 1/2 ||U U^T - Y||^2``, U 2 x 1, Y = [[2, 1], [1, 1]]: eigenvalues
+  (3 +- sqrt 5)/2, both positive; critical values 1/2 (||Y||^2 - a sum of at most one square
+  of them): 7/2 (U = 0), 1/2 ((3 + sqrt 5)/2)^2 = (7 + 3 sqrt 5)/4 (the saddle) and
+  (7 - 3 sqrt 5)/4 (the global minimum).
+- depth 3, decay lam, ``L = 1/2 (abc - y)^2 + lam/2 (a^2 + b^2 + c^2)``: at a critical point
+  the layers are balanced, |a| = |b| = |c| = s, and s = 0 or ``s^4 - y s + lam = 0``;
+  the value is ``y^2/2 + phi(s)``, ``phi(s) = -s^6/2 + lam s^2/2``.
+"""
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+
+import pytest
+from flint import fmpq
+
+from landscape_proofs.families.io import point_from_dict, problem_from_dict
+from landscape_proofs.kernel import check_certificate
+from landscape_proofs.kernel.critical_values import isolate_global
+from landscape_proofs.kernel.model import read_problem
+from landscape_proofs.produce.refined import classify_refined
+
+
+def q(x: float) -> str:
+    return str(Fraction(x).limit_denominator(10 ** 12))
+
+
+def sqrt_bracket(n: int, digits: int = 60) -> tuple[Fraction, Fraction]:
+    """Rationals a < sqrt(n) < b with b - a = 10^-digits."""
+    a = Fraction(math.isqrt(n * 10 ** (2 * digits)), 10 ** digits)
+    return a, a + Fraction(1, 10 ** digits)
+
+
+def enclosure(res) -> tuple[Fraction, Fraction]:
+    v = res.certificate["value"]
+    return Fraction(v["lower"]), Fraction(v["upper"])
+
+
+# --- 1. l(U U^T) with k < n ----------------------------------------------------------------------
+GOLDEN_UU = {"family": "symmetric-factorization", "shape": [2, 1], "Y": [[2, 1], [1, 1]],
+             "loss": "square"}
+
+
+def _uu(sign: int, problem=GOLDEN_UU):
+    """U = sqrt(lam) v for the eigenpair (lam, v) of Y, lam = (3 + sign sqrt 5)/2, in floats."""
+    p = problem_from_dict(problem)
+    lam = (3 + sign * math.sqrt(5)) / 2
+    v = [1.0, lam - 2.0]                      # (Y - lam) v = 0: 2 + v2 = lam
+    n = math.hypot(*v)
+    pt = point_from_dict({"weights": [[[q(math.sqrt(lam) * x / n)] for x in v]]}, p)
+    return classify_refined(p, pt)
+
+
+def test_uu_rank_one_optimum_is_certified_global_with_the_right_irrational_value():
+    res = _uu(+1)
+    assert res.kind.value == "global-minimum"
+    assert res.certificate["evidence"]["global"] == {"type": "isolated-critical-value"}
+    lo, hi = enclosure(res)
+    a, b = sqrt_bracket(5)
+    assert lo <= (7 - 3 * a) / 4 and (7 - 3 * b) / 4 <= hi      # (7 - 3 sqrt 5)/4 inside
+    assert hi - lo < Fraction(1, 10 ** 30)
+    assert check_certificate(res.certificate).holds
+
+
+def test_uu_saddle_is_not_global_and_claiming_it_is_rejected():
+    res = _uu(-1)
+    assert res.kind.value == "strict-saddle"
+    lo, hi = enclosure(res)
+    a, b = sqrt_bracket(5)
+    assert lo <= (7 + 3 * b) / 4 and (7 + 3 * a) / 4 <= hi      # (7 + 3 sqrt 5)/4 inside
+    fake = dict(res.certificate, claim="global-minimum")
+    fake["evidence"] = {k: v for k, v in res.certificate["evidence"].items()
+                        if k not in ("direction", "ascent_direction")}
+    fake["evidence"]["global"] = {"type": "isolated-critical-value"}
+    verdict = check_certificate(fake)
+    assert not verdict.holds and "separated" in verdict.reason
+
+
+def test_uu_critical_values_by_hand_and_negative_eigenvalues_are_never_kept():
+    # Y = diag(3, -2): only 3 can be kept; critical values 1/2 (9 + 4) = 13/2 and 1/2 * 4 = 2
+    P = read_problem({"family": "symmetric-factorization", "shape": [2, 1],
+                      "Y": [[3, 0], [0, -2]], "loss": "square"})
+    assert isolate_global(P, fmpq(2), fmpq(2))
+    with pytest.raises(ArithmeticError):
+        isolate_global(P, fmpq(13, 2), fmpq(13, 2))    # U = 0: a critical value, not the least
+    with pytest.raises(ArithmeticError):               # 1/2 (13 - 4) = 9/2 would keep lambda = -2
+        isolate_global(P, fmpq(9, 2), fmpq(9, 2))
+    # with decay 2: M = Y - I = diag(2, -3), c0 = 1/2 * 2 * 1 - 2 * 4/8 = 0; values 13/2 - 2 = 9/2
+    # (keep 2) and 13/2 (U = 0); the loss at U = (sqrt 2, 0): 1/2 (1 + 4) + 2 = 9/2
+    P = read_problem({"family": "symmetric-factorization", "shape": [2, 1],
+                      "Y": [[3, 0], [0, -2]], "loss": "square", "weight_decay": 2})
+    assert isolate_global(P, fmpq(9, 2), fmpq(9, 2))
+
+
+def test_uu_nonsymmetric_target_uses_its_symmetric_part():
+    # Y = [[2, 2], [0, 1]]: Ys = [[2, 1], [1, 1]], ||Ya||^2 = 2: every value shifts by 1
+    P = read_problem({"family": "symmetric-factorization", "shape": [2, 1],
+                      "Y": [[2, 2], [0, 1]], "loss": "square"})
+    a, b = sqrt_bracket(5)
+    assert isolate_global(P, fmpq(1) + (7 - 3 * fmpq(b.numerator, b.denominator)) / 4,
+                          fmpq(1) + (7 - 3 * fmpq(a.numerator, a.denominator)) / 4)
+
+
+def test_the_same_point_with_a_wider_u_is_a_saddle_and_not_certified_global():
+    # U = [u, 0] with k = 2 is still critical (Z = u u^T), but k = 2 reaches Y itself (value 0):
+    # two critical values, (7 - 3 sqrt 5)/4 and 0, are not above the enclosure
+    wide = dict(GOLDEN_UU, shape=[2, 2])
+    p = problem_from_dict(wide)
+    lam = (3 + math.sqrt(5)) / 2
+    v = [1.0, lam - 2.0]
+    n = math.hypot(*v)
+    res = classify_refined(p, point_from_dict(
+        {"weights": [[[q(math.sqrt(lam) * x / n), "0"] for x in v]]}, p))
+    assert res.kind.value == "strict-saddle"
+    fake = dict(res.certificate, claim="global-minimum")
+    fake["evidence"] = {"type": "enclosure", "precision_bits": res.certificate["evidence"]["precision_bits"],
+                        "gauge_generators": res.certificate["evidence"]["gauge_generators"],
+                        "global": {"type": "isolated-critical-value"}}
+    verdict = check_certificate(fake)
+    assert not verdict.holds and "could not be separated" in verdict.reason
+
+
+@pytest.mark.parametrize("tamper", ["decay", "target", "width", "power", "radius"])
+def test_tampered_uu_certificates_are_rejected(tamper):
+    cert = json.loads(json.dumps(_uu(+1).certificate))
+    if tamper == "decay":
+        cert["problem"]["weight_decay"] = "1/100"
+    elif tamper == "target":
+        cert["problem"]["Y"] = [[2, 1], [1, 2]]
+    elif tamper == "width":             # U 2 x 2: rank two reaches Y itself, value 0
+        cert["problem"]["shape"] = [2, 2]
+        cert["point"]["center"] = [[[c[0], "0"] for c in cert["point"]["center"][0]]]
+    elif tamper == "power":
+        cert["problem"]["loss"] = {"name": "power", "p": 4}
+    else:
+        cert["point"]["radius"] = "1/1000"
+    assert not check_certificate(cert).holds
+
+
+def test_search_certifies_the_uu_optimum_and_verify_accepts_the_directory(tmp_path):
+    from landscape_proofs.cli.main import main
+
+    problem = tmp_path / "uu.json"
+    problem.write_text(json.dumps(GOLDEN_UU))
+    out = tmp_path / "out"
+    assert main(["search", str(problem), "--starts", "20", "--seed", "3", "--out", str(out)]) == 0
+    summary = json.loads((out / "search.json").read_text())
+    minima = [g for g in summary["groups"] if g["kind"] == "global-minimum"]
+    assert minima and all(g["certified"] for g in minima)
+    assert all(g["kind"] in ("global-minimum", "strict-saddle") for g in summary["groups"])
+    lo, hi = (Fraction(minima[0]["value_enclosure"][k]) for k in ("lo", "hi"))
+    a, b = sqrt_bracket(5)
+    assert lo <= (7 - 3 * a) / 4 and (7 - 3 * b) / 4 <= hi
+    assert main(["verify", *sorted(str(p) for p in out.glob("*.json"))]) == 0
