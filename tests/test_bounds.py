@@ -157,3 +157,150 @@ def test_search_certifies_the_uu_optimum_and_verify_accepts_the_directory(tmp_pa
     a, b = sqrt_bracket(5)
     assert lo <= (7 - 3 * a) / 4 and (7 - 3 * b) / 4 <= hi
     assert main(["verify", *sorted(str(p) for p in out.glob("*.json"))]) == 0
+
+
+# --- 2. depth > 2 with a scalar weight decay ------------------------------------------------------
+DEPTH3 = {"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[1]], "loss": "square",
+          "weight_decay": "1/10"}
+
+
+def root_bracket(f, a: Fraction, b: Fraction, steps: int = 200) -> tuple[Fraction, Fraction]:
+    """Exact bisection of a sign change of f on [a, b]."""
+    assert f(a) * f(b) < 0
+    for _ in range(steps):
+        m = (a + b) / 2
+        a, b = (a, m) if f(a) * f(m) <= 0 else (m, b)
+    return a, b
+
+
+def phi_bracket(a: Fraction, b: Fraction, lam: Fraction, H: int) -> tuple[Fraction, Fraction]:
+    """-s^(2H)/2 + lam (H-2) s^2/2 over s in [a, b], 0 < a (each term monotone)."""
+    return (-b ** (2 * H) / 2 + lam * (H - 2) * a * a / 2,
+            -a ** (2 * H) / 2 + lam * (H - 2) * b * b / 2)
+
+
+def _depth3(s: float, problem=DEPTH3):
+    p = problem_from_dict(problem)
+    return classify_refined(p, point_from_dict({"weights": [[[q(s)]]] * 3}, p))
+
+
+def test_depth3_decay_global_minimum_is_certified_with_the_hand_derived_value():
+    # s^4 - s + 1/10 = 0 has the positive roots ~0.1001 (a saddle) and ~0.9642 (the minimum)
+    lam = Fraction(1, 10)
+    a, b = root_bracket(lambda s: s ** 4 - s + lam, Fraction(1, 2), Fraction(1))
+    res = _depth3(0.9641582450344696)
+    assert res.kind.value == "global-minimum"
+    assert res.certificate["evidence"]["global"] == {"type": "isolated-critical-value"}
+    lo, hi = enclosure(res)
+    plo, phi_ = phi_bracket(a, b, lam, 3)
+    assert lo <= Fraction(1, 2) + phi_ and Fraction(1, 2) + plo <= hi    # 1/2 + phi(s) inside
+    assert Fraction(14, 100) < lo < hi < Fraction(15, 100)                 # ~0.14482 < 1/2
+    assert check_certificate(res.certificate).holds
+
+
+def test_depth3_decay_saddle_cannot_be_claimed_global():
+    res = _depth3(0.1001004022140976)
+    assert res.kind.value == "strict-saddle"
+    fake = dict(res.certificate, claim="global-minimum")
+    fake["evidence"] = {"type": "enclosure", "precision_bits": res.certificate["evidence"]["precision_bits"],
+                        "gauge_generators": res.certificate["evidence"]["gauge_generators"],
+                        "global": {"type": "isolated-critical-value"},
+                        "roots": ["1/10"], "bound": "0"}        # hints the kernel must not read
+    verdict = check_certificate(fake)
+    assert not verdict.holds and "could not be separated" in verdict.reason
+
+
+@pytest.mark.parametrize("tamper", ["decay", "per-entry decay", "loss", "value"])
+def test_tampered_depth3_certificates_are_rejected(tamper):
+    cert = json.loads(json.dumps(_depth3(0.9641582450344696).certificate))
+    if tamper == "decay":
+        cert["problem"]["weight_decay"] = "1/11"
+    elif tamper == "per-entry decay":
+        cert["problem"]["weight_decay"] = [[["1/10"]], [["1/10"]], [["1/9"]]]
+    elif tamper == "loss":
+        cert["problem"]["loss"] = {"name": "power", "p": 4}
+    else:
+        cert["value"] = {"lower": "1/7", "upper": "1/7"}
+    assert not check_certificate(cert).holds
+
+
+def test_search_certifies_the_depth3_decay_minima_and_the_spurious_origin(tmp_path):
+    from landscape_proofs.cli.main import main
+
+    problem = tmp_path / "d3.json"
+    problem.write_text(json.dumps(DEPTH3))
+    out = tmp_path / "out"
+    assert main(["search", str(problem), "--starts", "20", "--seed", "1", "--out", str(out)]) == 0
+    summary = json.loads((out / "search.json").read_text())
+    kinds = {g["kind"] for g in summary["groups"]}
+    assert "global-minimum" in kinds and "local-minimum" not in kinds
+    for g in summary["groups"]:
+        assert g["certified"]
+        if g["kind"] == "global-minimum":
+            assert Fraction(14, 100) < Fraction(g["value_enclosure"]["lo"])
+            assert Fraction(g["value_enclosure"]["hi"]) < Fraction(15, 100)
+    assert main(["verify", *sorted(str(p) for p in out.glob("*.json"))]) == 0
+
+
+def test_diagonal_2222_decay_global_and_spurious():
+    # Y = diag(3, 2), lam = 1/10, r = 2: per singular value y, s^4 - y s + 1/10 = 0; the global
+    # minimum uses the larger root for both; keeping only y = 3 (the other direction at 0, a
+    # local minimum of its 1-D problem) is a spurious local minimum
+    lam = Fraction(1, 10)
+    prob = {"family": "deep-linear", "widths": [2, 2, 2, 2], "Y": [[3, 0], [0, 2]],
+            "loss": "square", "weight_decay": "1/10"}
+    p = problem_from_dict(prob)
+    brackets = [root_bracket(lambda s: s ** 4 - y * s + lam, Fraction(1), Fraction(2))
+                for y in (3, 2)]
+    s3, s2 = (float(a) for a, _ in brackets)
+    res = classify_refined(p, point_from_dict(
+        {"weights": [[[q(s3), 0], [0, q(s2)]]] * 3}, p))
+    assert res.kind.value == "global-minimum" and "9 exact algebraic sums" in res.reason
+    lo, hi = enclosure(res)
+    (l3, h3), (l2, h2) = (phi_bracket(a, b, lam, 3) for a, b in brackets)
+    assert lo <= Fraction(13, 2) + h3 + h2 and Fraction(13, 2) + l3 + l2 <= hi
+    res = classify_refined(p, point_from_dict({"weights": [[[q(s3), 0], [0, 0]]] * 3}, p))
+    assert res.kind.value == "spurious-local-minimum"
+    lo, hi = enclosure(res)
+    assert lo <= Fraction(13, 2) + h3 and Fraction(13, 2) + l3 <= hi
+
+
+def test_exact_rational_points_depth3_and_depth4_and_whitened_data():
+    from landscape_proofs.produce.classify import classify
+
+    cases = [  # (problem, point entry, hand value)
+        # s = 1 solves s^4 - (3/2) s + 1/2 = 0; value 1/8 + 3/4 = 7/8; the other root (~0.35)
+        # and s = 0 give larger values
+        ({"widths": [1, 1, 1, 1], "Y": [["3/2"]], "weight_decay": "1/2"}, 1, Fraction(7, 8)),
+        # depth 4: s^6 - (5/4) s^2 + 1/4 = 0 at s = 1; value 1/32 + 1/2 = 17/32
+        ({"widths": [1, 1, 1, 1, 1], "Y": [["5/4"]], "weight_decay": "1/4"}, 1, Fraction(17, 32)),
+        # X = [3/5, 4/5] (X X^T = 1), Y = (3/2) X + [-4/5, 3/5]: Y X^T = 3/2, the orthogonal
+        # part adds 1/2 to every value: 7/8 + 1/2
+        ({"widths": [1, 1, 1, 1], "X": [["3/5", "4/5"]], "Y": [["1/10", "9/5"]],
+          "weight_decay": "1/2"}, 1, Fraction(11, 8)),
+    ]
+    for extra, entry, value in cases:
+        prob = dict({"family": "deep-linear", "loss": "square"}, **extra)
+        p = problem_from_dict(prob)
+        depth = len(prob["widths"]) - 1
+        res = classify(p, point_from_dict({"weights": [[[entry]]] * depth}, p))
+        assert res.kind.value == "global-minimum", (extra, res.reason)
+        assert Fraction(str(res.value)) == value
+        assert res.certificate.evidence == {"type": "isolated-critical-value"}
+        cert = res.certificate.to_json()
+        assert check_certificate(cert).holds
+        bad = json.loads(json.dumps(cert))
+        bad["problem"]["weight_decay"] = "1/3"                 # no longer critical
+        bad.pop("value", None)
+        assert not check_certificate(bad).holds
+    # the origin of the first case is critical but not global (9/8 > 7/8)
+    P = read_problem({"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [["3/2"]],
+                      "loss": "square", "weight_decay": "1/2"})
+    with pytest.raises(ArithmeticError):
+        isolate_global(P, fmpq(9, 8), fmpq(9, 8))
+    # two layers: s^2 = y - lam; widths [1, 1, 1], Y = 3, lam = 1: value 9/2 - s^4/2 = 5/2
+    P = read_problem({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[3]],
+                      "loss": "square", "weight_decay": 1})
+    assert isolate_global(P, fmpq(5, 2), fmpq(5, 2))
+    with pytest.raises(ArithmeticError):
+        isolate_global(P, fmpq(9, 2), fmpq(9, 2))
