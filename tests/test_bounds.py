@@ -304,3 +304,98 @@ def test_exact_rational_points_depth3_and_depth4_and_whitened_data():
     assert isolate_global(P, fmpq(5, 2), fmpq(5, 2))
     with pytest.raises(ArithmeticError):
         isolate_global(P, fmpq(9, 2), fmpq(9, 2))
+
+
+# --- 3. theorem checks compare values across points, for every loss ---------------------------------
+# l(R) = R^4/4 - 4 R^3/3 + 3 R^2/2 over the product R = ab: l'(R) = R (R - 1) (R - 3), so R = 0
+# is a local minimum of value 0 and R = 3 the global one, l(3) = -9/4
+# (l + 9/4 = (R - 3)^2 (R^2 + 2R/3 + 1)/4 >= 0)
+TILTED = {"family": "deep-linear", "widths": [1, 1, 1],
+          "loss": {"name": "custom", "expression": "R_0_0**4/4 - 4*R_0_0**3/3 + 3*R_0_0**2/2",
+                   "over": "product", "convex": False, "differentiable": True}}
+
+
+def _classified(problem, weights, label="p", kind=None):
+    """A point as the theorem modules classify it; ``kind`` weakens the answer to a certified
+    local minimum (what classify gives when no global route or better point is found)."""
+    import dataclasses
+
+    from landscape_proofs.produce.candidates import Candidate, ClassifiedPoint
+    from landscape_proofs.produce.certificate import Certificate
+    from landscape_proofs.produce.classify import classify
+    from landscape_proofs.produce.kinds import Kind
+
+    pt = point_from_dict({"weights": weights}, problem)
+    res = classify(problem, pt)
+    if kind == "local-minimum":
+        ev = res.certificate.evidence
+        ev = ev.get("local_minimum", ev) if res.kind is Kind.SPURIOUS_LOCAL_MINIMUM else ev
+        tries = [ev] if ev.get("type") in ("definite-hessian", "slice", "sos-local") else \
+            [{"type": "definite-hessian"}, {"type": "slice"}]
+        certs = [Certificate("local-minimum", problem, pt, res.value, e, "test") for e in tries]
+        certs = [c for c in certs if check_certificate(c.to_json()).holds]
+        assert certs
+        cert = certs[0]
+        res = dataclasses.replace(res, kind=Kind.LOCAL_MINIMUM, certificate=cert)
+    from landscape_proofs.families.exact_view import exact_weights
+    return ClassifiedPoint(Candidate(label, tuple(exact_weights(pt)), "given"), res, None)
+
+
+def test_a_local_minimum_above_an_exact_point_of_a_custom_loss_fails_the_theorem():
+    from landscape_proofs.theorems.judging import judge, rule_local_minima_global
+
+    p = problem_from_dict(TILTED)
+    open_min = _classified(p, [[["1/2"]], [[0]]], "a = 1/2, b = 0", kind="local-minimum")
+    assert open_min.kind.value == "local-minimum" and open_min.result.value == 0
+    lower = _classified(p, [[[1]], [[2]]], "ab = 2")                # l(2) = 4 - 32/3 + 6 = -2/3
+    assert lower.result.value == Fraction(-2, 3)
+    res = judge([open_min, lower], rule_local_minima_global, what="every local minimum is global")
+    assert res.status.value == "fails-on-instance"
+    assert res.points[0].kind == "spurious-local-minimum"
+    cert = res.certificates[0]
+    assert cert["claim"] == "spurious-local-minimum" and check_certificate(cert).holds
+    assert [[[Fraction(str(x)) for x in row] for row in W]
+            for W in cert["evidence"]["better_point"]] == [[[1]], [[2]]]
+    # without the lower point nothing is decided, and a forged better point is refused
+    res = judge([open_min], rule_local_minima_global, what="every local minimum is global")
+    assert res.status.value == "inconclusive"
+    forged = json.loads(json.dumps(cert))
+    forged["evidence"]["better_point"] = [[["1"]], [["1"]]]        # l(1) = 5/12 > 0
+    assert not check_certificate(forged).holds
+
+
+def test_check_on_the_custom_loss_decides_the_descent_limits_through_the_spurious_origin():
+    from landscape_proofs.api import check
+
+    res = check("laurent_vonbrecht2018", problem_from_dict(TILTED))
+    kinds = [pt.kind for pt in res.conclusion.points]
+    assert "local-minimum" not in kinds and "spurious-local-minimum" in kinds
+    for cert in res.conclusion.certificates:
+        assert check_certificate(cert).holds
+
+
+def test_equal_value_reuses_a_value_only_lower_bound_of_a_non_square_loss():
+    # l(R) = (R^2 - 1)^2 over R = ab: R = 1 and R = -1 both have value 0; a certified lower
+    # bound (zero-lower-bound or a sum of squares) at one makes the other global too
+    from landscape_proofs.theorems.judging import through_global_values
+
+    p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1],
+                           "loss": {"name": "custom", "expression": "(R_0_0**2 - 1)**2",
+                                    "over": "product", "convex": False, "differentiable": True}})
+    glob = _classified(p, [[[1]], [[1]]], "ab = 1")
+    if glob.kind.value != "global-minimum":
+        pytest.skip("no global lower bound without the sos extra (cvxpy)")
+    other = _classified(p, [[[1]], [[-1]]], "ab = -1", kind="local-minimum")
+    up = through_global_values([other, glob])
+    assert up[0].kind.value == "global-minimum"
+    cert = up[0].result.certificate.to_json()
+    assert check_certificate(cert).holds
+    assert cert["evidence"] == glob.result.certificate.to_json()["evidence"]
+    # a local minimum with another value is not made global by that bound
+    p4 = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1],
+                            "loss": {"name": "custom", "expression": "(R_0_0**2 - 1)**2 + R_0_0**2",
+                                     "over": "product", "convex": False, "differentiable": True}})
+    bad = json.loads(json.dumps(cert))
+    bad["problem"] = json.loads(json.dumps(p4.to_dict()))
+    bad.pop("value")
+    assert not check_certificate(bad).holds
