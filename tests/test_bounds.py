@@ -399,3 +399,28 @@ def test_equal_value_reuses_a_value_only_lower_bound_of_a_non_square_loss():
     bad["problem"] = json.loads(json.dumps(p4.to_dict()))
     bad.pop("value")
     assert not check_certificate(bad).holds
+
+
+@pytest.mark.parametrize("y,lam,H", [(1, "1/10", 3), (2, "1/3", 3), ("5/2", "1/2", 4), (3, "1/5", 5),
+                                     (1, "3/10", 3), ("3/2", "1/20", 2)])
+def test_scalar_decay_critical_values_agree_with_a_float_grid(y, lam, H):
+    # independent of the kernel: minimise g(t) = 1/2 (t^H - y)^2 + lam H t^2/2 over a fine grid
+    # in floats; the kernel must accept a small interval around the grid minimum and refuse one
+    # around y^2/2 (the origin) unless the origin is the minimum
+    import numpy as np
+
+    yq, lq = Fraction(y), Fraction(lam)
+    t = np.linspace(0, 2.5, 200001)
+    g = 0.5 * (t ** H - float(yq)) ** 2 + float(lq) * H * t ** 2 / 2
+    best = float(g.min())
+    P = read_problem({"family": "deep-linear", "widths": [1] * (H + 1), "Y": [[str(yq)]],
+                      "loss": "square", "weight_decay": str(lq)})
+    eps = Fraction(1, 10 ** 6)
+    b = Fraction(best)
+    assert isolate_global(P, fmpq((b - eps).numerator, (b - eps).denominator),
+                          fmpq((b + eps).numerator, (b + eps).denominator))
+    origin = yq * yq / 2
+    if origin - Fraction(best) > Fraction(1, 1000):
+        with pytest.raises(ArithmeticError):
+            isolate_global(P, fmpq(origin.numerator, origin.denominator),
+                           fmpq(origin.numerator, origin.denominator))

@@ -54,6 +54,7 @@ from landscape_proofs.kernel.optimum import square_loss_split
 MAX_DIM = 10           # output dimension d_H
 MAX_COMBINATIONS = 4096
 MAX_ROUNDS = 200
+MAX_DEGREE = 640       # of the polynomial whose positive roots are the 1-D critical points
 
 
 class _Option:
@@ -119,6 +120,8 @@ def _eigen_groups(M, value, positive: bool):
 def _decay_groups(M, lam: fmpq, H: int):
     """Per eigenvalue mu > 0 of M: the positive critical points s of g for y = sqrt(mu)."""
     d, e = M.nrows(), 2 * H - 4
+    if (4 * H - 4) * d > MAX_DEGREE:
+        raise ArithmeticError(f"isolated-critical-value: degree {(4 * H - 4) * d} > {MAX_DEGREE}")
     eig = _eigen_groups(M, None, True)
     s = fmpq_poly([0, 1])
     q = (s ** (2 * H - 2) + lam) ** 2
