@@ -259,10 +259,22 @@ def test_diagonal_2222_decay_global_and_spurious():
     lo, hi = enclosure(res)
     (l3, h3), (l2, h2) = (phi_bracket(a, b, lam, 3) for a, b in brackets)
     assert lo <= Fraction(13, 2) + h3 + h2 and Fraction(13, 2) + l3 + l2 <= hi
+    glob = res.certificate
     res = classify_refined(p, point_from_dict({"weights": [[[q(s3), 0], [0, 0]]] * 3}, p))
     assert res.kind.value == "spurious-local-minimum"
+    assert res.certificate["evidence"]["spurious"] == {"type": "below-critical-value"}
     lo, hi = enclosure(res)
     assert lo <= Fraction(13, 2) + h3 and Fraction(13, 2) + l3 <= hi
+    # the same evidence cannot make the global minimum spurious, nor survive a changed problem
+    fake = json.loads(json.dumps(glob))
+    fake["claim"] = "spurious-local-minimum"
+    fake["evidence"] = {k: v for k, v in fake["evidence"].items() if k != "global"}
+    fake["evidence"]["spurious"] = {"type": "below-critical-value"}
+    verdict = check_certificate(fake)
+    assert not verdict.holds and "could not be separated" in verdict.reason
+    bad = json.loads(json.dumps(res.certificate))
+    bad["problem"]["weight_decay"] = [[["1/10", "1/10"], ["1/10", "1/10"]]] * 2 + [[["1/10", "1/10"], ["1/10", "1/9"]]]
+    assert not check_certificate(bad).holds
 
 
 def test_exact_rational_points_depth3_and_depth4_and_whitened_data():

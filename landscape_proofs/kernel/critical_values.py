@@ -67,9 +67,11 @@ class _Option:
         return self.bounds(self.root.lo, self.root.hi)
 
 
-def isolate_value(base: fmpq, groups, k: int, lo: fmpq, hi: fmpq) -> str:
+def isolate_value(base: fmpq, groups, k: int, lo: fmpq, hi: fmpq, below: bool = False) -> str:
     """A reason when exactly one critical value ``base + sum`` (``groups``: ``(cap,
-    [options])``) is not provably above ``hi``; ``ArithmeticError`` otherwise."""
+    [options])``) is not provably above ``hi``; ``ArithmeticError`` otherwise.  ``below``:
+    instead, a reason when some sum is provably below ``lo`` (every sum is the value of some
+    point: the chosen eigen- or singular directions realised by a product of rank <= k)."""
     combos = []
     for pick in itertools.product(*[[c for c in itertools.product(range(cap + 1), repeat=len(opts))
                                      if sum(c) <= cap] for cap, opts in groups]):
@@ -80,18 +82,24 @@ def isolate_value(base: fmpq, groups, k: int, lo: fmpq, hi: fmpq) -> str:
     total = len(combos)
     for rnd in range(MAX_ROUNDS):               # refine until one sum is left, and it meets [lo, hi]
         ends = [[sum((t * o.interval()[j] for o, t in c), base) for j in (0, 1)] for c in combos]
-        keep = [i for i, e in enumerate(ends) if not e[0] > hi]
+        if below and any(e[1] < lo for e in ends):
+            return (f"one of the {total} exact critical-value sums, each the value of some point, "
+                    "is below the value enclosure: the global value is lower")
+        if below and all(e[0] >= lo for e in ends):
+            break
+        keep = [i for i, e in enumerate(ends) if below or not e[0] > hi]
         combos, ends = [combos[i] for i in keep], [ends[i] for i in keep]
-        if len(combos) == 1 and ends[0][1] >= lo and (ends[0][0] >= lo or not combos[0]
-                                                      or rnd == MAX_ROUNDS - 1):
+        if not below and len(combos) == 1 and ends[0][1] >= lo and (
+                ends[0][0] >= lo or not combos[0] or rnd == MAX_ROUNDS - 1):
             return (f"every critical value is one of {total} exact algebraic sums; all but one "
                     "exceed the value enclosure, so the point's value is the least of them")
-        if not combos or len(combos) == 1 and ends[0][1] < lo:
+        if not combos or not below and len(combos) == 1 and ends[0][1] < lo:
             break
         for o in {id(o): o for c in combos for o, _ in c}.values():
             o.root.bisect()
     raise ArithmeticError("isolated-critical-value: the critical values could not be separated "
-                          "from the value enclosure (none, or more than one, in it)")
+                          "from the value enclosure (none, or more than one, in it" +
+                          (", or none below it)" if below else ")"))
 
 
 def _positive(x) -> bool:
@@ -153,14 +161,15 @@ def _decay_groups(M, lam: fmpq, H: int):
     return groups
 
 
-def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq) -> str:
+def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq, below: bool = False) -> str:
     """Case 1 (deep linear, square loss, no decay, any X)."""
     c0, M = square_loss_split(X, Y)
     groups = _eigen_groups(M, lambda a, b: (-b / 2, -a / 2), False)
-    return isolate_value(c0 + sum((M[i, i] for i in range(M.nrows())), fmpq(0)) / 2, groups, r, lo, hi)
+    return isolate_value(c0 + sum((M[i, i] for i in range(M.nrows())), fmpq(0)) / 2, groups, r,
+                         lo, hi, below)
 
 
-def isolate_global(p, lo: fmpq, hi: fmpq) -> str:
+def isolate_global(p, lo: fmpq, hi: fmpq, below: bool = False) -> str:
     """:func:`isolate_value` for the problem ``p`` (kernel/model.py), or ``ArithmeticError``."""
     lam, square = p.weight_decay, isinstance(p.loss, Square) and not p.loss.over_product
     if not square or p.sum_of_towers or lam is None or (lam and not p.symmetric and p.depth < 2):
@@ -173,14 +182,14 @@ def isolate_global(p, lo: fmpq, hi: fmpq) -> str:
         M = Ys - identity(n) * (lam / 2)
         c0 = frobenius_sq(p.Y - Ys) / 2 + lam / 2 * sum(Ys[i, i] for i in range(n)) - n * lam * lam / 8
         groups = _eigen_groups(M, lambda a, b: (-b * b / 2, -a * a / 2), True)
-        return isolate_value(c0 + frobenius_sq(M) / 2, groups, p.shapes[0][1], lo, hi)
+        return isolate_value(c0 + frobenius_sq(M) / 2, groups, p.shapes[0][1], lo, hi, below)
     if lam == 0:                                     # 1.
-        return isolate_global_value(p.X, p.Y, p.max_rank, lo, hi)
+        return isolate_global_value(p.X, p.Y, p.max_rank, lo, hi, below)
     if p.X * p.X.transpose() != identity(p.X.nrows()):  # 3.
         raise ArithmeticError("isolated-critical-value with weight decay needs X X^T = I")
     Yp = p.Y * p.X.transpose()
     groups = _decay_groups(Yp * Yp.transpose(), lam, p.depth)
-    return isolate_value(frobenius_sq(p.Y) / 2, groups, p.max_rank, lo, hi)
+    return isolate_value(frobenius_sq(p.Y) / 2, groups, p.max_rank, lo, hi, below)
 
 
 def _rational_sqrt(q: fmpq):

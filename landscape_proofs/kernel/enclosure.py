@@ -739,6 +739,8 @@ def _check_worse(problem: Problem, sp, vlo: fmpq) -> str:
             raise _Rejected(f"better point has value {show(v2)}, not below the lower bound "
                             f"{show(vlo)}")
         return f"an exact point has value {show(v2)} < {show(vlo)} <= L(W*)"
+    if kind == "below-critical-value":  # kernel/critical_values.py, below=True
+        return isolate_global(problem, vlo, vlo, below=True)
     if kind == "above-square-optimum":
         if problem.symmetric:
             # the closed form optimises over all matrices of rank <= r; U U^T ranges over the

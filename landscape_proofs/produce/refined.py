@@ -295,6 +295,12 @@ class _Enclosing:
                                       {"spurious": {"type": "above-square-optimum"}})
                 if r2.valid:
                     return Kind.SPURIOUS_LOCAL_MINIMUM, c2, r2.reason
+        if loss.square_like and not p.sum_of_towers and not isinstance(p.weight_decay, tuple):
+            # a critical value (of some point) provably below lo (kernel/critical_values.py)
+            c2, r2 = self.attempt(Kind.SPURIOUS_LOCAL_MINIMUM,
+                                  {"spurious": {"type": "below-critical-value"}})
+            if r2.valid:
+                return Kind.SPURIOUS_LOCAL_MINIMUM, c2, r2.reason
         better = self.better_point(lo)
         if better is not None:
             c2, r2 = self.attempt(Kind.SPURIOUS_LOCAL_MINIMUM,
