@@ -7,8 +7,8 @@ All three share one shape: the critical values form the finite set
 each option a real algebraic number enclosed by exact rational refinement.  A *critical*
 point whose value lies in ``[lo, hi]`` is then a global minimum as soon as all such sums but
 one are provably above ``hi`` (:func:`isolate_value`): its value is that sum and every other
-critical value is larger; the infimum is attained at a critical point (the losses are
-coercive on the quotient by the symmetries, docs/certificates.md), so it is the global one.
+critical value is larger; the infimum is attained at a critical point (case 1: by
+Eckart-Young; cases 2 and 3: L is coercive), so it is the global one.
 
 1. **Deep linear, square loss, no decay** (any X).  ``base = c0 + tr M / 2``; options
    ``-lambda/2`` over the eigenvalues of ``M`` (cap: multiplicity), ``k = r``; ``P`` the
