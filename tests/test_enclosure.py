@@ -127,7 +127,9 @@ def test_weight_decay_uses_the_orthogonal_group():
     data = dict(SQRT3, weight_decay="1/4")
     p = problem_from_dict(data)
     res = classify_refined(p, Point.of(p, [[["1.3", "0.3"], ["0.3", "1.3"]]] * 2), snap=False)
-    assert res.kind is Kind.LOCAL_MINIMUM and "gauge of O" in res.reason
+    # balanced, s^2 = y - 1/4 for both singular values 3 and 1 of Y: the global minimum
+    # (kernel/critical_values.py, case 3), certified through the O(2) gauge
+    assert res.kind is Kind.GLOBAL_MINIMUM and "gauge of O" in res.reason
     assert len(res.certificate["point"]["free"]) == 8 - 1   # dim so(2) = 1
     assert check(res.certificate).valid
 

@@ -17,9 +17,10 @@ Symmetric factorization ``F(U) = 1/2 ||U U^T - Y||^2 (+ lam/2 ||U||^2)``:
 - ``sf-saddle``: ``Y = diag(2, 3)``, ``k = 1``, ``U = (sqrt 2, 0)``: ``F = 9/2``,
   Hessian ``diag(8, 2 u1^2 - 6) = diag(8, -2)``: a strict saddle.
 - ``sf-local``: ``Y = diag(2, 3)``, ``k = 1``, ``U = (0, sqrt 3)``: ``F = 2``, Hessian
-  ``diag(2 u2^2 - 4, 12) = diag(2, 12)``: a local minimum (in fact global among rank-1 PSD
-  matrices, but ``G = diag(-2, 0)`` is not PSD: no implemented route proves that, and
-  ``global-minimum`` must be refused).
+  ``diag(2 u2^2 - 4, 12) = diag(2, 12)``: a local minimum, in fact global among rank-1 PSD
+  matrices. ``G = diag(-2, 0)`` is not PSD, so ``psd-cone-optimality`` must be refused; the
+  critical values ``13/2, 9/2, 2`` (keep no eigenvalue, 2 or 3) isolate it instead:
+  ``global-minimum`` by ``isolated-critical-value`` (kernel/critical_values.py).
 - ``sf-rotation``: ``Y = [[2, 1, 0], [1, 1, 0], [0, 0, -1]]``, ``k = 2`` (gauge O(2), one frozen
   coordinate): ``U U^T = [[2, 1, 0], [1, 1, 0], [0, 0, 0]]`` (eigenvalues ``(3 +- sqrt 5)/2``,
   so ``U`` is irrational in every gauge), ``G = diag(0, 0, 1)`` PSD: ``global-minimum``,
@@ -84,7 +85,7 @@ CASES = {
     "sf-saddle": ({"family": SF, "shape": [2, 1], "Y": [[2, 0], [0, 3]], "loss": "square"},
                   [[["1.41"], ["0.01"]]], Kind.STRICT_SADDLE),
     "sf-local": ({"family": SF, "shape": [2, 1], "Y": [[2, 0], [0, 3]], "loss": "square"},
-                 [[["0.01"], ["1.73"]]], Kind.LOCAL_MINIMUM),
+                 [[["0.01"], ["1.73"]]], Kind.GLOBAL_MINIMUM),
     "sf-rotation": ({"family": SF, "shape": [3, 2], "Y": Y3, "loss": "square"},
                     [[["1.38", "-0.32"], ["0.85", "0.53"], ["0.01", "0"]]], Kind.GLOBAL_MINIMUM),
     "sf-rank-one-saddle": ({"family": SF, "shape": [3, 2], "Y": Y3, "loss": "square"},
@@ -239,7 +240,7 @@ def test_shrinking_the_radius_so_the_box_misses_the_root_is_rejected(name):
 
 SWAPS = [("sf-global", "strict-saddle"), ("sf-global", "local-maximum"),
          ("sf-global", "spurious-local-minimum"), ("sf-saddle", "local-minimum"),
-         ("sf-saddle", "global-minimum"), ("sf-local", "global-minimum"),
+         ("sf-saddle", "global-minimum"), ("sf-local", "spurious-local-minimum"),
          ("sf-local", "local-maximum"), ("sf-rank-one-saddle", "global-minimum"),
          ("mt-saddle", "local-minimum"), ("mt-saddle", "global-minimum"),
          ("mt-global", "strict-saddle"), ("mt-weight-decay", "global-minimum"),

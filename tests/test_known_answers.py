@@ -135,10 +135,12 @@ def test_weight_decay_large_origin_is_local_not_spurious():
     # lam = 2: L = 1/2 (abc-1)^2 + (a^2+b^2+c^2), Hessian at 0 is 2 I.  The origin is in fact
     # global: with u = abc, AM-GM gives a^2+b^2+c^2 >= 3 |u|^(2/3), and
     # 1/2 (u-1)^2 + 3|u|^(2/3) >= 1/2 (for 0 < u <= 27: 3 u^(2/3) >= u; beyond, (u-1)^2/2 > 1/2).
-    # No better point exists, so the answer must be local-minimum (global status undecided).
+    # No better point exists.  Exactly: s^4 - s + 2 > 0 has no positive root, so the origin is
+    # the only critical value (kernel/critical_values.py, case 3) and is certified global.
     p = problem(widths=[1, 1, 1, 1], Y=[[1]], loss="square", weight_decay=2)
     res = run(p, [[[0]], [[0]], [[0]]])
-    assert res.kind is Kind.LOCAL_MINIMUM
+    assert res.kind is Kind.GLOBAL_MINIMUM
+    assert res.certificate.evidence == {"type": "isolated-critical-value"}
     assert res.inertia == (3, 0, 0)
 
 

@@ -13,7 +13,8 @@ import flint
 
 from landscape_proofs.kernel.census import check_census_certificate
 from landscape_proofs.kernel.congruence import inertia_by_blocks, inertia_with_hint
-from landscape_proofs.kernel.critical_values import nuclear_norm_optimum, psd_rank_optimum
+from landscape_proofs.kernel.critical_values import (isolate_global, nuclear_norm_optimum,
+                                                     psd_rank_optimum)
 from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel import limits
@@ -384,6 +385,12 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         return _equals_bound(ctx, lambda: psd_rank_optimum(p.Y, k),
                              f"the optimum over PSD matrices of rank <= {k} (Y's largest "
                              "positive eigenvalues kept)")
+    if kind == "isolated-critical-value":  # the least critical value, isolated (critical_values.py)
+        _require_critical(ctx)
+        try:
+            return f"critical; {isolate_global(p, ctx.value, ctx.value)}"
+        except ArithmeticError as exc:
+            raise Rejected(str(exc)) from None
     if kind == "nuclear-norm-bound":
         # two layers, square loss, X = I, decay lam > 0: ||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*,
         # so L >= min over rank <= r of 1/2 ||R - Y||^2 + lam ||R||_* (critical_values.py)
@@ -400,7 +407,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                              f"{p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
                    "square-loss-optimum, convex-stationary, psd-cone-optimality, "
-                   "psd-rank-optimum, nuclear-norm-bound or sos-lower-bound)")
+                   "psd-rank-optimum, nuclear-norm-bound, isolated-critical-value or sos-lower-bound)")
 
 
 def _equals_bound(ctx: _Ctx, compute, what: str) -> str:

@@ -1,85 +1,195 @@
-"""Every critical value of the square loss of a deep linear network, exactly; isolation.
+"""Every critical value of three square-loss problems, exactly; a global minimum by isolation.
 
-For ``L(W) = 1/2 ||W_H ... W_1 X - Y||^2`` (no weight decay, any X), at every critical point
-the value is
+All three share one shape: the critical values form the finite set
 
-    c0 + 1/2 (tr M - sum of a sub-multiset S of the eigenvalues of M),   |S| <= r,
+    base + (a sum of at most k "options", each group giving at most its cap of them),
 
-with ``P`` the projector onto the row space of X, ``c0 = 1/2 ||Y (I - P)||^2``,
-``M = Y P Y^T`` and ``r`` the smallest width.  Proof (docs/certificates.md, "isolated critical
-value"): write ``L = c0 + 1/2 ||R' - Z||^2`` with ``R' = R U S`` and ``Z = Y V`` from a thin
-SVD ``X = U S V^T``; L depends on W_1 only through ``W_1 U S`` (a surjective linear map), so W
-is critical iff the network with first layer ``W_1 U S`` is. There, with ``E = R' - Z``, the
-gradients in the last and first layers vanish: ``E B^T = 0`` and ``A^T E = 0`` where
-``R' = W_H B = A W'_1``; hence ``E R'^T = 0`` and ``R'^T E = 0``. The second gives
-``R' = Pi Z`` (Pi the projector onto the column space of R'); with the first,
-``Z Z^T Pi = Pi Z Z^T Pi`` is symmetric, so range(Pi) is invariant under ``Z Z^T = M`` and
-``||E||^2 = tr M - tr(Pi M Pi)`` is ``tr M`` minus a sum of ``rank R' <= r`` eigenvalues of M.
+each option a real algebraic number enclosed by exact rational refinement.  A *critical*
+point whose value lies in ``[lo, hi]`` is then a global minimum as soon as all such sums but
+one are provably above ``hi`` (:func:`isolate_value`): its value is that sum and every other
+critical value is larger; the infimum is attained at a critical point (case 1: by
+Eckart-Young; cases 2 and 3: L is coercive), so it is the global one.
 
-So a *critical* point whose value lies in ``[lo, hi]`` is a global minimum as soon as every
-such sum that can lie in ``[lo, hi]`` is the sum of the r largest eigenvalues: that is what
-:func:`isolate_global_value` decides, with exact root isolation (no floating point).
+1. **Deep linear, square loss, no decay** (any X).  ``base = c0 + tr M / 2``; options
+   ``-lambda/2`` over the eigenvalues of ``M`` (cap: multiplicity), ``k = r``; ``P`` the
+   projector onto the row space of X, ``c0 = 1/2 ||Y (I - P)||^2``, ``M = Y P Y^T``, ``r`` the
+   smallest width.  Proof: with ``R' = R U S``, ``Z = Y V`` from a thin SVD ``X = U S V^T``,
+   ``L = c0 + 1/2 ||R' - Z||^2`` depends on W_1 only through ``W_1 U S`` (surjective), so W is
+   critical iff the network with first layer ``W_1 U S`` is.  There, with ``E = R' - Z``, the
+   last- and first-layer gradients vanish, ``E B^T = 0``, ``A^T E = 0`` (``R' = W_H B =
+   A W'_1``), hence ``E R'^T = 0`` and ``R'^T E = 0``: ``R' = Pi Z`` (Pi the projector onto the
+   column space of R'), ``Z Z^T Pi = Pi Z Z^T Pi`` is symmetric, range(Pi) is M-invariant and
+   ``||E||^2 = tr M - tr(Pi M Pi)``: ``tr M`` minus ``rank R' <= r`` eigenvalues of M.
+2. **l(U U^T), square loss, decay lam >= 0.**  With ``Ys``/``Ya`` the symmetric/antisymmetric
+   parts of Y and ``M = Ys - lam/2 I``: ``L = c0 + 1/2 ||Z - M||^2``, ``Z = U U^T``,
+   ``c0 = 1/2 ||Ya||^2 + lam/2 tr Ys - n lam^2/8``.  Critical: ``(Z - M) U = 0``, so
+   ``Z^2 = M Z``: M and Z commute, M = Z on range(Z) (where Z > 0), and ``||Z - M||^2 =
+   ||M||^2 - sum of lambda^2`` over ``rank Z <= k`` *positive* eigenvalues of M.
+   ``base = c0 + ||M||^2/2``, options ``-lambda^2/2`` over the positive eigenvalues.
+3. **Deep linear, square loss, scalar decay lam > 0, X X^T = I.**  ``L = 1/2 ||Y||^2 -
+   1/2 ||Y'||^2 + 1/2 ||R - Y'||^2 + lam/2 sum ||W_i||^2`` with ``Y' = Y X^T``.  At a critical
+   point ``W_{i+1}^T W_{i+1} = W_i W_i^T`` (the gradient terms in G cancel in
+   ``W_{i+1}^T dL/dW_{i+1} - dL/dW_i W_i^T = lam (W_{i+1}^T W_{i+1} - W_i W_i^T)``), so the
+   layers share singular values s_j and ``R = sum s_j^H u_j v_j^T``; the first and last layers'
+   gradients give ``Y' v_j = y_j u_j``, ``Y'^T u_j = y_j v_j`` with
+   ``y_j = s_j^H + lam s_j^(2-H)``: a critical point of ``g(t) = 1/2 (t^H - y)^2 + lam H t^2/2``
+   for a singular value y of Y'.  The value is ``1/2 ||Y||^2 + sum_j phi(s_j)``,
+   ``phi(s) = -s^(2H)/2 + lam (H-2) s^2/2``, over at most r singular values.  The s are the
+   positive roots of ``s^((2H-4) d) chi((s^(2H-2) + lam)^2 / s^(2H-4))`` (chi the
+   characteristic polynomial of ``Y' Y'^T``), each matched to its eigenvalue ``y^2``.
 """
 from __future__ import annotations
 
 import itertools
 import math
 
-from flint import fmpq
+from flint import fmpq, fmpq_poly
 
-from landscape_proofs.kernel.algebraic import real_roots, times_per_factor
-from landscape_proofs.kernel.linalg import frobenius_sq
+from landscape_proofs.kernel.algebraic import (count_roots, isolate_real_roots, real_roots,
+                                               times_per_factor)
+from landscape_proofs.kernel.linalg import frobenius_sq, identity
+from landscape_proofs.kernel.losses import Square
 from landscape_proofs.kernel.optimum import square_loss_split
 
-MAX_DIM = 10           # output dimension d_H: at most prod (m_i + 1) <= 2^10 subsets
+MAX_DIM = 10           # output dimension d_H
+MAX_COMBINATIONS = 4096
 MAX_ROUNDS = 200
+MAX_DEGREE = 640       # of the polynomial whose positive roots are the 1-D critical points
 
 
-def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq) -> str:
-    """A reason string if every critical value in [lo, hi] is the global minimum; raises
-    ``ArithmeticError`` with the reason otherwise (not proven)."""
-    d = Y.nrows()
-    if d > MAX_DIM:
-        raise ArithmeticError(f"isolated-critical-value: d_H = {d} > {MAX_DIM} outputs")
-    c0, M = square_loss_split(X, Y)
-    trace = sum((M[i, i] for i in range(d)), fmpq(0))
-    s_lo, s_hi = trace - 2 * (hi - c0), trace - 2 * (lo - c0)     # sums of eigenvalues
-    roots, mult, _ = real_roots(M.charpoly())
-    caps = [mult[x.factor_index] for x in roots]
-    k = min(r, d)
-    top, left = [0] * len(roots), k                 # the r largest eigenvalues, as counts
-    for i in range(len(roots) - 1, -1, -1):
-        top[i] = min(left, caps[i])
-        left -= top[i]
-    checked = 0
-    for counts in itertools.product(*[range(c + 1) for c in caps]):
-        if sum(counts) > k or list(counts) == top:
+class _Option:
+    """``value(root)`` for an isolated real root, enclosed by ``bounds(lo, hi)`` (monotone)."""
+
+    def __init__(self, root, bounds):
+        self.root, self.bounds = root, bounds
+
+    def interval(self):
+        return self.bounds(self.root.lo, self.root.hi)
+
+
+def isolate_value(base: fmpq, groups, k: int, lo: fmpq, hi: fmpq, below: bool = False) -> str:
+    """A reason when exactly one critical value ``base + sum`` (``groups``: ``(cap,
+    [options])``) is not provably above ``hi``; ``ArithmeticError`` otherwise.  ``below``:
+    instead, a reason when some sum is provably below ``lo`` (every sum is the value of some
+    point: the chosen eigen- or singular directions realised by a product of rank <= k)."""
+    combos = []
+    for pick in itertools.product(*[[c for c in itertools.product(range(cap + 1), repeat=len(opts))
+                                     if sum(c) <= cap] for cap, opts in groups]):
+        if sum(map(sum, pick)) <= k:
+            combos.append([(o, t) for (_, opts), c in zip(groups, pick) for o, t in zip(opts, c) if t])
+        if len(combos) > MAX_COMBINATIONS:
+            raise ArithmeticError(f"isolated-critical-value: over {MAX_COMBINATIONS} critical values")
+    total = len(combos)
+    for rnd in range(MAX_ROUNDS):               # refine until one sum is left, and it meets [lo, hi]
+        ends = [[sum((t * o.interval()[j] for o, t in c), base) for j in (0, 1)] for c in combos]
+        if below and any(e[1] < lo for e in ends):
+            return (f"one of the {total} exact critical-value sums, each the value of some point, "
+                    "is below the value enclosure: the global value is lower")
+        if below and all(e[0] >= lo for e in ends):
+            break
+        keep = [i for i, e in enumerate(ends) if below or not e[0] > hi]
+        combos, ends = [combos[i] for i in keep], [ends[i] for i in keep]
+        if not below and len(combos) == 1 and ends[0][1] >= lo and (
+                ends[0][0] >= lo or not combos[0] or rnd == MAX_ROUNDS - 1):
+            return (f"every critical value is one of {total} exact algebraic sums; all but one "
+                    "exceed the value enclosure, so the point's value is the least of them")
+        if not combos or not below and len(combos) == 1 and ends[0][1] < lo:
+            break
+        for o in {id(o): o for c in combos for o, _ in c}.values():
+            o.root.bisect()
+    raise ArithmeticError("isolated-critical-value: the critical values could not be separated "
+                          "from the value enclosure (none, or more than one, in it" +
+                          (", or none below it)" if below else ")"))
+
+
+def _positive(x) -> bool:
+    """Refine the isolated root x (never 0) until its interval is on one side of 0."""
+    while x.lo < 0 < x.hi:
+        x.bisect()
+    while x.lo == 0:                                 # (0, hi]: move lo off 0
+        m = x.hi / 2
+        x.lo, x.hi = (m, x.hi) if count_roots(x.seq, m, x.hi) == 1 else (fmpq(0), m)
+    return x.lo > 0
+
+
+def _eigen_groups(M, value, positive: bool):
+    """``(cap, [option])`` per distinct eigenvalue of symmetric M, none for 0 (or <= 0)."""
+    roots, mult, factors = real_roots(M.charpoly())
+    out = []
+    for x in roots:
+        f = factors[x.factor_index][0]
+        if f(0) == 0:
             continue
-        checked += 1
-        if not _outside(roots, counts, s_lo, s_hi):
-            raise ArithmeticError("isolated-critical-value: a critical value of another kind "
-                                  "could not be separated from the value enclosure")
-    if _outside(roots, top, s_lo, s_hi):
-        raise ArithmeticError("isolated-critical-value: the value enclosure does not contain "
-                              "the global optimum")
-    return (f"every critical value of the square loss is c0 + (tr M - a sum of <= {k} "
-            f"eigenvalues of M)/2; the {checked} other sums are excluded from the value "
-            "enclosure exactly, so the critical point's value is the optimum")
+        if not positive or _positive(x):
+            out.append((mult[x.factor_index], [_Option(x, value)]))
+    return out
 
 
-def _outside(roots, counts, s_lo, s_hi) -> bool:
-    """The sum of counts[i] * root_i is provably outside [s_lo, s_hi] (refining as needed)."""
-    used = [(x, c) for x, c in zip(roots, counts) if c]
-    for _ in range(MAX_ROUNDS):
-        lo = sum((c * x.lo for x, c in used), fmpq(0))
-        hi = sum((c * x.hi for x, c in used), fmpq(0))
-        if hi < s_lo or lo > s_hi:
-            return True
-        if not used:
-            return False
-        for x, _ in used:
+def _decay_groups(M, lam: fmpq, H: int):
+    """Per eigenvalue mu > 0 of M: the positive critical points s of g for y = sqrt(mu)."""
+    d, e = M.nrows(), 2 * H - 4
+    if (4 * H - 4) * d > MAX_DEGREE:
+        raise ArithmeticError(f"isolated-critical-value: degree {(4 * H - 4) * d} > {MAX_DEGREE}")
+    eig = _eigen_groups(M, None, True)
+    s = fmpq_poly([0, 1])
+    q = (s ** (2 * H - 2) + lam) ** 2
+    chi = M.charpoly().coeffs()
+    R = sum((c * q ** i * s ** (e * (d - i)) for i, c in enumerate(chi)), fmpq_poly([0]))
+    _, factors = R.factor()
+    found = [x for i, (f, _) in enumerate(factors) if f(0) != 0
+             for x in isolate_real_roots(f, i) if _positive(x)]
+
+    def mu(a, b):                       # q(s)/s^e is enclosed for s in [a, b], a > 0
+        return q(a) / b ** e, q(b) / a ** e
+
+    def phi(a, b):                      # -s^(2H)/2 + lam (H-2) s^2/2 on [a, b]
+        return -b ** (2 * H) / 2 + lam * (H - 2) * a * a / 2, -a ** (2 * H) / 2 + lam * (H - 2) * b * b / 2
+    groups = [(cap, []) for cap, _ in eig]
+    for x in found:
+        for _ in range(MAX_ROUNDS):
+            a, b = mu(x.lo, x.hi)
+            meets = [i for i, (_, (o,)) in enumerate(eig) if not (o.root.hi < a or o.root.lo > b)]
+            if len(meets) == 1:
+                groups[meets[0]][1].append(_Option(x, phi))
+                break
             x.bisect()
-    return False
+            for i in meets:
+                eig[i][1][0].root.bisect()
+        else:
+            raise ArithmeticError("isolated-critical-value: a critical point of the 1-D problem "
+                                  "could not be matched to a singular value")
+    return groups
+
+
+def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq, below: bool = False) -> str:
+    """Case 1 (deep linear, square loss, no decay, any X)."""
+    c0, M = square_loss_split(X, Y)
+    groups = _eigen_groups(M, lambda a, b: (-b / 2, -a / 2), False)
+    return isolate_value(c0 + sum((M[i, i] for i in range(M.nrows())), fmpq(0)) / 2, groups, r,
+                         lo, hi, below)
+
+
+def isolate_global(p, lo: fmpq, hi: fmpq, below: bool = False) -> str:
+    """:func:`isolate_value` for the problem ``p`` (kernel/model.py), or ``ArithmeticError``."""
+    lam, square = p.weight_decay, isinstance(p.loss, Square) and not p.loss.over_product
+    if not square or p.sum_of_towers or lam is None or (lam and not p.symmetric and p.depth < 2):
+        raise ArithmeticError("isolated-critical-value needs the square loss, one tower and a "
+                              "scalar weight decay")
+    if p.Y.nrows() > MAX_DIM:
+        raise ArithmeticError(f"isolated-critical-value: {p.Y.nrows()} > {MAX_DIM} outputs")
+    if p.symmetric:                                  # 2.
+        n, Ys = p.Y.nrows(), (p.Y + p.Y.transpose()) / 2
+        M = Ys - identity(n) * (lam / 2)
+        c0 = frobenius_sq(p.Y - Ys) / 2 + lam / 2 * sum(Ys[i, i] for i in range(n)) - n * lam * lam / 8
+        groups = _eigen_groups(M, lambda a, b: (-b * b / 2, -a * a / 2), True)
+        return isolate_value(c0 + frobenius_sq(M) / 2, groups, p.shapes[0][1], lo, hi, below)
+    if lam == 0:                                     # 1.
+        return isolate_global_value(p.X, p.Y, p.max_rank, lo, hi, below)
+    if p.X * p.X.transpose() != identity(p.X.nrows()):  # 3.
+        raise ArithmeticError("isolated-critical-value with weight decay needs X X^T = I")
+    Yp = p.Y * p.X.transpose()
+    groups = _decay_groups(Yp * Yp.transpose(), lam, p.depth)
+    return isolate_value(frobenius_sq(p.Y) / 2, groups, p.max_rank, lo, hi, below)
 
 
 def _rational_sqrt(q: fmpq):

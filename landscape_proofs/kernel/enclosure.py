@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import flint
 from flint import arb, arb_mat, fmpq, fmpz
 
-from landscape_proofs.kernel.critical_values import isolate_global_value
+from landscape_proofs.kernel.critical_values import isolate_global
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.linalg import identity
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
@@ -720,12 +720,8 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     # global-minimum
     gl = ev.get("global")
     if isinstance(gl, dict) and gl.get("type") == "isolated-critical-value":
-        # W* is critical (above) and the square loss's critical values are known exactly
-        if problem.symmetric or problem.sum_of_towers or not isinstance(problem.loss, Square) \
-                or problem.weight_decay != 0:
-            raise _Rejected("isolated-critical-value needs a deep-linear problem with the square "
-                            "loss and no weight decay")
-        return f"{where}; {isolate_global_value(problem.X, problem.Y, problem.max_rank, vlo, vhi)}"
+        # W* is critical (above) and the critical values are known exactly (critical_values.py)
+        return f"{where}; {isolate_global(problem, vlo, vhi)}"
     return f"{where}; {_check_global(problem, obj, Wb, gl)}"
 
 
@@ -743,6 +739,8 @@ def _check_worse(problem: Problem, sp, vlo: fmpq) -> str:
             raise _Rejected(f"better point has value {show(v2)}, not below the lower bound "
                             f"{show(vlo)}")
         return f"an exact point has value {show(v2)} < {show(vlo)} <= L(W*)"
+    if kind == "below-critical-value":  # kernel/critical_values.py, below=True
+        return isolate_global(problem, vlo, vlo, below=True)
     if kind == "above-square-optimum":
         if problem.symmetric:
             # the closed form optimises over all matrices of rank <= r; U U^T ranges over the

@@ -17,11 +17,13 @@ from math import lcm, gcd
 import flint
 
 from landscape_proofs.produce.certificate import Certificate, kernel_verdict
-from landscape_proofs.kernel.errors import NotDifferentiableError, UnsupportedError
-from landscape_proofs.kernel.critical_values import nuclear_norm_optimum, psd_rank_optimum
+from landscape_proofs.kernel.errors import LandscapeError, NotDifferentiableError, UnsupportedError
+from landscape_proofs.kernel.critical_values import (isolate_global, nuclear_norm_optimum,
+                                                     psd_rank_optimum)
+from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.linalg import (Inertia, identity, inertia, matrix,
                                            nullspace, rank, zeros)
-from landscape_proofs.kernel.numbers import format_exact, to_fraction
+from landscape_proofs.kernel.numbers import format_exact, to_fmpq, to_fraction
 from landscape_proofs.numeric.rationalize import rational_from_float
 from landscape_proofs.core.objective import lowest_order
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
@@ -349,11 +351,27 @@ class _Producer:
                 S = self.l1_multiplier(E)
                 if S is not None:
                     return {"type": "convex-stationary", "multiplier": _mat_json(S)}, False
+        iso = self.isolated_critical_value()
+        if iso is not None:
+            return iso, False
         if not loss.square_like and degenerate.applicable(p, self.N):  # produce/sos.py
             ev = sos_evidence(self.obj, self.W, self.value)   # (1+|x|^2)^k (L - value) is SOS
             if ev is not None:
                 return ev, False
         return None, above
+
+    def isolated_critical_value(self):
+        """Square loss with a scalar decay (deep linear, X X^T = I) or l(U U^T): the value is
+        the least of the exactly known critical values (kernel/critical_values.py)."""
+        p = self.problem
+        if (not p.loss.square_like or p.sum_of_towers or isinstance(p.weight_decay, tuple)
+                or (p.weight_decay == 0 and not p.psd_product)):
+            return None
+        try:
+            isolate_global(read_problem(p.to_dict()), to_fmpq(self.value), to_fmpq(self.value))
+        except (ArithmeticError, LandscapeError):
+            return None
+        return {"type": "isolated-critical-value"}
 
     def nuclear_norm_optimum(self):
         """Two layers, square loss, X = I, scalar decay > 0: the exact lower bound of

@@ -382,6 +382,18 @@ class _Explainer:
                          f"{'exactly zero' if zero else 'NOT zero'} (recomputed).")
             self.say("The loss is convex in R, so R minimises it over all matrices; every point "
                      "W' gives some matrix W'_H ... W'_1, hence L(W') >= L(W): a global minimum.")
+        elif kind == "isolated-critical-value":   # kernel/critical_values.py
+            from landscape_proofs.kernel.critical_values import isolate_global
+
+            why = _safe(lambda: isolate_global(self.problem, self.value, self.value))
+            self.say("For the square loss (deep linear without decay, deep linear with a scalar "
+                     "decay and whitened data, or l(U U^T)) every critical value is one of "
+                     "finitely many algebraic numbers: a constant minus sums of eigenvalues, of "
+                     "their squares, or of the values of one-dimensional problems per singular "
+                     "value (docs/certificates.md, \"Isolated critical values\"). The kernel "
+                     "isolates them exactly" + (f": {why}." if why else
+                                               f", and could NOT show that the value {self.value} "
+                                               "is the least of them."))
         elif kind == "psd-cone-optimality":
             self.say("For l(U U^T) with a convex l: with S = sym(dl/dZ) + lam/2 I at Z = U U^T, "
                      "S positive semidefinite and <S, U U^T> = 0 are the optimality conditions "

@@ -260,14 +260,14 @@ class _Enclosing:
         """The ``global`` evidence worth trying, best first (the checker decides)."""
         p, loss = self.problem, self.problem.loss
         # the square loss's critical values are known in closed form: isolate the optimum
-        # among them (bottleneck or not; kernel/critical_values.py)
-        iso = ([{"type": "isolated-critical-value"}] if loss.square_like and p.weight_decay == 0
-               and not p.psd_product and not p.sum_of_towers else [])
+        # among them (bottleneck or not, U U^T, scalar decay; kernel/critical_values.py)
+        iso = ([{"type": "isolated-critical-value"}] if loss.square_like and not p.sum_of_towers
+               and not isinstance(p.weight_decay, tuple) else [])
         if loss.convex_proven(*p.loss_argument_shape) is not True:
             return iso
         if p.psd_product:  # weight decay allowed: tr(U U^T)
             return [{"type": "psd-cone-optimality", "shift": format_exact(c)}
-                    for c in self.psd_shifts()]
+                    for c in self.psd_shifts()] + iso
         if p.weight_decay != 0 or p.has_bottleneck:
             return iso
         if p.sum_of_towers:  # a sum of towers: the product map a submersion, G(W*) = 0
@@ -295,6 +295,12 @@ class _Enclosing:
                                       {"spurious": {"type": "above-square-optimum"}})
                 if r2.valid:
                     return Kind.SPURIOUS_LOCAL_MINIMUM, c2, r2.reason
+        if loss.square_like and not p.sum_of_towers and not isinstance(p.weight_decay, tuple):
+            # a critical value (of some point) provably below lo (kernel/critical_values.py)
+            c2, r2 = self.attempt(Kind.SPURIOUS_LOCAL_MINIMUM,
+                                  {"spurious": {"type": "below-critical-value"}})
+            if r2.valid:
+                return Kind.SPURIOUS_LOCAL_MINIMUM, c2, r2.reason
         better = self.better_point(lo)
         if better is not None:
             c2, r2 = self.attempt(Kind.SPURIOUS_LOCAL_MINIMUM,

@@ -12,16 +12,25 @@ status is then:
 """
 from __future__ import annotations
 
+import dataclasses
+from fractions import Fraction
 from typing import Callable, Sequence
 
+from landscape_proofs.kernel.numbers import format_exact
+from landscape_proofs.produce.certificate import kernel_verdict
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.theorems.base import ConclusionResult, ConclusionStatus, PointReport, PointVerdict, SCOPE_POINTS_FOUND
-from landscape_proofs.produce.candidates import ClassifiedPoint
+from landscape_proofs.produce.candidates import ClassifiedPoint, EnclosedResult, _CertificateJSON
 
 Rule = Callable[[ClassifiedPoint], tuple[PointVerdict, str]]
 
 MAX_CERTIFICATES = 6
 MAX_IRRELEVANT_LISTED = 2
+MAX_UPGRADE_CHECKS = 24     # kernel checks spent deciding open local minima by other points
+# evidence for global-minimum that depends on the point only through its value (and
+# criticality): a lower bound of the loss, valid at every point with the same value
+VALUE_ONLY_EVIDENCE = ("zero-lower-bound", "sos-lower-bound", "square-loss-optimum",
+                       "psd-rank-optimum", "nuclear-norm-bound", "isolated-critical-value")
 
 
 def rule_local_minima_global(cp: ClassifiedPoint) -> tuple[PointVerdict, str]:
@@ -53,9 +62,93 @@ def _value_text(cp: ClassifiedPoint) -> str:
     return f"value {cp.result.value}"
 
 
+def _value_range(cp: ClassifiedPoint):
+    enc = getattr(cp.result, "value_enclosure", None)
+    if enc is not None:
+        return Fraction(enc[0]), Fraction(enc[1])
+    v = cp.result.value
+    return None if v is None else (Fraction(v), Fraction(v))
+
+
+def _exact_weights_json(cp: ClassifiedPoint):
+    return [[[format_exact(W[i, j]) for j in range(W.ncols())] for i in range(W.nrows())]
+            for W in cp.candidate.weights]
+
+
+def _upgraded(cp: ClassifiedPoint, data: dict, kind: Kind, why: str) -> ClassifiedPoint | None:
+    """``cp`` with a new certificate, if the kernel accepts it."""
+    check = kernel_verdict(data)
+    if not check.valid:
+        return None
+    result = EnclosedResult(kind, f"{check.reason} ({why})", _CertificateJSON(data),
+                            cp.result.value, getattr(cp.result, "value_enclosure", None),
+                            tuple(cp.result.notes))
+    return dataclasses.replace(cp, result=result)
+
+
+def through_global_values(points: Sequence[ClassifiedPoint]) -> list[ClassifiedPoint]:
+    """Decide the local minima whose global status is open by comparing values across points,
+    for every loss: a certified global minimum's lower bound (evidence that depends on the
+    point only through its value, e.g. a sum-of-squares bound of a polynomial loss or an
+    isolated critical value) makes every critical point with the same value global; an exact
+    point with a value below a local minimum's (exact or enclosed) value makes it spurious.
+    Every upgrade is a new certificate the kernel re-checks; the rest stay as they were."""
+    open_ = {id(cp) for cp in points if cp.kind is Kind.LOCAL_MINIMUM
+             and cp.result.certificate is not None and _value_range(cp) is not None}
+    if not open_:
+        return list(points)
+    bounds = [(Fraction(cp.result.value), cp.result.certificate.to_json()["evidence"])
+              for cp in points if cp.kind is Kind.GLOBAL_MINIMUM and cp.result.value is not None
+              and cp.result.certificate is not None
+              and isinstance(cp.result.certificate.to_json().get("evidence"), dict)
+              and cp.result.certificate.to_json()["evidence"].get("type") in VALUE_ONLY_EVIDENCE]
+    # exact points with a known upper bound u on their value: L(B) = u (a classified exact
+    # point: "<" needed) or L(B) < u (the better point of a spurious certificate: "<=" is enough)
+    better = [(Fraction(cp.result.value), False, _exact_weights_json(cp), cp.candidate.label)
+              for cp in points if cp.result.value is not None and cp.candidate.weights
+              and cp.candidate.source != "enclosure"]
+    for cp in points:
+        ev = (cp.result.certificate.to_json().get("evidence") or {}
+              if cp.kind is Kind.SPURIOUS_LOCAL_MINIMUM and cp.result.certificate is not None else {})
+        B = ev.get("better_point") or (ev.get("spurious") or {}).get("point")
+        if B is not None and _value_range(cp) is not None:
+            better.append((_value_range(cp)[0], True, B, f"the better point of {cp.candidate.label}"))
+    better.sort(key=lambda t: (t[0], not t[1]))
+    budget, out = MAX_UPGRADE_CHECKS, []
+    for cp in points:
+        new = None
+        if id(cp) in open_ and budget > 0:
+            lo, hi = _value_range(cp)
+            cert = cp.result.certificate.to_json()
+            enclosed = isinstance(cert.get("point"), dict) and "center" in cert["point"]
+            for value, ev in bounds:
+                if budget > 0 and not enclosed and value == lo == hi:
+                    budget -= 1
+                    new = _upgraded(cp, dict(cert, claim="global-minimum", evidence=ev),
+                                    Kind.GLOBAL_MINIMUM, "the lower bound certified at another "
+                                    "point with the same value")
+                    if new is not None:
+                        break
+            usable = [b for b in better if b[0] < lo or b[1] and b[0] <= lo]
+            if new is None and usable and budget > 0:
+                budget -= 1
+                u, _, B, label = usable[0]
+                if enclosed:
+                    ev = dict(cert["evidence"], spurious={"type": "better-point", "point": B})
+                else:
+                    ev = {"local_minimum": cert["evidence"], "better_point": B}
+                new = _upgraded(cp, dict(cert, claim="spurious-local-minimum", evidence=ev),
+                                Kind.SPURIOUS_LOCAL_MINIMUM, f"{label} is an exact point below")
+        out.append(new or cp)
+    return out
+
+
 def judge(points: Sequence[ClassifiedPoint], rule: Rule, *, what: str,
           scope: str = SCOPE_POINTS_FOUND, notes: Sequence[str] = ()) -> ConclusionResult:
-    """Apply ``rule`` to every classified point and build the conclusion result."""
+    """Apply ``rule`` to every classified point and build the conclusion result (local minima
+    whose global status is open are first compared with the other points' values:
+    :func:`through_global_values`)."""
+    points = through_global_values(points)
     reports, contra, consistent_certs = [], [], []
     conditional = 0
     undecided = 0
