@@ -46,7 +46,13 @@ def test_kawaguchi_applies_and_holds_on_diag21():
     assert res.applies and all(a.holds for a in res.assumptions)
     # Sigma = diag(4, 1): discriminant of (x-4)(x-1) = 9 != 0
     assert "= 9" in by_name(res, "Sigma = Y X^T (X X^T)^{-1} X Y^T has distinct eigenvalues").detail
-    assert res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    # no decay, X = I, Sigma = diag(4, 1) distinct, Y of full row rank: the product census
+    # (4 critical products, each fibre classified) proves statement (ii) on this instance,
+    # relying on Lu & Kawaguchi's transfer theorem, and the sampled points stay in the report
+    assert res.conclusion.status is ConclusionStatus.PROVED_ON_INSTANCE
+    assert "relies on Lu & Kawaguchi 2017" in res.conclusion.summary
+    assert "the sampled test had answered holds-on-instance" in res.conclusion.notes
+    assert res.conclusion.certificates[0]["claim"] == "product-census"
     k = kinds(res)
     # by hand: keep none (R = 0, value 5/2), keep 4 (value 1/2), keep 1 (value 2) are strict
     # saddles of a two-layer network; keep both is the global minimum (value 0)
@@ -57,7 +63,7 @@ def test_kawaguchi_applies_and_holds_on_diag21():
     values = {p.label: p.value for p in res.conclusion.points}
     assert values["closed form: keep eigenvalues of Sigma {4}"] == Fraction(1, 2)
     assert any(n.startswith("(i) non-convex and non-concave: certified") for n in res.conclusion.notes)
-    assert "evidence on the critical points found" in res.conclusion.scope
+    assert "product-space census" in res.conclusion.scope
 
 
 def test_kawaguchi_rank_deficient_x_does_not_apply():
@@ -75,7 +81,7 @@ def test_kawaguchi_rank_deficient_x_does_not_apply():
 def test_kawaguchi_depth3_finds_non_strict_saddles_outside_iv():
     p = P(widths=[2, 2, 2, 2], Y=[[27, 0], [0, 1]], loss="square")
     res = run("kawaguchi2016", p)
-    assert res.applies and res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
+    assert res.applies and res.conclusion.status is ConclusionStatus.PROVED_ON_INSTANCE
     k = kinds(res)
     # the standard factorization of diag(27, 0) is diag(3,0)-like: non-strict, rank(W_2) = 1 < 2
     assert k["closed form: keep eigenvalues of Sigma {729}"] == "non-strict-saddle"
@@ -481,7 +487,7 @@ def test_cli_check_json_shape_and_exit_codes(tmp_path, capsys):
     assert data["theorem"] == "kawaguchi2016" and data["applies"] is True
     assert all(set(a) >= {"name", "holds", "detail"} for a in data["assumptions"])
     assert set(data["conclusion"]) == {"status", "evidence", "certificates"}
-    assert data["conclusion"]["status"] == "holds-on-instance"
+    assert data["conclusion"]["status"] == "proved-on-instance"      # the product census
     # not applicable: exit 0 even though the conclusion fails there
     bott = write(tmp_path, "b.json", {"family": "deep-linear", "widths": [2, 1, 2],
                                       "loss": BOTTLENECK.loss.to_json()})

@@ -53,6 +53,11 @@ def _with_census(theorem: Theorem, problem, sampled):
     if decided is None:
         return sampled
     notes = sampled.notes + (f"the sampled test had answered {sampled.status.value}",)
+    if decided.status is ConclusionStatus.PROVED_ON_INSTANCE:
+        # the census proves the statement; the points the sampled test classified (with their
+        # per-point readings, e.g. Kawaguchi's (iv)) stay in the report, after the census's
+        return dataclasses.replace(decided, notes=notes, points=decided.points + sampled.points,
+                                   certificates=decided.certificates + sampled.certificates)
     return dataclasses.replace(decided, notes=notes)
 
 
