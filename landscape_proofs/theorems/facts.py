@@ -19,6 +19,7 @@ from landscape_proofs.kernel.errors import UnsupportedError
 from landscape_proofs.kernel.linalg import matrix, rank
 from landscape_proofs.losses.convexity import decide_convexity
 from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
+from landscape_proofs.produce.sos_convex import convexity_hints
 from landscape_proofs.theorems.base import AssumptionCheck
 
 
@@ -163,7 +164,10 @@ def loss_convex(problem) -> AssumptionCheck:
         why = "not a polynomial"
         if loss.polynomial:
             try:
-                decision = decide_convexity(loss._polynomial_terms(), loss.prefix)
+                # SOS-convexity / negative-curvature hints (an SDP, a float search), checked
+                # exactly by decide_convexity
+                decision = decide_convexity(loss._polynomial_terms(), loss.prefix,
+                                            hints=convexity_hints)
             except UnsupportedError as e:
                 why = str(e)
             else:
