@@ -264,7 +264,7 @@ def decide_convexity(terms, prefix: str = "r", hints=None) -> ConvexityDecision:
 
 def _from_hints(terms, entries, prefix, hints) -> ConvexityDecision | None:
     hint = hints(terms, entries)
-    if not hint:
+    if not isinstance(hint, dict):
         return None
     if "gram" in hint:
         try:
@@ -273,8 +273,12 @@ def _from_hints(terms, entries, prefix, hints) -> ConvexityDecision | None:
             pass               # a hint that fails proves nothing
         else:
             return ConvexityDecision(True, f"proven convex ({why})")
-    for pt in hint.get("points") or ():
-        pt = {ij: Q(v) for ij, v in pt.items() if ij in entries}
+    points = hint.get("points")
+    for pt in points if isinstance(points, list) else ():
+        try:
+            pt = {ij: Q(v) for ij, v in pt.items() if ij in entries}
+        except (AttributeError, TypeError, ValueError):
+            continue           # not a point of exact rationals
         if inertia(hessian_at(terms, entries, pt)).negative:
             return _witness(terms, entries, prefix, pt,
                             "near the float minimiser of the smallest Hessian eigenvalue, "
