@@ -208,3 +208,18 @@ def test_landscape_check_proves_the_convexity_assumption(tmp_path, capsys):
     assert convex["holds"] is True and "SOS-convex" in convex["detail"]
     assert out["applies"] is True
     assert out["conclusion"]["status"] == "holds-on-instance"
+
+
+def test_the_hand_gram_matrix_is_accepted_and_a_wrong_one_is_not():
+    # (x^2 + y^2)^2 with m = (x u, x v, y u, y v) (indices x = 0, y = 1, u = 2, v = 3):
+    # 4(xu + yv)^2 + 4(yu + xv)^2 + 8(xu)^2 + 8(yv)^2
+    terms, entries = terms_of("(r_0_0**2 + r_0_1**2)**2")
+    basis = [[[0, 1], [2, 1]], [[0, 1], [3, 1]], [[1, 1], [2, 1]], [[1, 1], [3, 1]]]
+    gram = [[12, 0, 0, 4], [0, 4, 4, 0], [0, 4, 4, 0], [4, 0, 0, 12]]
+    assert "4 x 4 Gram matrix" in check_sos_convexity(terms, entries, {"basis": basis, "gram": gram})
+    d = decide_convexity(terms, hints=lambda t, e: {"basis": basis, "gram": gram})
+    assert d.convex is True
+    # the same matrix for x^4 + y^4 + 2 x^2 y^2 + x^2 y^2 (one more x^2 y^2) fails the identity
+    terms2, _ = terms_of("(r_0_0**2 + r_0_1**2)**2 + r_0_0**2*r_0_1**2")
+    with pytest.raises(GramRejected, match="identity"):
+        check_sos_convexity(terms2, entries, {"basis": basis, "gram": gram})
