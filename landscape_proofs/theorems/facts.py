@@ -154,8 +154,9 @@ def no_bottleneck(problem) -> AssumptionCheck:
 
 def loss_convex(problem) -> AssumptionCheck:
     """The loss l is convex: proven for square, l1, power; decided exactly for a polynomial
-    custom loss where :mod:`landscape_proofs.losses.convexity` can (degree <= 2, one entry, or
-    an exact witness point where the Hessian has a negative eigenvalue).  A declaration alone
+    custom loss where :mod:`landscape_proofs.losses.convexity` can (degree <= 2, one entry, an
+    exactly verified SOS-convexity certificate, or an exact witness point where the Hessian has a
+    negative eigenvalue; docs/sos.md, "Convexity of polynomial losses").  A declaration alone
     is never a proof: the answer is then undecided ("declared, not proven")."""
     loss = problem.loss
     if isinstance(loss, (SquareLoss, L1Loss, PowerLoss)):
