@@ -87,8 +87,14 @@ def test_hessian_form_and_basis_by_hand():
     assert sorted(gram_basis(q, 2)) == sorted([(1, 0, 1, 0), (1, 0, 0, 1), (0, 1, 1, 0), (0, 1, 0, 1)])
 
 
-def test_three_entries_sos_convex():
-    terms, _ = terms_of("r_0_0**4 + r_0_1**4 + r_1_0**4 + (r_0_0 + r_0_1 - r_1_0)**2")
+@pytest.mark.parametrize("expr", [
+    "r_0_0**4 + r_0_1**4 + r_1_0**4 + (r_0_0 + r_0_1 - r_1_0)**2",
+    # y^T H y = 12 (x0 + x1)^2 (y0 + y1)^2 + 2 (y0 - y1)^2: every Gram matrix has rank 2 of 6
+    "(r_0_0 + r_0_1)**4 + (r_0_0 - r_0_1)**2",
+])
+def test_more_sos_convex_losses(expr):
+    terms, _ = terms_of(expr)
+    assert decide_convexity(terms).convex is None
     assert decide_convexity(terms, hints=convexity_hints).convex is True
 
 

@@ -21,7 +21,9 @@ error); the float search needs only NumPy and SciPy.
 from __future__ import annotations
 
 import itertools
+import warnings
 from fractions import Fraction
+from math import comb
 
 import flint
 
@@ -31,6 +33,7 @@ from landscape_proofs.produce import sos
 MAX_ENTRIES = 6          # entries (variables) the producer tries
 MAX_DEGREE = 10          # of the loss
 MAX_BASIS = sos.MAX_BASIS
+MAX_CANDIDATES = 400    # monomials x^a y_i tested against the Newton polytope
 STARTS = 12
 DENOMINATORS = (1, 2, 10, 100, 1000, 10**4, 10**6)
 MAX_POINTS = 40
@@ -52,6 +55,8 @@ def gram_basis(q, k: int) -> list:
     if not support:
         return []
     half = (q.total_degree() - 2) // 2
+    if k * comb(k + half, half) > MAX_CANDIDATES:
+        return []           # each candidate costs an LP; such a basis would be too large anyway
     out = []
     for a in _monomials(k, half):
         for i in range(k):
@@ -72,7 +77,9 @@ def sos_convexity_certificate(terms, entries) -> dict | None:
     basis = gram_basis(q, k)
     if not basis or len(basis) > MAX_BASIS:
         return None
-    return sos.gram_certificate(q, basis)
+    with warnings.catch_warnings():   # "solution may be inaccurate": the exact check decides
+        warnings.simplefilter("ignore")
+        return sos.gram_certificate(q, basis)
 
 
 def _float_hessian(terms, entries):
@@ -142,9 +149,18 @@ def negative_curvature_points(terms, entries, seed: int = 0) -> list:
 
 
 def convexity_hints(terms, entries) -> dict | None:
-    """An SOS-convexity certificate if the SDP finds one, else candidate witness points."""
-    cert = sos_convexity_certificate(terms, entries)
+    """An SOS-convexity certificate if the SDP finds one, else candidate witness points.
+
+    A solver or float failure of any kind only means no hint: these are guesses, and the
+    caller's exact checks are what decide."""
+    try:
+        cert = sos_convexity_certificate(terms, entries)
+    except Exception:  # noqa: BLE001 (an SDP front end or solver failing is not an answer)
+        cert = None
     if cert is not None:
         return cert
-    pts = negative_curvature_points(terms, entries)
+    try:
+        pts = negative_curvature_points(terms, entries)
+    except Exception:  # noqa: BLE001 (likewise for the float search)
+        pts = []
     return {"points": pts} if pts else None
