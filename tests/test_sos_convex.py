@@ -91,6 +91,9 @@ def test_hessian_form_and_basis_by_hand():
     "r_0_0**4 + r_0_1**4 + r_1_0**4 + (r_0_0 + r_0_1 - r_1_0)**2",
     # y^T H y = 12 (x0 + x1)^2 (y0 + y1)^2 + 2 (y0 - y1)^2: every Gram matrix has rank 2 of 6
     "(r_0_0 + r_0_1)**4 + (r_0_0 - r_0_1)**2",
+    # convex functions of linear forms in 6 entries: its Gram matrices are singular beyond the
+    # zero diagonals (the rational-face rounding, produce/sos_convex.face_certificate)
+    "(r_0_0 + r_0_1 + r_0_2)**4 + (r_1_0 - r_1_1)**4 + r_1_2**6 + (r_0_0 - r_1_2)**2",
 ])
 def test_more_sos_convex_losses(expr):
     terms, _ = terms_of(expr)
@@ -229,3 +232,17 @@ def test_the_hand_gram_matrix_is_accepted_and_a_wrong_one_is_not():
     terms2, _ = terms_of("(r_0_0**2 + r_0_1**2)**2 + r_0_0**2*r_0_1**2")
     with pytest.raises(GramRejected, match="identity"):
         check_sos_convexity(terms2, entries, {"basis": basis, "gram": gram})
+
+
+def test_the_rational_face_helpers():
+    # rows spanning {v : v_0 = v_1 = v_2}^perp, given as a rotated float basis
+    import numpy as np
+    K = np.array([[1.0, -1.0, 0.0], [0.0, 1.0, -1.0]])
+    K = np.linalg.qr(K.T)[0].T            # an orthonormal basis of the same space
+    rows = sos_convex._rational_rows(K, 100)
+    assert rows == [[1, 0, -1], [0, 1, -1]]
+    (v,) = sos_convex._nullspace(rows, 3)
+    assert v == [1, 1, 1]
+    A = flint.fmpq_mat([[1, 1], [2, 2]])
+    assert sos_convex._solve_exact(A, [Q(1), Q(2)]) == [1, 0]
+    assert sos_convex._solve_exact(A, [Q(1), Q(3)]) is None     # inconsistent

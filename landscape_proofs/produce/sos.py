@@ -306,3 +306,12 @@ def in_half_newton_polytope(a, support) -> bool:
            for i in range(len(two))):
         return False
     return _in_hull(two, support)
+
+
+def float_gram(lhs, basis: list):
+    """The SDP's float Gram matrix for ``lhs = m^T Q m`` (a numpy array, as far inside the PSD
+    cone as the solver gets), or None: for producers that round it their own way."""
+    if not available() or lhs.is_zero() or not basis or len(basis) > MAX_BASIS:
+        return None
+    sol = _solve(_dict_of(lhs), basis)
+    return None if sol is None else sol[0]
