@@ -93,7 +93,8 @@ def test_two_variable_non_convex_quartic_witness_rechecked():
     assert hessian_has_negative_eigenvalue(loss, d.witness, (2, 1))
 
 
-def test_a_convex_multivariate_quartic_stays_undecided():
+def test_a_convex_multivariate_quartic_stays_undecided_by_the_bounded_search_alone():
+    # without SDP hints; with them it is proven SOS-convex (tests/test_sos_convex.py)
     loss, d = decide("r_0_0**4 + r_0_1**4 + (r_0_0 - r_0_1)**2")
     assert d.convex is None and "not decided" in d.detail
     assert loss.convex_proven(1, 2) is None
@@ -103,7 +104,9 @@ def test_declared_convexity_never_makes_a_theorem_apply():
     p = problem_from_dict({"family": "deep-linear", "widths": [2, 2], "X": [[1, 0], [0, 1]],
                            "Y": [[1, 0], [0, 1]],
                            "loss": {"name": "custom", "convex": True,
-                                    "expression": "r_0_0**4 + r_1_1**4 + (r_0_0 - r_1_1)**2"}})
+                                    # not a polynomial: no proof either way (a convex
+                                    # quartic would now be proven SOS-convex)
+                                    "expression": "exp(r_0_0) + exp(r_1_1) + (r_0_0 - r_1_1)**2"}})
     chk = loss_convex(p)
     assert chk.holds is None and chk.declared and "declared, not proven" in chk.detail
     res = check_theorem(get_theorem("laurent_vonbrecht2018"), p, test_anyway=False)

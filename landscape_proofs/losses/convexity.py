@@ -19,6 +19,19 @@ or ``None`` (not decided):
   second derivative is ``v^T H(t v) v``).  An odd total degree >= 3 is never convex (along a
   line where the top-degree part is nonzero, ``l''`` has odd degree); otherwise nothing
   found means ``None``.
+* then, if the caller hands in a ``hints`` function (a producer: ``produce/sos_convex.py``
+  finds them with a semidefinite program and a float search), the two kinds of hint it may
+  return are checked *exactly* here:
+
+  - a Gram certificate of **SOS-convexity**: with ``H(x)`` the Hessian and new variables
+    ``y``, the identity ``y^T H(x) y = m(x, y)^T Q m(x, y)`` with ``Q`` rational positive
+    semidefinite (expanded and checked by the kernel's own Gram reader,
+    :func:`landscape_proofs.kernel.sos._gram`: symmetry, exact LDL^T) makes ``y^T H(x) y``
+    a sum of squares, so ``H(x)`` is PSD at every ``x``: convex (``True``).  A hint that fails
+    any test proves nothing and the answer stays ``None``;
+  - rational points where the exact Hessian may have a negative eigenvalue (suggested near the
+    float minimiser of the smallest eigenvalue): each is re-checked by exact inertia, and one
+    that passes is a witness (``False``).
 
 >>> from flint import fmpq
 >>> d = decide_convexity([(fmpq(1), ((0, 0, 2),)), (fmpq(-1, 100), ((0, 0, 4),))])
@@ -36,6 +49,9 @@ from functools import lru_cache
 import flint
 
 from landscape_proofs.kernel.algebraic import isolate_real_roots
+from landscape_proofs.kernel.errors import InputError
+from landscape_proofs.kernel.gram import GramRejected, polynomial_ring
+from landscape_proofs.kernel.sos import _gram
 from landscape_proofs.kernel.linalg import inertia, negative_direction
 
 Q = flint.fmpq
@@ -188,14 +204,90 @@ def _directions(entries):
             yield tuple(v)
 
 
-def decide_convexity(terms, prefix: str = "r") -> ConvexityDecision:
-    """Decide convexity of the polynomial ``terms`` in the entries it mentions (see module)."""
+def hessian_form(terms, entries):
+    """``y^T H(x) y`` as an ``fmpq_mpoly`` in the kernel's ring of ``2k`` variables: ``x_a``
+    (index ``a``) is entry ``entries[a]``, ``y_a`` is index ``k + a``."""
+    k = len(entries)
+    index = {ij: a for a, ij in enumerate(entries)}
+    ring = polynomial_ring(2 * k)
+    table: dict = {}
+    for c, factors in terms:
+        e = [0] * (2 * k)
+        for i, j, ex in factors:
+            e[index[(i, j)]] += ex
+        table[tuple(e)] = table.get(tuple(e), Q(0)) + Q(c)
+    p = ring.from_dict({e: c for e, c in table.items() if c != 0})
+    gens = ring.gens()
+    q = ring.from_dict({})
+    for a in range(k):
+        da = p.derivative(a)
+        q += gens[k + a] ** 2 * da.derivative(a)
+        for b in range(a + 1, k):
+            q += 2 * gens[k + a] * gens[k + b] * da.derivative(b)
+    return q
+
+
+def check_sos_convexity(terms, entries, certificate) -> str:
+    """Verify ``y^T H(x) y = m^T Q m`` exactly (``certificate``: ``{"basis": [monomials as
+    [[index, exponent], ...]], "gram": rational matrix}``, indices as in :func:`hessian_form`).
+    Returns the reason; raises :class:`GramRejected`.  The expansion of the right side and the
+    PSD test (exact LDL^T) are the kernel's own (:func:`landscape_proofs.kernel.sos._gram`)."""
+    if not isinstance(certificate, dict):
+        raise GramRejected("an SOS-convexity certificate must be an object {basis, gram}")
+    k = len(entries)
+    q = hessian_form(terms, entries)
+    try:
+        rhs, b = _gram(polynomial_ring(2 * k), 2 * k, certificate.get("gram"),
+                       certificate.get("basis"), "sos-convexity")
+    except InputError as exc:   # a malformed number
+        raise GramRejected(str(exc)) from None
+    residual = q - rhs
+    if not residual.is_zero():
+        raise GramRejected(f"the identity y^T H(x) y = m^T Q m fails: the difference has "
+                           f"{len(residual)} nonzero terms")
+    return (f"SOS-convex: y^T H(x) y = m(x, y)^T Q m(x, y) with a rational positive semidefinite "
+            f"{b} x {b} Gram matrix (identity expanded and Q checked by exact LDL^T), so the "
+            f"Hessian is positive semidefinite everywhere")
+
+
+def decide_convexity(terms, prefix: str = "r", hints=None) -> ConvexityDecision:
+    """Decide convexity of the polynomial ``terms`` in the entries it mentions (see module).
+
+    ``hints``: optional ``hints(terms, entries) -> dict | None`` from a producer (for example
+    :func:`landscape_proofs.produce.sos_convex.convexity_hints`), asked only when the bounded
+    exact search decides nothing; its ``"basis"``/``"gram"`` (an SOS-convexity certificate)
+    and ``"points"`` (candidate witnesses ``{(i, j): fmpq}``) are checked exactly here.
+    """
     key = tuple((int(c.p), int(c.q), tuple(f)) for c, f in terms)
-    return _decide(key, prefix)
+    return _decide(key, prefix, hints)
+
+
+def _from_hints(terms, entries, prefix, hints) -> ConvexityDecision | None:
+    hint = hints(terms, entries)
+    if not isinstance(hint, dict):
+        return None
+    if "gram" in hint:
+        try:
+            why = check_sos_convexity(terms, entries, hint)
+        except GramRejected:
+            pass               # a hint that fails proves nothing
+        else:
+            return ConvexityDecision(True, f"proven convex ({why})")
+    points = hint.get("points")
+    for pt in points if isinstance(points, list) else ():
+        try:
+            pt = {ij: Q(v) for ij, v in pt.items() if ij in entries}
+        except (AttributeError, TypeError, ValueError):
+            continue           # not a point of exact rationals
+        if inertia(hessian_at(terms, entries, pt)).negative:
+            return _witness(terms, entries, prefix, pt,
+                            "near the float minimiser of the smallest Hessian eigenvalue, "
+                            "rounded and checked exactly")
+    return None
 
 
 @lru_cache(maxsize=256)
-def _decide(key, prefix) -> ConvexityDecision:
+def _decide(key, prefix, hints=None) -> ConvexityDecision:
     terms = [(Q(p, q), f) for p, q, f in key if p != 0]
     entries = sorted({(i, j) for _, f in terms for i, j, _ in f})
     deg = _degree(terms)
@@ -252,6 +344,12 @@ def _decide(key, prefix) -> ConvexityDecision:
         return ConvexityDecision(False, f"proven not convex: of odd total degree {deg} >= 3 (along a "
                                  "line where the top-degree part is nonzero, l'' has odd degree and "
                                  "takes negative values)")
+    if hints is not None:
+        decided = _from_hints(terms, entries, prefix, hints)
+        if decided is not None:
+            return decided
     return ConvexityDecision(None, f"not decided: degree {deg} in {k} entries; no negative Hessian "
                              f"eigenvalue at {min(n_points, MAX_POINTS)} sample points nor negative "
-                             f"curvature along {min(n_lines, MAX_LINES)} lines through the origin")
+                             f"curvature along {min(n_lines, MAX_LINES)} lines through the origin"
+                             + ("" if hints is None else "; no exactly verified SOS-convexity "
+                                "certificate or witness from the SDP and float search"))

@@ -288,3 +288,30 @@ def _attempt(p, basis, ball, ring, lhs):
             out["ball"] = {"basis": [_mono_json(a) for a in ball[1]], "gram": _mat_json(P)}
         return out
     return None
+
+
+def gram_certificate(lhs, basis: list):
+    """``{"basis", "gram"}`` with ``lhs = m^T Q m`` exactly and ``Q`` exactly PSD over the given
+    monomials (exponent tuples in ``lhs``'s ring), found by the SDP and rounding above; or None.
+    The caller (or the kernel) re-checks it; nothing here is a claim."""
+    if not available() or lhs.is_zero():
+        return None
+    return _attempt(_dict_of(lhs), basis, None, None, lhs)
+
+
+def in_half_newton_polytope(a, support) -> bool:
+    """Whether ``2a`` lies in the convex hull of ``support`` (exponent tuples; an LP, a guess)."""
+    two = [2 * x for x in a]
+    if any(not min(e[i] for e in support) <= two[i] <= max(e[i] for e in support)
+           for i in range(len(two))):
+        return False
+    return _in_hull(two, support)
+
+
+def float_gram(lhs, basis: list):
+    """The SDP's float Gram matrix for ``lhs = m^T Q m`` (a numpy array, as far inside the PSD
+    cone as the solver gets), or None: for producers that round it their own way."""
+    if not available() or lhs.is_zero() or not basis or len(basis) > MAX_BASIS:
+        return None
+    sol = _solve(_dict_of(lhs), basis)
+    return None if sol is None else sol[0]

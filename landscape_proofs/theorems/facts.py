@@ -19,6 +19,7 @@ from landscape_proofs.kernel.errors import UnsupportedError
 from landscape_proofs.kernel.linalg import matrix, rank
 from landscape_proofs.losses.convexity import decide_convexity
 from landscape_proofs.losses.specs import CustomLoss, L1Loss, PowerLoss, SquareLoss
+from landscape_proofs.produce.sos_convex import convexity_hints
 from landscape_proofs.theorems.base import AssumptionCheck
 
 
@@ -153,8 +154,9 @@ def no_bottleneck(problem) -> AssumptionCheck:
 
 def loss_convex(problem) -> AssumptionCheck:
     """The loss l is convex: proven for square, l1, power; decided exactly for a polynomial
-    custom loss where :mod:`landscape_proofs.losses.convexity` can (degree <= 2, one entry, or
-    an exact witness point where the Hessian has a negative eigenvalue).  A declaration alone
+    custom loss where :mod:`landscape_proofs.losses.convexity` can (degree <= 2, one entry, an
+    exactly verified SOS-convexity certificate, or an exact witness point where the Hessian has a
+    negative eigenvalue; docs/sos.md, "Convexity of polynomial losses").  A declaration alone
     is never a proof: the answer is then undecided ("declared, not proven")."""
     loss = problem.loss
     if isinstance(loss, (SquareLoss, L1Loss, PowerLoss)):
@@ -163,7 +165,10 @@ def loss_convex(problem) -> AssumptionCheck:
         why = "not a polynomial"
         if loss.polynomial:
             try:
-                decision = decide_convexity(loss._polynomial_terms(), loss.prefix)
+                # SOS-convexity / negative-curvature hints (an SDP, a float search), checked
+                # exactly by decide_convexity
+                decision = decide_convexity(loss._polynomial_terms(), loss.prefix,
+                                            hints=convexity_hints)
             except UnsupportedError as e:
                 why = str(e)
             else:
