@@ -152,12 +152,11 @@ def test_the_compact_lbfgs_product_is_the_two_loop_recursion(count):
     A = A @ A.T + np.eye(N)
     steps = [rng.standard_normal(N) for _ in range(count)]
     pairs = [(s, A @ s) for s in steps]
-    S, Y = np.zeros((1, m, N)), np.zeros((1, m, N))
+    mem = np.zeros((1, 2 * m, N))
     for c, (s, y) in enumerate(pairs):
-        S[0, c % m], Y[0, c % m] = s, y
-    SY, YY = S @ Y.transpose(0, 2, 1), Y @ Y.transpose(0, 2, 1)
+        mem[0, c % m], mem[0, m + c % m] = s, y
     g = rng.standard_normal(N)
-    got = compact_lbfgs_product(g[None], S, Y, SY, YY, np.array([count]))[0]
+    got = compact_lbfgs_product(g[None], mem, mem @ mem.transpose(0, 2, 1), np.array([count]))[0]
     want = _two_loop(g, pairs[-m:])
     assert np.allclose(got, want, rtol=1e-10, atol=1e-10 * np.abs(want).max())
     if count > m:
@@ -168,8 +167,7 @@ def test_compact_lbfgs_with_an_empty_memory_is_a_scaled_gradient():
     from landscape_proofs.search.hessian_free import compact_lbfgs_product
 
     g = np.array([[3.0, 4.0], [0.3, 0.4]])
-    Z = np.zeros((2, 3, 2))
-    got = compact_lbfgs_product(g, Z, Z, np.zeros((2, 3, 3)), np.zeros((2, 3, 3)), np.array([0, 0]))
+    got = compact_lbfgs_product(g, np.zeros((2, 6, 2)), np.zeros((2, 6, 6)), np.array([0, 0]))
     assert np.allclose(got, [[0.6, 0.8], [0.3, 0.4]])      # min(1, 1/|g|) g
 
 

@@ -136,26 +136,24 @@ class _HessianFreeRunner(_Runner):
         row and column per stored pair."""
         B, N = self.x.shape
         m = _MEMORY
-        S = np.zeros((B, m, N))
-        Yd = np.zeros((B, m, N))
-        SYall = np.zeros((B, m, m))                 # s_i^T y_j and y_i^T y_j, kept up to date
-        YYall = np.zeros((B, m, m))
+        mem = np.zeros((B, 2 * m, N))              # rows 0..m-1: steps s, rows m..2m-1: y
+        gram = np.zeros((B, 2 * m, 2 * m))         # mem mem^T, kept up to date
         stored = np.zeros(B, dtype=np.int64)       # pairs stored so far (slot = count % m)
 
         def forget(idx):                            # an empty memory (stale pairs zeroed)
             stored[idx] = 0
-            S[idx], Yd[idx], SYall[idx], YYall[idx] = 0.0, 0.0, 0.0, 0.0
+            mem[idx], gram[idx] = 0.0, 0.0
 
         for _ in range(iterations):
             check_deadline()          # search --timeout: DeadlineExceeded ends this batch
             act = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
             if act.size == 0:
                 return
-            whole = act.size == B
-            Sa, Ya, SY, YY = (S, Yd, SYall, YYall) if whole else (S[act], Yd[act], SYall[act], YYall[act])
+            whole = act.size == B                  # no copies of the memories then
             ga, gna, cnt = self.g[act], self.gn[act], stored[act]
             try:
-                d = -compact_lbfgs_product(ga, Sa, Ya, SY, YY, cnt)
+                d = -compact_lbfgs_product(ga, mem if whole else mem[act],
+                                           gram if whole else gram[act], cnt)
             except np.linalg.LinAlgError:          # a singular R: start the memories afresh
                 forget(act)
                 d = -ga * np.minimum(1.0, 1.0 / np.maximum(gna, 1e-300))[:, None]
@@ -175,20 +173,17 @@ class _HessianFreeRunner(_Runner):
                 keep &= np.isfinite(sy)
                 k_idx = idx[keep]
                 slot = stored[k_idx] % m
-                sk, yk = s_new[keep], y_new[keep]
-                S[k_idx, slot] = sk
-                Yd[k_idx, slot] = yk
                 r = np.arange(k_idx.size)
-                every = k_idx.size == B                  # no copies of the memories then
-                Sk, Yk = (S, Yd) if every else (S[k_idx], Yd[k_idx])
-                SYk, YYk = (SYall, YYall) if every else (SYall[k_idx], YYall[k_idx])
-                SYk[r, slot, :] = (Yk @ sk[:, :, None])[:, :, 0]      # s_new^T y_j
-                SYk[r, :, slot] = (Sk @ yk[:, :, None])[:, :, 0]       # s_i^T y_new
-                yy = (Yk @ yk[:, :, None])[:, :, 0]
-                YYk[r, slot, :] = yy
-                YYk[r, :, slot] = yy
+                mem[k_idx, slot] = s_new[keep]
+                mem[k_idx, m + slot] = y_new[keep]
+                every = k_idx.size == B
+                memk = mem if every else mem[k_idx]
+                gk = gram if every else gram[k_idx]
+                v = memk @ np.stack([s_new[keep], y_new[keep]], axis=2)   # (k, 2m, 2)
+                gk[r, :, slot], gk[r, slot, :] = v[:, :, 0], v[:, :, 0]
+                gk[r, :, m + slot], gk[r, m + slot, :] = v[:, :, 1], v[:, :, 1]
                 if not every:
-                    SYall[k_idx], YYall[k_idx] = SYk, YYk
+                    gram[k_idx] = gk
                 stored[k_idx] += 1
                 self.accept(idx, newx[done], newf[done], newg[done])
             self.stuck[act[~done]] = True
@@ -248,19 +243,21 @@ def descend_hessian_free(obj, x0: np.ndarray, cfg: DescentConfig = DescentConfig
     return _HessianFreeRunner(obj, x0, cfg, scale).run()
 
 
-def compact_lbfgs_product(g: np.ndarray, S: np.ndarray, Y: np.ndarray, SY: np.ndarray,
-                          YY: np.ndarray, count: np.ndarray) -> np.ndarray:
+def compact_lbfgs_product(g: np.ndarray, mem: np.ndarray, gram: np.ndarray,
+                          count: np.ndarray) -> np.ndarray:
     """``H_k g`` for each row of ``g`` (shape (b, N)), ``H_k`` the L-BFGS inverse-Hessian
     approximation of the stored pairs, in the compact form of Byrd, Nocedal and Schnabel (1994):
 
         H_k = gam I + [S  gam Y] [[R^-T (D + gam Y^T Y) R^-1, -R^-T], [-R^-1, 0]] [S  gam Y]^T
 
     with R the upper triangle of ``S^T Y`` in time order, D its diagonal and
-    ``gam = s^T y / y^T y`` of the newest pair (``min(1, 1 / |g|)`` with no pair).  ``S``, ``Y``:
-    (b, m, N) circular memories, pair ``count - 1`` in slot ``(count - 1) % m``, unused slots zero;
-    ``SY[b, i, j] = s_i^T y_j``, ``YY[b, i, j] = y_i^T y_j``.  Equal (up to rounding) to the
-    two-loop recursion (``tests/test_hvp.py`` checks it against one)."""
-    b, m = S.shape[0], S.shape[1]
+    ``gam = s^T y / y^T y`` of the newest pair (``min(1, 1 / |g|)`` with no pair).  ``mem``:
+    (b, 2m, N), the steps ``s`` in rows ``0..m-1`` and the gradient changes ``y`` in rows
+    ``m..2m-1``, circular (pair ``count - 1`` in slot ``(count - 1) % m``), unused slots zero;
+    ``gram = mem mem^T``.  Equal (up to rounding) to the two-loop recursion
+    (``tests/test_hvp.py`` checks it against one)."""
+    b, m = mem.shape[0], mem.shape[1] // 2
+    SY, YY = gram[:, :m, m:], gram[:, m:, m:]
     gn = np.linalg.norm(g, axis=1)
     age = (count[:, None] - 1 - np.arange(m)[None, :]) % m          # 0: the newest pair
     used = age < np.minimum(count, m)[:, None]
@@ -272,11 +269,11 @@ def compact_lbfgs_product(g: np.ndarray, S: np.ndarray, Y: np.ndarray, SY: np.nd
     yy_n = YY[rows, newest, newest]
     gam = np.where(count > 0, SY[rows, newest, newest] / np.where(yy_n > 0, yy_n, 1.0),
                    np.minimum(1.0, 1.0 / np.maximum(gn, 1e-300)))
-    Sg = (S @ g[:, :, None])[:, :, 0]
-    Yg = (Y @ g[:, :, None])[:, :, 0]
+    MG = (mem @ g[:, :, None])[:, :, 0]                             # [S^T g, Y^T g]
+    Sg, Yg = MG[:, :m], MG[:, m:]
     with np.errstate(all="ignore"):
         u = np.linalg.solve(R, Sg[:, :, None])[:, :, 0]
         w = np.einsum("bij,bj->bi", YY, u) * gam[:, None] + Dg * u - gam[:, None] * Yg
         p = np.linalg.solve(R.transpose(0, 2, 1), w[:, :, None])[:, :, 0]
-        return (gam[:, None] * g + (p[:, None, :] @ S)[:, 0, :]
-                - gam[:, None] * (u[:, None, :] @ Y)[:, 0, :])
+        coef = np.concatenate([p, -gam[:, None] * u], axis=1)
+        return gam[:, None] * g + (coef[:, None, :] @ mem)[:, 0, :]
