@@ -227,6 +227,8 @@ def test_any_kernel_basis_is_sound(data):
     hints += [[data.draw(small) for _ in range(n)] for _ in range(data.draw(st.integers(0, 3)))]
     hints = data.draw(st.permutations(hints)) if hints else hints
     kept = kernel_vectors(H, hints)
+    from landscape_proofs.numeric.congruence import integer_float
+    assert kernel_vectors(H, hints, integer_float(H)[0]) == kept     # the float64 H K route
     assert len(kept) <= len(K)
     Hz, _ = H.numer_denom()
     for v in kept:

@@ -94,22 +94,24 @@ def kernel_vectors(H: flint.fmpq_mat, basis, Az: np.ndarray | None = None) -> li
     if Kq is None or Kq.ncols() == 0:
         return []
     Kz, _ = Kq.numer_denom()           # one common denominator: the same directions
-    rows = Kz.tolist()
-    cols = [[row[j] for row in rows] for j in range(Kz.ncols())]
-    zero = None
-    if Az is not None:
-        Ki = np.array(rows, dtype=object)
-        big = int(np.max(np.abs(Ki))) if Ki.size else 0
-        if n * _bits(Az) and n.bit_length() + _bits(Az) + big.bit_length() <= 50:
-            zero = ~(Az @ Ki.astype(np.float64)).any(axis=0)       # exact: sums below 2^50
-    if zero is None:
+    k = Kz.ncols()
+    ints = [int(x) for x in Kz.entries()]
+    big = max(map(abs, ints), default=0)
+    h = _bits(Az) if Az is not None else 0
+    if h and n.bit_length() + h + big.bit_length() <= 50:     # H K exactly, in float64
+        Ki = np.array(ints, dtype=np.int64).reshape(n, k)
+        zero = (~(Az @ Ki.astype(np.float64)).any(axis=0)).tolist()
+        cols = Ki.T.tolist()
+    else:
+        rows = Kz.tolist()
+        cols = [[row[j] for row in rows] for j in range(k)]
         Hz, _ = H.numer_denom()
         HK = (Hz * Kz).tolist()
-        zero = [all(row[j] == 0 for row in HK) for j in range(len(cols))]
-    inside = [j for j in range(len(cols)) if any(cols[j]) and zero[j]]
+        zero = [all(row[j] == 0 for row in HK) for j in range(k)]
+    inside = [j for j in range(k) if any(cols[j]) and zero[j]]
     if not inside:
         return []
-    K = flint.fmpz_mat([[row[j] for j in inside] for row in rows])
+    K = flint.fmpz_mat([list(r) for r in zip(*(cols[j] for j in inside))])
     R, r = flint.nmod_mat(K, 2**61 - 1).rref()
     pivots, i = [], 0
     for j in range(len(inside)):
