@@ -391,6 +391,9 @@ def test_inertia_by_blocks_is_the_inertia(data):
         P[i, p] = 1
     H = P * H * P.transpose()
     comps = components(H)
+    from landscape_proofs.numeric.congruence import _components, integer_float
+    Az = integer_float(H)[0]
+    assert Az is None or _components(Az) == comps      # the producer's vectorized search
     assert sorted(i for C in comps for i in C) == list(range(n))
     for C in comps:       # no nonzero entry joins two components
         others = [j for j in range(n) if j not in C]
@@ -401,8 +404,13 @@ def test_inertia_by_blocks_is_the_inertia(data):
 def test_components_of_a_hand_made_pattern():
     from landscape_proofs.kernel.congruence import components
 
+    from landscape_proofs.numeric.congruence import _components, integer_float
+
     H = matrix([[1, 0, 0, 5], [0, 0, 0, 0], [0, 0, 2, 0], [5, 0, 0, 0]])
-    assert components(H) == [[0, 3], [1], [2]]
+    assert components(H) == [[0, 3], [1], [2]] == _components(integer_float(H)[0])
+    H = matrix([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]])   # a chain 0-1, 2-3
+    H[1, 3] = H[3, 1] = flint.fmpq(1, 2**45)                                # joined by 2^-45
+    assert components(H) == [[0, 1, 2, 3]] == _components(integer_float(H)[0])
 
 
 # -- certificates carrying the congruence, and tampering with it -----------------------------------

@@ -372,19 +372,27 @@ FLOAT_GUIDED_MIN_N = 120
 
 def _components(Az: np.ndarray) -> list[list[int]]:
     """:func:`landscape_proofs.kernel.congruence.components` from the exact integer matrix
-    ``Az`` (an entry is 0 exactly when the rational one is): SciPy's connected components of
-    the pattern, each sorted, ordered by their least index."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
+    ``Az`` (an entry is 0 exactly when the rational one is): the same search, one vectorized
+    row scan per vertex; each component sorted, ordered by its least index."""
+    pattern = Az != 0
+    n = pattern.shape[0]
+    seen = np.zeros(n, dtype=bool)
+    out = []
+    for start in range(n):
+        if seen[start]:
+            continue
+        seen[start] = True
+        members, stack = [start], [start]
+        while stack:
+            new = np.nonzero(pattern[stack.pop()] & ~seen)[0]
+            seen[new] = True
+            members.extend(new.tolist())
+            stack.extend(new.tolist())
+        out.append(sorted(members))
+    return out
 
-    _, labels = connected_components(csr_matrix(Az != 0), directed=False)
-    groups: dict[int, list[int]] = {}
-    for i, c in enumerate(labels.tolist()):
-        groups.setdefault(c, []).append(i)
-    return sorted(groups.values(), key=lambda g: g[0])
 
-
-FAST_BITS = 24   # V's bits for the float-exact check (fewer digits; 40 bits if it fails)
+FAST_BITS = 20   # V's bits (at most) for the float-exact check (40 bits if it fails)
 
 
 def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | None = None,
@@ -417,15 +425,17 @@ def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | No
     if fast:
         with one_blas_thread():
             sp = _spectrum(H, A, kernel_basis, True, Az)
-            if sp is not None and Az is not None and np.array_equal(Az, Az.T):
-                rows = _rounded(*sp, FAST_BITS)
+            # V's bits: at most FAST_BITS, fewer when H's integers are long (H V must fit)
+            bits = min(FAST_BITS, 59 - _bits(Az) - max(1, (n - 1).bit_length())) if Az is not None else 0
+            if sp is not None and bits >= 16 and np.array_equal(Az, Az.T):
+                rows = _rounded(*sp, bits)
                 try:
                     Vz = np.array(rows, dtype=np.int64)
                 except OverflowError:          # a kernel vector beyond int64
                     Vz = None
                 ine = float_exact_congruence(Az, Vz) if Vz is not None else None
                 if ine is not None:
-                    V = (flint.fmpq_mat(flint.fmpz_mat(rows)) / flint.fmpz(2**FAST_BITS)
+                    V = (flint.fmpq_mat(flint.fmpz_mat(rows)) / flint.fmpz(2**bits)
                          if keep_v else None)
                     return ine, "congruence", V
             if sp is not None:
