@@ -334,6 +334,8 @@ def float_exact_congruence(Az: np.ndarray, Vz: np.ndarray) -> Inertia | None:
         return Inertia(0, 0, k)
     VP, TP = Vz[:, :m], T[:, :m]
     bt = _bits(TP)
+    if lg + bv + bt + 3 > _LIMB + 62:        # the limb sums below could overflow int64
+        return None
     best = min(((-(-bv // a) * -(-bt // (budget - a)), a) for a in range(1, budget)))
     sa = best[1]
     limbs = _two_limbs(_exact_products(_digits(VP, sa), sa, _digits(TP, budget - sa),
