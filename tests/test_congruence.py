@@ -227,6 +227,8 @@ def test_any_kernel_basis_is_sound(data):
     hints += [[data.draw(small) for _ in range(n)] for _ in range(data.draw(st.integers(0, 3)))]
     hints = data.draw(st.permutations(hints)) if hints else hints
     kept = kernel_vectors(H, hints)
+    from landscape_proofs.numeric.congruence import integer_float
+    assert kernel_vectors(H, hints, integer_float(H)[0]) == kept     # the float64 H K route
     assert len(kept) <= len(K)
     Hz, _ = H.numer_denom()
     for v in kept:
@@ -389,6 +391,9 @@ def test_inertia_by_blocks_is_the_inertia(data):
         P[i, p] = 1
     H = P * H * P.transpose()
     comps = components(H)
+    from landscape_proofs.numeric.congruence import _components, integer_float
+    Az = integer_float(H)[0]
+    assert Az is None or _components(Az) == comps      # the producer's vectorized search
     assert sorted(i for C in comps for i in C) == list(range(n))
     for C in comps:       # no nonzero entry joins two components
         others = [j for j in range(n) if j not in C]
@@ -399,8 +404,13 @@ def test_inertia_by_blocks_is_the_inertia(data):
 def test_components_of_a_hand_made_pattern():
     from landscape_proofs.kernel.congruence import components
 
+    from landscape_proofs.numeric.congruence import _components, integer_float
+
     H = matrix([[1, 0, 0, 5], [0, 0, 0, 0], [0, 0, 2, 0], [5, 0, 0, 0]])
-    assert components(H) == [[0, 3], [1], [2]]
+    assert components(H) == [[0, 3], [1], [2]] == _components(integer_float(H)[0])
+    H = matrix([[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]])   # a chain 0-1, 2-3
+    H[1, 3] = H[3, 1] = flint.fmpq(1, 2**45)                                # joined by 2^-45
+    assert components(H) == [[0, 1, 2, 3]] == _components(integer_float(H)[0])
 
 
 # -- certificates carrying the congruence, and tampering with it -----------------------------------
@@ -579,3 +589,89 @@ def test_old_certificates_without_a_congruence_still_check(local_maximum):
     cert = res.certificate.to_json()
     del cert["evidence"]["congruence"]
     assert check_certificate(cert).valid
+
+
+# -- the float-exact check (numeric/congruence.float_exact_congruence) ----------------------------
+def _integer_parts(H, V):
+    """(Az, Vz): d H as exact float64 integers and e V as int64 (None if they do not fit)."""
+    import numpy as np
+
+    from landscape_proofs.numeric.congruence import integer_float
+
+    Az = integer_float(H)[0]
+    Vz, _ = V.numer_denom()
+    ints = [int(x) for x in Vz.entries()]
+    if Az is None or max(map(abs, ints), default=0) >= 2**62:
+        return None, None
+    return Az, np.array(ints, dtype=np.int64).reshape(V.nrows(), V.ncols())
+
+
+@SETTINGS
+@given(st.data())
+def test_the_float_exact_check_agrees_with_the_kernel_check(data):
+    """For any V (random, singular, spoiled, a bad kernel block, or a good suggestion) the
+    float-exact check answers exactly when the kernel's FLINT check does, with the same
+    inertia (the exact one), or declines (None) when the integers are too large for it."""
+    from landscape_proofs.numeric.congruence import float_exact_congruence
+
+    H = data.draw(symmetric())
+    V = data.draw(adversarial_v(H))
+    Az, Vz = _integer_parts(H, V)
+    assume(Az is not None)
+    got = float_exact_congruence(Az, Vz)
+    want = sound(H, V)
+    if got is not None:
+        assert got == want == inertia(H)
+    else:   # it may only decline where its size limits bite (then the kernel's check runs)
+        from landscape_proofs.numeric.congruence import _bits
+        h, bv, lg = _bits(Az), _bits(Vz), max(1, (H.nrows() - 1).bit_length())
+        assert want is None or h + bv + lg > 60 or h >= 50 - lg - 4 or 2 * bv + h + 2 * lg > 110
+
+
+def test_exact_float_products_of_large_integers():
+    """Digit splitting and the two-limb sum give the exact product of 50-bit by 45-bit integer
+    matrices (checked against Python integers), where one float64 product would round."""
+    import numpy as np
+
+    from landscape_proofs.numeric.congruence import _digits, _exact_products, _two_limbs
+
+    rng = np.random.default_rng(4)
+    n = 9
+    A = rng.integers(-2**49, 2**49, (n, n), dtype=np.int64)
+    B = rng.integers(-2**44, 2**44, (n, n), dtype=np.int64)
+    want = [[sum(int(A[t, i]) * int(B[t, j]) for t in range(n)) for j in range(n)] for i in range(n)]
+    budget = 50 - 4        # n <= 2^4
+    terms = _exact_products(_digits(A, 23), 23, _digits(B, budget - 23), budget - 23,
+                            transpose_a=True)
+    hi, lo = _two_limbs(terms)
+    got = [[(int(hi[i, j]) << 56) + int(lo[i, j]) for j in range(n)] for i in range(n)]
+    assert got == want
+    assert (lo >= 0).all() and (lo < 2**56).all()
+    approx = A.T.astype(float) @ B.astype(float)
+    assert any(int(approx[i, j]) != want[i][j] for i in range(n) for j in range(n))
+    for X, s in ((A, 23), (-A, 7), (np.zeros((2, 2), dtype=np.int64), 5)):
+        D = _digits(X, s)
+        assert all(np.abs(d).max() <= 2**s for d in D)
+        assert (sum(d.astype(object) * 2**(s * i) for i, d in enumerate(D)) == X.astype(object)).all()
+
+
+def test_the_classifier_takes_the_float_exact_check_on_a_rotated_network_hessian():
+    """The Hessian of a [4, 4, 4] weight-decay global minimum moved by a dense rational
+    rotation (32 parameters, no zero pattern): classification_inertia certifies it with a
+    FAST_BITS congruence that the kernel's own check accepts, equal to the exact inertia."""
+    import sys
+    sys.path.insert(0, "benchmarks")
+    from bench_classify_sizes import decay_case, rotated
+
+    from landscape_proofs.families.deep_linear import Point
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
+    from landscape_proofs.numeric.congruence import FAST_BITS, classification_inertia
+
+    base = decay_case([4, 4, 4], seed=12)
+    problem, weights = rotated(base[0], base[1], 4)
+    obj = exact_objective(problem)
+    W = exact_weights(Point.of(problem, weights))
+    H = obj.hessian(W)
+    ine, how, V = classification_inertia(H, obj.orbit_tangent(W, orthogonal=True), min_n=1)
+    assert how == "congruence" and ine == inertia(H) and ine.zero == 6
+    assert V.numer_denom()[1] <= 2**FAST_BITS and inertia_by_congruence(H, V) == ine

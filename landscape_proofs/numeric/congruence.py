@@ -7,6 +7,13 @@ columns for the eigenvalues closest to 0 may be replaced by an exact rational ba
 ``landscape_proofs.kernel.congruence.inertia_by_congruence`` checks it exactly, and
 ``certified_inertia`` falls back to ``landscape_proofs.kernel.linalg.inertia`` (characteristic
 polynomial) when the check fails.  docs/inertia.md has the argument and the figures.
+
+The classifier first tries a cheaper exact check of the same certificate
+(:func:`float_exact_congruence`): with ``V`` rounded to fewer bits, ``H V`` and ``V^T H V`` are
+computed *exactly* with float64 BLAS products of small integer matrices (digit splitting, every
+partial sum an integer of absolute value at most 2^50, so no rounding occurs), about ten times
+faster than FLINT's ``fmpz_mat`` products at 2,048 rows; when it cannot decide, the kernel's
+check (:func:`inertia_by_congruence`) runs as before.
 """
 from __future__ import annotations
 
@@ -69,10 +76,12 @@ def _primitive(v: Sequence[object]) -> list[int]:
     return [a // g for a in ints] if g > 1 else ints
 
 
-def kernel_vectors(H: flint.fmpq_mat, basis) -> list[list[int]]:
+def kernel_vectors(H: flint.fmpq_mat, basis, Az: np.ndarray | None = None) -> list[list[int]]:
     """Integer vectors from ``basis`` (vectors, or an ``n x k`` fmpq_mat of columns) that lie
     exactly in ``ker H`` and are linearly independent (a maximal independent subset mod a
-    prime; the kernel check re-proves independence).  Vectors not in the kernel are dropped."""
+    prime; the kernel check re-proves independence).  Vectors not in the kernel are dropped.
+    ``Az`` (optional): ``d H`` as exact float64 integers (:func:`integer_float`); then ``H v``
+    is computed by one exact float64 product when the sizes allow it."""
     n = H.nrows()
     if basis is None:
         return []
@@ -85,14 +94,24 @@ def kernel_vectors(H: flint.fmpq_mat, basis) -> list[list[int]]:
     if Kq is None or Kq.ncols() == 0:
         return []
     Kz, _ = Kq.numer_denom()           # one common denominator: the same directions
-    rows = Kz.tolist()
-    cols = [[row[j] for row in rows] for j in range(Kz.ncols())]
-    Hz, _ = H.numer_denom()
-    HK = (Hz * Kz).tolist()
-    inside = [j for j in range(len(cols)) if any(cols[j]) and all(row[j] == 0 for row in HK)]
+    k = Kz.ncols()
+    ints = [int(x) for x in Kz.entries()]
+    big = max(map(abs, ints), default=0)
+    h = _bits(Az) if Az is not None else 0
+    if h and n.bit_length() + h + big.bit_length() <= 50:     # H K exactly, in float64
+        Ki = np.array(ints, dtype=np.int64).reshape(n, k)
+        zero = (~(Az @ Ki.astype(np.float64)).any(axis=0)).tolist()
+        cols = Ki.T.tolist()
+    else:
+        rows = Kz.tolist()
+        cols = [[row[j] for row in rows] for j in range(k)]
+        Hz, _ = H.numer_denom()
+        HK = (Hz * Kz).tolist()
+        zero = [all(row[j] == 0 for row in HK) for j in range(k)]
+    inside = [j for j in range(k) if any(cols[j]) and zero[j]]
     if not inside:
         return []
-    K = flint.fmpz_mat([[row[j] for j in inside] for row in rows])
+    K = flint.fmpz_mat([list(r) for r in zip(*(cols[j] for j in inside))])
     R, r = flint.nmod_mat(K, 2**61 - 1).rref()
     pivots, i = [], 0
     for j in range(len(inside)):
@@ -120,6 +139,36 @@ def near_zero_count(w: np.ndarray, rel: float = NEAR_ZERO) -> int:
     return int(np.sum(np.abs(w) <= rel * top)) if top > 0 else len(w)
 
 
+def _spectrum(H: flint.fmpq_mat, A: np.ndarray | None, kernel_basis, exact_kernel: bool,
+              Az: np.ndarray | None = None):
+    """``(w, U, K)``: the float eigenpairs of ``A`` (the float conversion of ``H``) and the exact
+    kernel vectors chosen as in :func:`suggest_congruence`, or None."""
+    if A is None:
+        return None
+    A = (A + A.T) / 2
+    try:
+        w, U = np.linalg.eigh(A)
+    except np.linalg.LinAlgError:
+        return None
+    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(U))):
+        return None
+    K = kernel_vectors(H, kernel_basis, Az)
+    if exact_kernel and near_zero_count(w) > len(K):
+        K = exact_kernel_basis(H)
+    return w, U, K
+
+
+def _rounded(w: np.ndarray, U: np.ndarray, K: list[list[int]], bits: int) -> list[list[int]]:
+    """The rows of the integer matrix ``2^bits V``: the eigenvectors of all but the ``len(K)``
+    eigenvalues closest to 0, rounded, then the kernel vectors (not scaled; the same directions)."""
+    keep = np.sort(np.argsort(np.abs(w), kind="stable")[len(K):])   # drop the k closest to 0
+    rows = np.rint(U[:, keep] * float(2**bits)).astype(np.int64).tolist()
+    if K:
+        for i, row in enumerate(rows):
+            row.extend(v[i] for v in K)
+    return rows
+
+
 def suggest_congruence(H: flint.fmpq_mat, kernel_basis=None, bits: int = DEFAULT_BITS,
                        exact_kernel: bool = True) -> flint.fmpq_mat | None:
     """A square rational V (rounded eigenvectors of H; its last columns an exact kernel
@@ -137,21 +186,10 @@ def suggest_congruence(H: flint.fmpq_mat, kernel_basis=None, bits: int = DEFAULT
     n = H.nrows()
     if n == 0:
         return flint.fmpq_mat(0, 0)
-    eig = _eigh(H)
-    if eig is None:
+    sp = _spectrum(H, to_float(H), kernel_basis, exact_kernel)
+    if sp is None:
         return None
-    w, U = eig
-    K = kernel_vectors(H, kernel_basis)
-    if exact_kernel and near_zero_count(w) > len(K):
-        K = exact_kernel_basis(H)
-    k = len(K)
-    keep = np.sort(np.argsort(np.abs(w), kind="stable")[k:])   # drop the k closest to 0
-    P = np.rint(U[:, keep] * float(2**bits)).astype(np.int64)
-    rows = P.tolist()
-    if k:
-        for i in range(n):
-            rows[i].extend(v[i] for v in K)
-    return flint.fmpq_mat(flint.fmpz_mat(rows)) / flint.fmpz(2**bits)
+    return flint.fmpq_mat(flint.fmpz_mat(_rounded(*sp, bits))) / flint.fmpz(2**bits)
 
 
 def suggest_negative_direction(H: flint.fmpq_mat, bits: int = DEFAULT_BITS) -> list[flint.fmpq] | None:
@@ -190,6 +228,143 @@ def certified_inertia(H: flint.fmpq_mat, kernel_basis=None,
     return inertia(H), "charpoly"
 
 
+# --- exact integer products through float64 BLAS ------------------------------------------------
+EXACT_BOUND = 2**50   # every partial sum of an exact product stays below this (2^53: float64's
+                      # integers; the margin covers any summation order, FMA included)
+
+
+def integer_float(H: flint.fmpq_mat) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+    """``(Az, A, d)``: ``Az`` the integer matrix ``d H`` as float64 (exact: every entry below
+    EXACT_BOUND in absolute value; else None), ``A`` the float64 matrix nearest to ``H`` (as
+    :func:`to_float`; None if it does not fit), ``d`` the common denominator (a Python int).
+    One conversion of ``H`` serves the float eigendecomposition and the exact check."""
+    m, n = H.nrows(), H.ncols()
+    Hz, d = H.numer_denom()
+    ints = [int(x) for x in Hz.entries()]
+    if max(map(abs, ints), default=0) < EXACT_BOUND:
+        Az = np.array(ints, dtype=np.float64).reshape(m, n)
+        return Az, Az / float(d), int(d)
+    return None, to_float(H), int(d)
+
+
+def _digits(X: np.ndarray, s: int) -> list[np.ndarray]:
+    """Base-2^s digits of the int64 matrix ``X``: ``X = sum_i 2^(s i) D_i`` with
+    ``|D_i| <= 2^s`` (``D_i = X_i mod 2^s`` for the lower digits, floor division passing the rest
+    on, the last digit in ``[-2^s, 2^s)``), at least one digit."""
+    out, top = [], 1 << s
+    while X.min(initial=0) < -top or X.max(initial=0) >= top:
+        out.append(X & (top - 1))
+        X = X >> s
+    out.append(X)
+    return out
+
+
+def _bits(X: np.ndarray) -> int:
+    return int(np.max(np.abs(X))).bit_length() if X.size else 0
+
+
+def _exact_products(A_digits, sa: int, B_digits, sb: int, transpose_a: bool = False):
+    """The terms ``(shift, P)`` (P int64) of ``A B = sum 2^shift P`` for ``A = sum 2^(sa i) A_i``
+    and ``B = sum 2^(sb j) B_j`` (``A^T B`` with ``transpose_a``); every product is a float64
+    product whose partial sums are integers below EXACT_BOUND (the caller chose the digit sizes
+    so that ``inner * 2^(sa + sb) <= EXACT_BOUND``), hence exact."""
+    terms = []
+    for i, Ai in enumerate(A_digits):
+        Af = Ai.astype(np.float64)
+        if transpose_a:
+            Af = Af.T
+        for j, Bj in enumerate(B_digits):
+            P = Af @ Bj.astype(np.float64)
+            terms.append((sa * i + sb * j, P.astype(np.int64)))
+    return terms
+
+
+_LIMB = 56
+
+
+def _two_limbs(terms):
+    """``(hi, lo)`` int64 with ``sum 2^shift P = hi 2^56 + lo`` exactly and ``0 <= lo < 2^56``,
+    or None if ``hi`` could overflow."""
+    hi = lo = None
+    for shift, P in terms:
+        if shift >= _LIMB:
+            if _bits(P) + shift - _LIMB > 60:
+                return None
+            h, low = P << (shift - _LIMB), np.zeros_like(P)
+        else:
+            r = _LIMB - shift
+            h, low = P >> r, (P & ((1 << r) - 1)) << shift     # P = (P >> r) 2^r + (P & mask)
+        hi = h if hi is None else hi + h
+        lo = low if lo is None else lo + low
+        hi += lo >> _LIMB                                          # carry: lo stays below 2^57
+        lo &= (1 << _LIMB) - 1
+    return hi, lo
+
+
+def float_exact_congruence(Az: np.ndarray, Vz: np.ndarray) -> Inertia | None:
+    """The check of :func:`landscape_proofs.kernel.congruence.inertia_by_congruence` (same
+    steps, same conclusion) for ``H = Az / d`` and ``V = Vz / e`` given as exact integer
+    matrices (``Az`` float64 with integer entries below EXACT_BOUND, ``Vz`` int64), with the two
+    products computed exactly through float64 BLAS (digit splitting) instead of FLINT.  None when
+    the check fails or the sizes do not allow exact float products (the caller then runs the
+    kernel's check, or the exact fallback)."""
+    n = Az.shape[0]
+    if Vz.shape != (n, n) or n == 0:
+        return None
+    lg = max(1, (n - 1).bit_length())                 # n <= 2^lg
+    budget = EXACT_BOUND.bit_length() - 1 - lg        # digit bits of a product's two factors
+    h, bv = _bits(Az), _bits(Vz)
+    if h >= budget - 4 or h + bv + lg > 60:
+        return None
+    Hd = [Az.astype(np.int64)]
+    sv = budget - h                                    # H V: one digit of H, V in sv-bit digits
+    T = np.zeros((n, n), dtype=np.int64)
+    for shift, P in _exact_products(Hd, 0, _digits(Vz, sv), sv):
+        T += P << shift                                # every term and partial sum below 2^62
+    k = 0
+    while k < n and not T[:, n - 1 - k].any():
+        k += 1
+    m = n - k
+    if k:
+        Z = [[int(x) for x in row] for row in Vz[:, m:].tolist()]
+        Zm = flint.fmpz_mat(Z)
+        if not any(flint.nmod_mat(Zm, p).rank() == k for p in (2**61 - 1, 2**31 - 1)):
+            return None
+    if m == 0:
+        return Inertia(0, 0, k)
+    VP, TP = Vz[:, :m], T[:, :m]
+    bt = _bits(TP)
+    if lg + bv + bt + 3 > _LIMB + 62:        # the limb sums below could overflow int64
+        return None
+    best = min(((-(-bv // a) * -(-bt // (budget - a)), a) for a in range(1, budget)))
+    sa = best[1]
+    limbs = _two_limbs(_exact_products(_digits(VP, sa), sa, _digits(TP, budget - sa),
+                                       budget - sa, transpose_a=True))
+    if limbs is None:
+        return None
+    hi, lo = limbs                                     # B = hi 2^56 + lo, exactly
+    idx = np.arange(m)
+    off_hi, off_lo = hi.copy(), lo.copy()
+    off_hi[idx, idx], off_lo[idx, idx] = 0, 0
+    small = (off_hi == 0) | (off_hi == -1)             # |entry| <= 2^56: one int64 each
+    absval = np.where(off_hi == 0, off_lo, (1 << _LIMB) - off_lo)   # |hi 2^56 + lo|, exactly
+    absval[~small] = 0
+    rows_hi = (absval >> 28).sum(axis=1)               # row sums split in two: no overflow
+    rows_lo = (absval & ((1 << 28) - 1)).sum(axis=1)
+    large_rows = set(np.nonzero(~small.all(axis=1))[0].tolist())
+    positive = 0
+    for i in range(m):                                 # strict dominance, exactly (Python ints)
+        diag = (int(hi[i, i]) << _LIMB) + int(lo[i, i])
+        off = (int(rows_hi[i]) << 28) + int(rows_lo[i])
+        if i in large_rows:                            # the large entries of row i, exactly
+            js = np.nonzero(~small[i])[0].tolist()
+            off += sum(abs((int(hi[i, j]) << _LIMB) + int(lo[i, j])) for j in js)
+        if abs(diag) <= off:
+            return None
+        positive += diag > 0
+    return Inertia(positive, m - positive, k)
+
+
 # --- what the classifier calls ------------------------------------------------------------------
 # Below this many rows the characteristic polynomial and the exact elimination take
 # milliseconds (docs/inertia.md: the charpoly route still wins at 252 parameters at structured
@@ -197,14 +372,48 @@ def certified_inertia(H: flint.fmpq_mat, kernel_basis=None,
 FLOAT_GUIDED_MIN_N = 120
 
 
-def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | None = None):
+def _components(Az: np.ndarray) -> list[list[int]]:
+    """:func:`landscape_proofs.kernel.congruence.components` from the exact integer matrix
+    ``Az`` (an entry is 0 exactly when the rational one is): the same search, one vectorized
+    row scan per vertex; each component sorted, ordered by its least index."""
+    pattern = Az != 0
+    n = pattern.shape[0]
+    seen = np.zeros(n, dtype=bool)
+    out = []
+    for start in range(n):
+        if seen[start]:
+            continue
+        seen[start] = True
+        members, stack = [start], [start]
+        while stack:
+            new = np.nonzero(pattern[stack.pop()] & ~seen)[0]
+            seen[new] = True
+            members.extend(new.tolist())
+            stack.extend(new.tolist())
+        out.append(sorted(members))
+    return out
+
+
+FAST_BITS = 20   # V's bits (at most) for the float-exact check (40 bits if it fails)
+
+
+def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | None = None,
+                           keep_v: bool = True):
     """``(inertia, method, V)`` for the classifier: above ``min_n`` rows a float-suggested
-    congruence checked by the kernel (``V`` is returned so that a certificate can carry it),
-    else, or when that check fails, the exact characteristic polynomial (``V`` is None).
-    ``method``: ``"congruence"`` or ``"charpoly"``; ``min_n`` defaults to FLOAT_GUIDED_MIN_N
-    (read at each call, so tests can lower it)."""
+    congruence checked exactly (``V`` is returned so that a certificate can carry it; with
+    ``keep_v`` False it is not built, and None is returned in its place), else, or when that
+    check fails, the exact characteristic polynomial (``V`` is None).  The congruence is
+    checked first with ``FAST_BITS`` bits by :func:`float_exact_congruence`, then with
+    DEFAULT_BITS by the kernel's :func:`inertia_by_congruence`.  ``method``: ``"congruence"``
+    or ``"charpoly"``; ``min_n`` defaults to FLOAT_GUIDED_MIN_N (read at each call, so tests
+    can lower it)."""
     n = H.nrows()
-    comps = components(H) if n > 1 else [list(range(n))]
+    fast = n >= max(1, FLOAT_GUIDED_MIN_N if min_n is None else min_n)
+    Az, A, _ = integer_float(H) if fast else (None, None, 0)
+    if n <= 1:
+        comps = [list(range(n))]
+    else:
+        comps = components(H) if Az is None else _components(Az)
     if len(comps) > 1:   # H decouples: block by block (kernel.congruence.inertia_by_blocks)
         blocks = {}
 
@@ -215,13 +424,27 @@ def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | No
 
         ine = inertia_by_blocks(H, block, comps)
         return ine, "blocks (" + ", ".join(f"{v} by {k}" for k, v in sorted(blocks.items())) + ")", None
-    if n >= max(1, FLOAT_GUIDED_MIN_N if min_n is None else min_n):
+    if fast:
         with one_blas_thread():
-            V = suggest_congruence(H, kernel_basis)
-        if V is not None:
-            ine = inertia_by_congruence(H, V)
-            if ine is not None:
-                return ine, "congruence", V
+            sp = _spectrum(H, A, kernel_basis, True, Az)
+            # V's bits: at most FAST_BITS, fewer when H's integers are long (H V must fit)
+            bits = min(FAST_BITS, 59 - _bits(Az) - max(1, (n - 1).bit_length())) if Az is not None else 0
+            if sp is not None and bits >= 16 and np.array_equal(Az, Az.T):
+                rows = _rounded(*sp, bits)
+                try:
+                    Vz = np.array(rows, dtype=np.int64)
+                except OverflowError:          # a kernel vector beyond int64
+                    Vz = None
+                ine = float_exact_congruence(Az, Vz) if Vz is not None else None
+                if ine is not None:
+                    V = (flint.fmpq_mat(flint.fmpz_mat(rows)) / flint.fmpz(2**bits)
+                         if keep_v else None)
+                    return ine, "congruence", V
+            if sp is not None:
+                V = flint.fmpq_mat(flint.fmpz_mat(_rounded(*sp, DEFAULT_BITS))) / flint.fmpz(2**DEFAULT_BITS)
+                ine = inertia_by_congruence(H, V)
+                if ine is not None:
+                    return ine, "congruence", V if keep_v else None
     return inertia(H), "charpoly", None
 
 

@@ -208,11 +208,27 @@ class BatchedDeepLinear:
 
     def gradient(self, Ws: Sequence[np.ndarray]) -> list[np.ndarray]:
         """dL/dW_k at each point: a list of H arrays shaped like ``Ws``."""
+        return self._value_gradient(Ws, False)[1]
+
+    def value_and_gradient(self, Ws: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """``(value (B,), gradient flattened (B, N))`` from one forward pass (the residual and
+        the prefixes are shared): the cost of :meth:`gradient` alone, for quasi-Newton line
+        searches that need both at every trial point."""
+        v, g = self._value_gradient(Ws, True)
+        return v, flatten(g)
+
+    def _value_gradient(self, Ws, want_value: bool):
         self._check(Ws)
         P = self._prefixes(Ws)
         # Backpropagation: D_k = A_k^T G, with D_H = G and D_{k-1} = W_k^T D_k;
         # dL/dW_k = D_k B_k^T + lam W_k  (B_k = P[k-1], the identity for k = 1).
-        D = self._G(self._argument(P[-1]))
+        E = self._argument(P[-1])
+        value = None
+        if want_value:
+            value = np.asarray(self.kernel.value(E), dtype=np.float64)
+            if self.lam != 0 or self.decay_blocks is not None:
+                value = value + self._decay(Ws)
+        D = self._G(E)
         out = [None] * self.H
         for k in range(self.H - 1, -1, -1):
             Bk = P[k]
@@ -224,7 +240,7 @@ class BatchedDeepLinear:
             out[k] = g
             if k:
                 D = _T(Ws[k]) @ D
-        return out
+        return value, out
 
     def gradient_vector(self, Ws: Sequence[np.ndarray]) -> np.ndarray:
         """The gradient flattened, shape (B, N)."""
@@ -322,6 +338,8 @@ class BatchedDeepLinear:
                 g = g + D @ _T(dBk)
             if self.lam != 0:
                 g = g + self.lam * Vs[k]
+            if self.decay_blocks is not None:     # per-entry decay: its Hessian is diagonal
+                g = g + self.decay_blocks[k] * Vs[k]
             out[k] = g
             if k:
                 D, dD = _T(Ws[k]) @ D, _T(Ws[k]) @ dD + _T(Vs[k]) @ D

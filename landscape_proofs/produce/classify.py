@@ -180,7 +180,7 @@ class _Producer:
             T = None
         from landscape_proofs.numeric.congruence import classification_inertia  # NumPy: lazily
 
-        ine, how, self.congruence = classification_inertia(H, T)
+        ine, how, self.congruence = classification_inertia(H, T, keep_v=self.N <= CONGRUENCE_MAX_N)
         self.inertia_method = how
         return ine
 

@@ -372,7 +372,9 @@ def _descend_all(problem, cfg: SearchConfig, progress: Progress | None):
     x0 = flatten(Ws)
     nu = natural_scale(problem)
     N = problem.n_params
-    chunk = max(1, min(cfg.chunk, int(2e7 // max(N * N, 1))))
+    # memory per point: a dense N x N Hessian, or (Hessian-free) L-BFGS pairs and escape trials
+    per_point = N * N if _descend(N, obj) is descend else 512 * N   # (~20 starts at 2,048: in cache)
+    chunk = max(1, min(cfg.chunk, int(2e7 // max(per_point, 1))))
     parts = []
     with deadline(cfg.timeout):       # --timeout: the starts not descended in time are not run
         for lo in range(0, cfg.starts, chunk):
