@@ -36,12 +36,34 @@ def applicable(problem, n_params: int) -> bool:
 def local_evidence(obj, W, value, sign: int):
     """``sos-local`` evidence that the point is a local minimum (sign +1) or maximum (-1):
     in the parameters (up to :data:`MAX_PARAMETERS` of them), else in the entries of the loss
-    argument ``E`` (:func:`argument_evidence`)."""
-    if 0 < obj.n_params <= MAX_PARAMETERS:
-        ev = sos.sos_evidence(obj, W, value, sign=sign, local=True, degrees=(0,))
-        if ev is not None:
-            return ev
-    return argument_evidence(obj, W, value, sign)
+    argument ``E`` (:func:`argument_evidence`); the argument first when the loss involves
+    fewer of its entries than there are parameters (a smaller problem)."""
+    in_parameters = lambda: sos.sos_evidence(obj, W, value, sign=sign, local=True,  # noqa: E731
+                                             degrees=(0,)) if 0 < obj.n_params <= MAX_PARAMETERS else None
+    found = _involved(obj, W)
+    if found is not None and len(found[2]) < obj.n_params:
+        return argument_evidence(obj, W, value, sign) or in_parameters()
+    return in_parameters() or argument_evidence(obj, W, value, sign)
+
+
+def _involved(obj, W):
+    """``(E0, n, S)``: the loss argument at ``W``, its number of entries, and the entries
+    ``l(E0 + z)`` involves; None with weight decay (``L`` is not ``l(E(W))``) or beyond 16
+    entries (the kernel's limit on the variables)."""
+    import flint
+
+    if obj.lam != 0 or any(d != 0 for d in obj.decay or ()):
+        return None
+    E0 = obj.loss_argument(W)
+    n = E0.nrows() * E0.ncols()
+    if n > 16:
+        return None
+    ring = flint.fmpq_mpoly_ctx.get(("z", n), "lex")
+    z, c = ring.gens(), E0.ncols()
+    full = obj.loss.along_curve([[E0[i, j] + z[i * c + j] for j in range(c)]
+                                 for i in range(E0.nrows())])
+    degs = full.degrees()
+    return E0, n, [i for i in range(n) if degs[i] > 0]
 
 
 class _ArgumentView:
@@ -73,21 +95,10 @@ def argument_evidence(obj, W, value, sign: int):
     ``E0``; the ball ``rho^2 - |z_S|^2`` is then lifted to all entries exactly: ``m`` gains the
     monomials ``z_r n_j`` (``r`` not in ``S``), ``Q`` the blocks ``P``, since
     ``(rho^2 - |z_S|^2) n^T P n = (rho^2 - |z|^2) n^T P n + sum_r (z_r n)^T P (z_r n)``."""
-    import flint
-
-    if obj.lam != 0 or any(d != 0 for d in obj.decay or ()) or not sos.available():
+    found = _involved(obj, W) if sos.available() else None
+    if found is None:
         return None
-    E0 = obj.loss_argument(W)
-    n = E0.nrows() * E0.ncols()
-    if n > 16:                                   # the kernel's limit on the variables
-        return None
-    ring = flint.fmpq_mpoly_ctx.get(("z", n), "lex")
-    z = ring.gens()
-    c = E0.ncols()
-    full = obj.loss.along_curve([[E0[i, j] + z[i * c + j] for j in range(c)]
-                                 for i in range(E0.nrows())])
-    degs = full.degrees()
-    involved = [i for i in range(n) if degs[i] > 0]
+    E0, n, involved = found
     if not involved or len(involved) > MAX_PARAMETERS:
         return None
     ev = sos.sos_evidence(_ArgumentView(obj, E0, involved), None, value, sign=sign, local=True,
