@@ -21,6 +21,12 @@ optionally with a ``ball`` (a radius ``rho^2 > 0``, monomials ``n``, a PSD ``P``
 
 Where ``|y| <= rho`` the right side is ``>= 0``, so ``s (L - c) >= 0`` on a ball around the
 point: a local minimum (s = +1) or maximum (s = -1); without the ball, everywhere.
+
+``"space": "argument"`` (local claims without weight decay): the same identity in the entries
+``z`` of the loss argument ``E`` (row by row) around ``E(x0)``, with ``l(E(x0) + z)`` for ``L``.
+Then ``L = l(E(x))`` and ``E`` is continuous, so ``s (l - c) >= 0`` near ``E(x0)`` gives
+``s (L - c) >= 0`` near ``x0``: the same conclusion, in fewer variables when ``l`` involves few
+entries.
 A malformed number is an InputError, which the checker turns into a rejection.  Nothing but ``k``, the monomials, the matrices and the radius is read from the producer.
 """
 from __future__ import annotations

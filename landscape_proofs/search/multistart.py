@@ -307,7 +307,7 @@ class SearchReport:
                      f"{len(self.groups)} limit-point groups + {self.stopped_short} stopped short "
                      f"+ {self.diverged} diverged")
         lines.append(f"undecided: {self.undecided} of {sum(g.starts for g in self.groups)} runs "
-                     f"in groups ({self.inconclusive_share:.1%}) are in groups not certified")
+                     f"in groups are in groups not certified ({self.inconclusive_share:.1%})")
         return "\n".join(lines)
 
 
