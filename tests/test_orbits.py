@@ -12,6 +12,8 @@ from fractions import Fraction
 
 import flint
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from landscape_proofs.cli.main import main
 from landscape_proofs.families.base import Point
@@ -66,6 +68,37 @@ def test_a_hand_built_gauge_is_found_and_rechecked():
     bad = [_rows(M) for M in Wq]
     bad[2][0][0] += 1
     assert orbit_map(p, P, Point.of(p, bad)) is None
+
+
+def _unimodular(draw_ints, d):
+    """An integer matrix of determinant +-1: lower unitriangular times upper triangular
+    with diagonal +-1."""
+    L = flint.fmpq_mat(d, d, [1 if i == j else (draw_ints() if i > j else 0)
+                              for i in range(d) for j in range(d)])
+    U = flint.fmpq_mat(d, d, [(1 if draw_ints() >= 0 else -1) if i == j else
+                              (draw_ints() if i < j else 0) for i in range(d) for j in range(d)])
+    return L * U
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(st.sampled_from([(2, 2, 2), (2, 3, 1), (1, 2, 3, 2), (3, 2, 2, 3)]), st.data())
+def test_every_gauge_image_is_found_and_anything_else_is_not(widths, data):
+    # Q = A . P for a random invertible A: a map is found and re-checked; Q with one entry of
+    # the last layer moved by 1 has another product or another orbit: no map is accepted
+    # unless it reproduces Q exactly (orbit_map re-computes A . P)
+    ints = lambda: data.draw(st.integers(-3, 3))  # noqa: E731
+    p = _problem(widths, "square", Y=[[0] * widths[0] for _ in range(widths[-1])])
+    W = [flint.fmpq_mat(widths[k + 1], widths[k], [ints() for _ in range(widths[k + 1] * widths[k])])
+         for k in range(len(widths) - 1)]
+    A = [_unimodular(ints, d) for d in widths[1:-1]]
+    Wq = _acts(W, A)
+    P, Q = Point.of(p, [_rows(M) for M in W]), Point.of(p, [_rows(M) for M in Wq])
+    found = orbit_map(p, P, Q)
+    assert found is not None and _acts(W, found) == Wq
+    moved = [_rows(M) for M in Wq]
+    moved[-1][0][0] += 1
+    other = orbit_map(p, P, Point.of(p, moved))
+    assert other is None or _acts(W, other) == [flint.fmpq_mat(r) for r in moved]
 
 
 def test_points_with_the_same_product_but_different_rank_profiles_have_no_map():

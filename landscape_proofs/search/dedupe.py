@@ -244,10 +244,11 @@ def orbit_map(problem, P, Q, tries: int = 8):
           if W and W[0] else flint.fmpq_mat(len(W), 0) for W in P.weights]
     Qw = [flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in row] for row in W])
           if W and W[0] else flint.fmpq_mat(len(W), 0) for W in Q.weights]
-    if Pw == Qw:
-        return []
     H = len(Pw)
     dims = [Pw[k].nrows() for k in range(H - 1)]          # d_1 .. d_{H-1}
+    if Pw == Qw:                                          # the identity maps
+        return [flint.fmpq_mat(d, d, [int(i == j) for i in range(d) for j in range(d)])
+                for d in dims]
     u = sum(d * d for d in dims)
     if H < 2 or u == 0 or u > MAX_ORBIT_UNKNOWNS:
         return None

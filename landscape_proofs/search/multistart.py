@@ -74,7 +74,7 @@ class SearchConfig:
     plan: tuple[StartSpec, ...] = DEFAULT_PLAN
     dedupe_tol: float = 1e-5
     rank_tol: float = 1e-6
-    max_groups_classified: int = 64
+    max_groups_classified: int = 256   # new exact classifications (reuses are free)
     chunk: int = 256
     budget: Budget = Budget()
     enclosures: bool = True        # certify irrational limit points by interval enclosures
