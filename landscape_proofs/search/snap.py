@@ -317,6 +317,37 @@ def _solve_factor(P, R, side: str):
     return W if P * W == R else None
 
 
+def _zero_entries(layers, zeros, side: str):
+    """The snapped layers with the last (resp. first) one moved least, row by row (column by
+    column), so that the product's entries ``zeros`` are exactly 0: row ``i`` of ``W_H`` is
+    projected onto the orthogonal complement of the columns ``j`` of ``P = W_{H-1}...W_1``
+    with ``(i, j)`` in ``zeros`` (exact rationals); None when those columns are dependent."""
+    import flint
+
+    rest = layers[:-1] if side == "last" else layers[1:]
+    P = rest[0]
+    for M in rest[1:]:
+        P = M * P
+    W = layers[-1] if side == "last" else layers[0]
+    if side == "first":             # P W = R: transpose to W^T P^T = R^T
+        P, W = P.transpose(), W.transpose()
+        zeros = [(j, i) for i, j in zeros]
+    W = flint.fmpq_mat(W)
+    for i in sorted({i for i, _ in zeros}):
+        cols = [j for a, j in zeros if a == i]
+        C = flint.fmpq_mat(P.nrows(), len(cols), [P[r, j] for r in range(P.nrows()) for j in cols])
+        G = C.transpose() * C
+        if G.det() == 0:
+            return None
+        w = flint.fmpq_mat(1, W.ncols(), [W[i, c] for c in range(W.ncols())])
+        w = w - (w * C) * G.inv() * C.transpose()
+        for c in range(W.ncols()):
+            W[i, c] = w[0, c]
+    if side == "first":
+        return [W.transpose()] + list(layers[1:])
+    return list(layers[:-1]) + [W]
+
+
 def _solved_factor_candidates(problem, x, fresh, layer_tol: float = 1e-8,
                               max_distance: float = 1e-2):
     """Slowly converging runs (degenerate minima, e.g. of ``(ab)^4 - (ab)^6``) end where the
@@ -348,6 +379,28 @@ def _solved_factor_candidates(problem, x, fresh, layer_tol: float = 1e-8,
             for i in range(tight.nrows()) for j in range(tight.ncols())])
         if mixed != loose:
             targets.append((delta, " (only the entries near 0)", mixed))
+    # the k smallest entries of the product (those within 1e-2 relative of 0) made 0 with the
+    # least change, k = 1, 2, ... (at most 6)
+    small = sorted((abs(R[i, j]), i, j) for i in range(R.shape[0]) for j in range(R.shape[1])
+                   if abs(R[i, j]) <= SOLVED_TOLERANCES[-1] * (1 + np.abs(R).max()))
+    for k in range(1, min(len(small), 6) + 1):
+        zeros = [(i, j) for _, i, j in small[:k]]
+        delta = small[k - 1][0]
+        for side in ("last", "first"):
+            layers = _zero_entries(snapped, zeros, side)
+            if layers is None:
+                continue
+            mats = [[[_frac(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
+                    for M in layers]
+            flat = np.array([float(q) for M in mats for row in M for q in row])
+            dist = float(np.max(np.abs(flat - x)))
+            if dist > max_distance * scale:
+                continue
+            pt = gauge_normal_form(problem, Point.of(problem, mats))
+            if fresh(pt):
+                yield (f"{side} layer moved least (exact projection) so that the product's "
+                       f"{k} smallest entries (up to {delta:.2g}) are 0, then brought to a "
+                       "gauge normal form (the same orbit)"), pt, dist
     for delta, how, Rq in targets:
         for side in ("last", "first"):
             rest = snapped[:-1] if side == "last" else snapped[1:]
