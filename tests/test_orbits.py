@@ -98,7 +98,9 @@ def test_every_gauge_image_is_found_and_anything_else_is_not(widths, data):
     moved = [_rows(M) for M in Wq]
     moved[-1][0][0] += 1
     other = orbit_map(p, P, Point.of(p, moved))
-    assert other is None or _acts(W, other) == [flint.fmpq_mat(r) for r in moved]
+    assert other is None or _acts(W, other) == [
+        flint.fmpq_mat([[flint.fmpq(q.numerator, q.denominator) for q in row] for row in M])
+        for M in moved]
 
 
 def test_points_with_the_same_product_but_different_rank_profiles_have_no_map():
