@@ -151,9 +151,11 @@ def group(inv: Invariants, members: np.ndarray, tol: float = 1e-5) -> list[np.nd
 def exact_invariants(problem, point) -> tuple:
     """The same invariants, exactly, at a rational point (a hashable key).
 
-    Used after certification: float groups whose certified exact points have equal exact
-    invariants (and equal kinds) are merged.  This catches slowly converging runs (e.g. to
-    the degenerate minima of a quartic loss) that the float tolerance kept apart.  With
+    Used after certification to *propose* merges: float groups whose certified exact points
+    have equal exact invariants (and equal kinds) are merged only when :func:`orbit_map` (or,
+    for ``U U^T``, the equality of the key itself) proves one orbit.  This catches slowly
+    converging runs (e.g. to the degenerate minima of a quartic loss) that the float
+    tolerance kept apart, and never merges two orbits that merely share invariants.  With
     weight decay the singular values enter through the characteristic polynomials of
     ``W_k^T W_k``.
     """

@@ -9,7 +9,9 @@ Pipeline (every float step is a producer step; only the checker's yes counts):
 4. the converged runs are grouped by symmetry invariants (:mod:`.dedupe`);
 5. each group's best-converged member is handed to :mod:`.snap`, which proposes exact
    points nearby and classifies the first exactly critical one (certificate re-verified by
-   the checker), or reports the group as *not certified* with the reason;
+   the checker), or reports the group as *not certified* with the reason; groups whose exact
+   points are proven to lie on one orbit (:func:`.dedupe.orbit_map`) are then merged, and
+   no others;
 6. the global value is stated when it is proven: the closed-form optimum of the square
    loss without weight decay (compared exactly), or the value of a certified global
    minimum that was reached.
