@@ -21,6 +21,12 @@ optionally with a ``ball`` (a radius ``rho^2 > 0``, monomials ``n``, a PSD ``P``
 
 Where ``|y| <= rho`` the right side is ``>= 0``, so ``s (L - c) >= 0`` on a ball around the
 point: a local minimum (s = +1) or maximum (s = -1); without the ball, everywhere.
+
+``"space": "argument"`` (local claims without weight decay): the same identity in the entries
+``z`` of the loss argument ``E`` (row by row) around ``E(x0)``, with ``l(E(x0) + z)`` for ``L``.
+Then ``L = l(E(x))`` and ``E`` is continuous, so ``s (l - c) >= 0`` near ``E(x0)`` gives
+``s (L - c) >= 0`` near ``x0``: the same conclusion, in fewer variables when ``l`` involves few
+entries.
 A malformed number is an InputError, which the checker turns into a rejection.  Nothing but ``k``, the monomials, the matrices and the radius is read from the producer.
 """
 from __future__ import annotations
@@ -77,7 +83,13 @@ def _gram(ring, n, data, basis_data, name):
 
 def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
     """Verify the identity above; returns the reason, raises :class:`GramRejected`."""
-    N = obj.n_params
+    # "space": "argument": the identity is in z = E - E(W) with l(E) for L (no decay: L = l(E(W)),
+    # E continuous in W, so s (l - c) >= 0 near E(W) gives s (L - c) >= 0 near W)
+    space = evidence.get("space", "parameters")
+    if space not in ("parameters", "argument") or space == "argument" and (not local or obj.has_decay):
+        raise GramRejected("space: 'parameters', or 'argument' in a local claim without decay")
+    E = obj.loss_argument(W) if space == "argument" else None
+    N = obj.n_params if E is None else E.nrows() * E.ncols()
     if N > MAX_PARAMETERS:
         raise GramRejected(f"{N} parameters: sums of squares are checked up to {MAX_PARAMETERS}")
     _check_size(obj)   # also refuses a loss that is not a polynomial
@@ -87,7 +99,8 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
     ring = polynomial_ring(N)
     x0, x = obj.flatten(W), ring.gens()
     # the checker's own objective; a local identity is written in y = x - x0: L(x0 + y)
-    L = objective_polynomial(obj, ring, x0 if local else None)
+    L = objective_polynomial(obj, ring, x0 if local else None) if E is None else obj.loss.along_curve(
+        [[E[i, j] + x[i * E.ncols() + j] for j in range(E.ncols())] for i in range(E.nrows())])
     if L(*([0] * N if local else x0)) != value:
         raise GramRejected("internal: the polynomial objective disagrees with the exact value")
     if 2 * k + L.total_degree() > MAX_DEGREE or len(L) * comb(N + 2 * k, 2 * k) > MAX_TERMS:
@@ -107,7 +120,7 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
         sig, b1 = _gram(ring, N, ball.get("gram"), ball.get("basis"), "ball")
         rhs += (r2 - sum(g * g for g in x)) * sig   # local: x is y = x - x0 here
         what += f" and a {b1} x {b1} one on the ball |y|^2 <= {r2}"
-    what += ", y = x - x0" if local else ""
+    what += ", y = x - x0" if E is None and local else ", y = E - E(x0), L = l(E)" if local else ""
     residual = lhs - rhs
     lhs_text = f"(1 + |{'y' if local else 'x'}|^2)^{k} {'' if sign > 0 else '-'}(L - {value})"
     if not residual.is_zero():

@@ -20,6 +20,8 @@ local minimum (so only a maximum is tried), one along which it rises rules out a
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 from landscape_proofs.kernel.numbers import format_exact
 from landscape_proofs.produce import sos
 
@@ -32,20 +34,116 @@ def applicable(problem, n_params: int) -> bool:
 
 
 def local_evidence(obj, W, value, sign: int):
-    """``sos-local`` evidence that the point is a local minimum (sign +1) or maximum (-1)."""
-    return sos.sos_evidence(obj, W, value, sign=sign, local=True, degrees=(0,))
+    """``sos-local`` evidence that the point is a local minimum (sign +1) or maximum (-1):
+    in the parameters (up to :data:`MAX_PARAMETERS` of them), else in the entries of the loss
+    argument ``E`` (:func:`argument_evidence`); the argument first when the loss involves
+    fewer of its entries than there are parameters (a smaller problem)."""
+    in_parameters = lambda: sos.sos_evidence(obj, W, value, sign=sign, local=True,  # noqa: E731
+                                             degrees=(0,)) if 0 < obj.n_params <= MAX_PARAMETERS else None
+    found = _involved(obj, W)
+    if found is not None and len(found[2]) < obj.n_params:
+        return argument_evidence(obj, W, value, sign) or in_parameters()
+    return in_parameters() or argument_evidence(obj, W, value, sign)
+
+
+def _involved(obj, W):
+    """``(E0, n, S)``: the loss argument at ``W``, its number of entries, and the entries
+    ``l(E0 + z)`` involves; None with weight decay (``L`` is not ``l(E(W))``) or beyond 16
+    entries (the kernel's limit on the variables)."""
+    import flint
+
+    if obj.lam != 0 or any(d != 0 for d in obj.decay or ()):
+        return None
+    E0 = obj.loss_argument(W)
+    n = E0.nrows() * E0.ncols()
+    if n > 16:
+        return None
+    ring = flint.fmpq_mpoly_ctx.get(("z", n), "lex")
+    z, c = ring.gens(), E0.ncols()
+    full = obj.loss.along_curve([[E0[i, j] + z[i * c + j] for j in range(c)]
+                                 for i in range(E0.nrows())])
+    degs = full.degrees()
+    return E0, n, [i for i in range(n) if degs[i] > 0]
+
+
+class _ArgumentView:
+    """The loss ``l`` as a function of the involved entries ``S`` of its argument ``E`` near
+    ``E0 = E(W)`` (the other entries held at ``E0``), shaped for :func:`sos.sos_evidence`."""
+
+    def __init__(self, obj, E0, involved):
+        self.obj, self.E0, self.S = obj, E0, involved
+        self.n_params, self.shapes = len(involved), [(1, len(involved))]
+
+    def flatten(self, _W):
+        c = self.E0.ncols()
+        return [self.E0[i // c, i % c] for i in self.S]
+
+    def value_on(self, entries):
+        c, row = self.E0.ncols(), entries[0][0]
+        E = [[self.E0[i, j] + row[0] * 0 for j in range(c)] for i in range(self.E0.nrows())]
+        for k, i in enumerate(self.S):
+            E[i // c][i % c] = row[k]
+        return self.obj.loss.along_curve(E)
+
+
+def argument_evidence(obj, W, value, sign: int):
+    """``sos-local`` evidence with ``"space": "argument"`` (no weight decay): a sum-of-squares
+    identity for ``s (l(E0 + z) - c)`` near ``E0 = E(W)``.  ``L = l(E(W))`` and ``E`` is
+    continuous, so it proves a local minimum (maximum) of ``L`` whatever the parameters
+    (``(ab)^4 - (ab)^6`` over a 2-2-2 network: ``l`` involves one entry of ``E``, where the
+    parameters are 8).  The identity is sought in the entries ``S`` that ``l`` involves near
+    ``E0``; the ball ``rho^2 - |z_S|^2`` is then lifted to all entries exactly: ``m`` gains the
+    monomials ``z_r n_j`` (``r`` not in ``S``), ``Q`` the blocks ``P``, since
+    ``(rho^2 - |z_S|^2) n^T P n = (rho^2 - |z|^2) n^T P n + sum_r (z_r n)^T P (z_r n)``."""
+    found = _involved(obj, W) if sos.available() else None
+    if found is None:
+        return None
+    E0, n, involved = found
+    if not involved or len(involved) > MAX_PARAMETERS:
+        return None
+    ev = sos.sos_evidence(_ArgumentView(obj, E0, involved), None, value, sign=sign, local=True,
+                          degrees=(0,), radii=(1, Fraction(1, 4), Fraction(1, 100)))
+    if ev is None:
+        return None
+    lift = lambda mono: [[involved[i], e] for i, e in mono]   # noqa: E731
+    ev["basis"] = [lift(m) for m in ev["basis"]]
+    ev["space"] = "argument"
+    if "ball" in ev:
+        ball = ev["ball"]
+        ball["basis"] = [lift(m) for m in ball["basis"]]
+        rest = [r for r in range(n) if r not in involved]
+        b, b1 = len(ev["basis"]), len(ball["basis"])
+        zero = format_exact(Fraction(0))
+        Q = [row + [zero] * (b1 * len(rest)) for row in ev["gram"]]
+        for t, r in enumerate(rest):
+            for i in range(b1):
+                row = [zero] * (b + b1 * len(rest))
+                row[b + t * b1: b + (t + 1) * b1] = ball["gram"][i]
+                Q.append(row)
+            ev["basis"] += [_times(m, r) for m in ball["basis"]]
+        ev["gram"] = Q
+    return ev
+
+
+def _times(mono, r):
+    """The monomial ``z_r * mono`` (``[[index, exponent], ...]``)."""
+    out = dict((i, e) for i, e in mono)
+    out[r] = out.get(r, 0) + 1
+    return [[i, out[i]] for i in sorted(out)]
 
 
 def why_not(problem, n_params: int) -> str:
     """Why no higher-order attempt could be made, as a clause for an ``inconclusive`` reason."""
     if not problem.loss.polynomial:
         return ""
-    if n_params > MAX_PARAMETERS:
+    if n_params > MAX_PARAMETERS and problem.weight_decay != 0:
         return (f"; higher-order terms were not tried ({n_params} parameters, the "
                 f"sum-of-squares threshold is {MAX_PARAMETERS})")
     if not sos.available():
         return "; higher-order terms were not tried (cvxpy missing: pip install 'landscape-proofs[sos]')"
-    return "; no sum-of-squares certificate of a local minimum or maximum was found either"
+    return ("; no sum-of-squares certificate of a local minimum or maximum was found either"
+            + (" (in the parameters or in the loss argument's entries)"
+               if problem.weight_decay == 0 else ""))
 
 
 def decide(producer, ine, curves, descended: bool, extra):
@@ -54,7 +152,9 @@ def decide(producer, ine, curves, descended: bool, extra):
     (V, order, coefficient) the curve search saw; ``descended``: some curve went down."""
     from landscape_proofs.produce.kinds import Kind
 
-    if not applicable(producer.problem, producer.N) or producer.value is None:
+    p = producer.problem
+    if not (p.loss.polynomial and sos.available()) or producer.value is None or not (
+            0 < producer.N <= MAX_PARAMETERS or p.weight_decay == 0):
         return None
     rose = ine.positive > 0 or any(c > 0 for _, _, c in curves)
     method = "higher-order terms: sum of squares near the point (exact)"

@@ -25,7 +25,7 @@ class TourRow:
     point: str
     expected: str
     kind: str
-    value: str
+    value: str | None        # None: no exact value (a loss that is not a polynomial)
     verified: bool | None   # None: no certificate (inconclusive)
     seconds: float
     reason: str
@@ -46,7 +46,7 @@ class TourReport:
 
     def table(self) -> str:
         head = ("example", "point", "kind", "value", "certificate", "ok")
-        body = [(r.example, r.point, r.kind, r.value,
+        body = [(r.example, r.point, r.kind, "-" if r.value is None else r.value,
                  {True: "verified", False: "REJECTED", None: "-"}[r.verified],
                  "yes" if r.ok else f"NO (expected {r.expected})") for r in self.rows]
         widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
@@ -99,5 +99,6 @@ def run_tour(out_dir: Path | None = None) -> TourReport:
                 # the stronger answer needs the SDP solver of the `sos` extra
                 expected = pt["expected_without_sos"]
             rows.append(TourRow(ex["name"], pt["name"], expected, res.kind.value,
-                                str(res.value), verified, time.perf_counter() - t0, res.reason))
+                                None if res.value is None else str(res.value), verified,
+                                time.perf_counter() - t0, res.reason))
     return TourReport(tuple(rows))

@@ -33,6 +33,7 @@ to ``1 +`` their size.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -150,9 +151,11 @@ def group(inv: Invariants, members: np.ndarray, tol: float = 1e-5) -> list[np.nd
 def exact_invariants(problem, point) -> tuple:
     """The same invariants, exactly, at a rational point (a hashable key).
 
-    Used after certification: float groups whose certified exact points have equal exact
-    invariants (and equal kinds) are merged.  This catches slowly converging runs (e.g. to
-    the degenerate minima of a quartic loss) that the float tolerance kept apart.  With
+    Used after certification to *propose* merges: float groups whose certified exact points
+    have equal exact invariants (and equal kinds) are merged only when :func:`orbit_map` (or,
+    for ``U U^T``, the equality of the key itself) proves one orbit.  This catches slowly
+    converging runs (e.g. to the degenerate minima of a quartic loss) that the float
+    tolerance kept apart, and never merges two orbits that merely share invariants.  With
     weight decay the singular values enter through the characteristic polynomials of
     ``W_k^T W_k``.
     """
@@ -183,3 +186,186 @@ def exact_invariants(problem, point) -> tuple:
             key += (frac(grams[0]), frac(C[-1] * C[-1].transpose()),
                     tuple(tuple(to_fraction(c) for c in G.charpoly().coeffs()) for G in grams))
     return key
+
+
+# --- proofs that two exact points lie on one orbit ----------------------------------------
+MAX_ORBIT_UNKNOWNS = 400     # size guard: entries of the gauge matrices A_1..A_{H-1}
+
+
+def _affine_solutions(M, b):
+    """``(particular, nullspace basis)`` of ``M a = b`` over Q (flint ``fmpq_mat``s; vectors as
+    lists of ``fmpq``), or None when the system has no solution."""
+    import flint
+
+    m, u = M.nrows(), M.ncols()
+    aug = flint.fmpq_mat(m, u + 1)
+    for i in range(m):
+        for j in range(u):
+            aug[i, j] = M[i, j]
+        aug[i, u] = b[i]
+    E, r = aug.rref()
+    pivots = []
+    for i in range(r):
+        j = next(j for j in range(u + 1) if E[i, j] != 0)
+        if j == u:
+            return None                       # 0 = 1: inconsistent
+        pivots.append(j)
+    free = [j for j in range(u) if j not in pivots]
+    part = [flint.fmpq(0)] * u
+    for i, j in enumerate(pivots):
+        part[j] = E[i, u]
+    basis = []
+    for f in free:
+        v = [flint.fmpq(0)] * u
+        v[f] = flint.fmpq(1)
+        for i, j in enumerate(pivots):
+            v[j] = -E[i, f]
+        basis.append(v)
+    return part, basis
+
+
+def orbit_map(problem, P, Q, tries: int = 8):
+    """Invertible rational ``A_1, ..., A_{H-1}`` (flint matrices) with ``Q = A . P``, i.e.
+    ``Q_1 = A_1 P_1``, ``Q_k = A_k P_k A_{k-1}^{-1}``, ``Q_H = P_H A_{H-1}^{-1}``, checked exactly;
+    or None when none was found.  A proof that the exact points ``P`` and ``Q`` lie on one
+    orbit of the symmetry, hence have the same value, the same kind and congruent Hessians.
+
+    Deep-linear (one chain) only.  With weight decay the symmetry is orthogonal, and a map is
+    returned only when each ``A_k`` found is orthogonal (``A^T A = I`` exactly).  The maps
+    solve the linear equations ``A_1 P_1 = Q_1``, ``A_k P_k = Q_k A_{k-1}``,
+    ``Q_H A_{H-1} = P_H``; the particular solution and a few seeded combinations with the null
+    space are tested for invertibility.  None is not a proof of different orbits.
+    """
+    import random
+
+    import flint
+
+    if problem.sum_of_towers or problem.psd_product:
+        return None
+    Pw = [flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in row] for row in W])
+          if W and W[0] else flint.fmpq_mat(len(W), 0) for W in P.weights]
+    Qw = [flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in row] for row in W])
+          if W and W[0] else flint.fmpq_mat(len(W), 0) for W in Q.weights]
+    H = len(Pw)
+    dims = [Pw[k].nrows() for k in range(H - 1)]          # d_1 .. d_{H-1}
+    if Pw == Qw:                                          # the identity maps
+        return [flint.fmpq_mat(d, d, [int(i == j) for i in range(d) for j in range(d)])
+                for d in dims]
+    u = sum(d * d for d in dims)
+    if H < 2 or u == 0 or u > MAX_ORBIT_UNKNOWNS:
+        return None
+    off = [sum(d * d for d in dims[:k]) for k in range(H - 1)]
+    rows, rhs = [], []
+
+    def var(k, i, j):                 # unknown A_{k+1}[i, j]
+        return off[k] + i * dims[k] + j
+
+    for k in range(H):
+        W, Wq = Pw[k], Qw[k]
+        for i in range(Wq.nrows()):
+            for c in range(Wq.ncols()):
+                row = [flint.fmpq(0)] * u
+                const = flint.fmpq(0)
+                if k < H - 1:                          # A_k W_k (row i, column c)
+                    for j in range(W.nrows()):
+                        row[var(k, i, j)] += W[j, c]
+                else:
+                    const += W[i, c]                   # P_H on the right side
+                if k > 0:                              # - Q_k A_{k-1}
+                    for j in range(Wq.ncols()):
+                        row[var(k - 1, j, c)] -= Wq[i, j]
+                if k == 0:
+                    const += Wq[i, c]
+                if k == H - 1:                         # Q_H A_{H-1} = P_H
+                    row = [-x for x in row]
+                rows.append(row)
+                rhs.append(const)
+    M = flint.fmpq_mat(len(rows), u, [x for row in rows for x in row])
+    sol = _affine_solutions(M, rhs)
+    if sol is None:
+        return None
+    part, basis = sol
+    rng = random.Random(0)
+    for t in range(tries):
+        a = list(part)
+        if t and basis:
+            for v in basis:
+                c = rng.randint(-3, 3)
+                a = [x + c * y for x, y in zip(a, v)]
+        A = [flint.fmpq_mat(d, d, a[off[k]:off[k] + d * d]) for k, d in enumerate(dims)]
+        if any(Ak.det() == 0 for Ak in A):
+            continue
+        if problem.weight_decay != 0 and any(Ak.transpose() * Ak != flint.fmpq_mat(
+                Ak.nrows(), Ak.nrows(), [int(i == j) for i in range(Ak.nrows())
+                                         for j in range(Ak.nrows())]) for Ak in A):
+            continue
+        if _acts(Pw, A) == Qw:           # re-checked exactly
+            return A
+    return None
+
+
+def _acts(W, A):
+    """``A . W``: the layers ``A_1 W_1, A_k W_k A_{k-1}^{-1}, W_H A_{H-1}^{-1}``."""
+    H = len(W)
+    out = []
+    for k in range(H):
+        M = W[k]
+        if k < H - 1:
+            M = A[k] * M
+        if k > 0:
+            M = M * A[k - 1].inv()
+        out.append(M)
+    return out
+
+
+def _echelon_map(W):
+    """Invertible ``E`` (flint) with ``E W = rref(W)``: the right block of ``rref([W | I])``."""
+    import flint
+
+    m, n = W.nrows(), W.ncols()
+    aug = flint.fmpq_mat(m, n + m)
+    for i in range(m):
+        for j in range(n):
+            aug[i, j] = W[i, j]
+        aug[i, n + i] = 1
+    E, _ = aug.rref()
+    return flint.fmpq_mat(m, m, [E[i, n + j] for i in range(m) for j in range(m)])
+
+
+def _height(W) -> int:
+    return sum(int(M[i, j].p).bit_length() + int(M[i, j].q).bit_length()
+               for M in W for i in range(M.nrows()) for j in range(M.ncols()))
+
+
+def gauge_normal_form(problem, point):
+    """A simpler exact point on the orbit of ``point`` (deep-linear without weight decay; the
+    point itself otherwise): ``W_k`` brought to reduced row echelon form by the gauge, layer
+    after layer from ``W_1`` (a forward sweep), or ``W_k`` to reduced column echelon form from
+    ``W_H`` (a backward sweep); the one of smallest bit size, the point itself included.  The
+    maps are invertible by construction (``rref([W | I])``), so the result is ``A . point``:
+    same value, same kind.  ``(a, 0)`` becomes ``(1, 0)`` and ``(0, b)`` becomes ``(0, 1)``.
+    """
+    import flint
+
+    from landscape_proofs.families.base import Point
+
+    if problem.sum_of_towers or problem.psd_product or problem.weight_decay != 0 \
+            or len(point.weights) < 2:
+        return point
+    W0 = [flint.fmpq_mat([[flint.fmpq(x.numerator, x.denominator) for x in row] for row in W])
+          for W in point.weights]
+    H = len(W0)
+    fwd = list(W0)
+    for k in range(H - 1):
+        E = _echelon_map(fwd[k])
+        fwd[k], fwd[k + 1] = E * fwd[k], fwd[k + 1] * E.inv()
+    bwd = list(W0)
+    for k in range(H - 1, 0, -1):
+        F = _echelon_map(bwd[k].transpose()).transpose()     # W F = column echelon form
+        bwd[k], bwd[k - 1] = bwd[k] * F, F.inv() * bwd[k - 1]
+    best = min((W0, fwd, bwd), key=_height)
+    if best is W0:
+        return point
+    rows = [[[Fraction(int(M[i, j].p), int(M[i, j].q)) for j in range(M.ncols())]
+             for i in range(M.nrows())] for M in best]
+    return Point.of(problem, rows)

@@ -9,7 +9,9 @@ Pipeline (every float step is a producer step; only the checker's yes counts):
 4. the converged runs are grouped by symmetry invariants (:mod:`.dedupe`);
 5. each group's best-converged member is handed to :mod:`.snap`, which proposes exact
    points nearby and classifies the first exactly critical one (certificate re-verified by
-   the checker), or reports the group as *not certified* with the reason;
+   the checker), or reports the group as *not certified* with the reason; groups whose exact
+   points are proven to lie on one orbit (:func:`.dedupe.orbit_map`) are then merged, and
+   no others;
 6. the global value is stated when it is proven: the closed-form optimum of the square
    loss without weight decay (compared exactly), or the value of a certified global
    minimum that was reached.
@@ -74,7 +76,7 @@ class SearchConfig:
     plan: tuple[StartSpec, ...] = DEFAULT_PLAN
     dedupe_tol: float = 1e-5
     rank_tol: float = 1e-6
-    max_groups_classified: int = 64
+    max_groups_classified: int = 256   # new exact classifications (reuses are free)
     chunk: int = 256
     budget: Budget = Budget()
     enclosures: bool = True        # certify irrational limit points by interval enclosures
@@ -143,8 +145,9 @@ class LimitPointGroup:
     point: Point | None = None
     certificate: dict | None = field(default=None, repr=False)   # JSON, checked
     certificate_file: str | None = None
-    subgroups: int = 1                   # float groups merged by exact invariants
+    subgroups: int = 1                   # float groups merged (same orbit, proven)
     value_enclosure: tuple[Fraction, Fraction] | None = None     # enclosure route
+    orbit_proven: int = 0                # merged float groups whose exact points are A . point
 
     @property
     def value_text(self) -> str:
@@ -173,7 +176,8 @@ class LimitPointGroup:
                                      "hi": format_exact(self.value_enclosure[1])}),
                 "route": self.route, "distance": self.distance, "reason": self.reason,
                 "point": None if self.point is None else point_to_dict(self.point),
-                "certificate_file": self.certificate_file, "subgroups": self.subgroups}
+                "certificate_file": self.certificate_file, "subgroups": self.subgroups,
+                "orbit_proven": self.orbit_proven}
 
 
 @dataclass(frozen=True)
@@ -232,6 +236,17 @@ class SearchReport:
     def at_kink(self) -> int:
         return self.count(RunStatus.AT_KINK)
 
+    @property
+    def undecided(self) -> int:
+        """Converged runs (in groups) whose group is not certified."""
+        return sum(g.starts for g in self.groups if not g.certified)
+
+    @property
+    def inconclusive_share(self) -> float:
+        """The share of the runs in groups whose group is not certified (0 without groups)."""
+        n = sum(g.starts for g in self.groups)
+        return self.undecided / n if n else 0.0
+
     def spurious_minima(self) -> tuple[LimitPointGroup, ...]:
         return tuple(g for g in self.groups
                      if g.certified and g.kind is Kind.SPURIOUS_LOCAL_MINIMUM)
@@ -248,6 +263,8 @@ class SearchReport:
             "at_kink": self.at_kink,
             "global_value": self.global_value.to_json(),
             "groups": [g.to_json() for g in self.groups],
+            "undecided": self.undecided,
+            "inconclusive_share": self.inconclusive_share,
             "complete": self.complete,
             "stopped": self.stopped,
             "seconds": round(self.seconds, 4),
@@ -291,6 +308,8 @@ class SearchReport:
         lines.append(f"total: {len(self.outcomes)} starts = {sum(g.starts for g in self.groups)} in "
                      f"{len(self.groups)} limit-point groups + {self.stopped_short} stopped short "
                      f"+ {self.diverged} diverged")
+        lines.append(f"undecided: {self.undecided} of {sum(g.starts for g in self.groups)} runs "
+                     f"in groups are in groups not certified ({self.inconclusive_share:.1%})")
         return "\n".join(lines)
 
 
@@ -442,6 +461,7 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
             groups_idx = group(inv, conv, tol=config.dedupe_tol)
     groups, members_of = [], []
     cache: dict = {}
+    fresh = 0                         # new classifications made (max_groups_classified)
     n_run = len(val)                  # fewer than config.starts when the descent ran out of time
     stopped = "timeout" if n_run < config.starts else None
     end = None if config.timeout is None else t0 + config.timeout
@@ -451,19 +471,25 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
         if stopped is None and end is not None and time.perf_counter() > end:
             stopped = "timeout"
         cert = None
-        if stopped is None and gid <= config.max_groups_classified:
+        if stopped is None:
+            # past the budget of new classifications, a group is still certified when its
+            # snapped point is one classified before, or on its orbit (proven, snap.py)
             try:
                 cert = certify_limit_point(problem, x[rep], profile, config.budget, cache=cache,
-                                           use_enclosures=config.enclosures, digits=config.digits)
+                                           use_enclosures=config.enclosures, digits=config.digits,
+                                           reuse_only=fresh >= config.max_groups_classified)
             except KeyboardInterrupt:     # keep what was finished; say the rest was not done
                 stopped = "interrupted"
+            else:
+                fresh += cert.fresh
         if cert is not None:
             groups.append(LimitPointGroup(
                 id=gid, starts=int(members.size), representative=rep,
                 value_approx=float(val[rep]), rank_profile=profile, certified=cert.certified,
                 kind=cert.kind, value=cert.value, route=cert.route,
                 distance=cert.distance, reason=cert.reason, point=cert.point,
-                certificate=cert.certificate, value_enclosure=cert.value_enclosure))
+                certificate=cert.certificate, value_enclosure=cert.value_enclosure,
+                orbit_proven=int(cert.orbit_proven)))
         else:
             why = ({"timeout": "not classified: the time budget (--timeout) ran out first",
                     "interrupted": "not classified: the search was interrupted first"}[stopped]
@@ -493,7 +519,10 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
 
 
 def _merge_exact(problem, groups, members_of):
-    """Merge groups whose exact points have the same kind and exact invariants; renumber."""
+    """Merge certified groups whose exact points lie on one orbit, *proven*: the same exact
+    point, an explicit rational gauge map (:func:`.dedupe.orbit_map`), or for ``U U^T`` equal
+    exact ``U U^T`` (a complete invariant).  Equal exact invariants alone only propose the
+    pair; groups not proven equal stay apart.  Renumber."""
     merged, merged_members, index = [], [], {}
     for g, members in zip(groups, members_of):
         key = None
@@ -502,18 +531,29 @@ def _merge_exact(problem, groups, members_of):
                 key = (g.kind, exact_invariants(problem, g.point))
             except (UnsupportedError, NotDifferentiableError):
                 key = None
-        if key is not None and key in index:
-            k = index[key]
+        k = next((k for k in index.get(key, ()) if _same_orbit(problem, merged[k].point,
+                                                               g.point)), None)
+        if k is not None:
             h = merged[k]
-            merged[k] = replace(h, starts=h.starts + g.starts, subgroups=h.subgroups + g.subgroups)
+            proven = g.orbit_proven + (g.point.weights != h.point.weights)
+            merged[k] = replace(h, starts=h.starts + g.starts, subgroups=h.subgroups + g.subgroups,
+                                orbit_proven=h.orbit_proven + proven)
             merged_members[k] = np.concatenate([merged_members[k], members])
             continue
         if key is not None:
-            index[key] = len(merged)
+            index.setdefault(key, []).append(len(merged))
         merged.append(g)
         merged_members.append(members)
     out = [replace(g, id=i) for i, g in enumerate(merged, start=1)]
     return out, merged_members
+
+
+def _same_orbit(problem, P, Q) -> bool:
+    from landscape_proofs.search.dedupe import orbit_map
+
+    if P.weights == Q.weights or problem.psd_product:   # psd: keys hold U U^T exactly
+        return True
+    return orbit_map(problem, P, Q) is not None
 
 
 def write_report(report: SearchReport, out_dir: str | Path) -> SearchReport:

@@ -66,6 +66,9 @@ TOLERANCES = (1e-12, 1e-10, 1e-8, 1e-6)
 # degenerate minima, e.g. of the quartic loss, and end 1e-3 away from the critical set.
 # Looser snapping cannot cause a false claim: the snapped point is checked exactly.
 PRODUCT_TOLERANCES = TOLERANCES + (1e-4, 1e-3)
+# The solved-layer route goes looser still (quartic losses end ~1e-3 from the minimizing set);
+# its exact point must stay within 1e-2 (relative) of the float point.
+SOLVED_TOLERANCES = PRODUCT_TOLERANCES + (3e-3, 1e-2)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class Certification:
     distance: float | None              # max |exact - float| over coordinates (entrywise routes)
     reason: str
     value_enclosure: tuple[Fraction, Fraction] | None = None   # enclosure route
+    fresh: bool = True          # False: the classification of an earlier group was reused
+    orbit_proven: bool = False  # the snapped point is A . (the certified point), A exact
 
 
 def simplest_rational(lo: Fraction, hi: Fraction) -> Fraction:
@@ -293,6 +298,130 @@ def _candidates(problem, x: np.ndarray, rank_profile: tuple[int, ...]):
         if pt is not None and fresh(pt):
             yield (f"canonical factorization of the product snapped at relative tolerance "
                    f"{delta:g}"), pt, None
+    yield from _solved_factor_candidates(problem, x, fresh)
+
+
+def _solve_factor(P, R, side: str):
+    """``W`` with ``W P = R`` (side "last") or ``P W = R`` (side "first"), exactly, through
+    ``P^T (P P^T)^{-1}`` resp. ``(P^T P)^{-1} P^T``; None when that Gram matrix is singular."""
+    if side == "last":
+        G = P * P.transpose()
+        if G.det() == 0:
+            return None
+        W = R * P.transpose() * G.inv()
+        return W if W * P == R else None
+    G = P.transpose() * P
+    if G.det() == 0:
+        return None
+    W = G.inv() * P.transpose() * R
+    return W if P * W == R else None
+
+
+def _zero_entries(layers, zeros, side: str):
+    """The snapped layers with the last (resp. first) one moved least, row by row (column by
+    column), so that the product's entries ``zeros`` are exactly 0: row ``i`` of ``W_H`` is
+    projected onto the orthogonal complement of the columns ``j`` of ``P = W_{H-1}...W_1``
+    with ``(i, j)`` in ``zeros`` (exact rationals); None when those columns are dependent."""
+    import flint
+
+    rest = layers[:-1] if side == "last" else layers[1:]
+    P = rest[0]
+    for M in rest[1:]:
+        P = M * P
+    W = layers[-1] if side == "last" else layers[0]
+    if side == "first":             # P W = R: transpose to W^T P^T = R^T
+        P, W = P.transpose(), W.transpose()
+        zeros = [(j, i) for i, j in zeros]
+    W = flint.fmpq_mat(W)
+    for i in sorted({i for i, _ in zeros}):
+        cols = [j for a, j in zeros if a == i]
+        C = flint.fmpq_mat(P.nrows(), len(cols), [P[r, j] for r in range(P.nrows()) for j in cols])
+        G = C.transpose() * C
+        if G.det() == 0:
+            return None
+        w = flint.fmpq_mat(1, W.ncols(), [W[i, c] for c in range(W.ncols())])
+        w = w - (w * C) * G.inv() * C.transpose()
+        for c in range(W.ncols()):
+            W[i, c] = w[0, c]
+    if side == "first":
+        return [W.transpose()] + list(layers[1:])
+    return list(layers[:-1]) + [W]
+
+
+def _solved_factor_candidates(problem, x, fresh, layer_tol: float = 1e-8,
+                              max_distance: float = 1e-2):
+    """Slowly converging runs (degenerate minima, e.g. of ``(ab)^4 - (ab)^6``) end where the
+    product is close to a critical point of the outer loss but the rank profile is not yet
+    that of the limit.  The product is snapped (:data:`PRODUCT_TOLERANCES`), all layers but
+    the last (resp. the first) are snapped entrywise, and the remaining layer is solved
+    exactly so that the product is the snapped one.  Kept only within ``max_distance`` (relative
+    to ``1 + max |x|``) of the float point, so that the exact point is near the run's limit."""
+    from landscape_proofs.search.dedupe import gauge_normal_form
+
+    H = problem.depth
+    if problem.weight_decay != 0 or H < 2:
+        return
+    Ws = _layers(problem, x)
+    R = Ws[0]
+    for W in Ws[1:]:
+        R = W @ R
+    scale = 1.0 + float(np.max(np.abs(x))) if x.size else 1.0
+    snapped = [_fmpq_mat(_snapped_matrix(W, layer_tol)) for W in Ws]
+    tight = _fmpq_mat(_snapped_matrix(R, layer_tol))
+    targets = []
+    for delta in SOLVED_TOLERANCES:
+        loose = _fmpq_mat(_snapped_matrix(R, delta))
+        targets.append((delta, "", loose))
+        # only the entries that snap to 0 moved, the others kept (tightly snapped): a product
+        # near a critical set such as {R_00 = 0} whose other entries are generic
+        mixed = flint.fmpq_mat(tight.nrows(), tight.ncols(), [
+            0 if loose[i, j] == 0 else tight[i, j]
+            for i in range(tight.nrows()) for j in range(tight.ncols())])
+        if mixed != loose:
+            targets.append((delta, " (only the entries near 0)", mixed))
+    # the k smallest entries of the product (those within 1e-2 relative of 0) made 0 with the
+    # least change, k = 1, 2, ... (at most 6)
+    small = sorted((abs(R[i, j]), i, j) for i in range(R.shape[0]) for j in range(R.shape[1])
+                   if abs(R[i, j]) <= SOLVED_TOLERANCES[-1] * (1 + np.abs(R).max()))
+    for k in range(1, min(len(small), 6) + 1):
+        zeros = [(i, j) for _, i, j in small[:k]]
+        delta = small[k - 1][0]
+        for side in ("last", "first"):
+            layers = _zero_entries(snapped, zeros, side)
+            if layers is None:
+                continue
+            mats = [[[_frac(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
+                    for M in layers]
+            flat = np.array([float(q) for M in mats for row in M for q in row])
+            dist = float(np.max(np.abs(flat - x)))
+            if dist > max_distance * scale:
+                continue
+            pt = gauge_normal_form(problem, Point.of(problem, mats))
+            if fresh(pt):
+                yield (f"{side} layer moved least (exact projection) so that the product's "
+                       f"{k} smallest entries (up to {delta:.2g}) are 0, then brought to a "
+                       "gauge normal form (the same orbit)"), pt, dist
+    for delta, how, Rq in targets:
+        for side in ("last", "first"):
+            rest = snapped[:-1] if side == "last" else snapped[1:]
+            P = rest[0]
+            for M in rest[1:]:
+                P = M * P
+            W = _solve_factor(P, Rq, side)
+            if W is None:
+                continue
+            layers = snapped[:-1] + [W] if side == "last" else [W] + snapped[1:]
+            mats = [[[_frac(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
+                    for M in layers]
+            flat = np.array([float(q) for M in mats for row in M for q in row])
+            dist = float(np.max(np.abs(flat - x)))
+            if dist > max_distance * scale:
+                continue
+            pt = gauge_normal_form(problem, Point.of(problem, mats))
+            if fresh(pt):
+                yield (f"{side} layer solved exactly for the product snapped{how} at relative "
+                       f"tolerance {delta:g}, then brought to a gauge normal form (the same "
+                       "orbit)"), pt, dist
 
 
 def _layers(problem, x: np.ndarray) -> list[np.ndarray]:
@@ -440,7 +569,8 @@ def _exact_point_of(problem, r):
 
 def certify_limit_point(problem: Problem, x: np.ndarray, rank_profile: tuple[int, ...],
                         budget: Budget = Budget(), use_enclosures: bool = True,
-                        cache: dict | None = None, digits: int = 40) -> Certification:
+                        cache: dict | None = None, digits: int = 40,
+                        reuse_only: bool = False) -> Certification:
     """Certify what the float limit point ``x`` (flattened) is near.
 
     Rational routes first (exact classification of the first exactly critical candidate),
@@ -448,7 +578,12 @@ def certify_limit_point(problem: Problem, x: np.ndarray, rank_profile: tuple[int
     ``rank_profile`` is the limit point's numerical ranks of partial products (see
     :mod:`.dedupe`); it gates the canonical-refactorization route.  ``cache`` (a dict the
     caller keeps) remembers classifications by exact point, so that limit points that snap
-    to the same exact point are classified once.
+    to the same exact point are classified once; and an exactly critical candidate that lies
+    on the orbit of a point classified before (:func:`.dedupe.orbit_map`: an explicit rational
+    gauge map, checked exactly) takes that point's classification (``fresh`` is then False,
+    ``orbit_proven`` True, and ``point`` is the classified point).  With ``reuse_only``,
+    nothing new is classified: only such reuses are made, otherwise the point is reported
+    *not certified* (the caller's budget of new classifications ran out).
     """
     from landscape_proofs.produce.classify import size_refusal
 
@@ -461,12 +596,27 @@ def certify_limit_point(problem: Problem, x: np.ndarray, rank_profile: tuple[int
         if critical is False:
             tried.append(f"{route}: {detail}")
             continue
+        fresh_work = False
         if cache is not None and pt.weights in cache:
             c = cache[pt.weights]
         else:
+            reused = _orbit_reuse(problem, pt, cache) if critical else None
+            if reused is not None:
+                pt0, c0 = reused
+                return Certification(True, c0.kind, c0.value, c0.certificate.to_json(), pt0,
+                                     f"{route}; on the orbit of an exact point classified "
+                                     "before (explicit rational gauge map, checked exactly)",
+                                     dist, c0.reason, fresh=False, orbit_proven=True)
+            if reuse_only:
+                tried.append(f"{route}: exactly critical, not classified (budget of new "
+                             "classifications spent)")
+                break
             c = classify(problem, pt, budget)
+            fresh_work = True
             if cache is not None:
                 cache[pt.weights] = c
+                if c.certificate is not None and critical:
+                    _orbit_index(problem, cache, pt, c)
         if c.kind is Kind.NOT_CRITICAL:
             tried.append(f"{route}: not critical ({c.reason})")
             continue
@@ -479,10 +629,14 @@ def certify_limit_point(problem: Problem, x: np.ndarray, rank_profile: tuple[int
             reason = f"not classified exactly: {c.reason}"
         return Certification(certified, c.kind, c.value if certified else None,
                              c.certificate.to_json() if certified else None, pt, route, dist,
-                             reason)
+                             reason, fresh=fresh_work)
     summary = "; ".join(tried[:2]) + ("; ..." if len(tried) > 2 else "")
     why = (f"no exact critical point among {len(tried)} rational candidates near the limit "
            f"point ({summary})")
+    if reuse_only:
+        return Certification(False, None, None, None, None, "none", None,
+                             f"not classified: the budget of new classifications "
+                             f"(max_groups_classified) was spent, and {why}", fresh=False)
     if use_enclosures:
         enc = _enclosure_route(problem, x, budget, digits)
         if enc is not None:
@@ -495,3 +649,35 @@ def certify_limit_point(problem: Problem, x: np.ndarray, rank_profile: tuple[int
                                  f"{why}; enclosure route: {enc.reason}")
     return Certification(False, None, None, None, None, "none", None,
                          f"{why}; an irrational critical point needs a certified enclosure")
+
+
+_ORBITS = "orbit index"       # a key of the caller's cache that no exact point has
+
+
+def _orbit_index(problem, cache: dict, pt, c) -> None:
+    """Remember a certified exactly critical point under its exact invariants."""
+    from landscape_proofs.search.dedupe import exact_invariants
+
+    try:
+        key = exact_invariants(problem, pt)
+    except (UnsupportedError, NotDifferentiableError):
+        return
+    cache.setdefault(_ORBITS, {}).setdefault(key, []).append((pt, c))
+
+
+def _orbit_reuse(problem, pt, cache):
+    """(pt0, classification) of a certified point on the orbit of ``pt``, or None."""
+    from landscape_proofs.search.dedupe import exact_invariants, orbit_map
+
+    if cache is None or _ORBITS not in cache:
+        return None
+    try:
+        key = exact_invariants(problem, pt)
+    except (UnsupportedError, NotDifferentiableError):
+        return None
+    for pt0, c0 in cache[_ORBITS].get(key, ())[:8]:
+        # U U^T is a complete invariant of the orbit U O(k) (dedupe's docstring): equal keys
+        # are the proof there; elsewhere an explicit map is
+        if problem.psd_product or orbit_map(problem, pt0, pt) is not None:
+            return pt0, c0
+    return None
