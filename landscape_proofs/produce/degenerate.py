@@ -52,7 +52,8 @@ def _involved(obj, W):
     entries (the kernel's limit on the variables)."""
     import flint
 
-    if obj.lam != 0 or any(d != 0 for d in obj.decay or ()):
+    if (getattr(obj, "lam", 0) != 0 or any(d != 0 for d in getattr(obj, "decay", None) or ())
+            or not hasattr(obj, "loss_argument")):      # e.g. l(U U^T): no argument route
         return None
     E0 = obj.loss_argument(W)
     n = E0.nrows() * E0.ncols()
