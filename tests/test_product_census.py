@@ -44,6 +44,7 @@ def problem(widths, Y, X=None, loss="square"):
 
 
 DIAG = problem([2, 1, 2], [[3, 0], [0, 1]])
+DIAG3 = problem([2, 1, 1, 2], [[3, 0], [0, 1]])
 IRR = problem([2, 1, 2], [[2, 1], [1, 1]])
 WIDE = problem([3, 2, 3], [[3, 0, 0], [0, 2, 0], [0, 0, 1]])
 
@@ -68,22 +69,41 @@ def test_diag_3_1_hand_derived(widths):
     rep = product_census(problem(widths, [[3, 0], [0, 1]]))
     assert rep.complete and rep.real_count == 3
     pts = by_subset(rep)
+    # two layers: the rank-0 fibre is strict too (a kernel vector of W_1^T or W_2, no lemma);
+    # from three layers on it holds the non-strict origin and is a "saddle" fibre (the lemma)
+    low = "strict-saddle" if len(widths) == 3 else "saddle"
     assert {s: (p["kind"], p["value"], p["rank"]) for s, p in pts.items()} == {
-        (): ("saddle", "5", 0), (1,): ("global-minimum", "1/2", 1), (2,): ("strict-saddle", "9/2", 1)}
+        (): (low, "5", 0), (1,): ("global-minimum", "1/2", 1), (2,): ("strict-saddle", "9/2", 1)}
     assert pts[()]["product"] == [["0", "0"], ["0", "0"]]
     assert pts[(1,)]["product"] == [["3", "0"], ["0", "0"]]
     assert pts[(2,)]["product"] == [["0", "0"], ["0", "1"]]
-    assert rep.eigenvalues == ["9", "1"] and rep.relies_on == (LEMMA,)
+    assert rep.eigenvalues == ["9", "1"] and rep.relies_on == (() if len(widths) == 3 else (LEMMA,))
 
 
 def test_three_outputs_rank_two_hand_derived():
     rep = product_census(WIDE)
     assert rep.complete and rep.real_count == 7
     assert {s: (p["kind"], p["value"]) for s, p in by_subset(rep).items()} == {
-        (): ("saddle", "7"), (1,): ("saddle", "5/2"), (2,): ("saddle", "5"),
-        (3,): ("saddle", "13/2"), (1, 2): ("global-minimum", "1/2"),
+        (): ("strict-saddle", "7"), (1,): ("strict-saddle", "5/2"), (2,): ("strict-saddle", "5"),
+        (3,): ("strict-saddle", "13/2"), (1, 2): ("global-minimum", "1/2"),
         (1, 3): ("strict-saddle", "2"), (2, 3): ("strict-saddle", "9/2")}
-    assert rep.kinds == {"saddle": 4, "global-minimum": 1, "strict-saddle": 2}
+    assert rep.kinds == {"global-minimum": 1, "strict-saddle": 6} and rep.relies_on == ()
+
+
+@pytest.mark.parametrize("weights", [
+    # [2, 2, 2], Y = diag(3, 1): the rank-1 fibre of S = {1} (R = diag(3, 0), |S| = 1 < r = 2):
+    # G = R - Y = diag(0, -1), W_2^T G = 0 and G W_1^T = 0 by hand, and W_2 e_2 = 0
+    [[[1, 0], [0, 0]], [[3, 0], [0, 0]]],
+    [[[3, 0], [0, 0]], [[1, 0], [0, 0]]],
+    [[[0, 0], [0, 0]], [[0, 0], [0, 0]]],          # the rank-0 fibre: the origin
+])
+def test_two_layer_rank_deficient_fibres_are_strict_at_their_points(weights):
+    # the census's fibre-wide claim against the exact Hessian at points of the fibre
+    prob = problem([2, 2, 2], [[3, 0], [0, 1]])
+    res = lp.classify(prob, {"weights": weights})
+    assert res.kind == "strict-saddle"
+    fib = {tuple(f["subset"]): f["kind"] for f in product_census(prob).points}
+    assert fib[(1,)] == fib[()] == "strict-saddle"
 
 
 def _contains_root_of(box, a, b, c):
@@ -260,30 +280,41 @@ def test_cli_census_out_and_verify_report_relies_on(tmp_path, capsys):
     assert validator("certificate").is_valid(cert)
     assert main(["verify", "--json", str(tmp_path / "c" / "census.json")]) == 0
     rows = json.loads(capsys.readouterr().out)["results"]
-    assert rows[0]["holds"] and rows[0]["relies_on"] == [LEMMA]
+    assert rows[0]["holds"] and rows[0]["relies_on"] == []          # two layers: nothing cited
     bad = _tamper(cert, "swap")
     (tmp_path / "bad.json").write_text(json.dumps(bad))
     assert main(["verify", str(tmp_path / "bad.json")]) == 1
 
 
 # --- check: proved-on-instance, and the circularity rule -----------------------------------
-def test_check_proves_kawaguchi_on_an_instance_through_the_product_census():
-    c = lp.check("kawaguchi2016", DIAG)
+@pytest.mark.parametrize("theorem", ["kawaguchi2016", "lu_kawaguchi2017", "zhang2019"])
+def test_check_proves_two_layer_instances_through_the_product_census(theorem):
+    c = lp.check(theorem, DIAG)
     assert c.conclusion.status is ConclusionStatus.PROVED_ON_INSTANCE
-    assert "Lu & Kawaguchi 2017" in c.conclusion.summary
+    assert "relies on" not in c.conclusion.summary          # two layers: nothing cited
     assert c.conclusion.certificates[0]["claim"] == "product-census"
 
 
+def test_three_layers_rely_on_the_lemma_which_implies_the_statements():
+    # Lu & Kawaguchi's transfer (with the benign rank-constrained problem) says "every local
+    # minimum is global" by itself, and "global or saddle" contains that: no proof by citation
+    assert product_census(DIAG3).relies_on == (LEMMA,)
+    for theorem in ("kawaguchi2016", "zhang2019"):
+        c = lp.check(theorem, DIAG3)
+        assert c.conclusion.status is not ConclusionStatus.PROVED_ON_INSTANCE
+
+
 def test_a_theorem_is_not_proved_by_a_lemma_from_its_own_source():
-    r = census_conclusion("local-minima-global", as_problem(DIAG), source="arXiv:1702.08580")
+    r = census_conclusion("local-minima-global", as_problem(DIAG3), source="arXiv:1702.08580")
     assert r is None
-    c = lp.check("lu_kawaguchi2017", DIAG)
+    c = lp.check("lu_kawaguchi2017", DIAG3)
     assert c.conclusion.status is not ConclusionStatus.PROVED_ON_INSTANCE
     # with the shallow problem's benign landscape the lemma says "every local minimum is
     # global" by itself: no proof by citation of that statement, from any source
     assert "asserts the statement" in circular([LEMMA], "local-minima-global", "arXiv:1605.07110")
-    assert circular([LEMMA], "saddles-or-global", "arXiv:1605.07110") is None
-    assert census_conclusion("local-minima-global", as_problem(DIAG), source="arXiv:1605.07110") is None
+    assert "part of the statement" in circular([LEMMA], "saddles-or-global", "arXiv:1605.07110")
+    assert circular([], "saddles-or-global", "arXiv:1605.07110") is None
+    assert census_conclusion("local-minima-global", as_problem(DIAG3), source="arXiv:1605.07110") is None
     assert "does not know" in circular(["Someone 2030, Lemma 1"], "local-minima-global", None)
 
 
@@ -297,8 +328,8 @@ def test_census_plot_of_a_product_census_draws_values_by_rank(tmp_path, capsys):
     label, pts = summary_points(out)
     assert label.startswith("rank") and (tmp_path / "c.svg").stat().st_size > 0
     assert sorted(pts) == sorted((float(len(s)), float(Fraction(v)), k) for s, v, k in [
-        ((), "7", "saddle"), ((1,), "5/2", "saddle"), ((2,), "5", "saddle"),
-        ((3,), "13/2", "saddle"), ((1, 2), "1/2", "global-minimum"),
+        ((), "7", "strict-saddle"), ((1,), "5/2", "strict-saddle"), ((2,), "5", "strict-saddle"),
+        ((3,), "13/2", "strict-saddle"), ((1, 2), "1/2", "global-minimum"),
         ((1, 3), "2", "strict-saddle"), ((2, 3), "9/2", "strict-saddle")])
 
 

@@ -17,7 +17,9 @@ subsets, each fibre's kind, each value and each product, and the computation beh
   (:func:`_curve`): every critical point of the fibre is a strict saddle (the lift argument);
 * ``|S| < r``, not the top: along the rank-<=r line ``R_S + s P_j Y X^+`` the loss has
   first-order coefficient ``-lambda_j``, certified ``< 0`` in arb: R_S is not a local minimum of
-  the loss on rank <= r, so (cited lemma, ``LEMMA``) no point of the fibre is a local minimum.
+  the loss on rank <= r, so (cited lemma, ``LEMMA``) no point of the fibre is a local minimum;
+  with two layers the same certificate of ``G = (R X - Y) X^T != 0`` makes every point of the
+  fibre a strict saddle without the lemma (:func:`kind_of`).
 """
 from __future__ import annotations
 
@@ -77,9 +79,12 @@ def eigen(kp):
     return out
 
 
-def kind_of(S, m, r) -> str:
+def kind_of(S, m, r, layers: int) -> str:
+    """Two layers: a rank-deficient fibre is strict too (docs/census.md: a kernel vector z of
+    W_1^T or W_2 gives the line (W_1 + t z v^T, W_2 + t s a z^T), whose t^2-coefficient
+    s |z|^2 a^T G v + ... is < 0 for a suitable s once G = (R X - Y) X^T != 0)."""
     return ("global-minimum" if S == tuple(range(min(r, m))) else
-            "strict-saddle" if len(S) == r else "saddle")
+            "strict-saddle" if len(S) == r or layers == 2 else "saddle")
 
 
 def _vec(Sig, lam):
@@ -130,7 +135,7 @@ def _curve(kp, lams, S, i, j, Xp):
     """The sign-bearing coefficient, in arb (a ball; rigorous also for irrational eigenvalues):
     the saddle line's (|S| < r, ``i`` None) ``<A, P_j B>`` along ``R_S + s P_j Y X^+`` (rank
     <= |S| + 1), ``= -lambda_j``; or the strict-saddle curve's (|S| = r) t^2-coefficient
-    ``|C1|^2 / 2 + <A, C2>`` along ``(P_S + t C + t^2 C^T C) Y X^+``, ``C = P_i E_ab P_j +
+    ``|C1|^2 / 2 + <A, C2>`` along ``(P_S + t C + t^2 k^2 P_j) Y X^+``, ``C = P_i E_ab P_j +
     P_j E_ba P_i`` (= ``k (u_i u_j^T + u_j u_i^T)``, ``k = u_i[a] u_j[b] != 0``, unit u's: the
     docs' curve with v = u_i + t k u_j), ``= k^2 (lambda_i - lambda_j) / 2``.  Here
     ``B = Y X^+ X``, ``A = P_S B - Y``, ``C1 = C B``, ``C2 = P_j E_ba P_i E_ab P_j B``."""
@@ -171,7 +176,7 @@ def check_product_census(data: dict) -> CheckResult:
         c0, Sig = square_loss_split(kp.X, kp.Y)
         Xp = kp.X.transpose() * (kp.X * kp.X.transpose()).inv()
         for n, (f, S) in enumerate(zip(fibres, subsets)):
-            kind = kind_of(S, m, r)
+            kind = kind_of(S, m, r, len(kp.shapes))
             if f.get("kind") != kind or f.get("rank") != len(S):
                 raise Rejected(f"fibres[{n}]: the fibre of {f['subset']} is {kind}, rank {len(S)}")
             lo, hi = _value(lams, S, c0, sum((Sig[k, k] for k in range(d)), fmpq(0)))
@@ -187,7 +192,7 @@ def check_product_census(data: dict) -> CheckResult:
                 continue
             j = min(k for k in range(m) if k not in S)       # the largest eigenvalue left out
             with flint.ctx.workprec(BITS + 64):
-                co = _curve(kp, lams, S, max(S) if kind == "strict-saddle" else None, j, Xp)
+                co = _curve(kp, lams, S, max(S) if len(S) == r else None, j, Xp)   # < 0: G != 0
             if not co < 0:
                 raise Rejected(f"fibres[{n}]: the curve's coefficient {co} is not certified < 0")
             if kind == "saddle" and LEMMA not in relies:

@@ -127,7 +127,7 @@ def product_census(data: dict) -> ProductCensusReport:
                     product = {"lo": [[b["lo"] for b in row] for row in lo_hi],
                                "hi": [[b["hi"] for b in row] for row in lo_hi]}
                 fibres.append({"subset": [k + 1 for k in S], "rank": len(S),
-                               "kind": kind_of(S, m, r), "value": value, "product": product})
+                               "kind": kind_of(S, m, r, len(kp.shapes)), "value": value, "product": product})
         eigen = [_text(exact[k]) if exact[k] is not None else _box(approx[k]) for k in range(d)]
     cert = {"format": FORMAT, "claim": "product-census", "problem": data,
             "product_census": {"space": "product", "max_rank": r, "eigenvalues": eigen,

@@ -105,6 +105,12 @@ SCOPE_PRODUCT = ("proof on this instance: a complete product-space census (every
                  "kernel) was checked against the statement")
 
 
+#: what each landscape statement implies: citing a lemma that asserts an implied statement is
+#: circular too ("every critical point is a global minimum or a saddle" contains "every local
+#: minimum is global")
+IMPLIES = {"saddles-or-global": ("local-minima-global",)}
+
+
 def circular(relies_on, statement: str, source: str | None) -> str | None:
     """Why using these lemmas to prove ``statement`` for the theorem from ``source`` would be
     circular (or unsupported), or None.  The rule (docs/census.md): a cited lemma must come
@@ -119,6 +125,9 @@ def circular(relies_on, statement: str, source: str | None) -> str | None:
             return f"the census relies on {key}, a result of the theorem's own source"
         if statement in asserts:
             return f"the census relies on {key}, which asserts the statement itself"
+        implied = next((s for s in IMPLIES.get(statement, ()) if s in asserts), None)
+        if implied is not None:
+            return f"the census relies on {key}, which asserts {implied}, part of the statement"
     return None
 
 
