@@ -32,7 +32,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import flint
-from flint import arb, arb_mat, fmpq, fmpq_mat
+from flint import arb, arb_mat, fmpq, fmpq_mat, fmpz
 
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
                                                _hull, _Rejected, krawczyk, ldl_pivots, lower_q,
@@ -43,7 +43,7 @@ from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
 
-LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root")
+LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root", "contract")
 MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 1024, 64, 4096
 
 
@@ -67,10 +67,11 @@ def _cube(center, r) -> list[arb]:
     return _balls([c - r for c in center], [c + r for c in center])
 
 
-def required_bound_squared(problem) -> fmpq:
-    """``||Y||_F^2 / (4 lam_min)``: every critical entry w has ``w^2 <=`` this, lam_min the
-    least decay entry (docs/census.md)."""
-    return sum((y * y for y in problem.Y.entries()), fmpq(0)) / (4 * min(problem.decay_vector))
+def required_bound_squared(problem) -> list:
+    """``||Y||_F^2 / (4 lam_p)`` for each parameter p: every critical point has
+    ``lam_p w_p^2 <= |W_i|_L^2 <= ||Y||^2/4`` (docs/census.md)."""
+    y2 = sum((y * y for y in problem.Y.entries()), fmpq(0))
+    return [y2 / (4 * to_fmpq(d)) for d in problem.decay_vector]
 
 
 def nonsingular_on(obj, lo, hi) -> bool:
@@ -138,23 +139,35 @@ def excluded_component(obj, lo, hi, ks):
     return None
 
 
-def krawczyk_empty(obj, lo, hi) -> bool:
-    """No zero of grad L in the box B: a zero z has ``0 = g(c) + Hbar (z - c)`` (Hbar in H(B),
-    mean value), so ``z - c = -C g(c) + (I - C Hbar)(z - c)`` lies in
-    ``K = -C g(c) + (I - C H(B)) (B - c)`` for any C; K missing ``B - c`` in one coordinate
-    leaves no room for z."""
+def krawczyk_box(obj, lo, hi, H=None):
+    """``B`` intersected with ``c + K``, which holds every zero of grad L in the box B, or
+    None (no zero in B): a zero z has ``0 = g(c) + Hbar (z - c)`` (Hbar in H(B), mean value),
+    so ``z - c = -C g(c) + (I - C Hbar)(z - c)`` lies in ``K = -C g(c) + (I - C H(B)) (B - c)``
+    for any exact C.  ``["krawczyk-empty"]`` leaves need None; ``["contract"]`` nodes continue
+    with the smaller box.  H: the ball Hessian over B, if already computed."""
     N = len(lo)
-    H = obj.hessian(obj.unflatten(_balls(lo, hi)))
-    try:
-        C = _approximate_inverse(H)
-    except _Rejected:
-        return False
+    H = obj.hessian(obj.unflatten(_balls(lo, hi))) if H is None else H
+    C = _approximate_inverse(H)
     c = [(a + h) / 2 for a, h in zip(lo, hi)]
     D, _ = _contraction(C, H)
     Z = arb_mat(N, 1, [_hull(lo[j] - c[j], hi[j] - c[j]) for j in range(N)])
     K = D * Z - C * arb_mat(N, 1, obj.gradient_vector(obj.unflatten(c)))
-    return any(upper_q(K[i, 0]) < lo[i] - c[i] or lower_q(K[i, 0]) > hi[i] - c[i]
-               for i in range(N))
+    nlo = [m + lower_q(K[i, 0]) for i, m in enumerate(c)]
+    nhi = [m + upper_q(K[i, 0]) for i, m in enumerate(c)]
+    if any(a > h for a, h in zip(nlo + lo, hi + nhi)):
+        return None
+    g = [fmpz(2) ** (20 + max(0, int((h - a).q).bit_length() - int((h - a).p).bit_length()))
+         for a, h in zip(lo, hi)]                 # rounded outward to 2^-20 of each width
+    return ([max(a, fmpq((x * k).floor(), k)) for a, x, k in zip(lo, nlo, g)],
+            [min(h, fmpq((x * k).ceil(), k)) for h, x, k in zip(hi, nhi, g)])
+
+
+def krawczyk_empty(obj, lo, hi) -> bool:
+    """No zero of grad L in the box (``krawczyk_box`` is None)."""
+    try:
+        return krawczyk_box(obj, lo, hi) is None
+    except _Rejected:
+        return False
 
 
 def negative_count(A: arb_mat) -> int:
@@ -210,9 +223,10 @@ def _read_tree_and_roots(problem, ev, N):
     return tree, parsed
 
 
-def _walk(tree, b, N):
-    """Re-derive the leaves from the tree: yields (label, argument, lo, hi)."""
-    stack, pos, leaves = [([-b] * N, [b] * N)], 0, []
+def _walk(tree, low, b, N, obj):
+    """Re-derive the leaves from the tree, from the box [low, b]: (label, argument, lo, hi).
+    A ``["contract"]`` node continues with ``krawczyk_box`` of its box (every zero is in it)."""
+    stack, pos, leaves = [(list(low), list(b))], 0, []
     while stack:
         lo, hi = stack.pop()
         if pos >= len(tree):
@@ -230,6 +244,8 @@ def _walk(tree, b, N):
                 raise _Rejected(f"tree[{pos - 1}]: split point outside the box")
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
+        elif node == ["contract"]:
+            stack.append(krawczyk_box(obj, lo, hi) or (lo, lo))   # empty: a point, no root fits
         elif node == ["krawczyk-empty"]:
             leaves.append((node[0], None, lo, hi))
         else:
@@ -274,13 +290,15 @@ def _check(problem, ev) -> CensusCheck:
     N = problem.n_params
     if N > MAX_PARAMS:
         raise _Rejected(f"a census is limited to {MAX_PARAMS} parameters, not {N}")
-    b = _q(ev.get("bound"), "bound")
-    need = required_bound_squared(problem)
-    if not (b > 0 and b * b >= need):
-        raise _Rejected(f"bound: b^2 = {show(b * b)} is below ||Y||^2/(4 lam) = {show(need)}")
+    raw = ev.get("bound")
+    b = [_q(x, "bound") for x in (raw if isinstance(raw, list) and len(raw) == N else [raw] * N)]
+    for p, (bp, need) in enumerate(zip(b, required_bound_squared(problem))):
+        if not (bp > 0 and bp * bp >= need):
+            raise _Rejected(f"bound {p}: b^2 = {show(bp * bp)} is below ||Y||^2/(4 lam_p) = {show(need)}")
     tree, roots = _read_tree_and_roots(problem, ev, N)
     obj = ArbDeepLinear(problem)
-    leaves = _walk(tree, b, N)
+    group, pivots, low = _symmetry(problem, ev.get("symmetry"), b)
+    leaves = _walk(tree, low, b, N, obj)
     used, where = set(), {}
     for label, k, lo, hi in leaves:
         if label == "krawczyk-empty":
@@ -319,42 +337,82 @@ def _check(problem, ev) -> CensusCheck:
         v = obj.value(W)
         points.append({"index": neg, "lo": lower_q(v), "hi": upper_q(v),
                        "center": center, "radius": r})
-    _classify(problem, points, roots, where)
+    points = _classify(problem, points, roots, where, group, pivots, low)
     kinds = dict(Counter(p["kind"] for p in points))
     claimed = ev.get("result")
     mine = {"real_count": len(points), "kinds": kinds}
     if claimed is not None and claimed != mine:
         raise _Rejected(f"result: the certificate claims {claimed}, the check gives {mine}")
     text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-    return CensusCheck(True, f"exactly {len(points)} real critical points (all in [-{show(b)}, "
-                       f"{show(b)}]^{N}, {len(leaves)} leaf boxes): {text or 'none'}",
-                       tuple(points), kinds)
+    box = f"[-{show(b[0])}, {show(b[0])}]^{N}" if len(set(b)) == 1 else f"[-b, b], b = ({', '.join(map(show, b))})"
+    return CensusCheck(True, f"exactly {len(points)} real critical points (all in {box}"
+                       f"{', flips of ' + str(len(roots)) + ' roots' if pivots else ''}, "
+                       f"{len(leaves)} leaf boxes): {text or 'none'}", tuple(points), kinds)
 
 
-def _classify(problem, points, roots, where) -> None:
-    """Kinds from the index; global / spurious from the values (symmetry classes tie)."""
+def _symmetry(problem, sym, b):
+    """The hidden-unit sign flips (each group element: the set of flat indices it negates)
+    and the cover's lower corner: ``-b``, or ``-margin`` on the pivots of a fundamental domain
+    (every orbit meets ``w_p >= 0`` for all pivots p when the flips reach every sign pattern)."""
+    flips = _flips(problem)
+    if sym is None:
+        return flips, [], [-x for x in b]
+    if not isinstance(sym, dict) or set(sym) != {"nonnegative", "margin"} or len(flips) > 8:
+        raise _Rejected("symmetry: expected {nonnegative, margin}, at most 8 hidden units")
+    piv, d = sym["nonnegative"], _q(sym["margin"], "symmetry.margin")
+    if not isinstance(piv, list) or len(set(map(repr, piv))) != len(piv) or any(
+            isinstance(p, bool) or not isinstance(p, int) or not 0 <= d < b[p] for p in piv):
+        raise _Rejected("symmetry: pivots must be distinct parameter indices, 0 <= margin < b")
+    group = {frozenset()}
+    for f in flips:
+        group |= {g ^ frozenset(f) for g in group}
+    if len({tuple(p in g for p in piv) for g in group}) != 2 ** len(piv):
+        raise _Rejected("symmetry: the flips do not reach every sign pattern of the pivots, "
+                        "so w_p >= 0 is not a fundamental domain")
+    return group, piv, [-d if p in piv else -x for p, x in enumerate(b)]
+
+
+def _classify(problem, points, roots, where, group, pivots, low) -> list:
+    """Orbits, then kinds from the index; global / spurious from the values (orbits tie).
+    For root i and flip g, if ``g(cube_i)`` lies in root leaf j then ``g(z_i) = z_j`` (the only
+    critical point there); with a fundamental domain every image must lie in a root leaf or
+    outside the domain, and each orbit is expanded: ``g(z_i) = h(z_i)`` iff ``g h`` fixes z_i."""
     N = problem.n_params
-    cls = list(range(len(points)))
+    cls, stab = list(range(len(points))), [set() for _ in points]
 
     def find(i):
         while cls[i] != i:
             i = cls[i]
         return i
-    for flip in _flips(problem):
-        for i, (center, r, _) in enumerate(roots):
+    for i, (center, r, _) in enumerate(roots):
+        for flip in group:
             img = [-c if p in flip else c for p, c in enumerate(center)]
-            for j, (lo, hi) in where.items():
-                if all(l <= c - r and c + r <= h for c, l, h in zip(img, lo, hi)):
-                    cls[find(i)] = find(j)       # the flipped point is root j: equal values
-                    break
+            j = next((j for j, (lo, hi) in where.items()
+                      if all(l <= c - r and c + r <= h for c, l, h in zip(img, lo, hi))), None)
+            if j is not None:
+                cls[find(i)] = find(j)       # the flipped point is root j: equal values
+                stab[i] |= {frozenset(flip)} if j == i else set()
+            elif pivots and not any(img[p] + r < low[p] for p in pivots):
+                raise _Rejected(f"symmetry: a flip of root {i} is neither in a root leaf nor "
+                                "outside the domain")
     groups = {}
     for i, p in enumerate(points):
         g = groups.setdefault(find(i), [None, None])
         g[0] = p["lo"] if g[0] is None else max(g[0], p["lo"])
         g[1] = p["hi"] if g[1] is None else min(g[1], p["hi"])
     best = min(g[1] for g in groups.values()) if groups else None
-    for i, p in enumerate(points):
-        gi = find(i)
+    out = [dict(p, root=i) for i, p in enumerate(points)]
+    if pivots:
+        out = []
+        for i, p in enumerate(points):
+            seen = []
+            for g in group if find(i) == i else ():
+                if not any(g ^ h in stab[i] for h in seen):
+                    seen.append(g)
+                    out.append(dict(p, center=[-c if q in g else c for q, c in
+                                               enumerate(p["center"])], root=i))
+    for p in out:
+        gi = find(p.pop("root"))
         lone = all(groups[gi][1] < g[0] for c, g in groups.items() if c != gi)
         if p["index"] == N:
             p["kind"] = "local-maximum"
@@ -366,6 +424,7 @@ def _classify(problem, points, roots, where) -> None:
             p["kind"] = "spurious-local-minimum"
         else:
             p["kind"] = "local-minimum"      # global or tied: values not separated
+    return out
 
 
 def check_census_certificate(data: dict) -> CheckResult:
