@@ -103,7 +103,15 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
     ||W_{i+1}||^2`` does (layers from 0)."""
     W = obj.unflatten(_balls(lo, hi))
     lam = [sum(problem.decay_block(k), []) for k in range(len(W))]
-    if label == "balance":
+    units = _flips(problem, split=True)
+    if label == "balance" and len(W) - 1 <= i < len(W) - 1 + len(units):
+        # hidden unit j: scaling its row by 1 + t and its column by 1/(1 + t) keeps R, so
+        # at a critical point sum_row lam w^2 = sum_col lam w^2 (i = H - 1 + j)
+        flat, dv = _balls(lo, hi), problem.decay_vector
+        rows, cols = units[i - len(W) + 1]
+        d = sum((arb(dv[p]) * abs(flat[p]) * abs(flat[p]) * (1 if p in rows else -1)
+                 for p in rows + cols), arb(0))
+    elif label == "balance":
         if not 0 <= i < len(W) - 1:
             raise _Rejected(f"balance leaf: no layers {i} and {i + 1}")
         d = _sq(W[i], lam[i]) - _sq(W[i + 1], lam[i + 1])
@@ -183,17 +191,18 @@ def negative_count(A: arb_mat) -> int:
     return neg
 
 
-def _flips(problem):
+def _flips(problem, split=False):
     """Hidden-unit sign flips: for hidden layer k and unit u, the flat parameter indices of
-    row u of W_k and column u of W_{k+1} (negating them leaves R and every norm unchanged)."""
+    row u of W_k and column u of W_{k+1} (negating them leaves R and every norm unchanged);
+    ``split``: the pair (row indices, column indices)."""
     out = []
     for k in range(len(problem.shapes) - 1):
         rows, cols = problem.shapes[k]
         nxt_rows, nxt_cols = problem.shapes[k + 1]
         for u in range(rows):
             idx = [problem.offsets[k] + u * cols + j for j in range(cols)]
-            idx += [problem.offsets[k + 1] + i * nxt_cols + u for i in range(nxt_rows)]
-            out.append(set(idx))
+            col = [problem.offsets[k + 1] + i * nxt_cols + u for i in range(nxt_rows)]
+            out.append((idx, col) if split else set(idx + col))
     return out
 
 

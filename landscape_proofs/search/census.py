@@ -270,7 +270,8 @@ def _split(lo, hi, H, N):
     return k, at
 
 
-def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True) -> CensusReport:
+def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
+            units_test=True) -> CensusReport:
     problem = _as_dict(problem)
     try:
         kp = read_problem(problem)
@@ -288,7 +289,9 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True)
     with flint.ctx.workprec(bits):
         obj = ArbDeepLinear(kp)
         H = len(kp.shapes)
-        layer_tests = [("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
+        units = sum(r for r, _ in kp.shapes[:-1]) if units_test else 0
+        layer_tests = [("euler", i) for i in range(H)] + [("balance", i)
+                                                          for i in range(H - 1 + units)]
         stack = [(low, list(b))]
         while stack:
             boxes += 1
