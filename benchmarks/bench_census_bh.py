@@ -54,6 +54,8 @@ def main(argv=None) -> int:
     ap.add_argument("--draws", type=int, default=2)
     ap.add_argument("--census-timeout", type=float, default=600.0)
     ap.add_argument("--algebra-timeout", type=float, default=600.0)
+    ap.add_argument("--max-boxes", type=int, default=400000,
+                    help="box budget (the kernel reads at most 400,001 tree nodes)")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
     rows = ([tuple(int(d) for d in r.split(",")) for r in args.rows] if args.rows
@@ -69,13 +71,15 @@ def main(argv=None) -> int:
             nc, note = complex_count(prob, n, args.algebra_timeout)
             t_alg = time.monotonic() - t
             t = time.monotonic()
-            rep = census(prob, timeout=args.census_timeout, algebra_timeout=0)
+            rep = census(prob, timeout=args.census_timeout, algebra_timeout=0,
+                         max_boxes=args.max_boxes)
             t_cen = time.monotonic() - t
             pub = PUBLISHED.get(tuple(widths))
             row = {"widths": list(widths), "draw": seed, "parameters": n, "complex_count": nc,
                    "published": pub, "algebra_seconds": round(t_alg, 2),
                    "real_count": rep.real_count, "census_seconds": round(t_cen, 2),
-                   "census_complete": rep.complete, "reason": rep.reason if not rep.complete else "",
+                   "census_complete": rep.complete, "boxes": rep.boxes,
+                   "reason": rep.reason if not rep.complete else "",
                    "kinds": rep.kinds}
             out.append(row)
             print(f"{str(list(widths)):<14} {seed:>4} {str(nc):>5} {str(pub):>9} {t_alg:>7.1f} "

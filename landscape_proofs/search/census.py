@@ -289,9 +289,13 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
     with flint.ctx.workprec(bits):
         obj = ArbDeepLinear(kp)
         H = len(kp.shapes)
-        units = sum(r for r, _ in kp.shapes[:-1]) if units_test else 0
-        layer_tests = [("euler", i) for i in range(H)] + [("balance", i)
-                                                          for i in range(H - 1 + units)]
+        # per-unit balances (leaf index H - 1 + j for hidden unit j), where a layer has >= 2
+        # units (with one unit it is the layer balance)
+        starts = [sum(r for r, _ in kp.shapes[:k]) for k in range(H)]
+        units = [H - 1 + starts[k] + u for k in range(H - 1) for u in range(kp.shapes[k][0])
+                 if units_test and kp.shapes[k][0] > 1]
+        layer_tests = ([("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
+                       + [("balance", i) for i in units])
         stack = [(low, list(b))]
         while stack:
             boxes += 1
