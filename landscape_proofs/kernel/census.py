@@ -43,7 +43,7 @@ from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
 
-LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root", "contract")
+LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root", "contract", "last")
 MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 1024, 64, 4096
 
 
@@ -125,6 +125,35 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
     return lower_q(d) > 0 or upper_q(d) < 0
 
 
+def last_layer_box(obj, problem, lo, hi):
+    """One data point x: at a critical point ``dL/dW_H = 0`` is linear in ``W_H`` and gives
+    ``W_H[i][v] = y_i z_v / (lam_iv (1 + sum_u z_u^2 / lam_iu))``, ``z = W_{H-1} .. W_1 x``
+    (docs/census.md).  ``["last"]``: the box with the last layer cut to those balls."""
+    W, H = obj.unflatten(_balls(lo, hi)), len(problem.shapes) - 1
+    if problem.X.ncols() != 1:
+        raise _Rejected("last node: X has more than one column")
+    z, lam, nlo, nhi = arb_mat(problem.X), problem.decay_block(H), list(lo), list(hi)
+    for Wk in W[:H]:
+        z = Wk * z
+    for p in range(problem.offsets[H], len(lo)):
+        i, v = divmod(p - problem.offsets[H], W[H].ncols())
+        s = sum((z[u, 0] * z[u, 0] / arb(to_fmpq(lam[i][u])) for u in range(z.nrows())), arb(1))
+        s = _hull(max(fmpq(1), lower_q(s)), upper_q(s))          # 1 + sum of squares >= 1
+        w = arb(problem.Y[i, 0]) * z[v, 0] / (arb(to_fmpq(lam[i][v])) * s)
+        nlo[p], nhi[p] = lower_q(w), upper_q(w)
+    return _outward(lo, hi, nlo, nhi)
+
+
+def _outward(lo, hi, nlo, nhi):
+    """``[lo, hi]`` cut to ``[nlo, nhi]`` rounded outward to 2^-20 of each width; None if empty."""
+    if any(a > h for a, h in zip(nlo + lo, hi + nhi)):
+        return None
+    g = [fmpz(2) ** (20 + max(0, int((h - a).q).bit_length() - int((h - a).p).bit_length()))
+         for a, h in zip(lo, hi)]
+    return ([max(a, fmpq((x * k).floor(), k)) for a, x, k in zip(lo, nlo, g)],
+            [min(h, fmpq((x * k).ceil(), k)) for h, x, k in zip(hi, nhi, g)])
+
+
 def excluded_component(obj, lo, hi, ks):
     """The first k in ``ks`` whose gradient component provably has no zero on the box, or None.
 
@@ -132,19 +161,13 @@ def excluded_component(obj, lo, hi, ks):
     c_j)`` (c the midpoint): along the segment from c to any w in B the derivative of g_k is
     row k of the Hessian at a point of B, whose entries lie in the balls of H(B).
     """
-    B = obj.unflatten(_balls(lo, hi))
-    g = obj.gradient_vector(B)
-    for k in ks:
-        if lower_q(g[k]) > 0 or upper_q(g[k]) < 0:
-            return k
-    c = [(a + h) / 2 for a, h in zip(lo, hi)]
+    B, c = obj.unflatten(_balls(lo, hi)), [(a + h) / 2 for a, h in zip(lo, hi)]
+    g, Z = obj.gradient_vector(B), [_hull(a - m, h - m) for a, h, m in zip(lo, hi, c)]
+    if (k := next((k for k in ks if lower_q(g[k]) > 0 or upper_q(g[k]) < 0), None)) is not None:
+        return k
     H, gc = obj.hessian(B), obj.gradient_vector(obj.unflatten(c))
-    for k in ks:
-        m = gc[k] + sum((H[k, j] * _hull(lo[j] - c[j], hi[j] - c[j]) for j in range(len(lo))),
-                        arb(0))
-        if lower_q(m) > 0 or upper_q(m) < 0:
-            return k
-    return None
+    mv = (gc[k] + sum((H[k, j] * Z[j] for j in range(len(lo))), arb(0)) for k in ks)
+    return next((k for k, m in zip(ks, mv) if lower_q(m) > 0 or upper_q(m) < 0), None)
 
 
 def krawczyk_box(obj, lo, hi, H=None):
@@ -160,22 +183,8 @@ def krawczyk_box(obj, lo, hi, H=None):
     D, _ = _contraction(C, H)
     Z = arb_mat(N, 1, [_hull(lo[j] - c[j], hi[j] - c[j]) for j in range(N)])
     K = D * Z - C * arb_mat(N, 1, obj.gradient_vector(obj.unflatten(c)))
-    nlo = [m + lower_q(K[i, 0]) for i, m in enumerate(c)]
-    nhi = [m + upper_q(K[i, 0]) for i, m in enumerate(c)]
-    if any(a > h for a, h in zip(nlo + lo, hi + nhi)):
-        return None
-    g = [fmpz(2) ** (20 + max(0, int((h - a).q).bit_length() - int((h - a).p).bit_length()))
-         for a, h in zip(lo, hi)]                 # rounded outward to 2^-20 of each width
-    return ([max(a, fmpq((x * k).floor(), k)) for a, x, k in zip(lo, nlo, g)],
-            [min(h, fmpq((x * k).ceil(), k)) for h, x, k in zip(hi, nhi, g)])
-
-
-def krawczyk_empty(obj, lo, hi) -> bool:
-    """No zero of grad L in the box (``krawczyk_box`` is None)."""
-    try:
-        return krawczyk_box(obj, lo, hi) is None
-    except _Rejected:
-        return False
+    return _outward(lo, hi, [m + lower_q(K[i, 0]) for i, m in enumerate(c)],
+                    [m + upper_q(K[i, 0]) for i, m in enumerate(c)])
 
 
 def negative_count(A: arb_mat) -> int:
@@ -232,7 +241,7 @@ def _read_tree_and_roots(problem, ev, N):
     return tree, parsed
 
 
-def _walk(tree, low, b, N, obj):
+def _walk(tree, low, b, N, obj, problem):
     """Re-derive the leaves from the tree, from the box [low, b]: (label, argument, lo, hi).
     A ``["contract"]`` node continues with ``krawczyk_box`` of its box (every zero is in it)."""
     stack, pos, leaves = [(list(low), list(b))], 0, []
@@ -253,8 +262,10 @@ def _walk(tree, low, b, N, obj):
                 raise _Rejected(f"tree[{pos - 1}]: split point outside the box")
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
-        elif node == ["contract"]:
-            stack.append(krawczyk_box(obj, lo, hi) or (lo, lo))   # empty: a point, no root fits
+        elif node in (["contract"], ["last"]):     # every zero of the box is in the new box
+            box = (krawczyk_box(obj, lo, hi) if node == ["contract"] else
+                   last_layer_box(obj, problem, lo, hi))
+            stack.extend([box] if box else [])      # None: no zero; nothing left to cover
         elif node == ["krawczyk-empty"]:
             leaves.append((node[0], None, lo, hi))
         else:
@@ -307,11 +318,11 @@ def _check(problem, ev) -> CensusCheck:
     tree, roots = _read_tree_and_roots(problem, ev, N)
     obj = ArbDeepLinear(problem)
     group, pivots, low = _symmetry(problem, ev.get("symmetry"), b)
-    leaves = _walk(tree, low, b, N, obj)
+    leaves = _walk(tree, low, b, N, obj, problem)
     used, where = set(), {}
     for label, k, lo, hi in leaves:
         if label == "krawczyk-empty":
-            if not krawczyk_empty(obj, lo, hi):
+            if krawczyk_box(obj, lo, hi) is not None:
                 raise _Rejected("krawczyk-empty leaf: K(B) meets B in every coordinate")
         elif label in ("euler", "balance"):
             if not layer_identity_excludes(obj, problem, lo, hi, label, k):
@@ -323,7 +334,9 @@ def _check(problem, ev) -> CensusCheck:
                 raise _Rejected(f"excluded leaf: gradient component {k} does not exclude 0 "
                                 f"on [{', '.join(show(x) for x in lo)}] .. "
                                 f"[{', '.join(show(x) for x in hi)}]")
-        else:                                                   # a root leaf
+        elif label != "root":
+            raise _Rejected(f"{label} node: expected no argument")
+        else:
             if not 0 <= k < len(roots) or k in used:
                 raise _Rejected(f"root leaf: root index {k} is out of range or used twice")
             used.add(k)

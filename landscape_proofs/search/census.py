@@ -22,6 +22,7 @@ import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
 from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, check_census,
+                                            last_layer_box,
                                             krawczyk_box, krawczyk_cube,
                                             layer_identity_excludes,
                                             negative_count,
@@ -247,21 +248,28 @@ def _box(obj, kp, lo, hi, layer_tests, N):
         return None, H, False, None
     if box is None:
         return ["krawczyk-empty"], H, False, None
+    return (None, H, _contraction(_approximate_inverse(H), H)[1] < 1,
+            box if _useful(lo, hi, box, 0.8) else None)
+
+
+def _useful(lo, hi, box, ratio) -> bool:
+    """A contraction worth a node: some width below ``ratio`` of the old, none too thin for a
+    root cube."""
     shrink = [float((h - a) / (y - x)) for a, h, x, y in zip(*box, lo, hi)]
-    useful = (min(shrink) < 0.8 and min(shrink) > 1e-6   # not so thin that no root cube fits
-              and min(float(h - a) for a, h in zip(*box)) > 1e-9)
-    return None, H, _contraction(_approximate_inverse(H), H)[1] < 1, box if useful else None
+    return (min(shrink) < ratio and min(shrink) > 1e-6
+            and min(float(h - a) for a, h in zip(*box)) > 1e-9)
 
 
-def _split(lo, hi, H, N):
+def _split(lo, hi, H, N, free=None):
     """(coordinate, point): the coordinate of largest width times its largest Hessian column
     entry (its influence on the gradient over the box), cut at 15/26 of its width (never at 0
     from a symmetric start; nudged if it would be 0)."""
+    free = range(N) if free is None else free
     if H is None:
-        k = max(range(N), key=lambda i: hi[i] - lo[i])
+        k = max(free, key=lambda i: hi[i] - lo[i])
     else:
         infl = [max(float(abs(H[j, i]).upper()) for j in range(N)) for i in range(N)]
-        k = max(range(N), key=lambda i: float(hi[i] - lo[i]) * infl[i])
+        k = max(free, key=lambda i: float(hi[i] - lo[i]) * infl[i])
     w = hi[k] - lo[k]
     m = 2 ** (24 + max(0, int(w.q).bit_length() - int(w.p).bit_length()))
     n = int(((lo[k] + w * SPLIT) * 13 * m).floor())
@@ -271,7 +279,7 @@ def _split(lo, hi, H, N):
 
 
 def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
-            units_test=True) -> CensusReport:
+            units_test=True, last_test=True) -> CensusReport:
     problem = _as_dict(problem)
     try:
         kp = read_problem(problem)
@@ -294,6 +302,7 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
         starts = [sum(r for r, _ in kp.shapes[:k]) for k in range(H)]
         units = [H - 1 + starts[k] + u for k in range(H - 1) for u in range(kp.shapes[k][0])
                  if units_test and kp.shapes[k][0] > 1]
+        last = last_test and kp.X.ncols() == 1
         layer_tests = ([("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
                        + [("balance", i) for i in units])
         stack = [(low, list(b))]
@@ -306,6 +315,15 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
                 return CensusReport(False, f"timeout after {timeout:g} s",
                                     seconds=time.monotonic() - t0, boxes=boxes - 1)
             lo, hi = stack.pop()
+            if last:                  # the last layer is a function of the others: cut it
+                try:
+                    box = last_layer_box(obj, kp, lo, hi)
+                except CensusRejected:
+                    box = lo, hi
+                if box is None or _useful(lo, hi, box, 0.9):
+                    tree.append(["last"])
+                    stack.extend([box] if box else [])
+                    continue
             node, Hb, regular, box = _box(obj, kp, lo, hi, layer_tests, N)
             if node is not None:
                 tree.append(node)
@@ -319,7 +337,7 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
                 tree.append(["contract"])
                 stack.append(box)
                 continue
-            k, at = _split(lo, hi, Hb, N)
+            k, at = _split(lo, hi, Hb, N, range(kp.offsets[-1]) if last else None)
             tree.append(["split", k, format_exact(to_fraction_q(at))])
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
