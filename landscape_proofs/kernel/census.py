@@ -107,9 +107,8 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
     if label == "balance" and len(W) - 1 <= i < len(W) - 1 + len(units):
         # hidden unit j: scaling its row by 1 + t and its column by 1/(1 + t) keeps R, so
         # at a critical point sum_row lam w^2 = sum_col lam w^2 (i = H - 1 + j)
-        flat, dv = _balls(lo, hi), problem.decay_vector
-        rows, cols = units[i - len(W) + 1]
-        d = sum((arb(dv[p]) * abs(flat[p]) * abs(flat[p]) * (1 if p in rows else -1)
+        (rows, cols), flat, dv = units[i - len(W) + 1], _balls(lo, hi), problem.decay_vector
+        d = sum((arb(dv[p] * (1 if p in rows else -1)) * abs(flat[p]) * abs(flat[p])
                  for p in rows + cols), arb(0))
     elif label == "balance":
         if not 0 <= i < len(W) - 1:
@@ -128,7 +127,9 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
 def last_layer_box(obj, problem, lo, hi):
     """One data point x: at a critical point ``dL/dW_H = 0`` is linear in ``W_H`` and gives
     ``W_H[i][v] = y_i z_v / (lam_iv (1 + sum_u z_u^2 / lam_iu))``, ``z = W_{H-1} .. W_1 x``
-    (docs/census.md).  ``["last"]``: the box with the last layer cut to those balls."""
+    (docs/census.md).  Likewise ``dL/dW_1 = V x^T + lam o W_1 = 0`` gives ``W_1[u][j] = h_u x_j
+    / (c_u lam_uj)``, ``h = W_1 x``, ``c_u = sum_j x_j^2 / lam_uj`` (only informative when x has
+    two entries or more).  ``["last"]``: the box with both layers cut to those balls."""
     W, H = obj.unflatten(_balls(lo, hi)), len(problem.shapes) - 1
     if problem.X.ncols() != 1:
         raise _Rejected("last node: X has more than one column")
@@ -141,6 +142,12 @@ def last_layer_box(obj, problem, lo, hi):
         s = _hull(max(fmpq(1), lower_q(s)), upper_q(s))          # 1 + sum of squares >= 1
         w = arb(problem.Y[i, 0]) * z[v, 0] / (arb(to_fmpq(lam[i][v])) * s)
         nlo[p], nhi[p] = lower_q(w), upper_q(w)
+    X, l1 = problem.X, [[to_fmpq(x) for x in row] for row in problem.decay_block(0)]
+    for p in range(problem.offsets[1] if X.nrows() > 1 and H > 0 else 0):   # the first layer
+        u, j = divmod(p, X.nrows())
+        c = sum((x * x / lam for x, lam in zip(X.entries(), l1[u])), fmpq(0))
+        w = (W[0] * arb_mat(X))[u, 0] * arb(X[j, 0] / (c * l1[u][j]))
+        nlo[p], nhi[p] = max(nlo[p], lower_q(w)), min(nhi[p], upper_q(w))
     return _outward(lo, hi, nlo, nhi)
 
 
@@ -223,21 +230,17 @@ def _read_tree_and_roots(problem, ev, N):
         raise _Rejected(f"roots: expected a list of at most {MAX_ROOTS} roots")
     parsed = []
     for i, rt in enumerate(roots):
-        if not isinstance(rt, dict) or set(rt) != {"center", "radius", "congruence"}:
-            raise _Rejected(f"roots[{i}]: expected center, radius, congruence")
-        c = rt["center"]
-        if not isinstance(c, list) or len(c) != N:
-            raise _Rejected(f"roots[{i}].center: expected {N} numbers")
-        center = [_q(x, f"roots[{i}].center") for x in c]
+        c, V = (rt.get("center"), rt.get("congruence")) if isinstance(rt, dict) else (0, 0)
+        if set(rt) != {"center", "radius", "congruence"} or not isinstance(c, list) or len(
+                c) != N or not isinstance(V, list) or len(V) != N or any(
+                not isinstance(v, list) or len(v) != N for v in V):
+            raise _Rejected(f"roots[{i}]: expected center ({N} numbers), radius, congruence "
+                            f"(an {N} x {N} matrix)")
         r = _q(rt["radius"], f"roots[{i}].radius")
-        V = rt["congruence"]
-        if not isinstance(V, list) or len(V) != N or any(not isinstance(v, list) or len(v) != N
-                                                       for v in V):
-            raise _Rejected(f"roots[{i}].congruence: expected an {N} x {N} matrix")
-        Vq = fmpq_mat(N, N, [_q(x, f"roots[{i}].congruence") for row in V for x in row])
         if not r > 0:
             raise _Rejected(f"roots[{i}].radius: expected > 0")
-        parsed.append((center, r, Vq))
+        parsed.append(([_q(x, f"roots[{i}].center") for x in c], r, fmpq_mat(N, N, [
+            _q(x, f"roots[{i}].congruence") for row in V for x in row])))
     return tree, parsed
 
 
@@ -305,8 +308,7 @@ def _check(problem, ev) -> CensusCheck:
             or problem.loss.over_product or len(problem.towers) != 1:
         raise _Rejected("a census needs a deep-linear problem with the square loss")
     if not min(problem.decay_vector) > 0:
-        raise _Rejected("a census needs every weight decay entry > 0 (the a-priori bound "
-                        "divides by it)")
+        raise _Rejected("a census needs every weight decay entry > 0 (the bound divides by it)")
     N = problem.n_params
     if N > MAX_PARAMS:
         raise _Rejected(f"a census is limited to {MAX_PARAMS} parameters, not {N}")
@@ -314,7 +316,7 @@ def _check(problem, ev) -> CensusCheck:
     b = [_q(x, "bound") for x in (raw if isinstance(raw, list) and len(raw) == N else [raw] * N)]
     for p, (bp, need) in enumerate(zip(b, required_bound_squared(problem))):
         if not (bp > 0 and bp * bp >= need):
-            raise _Rejected(f"bound {p}: b^2 = {show(bp * bp)} is below ||Y||^2/(4 lam_p) = {show(need)}")
+            raise _Rejected(f"bound {p}: b^2 = {show(bp * bp)} < ||Y||^2/(4 lam_p) = {show(need)}")
     tree, roots = _read_tree_and_roots(problem, ev, N)
     obj = ArbDeepLinear(problem)
     group, pivots, low = _symmetry(problem, ev.get("symmetry"), b)
@@ -366,7 +368,7 @@ def _check(problem, ev) -> CensusCheck:
     if claimed is not None and claimed != mine:
         raise _Rejected(f"result: the certificate claims {claimed}, the check gives {mine}")
     text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-    box = f"[-{show(b[0])}, {show(b[0])}]^{N}" if len(set(b)) == 1 else f"[-b, b], b = ({', '.join(map(show, b))})"
+    box = f"[-b, b]^{N}, b <= {show(max(b))}"
     return CensusCheck(True, f"exactly {len(points)} real critical points (all in {box}"
                        f"{', flips of ' + str(len(roots)) + ' roots' if pivots else ''}, "
                        f"{len(leaves)} leaf boxes): {text or 'none'}", tuple(points), kinds)
@@ -382,15 +384,15 @@ def _symmetry(problem, sym, b):
     if not isinstance(sym, dict) or set(sym) != {"nonnegative", "margin"} or len(flips) > 8:
         raise _Rejected("symmetry: expected {nonnegative, margin}, at most 8 hidden units")
     piv, d = sym["nonnegative"], _q(sym["margin"], "symmetry.margin")
-    if not isinstance(piv, list) or len(set(map(repr, piv))) != len(piv) or any(
-            isinstance(p, bool) or not isinstance(p, int) or not 0 <= d < b[p] for p in piv):
+    if not isinstance(piv, list) or len(set(map(repr, piv))) != len(piv) or any(isinstance(
+            p, bool) or not isinstance(p, int) or not 0 <= p < len(b) or not 0 <= d < b[p]
+            for p in piv):
         raise _Rejected("symmetry: pivots must be distinct parameter indices, 0 <= margin < b")
     group = {frozenset()}
     for f in flips:
         group |= {g ^ frozenset(f) for g in group}
     if len({tuple(p in g for p in piv) for g in group}) != 2 ** len(piv):
-        raise _Rejected("symmetry: the flips do not reach every sign pattern of the pivots, "
-                        "so w_p >= 0 is not a fundamental domain")
+        raise _Rejected("symmetry: flips miss a pivot sign pattern: not a fundamental domain")
     return group, piv, [-d if p in piv else -x for p, x in enumerate(b)]
 
 
@@ -458,5 +460,5 @@ def check_census_certificate(data: dict) -> CheckResult:
 CensusRejected = _Rejected   # what the helpers above raise when a test fails
 
 __all__ = ["CensusCheck", "CensusRejected", "check_census", "check_census_certificate",
-           "excluded_component", "krawczyk_cube", "layer_identity_excludes", "krawczyk_empty", "negative_count",
-           "nonsingular_on", "required_bound_squared"]
+           "excluded_component", "krawczyk_box", "krawczyk_cube", "last_layer_box",
+           "layer_identity_excludes", "negative_count", "nonsingular_on", "required_bound_squared"]

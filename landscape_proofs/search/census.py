@@ -303,6 +303,9 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
         units = [H - 1 + starts[k] + u for k in range(H - 1) for u in range(kp.shapes[k][0])
                  if units_test and kp.shapes[k][0] > 1]
         last = last_test and kp.X.ncols() == 1
+        # the last layer, and the first when x has >= 2 entries, follow from the others
+        first = kp.offsets[1] if last and kp.X.nrows() > 1 and len(kp.shapes) > 1 else 0
+        free = (range(first if first < kp.offsets[-1] else 0, kp.offsets[-1]) if last else None)
         layer_tests = ([("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
                        + [("balance", i) for i in units])
         stack = [(low, list(b))]
@@ -318,7 +321,7 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
             if last:                  # the last layer is a function of the others: cut it
                 try:
                     box = last_layer_box(obj, kp, lo, hi)
-                except CensusRejected:
+                except (CensusRejected, ZeroDivisionError):
                     box = lo, hi
                 if box is None or _useful(lo, hi, box, 0.9):
                     tree.append(["last"])
@@ -337,7 +340,7 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
                 tree.append(["contract"])
                 stack.append(box)
                 continue
-            k, at = _split(lo, hi, Hb, N, range(kp.offsets[-1]) if last else None)
+            k, at = _split(lo, hi, Hb, N, free)
             tree.append(["split", k, format_exact(to_fraction_q(at))])
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
