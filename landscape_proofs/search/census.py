@@ -256,20 +256,20 @@ def _useful(lo, hi, box, ratio) -> bool:
     """A contraction worth a node: some width below ``ratio`` of the old, none too thin for a
     root cube."""
     shrink = [float((h - a) / (y - x)) for a, h, x, y in zip(*box, lo, hi)]
-    return (min(shrink) < ratio and min(shrink) > 1e-6
-            and min(float(h - a) for a, h in zip(*box)) > 1e-9)
+    return min(shrink) < ratio and all(float(h - a) > 2.0 ** -62 for a, h, f in zip(*box, shrink)
+                                       if f < 1)
 
 
 def _split(lo, hi, H, N, free=None):
     """(coordinate, point): the coordinate of largest width times its largest Hessian column
     entry (its influence on the gradient over the box), cut at 15/26 of its width (never at 0
     from a symmetric start; nudged if it would be 0)."""
-    free = range(N) if free is None else free
+    weight = [1.0 if free is None or i in free else 1e-3 for i in range(N)]  # others rarely
     if H is None:
-        k = max(free, key=lambda i: hi[i] - lo[i])
+        k = max(range(N), key=lambda i: float(hi[i] - lo[i]) * weight[i])
     else:
         infl = [max(float(abs(H[j, i]).upper()) for j in range(N)) for i in range(N)]
-        k = max(free, key=lambda i: float(hi[i] - lo[i]) * infl[i])
+        k = max(range(N), key=lambda i: float(hi[i] - lo[i]) * infl[i] * weight[i])
     w = hi[k] - lo[k]
     m = 2 ** (24 + max(0, int(w.q).bit_length() - int(w.p).bit_length()))
     n = int(((lo[k] + w * SPLIT) * 13 * m).floor())
