@@ -69,9 +69,11 @@ def test_half_and_full_cover_agree_with_the_hand_count_on_ab(ab):
         if p["kind"] == "strict-saddle":
             assert p["index"] == 1 and abs(a) <= r and abs(b) <= r
             continue
-        # a^2 = (s - 1/5)/s^2, b = s a, s^2 = 3/5: so b^2 = 3/5 a^2 and 5/3 b^2 - 1/5... check
-        # both via the exact identities on the cube
-        assert (a > 0) == (b > 0)
+        # a^2 s^2 = s - l1 with s^2 = 3/5: s = 3/5 a^2 + 1/5, so (3/5 a^2 + 1/5)^2 = 3/5
+        assert (a > 0) == (b > 0) and abs(a) > r
+        lo_a, hi_a = abs(a) - r, abs(a) + r
+        assert (Fraction(3, 5) * lo_a ** 2 + Fraction(1, 5)) ** 2 <= Fraction(3, 5)
+        assert (Fraction(3, 5) * hi_a ** 2 + Fraction(1, 5)) ** 2 >= Fraction(3, 5)
         lo, hi = Fraction(p["value"]["lo"]), Fraction(p["value"]["hi"])
         assert lo + Fraction(1, 30) > 0
         assert (lo + Fraction(1, 30)) ** 2 <= Fraction(1, 15) <= (hi + Fraction(1, 30)) ** 2

@@ -20,6 +20,12 @@ docs/census.md):
 5. **Index** on the small cube: for the exact nonsingular ``V`` (``det V != 0`` over Q), an
    interval LDL^T of ``V^T H V`` has pivots of proven signs: by Sylvester's law the Hessian
    at the point has that many negative eigenvalues, and no zero one.
+   Per-parameter bounds ``lam_p b_p^2 >= ||Y||^2/4``; one-child nodes ``["contract"]``
+   (Krawczyk) and ``["last"]`` (last/first layer in closed form, one data point) continue
+   with a smaller box holding every critical point of theirs; ``["balance", H - 1 + j]`` is
+   hidden unit j's balance.  With ``"symmetry"`` the cover is of the half box ``w_p >= -m``
+   on the pivots, which must form a fundamental domain of the hidden-unit flips; every flip
+   of every root must land in a root leaf or outside the domain; orbits are expanded here.
 6. **Values**: ``L`` is coercive (lam > 0), so its minimum is the least critical value.
    Hidden-unit sign flips are exact symmetries; a flip of root i's cube inside root j's leaf
    proves ``L(z_i) = L(z_j)``.  A class of equal values whose upper bound is below every
