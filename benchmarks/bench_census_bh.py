@@ -25,6 +25,7 @@ import random
 import sys
 import time
 
+from landscape_proofs.kernel.census import check_census
 from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.search.census import census
 from landscape_proofs.search.census_algebra import complex_count
@@ -54,13 +55,15 @@ def main(argv=None) -> int:
     ap.add_argument("--draws", type=int, default=2)
     ap.add_argument("--census-timeout", type=float, default=600.0)
     ap.add_argument("--algebra-timeout", type=float, default=600.0)
+    ap.add_argument("--max-boxes", type=int, default=400000,
+                    help="box budget (the kernel reads at most 400,001 tree nodes)")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args(argv)
     rows = ([tuple(int(d) for d in r.split(",")) for r in args.rows] if args.rows
             else list(PUBLISHED))
     out = []
     print(f"{'widths':<14} {'draw':>4} {'N_C':>5} {'published':>9} {'alg s':>7} "
-          f"{'real':>5} {'census s':>9}  note")
+          f"{'real':>5} {'census s':>9} {'boxes':>7} {'verify s':>8}  note")
     for widths in rows:
         for seed in range(args.draws):
             prob = draw(widths, seed)
@@ -69,17 +72,26 @@ def main(argv=None) -> int:
             nc, note = complex_count(prob, n, args.algebra_timeout)
             t_alg = time.monotonic() - t
             t = time.monotonic()
-            rep = census(prob, timeout=args.census_timeout, algebra_timeout=0)
+            rep = census(prob, timeout=args.census_timeout, algebra_timeout=0,
+                         max_boxes=args.max_boxes)
             t_cen = time.monotonic() - t
+            t_ver = None
+            if rep.complete:                    # the kernel's check alone (landscape verify)
+                t = time.monotonic()
+                assert check_census(rep.certificate).valid
+                t_ver = round(time.monotonic() - t, 2)
             pub = PUBLISHED.get(tuple(widths))
             row = {"widths": list(widths), "draw": seed, "parameters": n, "complex_count": nc,
                    "published": pub, "algebra_seconds": round(t_alg, 2),
                    "real_count": rep.real_count, "census_seconds": round(t_cen, 2),
-                   "census_complete": rep.complete, "reason": rep.reason if not rep.complete else "",
+                   "census_complete": rep.complete, "boxes": rep.boxes,
+                   "verify_seconds": t_ver,
+                   "reason": rep.reason if not rep.complete else "",
                    "kinds": rep.kinds}
             out.append(row)
             print(f"{str(list(widths)):<14} {seed:>4} {str(nc):>5} {str(pub):>9} {t_alg:>7.1f} "
-                  f"{str(rep.real_count):>5} {t_cen:>9.1f}  {row['reason'] or rep.kinds}",
+                  f"{str(rep.real_count):>5} {t_cen:>9.1f} {rep.boxes:>7} {str(t_ver):>8}  "
+                  f"{row['reason'] or rep.kinds}",
                   flush=True)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:

@@ -128,7 +128,8 @@ def test_the_untampered_certificate_holds(ab_half):
 def test_a_removed_leaf_is_rejected(ab_half):
     def edit(c):
         tree = c["census"]["tree"]
-        i = max(k for k, n in enumerate(tree) if n[0] == "excluded")
+        i = max(k for k, n in enumerate(tree) if n[0] in ("excluded", "euler", "balance",
+                                                          "krawczyk-empty"))
         del tree[i]
     _tampered(ab_half, edit)
 
@@ -273,10 +274,16 @@ def test_without_the_flip_symmetry_equal_minima_stay_undecided(ab_half, monkeypa
     # (a, b) -> (-a, -b) lets the kernel call them global rather than "global or tied"
     import landscape_proofs.kernel.census as kc
 
+    full = census(problem([1, 1, 1], [[1]], "1/2"), symmetry=False)
+    assert full.complete and "symmetry" not in full.certificate["census"]
     monkeypatch.setattr(kc, "_flips", lambda problem: [])
-    res = kc.check_census(copy.deepcopy({**ab_half.certificate, "census": {
-        k: v for k, v in ab_half.certificate["census"].items() if k != "result"}}))
+    strip = lambda rep: copy.deepcopy({**rep.certificate, "census": {       # noqa: E731
+        k: v for k, v in rep.certificate["census"].items() if k != "result"}})
+    res = kc.check_census(strip(full))
     assert res.valid and res.kinds == {"local-minimum": 2, "strict-saddle": 1}
+    # a half cover (a >= -margin) without the flip is no longer a fundamental domain
+    res = kc.check_census(strip(ab_half))
+    assert not res.valid and "fundamental domain" in res.reason
 
 
 def test_checking_a_census_loads_no_numeric_library(ab_half, tmp_path):

@@ -20,6 +20,12 @@ docs/census.md):
 5. **Index** on the small cube: for the exact nonsingular ``V`` (``det V != 0`` over Q), an
    interval LDL^T of ``V^T H V`` has pivots of proven signs: by Sylvester's law the Hessian
    at the point has that many negative eigenvalues, and no zero one.
+   Per-parameter bounds ``lam_p b_p^2 >= ||Y||^2/4``; one-child nodes ``["contract"]``
+   (Krawczyk) and ``["last"]`` (last/first layer in closed form, one data point) continue
+   with a smaller box holding every critical point of theirs; ``["balance", H - 1 + j]`` is
+   hidden unit j's balance.  With ``"symmetry"`` the cover is of the half box ``w_p >= -m``
+   on the pivots, which must form a fundamental domain of the hidden-unit flips; every flip
+   of every root must land in a root leaf or outside the domain; orbits are expanded here.
 6. **Values**: ``L`` is coercive (lam > 0), so its minimum is the least critical value.
    Hidden-unit sign flips are exact symmetries; a flip of root i's cube inside root j's leaf
    proves ``L(z_i) = L(z_j)``.  A class of equal values whose upper bound is below every
@@ -32,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import flint
-from flint import arb, arb_mat, fmpq, fmpq_mat
+from flint import arb, arb_mat, fmpq, fmpq_mat, fmpz
 
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
                                                _hull, _Rejected, krawczyk, ldl_pivots, lower_q,
@@ -43,7 +49,7 @@ from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
 
-LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root")
+LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root", "contract", "last")
 MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 1024, 64, 4096
 
 
@@ -67,10 +73,11 @@ def _cube(center, r) -> list[arb]:
     return _balls([c - r for c in center], [c + r for c in center])
 
 
-def required_bound_squared(problem) -> fmpq:
-    """``||Y||_F^2 / (4 lam_min)``: every critical entry w has ``w^2 <=`` this, lam_min the
-    least decay entry (docs/census.md)."""
-    return sum((y * y for y in problem.Y.entries()), fmpq(0)) / (4 * min(problem.decay_vector))
+def required_bound_squared(problem) -> list:
+    """``||Y||_F^2 / (4 lam_p)`` for each parameter p: every critical point has
+    ``lam_p w_p^2 <= |W_i|_L^2 <= ||Y||^2/4`` (docs/census.md)."""
+    y2 = sum((y * y for y in problem.Y.entries()), fmpq(0))
+    return [y2 / (4 * to_fmpq(d)) for d in problem.decay_vector]
 
 
 def nonsingular_on(obj, lo, hi) -> bool:
@@ -102,7 +109,14 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
     ||W_{i+1}||^2`` does (layers from 0)."""
     W = obj.unflatten(_balls(lo, hi))
     lam = [sum(problem.decay_block(k), []) for k in range(len(W))]
-    if label == "balance":
+    units = _flips(problem, split=True)
+    if label == "balance" and len(W) - 1 <= i < len(W) - 1 + len(units):
+        # hidden unit j: scaling its row by 1 + t and its column by 1/(1 + t) keeps R, so
+        # at a critical point sum_row lam w^2 = sum_col lam w^2 (i = H - 1 + j)
+        (rows, cols), flat, dv = units[i - len(W) + 1], _balls(lo, hi), problem.decay_vector
+        d = sum((arb(dv[p] * (1 if p in rows else -1)) * abs(flat[p]) * abs(flat[p])
+                 for p in rows + cols), arb(0))
+    elif label == "balance":
         if not 0 <= i < len(W) - 1:
             raise _Rejected(f"balance leaf: no layers {i} and {i + 1}")
         d = _sq(W[i], lam[i]) - _sq(W[i + 1], lam[i + 1])
@@ -116,6 +130,43 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
     return lower_q(d) > 0 or upper_q(d) < 0
 
 
+def last_layer_box(obj, problem, lo, hi):
+    """One data point x: at a critical point ``dL/dW_H = 0`` is linear in ``W_H`` and gives
+    ``W_H[i][v] = y_i z_v / (lam_iv (1 + sum_u z_u^2 / lam_iu))``, ``z = W_{H-1} .. W_1 x``
+    (docs/census.md).  Likewise ``dL/dW_1 = V x^T + lam o W_1 = 0`` gives ``W_1[u][j] = h_u x_j
+    / (c_u lam_uj)``, ``h = W_1 x``, ``c_u = sum_j x_j^2 / lam_uj`` (only informative when x has
+    two entries or more).  ``["last"]``: the box with both layers cut to those balls."""
+    W, H = obj.unflatten(_balls(lo, hi)), len(problem.shapes) - 1
+    if problem.X.ncols() != 1:
+        raise _Rejected("last node: X has more than one column")
+    z, lam, nlo, nhi = arb_mat(problem.X), problem.decay_block(H), list(lo), list(hi)
+    for Wk in W[:H]:
+        z = Wk * z
+    for p in range(problem.offsets[H], len(lo)):
+        i, v = divmod(p - problem.offsets[H], W[H].ncols())
+        s = sum((z[u, 0] * z[u, 0] / arb(to_fmpq(lam[i][u])) for u in range(z.nrows())), arb(1))
+        s = _hull(max(fmpq(1), lower_q(s)), upper_q(s))          # 1 + sum of squares >= 1
+        w = arb(problem.Y[i, 0]) * z[v, 0] / (arb(to_fmpq(lam[i][v])) * s)
+        nlo[p], nhi[p] = lower_q(w), upper_q(w)
+    X, l1 = problem.X, [[to_fmpq(x) for x in row] for row in problem.decay_block(0)]
+    for p in range(problem.offsets[1] if X.nrows() > 1 and H > 0 else 0):   # the first layer
+        u, j = divmod(p, X.nrows())
+        c = sum((x * x / lam for x, lam in zip(X.entries(), l1[u])), fmpq(0))
+        w = (W[0] * arb_mat(X))[u, 0] * arb(X[j, 0] / (c * l1[u][j]))
+        nlo[p], nhi[p] = max(nlo[p], lower_q(w)), min(nhi[p], upper_q(w))
+    return _outward(lo, hi, nlo, nhi)
+
+
+def _outward(lo, hi, nlo, nhi):
+    """``[lo, hi]`` cut to ``[nlo, nhi]`` rounded outward to 2^-20 of each width; None if empty."""
+    if any(a > h for a, h in zip(nlo + lo, hi + nhi)):
+        return None
+    g = [fmpz(2) ** (20 + max(0, int((h - a).q).bit_length() - int((h - a).p).bit_length()))
+         for a, h in zip(lo, hi)]
+    return ([max(a, fmpq((x * k).floor(), k)) for a, x, k in zip(lo, nlo, g)],
+            [min(h, fmpq((x * k).ceil(), k)) for h, x, k in zip(hi, nhi, g)])
+
+
 def excluded_component(obj, lo, hi, ks):
     """The first k in ``ks`` whose gradient component provably has no zero on the box, or None.
 
@@ -123,38 +174,30 @@ def excluded_component(obj, lo, hi, ks):
     c_j)`` (c the midpoint): along the segment from c to any w in B the derivative of g_k is
     row k of the Hessian at a point of B, whose entries lie in the balls of H(B).
     """
-    B = obj.unflatten(_balls(lo, hi))
-    g = obj.gradient_vector(B)
-    for k in ks:
-        if lower_q(g[k]) > 0 or upper_q(g[k]) < 0:
-            return k
-    c = [(a + h) / 2 for a, h in zip(lo, hi)]
+    B, c = obj.unflatten(_balls(lo, hi)), [(a + h) / 2 for a, h in zip(lo, hi)]
+    g, Z = obj.gradient_vector(B), [_hull(a - m, h - m) for a, h, m in zip(lo, hi, c)]
+    if (k := next((k for k in ks if lower_q(g[k]) > 0 or upper_q(g[k]) < 0), None)) is not None:
+        return k
     H, gc = obj.hessian(B), obj.gradient_vector(obj.unflatten(c))
-    for k in ks:
-        m = gc[k] + sum((H[k, j] * _hull(lo[j] - c[j], hi[j] - c[j]) for j in range(len(lo))),
-                        arb(0))
-        if lower_q(m) > 0 or upper_q(m) < 0:
-            return k
-    return None
+    mv = (gc[k] + sum((H[k, j] * Z[j] for j in range(len(lo))), arb(0)) for k in ks)
+    return next((k for k, m in zip(ks, mv) if lower_q(m) > 0 or upper_q(m) < 0), None)
 
 
-def krawczyk_empty(obj, lo, hi) -> bool:
-    """No zero of grad L in the box B: a zero z has ``0 = g(c) + Hbar (z - c)`` (Hbar in H(B),
-    mean value), so ``z - c = -C g(c) + (I - C Hbar)(z - c)`` lies in
-    ``K = -C g(c) + (I - C H(B)) (B - c)`` for any C; K missing ``B - c`` in one coordinate
-    leaves no room for z."""
+def krawczyk_box(obj, lo, hi, H=None):
+    """``B`` intersected with ``c + K``, which holds every zero of grad L in the box B, or
+    None (no zero in B): a zero z has ``0 = g(c) + Hbar (z - c)`` (Hbar in H(B), mean value),
+    so ``z - c = -C g(c) + (I - C Hbar)(z - c)`` lies in ``K = -C g(c) + (I - C H(B)) (B - c)``
+    for any exact C.  ``["krawczyk-empty"]`` leaves need None; ``["contract"]`` nodes continue
+    with the smaller box.  H: the ball Hessian over B, if already computed."""
     N = len(lo)
-    H = obj.hessian(obj.unflatten(_balls(lo, hi)))
-    try:
-        C = _approximate_inverse(H)
-    except _Rejected:
-        return False
+    H = obj.hessian(obj.unflatten(_balls(lo, hi))) if H is None else H
+    C = _approximate_inverse(H)
     c = [(a + h) / 2 for a, h in zip(lo, hi)]
     D, _ = _contraction(C, H)
     Z = arb_mat(N, 1, [_hull(lo[j] - c[j], hi[j] - c[j]) for j in range(N)])
     K = D * Z - C * arb_mat(N, 1, obj.gradient_vector(obj.unflatten(c)))
-    return any(upper_q(K[i, 0]) < lo[i] - c[i] or lower_q(K[i, 0]) > hi[i] - c[i]
-               for i in range(N))
+    return _outward(lo, hi, [m + lower_q(K[i, 0]) for i, m in enumerate(c)],
+                    [m + upper_q(K[i, 0]) for i, m in enumerate(c)])
 
 
 def negative_count(A: arb_mat) -> int:
@@ -170,17 +213,18 @@ def negative_count(A: arb_mat) -> int:
     return neg
 
 
-def _flips(problem):
+def _flips(problem, split=False):
     """Hidden-unit sign flips: for hidden layer k and unit u, the flat parameter indices of
-    row u of W_k and column u of W_{k+1} (negating them leaves R and every norm unchanged)."""
+    row u of W_k and column u of W_{k+1} (negating them leaves R and every norm unchanged);
+    ``split``: the pair (row indices, column indices)."""
     out = []
     for k in range(len(problem.shapes) - 1):
         rows, cols = problem.shapes[k]
         nxt_rows, nxt_cols = problem.shapes[k + 1]
         for u in range(rows):
             idx = [problem.offsets[k] + u * cols + j for j in range(cols)]
-            idx += [problem.offsets[k + 1] + i * nxt_cols + u for i in range(nxt_rows)]
-            out.append(set(idx))
+            col = [problem.offsets[k + 1] + i * nxt_cols + u for i in range(nxt_rows)]
+            out.append((idx, col) if split else set(idx + col))
     return out
 
 
@@ -192,27 +236,24 @@ def _read_tree_and_roots(problem, ev, N):
         raise _Rejected(f"roots: expected a list of at most {MAX_ROOTS} roots")
     parsed = []
     for i, rt in enumerate(roots):
-        if not isinstance(rt, dict) or set(rt) != {"center", "radius", "congruence"}:
-            raise _Rejected(f"roots[{i}]: expected center, radius, congruence")
-        c = rt["center"]
-        if not isinstance(c, list) or len(c) != N:
-            raise _Rejected(f"roots[{i}].center: expected {N} numbers")
-        center = [_q(x, f"roots[{i}].center") for x in c]
+        c, V = (rt.get("center"), rt.get("congruence")) if isinstance(rt, dict) else (0, 0)
+        if set(rt) != {"center", "radius", "congruence"} or not isinstance(c, list) or len(
+                c) != N or not isinstance(V, list) or len(V) != N or any(
+                not isinstance(v, list) or len(v) != N for v in V):
+            raise _Rejected(f"roots[{i}]: expected center ({N} numbers), radius, congruence "
+                            f"(an {N} x {N} matrix)")
         r = _q(rt["radius"], f"roots[{i}].radius")
-        V = rt["congruence"]
-        if not isinstance(V, list) or len(V) != N or any(not isinstance(v, list) or len(v) != N
-                                                       for v in V):
-            raise _Rejected(f"roots[{i}].congruence: expected an {N} x {N} matrix")
-        Vq = fmpq_mat(N, N, [_q(x, f"roots[{i}].congruence") for row in V for x in row])
         if not r > 0:
             raise _Rejected(f"roots[{i}].radius: expected > 0")
-        parsed.append((center, r, Vq))
+        parsed.append(([_q(x, f"roots[{i}].center") for x in c], r, fmpq_mat(N, N, [
+            _q(x, f"roots[{i}].congruence") for row in V for x in row])))
     return tree, parsed
 
 
-def _walk(tree, b, N):
-    """Re-derive the leaves from the tree: yields (label, argument, lo, hi)."""
-    stack, pos, leaves = [([-b] * N, [b] * N)], 0, []
+def _walk(tree, low, b, N, obj, problem):
+    """Re-derive the leaves from the tree, from the box [low, b]: (label, argument, lo, hi).
+    A ``["contract"]`` node continues with ``krawczyk_box`` of its box (every zero is in it)."""
+    stack, pos, leaves = [(list(low), list(b))], 0, []
     while stack:
         lo, hi = stack.pop()
         if pos >= len(tree):
@@ -230,6 +271,10 @@ def _walk(tree, b, N):
                 raise _Rejected(f"tree[{pos - 1}]: split point outside the box")
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
+        elif node in (["contract"], ["last"]):     # every zero of the box is in the new box
+            box = (krawczyk_box(obj, lo, hi) if node == ["contract"] else
+                   last_layer_box(obj, problem, lo, hi))
+            stack.extend([box] if box else [])      # None: no zero; nothing left to cover
         elif node == ["krawczyk-empty"]:
             leaves.append((node[0], None, lo, hi))
         else:
@@ -269,22 +314,23 @@ def _check(problem, ev) -> CensusCheck:
             or problem.loss.over_product or len(problem.towers) != 1:
         raise _Rejected("a census needs a deep-linear problem with the square loss")
     if not min(problem.decay_vector) > 0:
-        raise _Rejected("a census needs every weight decay entry > 0 (the a-priori bound "
-                        "divides by it)")
+        raise _Rejected("a census needs every weight decay entry > 0 (the bound divides by it)")
     N = problem.n_params
     if N > MAX_PARAMS:
         raise _Rejected(f"a census is limited to {MAX_PARAMS} parameters, not {N}")
-    b = _q(ev.get("bound"), "bound")
-    need = required_bound_squared(problem)
-    if not (b > 0 and b * b >= need):
-        raise _Rejected(f"bound: b^2 = {show(b * b)} is below ||Y||^2/(4 lam) = {show(need)}")
+    raw = ev.get("bound")
+    b = [_q(x, "bound") for x in (raw if isinstance(raw, list) and len(raw) == N else [raw] * N)]
+    for p, (bp, need) in enumerate(zip(b, required_bound_squared(problem))):
+        if not (bp > 0 and bp * bp >= need):
+            raise _Rejected(f"bound {p}: b^2 = {show(bp * bp)} < ||Y||^2/(4 lam_p) = {show(need)}")
     tree, roots = _read_tree_and_roots(problem, ev, N)
     obj = ArbDeepLinear(problem)
-    leaves = _walk(tree, b, N)
+    group, pivots, low = _symmetry(problem, ev.get("symmetry"), b)
+    leaves = _walk(tree, low, b, N, obj, problem)
     used, where = set(), {}
     for label, k, lo, hi in leaves:
         if label == "krawczyk-empty":
-            if not krawczyk_empty(obj, lo, hi):
+            if krawczyk_box(obj, lo, hi) is not None:
                 raise _Rejected("krawczyk-empty leaf: K(B) meets B in every coordinate")
         elif label in ("euler", "balance"):
             if not layer_identity_excludes(obj, problem, lo, hi, label, k):
@@ -296,7 +342,9 @@ def _check(problem, ev) -> CensusCheck:
                 raise _Rejected(f"excluded leaf: gradient component {k} does not exclude 0 "
                                 f"on [{', '.join(show(x) for x in lo)}] .. "
                                 f"[{', '.join(show(x) for x in hi)}]")
-        else:                                                   # a root leaf
+        elif label != "root":
+            raise _Rejected(f"{label} node: expected no argument")
+        else:
             if not 0 <= k < len(roots) or k in used:
                 raise _Rejected(f"root leaf: root index {k} is out of range or used twice")
             used.add(k)
@@ -319,42 +367,82 @@ def _check(problem, ev) -> CensusCheck:
         v = obj.value(W)
         points.append({"index": neg, "lo": lower_q(v), "hi": upper_q(v),
                        "center": center, "radius": r})
-    _classify(problem, points, roots, where)
+    points = _classify(problem, points, roots, where, group, pivots, low)
     kinds = dict(Counter(p["kind"] for p in points))
     claimed = ev.get("result")
     mine = {"real_count": len(points), "kinds": kinds}
     if claimed is not None and claimed != mine:
         raise _Rejected(f"result: the certificate claims {claimed}, the check gives {mine}")
     text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-    return CensusCheck(True, f"exactly {len(points)} real critical points (all in [-{show(b)}, "
-                       f"{show(b)}]^{N}, {len(leaves)} leaf boxes): {text or 'none'}",
-                       tuple(points), kinds)
+    box = f"[-b, b]^{N}, b <= {show(max(b))}"
+    return CensusCheck(True, f"exactly {len(points)} real critical points (all in {box}"
+                       f"{', flips of ' + str(len(roots)) + ' roots' if pivots else ''}, "
+                       f"{len(leaves)} leaf boxes): {text or 'none'}", tuple(points), kinds)
 
 
-def _classify(problem, points, roots, where) -> None:
-    """Kinds from the index; global / spurious from the values (symmetry classes tie)."""
+def _symmetry(problem, sym, b):
+    """The hidden-unit sign flips (each group element: the set of flat indices it negates)
+    and the cover's lower corner: ``-b``, or ``-margin`` on the pivots of a fundamental domain
+    (every orbit meets ``w_p >= 0`` for all pivots p when the flips reach every sign pattern)."""
+    flips = _flips(problem)
+    if sym is None:
+        return flips, [], [-x for x in b]
+    if not isinstance(sym, dict) or set(sym) != {"nonnegative", "margin"} or len(flips) > 8:
+        raise _Rejected("symmetry: expected {nonnegative, margin}, at most 8 hidden units")
+    piv, d = sym["nonnegative"], _q(sym["margin"], "symmetry.margin")
+    if not isinstance(piv, list) or len(set(map(repr, piv))) != len(piv) or any(isinstance(
+            p, bool) or not isinstance(p, int) or not 0 <= p < len(b) or not 0 <= d < b[p]
+            for p in piv):
+        raise _Rejected("symmetry: pivots must be distinct parameter indices, 0 <= margin < b")
+    group = {frozenset()}
+    for f in flips:
+        group |= {g ^ frozenset(f) for g in group}
+    if len({tuple(p in g for p in piv) for g in group}) != 2 ** len(piv):
+        raise _Rejected("symmetry: flips miss a pivot sign pattern: not a fundamental domain")
+    return group, piv, [-d if p in piv else -x for p, x in enumerate(b)]
+
+
+def _classify(problem, points, roots, where, group, pivots, low) -> list:
+    """Orbits, then kinds from the index; global / spurious from the values (orbits tie).
+    For root i and flip g, if ``g(cube_i)`` lies in root leaf j then ``g(z_i) = z_j`` (the only
+    critical point there); with a fundamental domain every image must lie in a root leaf or
+    outside the domain, and each orbit is expanded: ``g(z_i) = h(z_i)`` iff ``g h`` fixes z_i."""
     N = problem.n_params
-    cls = list(range(len(points)))
+    cls, stab = list(range(len(points))), [set() for _ in points]
 
     def find(i):
         while cls[i] != i:
             i = cls[i]
         return i
-    for flip in _flips(problem):
-        for i, (center, r, _) in enumerate(roots):
+    for i, (center, r, _) in enumerate(roots):
+        for flip in group:
             img = [-c if p in flip else c for p, c in enumerate(center)]
-            for j, (lo, hi) in where.items():
-                if all(l <= c - r and c + r <= h for c, l, h in zip(img, lo, hi)):
-                    cls[find(i)] = find(j)       # the flipped point is root j: equal values
-                    break
+            j = next((j for j, (lo, hi) in where.items()
+                      if all(l <= c - r and c + r <= h for c, l, h in zip(img, lo, hi))), None)
+            if j is not None:
+                cls[find(i)] = find(j)       # the flipped point is root j: equal values
+                stab[i] |= {frozenset(flip)} if j == i else set()
+            elif pivots and not any(img[p] + r < low[p] for p in pivots):
+                raise _Rejected(f"symmetry: a flip of root {i} is neither in a root leaf nor "
+                                "outside the domain")
     groups = {}
     for i, p in enumerate(points):
         g = groups.setdefault(find(i), [None, None])
         g[0] = p["lo"] if g[0] is None else max(g[0], p["lo"])
         g[1] = p["hi"] if g[1] is None else min(g[1], p["hi"])
     best = min(g[1] for g in groups.values()) if groups else None
-    for i, p in enumerate(points):
-        gi = find(i)
+    out = [dict(p, root=i) for i, p in enumerate(points)]
+    if pivots:
+        out = []
+        for i, p in enumerate(points):
+            seen = []
+            for g in group if find(i) == i else ():
+                if not any(g ^ h in stab[i] for h in seen):
+                    seen.append(g)
+                    out.append(dict(p, center=[-c if q in g else c for q, c in
+                                               enumerate(p["center"])], root=i))
+    for p in out:
+        gi = find(p.pop("root"))
         lone = all(groups[gi][1] < g[0] for c, g in groups.items() if c != gi)
         if p["index"] == N:
             p["kind"] = "local-maximum"
@@ -366,6 +454,7 @@ def _classify(problem, points, roots, where) -> None:
             p["kind"] = "spurious-local-minimum"
         else:
             p["kind"] = "local-minimum"      # global or tied: values not separated
+    return out
 
 
 def check_census_certificate(data: dict) -> CheckResult:
@@ -377,5 +466,5 @@ def check_census_certificate(data: dict) -> CheckResult:
 CensusRejected = _Rejected   # what the helpers above raise when a test fails
 
 __all__ = ["CensusCheck", "CensusRejected", "check_census", "check_census_certificate",
-           "excluded_component", "krawczyk_cube", "layer_identity_excludes", "krawczyk_empty", "negative_count",
-           "nonsingular_on", "required_bound_squared"]
+           "excluded_component", "krawczyk_box", "krawczyk_cube", "last_layer_box",
+           "layer_identity_excludes", "negative_count", "nonsingular_on", "required_bound_squared"]

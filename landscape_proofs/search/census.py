@@ -22,11 +22,13 @@ import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
 from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, check_census,
-                                            excluded_component, krawczyk_cube, krawczyk_empty,
+                                            last_layer_box,
+                                            krawczyk_box, krawczyk_cube,
                                             layer_identity_excludes,
-                                            negative_count, nonsingular_on,
+                                            negative_count,
                                             required_bound_squared)
-from landscape_proofs.kernel.enclosure import ArbDeepLinear, upper_q
+from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
+                                               _hull, lower_q, upper_q)
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.losses import Square
 from landscape_proofs.kernel.model import read_problem
@@ -113,13 +115,24 @@ def scope_reason(kp) -> str | None:
     return None
 
 
-def a_priori_bound(kp) -> fmpq:
-    """A dyadic b with b^2 >= ||Y||_F^2 / (4 lam) (docs/census.md)."""
-    s = required_bound_squared(kp)
-    k = 20                                   # b = (isqrt(floor(s 4^k)) + 1) / 2^k
-    b = fmpq(math.isqrt(int(s.p) * 4 ** k // int(s.q)) + 1, 2 ** k)
-    assert b * b >= s
-    return b
+def a_priori_bound(kp) -> list:
+    """Dyadic b_p with b_p^2 >= ||Y||_F^2 / (4 lam_p), one per parameter (docs/census.md)."""
+    out = []
+    for s in required_bound_squared(kp):
+        k = 20                                   # b = (isqrt(floor(s 4^k)) + 1) / 2^k
+        b = fmpq(math.isqrt(int(s.p) * 4 ** k // int(s.q)) + 1, 2 ** k)
+        assert b * b >= s
+        out.append(b)
+    return out
+
+
+def pivots(kp) -> list:
+    """One flat parameter index per hidden unit: the first entry of its row in the layer
+    below.  Unit (k, u)'s pivot is negated by its own flip and otherwise only by flips of
+    layer k - 1: the pivot sign map is triangular, so the flips reach every sign pattern and
+    ``w_p >= 0`` on every pivot is a fundamental domain (the kernel checks this)."""
+    return [kp.offsets[k] + u * kp.shapes[k][1]
+            for k in range(len(kp.shapes) - 1) for u in range(kp.shapes[k][0])]
 
 
 def _balls(lo, hi):
@@ -133,9 +146,8 @@ def _truncate(q: fmpq, grid: int) -> fmpq:
 
 
 def _try_root(obj, lo, hi, N, bits):
-    """A certified cube (center, radius, V) for the one critical point of this box, or None."""
-    if not nonsingular_on(obj, lo, hi):
-        return None
+    """A certified cube (center, radius, V) for the one critical point of this box (whose
+    ball Hessian the caller proved nonsingular), or None."""
     x = [arb((a + c) / 2) for a, c in zip(lo, hi)]
     tol = arb(2) ** (-(bits - 24))
     for _ in range(80):
@@ -176,7 +188,7 @@ def _try_root(obj, lo, hi, N, bits):
 
 
 def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
-           bits: int = 128, algebra_timeout: float = 10.0) -> CensusReport:
+           bits: int = 128, algebra_timeout: float = 10.0, symmetry: bool = True) -> CensusReport:
     """The census of ``problem`` (a families problem or its JSON dict); see the module doc.
 
     ``algebra_timeout``: seconds (within ``timeout``) for the number of complex critical
@@ -195,7 +207,8 @@ def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
         from landscape_proofs.search.census_algebra import complex_count
 
         count, note = complex_count(data, kp.n_params, min(algebra_timeout, timeout))
-    report = _census(data, timeout - (time.monotonic() - t0), max_boxes, bits, time.monotonic())
+    report = _census(data, timeout - (time.monotonic() - t0), max_boxes, bits, time.monotonic(),
+                     symmetry)
     if report.reason.startswith("timeout after"):
         report.reason = f"timeout after {timeout:g} s"
     if count is not None and report.real_count is not None and report.real_count > count:
@@ -213,7 +226,63 @@ def _as_dict(problem) -> dict:
     return problem_to_dict(problem)
 
 
-def _census(problem, timeout, max_boxes, bits, t0) -> CensusReport:
+def _box(obj, kp, lo, hi, layer_tests, N):
+    """The kernel's leaf tests on one box, computing the ball Hessian once: (a leaf node, or
+    None; the Hessian; whether it is proven nonsingular).  Same arithmetic as the kernel's
+    ``layer_identity_excludes``, ``excluded_component``, ``krawczyk_empty``, ``nonsingular_on``."""
+    for lab, i in layer_tests:
+        if layer_identity_excludes(obj, kp, lo, hi, lab, i):
+            return [lab, i], None, False, None
+    B = obj.unflatten(_balls(lo, hi))
+    g = obj.gradient_vector(B)
+    for k in range(N):
+        if lower_q(g[k]) > 0 or upper_q(g[k]) < 0:
+            return ["excluded", k], None, False, None
+    c = [(a + h) / 2 for a, h in zip(lo, hi)]
+    H, gc = obj.hessian(B), obj.gradient_vector(obj.unflatten(c))
+    Z = [_hull(a - m, h - m) for a, h, m in zip(lo, hi, c)]
+    for k in range(N):
+        m = gc[k] + sum((H[k, j] * Z[j] for j in range(N)), arb(0))
+        if lower_q(m) > 0 or upper_q(m) < 0:
+            return ["excluded", k], H, False, None
+    try:
+        box = krawczyk_box(obj, lo, hi, H)
+    except CensusRejected:
+        return None, H, False, None
+    if box is None:
+        return ["krawczyk-empty"], H, False, None
+    return (None, H, _contraction(_approximate_inverse(H), H)[1] < 1,
+            box if _useful(lo, hi, box, 0.8) else None)
+
+
+def _useful(lo, hi, box, ratio) -> bool:
+    """A contraction worth a node: some width below ``ratio`` of the old, none too thin for a
+    root cube."""
+    shrink = [float((h - a) / (y - x)) for a, h, x, y in zip(*box, lo, hi)]
+    return min(shrink) < ratio and all(float(h - a) > 2.0 ** -62 for a, h, f in zip(*box, shrink)
+                                       if f < 1)
+
+
+def _split(lo, hi, H, N, free=None):
+    """(coordinate, point): the coordinate of largest width times its largest Hessian column
+    entry (its influence on the gradient over the box), cut at 15/26 of its width (never at 0
+    from a symmetric start; nudged if it would be 0)."""
+    weight = [1.0 if free is None or i in free else 1e-3 for i in range(N)]  # others rarely
+    if H is None:
+        k = max(range(N), key=lambda i: float(hi[i] - lo[i]) * weight[i])
+    else:
+        infl = [max(float(abs(H[j, i]).upper()) for j in range(N)) for i in range(N)]
+        k = max(range(N), key=lambda i: float(hi[i] - lo[i]) * infl[i] * weight[i])
+    w = hi[k] - lo[k]
+    m = 2 ** (24 + max(0, int(w.q).bit_length() - int(w.p).bit_length()))
+    n = int(((lo[k] + w * SPLIT) * 13 * m).floor())
+    n += n % 13 == 0                  # a short rational with 13 in its denominator: never a
+    at = fmpq(n, 13 * m)              # root coordinate such as 0 or 1 in the examples
+    return k, at
+
+
+def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
+            units_test=True, last_test=True) -> CensusReport:
     problem = _as_dict(problem)
     try:
         kp = read_problem(problem)
@@ -224,12 +293,25 @@ def _census(problem, timeout, max_boxes, bits, t0) -> CensusReport:
         return CensusReport(False, why, seconds=time.monotonic() - t0)
     N = kp.n_params
     b = a_priori_bound(kp)
+    piv = pivots(kp) if symmetry else []
+    margin = min((b[p] for p in piv), default=fmpq(0)) * fmpq(3, 32)
+    low = [-margin if p in piv else -x for p, x in enumerate(b)]
     tree, roots, boxes = [], [], 0
     with flint.ctx.workprec(bits):
         obj = ArbDeepLinear(kp)
         H = len(kp.shapes)
-        layer_tests = [("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
-        stack = [([-b] * N, [b] * N)]
+        # per-unit balances (leaf index H - 1 + j for hidden unit j), where a layer has >= 2
+        # units (with one unit it is the layer balance)
+        starts = [sum(r for r, _ in kp.shapes[:k]) for k in range(H)]
+        units = [H - 1 + starts[k] + u for k in range(H - 1) for u in range(kp.shapes[k][0])
+                 if units_test and kp.shapes[k][0] > 1]
+        last = last_test and kp.X.ncols() == 1
+        # the last layer, and the first when x has >= 2 entries, follow from the others
+        first = kp.offsets[1] if last and kp.X.nrows() > 1 and len(kp.shapes) > 1 else 0
+        free = (range(first if first < kp.offsets[-1] else 0, kp.offsets[-1]) if last else None)
+        layer_tests = ([("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
+                       + [("balance", i) for i in units])
+        stack = [(low, list(b))]
         while stack:
             boxes += 1
             if boxes > max_boxes:
@@ -239,36 +321,40 @@ def _census(problem, timeout, max_boxes, bits, t0) -> CensusReport:
                 return CensusReport(False, f"timeout after {timeout:g} s",
                                     seconds=time.monotonic() - t0, boxes=boxes - 1)
             lo, hi = stack.pop()
-            node = next(([lab, i] for lab, i in layer_tests
-                         if layer_identity_excludes(obj, kp, lo, hi, lab, i)), None)
+            if last:                  # the last layer is a function of the others: cut it
+                try:
+                    box = last_layer_box(obj, kp, lo, hi)
+                except (CensusRejected, ZeroDivisionError):
+                    box = lo, hi
+                if box is None or _useful(lo, hi, box, 0.9):
+                    tree.append(["last"])
+                    stack.extend([box] if box else [])
+                    continue
+            node, Hb, regular, box = _box(obj, kp, lo, hi, layer_tests, N)
             if node is not None:
                 tree.append(node)
                 continue
-            k = excluded_component(obj, lo, hi, range(N))
-            if k is not None:
-                tree.append(["excluded", k])
-                continue
-            if krawczyk_empty(obj, lo, hi):
-                tree.append(["krawczyk-empty"])
-                continue
-            root = _try_root(obj, lo, hi, N, bits)
+            root = _try_root(obj, lo, hi, N, bits) if regular else None
             if root is not None:
                 tree.append(["root", len(roots)])
                 roots.append(root)
                 continue
-            k = max(range(N), key=lambda i: hi[i] - lo[i])
-            at = lo[k] + (hi[k] - lo[k]) * SPLIT
+            if box is not None and contract:
+                tree.append(["contract"])
+                stack.append(box)
+                continue
+            k, at = _split(lo, hi, Hb, N, free)
             tree.append(["split", k, format_exact(to_fraction_q(at))])
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
-    cert = {"format": FORMAT, "claim": "census", "problem": problem,
-            "census": {"bound": format_exact(to_fraction_q(b)), "precision_bits": bits,
-                       "tree": tree,
-                       "roots": [{"center": [format_exact(to_fraction_q(c)) for c in center],
-                                  "radius": format_exact(to_fraction_q(r)),
-                                  "congruence": [[format_exact(to_fraction_q(V[i, j]))
-                                                  for j in range(N)] for i in range(N)]}
-                                 for center, r, V in roots]},
+    fmt = lambda q: format_exact(to_fraction_q(q))    # noqa: E731
+    ev = {"bound": [fmt(x) for x in b], "precision_bits": bits, "tree": tree,
+          "roots": [{"center": [fmt(c) for c in center], "radius": fmt(r),
+                     "congruence": [[fmt(V[i, j]) for j in range(N)] for i in range(N)]}
+                    for center, r, V in roots]}
+    if piv:
+        ev["symmetry"] = {"nonnegative": piv, "margin": fmt(margin)}
+    cert = {"format": FORMAT, "claim": "census", "problem": problem, "census": ev,
             "producer": {"name": "landscape census", "method": "arb branch and bound"}}
     verdict = check_census(cert)
     if not verdict.valid:

@@ -1,0 +1,199 @@
+"""The sign-symmetry fundamental domain, per-parameter bounds, contraction and unit-balance
+leaves of a census (docs/census.md, "Speed").
+
+**Widths [1, 1, 1], X = Y = 1, per-entry decays l1 = 1/5 (on a), l2 = 1/3 (on b).**
+``L = 1/2 (ab - 1)^2 + (l1 a^2 + l2 b^2)/2``, ``grad L = ((ab - 1) b + l1 a, (ab - 1) a + l2 b)``.
+``a g_1 - b g_2 = l1 a^2 - l2 b^2 = 0``, so ``b = t a`` with ``t^2 = l1/l2`` (or a = b = 0: the
+origin).  Then ``g_1 = 0`` reads ``t (t a^2 - 1) = -l1``, so ``a^2 = (t - l1)/t^2``:
+
+* ``t = s = +sqrt(l1/l2) = sqrt(3/5)``: ``a^2 = (s - l1)/s^2 > 0`` iff ``l1 l2 < 1``: two real
+  points ``+-(a, s a)``;
+* ``t = -s``: ``a^2 = -(s + l1)/s^2 < 0``: two complex points.
+
+So 5 complex and 3 real critical points.  At ``t = s``: ``ab - 1 = -l1/s = -sqrt(l1 l2)`` and
+``L = l1 l2/2 + l1 a^2 = l1 l2/2 + l2 (s - l1) = sqrt(l1 l2) - l1 l2/2 = sqrt(1/15) - 1/30
+~ 0.2249``, below the origin's 1/2; the origin's Hessian ``[[l1, -1], [-1, l2]]`` has
+determinant ``l1 l2 - 1 < 0``: a saddle of index 1.  Two global minima (tied by the flip
+``(a, b) -> (-a, -b)``) and one saddle.
+
+**Widths [1, 2, 1], Y = 2, decays 1/2 on unit 1 and 1 on unit 2** (tests/test_per_entry_decay.py):
+5 real points: the origin, ``a_2 = b_2 = +-1`` (unit 1 zero: its flip *fixes* these points,
+whose pivot ``a_1`` is exactly 0) and ``a_1 = b_1 = +-sqrt(3/2)``.
+"""
+from __future__ import annotations
+
+import copy
+from fractions import Fraction
+
+import pytest
+
+from landscape_proofs.kernel import check_certificate
+from landscape_proofs.kernel.census import check_census
+from landscape_proofs.search.census import census
+
+AB = {"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square",
+      "weight_decay": [[["1/5"]], [["1/3"]]]}
+WIDE = {"family": "deep-linear", "widths": [1, 2, 1], "Y": [[2]], "loss": "square",
+        "weight_decay": [[["1/2"], [1]], [["1/2", 1]]]}
+
+
+@pytest.fixture(scope="module")
+def ab():
+    return census(AB), census(AB, symmetry=False)
+
+
+@pytest.fixture(scope="module")
+def wide():
+    return census(WIDE, timeout=60), census(WIDE, symmetry=False, timeout=60)
+
+
+def _points(rep):
+    return sorted((p["kind"], p["index"], tuple(Fraction(c) for c in p["enclosure"]["center"]))
+                  for p in rep.points)
+
+
+def test_half_and_full_cover_agree_with_the_hand_count_on_ab(ab):
+    half, full = ab
+    assert half.complete and full.complete, (half.reason, full.reason)
+    assert half.certificate["census"]["symmetry"]["nonnegative"] == [0]
+    assert "symmetry" not in full.certificate["census"]
+    for rep in ab:
+        assert rep.real_count == 3
+        assert rep.kinds == {"global-minimum": 2, "strict-saddle": 1}
+    # the half cover finds 2 roots (origin, the minimum with a > 0); the kernel adds the flip
+    assert len(half.certificate["census"]["roots"]) == 2
+    assert len(full.certificate["census"]["roots"]) == 3
+    for p in half.points:
+        r = Fraction(p["enclosure"]["radius"])
+        a, b = (Fraction(c) for c in p["enclosure"]["center"])
+        if p["kind"] == "strict-saddle":
+            assert p["index"] == 1 and abs(a) <= r and abs(b) <= r
+            continue
+        # a^2 s^2 = s - l1 with s^2 = 3/5: s = 3/5 a^2 + 1/5, so (3/5 a^2 + 1/5)^2 = 3/5
+        assert (a > 0) == (b > 0) and abs(a) > r
+        lo_a, hi_a = abs(a) - r, abs(a) + r
+        assert (Fraction(3, 5) * lo_a ** 2 + Fraction(1, 5)) ** 2 <= Fraction(3, 5)
+        assert (Fraction(3, 5) * hi_a ** 2 + Fraction(1, 5)) ** 2 >= Fraction(3, 5)
+        lo, hi = Fraction(p["value"]["lo"]), Fraction(p["value"]["hi"])
+        assert lo + Fraction(1, 30) > 0
+        assert (lo + Fraction(1, 30)) ** 2 <= Fraction(1, 15) <= (hi + Fraction(1, 30)) ** 2
+        # b^2 = (l1/l2) a^2 = 3/5 a^2 within the cube
+        assert (abs(b) - r) ** 2 <= Fraction(3, 5) * (abs(a) + r) ** 2
+        assert Fraction(3, 5) * (abs(a) - r) ** 2 <= (abs(b) + r) ** 2
+    signs = sorted(Fraction(p["enclosure"]["center"][0]) > 0 for p in half.points
+                   if p["kind"] == "global-minimum")
+    assert signs == [False, True]                       # the orbit was expanded by the kernel
+
+
+def test_half_and_full_cover_agree_on_a_wide_layer_with_fixed_points(wide):
+    half, full = wide
+    assert half.complete and full.complete, (half.reason, full.reason)
+    assert half.certificate["census"]["symmetry"]["nonnegative"] == [0, 1]
+    for rep in wide:
+        assert rep.real_count == 5
+        assert rep.kinds == {"global-minimum": 2, "strict-saddle": 3}
+        assert sorted(p["index"] for p in rep.points) == [0, 0, 1, 1, 2]
+    # same points (the centers agree to the cubes' radius)
+    for (k1, i1, c1), (k2, i2, c2) in zip(_points(half), _points(full)):
+        assert (k1, i1) == (k2, i2)
+        assert all(abs(x - y) < Fraction(1, 2 ** 40) for x, y in zip(c1, c2))
+    # fewer boxes: a quarter of the space, plus the margins
+    assert len(half.certificate["census"]["tree"]) < len(full.certificate["census"]["tree"])
+
+
+def _tampered(rep, edit):
+    cert = copy.deepcopy(rep.certificate)
+    edit(cert)
+    cert["census"].pop("result", None)
+    res = check_certificate(cert)
+    assert not res.holds
+    return res.reason
+
+
+def test_the_untampered_symmetric_certificates_hold(ab, wide):
+    for rep in (ab[0], wide[0]):
+        res = check_certificate(copy.deepcopy(rep.certificate))
+        assert res.holds, res.reason
+
+
+def test_a_domain_that_is_not_fundamental_is_rejected(ab, wide):
+    # [1, 1, 1] has one flip (a, b) -> (-a, -b): a >= 0 and b >= 0 together miss (+, -)
+    def both(c):
+        c["census"]["symmetry"]["nonnegative"] = [0, 1]
+    assert "fundamental domain" in _tampered(ab[0], both)
+
+    # [1, 2, 1]: b_1 (index 2) is negated by the same flip as a_1: (a_1, b_1) >= 0 is not one
+    def same_unit(c):
+        c["census"]["symmetry"]["nonnegative"] = [0, 2]
+    assert "fundamental domain" in _tampered(wide[0], same_unit)
+
+    def repeated(c):
+        c["census"]["symmetry"]["nonnegative"] = [0, 0]
+    assert "pivots" in _tampered(wide[0], repeated)
+
+    def too_wide(c):
+        c["census"]["symmetry"]["margin"] = "100"
+    assert "margin" in _tampered(ab[0], too_wide)
+
+
+def test_a_dropped_orbit_member_or_changed_margin_is_rejected(ab):
+    half = ab[0]
+
+    def margin(c):          # a >= 0: the origin now sits on the domain's face
+        c["census"]["symmetry"]["margin"] = "0"
+    _tampered(half, margin)
+
+    # a narrower margin is still a fundamental domain: the same cover stays valid (sound)
+    cert = copy.deepcopy(half.certificate)
+    cert["census"]["symmetry"]["margin"] = "1/1000"
+    assert check_census(cert).valid
+
+    def drop(c):            # the symmetry claim removed: the half cover misses a < -margin
+        del c["census"]["symmetry"]
+    _tampered(half, drop)
+
+    def count(c):
+        c["census"]["result"] = {"real_count": 2, "kinds": {"global-minimum": 1,
+                                                            "strict-saddle": 1}}
+    cert = copy.deepcopy(half.certificate)
+    count(cert)
+    assert "claims" in check_census(cert).reason
+
+
+def test_a_changed_decay_entry_is_rejected(ab, wide):
+    # sign flips stay symmetries under any per-entry decay (lam w^2 = lam (-w)^2); what a
+    # changed entry breaks is the cover and the bounds, which the kernel recomputes
+    def entry(c):
+        c["problem"]["weight_decay"][1][0][0] = "1/4"
+    _tampered(ab[0], entry)
+
+    def wide_entry(c):
+        c["problem"]["weight_decay"][0][1][0] = "1/2"     # units now rotate into each other
+    _tampered(wide[0], wide_entry)
+
+
+def test_per_parameter_bounds_are_checked(ab):
+    def low(c):             # b_0^2 must be >= ||Y||^2 / (4 l1) = 5/4
+        c["census"]["bound"][0] = "11/10"
+    assert "bound 0" in _tampered(ab[0], low)
+
+
+def test_contract_and_unit_balance_nodes_are_rechecked(wide):
+    half = wide[0]
+    tree = half.certificate["census"]["tree"]
+    assert any(n == ["contract"] for n in tree)
+
+    def drop_contract(c):
+        t = c["census"]["tree"]
+        del t[next(k for k, n in enumerate(t) if n == ["contract"])]
+    _tampered(half, drop_contract)
+
+    def root_as_unit(c):    # unit identity of hidden unit 1 (leaf index H - 1 + 1 = 2)
+        t = c["census"]["tree"]
+        t[next(k for k, n in enumerate(t) if n[0] == "root")] = ["balance", 2]
+    assert "does not exclude 0" in _tampered(half, root_as_unit)
+
+    def root_as_contract(c):
+        t = c["census"]["tree"]
+        t[next(k for k, n in enumerate(t) if n[0] == "root")] = ["contract"]
+    _tampered(half, root_as_contract)
