@@ -292,6 +292,17 @@ class _Producer:
                     evidence.update(up)
                     return self.certified(Kind.NON_STRICT_SADDLE, evidence,
                                           "exact Hessian inertia + weighted descent curve", **extra)
+        for coeffs, order, c in self.reduced_quartic_curves(H):
+            n_tried += 1
+            descended = descended or c < 0
+            if c < 0:
+                evidence = self.with_congruence({"type": "descent-curve",
+                                                 "curve": [_weights_json(C) for C in coeffs]})
+                up = self.ascent_evidence(H, ine, curves)
+                if up is not None:
+                    evidence.update(up)
+                    return self.certified(Kind.NON_STRICT_SADDLE, evidence,
+                                          "exact Hessian inertia + reduced quartic curve", **extra)
         decided = degenerate.decide(self, ine, curves, descended, extra)   # higher order
         if decided is not None:
             return decided
@@ -446,6 +457,58 @@ class _Producer:
                     low = lowest_order(self.obj.value_along(self.W, coeffs), 1)
                     if low is not None:
                         yield coeffs, low[0], low[1]
+
+    def reduced_quartic_curves(self, H, max_params: int = 64):
+        """Yield (coefficients, order, c) for curves ``W + t d + t^2 w``, ``d`` in the Hessian's
+        kernel with no cubic term along it, ``w`` chosen to make the t^4-coefficient
+        ``f4(d)/24 + g.w + 1/2 w^T H w`` most negative (``g = [s^2] grad L(W + s d)``, the
+        restricted cubic form's gradient): ``w = -H^+ g`` when ``g`` is orthogonal to the
+        kernel, else a large step along a kernel vector ``k`` with ``g.k != 0`` (the
+        coefficient is then unbounded below).  Peano's ``(x - y^2)(x - 2 y^2)`` at 0 is the
+        classic case: no line descends, the parabola ``x = 3/2 t^2, y = t`` does (-t^4/4).
+        Every curve is evaluated exactly; only a negative lowest coefficient is used, and the
+        kernel re-evaluates the curve from the certificate."""
+        N = self.N
+        if N > max_params:
+            return
+        ker = nullspace(H)
+        if not ker:
+            return
+        dirs = [[s * x for x in v] for v in ker for s in (1, -1)]
+        for _ in range(min(20, 4 * len(ker))):
+            cs = [self.rng.randint(-2, 2) for _ in ker]
+            v = [sum((c * b[i] for c, b in zip(cs, ker)), Q(0)) for i in range(N)]
+            if any(x != 0 for x in v):
+                dirs.append(v)
+        zero = [0] * N
+        for d in dirs[:self.budget.curve_candidates]:
+            D = self.obj.unflatten(d)
+            base = self.obj.value_along(self.W, [D])
+            low = lowest_order(base, 1)
+            if low is not None and low[0] < 4:
+                continue                        # a cubic term: the straight lines decide
+            g = []
+            for i in range(N):                  # g_i = [t^5] (L(W + t d + t^3 e_i) - L(W + t d))
+                e = list(zero)
+                e[i] = 1
+                diff = self.obj.value_along(self.W, [D, self.obj.unflatten(zero),
+                                                     self.obj.unflatten(e)]) - base
+                cf = diff.coeffs()
+                g.append(Q(cf[5]) if len(cf) > 5 else Q(0))
+            f4 = Q(base.coeffs()[4]) if len(base.coeffs()) > 4 else Q(0)
+            k = next((v for v in ker if sum((a * b for a, b in zip(v, g)), Q(0)) != 0), None)
+            if k is not None:
+                gk = sum((a * b for a, b in zip(k, g)), Q(0))
+                alpha = (abs(f4) / 24 + 1) / gk           # g.w = -(|f4|/24 + 1) with w = -alpha k
+                w = [-alpha * x for x in k]
+            else:
+                w = _solve_consistent(H, [-x for x in g])
+                if w is None:
+                    continue
+            coeffs = [D, self.obj.unflatten(w)]
+            low = lowest_order(self.obj.value_along(self.W, coeffs), 1)
+            if low is not None:
+                yield coeffs, low[0], low[1]
 
     def _candidate_directions(self, H):
         # 1. chains of unit entries through every layer
@@ -620,3 +683,21 @@ def size_refusal(problem) -> str | None:
             return (f"the kernel refuses this custom loss, so nothing about it can be "
                     f"certified: {exc}")
     return None
+
+
+def _solve_consistent(H, b):
+    """One exact solution of ``H w = b`` (free variables 0), or None when inconsistent."""
+    n = H.nrows()
+    A = flint.fmpq_mat(n, n + 1)
+    for i in range(n):
+        for j in range(n):
+            A[i, j] = H[i, j]
+        A[i, n] = b[i]
+    R, r = A.rref()
+    w = [Q(0)] * n
+    for i in range(r):
+        piv = next(j for j in range(n + 1) if R[i, j] != 0)
+        if piv == n:
+            return None
+        w[piv] = R[i, n]
+    return w
