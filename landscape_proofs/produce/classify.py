@@ -25,6 +25,7 @@ from landscape_proofs.kernel.linalg import (Inertia, identity, inertia, matrix,
                                            nullspace, rank, zeros)
 from landscape_proofs.kernel.numbers import format_exact, to_fmpq, to_fraction
 from landscape_proofs.numeric.rationalize import rational_from_float
+from landscape_proofs.core.linear import affine_solutions
 from landscape_proofs.core.objective import lowest_order
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
@@ -268,41 +269,28 @@ class _Producer:
                                   "minimum is spurious, but no better rational point was found "
                                   "within the budget to certify it")
             return self.certified(Kind.LOCAL_MINIMUM, local, "second order (exact)", **extra)
-        curves = []
-        for V, order, c in self.curve_candidates(H):
-            curves.append((V, order, c))
-            if c < 0:
-                evidence = self.with_congruence({"type": "descent-curve",
-                                                 "curve": [_weights_json(V)]})
-                up = self.ascent_evidence(H, ine, curves)
-                if up is not None:
-                    evidence.update(up)
-                    return self.certified(Kind.NON_STRICT_SADDLE, evidence,
-                                          "exact Hessian inertia + descent curve", **extra)
-        n_tried = len(curves)
-        descended = any(c < 0 for _, _, c in curves)
-        for coeffs, order, c in self.weighted_curve_candidates():
-            n_tried += 1
-            descended = descended or c < 0
-            if c < 0:
-                evidence = self.with_congruence({"type": "descent-curve",
-                                                 "curve": [_weights_json(C) for C in coeffs]})
-                up = self.ascent_evidence(H, ine, curves)
-                if up is not None:
-                    evidence.update(up)
-                    return self.certified(Kind.NON_STRICT_SADDLE, evidence,
-                                          "exact Hessian inertia + weighted descent curve", **extra)
-        for coeffs, order, c in self.reduced_quartic_curves(H):
-            n_tried += 1
-            descended = descended or c < 0
-            if c < 0:
-                evidence = self.with_congruence({"type": "descent-curve",
-                                                 "curve": [_weights_json(C) for C in coeffs]})
-                up = self.ascent_evidence(H, ine, curves)
-                if up is not None:
-                    evidence.update(up)
-                    return self.certified(Kind.NON_STRICT_SADDLE, evidence,
-                                          "exact Hessian inertia + reduced quartic curve", **extra)
+        curves = []                     # the straight lines tried (the ascent evidence reads them)
+
+        def straight():
+            for V, order, c in self.curve_candidates(H):
+                curves.append((V, order, c))
+                yield [V], order, c
+
+        n_tried, descended = 0, False
+        for how, candidates in (("descent curve", straight()),
+                                ("weighted descent curve", self.weighted_curve_candidates()),
+                                ("reduced quartic curve", self.reduced_quartic_curves(H))):
+            for coeffs, order, c in candidates:
+                n_tried += 1
+                descended = descended or c < 0
+                if c < 0:
+                    evidence = self.with_congruence({"type": "descent-curve",
+                                                     "curve": [_weights_json(C) for C in coeffs]})
+                    up = self.ascent_evidence(H, ine, curves)
+                    if up is not None:
+                        evidence.update(up)
+                        return self.certified(Kind.NON_STRICT_SADDLE, evidence,
+                                              f"exact Hessian inertia + {how}", **extra)
         decided = degenerate.decide(self, ine, curves, descended, extra)   # higher order
         if decided is not None:
             return decided
@@ -502,9 +490,10 @@ class _Producer:
                 alpha = (abs(f4) / 24 + 1) / gk           # g.w = -(|f4|/24 + 1) with w = -alpha k
                 w = [-alpha * x for x in k]
             else:
-                w = _solve_consistent(H, [-x for x in g])
-                if w is None:
+                sol = affine_solutions(H, [-x for x in g])
+                if sol is None:
                     continue
+                w = sol[0]
             coeffs = [D, self.obj.unflatten(w)]
             low = lowest_order(self.obj.value_along(self.W, coeffs), 1)
             if low is not None:
@@ -684,20 +673,3 @@ def size_refusal(problem) -> str | None:
                     f"certified: {exc}")
     return None
 
-
-def _solve_consistent(H, b):
-    """One exact solution of ``H w = b`` (free variables 0), or None when inconsistent."""
-    n = H.nrows()
-    A = flint.fmpq_mat(n, n + 1)
-    for i in range(n):
-        for j in range(n):
-            A[i, j] = H[i, j]
-        A[i, n] = b[i]
-    R, r = A.rref()
-    w = [Q(0)] * n
-    for i in range(r):
-        piv = next(j for j in range(n + 1) if R[i, j] != 0)
-        if piv == n:
-            return None
-        w[piv] = R[i, n]
-    return w

@@ -29,7 +29,8 @@ from math import comb
 
 import flint
 
-from landscape_proofs.kernel.linalg import negative_direction
+from landscape_proofs.core.linear import affine_solutions
+from landscape_proofs.kernel.linalg import negative_direction, nullspace
 from landscape_proofs.losses.convexity import hessian_form
 from landscape_proofs.produce import sos
 
@@ -115,36 +116,13 @@ def _rational_rows(K, den: int):
 
 def _nullspace(rows, n: int):
     """An exact basis of {v : R v = 0} (columns), R given by rational rows."""
-    if not rows:
-        return [[flint.fmpq(int(i == j)) for j in range(n)] for i in range(n)]
-    R, rank = flint.fmpq_mat(rows).rref()
-    pivots = []
-    for i in range(rank):
-        pivots.append(next(j for j in range(n) if R[i, j] != 0))
-    free = [j for j in range(n) if j not in pivots]
-    basis = []
-    for f in free:
-        v = [flint.fmpq(0)] * n
-        v[f] = flint.fmpq(1)
-        for i, p in enumerate(pivots):
-            v[p] = -R[i, f]
-        basis.append(v)
-    return basis
+    return nullspace(flint.fmpq_mat(len(rows), n, [x for row in rows for x in row]))
 
 
 def _solve_exact(A, rhs):
     """One exact solution of ``A z = rhs`` (free variables 0), or None if there is none."""
-    M, U = A.nrows(), A.ncols()
-    aug = flint.fmpq_mat(M, U + 1, [A[i, j] if j < U else rhs[i] for i in range(M)
-                                     for j in range(U + 1)])
-    R, rank = aug.rref()
-    z = [flint.fmpq(0)] * U
-    for i in range(rank):
-        p = next(j for j in range(U + 1) if R[i, j] != 0)
-        if p == U:
-            return None          # 0 = nonzero: inconsistent
-        z[p] = R[i, U]
-    return z
+    sol = affine_solutions(A, rhs)
+    return None if sol is None else sol[0]
 
 
 def face_certificate(q, basis, max_rank: int = 24):

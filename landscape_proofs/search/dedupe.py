@@ -37,6 +37,8 @@ from fractions import Fraction
 
 import numpy as np
 
+from landscape_proofs.core.linear import affine_solutions
+
 
 @dataclass(frozen=True)
 class Invariants:
@@ -192,38 +194,6 @@ def exact_invariants(problem, point) -> tuple:
 MAX_ORBIT_UNKNOWNS = 400     # size guard: entries of the gauge matrices A_1..A_{H-1}
 
 
-def _affine_solutions(M, b):
-    """``(particular, nullspace basis)`` of ``M a = b`` over Q (flint ``fmpq_mat``s; vectors as
-    lists of ``fmpq``), or None when the system has no solution."""
-    import flint
-
-    m, u = M.nrows(), M.ncols()
-    aug = flint.fmpq_mat(m, u + 1)
-    for i in range(m):
-        for j in range(u):
-            aug[i, j] = M[i, j]
-        aug[i, u] = b[i]
-    E, r = aug.rref()
-    pivots = []
-    for i in range(r):
-        j = next(j for j in range(u + 1) if E[i, j] != 0)
-        if j == u:
-            return None                       # 0 = 1: inconsistent
-        pivots.append(j)
-    free = [j for j in range(u) if j not in pivots]
-    part = [flint.fmpq(0)] * u
-    for i, j in enumerate(pivots):
-        part[j] = E[i, u]
-    basis = []
-    for f in free:
-        v = [flint.fmpq(0)] * u
-        v[f] = flint.fmpq(1)
-        for i, j in enumerate(pivots):
-            v[j] = -E[i, f]
-        basis.append(v)
-    return part, basis
-
-
 def orbit_map(problem, P, Q, tries: int = 8):
     """Invertible rational ``A_1, ..., A_{H-1}`` (flint matrices) with ``Q = A . P``, i.e.
     ``Q_1 = A_1 P_1``, ``Q_k = A_k P_k A_{k-1}^{-1}``, ``Q_H = P_H A_{H-1}^{-1}``, checked exactly;
@@ -281,7 +251,7 @@ def orbit_map(problem, P, Q, tries: int = 8):
                 rows.append(row)
                 rhs.append(const)
     M = flint.fmpq_mat(len(rows), u, [x for row in rows for x in row])
-    sol = _affine_solutions(M, rhs)
+    sol = affine_solutions(M, rhs)
     if sol is None:
         return None
     part, basis = sol
