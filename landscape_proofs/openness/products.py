@@ -45,7 +45,7 @@ from typing import Sequence
 
 import flint
 
-from landscape_proofs.kernel.linalg import Matrix, identity, matrix, nullspace, rank, zeros
+from landscape_proofs.kernel.linalg import Matrix, identity, nullspace, rank, zeros
 from landscape_proofs.kernel.numbers import to_fraction
 from landscape_proofs.core.rank_constrained import rank_factorization
 from landscape_proofs.openness.common import (MapRange, Openness, OpennessDecision, ProductKind,

@@ -356,8 +356,6 @@ def _solved_factor_candidates(problem, x, fresh, layer_tol: float = 1e-8,
     the last (resp. the first) are snapped entrywise, and the remaining layer is solved
     exactly so that the product is the snapped one.  Kept only within ``max_distance`` (relative
     to ``1 + max |x|``) of the float point, so that the exact point is near the run's limit."""
-    from landscape_proofs.search.dedupe import gauge_normal_form
-
     H = problem.depth
     if problem.weight_decay != 0 or H < 2:
         return
@@ -390,14 +388,8 @@ def _solved_factor_candidates(problem, x, fresh, layer_tol: float = 1e-8,
             layers = _zero_entries(snapped, zeros, side)
             if layers is None:
                 continue
-            mats = [[[_frac(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
-                    for M in layers]
-            flat = np.array([float(q) for M in mats for row in M for q in row])
-            dist = float(np.max(np.abs(flat - x)))
-            if dist > max_distance * scale:
-                continue
-            pt = gauge_normal_form(problem, Point.of(problem, mats))
-            if fresh(pt):
+            pt, dist = _near(problem, layers, x, max_distance * scale)
+            if pt is not None and fresh(pt):
                 yield (f"{side} layer moved least (exact projection) so that the product's "
                        f"{k} smallest entries (up to {delta:.2g}) are 0, then brought to a "
                        "gauge normal form (the same orbit)"), pt, dist
@@ -411,17 +403,25 @@ def _solved_factor_candidates(problem, x, fresh, layer_tol: float = 1e-8,
             if W is None:
                 continue
             layers = snapped[:-1] + [W] if side == "last" else [W] + snapped[1:]
-            mats = [[[_frac(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
-                    for M in layers]
-            flat = np.array([float(q) for M in mats for row in M for q in row])
-            dist = float(np.max(np.abs(flat - x)))
-            if dist > max_distance * scale:
-                continue
-            pt = gauge_normal_form(problem, Point.of(problem, mats))
-            if fresh(pt):
+            pt, dist = _near(problem, layers, x, max_distance * scale)
+            if pt is not None and fresh(pt):
                 yield (f"{side} layer solved exactly for the product snapped{how} at relative "
                        f"tolerance {delta:g}, then brought to a gauge normal form (the same "
                        "orbit)"), pt, dist
+
+
+def _near(problem, layers, x: np.ndarray, limit: float):
+    """``(point in gauge normal form, max-distance to x)`` of exact layers, or ``(None, dist)``
+    when they are farther than ``limit`` from the float point ``x``."""
+    from landscape_proofs.search.dedupe import gauge_normal_form
+
+    mats = [[[_frac(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())]
+            for M in layers]
+    flat = np.array([float(q) for M in mats for row in M for q in row])
+    dist = float(np.max(np.abs(flat - x)))
+    if dist > limit:
+        return None, dist
+    return gauge_normal_form(problem, Point.of(problem, mats)), dist
 
 
 def _layers(problem, x: np.ndarray) -> list[np.ndarray]:

@@ -17,7 +17,6 @@ from dataclasses import replace
 import numpy as np
 
 from landscape_proofs.families.exact_view import exact_weights
-from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.produce.candidates import CheckBudget, product
 from landscape_proofs.search.experiment import MaFattahiSetting, run_on_data
 from landscape_proofs.theorems import facts
