@@ -49,7 +49,8 @@ from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
 
-LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root", "contract", "last")
+LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root", "contract", "last",
+          "unit-off")
 MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 1024, 64, 4096
 
 
@@ -155,6 +156,35 @@ def last_layer_box(obj, problem, lo, hi):
         w = (W[0] * arb_mat(X))[u, 0] * arb(X[j, 0] / (c * l1[u][j]))
         nlo[p], nhi[p] = max(nlo[p], lower_q(w)), min(nhi[p], upper_q(w))
     return _outward(lo, hi, nlo, nhi)
+
+
+def unit_off_box(obj, problem, lo, hi, j, t):
+    """One data point x; hidden unit j: row u of W_k (a) and column u of W_{k+1} (b).  With
+    ``s = W_{k-1}..W_1 x``, ``v = W_{k+2}^T..W_H^T (R x - y)``, the gradient in (a, b) is
+    ``M (a; b)``, ``M = [[diag lam_a, s v^T], [v s^T, diag lam_b]]``, singular iff
+    ``(sum s^2/lam_a)(sum v^2/lam_b) = 1`` (Schur complement of a rank-one block).  If that
+    excludes 1 on the box, every critical point there has a = b = 0: ``["unit-off", j, t]``
+    continues with a, b cut to [-t, t] (None: 0 is outside the box)."""
+    W, X, ku = obj.unflatten(_balls(lo, hi)), problem.X, [(k, u) for k in range(len(
+        problem.shapes) - 1) for u in range(problem.shapes[k][0])]
+    if X.ncols() != 1 or not t > 0 or isinstance(j, bool) or not 0 <= j < len(ku):
+        raise _Rejected("unit-off node: needs one data point, a hidden unit j and t > 0")
+    (k, u), (rows, cols) = ku[j], _flips(problem, split=True)[j]
+    s, v = arb_mat(X), obj.product(W) * arb_mat(X) - arb_mat(problem.Y)
+    for Wk in W[:k]:
+        s = Wk * s
+    for Wk in reversed(W[k + 2:]):
+        v = Wk.transpose() * v
+    la, lb = problem.decay_block(k)[u], [row[u] for row in problem.decay_block(k + 1)]
+    q = _sq(s, [1 / to_fmpq(x) for x in la]) * _sq(v, [1 / to_fmpq(x) for x in lb])
+    if not (upper_q(q) < 1 or lower_q(q) > 1):
+        raise _Rejected(f"unit-off node: M of hidden unit {j} is not proven nonsingular")
+    if not all(lo[p] <= 0 <= hi[p] for p in rows + cols):
+        return None
+    nlo, nhi = list(lo), list(hi)
+    for p in rows + cols:
+        nlo[p], nhi[p] = max(lo[p], -t), min(hi[p], t)
+    return nlo, nhi
 
 
 def _outward(lo, hi, nlo, nhi):
@@ -275,6 +305,9 @@ def _walk(tree, low, b, N, obj, problem):
             box = (krawczyk_box(obj, lo, hi) if node == ["contract"] else
                    last_layer_box(obj, problem, lo, hi))
             stack.extend([box] if box else [])      # None: no zero; nothing left to cover
+        elif node[0] == "unit-off" and len(node) == 3:
+            box = unit_off_box(obj, problem, lo, hi, k, _q(node[2], f"tree[{pos - 1}]"))
+            stack.extend([box] if box else [])
         elif node == ["krawczyk-empty"]:
             leaves.append((node[0], None, lo, hi))
         else:
@@ -467,4 +500,5 @@ CensusRejected = _Rejected   # what the helpers above raise when a test fails
 
 __all__ = ["CensusCheck", "CensusRejected", "check_census", "check_census_certificate",
            "excluded_component", "krawczyk_box", "krawczyk_cube", "last_layer_box",
+           "unit_off_box",
            "layer_identity_excludes", "negative_count", "nonsingular_on", "required_bound_squared"]

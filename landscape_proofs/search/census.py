@@ -21,12 +21,12 @@ import flint
 import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
-from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, check_census,
+from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, _flips, check_census,
                                             last_layer_box,
                                             krawczyk_box, krawczyk_cube,
                                             layer_identity_excludes,
                                             negative_count,
-                                            required_bound_squared)
+                                            required_bound_squared, unit_off_box)
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
                                                _hull, lower_q, upper_q)
 from landscape_proofs.kernel.errors import InputError
@@ -281,8 +281,25 @@ def _split(lo, hi, H, N, free=None):
     return k, at
 
 
+OFF = fmpq(1, 2 ** 40)   # half-width kept around an "off" hidden unit (root cubes are 2^-64)
+
+
+def _unit_off(obj, kp, lo, hi, flips):
+    """A ``["unit-off", j, OFF]`` node and its box (or None) for the first hidden unit j
+    not yet cut whose 2x2-block test passes on the box (kernel ``unit_off_box``), or None."""
+    for j, idx in enumerate(flips):
+        if all(-OFF <= lo[p] and hi[p] <= OFF for p in idx):
+            continue
+        try:
+            box = unit_off_box(obj, kp, lo, hi, j, OFF)
+        except CensusRejected:
+            continue
+        return ["unit-off", j, format_exact(to_fraction_q(OFF))], box
+    return None
+
+
 def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
-            units_test=True, last_test=True) -> CensusReport:
+            units_test=True, last_test=True, off_test=True) -> CensusReport:
     problem = _as_dict(problem)
     try:
         kp = read_problem(problem)
@@ -309,6 +326,8 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
         # the last layer, and the first when x has >= 2 entries, follow from the others
         first = kp.offsets[1] if last and kp.X.nrows() > 1 and len(kp.shapes) > 1 else 0
         free = (range(first if first < kp.offsets[-1] else 0, kp.offsets[-1]) if last else None)
+        flips = ([sorted(r + c) for r, c in _flips(kp, split=True)]
+                 if off_test and kp.X.ncols() == 1 else [])
         layer_tests = ([("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
                        + [("balance", i) for i in units])
         stack = [(low, list(b))]
@@ -330,6 +349,11 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
                     tree.append(["last"])
                     stack.extend([box] if box else [])
                     continue
+            off = _unit_off(obj, kp, lo, hi, flips) if flips else None
+            if off is not None:
+                tree.append(off[0])
+                stack.extend([off[1]] if off[1] else [])
+                continue
             node, Hb, regular, box = _box(obj, kp, lo, hi, layer_tests, N)
             if node is not None:
                 tree.append(node)
