@@ -50,7 +50,7 @@ from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
 
 LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root", "contract", "last",
-          "unit-off")
+          "unit-off", "unit-balance")
 MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 1024, 64, 4096
 
 
@@ -181,10 +181,28 @@ def unit_off_box(obj, problem, lo, hi, j, t):
         raise _Rejected(f"unit-off node: M of hidden unit {j} is not proven nonsingular")
     if not all(lo[p] <= 0 <= hi[p] for p in rows + cols):
         return None
-    nlo, nhi = list(lo), list(hi)
-    for p in rows + cols:
-        nlo[p], nhi[p] = max(lo[p], -t), min(hi[p], t)
-    return nlo, nhi
+    return ([max(a, -t) if p in rows + cols else a for p, a in enumerate(lo)],
+            [min(h, t) if p in rows + cols else h for p, h in enumerate(hi)])
+
+
+def unit_balance_box(problem, lo, hi, j):
+    """Hidden unit j's balance at a critical point, ``sum_in lam w^2 = sum_out lam w^2`` (the
+    ``["balance", H - 1 + j]`` identity), solved for each of its weights p: ``lam_p w_p^2`` is
+    in the ball of the other terms, so ``|w_p|`` lies between the square roots of its bounds.
+    ``["unit-balance", j]`` continues with the box cut to that (None: empty)."""
+    flips, flat, dv = _flips(problem, split=True), _balls(lo, hi), problem.decay_vector
+    if isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < len(flips):
+        raise _Rejected(f"unit-balance node: no hidden unit {j}")
+    e, nlo, nhi = {p: arb(dv[p]) * abs(flat[p]) * abs(flat[p]) for p in sum(flips[j], [])}, [], []
+    for p, (a, h) in enumerate(zip(lo, hi)):
+        sign = {q: (1 if (q in flips[j][0]) == (p in flips[j][0]) else -1) for q in e}
+        w2 = -sum((sign[q] * e[q] for q in e if q != p), arb(0)) / arb(dv[p]) if p in e else 0
+        u, m = (upper_q(arb(upper_q(w2)).sqrt()), lower_q(arb(max(0, lower_q(w2))).sqrt())) \
+            if p in e and upper_q(w2) >= 0 else (h - a + abs(a) + abs(h), 0)
+        parts = [(x, y) for x, y in ((max(a, m), min(h, u)), (max(a, -u), min(h, -m))) if x <= y]
+        nlo.append(min((x for x, _ in parts), default=h + 1))
+        nhi.append(max((y for _, y in parts), default=h))
+    return _outward(lo, hi, nlo, nhi)
 
 
 def _outward(lo, hi, nlo, nhi):
@@ -305,8 +323,9 @@ def _walk(tree, low, b, N, obj, problem):
             box = (krawczyk_box(obj, lo, hi) if node == ["contract"] else
                    last_layer_box(obj, problem, lo, hi))
             stack.extend([box] if box else [])      # None: no zero; nothing left to cover
-        elif node[0] == "unit-off" and len(node) == 3:
-            box = unit_off_box(obj, problem, lo, hi, k, _q(node[2], f"tree[{pos - 1}]"))
+        elif node[0] in ("unit-off", "unit-balance") and len(node) == 2 + (node[0] == "unit-off"):
+            box = (unit_balance_box(problem, lo, hi, k) if len(node) == 2 else
+                   unit_off_box(obj, problem, lo, hi, k, _q(node[2], f"tree[{pos - 1}]")))
             stack.extend([box] if box else [])
         elif node == ["krawczyk-empty"]:
             leaves.append((node[0], None, lo, hi))
@@ -500,5 +519,5 @@ CensusRejected = _Rejected   # what the helpers above raise when a test fails
 
 __all__ = ["CensusCheck", "CensusRejected", "check_census", "check_census_certificate",
            "excluded_component", "krawczyk_box", "krawczyk_cube", "last_layer_box",
-           "unit_off_box",
+           "unit_balance_box", "unit_off_box",
            "layer_identity_excludes", "negative_count", "nonsingular_on", "required_bound_squared"]

@@ -26,7 +26,8 @@ from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, _flips, 
                                             krawczyk_box, krawczyk_cube,
                                             layer_identity_excludes,
                                             negative_count,
-                                            required_bound_squared, unit_off_box)
+                                            required_bound_squared, unit_balance_box,
+                                            unit_off_box)
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
                                                _hull, lower_q, upper_q)
 from landscape_proofs.kernel.errors import InputError
@@ -349,6 +350,12 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
                     tree.append(["last"])
                     stack.extend([box] if box else [])
                     continue
+            cut = next(((j, bx) for j in range(len(flips)) if (bx := unit_balance_box(
+                kp, lo, hi, j)) is None or _useful(lo, hi, bx, 0.9)), None) if flips else None
+            if cut is not None:       # a unit's balance pins the size of one of its weights
+                tree.append(["unit-balance", cut[0]])
+                stack.extend([cut[1]] if cut[1] else [])
+                continue
             off = _unit_off(obj, kp, lo, hi, flips) if flips else None
             if off is not None:
                 tree.append(off[0])
