@@ -183,10 +183,11 @@ def test_contract_and_unit_balance_nodes_are_rechecked(wide):
     tree = half.certificate["census"]["tree"]
     assert any(n == ["contract"] for n in tree)
 
-    def drop_contract(c):
+    def contract_as_empty(c):   # the last contraction before a root, made a leaf "no zero"
         t = c["census"]["tree"]
-        del t[next(k for k, n in enumerate(t) if n == ["contract"])]
-    _tampered(half, drop_contract)
+        t[next(k for k, n in enumerate(t) if n == ["contract"] and t[k + 1][0] == "root")] \
+            = ["krawczyk-empty"]
+    _tampered(half, contract_as_empty)
 
     def root_as_unit(c):    # unit identity of hidden unit 1 (leaf index H - 1 + 1 = 2)
         t = c["census"]["tree"]
@@ -296,9 +297,13 @@ def test_unit_off_nodes_are_used_and_rechecked(wide):
         c["census"]["tree"][offs[0]][1] = 7
     assert "hidden unit" in _tampered(half, no_unit)
 
-    def dropped(c):
-        del c["census"]["tree"][offs[0]]
-    _tampered(half, dropped)
+    reasons = []                 # the other unit named: it is on at some of those points
+    for k in offs:
+        cert = copy.deepcopy(half.certificate)
+        cert["census"]["tree"][k][1] = 1 - cert["census"]["tree"][k][1]
+        cert["census"].pop("result")
+        reasons.append(check_census(cert).reason)
+    assert any("not proven nonsingular" in r for r in reasons)
 
     def root_as_off(c):
         t = c["census"]["tree"]
@@ -313,3 +318,55 @@ def test_unit_off_needs_one_data_point():
     kp = read_problem(dict(WIDE, X=[[1, 2]], Y=[[2, 1]]))
     with pytest.raises(CensusRejected, match="one data point"):
         unit_off_box(ArbDeepLinear(kp), kp, [-1] * 4, [1] * 4, 0, 1)
+
+
+# ---- "unit-balance" nodes (kernel.census.unit_balance_box) --------------------------------
+# At a critical point, scaling hidden unit j's in-weights by 1 + t and out-weights by
+# 1/(1 + t) keeps R, so sum_in lam w^2 = sum_out lam w^2.  On WIDE (x = 1, y = 2) unit 1 has
+# a_2 (decay 1) in and b_2 (decay 1) out: |b_2| = |a_2|.
+
+def test_unit_balance_cuts_to_the_square_roots():
+    from flint import fmpq
+
+    from landscape_proofs.kernel.census import unit_balance_box
+    from landscape_proofs.kernel.model import read_problem
+    kp = read_problem(WIDE)
+    lo, hi = [fmpq(-1), fmpq(1, 2), fmpq(-1), fmpq(-3)], [fmpq(1), fmpq(3, 4), fmpq(1), fmpq(3)]
+    nlo, nhi = unit_balance_box(kp, lo, hi, 1)     # |b_2| in [1/2, 3/4]: b_2 in [-3/4, 3/4]
+    assert nlo[:3] == lo[:3] and nhi[:3] == hi[:3]
+    assert -fmpq(3, 4) - fmpq(1, 10 ** 5) < nlo[3] <= -fmpq(3, 4) <= fmpq(3, 4) <= nhi[3] \
+        < fmpq(3, 4) + fmpq(1, 10 ** 5)
+    lo[3] = fmpq(0)      # b_2 >= 0 only: [1/2, 3/4] (a ball square of [1/2, 3/4] has lower
+    nlo, nhi = unit_balance_box(kp, lo, hi, 1)   # end 7/32 < 1/4: the cut is sound, a bit loose)
+    assert fmpq(45, 100) < nlo[3] <= fmpq(1, 2) and fmpq(3, 4) <= nhi[3] < fmpq(4, 5)
+    lo[3] = fmpq(1)                                 # |b_2| >= 1 > 3/4: no critical point
+    assert unit_balance_box(kp, lo, hi, 1) is None
+    # unit 0: a_1^2 / 2 = b_1^2 / 2 (both decays 1/2); a_1 in [-1/2, 1/2]: |b_1| <= 1/2
+    lo[0], hi[0] = -fmpq(1, 2), fmpq(1, 2)
+    nlo, nhi = unit_balance_box(kp, lo, hi, 0)
+    assert fmpq(1, 2) <= nhi[2] < fmpq(1, 2) + fmpq(1, 10 ** 5) and nlo[2] == -nhi[2]
+    assert (nlo[0], nhi[0], nlo[1], nhi[1]) == (lo[0], hi[0], lo[1], hi[1])
+
+
+def test_unit_balance_nodes_are_used_and_rechecked(wide):
+    half = wide[0]
+    tree = half.certificate["census"]["tree"]
+    cuts = [k for k, n in enumerate(tree) if n[0] == "unit-balance"]
+    assert cuts
+
+    def wrong_unit(c):
+        c["census"]["tree"][cuts[0]][1] = 5
+    assert "no hidden unit" in _tampered(half, wrong_unit)
+
+    def extra_argument(c):
+        c["census"]["tree"][cuts[0]].append(1)
+    _tampered(half, extra_argument)
+
+    def dropped(c):
+        del c["census"]["tree"][cuts[0]]
+    _tampered(half, dropped)
+
+    def root_as_cut(c):
+        t = c["census"]["tree"]
+        t[next(k for k, n in enumerate(t) if n[0] == "root")] = ["unit-balance", 0]
+    _tampered(half, root_as_cut)
