@@ -282,6 +282,7 @@ def _split(lo, hi, H, N, free=None):
     return k, at
 
 
+BAL = 0.9                 # a unit-balance cut must shrink some width below BAL of the old
 OFF = fmpq(1, 2 ** 40)   # half-width kept around an "off" hidden unit (root cubes are 2^-64)
 
 
@@ -351,7 +352,7 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
                     stack.extend([box] if box else [])
                     continue
             cut = next(((j, bx) for j in range(len(flips)) if (bx := unit_balance_box(
-                kp, lo, hi, j)) is None or _useful(lo, hi, bx, 0.9)), None) if flips else None
+                kp, lo, hi, j)) is None or _useful(lo, hi, bx, BAL)), None) if flips else None
             if cut is not None:       # a unit's balance pins the size of one of its weights
                 tree.append(["unit-balance", cut[0]])
                 stack.extend([cut[1]] if cut[1] else [])
