@@ -21,7 +21,9 @@ docs/census.md):
    interval LDL^T of ``V^T H V`` has pivots of proven signs: by Sylvester's law the Hessian
    at the point has that many negative eigenvalues, and no zero one.
    Per-parameter bounds ``lam_p b_p^2 >= ||Y||^2/4``; one-child nodes ``["contract"]``
-   (Krawczyk) and ``["last"]`` (last/first layer in closed form, one data point) continue
+   (Krawczyk), ``["last"]`` (last/first layer in closed form, one data point),
+   ``["unit-balance", j]`` (unit j's balance solved for each weight) and ``["unit-off", j,
+   t]`` (unit j's 2x2 block proven nonsingular: its weights are 0, cut to [-t, t]) continue
    with a smaller box holding every critical point of theirs; ``["balance", H - 1 + j]`` is
    hidden unit j's balance.  With ``"symmetry"`` the cover is of the half box ``w_p >= -m``
    on the pivots, which must form a fundamental domain of the hidden-unit flips; every flip
