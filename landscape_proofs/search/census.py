@@ -167,7 +167,9 @@ def _try_root(obj, lo, hi, N, bits):
     else:
         return None
     center = [_truncate(upper_q(xi), 2 ** (bits - 8)) for xi in x]   # finer than the accuracy
-    r = fmpq(1, 2 ** (bits // 2))
+    r = fmpq(1, 2 ** (bits // 2))         # or smaller, to fit a thin box (adaptive radius)
+    while r > fmpq(1, 2 ** (bits - 35)) and any(8 * r > h - a for a, h in zip(lo, hi)):
+        r /= 2
     if not all(a < c - r and c + r < h for c, a, h in zip(center, lo, hi)):
         return None
     try:
@@ -256,12 +258,16 @@ def _box(obj, kp, lo, hi, layer_tests, N):
             box if _useful(lo, hi, box, 0.8) else None)
 
 
+THIN = 2.0 ** -30      # widths below this count as done (e.g. an off unit's weights)
+FLOOR = 2.0 ** -90     # no cut below this width: a root cube (radius >= 2^-93) must fit
+
+
 def _useful(lo, hi, box, ratio) -> bool:
-    """A contraction worth a node: some width below ``ratio`` of the old, none too thin for a
-    root cube."""
-    shrink = [float((h - a) / (y - x)) for a, h, x, y in zip(*box, lo, hi)]
-    return min(shrink) < ratio and all(float(h - a) > 2.0 ** -62 for a, h, f in zip(*box, shrink)
-                                       if f < 1)
+    """A contraction worth a node: some width that is not yet THIN below ``ratio`` of the old,
+    none cut below FLOOR (a root cube must still fit)."""
+    shrink = [float((h - a) / (y - x)) for a, h, x, y in zip(*box, lo, hi) if float(y - x) > THIN]
+    return min(shrink, default=1) < ratio and all(
+        float(h - a) > FLOOR for a, h, x, y in zip(*box, lo, hi) if h - a < y - x)
 
 
 def _split(lo, hi, H, N, free=None):
