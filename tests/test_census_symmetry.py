@@ -370,3 +370,22 @@ def test_unit_balance_nodes_are_used_and_rechecked(wide):
         t = c["census"]["tree"]
         t[next(k for k, n in enumerate(t) if n[0] == "root")] = ["unit-balance", 0]
     _tampered(half, root_as_cut)
+
+
+def test_a_row_with_off_units_finishes_within_a_small_budget():
+    """[1, 3, 2] (benchmark draw 1): the first round ran out of 400,000 boxes near critical
+    points with one unit off; with unit-off nodes and thin widths ignored it needs < 20,000.
+    Properties that could fail: the origin is one of the points, and every other point has a
+    flip moving it (a unit on), so flip orbits pair them up and the count is odd; it is at most
+    the 73 complex critical points; the kernel re-checks the certificate."""
+    prob = {"family": "deep-linear", "widths": [1, 3, 2], "X": [[-2]], "Y": [[2], [-3]],
+            "loss": "square", "weight_decay": [[["3/3"], ["4/19"], ["4/31"]],
+                                               [["4/7", "1/19", "1/17"], ["4/29", "1/37", "4/11"]]]}
+    rep = census(prob, max_boxes=20000, timeout=120, algebra_timeout=0)
+    assert rep.complete, rep.reason
+    tree = rep.certificate["census"]["tree"]
+    assert any(n[0] == "unit-off" for n in tree) and any(n[0] == "unit-balance" for n in tree)
+    assert rep.real_count % 2 == 1 and rep.real_count <= 73
+    assert any(all(abs(Fraction(c)) <= Fraction(p["enclosure"]["radius"])
+                   for c in p["enclosure"]["center"]) for p in rep.points)
+    assert check_census(copy.deepcopy(rep.certificate)).valid
