@@ -166,15 +166,19 @@ def unit_off_box(obj, problem, lo, hi, j, t):
     ``M (a; b)``, ``M = [[diag lam_a, s v^T], [v s^T, diag lam_b]]``, singular iff
     ``(sum s^2/lam_a)(sum v^2/lam_b) = 1`` (Schur complement of a rank-one block).  If that
     excludes 1 on the box, every critical point there has a = b = 0: ``["unit-off", j, t]``
-    continues with a, b cut to [-t, t] (None: 0 is outside the box)."""
+    continues with a, b cut to [-t, t] (None: 0 is outside the box).  At a critical point
+    ``R x - y = -y_i / (1 + S_i)`` with ``1 + S_i >= 1`` (``last_layer_box``'s formula), a
+    narrower ball over a box than the product's, so that one is used."""
     W, X, ku = obj.unflatten(_balls(lo, hi)), problem.X, [(k, u) for k in range(len(
         problem.shapes) - 1) for u in range(problem.shapes[k][0])]
     if X.ncols() != 1 or not t > 0 or isinstance(j, bool) or not 0 <= j < len(ku):
         raise _Rejected("unit-off node: needs one data point, a hidden unit j and t > 0")
     (k, u), (rows, cols) = ku[j], _flips(problem, split=True)[j]
-    s, v = arb_mat(X), obj.product(W) * arb_mat(X) - arb_mat(problem.Y)
-    for Wk in W[:k]:
-        s = Wk * s
+    zs, Y = [arb_mat(X)], problem.Y     # residual at a critical point: -y_i / (1 + S_i) (last)
+    for Wk in W[:-1]:
+        zs.append(Wk * zs[-1])
+    s, v = zs[k], arb_mat(Y.nrows(), 1, [-arb(Y[i, 0]) / (1 + _sq(zs[-1], [1 / to_fmpq(x) for x in
+        row])).max(arb(1)) for i, row in enumerate(problem.decay_block(len(W) - 1))])
     for Wk in reversed(W[k + 2:]):
         v = Wk.transpose() * v
     la, lb = problem.decay_block(k)[u], [row[u] for row in problem.decay_block(k + 1)]
@@ -321,14 +325,13 @@ def _walk(tree, low, b, N, obj, problem):
                 raise _Rejected(f"tree[{pos - 1}]: split point outside the box")
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
-        elif node in (["contract"], ["last"]):     # every zero of the box is in the new box
+        elif node in (["contract"], ["last"]) or node[0] in ("unit-off", "unit-balance") and len(
+                node) == 2 + (node[0] == "unit-off"):     # every zero of the box is in the new box
             box = (krawczyk_box(obj, lo, hi) if node == ["contract"] else
-                   last_layer_box(obj, problem, lo, hi))
-            stack.extend([box] if box else [])      # None: no zero; nothing left to cover
-        elif node[0] in ("unit-off", "unit-balance") and len(node) == 2 + (node[0] == "unit-off"):
-            box = (unit_balance_box(problem, lo, hi, k) if len(node) == 2 else
+                   last_layer_box(obj, problem, lo, hi) if node == ["last"] else
+                   unit_balance_box(problem, lo, hi, k) if len(node) == 2 else
                    unit_off_box(obj, problem, lo, hi, k, _q(node[2], f"tree[{pos - 1}]")))
-            stack.extend([box] if box else [])
+            stack.extend([box] if box else [])      # None: no zero; nothing left to cover
         elif node == ["krawczyk-empty"]:
             leaves.append((node[0], None, lo, hi))
         else:
