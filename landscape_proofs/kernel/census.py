@@ -21,7 +21,9 @@ docs/census.md):
    interval LDL^T of ``V^T H V`` has pivots of proven signs: by Sylvester's law the Hessian
    at the point has that many negative eigenvalues, and no zero one.
    Per-parameter bounds ``lam_p b_p^2 >= ||Y||^2/4``; one-child nodes ``["contract"]``
-   (Krawczyk) and ``["last"]`` (last/first layer in closed form, one data point) continue
+   (Krawczyk), ``["last"]`` (last/first layer in closed form, one data point),
+   ``["unit-balance", j]`` (unit j's balance solved for each weight) and ``["unit-off", j,
+   t]`` (unit j's 2x2 block proven nonsingular: its weights are 0, cut to [-t, t]) continue
    with a smaller box holding every critical point of theirs; ``["balance", H - 1 + j]`` is
    hidden unit j's balance.  With ``"symmetry"`` the cover is of the half box ``w_p >= -m``
    on the pivots, which must form a fundamental domain of the hidden-unit flips; every flip
@@ -49,7 +51,8 @@ from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
 
-LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root", "contract", "last")
+LABELS = ("split", "excluded", "euler", "balance", "krawczyk-empty", "root", "contract", "last",
+          "unit-off", "unit-balance")
 MAX_PARAMS, MAX_NODES, MAX_ROOTS, MIN_BITS, MAX_BITS = 12, 400001, 1024, 64, 4096
 
 
@@ -154,6 +157,57 @@ def last_layer_box(obj, problem, lo, hi):
         c = sum((x * x / lam for x, lam in zip(X.entries(), l1[u])), fmpq(0))
         w = (W[0] * arb_mat(X))[u, 0] * arb(X[j, 0] / (c * l1[u][j]))
         nlo[p], nhi[p] = max(nlo[p], lower_q(w)), min(nhi[p], upper_q(w))
+    return _outward(lo, hi, nlo, nhi)
+
+
+def unit_off_box(obj, problem, lo, hi, j, t):
+    """One data point x; hidden unit j: row u of W_k (a) and column u of W_{k+1} (b).  With
+    ``s = W_{k-1}..W_1 x``, ``v = W_{k+2}^T..W_H^T (R x - y)``, the gradient in (a, b) is
+    ``M (a; b)``, ``M = [[diag lam_a, s v^T], [v s^T, diag lam_b]]``, singular iff
+    ``(sum s^2/lam_a)(sum v^2/lam_b) = 1`` (Schur complement of a rank-one block).  If that
+    excludes 1 on the box, every critical point there has a = b = 0: ``["unit-off", j, t]``
+    continues with a, b cut to [-t, t] (None: 0 is outside the box).  At a critical point
+    ``R x - y = -y_i / (1 + S_i)`` with ``1 + S_i >= 1`` (``last_layer_box``'s formula), a
+    narrower ball over a box than the product's, so that one is used."""
+    W, X, ku = obj.unflatten(_balls(lo, hi)), problem.X, [(k, u) for k in range(len(
+        problem.shapes) - 1) for u in range(problem.shapes[k][0])]
+    if X.ncols() != 1 or not t > 0 or isinstance(j, bool) or not 0 <= j < len(ku):
+        raise _Rejected("unit-off node: needs one data point, a hidden unit j and t > 0")
+    (k, u), (rows, cols) = ku[j], _flips(problem, split=True)[j]
+    zs, Y = [arb_mat(X)], problem.Y     # residual at a critical point: -y_i / (1 + S_i) (last)
+    for Wk in W[:-1]:
+        zs.append(Wk * zs[-1])
+    s, v = zs[k], arb_mat(Y.nrows(), 1, [-arb(Y[i, 0]) / (1 + _sq(zs[-1], [1 / to_fmpq(x) for x in
+        row])).max(arb(1)) for i, row in enumerate(problem.decay_block(len(W) - 1))])
+    for Wk in reversed(W[k + 2:]):
+        v = Wk.transpose() * v
+    la, lb = problem.decay_block(k)[u], [row[u] for row in problem.decay_block(k + 1)]
+    q = _sq(s, [1 / to_fmpq(x) for x in la]) * _sq(v, [1 / to_fmpq(x) for x in lb])
+    if not (upper_q(q) < 1 or lower_q(q) > 1):
+        raise _Rejected(f"unit-off node: M of hidden unit {j} is not proven nonsingular")
+    if not all(lo[p] <= 0 <= hi[p] for p in rows + cols):
+        return None
+    return ([max(a, -t) if p in rows + cols else a for p, a in enumerate(lo)],
+            [min(h, t) if p in rows + cols else h for p, h in enumerate(hi)])
+
+
+def unit_balance_box(problem, lo, hi, j):
+    """Hidden unit j's balance at a critical point, ``sum_in lam w^2 = sum_out lam w^2`` (the
+    ``["balance", H - 1 + j]`` identity), solved for each of its weights p: ``lam_p w_p^2`` is
+    in the ball of the other terms, so ``|w_p|`` lies between the square roots of its bounds.
+    ``["unit-balance", j]`` continues with the box cut to that (None: empty)."""
+    flips, flat, dv = _flips(problem, split=True), _balls(lo, hi), problem.decay_vector
+    if isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < len(flips):
+        raise _Rejected(f"unit-balance node: no hidden unit {j}")
+    e, nlo, nhi = {p: arb(dv[p]) * abs(flat[p]) * abs(flat[p]) for p in sum(flips[j], [])}, [], []
+    for p, (a, h) in enumerate(zip(lo, hi)):
+        sign = {q: (1 if (q in flips[j][0]) == (p in flips[j][0]) else -1) for q in e}
+        w2 = -sum((sign[q] * e[q] for q in e if q != p), arb(0)) / arb(dv[p]) if p in e else 0
+        u, m = (upper_q(arb(upper_q(w2)).sqrt()), lower_q(arb(max(0, lower_q(w2))).sqrt())) \
+            if p in e and upper_q(w2) >= 0 else (h - a + abs(a) + abs(h), 0)
+        parts = [(x, y) for x, y in ((max(a, m), min(h, u)), (max(a, -u), min(h, -m))) if x <= y]
+        nlo.append(min((x for x, _ in parts), default=h + 1))
+        nhi.append(max((y for _, y in parts), default=h))
     return _outward(lo, hi, nlo, nhi)
 
 
@@ -271,9 +325,12 @@ def _walk(tree, low, b, N, obj, problem):
                 raise _Rejected(f"tree[{pos - 1}]: split point outside the box")
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
-        elif node in (["contract"], ["last"]):     # every zero of the box is in the new box
+        elif node in (["contract"], ["last"]) or node[0] in ("unit-off", "unit-balance") and len(
+                node) == 2 + (node[0] == "unit-off"):     # every zero of the box is in the new box
             box = (krawczyk_box(obj, lo, hi) if node == ["contract"] else
-                   last_layer_box(obj, problem, lo, hi))
+                   last_layer_box(obj, problem, lo, hi) if node == ["last"] else
+                   unit_balance_box(problem, lo, hi, k) if len(node) == 2 else
+                   unit_off_box(obj, problem, lo, hi, k, _q(node[2], f"tree[{pos - 1}]")))
             stack.extend([box] if box else [])      # None: no zero; nothing left to cover
         elif node == ["krawczyk-empty"]:
             leaves.append((node[0], None, lo, hi))
@@ -467,4 +524,5 @@ CensusRejected = _Rejected   # what the helpers above raise when a test fails
 
 __all__ = ["CensusCheck", "CensusRejected", "check_census", "check_census_certificate",
            "excluded_component", "krawczyk_box", "krawczyk_cube", "last_layer_box",
+           "unit_balance_box", "unit_off_box",
            "layer_identity_excludes", "negative_count", "nonsingular_on", "required_bound_squared"]

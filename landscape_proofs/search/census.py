@@ -21,12 +21,13 @@ import flint
 import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
-from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, check_census,
+from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, _flips, check_census,
                                             last_layer_box,
                                             krawczyk_box, krawczyk_cube,
                                             layer_identity_excludes,
                                             negative_count,
-                                            required_bound_squared)
+                                            required_bound_squared, unit_balance_box,
+                                            unit_off_box)
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
                                                _hull, lower_q, upper_q)
 from landscape_proofs.kernel.errors import InputError
@@ -166,7 +167,9 @@ def _try_root(obj, lo, hi, N, bits):
     else:
         return None
     center = [_truncate(upper_q(xi), 2 ** (bits - 8)) for xi in x]   # finer than the accuracy
-    r = fmpq(1, 2 ** (bits // 2))
+    r = fmpq(1, 2 ** (bits // 2))         # or smaller, to fit a thin box (adaptive radius)
+    while r > fmpq(1, 2 ** (bits - 35)) and any(8 * r > h - a for a, h in zip(lo, hi)):
+        r /= 2
     if not all(a < c - r and c + r < h for c, a, h in zip(center, lo, hi)):
         return None
     try:
@@ -255,12 +258,16 @@ def _box(obj, kp, lo, hi, layer_tests, N):
             box if _useful(lo, hi, box, 0.8) else None)
 
 
+THIN = 2.0 ** -30      # widths below this count as done (e.g. an off unit's weights)
+FLOOR = 2.0 ** -90     # no cut below this width: a root cube (radius >= 2^-93) must fit
+
+
 def _useful(lo, hi, box, ratio) -> bool:
-    """A contraction worth a node: some width below ``ratio`` of the old, none too thin for a
-    root cube."""
-    shrink = [float((h - a) / (y - x)) for a, h, x, y in zip(*box, lo, hi)]
-    return min(shrink) < ratio and all(float(h - a) > 2.0 ** -62 for a, h, f in zip(*box, shrink)
-                                       if f < 1)
+    """A contraction worth a node: some width that is not yet THIN below ``ratio`` of the old,
+    none cut below FLOOR (a root cube must still fit)."""
+    shrink = [float((h - a) / (y - x)) for a, h, x, y in zip(*box, lo, hi) if float(y - x) > THIN]
+    return min(shrink, default=1) < ratio and all(
+        float(h - a) > FLOOR for a, h, x, y in zip(*box, lo, hi) if h - a < y - x)
 
 
 def _split(lo, hi, H, N, free=None):
@@ -281,8 +288,26 @@ def _split(lo, hi, H, N, free=None):
     return k, at
 
 
+BAL = 0.9                 # a unit-balance cut must shrink some width below BAL of the old
+OFF = fmpq(1, 2 ** 40)   # half-width kept around an "off" hidden unit (root cubes are 2^-64)
+
+
+def _unit_off(obj, kp, lo, hi, flips):
+    """A ``["unit-off", j, OFF]`` node and its box (or None) for the first hidden unit j
+    not yet cut whose 2x2-block test passes on the box (kernel ``unit_off_box``), or None."""
+    for j, idx in enumerate(flips):
+        if all(-OFF <= lo[p] and hi[p] <= OFF for p in idx):
+            continue
+        try:
+            box = unit_off_box(obj, kp, lo, hi, j, OFF)
+        except CensusRejected:
+            continue
+        return ["unit-off", j, format_exact(to_fraction_q(OFF))], box
+    return None
+
+
 def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
-            units_test=True, last_test=True) -> CensusReport:
+            units_test=True, last_test=True, off_test=True) -> CensusReport:
     problem = _as_dict(problem)
     try:
         kp = read_problem(problem)
@@ -309,6 +334,8 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
         # the last layer, and the first when x has >= 2 entries, follow from the others
         first = kp.offsets[1] if last and kp.X.nrows() > 1 and len(kp.shapes) > 1 else 0
         free = (range(first if first < kp.offsets[-1] else 0, kp.offsets[-1]) if last else None)
+        flips = ([sorted(r + c) for r, c in _flips(kp, split=True)]
+                 if off_test and kp.X.ncols() == 1 else [])
         layer_tests = ([("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
                        + [("balance", i) for i in units])
         stack = [(low, list(b))]
@@ -330,6 +357,17 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
                     tree.append(["last"])
                     stack.extend([box] if box else [])
                     continue
+            cut = next(((j, bx) for j in range(len(flips)) if (bx := unit_balance_box(
+                kp, lo, hi, j)) is None or _useful(lo, hi, bx, BAL)), None) if flips else None
+            if cut is not None:       # a unit's balance pins the size of one of its weights
+                tree.append(["unit-balance", cut[0]])
+                stack.extend([cut[1]] if cut[1] else [])
+                continue
+            off = _unit_off(obj, kp, lo, hi, flips) if flips else None
+            if off is not None:
+                tree.append(off[0])
+                stack.extend([off[1]] if off[1] else [])
+                continue
             node, Hb, regular, box = _box(obj, kp, lo, hi, layer_tests, N)
             if node is not None:
                 tree.append(node)
