@@ -166,8 +166,9 @@ def test_check_timeout_is_inconclusive_and_does_not_claim_the_theorem_applies(tm
 
 
 def test_census_timeout_keeps_complete_false(tmp_path, capsys):
-    # depth 4 scalar chain with decay: 17 critical points, ~10 s for a complete census
-    p = _write(tmp_path, "wd.json", {"family": "deep-linear", "widths": [1, 1, 1, 1, 1],
+    # depth 6 scalar chain with decay: 65 critical points, ~8 s for a complete census here (the
+    # depth-4 chain this test used now finishes in a fraction of a second)
+    p = _write(tmp_path, "wd.json", {"family": "deep-linear", "widths": [1, 1, 1, 1, 1, 1, 1],
                                      "Y": [[3]], "loss": "square", "weight_decay": "1/10"})
     t0 = time.monotonic()
     assert main(["census", p, "--timeout", "0.5", "--json"]) == 0
