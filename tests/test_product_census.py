@@ -302,6 +302,9 @@ def test_three_layers_rely_on_the_lemma_which_implies_the_statements():
     for theorem in ("kawaguchi2016", "zhang2019"):
         c = lp.check(theorem, DIAG3)
         assert c.conclusion.status is not ConclusionStatus.PROVED_ON_INSTANCE
+        # and the report says why the census was not used
+        assert any("not used as a proof" in n and "Lu & Kawaguchi 2017" in n
+                   for n in c.conclusion.notes)
 
 
 def test_a_theorem_is_not_proved_by_a_lemma_from_its_own_source():

@@ -32,12 +32,12 @@ SCOPE_CENSUS = ("proof on this instance: a complete census (every real critical 
 
 
 def census_conclusion(statement: str, problem, timeout: float = 30.0,
-                      source: str | None = None) -> ConclusionResult | None:
+                      source: str | None = None, notes: list | None = None) -> ConclusionResult | None:
     """The conclusion decided by a complete census, or None (out of scope or unfinished).
 
     ``source``: the checked theorem's source (``Theorem.source``); a product-space census that
     relies on a lemma from that same source, or on a lemma asserting the statement itself,
-    is not used (:func:`circular`)."""
+    is not used (:func:`circular`); why is appended to ``notes`` when given."""
     if statement not in STATEMENTS:
         raise ValueError(f"unknown landscape statement {statement!r}")
     from landscape_proofs.families.registry import problem_to_dict
@@ -52,7 +52,7 @@ def census_conclusion(statement: str, problem, timeout: float = 30.0,
     except (InputError, AttributeError, TypeError):
         return None
     if kp.weight_decay == 0 and kp.decay_entries is None:     # no decay: the product space
-        return product_conclusion(statement, data, source)
+        return product_conclusion(statement, data, source, notes)
     if kp.n_params > MAX_PARAMETERS or scope_reason(kp) is not None:
         return None
     rep = census(data, timeout=timeout, algebra_timeout=0)
@@ -131,7 +131,8 @@ def circular(relies_on, statement: str, source: str | None) -> str | None:
     return None
 
 
-def product_conclusion(statement: str, data: dict, source: str | None = None):
+def product_conclusion(statement: str, data: dict, source: str | None = None,
+                       notes: list | None = None):
     """The statement decided on an unregularized instance by a complete product-space census
     (search/product_census.py), or None.  Fibre kinds: ``global-minimum``, ``strict-saddle``
     and ``saddle`` (every critical point of the fibre is a saddle); none contradicts either
@@ -149,7 +150,10 @@ def product_conclusion(statement: str, data: dict, source: str | None = None):
     if not rep.complete or rep.certificate is None:
         return None
     verdict = check_certificate(rep.certificate)
-    if not verdict.holds or circular(verdict.relies_on, statement, source):
+    why = circular(verdict.relies_on, statement, source) if verdict.holds else None
+    if why and notes is not None:
+        notes.append(f"a complete product-space census exists but is not used as a proof: {why}")
+    if not verdict.holds or why:
         return None
     what, bad = STATEMENTS[statement]
     if any(p["kind"] in bad for p in rep.points):      # cannot happen (no such fibre kind)

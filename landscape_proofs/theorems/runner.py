@@ -49,9 +49,11 @@ def _with_census(theorem: Theorem, problem, sampled):
         return sampled
     from landscape_proofs.theorems.census_route import census_conclusion
 
-    decided = census_conclusion(theorem.landscape_statement, problem, source=theorem.source)
+    unused: list = []
+    decided = census_conclusion(theorem.landscape_statement, problem, source=theorem.source,
+                                notes=unused)
     if decided is None:
-        return sampled
+        return dataclasses.replace(sampled, notes=sampled.notes + tuple(unused)) if unused else sampled
     notes = sampled.notes + (f"the sampled test had answered {sampled.status.value}",)
     if decided.status is ConclusionStatus.PROVED_ON_INSTANCE:
         # the census proves the statement; the points the sampled test classified (with their
