@@ -52,7 +52,12 @@ def to_float(H: flint.fmpq_mat) -> np.ndarray | None:
 
 
 def _eigh(H: flint.fmpq_mat):
-    A = to_float(H)
+    return _float_eigh(to_float(H))
+
+
+def _float_eigh(A: np.ndarray | None):
+    """``(w, U)`` of the symmetrised float matrix ``A``, or None (no matrix, no convergence,
+    or a non-finite result)."""
     if A is None:
         return None
     A = (A + A.T) / 2
@@ -143,15 +148,10 @@ def _spectrum(H: flint.fmpq_mat, A: np.ndarray | None, kernel_basis, exact_kerne
               Az: np.ndarray | None = None):
     """``(w, U, K)``: the float eigenpairs of ``A`` (the float conversion of ``H``) and the exact
     kernel vectors chosen as in :func:`suggest_congruence`, or None."""
-    if A is None:
+    eig = _float_eigh(A)
+    if eig is None:
         return None
-    A = (A + A.T) / 2
-    try:
-        w, U = np.linalg.eigh(A)
-    except np.linalg.LinAlgError:
-        return None
-    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(U))):
-        return None
+    w, U = eig
     K = kernel_vectors(H, kernel_basis, Az)
     if exact_kernel and near_zero_count(w) > len(K):
         K = exact_kernel_basis(H)
