@@ -8,6 +8,7 @@ the text cut or its bytes changed.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -180,10 +181,14 @@ def test_random_arguments(tmp_path, capsys, command, options):
         argv += ["--starts", "3", "--no-progress"]
     if command == "census":
         argv += ["--timeout", "0.5"]
+    cwd = os.getcwd()
+    os.chdir(tmp_path)                  # a relative "--out x" writes under tmp_path, not the checkout
     try:
         _run(capsys, argv)
     except SystemExit as exc:           # --help and --version print and exit 0
         assert exc.code in (0, None)
+    finally:
+        os.chdir(cwd)
 
 
 def test_every_bundled_example_passes_unmutated(tmp_path, capsys):
