@@ -35,6 +35,7 @@ from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
 Q = flint.fmpq
+MAX_REDUCED_EXPANSIONS = 600      # exact curve expansions spent on reduced-quartic curves
 # a certificate carries the Hessian's congruence V up to this many parameters (N^2 integers of
 # about 13 digits: 15 MB of JSON at 1,100; docs/certificates.md)
 CONGRUENCE_MAX_N = 1100
@@ -462,14 +463,16 @@ class _Producer:
         ker = nullspace(H)
         if not ker:
             return
-        dirs = [[s * x for x in v] for v in ker for s in (1, -1)]
+        # the reduced quartic is even in d (w(-d) = w(d)): one sign per direction; each direction
+        # costs N + 2 exact expansions, so at most MAX_REDUCED_EXPANSIONS in all
+        dirs = [list(v) for v in ker]
         for _ in range(min(20, 4 * len(ker))):
             cs = [self.rng.randint(-2, 2) for _ in ker]
             v = [sum((c * b[i] for c, b in zip(cs, ker)), Q(0)) for i in range(N)]
             if any(x != 0 for x in v):
                 dirs.append(v)
         zero = [0] * N
-        for d in dirs[:self.budget.curve_candidates]:
+        for d in dirs[:min(self.budget.curve_candidates, max(1, MAX_REDUCED_EXPANSIONS // (N + 2)))]:
             D = self.obj.unflatten(d)
             base = self.obj.value_along(self.W, [D])
             low = lowest_order(base, 1)
