@@ -1,0 +1,85 @@
+"""Limit points whose layers have larger rank than their product (low-rank Y, wide layers):
+the layers are rebuilt exactly around the snapped product with the limit point's ranks
+(search/snap.py, ``_structured_candidates``), so the global minima are certified exactly."""
+from __future__ import annotations
+
+import json
+
+import flint
+import numpy as np
+
+from landscape_proofs.cli.main import main
+from landscape_proofs.families.io import problem_from_dict
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.search.multistart import SearchConfig, search
+from landscape_proofs.search.snap import _fit_chain, _structured_candidates, certify_limit_point
+
+# Y = a b^T + c d^T, rank 2, 4 x 4: every factorization W_2 W_1 = Y is a global minimum (value 0)
+A = np.array([[1, 0], [2, 1], [0, 3], [1, -1]])
+B = np.array([[1, 2, 0, -1], [0, 1, 1, 2]])
+Y = (A @ B).tolist()
+PROBLEM = {"family": "deep-linear", "widths": [4, 4, 4], "Y": Y, "loss": "square"}
+
+
+def _exact(M):
+    return flint.fmpq_mat([[flint.fmpq(int(v)) for v in row] for row in M])
+
+
+def _limit_point(seed=0):
+    """A float point near the global-minimum set whose W_1 has rank 3 and W_2 rank 2: W_1's
+    rows span the row space of Y plus one direction outside it; W_2 kills that direction."""
+    rng = np.random.default_rng(seed)
+    P = np.linalg.pinv(B.astype(float)) @ B          # projector onto the row space of Y
+    C = rng.normal(size=(4, 2))
+    u, v = rng.normal(size=4), rng.normal(size=4) @ (np.eye(4) - P)
+    W1 = C @ B + np.outer(u, v)
+    # W_2 with W_2 C = A and W_2 u = 0: then W_2 W_1 = A B = Y (up to rounding)
+    G = np.column_stack([C, u])
+    W2 = np.column_stack([A, np.zeros(4)]) @ np.linalg.pinv(G)
+    noise = 1e-13 * rng.normal(size=(2, 4, 4))
+    return W1 + noise[0], W2 + noise[1]
+
+
+def test_the_rebuilt_layers_have_the_product_and_the_ranks_exactly():
+    W1, W2 = _limit_point()
+    ranks = {(0, 0): 3, (0, 1): 2, (1, 1): 2}
+    layers = _fit_chain([W1, W2], _exact(Y), lambda i, j: ranks[i, j], 1e-8)
+    assert layers is not None
+    E1, E2 = layers
+    assert E2 * E1 == _exact(Y)                               # exactly the product
+    assert (E1.rank(), E2.rank(), (E2 * E1).rank()) == (3, 2, 2)
+    back = np.array([[float(E1[i, j]) for j in range(4)] for i in range(4)])
+    assert np.max(np.abs(back - W1)) < 1e-6                   # and near the float layer
+    # a rank the limit point does not have cannot be imposed: W_1 of rank 2 would have to lie
+    # in the row space of Y, and the float W_1 does not (its extra direction is order 1)
+    ranks2 = {(0, 0): 2, (0, 1): 2, (1, 1): 2}
+    bad = _fit_chain([W1, W2], _exact(Y), lambda i, j: ranks2[i, j], 1e-8)
+    assert bad is None or np.max(np.abs(np.array(
+        [[float(bad[0][i, j]) for j in range(4)] for i in range(4)]) - W1)) > 1e-3
+
+
+def test_such_a_limit_point_is_certified_a_global_minimum_with_value_0():
+    p = problem_from_dict(PROBLEM)
+    W1, W2 = _limit_point(1)
+    x = np.concatenate([W1.ravel(), W2.ravel()])
+    c = certify_limit_point(p, x, (3, 2, 2), use_enclosures=False)
+    assert c.certified and c.kind is Kind.GLOBAL_MINIMUM and c.value == 0
+    assert "rebuilt exactly" in c.route
+    # the entrywise snaps are not critical there: without the new route nothing is certified
+    routes = [route for route, _, _ in _structured_candidates(p, x, (3, 2, 2), lambda pt: True)]
+    assert routes
+
+
+def test_search_on_a_low_rank_target_certifies_every_group(tmp_path):
+    p = problem_from_dict(PROBLEM)
+    report = search(p, SearchConfig(starts=12, seed=0))
+    converged = [g for g in report.groups]
+    assert converged and all(g.certified for g in converged)
+    assert all(g.kind is Kind.GLOBAL_MINIMUM and g.value == 0 for g in converged)
+    # and the written certificates verify
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps(PROBLEM))
+    assert main(["search", str(f), "--starts", "6", "--out", str(tmp_path / "out"),
+                 "--no-progress"]) == 0
+    files = sorted((tmp_path / "out").glob("*.json"))
+    assert files and main(["verify", *map(str, files)]) == 0
