@@ -193,6 +193,9 @@ BAD_PROBLEMS = {
     "unknown family": (with_(family="cnn"), "problem.json", "field family"),
     "unknown loss": (with_(loss="hinge"), "problem.json", "field loss"),
     "unknown field": (with_(colour="red"), "problem.json", "field colour"),
+    "a bundled example file": ('{"name": "x", "problem": {"family": "deep-linear", "widths": [1, 1], '
+                               '"Y": [[1]], "loss": "square"}, "points": []}', "problem.json",
+                               'its problem is the object under "problem"'),
     "zero width": (with_(widths=[1, 0, 1]), "problem.json", "field widths[1]"),
     "single width": (with_(widths=[1]), "problem.json", "field widths"),
     "Y wrong columns": (with_(Y=[[1, 2]]), "problem.json", "field Y[0]"),

@@ -77,7 +77,12 @@ def problem_from_dict(data: object) -> Problem:
     names = family_names()
     family = data.get("family", None)
     if family is None:
-        raise InputError(f"missing: expected one of {', '.join(names)}", field="family")
+        hint = ""
+        if isinstance(data.get("problem"), dict) and "family" in data["problem"]:
+            # a bundled example (landscape_proofs/data/examples) wraps its problem
+            hint = ("; this looks like a bundled example file: its problem is the object under "
+                    "\"problem\" (and its points under \"points\")")
+        raise InputError(f"missing: expected one of {', '.join(names)}{hint}", field="family")
     if not isinstance(family, str) or family not in READERS:
         raise InputError(f"expected one of {', '.join(names)}", field="family", got=family)
     return READERS[family](data)
