@@ -83,3 +83,33 @@ def test_search_on_a_low_rank_target_certifies_every_group(tmp_path):
                  "--no-progress"]) == 0
     files = sorted((tmp_path / "out").glob("*.json"))
     assert files and main(["verify", *map(str, files)]) == 0
+
+
+def test_refinement_stops_when_the_residual_stalls(monkeypatch):
+    """Without the rebuilt layers, some limit points of a deeper low-rank problem go to the
+    enclosure route, whose Newton refinement cannot converge there (the global-minimum set is
+    not one orbit: the slice Hessian is singular); it used to run its 400 iterations (25 s on
+    [6, 6, 6, 6]), it now stops when the residual does not halve over STALL_WINDOW steps."""
+    import landscape_proofs.numeric.refine as refine
+    import landscape_proofs.produce.refined as refined
+    import landscape_proofs.search.snap as snap
+
+    runs = []
+    original = refine.refine_critical_point
+
+    def recorded(*args, **kwargs):
+        r = original(*args, **kwargs)
+        runs.append(r)
+        return r
+
+    monkeypatch.setattr(snap, "_structured_candidates", lambda *a, **k: iter(()))
+    monkeypatch.setattr(refined, "refine_critical_point", recorded)
+    p = problem_from_dict(dict(PROBLEM, widths=[4, 4, 4, 4]))
+    search(p, SearchConfig(starts=30, seed=0))
+    stalled = [r for r in runs if not r.converged]
+    assert stalled, "this seed has a limit point where the refinement stalls"
+    for r in stalled:
+        assert "stalls" in r.reason and r.iterations <= refine.STALL_WINDOW + 5
+        # and it did stall: less than a factor 2 over the window
+        assert r.history[-1] > r.history[-1 - refine.STALL_WINDOW] / 2
+    assert all(r.iterations < 60 for r in runs)

@@ -223,6 +223,9 @@ def _norm_inf(ctx, v):
     return max((abs(x) for x in v), default=ctx.zero)
 
 
+STALL_WINDOW = 10        # Newton steps over which the residual must at least halve
+
+
 @in_one_blas_thread
 def refine_critical_point(objective, start: Sequence[object], *, digits: int,
                           hessian: Callable[[np.ndarray], np.ndarray] | None = None,
@@ -332,6 +335,14 @@ def refine_critical_point(objective, start: Sequence[object], *, digits: int,
                 break
             alpha /= 2
         history.append(float(r) if r > 1e-300 else 0.0)
+        if accepted and len(history) > STALL_WINDOW and history[-1] > history[-1 - STALL_WINDOW] / 2:
+            # Newton's method gains digits every step, even at a singular root (a factor 2);
+            # less than a factor 2 over STALL_WINDOW steps is a non-isolated or degenerate
+            # root on the slice, where the remaining steps would be wasted
+            reason = (f"the slice residual stalls (from {history[-1 - STALL_WINDOW]:.2g} to "
+                      f"{history[-1]:.2g} over the last {STALL_WINDOW} Newton steps): the "
+                      "critical point is degenerate or not isolated on the slice")
+            break
         if not accepted:
             reason = ("no step decreased the slice residual: precision floor reached or "
                       "a degenerate root (last correction "
