@@ -4,6 +4,7 @@ the layers are rebuilt exactly around the snapped product with the limit point's
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 
 import flint
 import numpy as np
@@ -12,7 +13,8 @@ from landscape_proofs.cli.main import main
 from landscape_proofs.families.io import problem_from_dict
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.search.multistart import SearchConfig, search
-from landscape_proofs.search.snap import _fit_chain, _structured_candidates, certify_limit_point
+from landscape_proofs.produce.structured import _fit_chain
+from landscape_proofs.search.snap import _structured_candidates, certify_limit_point
 
 # Y = a b^T + c d^T, rank 2, 4 x 4: every factorization W_2 W_1 = Y is a global minimum (value 0)
 A = np.array([[1, 0], [2, 1], [0, 3], [1, -1]])
@@ -113,3 +115,27 @@ def test_refinement_stops_when_the_residual_stalls(monkeypatch):
         # and it did stall: less than a factor 2 over the window
         assert r.history[-1] > r.history[-1 - refine.STALL_WINDOW] / 2
     assert all(r.iterations < 60 for r in runs)
+
+
+def test_classify_refine_certifies_the_global_minimum_near_such_a_point():
+    """``classify --refine`` from the same kind of float point: the refinement cannot converge
+    or its slice Hessian is singular (the global-minimum set is not one orbit there), and the
+    point as written is not critical;
+    the layers rebuilt with the point's ranks give an exact global minimum nearby."""
+    from landscape_proofs.families.base import Point
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.produce.refined import classify_refined
+
+    p = problem_from_dict(PROBLEM)
+    W1, W2 = _limit_point(3)
+    rows = [[[repr(float(v)) for v in row] for row in W] for W in (W1, W2)]
+    r = classify_refined(p, Point.of(p, rows), digits=40)
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == 0 and r.snapped
+    # the enclosure route gives nothing here (a converged refinement at 40 digits, but the
+    # Hessian on the gauge slice is singular), before the rebuilt layers are tried
+    assert any("no enclosure" in n or "did not converge" in n for n in r.notes)
+    assert any("rebuilt exactly" in n for n in r.notes)
+    assert check_certificate(r.certificate).valid
+    exact = [np.array([[float(Fraction(v)) for v in row] for row in W])
+             for W in r.certificate["point"]["weights"]]
+    assert np.max(np.abs(exact[0] - W1)) < 1e-5 and np.max(np.abs(exact[1] - W2)) < 1e-5

@@ -426,6 +426,10 @@ def classify_refined(problem: Problem, point: Point, *, digits: int = 100,
         distance_from_start=ctx.nstr(moved, 3), free_coordinates=len(ref.gauge.free),
         gauge_dimension=len(ref.gauge.fixed), reason=ref.reason)
     if not ref.converged:
+        rebuilt = _rank_structured(problem, ref, start, budget, report, pre_notes + (
+            f"the refinement did not converge ({ref.reason})",))
+        if rebuilt is not None:
+            return rebuilt
         return _from_exact(classify(problem, point, budget), refinement=report,
                            notes=pre_notes + (f"the refinement did not converge ({ref.reason}); "
                                               "the point was classified as written, its numbers "
@@ -445,6 +449,11 @@ def classify_refined(problem: Problem, point: Point, *, digits: int = 100,
                                           "given point; classified exactly",))
     enc = _Enclosing(problem, ref, ctx, budget)
     kind, cert, reason = enc.run()
+    if cert is None:
+        rebuilt = _rank_structured(problem, ref, start, budget, report,
+                                   pre_notes + (f"no enclosure ({reason})",))
+        if rebuilt is not None:
+            return rebuilt
     value_enc = None
     if cert is not None:
         value_enc = (parse_exact(cert["value"]["lower"]), parse_exact(cert["value"]["upper"]))
@@ -529,6 +538,45 @@ def _is_critical(ctx, ref: Refinement) -> bool:
     """Whether the full gradient (not only the slice's) is small at the point reached (a hint)."""
     scale = max([ctx.one] + [abs(x) for x in ref.point])
     return ref.residual <= ctx.mpf(10) ** (-(ref.digits // 2)) * scale
+
+
+def _rank_structured(problem, ref, start, budget, report, notes):
+    """Where the refinement does not converge because the critical set is not isolated on the
+    slice (a global minimum of a low-rank target whose layers have larger ranks than their
+    product): exact layers rebuilt around the snapped product with the point's numerical ranks
+    (:mod:`.structured`), classified exactly when exactly critical and near the given point
+    (relative max-distance 1e-2).  One chain of layers without weight decay; None otherwise."""
+    from landscape_proofs.produce.structured import rank_profile, rank_structured_points
+
+    if problem.weight_decay != 0 or problem.psd_product or problem.sum_of_towers \
+            or len(problem.shapes) < 2 or getattr(problem, "decay_entries", None):
+        return None
+    exact = exact_objective(problem)
+    given = np.array([float(q) for q in start])
+    for x in (np.array([float(t) for t in ref.point]), given):
+        Ws, off = [], 0
+        for r, c in problem.shapes:
+            Ws.append(x[off:off + r * c].reshape(r, c))
+            off += r * c
+        profile = rank_profile(Ws)
+        if len(set(profile)) == 1:          # all ranks equal: nothing to keep apart
+            continue
+        for how, layers in rank_structured_points(Ws, profile, (1e-12, 1e-10, 1e-8, 1e-6)):
+            flat = [Fraction(int(M[i, j].p), int(M[i, j].q)) for M in layers
+                    for i in range(M.nrows()) for j in range(M.ncols())]
+            dist = max(abs(float(q) - v) for q, v in zip(flat, given))
+            if dist > 1e-2 * (1 + float(np.max(np.abs(given)))):
+                continue
+            W = exact.unflatten(flat)
+            if not problem.loss.is_smooth_at(exact.loss_argument(W)) or \
+                    any(g != 0 for g in exact.gradient_vector(W)):
+                continue
+            return _from_exact(classify(problem, Point.of(problem, _rows(problem, flat)), budget),
+                               refinement=report, snapped=True,
+                               notes=notes + (f"{how}: an exact critical point at max-norm "
+                                              f"distance {dist:.3g} from the given point, "
+                                              "classified exactly",))
+    return None
 
 
 def _rows(problem: Problem, flat) -> list:

@@ -21,10 +21,8 @@ certificates the trusted checker re-verifies.  Routes, tried in order:
    When the limit point's layers have larger ranks than the product (wide layers, a
    low-rank ``Y``: ``W_1`` of rank 5 and ``W_2 W_1`` of rank 4), the canonical point would lie
    on another stratum; instead the layers are rebuilt exactly around the snapped product with
-   the limit point's ranks (``_fit_chain``): ``W_1 = C B_0 + U V`` with ``B_0`` a basis of the
-   product's row space and ``U V`` (rank ``rank W_1 - rank R``) exactly orthogonal to it, and
-   the product of the other layers solving ``M [C, U] = [Z, 0]`` with ``Z B_0 = R`` (so
-   ``M W_1 = R`` exactly), recursively; kept only when near the float point.
+   the limit point's ranks (:mod:`landscape_proofs.produce.structured`), and the result is
+   kept only when near the float point.
 3. **Refinement and certified enclosure** (irrational critical points): gauge-fixed Newton
    refinement in mpmath, then an interval (Krawczyk) enclosure of the critical point whose
    certificate the checker re-verifies in interval arithmetic
@@ -418,127 +416,19 @@ def _solved_factor_candidates(problem, x, fresh, layer_tol: float = 1e-8,
                        "orbit)"), pt, dist
 
 
-def _float_of(M) -> np.ndarray:
-    return np.array([[float(M[i, j]) for j in range(M.ncols())] for i in range(M.nrows())])
-
-
-def _rank_snap(M: np.ndarray, k: int, delta: float):
-    """An exact matrix of rank at most ``k`` near ``M``: the two factors of its truncated SVD
-    snapped entrywise, as ``(U S, V^T)`` (``fmpq_mat``); ``None`` when ``k == 0``."""
-    if k <= 0:
-        return None
-    U, S, Vt = np.linalg.svd(M, full_matrices=False)
-    return _fmpq_mat(_snapped_matrix(U[:, :k] * S[:k], delta)), _fmpq_mat(_snapped_matrix(Vt[:k], delta))
-
-
-def _least_change(Bf: np.ndarray, G, T, keep: int, delta: float):
-    """Exact ``B`` with ``B G = T`` (``G`` of full column rank) near the float ``Bf``: ``T G^+``
-    plus the part of ``Bf`` that ``G`` does not see, ``Bf (I - G G^+)``, rounded to an exact
-    matrix of rank ``keep`` (its numerical rank at the limit point)."""
-    Gram = G.transpose() * G
-    if Gram.det() == 0:
-        return None
-    Gp = Gram.inv() * G.transpose()
-    B = T * Gp
-    rest = _rank_snap(Bf @ (np.eye(G.nrows()) - _float_of(G * Gp)), keep, delta)
-    if rest is not None:
-        U, V = rest
-        B = B + U * V * (flint.fmpq_mat(G.nrows(), G.nrows(), [
-            int(i == j) for i in range(G.nrows()) for j in range(G.nrows())]) - G * Gp)
-    return B
-
-
-def _fit_two_layers(Af: np.ndarray, Bf: np.ndarray, R, ranks, delta: float):
-    """Exact ``(A, B)`` with ``B A = R`` exactly and ``rank A, rank B`` as given, near the float
-    ``(Af, Bf)`` whose product is near ``R`` (rank ``r``).  ``A`` keeps its part in the row space
-    of ``R`` (coordinates ``C`` on a basis ``B0`` of it) and gets the rest of rank ``k = rank A - r``
-    exactly orthogonal to it (``U V``); ``B`` then solves ``B [C, U] = [Z, 0]``, ``Z B0 = R``,
-    which makes ``B A = Z B0 = R``.  None when a rank or an exact check fails."""
-    ra, rb = ranks
-    E, r = R.rref()
-    k = ra - r
-    if r == 0 or k < 0 or rb < r:
-        return None
-    B0 = flint.fmpq_mat(r, R.ncols(), [E[i, j] for i in range(r) for j in range(R.ncols())])
-    B0p = B0.transpose() * (B0 * B0.transpose()).inv()
-    n0 = R.ncols()
-    eye = flint.fmpq_mat(n0, n0, [int(i == j) for i in range(n0) for j in range(n0)])
-    off = eye - B0p * B0
-    C = _fmpq_mat(_snapped_matrix(Af @ _float_of(B0p), delta))
-    A, G = C * B0, C
-    if k:
-        U, V = _rank_snap(Af @ _float_of(off), k, delta)
-        A = A + U * (V * off)
-        G = flint.fmpq_mat(C.nrows(), r + k, [
-            (C[i, j] if j < r else U[i, j - r]) for i in range(C.nrows()) for j in range(r + k)])
-    Z = R * B0p
-    T = flint.fmpq_mat(Z.nrows(), r + k, [
-        (Z[i, j] if j < r else 0) for i in range(Z.nrows()) for j in range(r + k)])
-    if G.rank() != r + k:
-        return None
-    B = _least_change(Bf, G, T, rb - r, delta)
-    if B is None or B * A != R or A.rank() != ra or B.rank() != rb:
-        return None
-    return A, B
-
-
-def _fit_chain(Wfs: list, R, rank_of, delta: float):
-    """Exact layers near the floats ``Wfs`` (``W_1`` first) whose product is ``R`` exactly:
-    ``W_1`` and the product of the others are fitted (:func:`_fit_two_layers`), then the others
-    around that exact product, recursively.  ``rank_of(i, j)`` is the numerical rank of
-    ``W_j ... W_i`` at the limit point (0-based, within ``Wfs``)."""
-    if len(Wfs) == 1:
-        return [R] if R.rank() == rank_of(0, 0) else None
-    rest = Wfs[1]
-    for W in Wfs[2:]:
-        rest = W @ rest
-    fit = _fit_two_layers(Wfs[0], rest, R, (rank_of(0, 0), rank_of(1, len(Wfs) - 1)), delta)
-    if fit is None:
-        return None
-    tail = _fit_chain(Wfs[1:], fit[1], lambda i, j: rank_of(i + 1, j + 1), delta)
-    return None if tail is None else [fit[0]] + tail
-
-
-def _structured_candidates(problem, x, rank_profile, fresh, layer_tol: float = 1e-8,
-                           max_distance: float = 1e-2):
+def _structured_candidates(problem, x, rank_profile, fresh, max_distance: float = 1e-2):
     """Layers whose ranks differ from the product's (e.g. ``W_1`` of rank 5 and ``W_2 W_1`` of
-    rank 4 when ``Y`` has rank 4 and the widths are 6): the product is snapped, and the layers
-    are rebuilt exactly around it with the limit point's ranks (:func:`_fit_chain`, from
-    ``W_1``'s side and, transposed, from ``W_H``'s), kept when near the float point."""
-    Ws = _layers(problem, x)
-    H = len(Ws)
-    start = [sum(H - t for t in range(i)) for i in range(H)]
+    rank 4 when ``Y`` has rank 4 and the widths are 6): the layers rebuilt exactly around the
+    snapped product with the limit point's ranks (:mod:`landscape_proofs.produce.structured`),
+    kept when near the float point, in a gauge normal form."""
+    from landscape_proofs.produce.structured import rank_structured_points
 
-    def rank_of(i, j):                      # W_j ... W_i, i <= j (order of dedupe.invariants)
-        return rank_profile[start[i] + j - i]
-
-    Rf = Ws[0]
-    for W in Ws[1:]:
-        Rf = W @ Rf
     scale = 1.0 + float(np.max(np.abs(x))) if x.size else 1.0
-    r = rank_of(0, H - 1)
-    seen = set()
-    for delta in PRODUCT_TOLERANCES:
-        R = _fmpq_mat(_snapped_matrix(Rf, delta))
-        key = str(R)
-        if key in seen or R.rank() != r:
-            continue
-        seen.add(key)
-        for side in ("first", "last"):
-            if side == "first":
-                layers = _fit_chain(Ws, R, rank_of, layer_tol)
-            else:       # the transposed chain W_1^T ... W_H^T, whose product is R^T
-                layers = _fit_chain([W.T for W in reversed(Ws)], R.transpose(),
-                                    lambda i, j: rank_of(H - 1 - j, H - 1 - i), layer_tol)
-                layers = None if layers is None else [M.transpose() for M in reversed(layers)]
-            if layers is None:
-                continue
-            pt, dist = _near(problem, layers, x, max_distance * scale)
-            if pt is not None and fresh(pt):
-                yield (f"layers rebuilt exactly around the product snapped at relative tolerance "
-                       f"{delta:g}, keeping the limit point's ranks of partial products "
-                       f"{list(rank_profile)} (from the {side} layer on), then brought to a "
-                       "gauge normal form (the same orbit)"), pt, dist
+    for how, layers in rank_structured_points(_layers(problem, x), rank_profile,
+                                               PRODUCT_TOLERANCES):
+        pt, dist = _near(problem, layers, x, max_distance * scale)
+        if pt is not None and fresh(pt):
+            yield f"{how}, then brought to a gauge normal form (the same orbit)", pt, dist
 
 
 def _near(problem, layers, x: np.ndarray, limit: float):
