@@ -139,3 +139,57 @@ def test_classify_refine_certifies_the_global_minimum_near_such_a_point():
     exact = [np.array([[float(Fraction(v)) for v in row] for row in W])
              for W in r.certificate["point"]["weights"]]
     assert np.max(np.abs(exact[0] - W1)) < 1e-5 and np.max(np.abs(exact[1] - W2)) < 1e-5
+
+
+# widths [3, 2, 3, 3]: a bottleneck of 2, Y of full rank, so the global minimum (the best
+# rank-2 approximation of Y) is irrational; runs whose W_3 ends with rank 2 sit on a critical set
+# larger than one orbit (W_3 + u c^T with c^T W_2 = 0 and u outside the range of W_3)
+DEEP = {"family": "deep-linear", "widths": [3, 2, 3, 3],
+        "Y": [[3, -2, -3], [1, -3, -1], [0, 3, -3]], "loss": "square"}
+
+
+def test_null_directions_off_the_orbit_are_tangent_to_the_critical_set():
+    from landscape_proofs.numeric.refine import orbit_tangent_float
+    from landscape_proofs.numeric.views import float64_objective
+    from landscape_proofs.search.snap import _along_critical_set
+
+    p = problem_from_dict(DEEP)
+    Yf = np.array(DEEP["Y"], dtype=float)
+    U, S, Vt = np.linalg.svd(Yf)
+    W1 = np.diag(S[:2]) @ Vt[:2]                                 # 2 x 3
+    W2 = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])         # 3 x 2: c = e_3 kills it
+    W3 = U[:, :2] @ np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # rank 2, W3 W2 = U_2
+    x = np.concatenate([W.ravel() for W in (W1, W2, W3)])
+    obj = float64_objective(p)
+    Ws = [W[None] for W in (W1, W2, W3)]
+    assert np.max(np.abs(obj.gradient_vector(Ws)[0])) < 1e-12    # a critical point
+    moves = _along_critical_set(p, x)
+    assert moves                                                  # u e_3^T, u not in range(W3)
+    H = obj.hessian(Ws)[0]
+    T = orbit_tangent_float(DEEP["widths"], [W1, W2, W3], False)
+    Q, sv, _ = np.linalg.svd(T, full_matrices=False)
+    Q = Q[:, sv > 1e-9 * sv[0]]
+    for v, t in moves:
+        assert abs(np.linalg.norm(v) - 1) < 1e-9 and np.linalg.norm(H @ v) < 1e-6
+        assert np.linalg.norm(Q.T @ v) < 1e-6                     # not along the orbit
+        Wv = _split(v)
+        assert np.allclose(Wv[0], 0, atol=1e-6) and np.allclose(Wv[1], 0, atol=1e-6)
+        assert np.allclose(Wv[2][:, :2], 0, atol=1e-6)            # only W_3's third column
+        # the step leaves the value unchanged to first and second order: still critical
+        Wm = [W[None] for W in _split(x + t * v)]
+        assert abs(obj.value(Wm)[0] - obj.value(Ws)[0]) < 1e-12
+
+
+def _split(v):
+    return [v[:6].reshape(2, 3), v[6:12].reshape(3, 2), v[12:].reshape(3, 3)]
+
+
+def test_search_certifies_the_groups_on_the_lower_stratum_after_a_step():
+    p = problem_from_dict(DEEP)
+    report = search(p, SearchConfig(starts=12, seed=0))
+    assert all(g.certified and g.kind is Kind.GLOBAL_MINIMUM for g in report.groups)
+    moved = [g for g in report.groups if "along the critical set" in (g.route or "")]
+    assert moved and all(g.distance is not None and g.distance < 1e-2 for g in moved)
+    # one global value: the enclosures of all groups overlap
+    encl = [g.value_enclosure for g in report.groups]
+    assert max(lo for lo, _ in encl) <= min(hi for _, hi in encl)

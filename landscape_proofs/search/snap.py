@@ -25,7 +25,9 @@ certificates the trusted checker re-verifies.  Routes, tried in order:
    kept only when near the float point.
 3. **Refinement and certified enclosure** (irrational critical points): gauge-fixed Newton
    refinement in mpmath, then an interval (Krawczyk) enclosure of the critical point whose
-   certificate the checker re-verifies in interval arithmetic
+   certificate the checker re-verifies in interval arithmetic; where the slice Hessian is
+   singular because the critical set is larger than the orbit, after a small step along that
+   set (kept only for a certified global minimum, ``_along_critical_set``)
    (:func:`landscape_proofs.produce.refined.classify_refined`, docs/enclosures.md).
 
 Other families (:mod:`.families`) use the same routes with their own canonical point:
@@ -572,9 +574,67 @@ def _enclosure_route(problem, x, budget: Budget, digits: int) -> Certification |
     route = (f"mpmath refinement to {digits} digits + "
              + ("rational reconstruction" if r.snapped else "certified interval enclosure"))
     certified = r.certificate is not None and r.kind is not Kind.INCONCLUSIVE
+    dist = None
+    if not certified and "singular" in (r.reason or ""):
+        for v, t in _along_critical_set(problem, x):
+            moved = _point_from_vector(problem, [Fraction(float(u)) for u in x + t * v])
+            try:
+                r2 = classify_refined(problem, moved, digits=digits, budget=budget)
+            except (UnsupportedError, NotDifferentiableError, ArithmeticError, ValueError):
+                continue
+            # only a global minimum carries over: every critical point near the limit point
+            # with the global value is one; another kind may belong to the other stratum only
+            if r2.certificate is not None and r2.kind is Kind.GLOBAL_MINIMUM:
+                r, certified, dist = r2, True, float(t * np.max(np.abs(v)))
+                route += (f", after a step of {dist:.2g} along the critical set (the limit "
+                          "point's slice Hessian is singular: the critical set there is larger "
+                          "than one orbit)")
+                break
     point = _exact_point_of(problem, r) if r.snapped else None
     return Certification(certified, r.kind, r.value, r.certificate if certified else None, point,
-                         route, None, r.reason, value_enclosure=r.value_enclosure)
+                         route, dist, r.reason, value_enclosure=r.value_enclosure)
+
+
+MOVE_MAX_PARAMETERS = 200      # a dense float Hessian for the step along the critical set
+MOVE_STEP = 1e-3               # its length, relative to 1 + max |x|
+
+
+def _along_critical_set(problem, x):
+    """Directions ``v`` (unit, float) and a step ``t``: the float Hessian's null directions
+    at ``x`` that are not along the symmetry orbit, i.e. tangent to a critical set larger than
+    the orbit (one chain of layers, at most :data:`MOVE_MAX_PARAMETERS` parameters).  A step
+    along one leaves the lower stratum where the enclosure's slice Hessian is singular; the
+    moved point is refined and enclosed anew (floats only choose it)."""
+    if problem.psd_product or problem.sum_of_towers or len(problem.shapes) < 2 \
+            or x.size > MOVE_MAX_PARAMETERS or getattr(problem, "decay_entries", None):
+        return []
+    from landscape_proofs.numeric.refine import orbit_tangent_float
+    from landscape_proofs.numeric.views import float64_objective
+
+    obj = float64_objective(problem)
+    Ws = [W[None] for W in _layers(problem, x)]
+    with np.errstate(all="ignore"):
+        Hm = obj.hessian(Ws)[0]
+    if not np.all(np.isfinite(Hm)):
+        return []
+    lam, V = np.linalg.eigh((Hm + Hm.T) / 2)
+    top = float(np.max(np.abs(lam))) if lam.size else 0.0
+    null = V[:, np.abs(lam) <= 1e-7 * max(top, 1.0)]
+    T = orbit_tangent_float(problem.chains()[0].widths, [W[0] for W in Ws],
+                            problem.orthogonal_symmetry)
+    if T.size:
+        Q, sv, _ = np.linalg.svd(T, full_matrices=False)
+        Q = Q[:, sv > 1e-9 * max(float(sv[0]), 1.0)] if sv.size else Q[:, :0]
+        null = null - Q @ (Q.T @ null)
+    if not null.size:
+        return []
+    U, sv, _ = np.linalg.svd(null, full_matrices=False)
+    dirs = U[:, sv > 0.5]
+    t = MOVE_STEP * (1.0 + float(np.max(np.abs(x))))
+    out = []
+    for k in range(min(dirs.shape[1], 2)):
+        out += [(dirs[:, k], t), (dirs[:, k], -t)]
+    return out
 
 
 def _exact_point_of(problem, r):
