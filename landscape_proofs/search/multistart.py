@@ -437,6 +437,19 @@ def _mark_kinks(obj, x, status, tol: float = 1e-7):
     return status
 
 
+def _polish_nonsmooth(problem, obj, x, val, status, config, t0):
+    """Runs of an l1 loss that stopped (short, or at a kink) continue on a smoothed loss
+    (:mod:`.nonsmooth`); they count as stopped at a kink when they end on one."""
+    from landscape_proofs.search import nonsmooth
+
+    runs = np.nonzero((status == 1) | (status == 3))[0]
+    deadline = None if config.timeout is None else t0 + config.timeout
+    x, val, _ = nonsmooth.polish(problem, obj, x, val, runs, deadline)
+    status = status.copy()
+    status[runs] = 1            # re-marked at a kink by _mark_kinks where they end on one
+    return x, val, status
+
+
 def search(problem: Problem, config: SearchConfig = SearchConfig(),
            progress: Progress | None = None, out_dir: str | Path | None = None) -> SearchReport:
     """Run a multi-start search on ``problem`` and certify what it reached.
@@ -449,9 +462,10 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
     t0 = time.perf_counter()
     with single_blas_thread():
         obj, specs, x, val, gn, its, status = _descend_all(problem, config, progress)
-        t_desc = time.perf_counter() - t0
         if problem.loss.differentiable is False:
+            x, val, status = _polish_nonsmooth(problem, obj, x, val, status, config, t0)
             status = _mark_kinks(obj, x, status)
+        t_desc = time.perf_counter() - t0
         conv = np.nonzero((status == 0) | (status == 3))[0]
         groups_idx = []
         inv = None
