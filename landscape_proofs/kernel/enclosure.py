@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import flint
 from flint import arb, arb_mat, fmpq, fmpz
 
-from landscape_proofs.kernel.critical_values import isolate_global
+from landscape_proofs.kernel.critical_values import isolate_global, isolate_global_value
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.linalg import identity
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
@@ -721,8 +721,36 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     gl = ev.get("global")
     if isinstance(gl, dict) and gl.get("type") == "isolated-critical-value":
         # W* is critical (above) and the critical values are known exactly (critical_values.py)
+        if problem.sum_of_towers:
+            return (f"{where}; {_towers_on_rank_manifold(problem, obj, Wb, gl)}; "
+                    f"{isolate_global_value(problem.X, problem.Y, problem.max_rank, vlo, vhi)}")
         return f"{where}; {isolate_global(problem, vlo, vhi)}"
     return f"{where}; {_check_global(problem, obj, Wb, gl)}"
+
+
+def _towers_on_rank_manifold(problem, obj, Wb, gl) -> str:
+    """Towers whose ranks sum to r: the image of W -> R lies in {rank <= r}; where R(W*) has
+    rank r and J_R rank r (d_H + d_0 - r) = dim T M_r, the range of J_R is the tangent space of
+    the manifold M_r of rank-r matrices, so grad L = J_R^T vec(grad F) = 0 makes R(W*) critical
+    for F(R) = 1/2 ||R X - Y||^2 on M_r (docs/enclosures.md)."""
+    if not isinstance(problem.loss, Square) or problem.loss.over_product \
+            or problem.weight_decay != 0 or (problem.X * problem.X.transpose()).det() == 0:
+        raise _Rejected("isolated-critical-value for towers needs the square loss of a residual, "
+                        "no weight decay and X X^T invertible")
+    r, m, n = problem.max_rank, problem.Y.nrows(), problem.X.nrows()
+    picks = [gl.get(k) for k in ("minor_rows", "minor_cols", "jacobian_rows")]
+    for name, v, size, top in zip(("minor_rows", "minor_cols", "jacobian_rows"), picks,
+                                  (r, r, r * (m + n - r)), (m, n, m * n)):
+        if not isinstance(v, list) or len(v) != size or len(set(v)) != size or not all(
+                isinstance(i, int) and not isinstance(i, bool) and 0 <= i < top for i in v):
+            raise _Rejected(f"global.{name}: expected {size} distinct indices in [0, {top})")
+    R, J = obj.product(Wb), obj.jacobian(Wb, None)
+    check_nonsingular_everywhere(arb_mat([[R[i, j] for j in picks[1]] for i in picks[0]]),
+                                 f"a {r} x {r} minor of R")
+    Js = arb_mat([[J[i, k] for k in range(J.ncols())] for i in picks[2]])
+    check_nonsingular_everywhere(Js * Js.transpose(), "J_R J_R^T on the chosen entries")
+    return (f"R(W*) has rank {r} and J_R rank {len(picks[2])} = dim T M_{r} on the box: R(W*) "
+            f"is a critical point of the square loss on the rank-{r} matrices")
 
 
 def _check_worse(problem: Problem, sp, vlo: fmpq) -> str:

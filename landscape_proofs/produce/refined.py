@@ -263,6 +263,8 @@ class _Enclosing:
         # among them (bottleneck or not, U U^T, scalar decay; kernel/critical_values.py)
         iso = ([{"type": "isolated-critical-value"}] if loss.square_like and not p.sum_of_towers
                and not isinstance(p.weight_decay, tuple) else [])
+        if p.sum_of_towers and loss.name == "square" and p.weight_decay == 0:
+            iso = _towers_rank_hint(p, self.center)
         if loss.convex_proven(*p.loss_argument_shape) is not True:
             return iso
         if p.psd_product:  # weight decay allowed: tr(U U^T)
@@ -538,6 +540,44 @@ def _is_critical(ctx, ref: Refinement) -> bool:
     """Whether the full gradient (not only the slice's) is small at the point reached (a hint)."""
     scale = max([ctx.one] + [abs(x) for x in ref.point])
     return ref.residual <= ctx.mpf(10) ** (-(ref.digits // 2)) * scale
+
+
+def _towers_rank_hint(problem, center) -> list[dict]:
+    """The ``isolated-critical-value`` hint for a sum of towers (kernel/enclosure.py,
+    ``_towers_on_rank_manifold``): an r x r minor of R and r (d_H + d_0 - r) entries of R whose
+    Jacobian rows are independent at the center, chosen by pivoted QR (floats only choose);
+    [] when R or J_R is numerically short of those ranks."""
+    from scipy.linalg import qr
+
+    chains = problem.chains()
+    d0, dH = chains[0].widths[0], chains[0].widths[-1]
+    r = min(d0, dH, sum(min(c.widths) for c in chains))
+    x = np.array([float(q) for q in center])
+
+    def product(v):
+        R, off = 0, 0
+        for c in chains:
+            P = np.eye(d0, dtype=v.dtype)
+            for a, b in zip(c.widths[:-1], c.widths[1:]):
+                P = v[off:off + a * b].reshape(b, a) @ P
+                off += a * b
+            R = R + P
+        return R
+
+    R = product(x)
+    J = np.stack([product(x + 1e-30j * np.eye(x.size)[k]).imag.ravel() / 1e-30
+                  for k in range(x.size)], axis=1)         # complex step: exact derivatives
+    q = r * (dH + d0 - r)
+    _, _, rows = qr(R.T, pivoting=True)
+    _, _, cols = qr(R, pivoting=True)
+    _, sj, jrows = qr(J.T, pivoting=True)
+    sv = np.linalg.svd(R, compute_uv=False)
+    if q > J.shape[0] or sv.size < r or sv[r - 1] <= 1e-9 * sv[0] \
+            or abs(sj[q - 1, q - 1]) <= 1e-9 * abs(sj[0, 0]):
+        return []
+    return [{"type": "isolated-critical-value", "minor_rows": sorted(int(i) for i in rows[:r]),
+             "minor_cols": sorted(int(j) for j in cols[:r]),
+             "jacobian_rows": sorted(int(i) for i in jrows[:q])}]
 
 
 def _rank_structured(problem, ref, start, budget, report, notes):
