@@ -263,7 +263,7 @@ class _Enclosing:
         # among them (bottleneck or not, U U^T, scalar decay; kernel/critical_values.py)
         iso = ([{"type": "isolated-critical-value"}] if loss.square_like and not p.sum_of_towers
                and not isinstance(p.weight_decay, tuple) else [])
-        if p.sum_of_towers and loss.name == "square" and p.weight_decay == 0:
+        if p.sum_of_towers and loss.square_like and not loss.over_product and p.weight_decay == 0:
             iso = _towers_rank_hint(p, self.center)
         if loss.convex_proven(*p.loss_argument_shape) is not True:
             return iso

@@ -47,8 +47,9 @@ class _SmoothL1:
 
 
 def applies(problem) -> bool:
-    """One chain of layers with the l1 loss over the residual (the surrogate's setting)."""
-    return (getattr(problem.loss, "name", None) == "l1" and not problem.psd_product
+    """One chain of layers with a loss with kinks where a residual entry is 0 (l1; the surrogate
+    approximates |E_ij|, and a polished point is kept only when the true value is not larger)."""
+    return (problem.loss.piecewise_linear_kinks and not problem.psd_product
             and not problem.sum_of_towers and not problem.loss.over_product
             and problem.n_params <= MAX_PARAMETERS)
 
