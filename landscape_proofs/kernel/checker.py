@@ -308,9 +308,9 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         if ctx.value != 0:
             raise Rejected(f"value {ctx.value} is not 0")
         return "value 0 equals the lower bound 0 of a nonnegative loss"
-    if kind == "sos-lower-bound":  # (1 + |x|^2)^k (L - value) is a sum of squares: kernel/sos.py
-        try:
-            return check_sos(ctx.obj, ctx.W, ctx.value, ev, +1, local=False)
+    if kind in ("sos-lower-bound", "interval-lower-bound"):  # kernel/sos.py; interval_bnb.py
+        try:  # an interval tree is read, like sos-local, in y = x - x0 (or z = E - E(x0))
+            return check_sos(ctx.obj, ctx.W, ctx.value, ev, +1, local=kind != "sos-lower-bound")
         except GramRejected as exc:
             raise Rejected(str(exc)) from None
     if kind == "square-loss-optimum":
@@ -407,7 +407,8 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                              f"{p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
                    "square-loss-optimum, convex-stationary, psd-cone-optimality, "
-                   "psd-rank-optimum, nuclear-norm-bound, isolated-critical-value or sos-lower-bound)")
+                   "psd-rank-optimum, nuclear-norm-bound, isolated-critical-value, sos-lower-bound or "
+                   "interval-lower-bound)")
 
 
 def _equals_bound(ctx: _Ctx, compute, what: str) -> str:

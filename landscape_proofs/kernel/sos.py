@@ -37,6 +37,7 @@ import flint
 
 from landscape_proofs.kernel.gram import (GramRejected, _check_size, _Reader, objective_polynomial,
                                           polynomial_ring)
+from landscape_proofs.kernel.interval_bnb import check_interval
 from landscape_proofs.kernel.linalg import negative_direction, quadratic_form
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 
@@ -103,6 +104,8 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
         [[E[i, j] + x[i * E.ncols() + j] for j in range(E.ncols())] for i in range(E.nrows())])
     if L(*([0] * N if local else x0)) != value:
         raise GramRejected("internal: the polynomial objective disagrees with the exact value")
+    if evidence.get("type") == "interval-lower-bound":   # branch and bound: kernel/interval_bnb.py
+        return check_interval(L, value, evidence)
     if 2 * k + L.total_degree() > MAX_DEGREE or len(L) * comb(N + 2 * k, 2 * k) > MAX_TERMS:
         raise GramRejected(f"the left side has degree {2 * k + L.total_degree()} and up to "
                            f"{len(L) * comb(N + 2 * k, 2 * k)} terms (limits {MAX_DEGREE}, {MAX_TERMS})")
