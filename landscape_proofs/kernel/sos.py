@@ -53,10 +53,8 @@ def _gram(ring, n, data, basis_data, name):
     if not isinstance(basis_data, list) or not 1 <= len(basis_data) <= MAX_BASIS:
         raise GramRejected(f"{name}.basis: expected a list of 1 to {MAX_BASIS} monomials")
     read = _Reader(ring, n)
-    mons = []
-    for i, mono in enumerate(basis_data):
-        p = read.poly([[1, mono]], f"{name}.basis[{i}]")
-        mons.append(tuple(p.monoms()[0]))
+    m = [read.poly([[1, mono]], f"{name}.basis[{i}]") for i, mono in enumerate(basis_data)]
+    mons = [tuple(p.monoms()[0]) for p in m]
     if len(set(mons)) != len(mons):
         raise GramRejected(f"{name}.basis: a monomial is listed twice")
     b = len(mons)
@@ -73,13 +71,7 @@ def _gram(ring, n, data, basis_data, name):
     if v is not None:
         raise GramRejected(f"{name}.gram is not positive semidefinite: v^T Q v = "
                            f"{quadratic_form(Q, v)} < 0 for v = {[str(x) for x in v]}")
-    table = {}
-    for i in range(b):
-        for j in range(b):
-            if Q[i, j] != 0:
-                e = tuple(x + y for x, y in zip(mons[i], mons[j]))
-                table[e] = table.get(e, flint.fmpq(0)) + Q[i, j]
-    return ring.from_dict({e: c for e, c in table.items() if c != 0}), b
+    return sum((Q[i, j] * m[i] * m[j] for i in range(b) for j in range(b) if Q[i, j] != 0), m[0] - m[0]), b
 
 
 def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
