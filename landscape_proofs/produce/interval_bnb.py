@@ -24,10 +24,11 @@ import flint
 
 from landscape_proofs.kernel.gram import GramRejected
 from landscape_proofs.kernel.interval_bnb import MAX_DEPTH, MAX_VARIABLES, _walk, check_interval
+from landscape_proofs.kernel.interval_bnb import MAX_NODES as KERNEL_MAX_NODES
 from landscape_proofs.kernel.numbers import format_exact
 
-MAX_NODES = 6000          # the producer's node budget (the kernel's limit is larger)
-TIME_LIMIT = 20.0         # seconds
+MAX_NODES = 20_000        # the producer's node budget (the kernel's limit, over all trees)
+TIME_LIMIT = 10.0         # seconds
 MAX_PARAMETERS = 16       # before the uninvolved variables are dropped (the kernel's limit)
 
 
@@ -256,13 +257,14 @@ def _evidence(obj, W, value, max_nodes, time_limit):
     deg = {e: sum(a * b for a, b in zip(w, e)) for e in d}
     top = F.context().from_dict({e: a for e, a in d.items() if deg[e] == D})
     one = flint.fmpq(1)
-    build = _Builder(F, deadline, max_nodes)
+    build = _Builder(F, deadline, min(max_nodes, KERNEL_MAX_NODES))
     target = _fq(Fraction(lo_float / 2).limit_denominator(1000))
-    faces = [build.tree(top, [one * (-1) ** (j // m) if i == j % m else -one for i in range(m)],
-                        [one * (-1) ** (j // m) if i == j % m else one for i in range(m)], target)
-             for j in range(2 * m)]
-    rho = flint.fmpq(1)
-    while target * rho ** D < sum(abs(a) * rho ** deg[e] for e, a in d.items() if deg[e] < D):
+    boxes = [([one * (-1) ** (j // m) if i == j % m else -one for i in range(m)],
+              [one * (-1) ** (j // m) if i == j % m else one for i in range(m)]) for j in range(2 * m)]
+    faces = [build.tree(top, lo, hi, target) for lo, hi in boxes]
+    mu = min(_walk(top, f, lo, hi, []) for f, (lo, hi) in zip(faces, boxes))   # >= target
+    rho = flint.fmpq(1)      # the least power of 2 (at least 1) with mu rho^D >= sum C_k rho^k
+    while mu * rho ** D < sum(abs(a) * rho ** deg[e] for e, a in d.items() if deg[e] < D):
         rho *= 2
     box = np.array([float(rho ** k) for k in w])
     fl = _Float(F)
