@@ -25,7 +25,7 @@ import flint
 from landscape_proofs.kernel.gram import GramRejected
 from landscape_proofs.kernel.interval_bnb import MAX_DEPTH, MAX_VARIABLES, _walk, check_interval
 from landscape_proofs.kernel.interval_bnb import MAX_NODES as KERNEL_MAX_NODES
-from landscape_proofs.kernel.numbers import format_exact
+from landscape_proofs.kernel.numbers import format_exact, to_fmpq
 
 MAX_NODES = 20_000        # the producer's node budget (the kernel's limit, over all trees)
 TIME_LIMIT = 10.0         # seconds
@@ -108,23 +108,26 @@ class _Float:
 
 def _weights(F, m: int):
     """Integer weights in [1, 4] whose weighted leading form looks positive on ``|u|_inf = 1``
-    (float samples), all ones first; None when there are none."""
+    (float samples of the ``2m`` faces), all ones first: ``(w, D, sampled minimum)`` or None."""
     import numpy as np
 
     d = {tuple(map(int, e)): a for e, a in F.to_dict().items()}
     grid = np.linspace(-1, 1, 9 if m <= 3 else 5)
+    U = []
+    for j in range(2 * m):
+        for rest in itertools.product(grid, repeat=m - 1):
+            u = list(rest)
+            u.insert(j % m, 1.0 if j < m else -1.0)
+            U.append(u)
+    U = np.array(U)
     for w in sorted(itertools.product(range(1, 5), repeat=m), key=lambda w: (max(w), sum(w), w)):
         deg = {e: sum(a * b for a, b in zip(w, e)) for e in d}
         D = max(deg.values())
-        top = {e: float(a) for e, a in d.items() if deg[e] == D}
-        lo = np.inf
-        for j in range(2 * m):
-            for rest in itertools.product(grid, repeat=m - 1):
-                u = list(rest)
-                u.insert(j % m, 1.0 if j < m else -1.0)
-                lo = min(lo, sum(a * np.prod([x ** k for x, k in zip(u, e)]) for e, a in top.items()))
-        if lo > 1e-9:
-            return list(w), D, lo
+        top = [(e, float(a)) for e, a in d.items() if deg[e] == D]
+        E = np.array([e for e, _ in top], dtype=float)
+        vals = np.prod(U[:, None, :] ** E[None, :, :], axis=2) @ np.array([a for _, a in top])
+        if vals.min() > 1e-9:
+            return list(w), D, float(vals.min())
     return None
 
 
@@ -232,11 +235,16 @@ def _convex_box(F, q):
 
 def interval_evidence(obj, W, value, *, max_nodes: int = MAX_NODES, time_limit: float = TIME_LIMIT):
     """``(evidence, None)`` with evidence ``interval-lower-bound`` that the kernel accepts, or
-    ``(None, reason)`` saying why none was built."""
+    ``(None, reason)`` saying why none was built (never an exception: a failed guess is only a
+    missing certificate)."""
+    import numpy as np
+
     try:
-        return _evidence(obj, W, value, max_nodes, time_limit), None
+        return _evidence(obj, W, to_fmpq(value), max_nodes, time_limit), None
     except GiveUp as exc:
         return None, str(exc)
+    except (ArithmeticError, ValueError, TypeError, RecursionError, np.linalg.LinAlgError) as exc:
+        return None, f"the branch-and-bound producer failed ({type(exc).__name__}: {exc})"
 
 
 def _evidence(obj, W, value, max_nodes, time_limit):
@@ -245,7 +253,7 @@ def _evidence(obj, W, value, max_nodes, time_limit):
     if not obj.loss.polynomial:
         raise GiveUp("the loss is not a polynomial")
     deadline = time.monotonic() + time_limit
-    F, space = shifted_polynomial(obj, W, flint.fmpq(value) if isinstance(value, int) else value)
+    F, space = shifted_polynomial(obj, W, value)
     m = F.context().nvars()
     found = _weights(F, m)
     if found is None:
