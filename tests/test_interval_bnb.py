@@ -241,3 +241,24 @@ def test_explain_says_what_the_branch_and_bound_proves(plain):
     from landscape_proofs.produce.explain import explain_certificate
     text = explain_certificate(plain)
     assert "branch and bound" in text and "weights [1, 2]" in text and "L >= 1/2" in text
+
+
+def test_weight_decay_in_one_parameter_and_the_argument_space_refused_with_decay():
+    # widths [1, 1], l = (w^2 - 1)^2, decay 3: L = (w^2 - 1)^2 + 3/2 w^2, L' = w (4 w^2 - 1) = 0 at
+    # w = 0 (L = 1) and w = +-1/2 (L = 9/16 + 3/8 = 15/16, the minimum)
+    p = problem_from_dict({"family": "deep-linear", "widths": [1, 1], "weight_decay": 3,
+                           "loss": {"name": "custom", "expression": "(R_0_0**2 - 1)**2",
+                                    "over": "product"}})
+    pt = point_from_dict({"weights": [[["1/2"]]]}, p)
+    obj, W = exact_objective(p), exact_weights(pt)
+    assert obj.value(W) == flint.fmpq(15, 16)
+    ev, why = interval_bnb.interval_evidence(obj, W, obj.value(W))
+    assert ev is not None and ev["space"] == "parameters" and len(ev["faces"]) == 2, why
+    cert = Certificate(claim="global-minimum", problem=p, point=pt, value=obj.value(W),
+                       evidence=ev, method="test").to_json()
+    res = check_certificate(cert)
+    assert res.holds and "L >= 15/16 everywhere" in res.reason, res.reason
+    cert["evidence"]["space"] = "argument"     # l >= 15/16 is false (l(1) = 0), and L != l(E)
+    rejected(cert, "argument")
+    at_zero = point_from_dict({"weights": [[[0]]]}, p)
+    assert interval_bnb.interval_evidence(obj, exact_weights(at_zero), flint.fmpq(1))[0] is None
