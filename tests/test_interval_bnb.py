@@ -262,3 +262,14 @@ def test_weight_decay_in_one_parameter_and_the_argument_space_refused_with_decay
     rejected(cert, "argument")
     at_zero = point_from_dict({"weights": [[[0]]]}, p)
     assert interval_bnb.interval_evidence(obj, exact_weights(at_zero), flint.fmpq(1))[0] is None
+
+
+def test_a_polynomial_with_too_many_terms_is_refused_by_both_sides(plain):
+    # (a + b + 1)^60 in y = R - [1, 1] is (y1 + y2 + 3)^60: C(62, 2) = 1891 terms > 1000; minus
+    # its value 3^60 at the point, the constant term goes: 1890
+    cert, why = produce("(R_0_0 + R_0_1 + 1)**60", [[[1, 1]]])
+    assert cert is None and "1890 terms" in why
+    ring = flint.fmpq_mpoly_ctx.get(("y", 2), "lex")
+    a, b = ring.gens()
+    with pytest.raises(GramRejected, match="not 1891"):
+        check_interval((a + b + 3) ** 60, flint.fmpq(0), plain["evidence"])

@@ -287,10 +287,6 @@ def _local_minimum(ctx: _Ctx, ev) -> str:
     return _slice_or_definite(ctx, ev, +1)
 
 
-def _local_maximum(ctx: _Ctx, ev) -> str:
-    return _slice_or_definite(ctx, ev, -1)
-
-
 def _global_minimum(ctx: _Ctx, ev) -> str:
     p = ctx.problem
     loss = p.loss
@@ -426,7 +422,7 @@ _HANDLERS = {
     "not-critical": _not_critical,
     "strict-saddle": _strict_saddle,
     "non-strict-saddle": _non_strict_saddle,
-    "local-maximum": _local_maximum,
+    "local-maximum": lambda ctx, ev: _slice_or_definite(ctx, ev, -1),
     "local-minimum": _local_minimum,
     "global-minimum": _global_minimum,
     "spurious-local-minimum": _spurious,

@@ -33,7 +33,7 @@ from landscape_proofs.kernel.gram import GramRejected
 from landscape_proofs.kernel.linalg import negative_direction
 from landscape_proofs.kernel.numbers import read_rational
 
-MAX_VARIABLES, MAX_NODES, MAX_DEPTH, MAX_WEIGHT = 4, 20_000, 100, 4
+MAX_VARIABLES, MAX_NODES, MAX_DEPTH, MAX_WEIGHT, MAX_TERMS = 4, 20_000, 100, 4, 1000
 
 
 def _bound(p, c, r, lower=False):
@@ -75,10 +75,11 @@ def check_interval(L, value, ev: dict) -> str:
     m, y = len(used), flint.fmpq_mpoly_ctx.get(("z", max(len(used), 1)), "lex").gens()
     F = L.compose(*[y[used.index(i)] if i in used else 0 * y[0] for i in range(L.context().nvars())]) - value
     rho, w, faces = read_rational(ev.get("rho"), "rho"), ev.get("weights", [1] * m), ev.get("faces")
-    if not (1 <= m <= MAX_VARIABLES and rho > 0 and isinstance(faces, list) and len(faces) == 2 * m
-            and isinstance(w, list) and len(w) == m and all(type(k) is int and 1 <= k <= MAX_WEIGHT for k in w)):
-        raise GramRejected(f"expected 1 to {MAX_VARIABLES} variables (L involves {m}), rho > 0, {2 * m} "
-                           f"face trees and {m} integer weights in [1, {MAX_WEIGHT}]")
+    if not (1 <= m <= MAX_VARIABLES and len(F) <= MAX_TERMS and rho > 0 and isinstance(faces, list)
+            and len(faces) == 2 * m and isinstance(w, list) and len(w) == m
+            and all(type(k) is int and 1 <= k <= MAX_WEIGHT for k in w)):
+        raise GramRejected(f"expected 1 to {MAX_VARIABLES} variables (not {m}), up to {MAX_TERMS} terms (not "
+                           f"{len(F)}), rho > 0, {2 * m} face trees, {m} integer weights in [1, {MAX_WEIGHT}]")
     deg = {e: sum(a * b for a, b in zip(w, e)) for e in F.to_dict()}     # weighted degrees
     D = max(deg.values())
     C = sum(abs(a) * rho ** deg[e] for e, a in F.to_dict().items() if deg[e] < D)

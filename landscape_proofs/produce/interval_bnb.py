@@ -23,7 +23,7 @@ from fractions import Fraction
 import flint
 
 from landscape_proofs.kernel.gram import GramRejected
-from landscape_proofs.kernel.interval_bnb import MAX_DEPTH, MAX_VARIABLES, _walk, check_interval
+from landscape_proofs.kernel.interval_bnb import MAX_DEPTH, MAX_TERMS, MAX_VARIABLES, _walk, check_interval
 from landscape_proofs.kernel.interval_bnb import MAX_NODES as KERNEL_MAX_NODES
 from landscape_proofs.kernel.numbers import format_exact, to_fmpq
 
@@ -76,6 +76,8 @@ def shifted_polynomial(obj, W, value):
     y = flint.fmpq_mpoly_ctx.get(("z", len(used)), "lex").gens()
     F = L.compose(*[y[used.index(i)] if i in used else y[0] - y[0]
                     for i in range(L.context().nvars())]) - value
+    if len(F) > MAX_TERMS:
+        raise GiveUp(f"L - value has {len(F)} terms, above the kernel's limit of {MAX_TERMS}")
     return F, space
 
 
