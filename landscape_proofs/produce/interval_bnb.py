@@ -174,8 +174,25 @@ class _Builder:
             return ["bound"]
         if all(a == b for a, b in zip(lo, hi)):
             raise GiveUp("a leaf failed on a single point")
-        i = max((k for k in range(self.m) if hi[k] > lo[k]), key=lambda k: hi[k] - lo[k])
+        i = self.worst(P, lo, hi)
         return self.split(P, lo, hi, i, (lo[i] + hi[i]) / 2, target, minima, depth)
+
+    def worst(self, P, lo, hi):
+        """The coordinate that contributes most to the centred form's deviation on the box
+        (each term's share split by its exponents): the cut that helps the bound most."""
+        import numpy as np
+
+        c = [(a + b) / 2 for a, b in zip(lo, hi)]
+        r = [float((b - a) / 2) for a, b in zip(lo, hi)]
+        shifted = P.compose(*[g + x for g, x in zip(P.context().gens(), c)]).to_dict()
+        share = [0.0] * self.m
+        for e, a in shifted.items():
+            e = [int(k) for k in e]
+            if sum(e):
+                size = abs(float(a)) * float(np.prod([x ** k for x, k in zip(r, e)]))
+                for k in range(self.m):
+                    share[k] += size * e[k] / sum(e)
+        return max((k for k in range(self.m) if hi[k] > lo[k]), key=lambda k: share[k])
 
     def split(self, P, lo, hi, i, s, target, minima, depth):
         a = self.tree(P, lo, hi[:i] + [s] + hi[i + 1:], target, minima, depth + 1)
