@@ -27,6 +27,9 @@ point: a local minimum (s = +1) or maximum (s = -1); without the ball, everywher
 Then ``L = l(E(x))`` and ``E`` is continuous, so ``s (l - c) >= 0`` near ``E(x0)`` gives
 ``s (L - c) >= 0`` near ``x0``: the same conclusion, in fewer variables when ``l`` involves few
 entries.
+``interval-lower-bound`` (global minimum, kernel/interval_bnb.py) is read like ``sos-local``
+(the checker passes ``local=True``): this function builds ``L(x0 + y)`` (or ``l(E(x0) + z)``
+without decay) and hands it to :func:`check_interval` instead of reading a Gram matrix.
 A malformed number is an InputError, which the checker turns into a rejection.  Nothing but ``k``, the monomials, the matrices and the radius is read from the producer.
 """
 from __future__ import annotations
