@@ -273,3 +273,30 @@ def test_a_polynomial_with_too_many_terms_is_refused_by_both_sides(plain):
     a, b = ring.gens()
     with pytest.raises(GramRejected, match="not 1891"):
         check_interval((a + b + 3) ** 60, flint.fmpq(0), plain["evidence"])
+
+
+def test_the_leaf_bounds_hold_at_sampled_points_of_random_boxes():
+    # property: for random polynomials and boxes, every exact leaf bound is below the sampled
+    # values (a wrong enclosure or a wrong convexity test would show here)
+    import random
+    from landscape_proofs.kernel.interval_bnb import _walk
+    rng = random.Random(7)
+    ring = flint.fmpq_mpoly_ctx.get(("z", 2), "lex")
+    a, b = ring.gens()
+    checked = 0
+    for _ in range(60):
+        F = sum(flint.fmpq(rng.randint(-3, 3), rng.randint(1, 3)) * a ** i * b ** j
+                for i in range(5) for j in range(5 - i)) + a ** 4 + b ** 4 + 12 * (a * a + b * b)
+        lo = [flint.fmpq(rng.randint(-8, 4), 8) for _ in range(2)]
+        hi = [x + flint.fmpq(rng.randint(1, 4), 8) for x in lo]
+        q = [(x + y) / 2 for x, y in zip(lo, hi)]
+        for node in (["bound"], ["convex", [str(x) for x in q], "1/4"]):
+            try:
+                low = _walk(F, node, lo, hi, [])
+            except GramRejected:
+                continue
+            checked += 1
+            for _ in range(40):
+                z = [x + (y - x) * flint.fmpq(rng.randint(0, 64), 64) for x, y in zip(lo, hi)]
+                assert F(*z) >= low
+    assert checked > 80        # every bound leaf (a weak bound perhaps), and many convex ones
