@@ -28,7 +28,7 @@ from landscape_proofs.kernel.interval_bnb import MAX_NODES as KERNEL_MAX_NODES
 from landscape_proofs.kernel.numbers import format_exact, to_fmpq
 
 MAX_NODES = 20_000        # the producer's node budget (the kernel's limit, over all trees)
-TIME_LIMIT = 10.0         # seconds
+TIME_LIMIT = 60.0         # seconds: a safety net; the node budget is what bounds the work
 MAX_PARAMETERS = 16       # before the uninvolved variables are dropped (the kernel's limit)
 
 
