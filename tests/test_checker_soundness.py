@@ -148,6 +148,8 @@ def _global_ok(problem, value):
         return True
     if loss.name == "custom" and value == 0 and loss.parsed.expr.is_nonnegative is True:
         return True  # SymPy's own assumptions: a real expression that is never negative
+    if loss.name == "custom" and (loss.parsed.expr - value).is_nonnegative is True:
+        return True  # l - value >= 0 by SymPy's assumptions (then L >= l >= value for any product)
     if loss.name == "square" and problem.weight_decay == 0:
         X = np.array([[float(x) for x in r] for r in problem.X])
         Y = np.array([[float(x) for x in r] for r in problem.Y])
@@ -227,8 +229,8 @@ def _matrices_in(obj):
         if isinstance(x, list):
             for i, y in enumerate(x):
                 walk(y, path + [i])
-        else:
-            out.append(path)
+        elif not isinstance(x, str) or x.lstrip("-").replace("/", "", 1).isdigit():
+            out.append(path)    # not a word of a tree (interval-lower-bound's "split", "bound")
     walk(obj, [])
     return out
 

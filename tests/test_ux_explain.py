@@ -76,9 +76,12 @@ TOUR = {
     "weight-decay-origin-0.json": ("a spurious local minimum",
                                    ["weight decay 1/10", "L(W) = 1/2", "(+, -, 0) = (3, 0, 0)",
                                     "value 3/20 (recomputed), below 1/2"]),
-    # widths 2-2-2 at W_1 = W_2 = I: l's Hessian in R is diag(8, 2, 2, 2), the product map is a
-    # submersion, so rank H = 4 and the GL(2) orbit has dimension 4
-    "wide-quartic-0.json": ("a local minimum", ["L(W) = 1", "4 + 4 = 8 of 8 parameters"]),
+    # widths 2-2-2 at W_1 = W_2 = I: l >= 1 in the 4 entries of R (every term but 1 is a square),
+    # proved by interval branch and bound in those entries (weights 1, 2, 2, 2)
+    # widths 2-2-3: the same loss in 6 entries of R, beyond branch and bound: the slice argument
+    "wide-quartic-six-0.json": ("a local minimum", ["L(W) = 1", "6 + 4 = 10 of 10 parameters"]),
+    "wide-quartic-0.json": ("a global minimum", ["L(W) = 1", "branch and bound in the entries of "
+                                                  "the loss argument E", "weights [1, 2, 2, 2]"]),
 }
 if sos_available():  # (ab)^4 - (ab)^6 at 0: a sum of squares on a ball; (2, 1) has 16 - 64 = -48
     TOUR["sextic-flat-0.json"] = ("a spurious local minimum",

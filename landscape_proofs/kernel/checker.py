@@ -18,11 +18,11 @@ from landscape_proofs.kernel.critical_values import (isolate_global, nuclear_nor
 from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_point
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel import limits
-from landscape_proofs.kernel.gram import GramRejected, check_gram_identity
-from landscape_proofs.kernel.linalg import inertia, rank
+from landscape_proofs.kernel.gram import check_gram_identity
+from landscape_proofs.kernel.linalg import identity as linalg_identity, inertia, rank
 from landscape_proofs.kernel.losses import L1, Square
 from landscape_proofs.kernel.model import Problem, read_matrix, read_point, read_problem
-from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+from landscape_proofs.kernel.numbers import read_rational as _q
 from landscape_proofs.kernel.objective import Objective, lowest_order
 from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.kernel.product import check_product_census
@@ -118,10 +118,6 @@ def check_certificate(data: object) -> CheckResult:
 
 
 # --- reading evidence ----------------------------------------------------------------------
-def _q(x, name):
-    return to_fmpq(parse_exact(x, name))
-
-
 def _weights_like(ctx: _Ctx, data, name):
     """A list of H matrices shaped like the weights, exactly."""
     shapes = ctx.problem.shapes
@@ -194,13 +190,10 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
     (``certificates/gram.py``), which needs neither.
     """
     kind = evidence.get("type")
-    if kind in ("gram-identity", "sos-local"):
-        try:
-            if kind == "sos-local":  # kernel/sos.py
-                return check_sos(ctx.obj, ctx.W, ctx.value, evidence, sign, local=True)
-            return check_gram_identity(ctx.obj, ctx.W, ctx.value, evidence, sign)
-        except GramRejected as exc:
-            raise Rejected(str(exc)) from None
+    if kind == "sos-local":  # kernel/sos.py (its GramRejected is a Rejected)
+        return check_sos(ctx.obj, ctx.W, ctx.value, evidence, sign, local=True)
+    if kind == "gram-identity":
+        return check_gram_identity(ctx.obj, ctx.W, ctx.value, evidence, sign)
     _require_critical(ctx)
     H = ctx.hessian()
     if sign < 0:
@@ -294,10 +287,6 @@ def _local_minimum(ctx: _Ctx, ev) -> str:
     return _slice_or_definite(ctx, ev, +1)
 
 
-def _local_maximum(ctx: _Ctx, ev) -> str:
-    return _slice_or_definite(ctx, ev, -1)
-
-
 def _global_minimum(ctx: _Ctx, ev) -> str:
     p = ctx.problem
     loss = p.loss
@@ -308,11 +297,9 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         if ctx.value != 0:
             raise Rejected(f"value {ctx.value} is not 0")
         return "value 0 equals the lower bound 0 of a nonnegative loss"
-    if kind == "sos-lower-bound":  # (1 + |x|^2)^k (L - value) is a sum of squares: kernel/sos.py
-        try:
-            return check_sos(ctx.obj, ctx.W, ctx.value, ev, +1, local=False)
-        except GramRejected as exc:
-            raise Rejected(str(exc)) from None
+    if kind in ("sos-lower-bound", "interval-lower-bound"):  # kernel/sos.py; interval_bnb.py
+        # an interval tree is read, like sos-local, in y = x - x0 (or z = E - E(x0))
+        return check_sos(ctx.obj, ctx.W, ctx.value, ev, +1, local=kind != "sos-lower-bound")
     if kind == "square-loss-optimum":
         if p.symmetric:  # U U^T is PSD: the closed form is not its optimum
             raise Rejected("the closed-form optimum is over all matrices of rank <= r, not over "
@@ -394,9 +381,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
     if kind == "nuclear-norm-bound":
         # two layers, square loss, X = I, decay lam > 0: ||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*,
         # so L >= min over rank <= r of 1/2 ||R - Y||^2 + lam ||R||_* (critical_values.py)
-        n_in = p.X.nrows()
-        identity = p.X.ncols() == n_in and all(p.X[i, j] == int(i == j) for i in range(n_in)
-                                               for j in range(n_in))
+        identity = p.X == linalg_identity(p.X.nrows())
         if (p.symmetric or p.sum_of_towers or len(p.shapes) != 2 or not isinstance(loss, Square)
                 or loss.over_product or not identity or p.weight_decay is None
                 or not p.weight_decay > 0):
@@ -407,7 +392,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                              f"{p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
                    "square-loss-optimum, convex-stationary, psd-cone-optimality, "
-                   "psd-rank-optimum, nuclear-norm-bound, isolated-critical-value or sos-lower-bound)")
+                   "psd-rank-optimum, nuclear-norm-bound, isolated-critical-value, sos- or interval-lower-bound)")
 
 
 def _equals_bound(ctx: _Ctx, compute, what: str) -> str:
@@ -437,7 +422,7 @@ _HANDLERS = {
     "not-critical": _not_critical,
     "strict-saddle": _strict_saddle,
     "non-strict-saddle": _non_strict_saddle,
-    "local-maximum": _local_maximum,
+    "local-maximum": lambda ctx, ev: _slice_or_definite(ctx, ev, -1),
     "local-minimum": _local_minimum,
     "global-minimum": _global_minimum,
     "spurious-local-minimum": _spurious,

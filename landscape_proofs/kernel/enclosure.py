@@ -99,9 +99,7 @@ def upper_q(x: arb) -> fmpq:
 
 def lower_q(x: arb) -> fmpq:
     """An exact rational <= every number in the ball ``x``."""
-    if not x.is_finite():
-        raise _Rejected("an enclosure is not finite (precision too low, or the box too wide)")
-    return _exact(x.lower())
+    return -upper_q(-x)
 
 
 def show(q: fmpq) -> str:

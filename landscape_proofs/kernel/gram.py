@@ -33,6 +33,7 @@ import flint
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.linalg import inertia
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+from landscape_proofs.kernel.verdict import Rejected
 
 MAX_PARAMETERS = 64
 MAX_VECTOR = 64
@@ -42,8 +43,9 @@ MAX_MONOMIALS_OF_L = 2_000_000    # C(N + deg L, deg L): a bound on the size of 
 MAX_WORK = 50_000_000    # sum of len(a) * len(b) over the products the checker forms
 
 
-class GramRejected(Exception):
-    """The Gram identity evidence does not establish the claim (the message says why)."""
+class GramRejected(Rejected):
+    """The Gram identity evidence does not establish the claim (the message says why); a
+    :class:`Rejected`, so the checker reports it like any other rejection."""
 
 
 def polynomial_ring(n_params: int):
@@ -128,12 +130,10 @@ def check_gram_identity(obj, W, value, evidence: dict, sign: int) -> str:
     ``flatten`` and ``value_on``), ``W`` the point, ``value`` = L(W) as the checker computed it.  Returns the
     reason; raises :class:`GramRejected`.
     """
-    if not obj.loss.polynomial:
-        raise GramRejected("the loss is not a polynomial; a Gram identity needs L to be one")
     N = obj.n_params
     if N > MAX_PARAMETERS:
         raise GramRejected(f"{N} parameters: Gram identities are checked up to {MAX_PARAMETERS}")
-    _check_size(obj)
+    _check_size(obj)   # also refuses a loss that is not a polynomial
     ring = polynomial_ring(N)
     L = objective_polynomial(obj, ring)
     x0 = obj.flatten(W)
@@ -150,10 +150,8 @@ def check_gram_identity(obj, W, value, evidence: dict, sign: int) -> str:
             not isinstance(row, list) or len(row) != k for row in g_data):
         raise GramRejected(f"gram: expected a {k} x {k} matrix of polynomials")
     G = [[read.poly(g_data[i][j], f"gram[{i}][{j}]") for j in range(k)] for i in range(k)]
-    for i in range(k):
-        for j in range(i):
-            if G[i][j] != G[j][i]:
-                raise GramRejected(f"gram is not symmetric: entries [{i}][{j}] and [{j}][{i}] differ")
+    if (ij := next(((i, j) for i in range(k) for j in range(i) if G[i][j] != G[j][i]), None)):
+        raise GramRejected(f"gram is not symmetric: entries [{ij[0]}][{ij[1]}] and [{ij[1]}][{ij[0]}] differ")
     m0 = m(*x0)
     if not m0 > 0:
         raise GramRejected(f"multiplier at the point is {m0}, not > 0")

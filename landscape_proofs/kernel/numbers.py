@@ -122,6 +122,11 @@ def to_fmpq(value) -> flint.fmpq:
     raise TypeError(f"not an exact rational: {value!r} ({type(value).__name__})")
 
 
+def read_rational(value: object, field: str = "value") -> flint.fmpq:
+    """:func:`parse_exact` then :func:`to_fmpq`: a number of a certificate, exactly."""
+    return to_fmpq(parse_exact(value, field))
+
+
 def to_fraction(value) -> Fraction:
     """Convert an exact rational (int, Fraction, fmpq, fmpz) to ``Fraction``; floats refused."""
     if isinstance(value, Fraction):

@@ -27,6 +27,9 @@ point: a local minimum (s = +1) or maximum (s = -1); without the ball, everywher
 Then ``L = l(E(x))`` and ``E`` is continuous, so ``s (l - c) >= 0`` near ``E(x0)`` gives
 ``s (L - c) >= 0`` near ``x0``: the same conclusion, in fewer variables when ``l`` involves few
 entries.
+``interval-lower-bound`` (global minimum, kernel/interval_bnb.py) is read like ``sos-local``
+(the checker passes ``local=True``): this function builds ``L(x0 + y)`` (or ``l(E(x0) + z)``
+without decay) and hands it to :func:`check_interval` instead of reading a Gram matrix.
 A malformed number is an InputError, which the checker turns into a rejection.  Nothing but ``k``, the monomials, the matrices and the radius is read from the producer.
 """
 from __future__ import annotations
@@ -37,6 +40,7 @@ import flint
 
 from landscape_proofs.kernel.gram import (GramRejected, _check_size, _Reader, objective_polynomial,
                                           polynomial_ring)
+from landscape_proofs.kernel.interval_bnb import check_interval
 from landscape_proofs.kernel.linalg import negative_direction, quadratic_form
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 
@@ -52,10 +56,8 @@ def _gram(ring, n, data, basis_data, name):
     if not isinstance(basis_data, list) or not 1 <= len(basis_data) <= MAX_BASIS:
         raise GramRejected(f"{name}.basis: expected a list of 1 to {MAX_BASIS} monomials")
     read = _Reader(ring, n)
-    mons = []
-    for i, mono in enumerate(basis_data):
-        p = read.poly([[1, mono]], f"{name}.basis[{i}]")
-        mons.append(tuple(p.monoms()[0]))
+    m = [read.poly([[1, mono]], f"{name}.basis[{i}]") for i, mono in enumerate(basis_data)]
+    mons = [tuple(p.monoms()[0]) for p in m]
     if len(set(mons)) != len(mons):
         raise GramRejected(f"{name}.basis: a monomial is listed twice")
     b = len(mons)
@@ -72,13 +74,7 @@ def _gram(ring, n, data, basis_data, name):
     if v is not None:
         raise GramRejected(f"{name}.gram is not positive semidefinite: v^T Q v = "
                            f"{quadratic_form(Q, v)} < 0 for v = {[str(x) for x in v]}")
-    table = {}
-    for i in range(b):
-        for j in range(b):
-            if Q[i, j] != 0:
-                e = tuple(x + y for x, y in zip(mons[i], mons[j]))
-                table[e] = table.get(e, flint.fmpq(0)) + Q[i, j]
-    return ring.from_dict({e: c for e, c in table.items() if c != 0}), b
+    return sum((Q[i, j] * m[i] * m[j] for i in range(b) for j in range(b) if Q[i, j] != 0), m[0] - m[0]), b
 
 
 def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
@@ -103,6 +99,8 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
         [[E[i, j] + x[i * E.ncols() + j] for j in range(E.ncols())] for i in range(E.nrows())])
     if L(*([0] * N if local else x0)) != value:
         raise GramRejected("internal: the polynomial objective disagrees with the exact value")
+    if evidence.get("type") == "interval-lower-bound":   # branch and bound: kernel/interval_bnb.py
+        return check_interval(L, value, evidence)
     if 2 * k + L.total_degree() > MAX_DEGREE or len(L) * comb(N + 2 * k, 2 * k) > MAX_TERMS:
         raise GramRejected(f"the left side has degree {2 * k + L.total_degree()} and up to "
                            f"{len(L) * comb(N + 2 * k, 2 * k)} terms (limits {MAX_DEGREE}, {MAX_TERMS})")

@@ -31,6 +31,7 @@ from landscape_proofs.kernel.optimum import compare_with_square_optimum
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.produce import degenerate
 from landscape_proofs.produce.sos import sos_evidence
+from landscape_proofs.produce.interval_bnb import interval_evidence
 from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
@@ -358,6 +359,11 @@ class _Producer:
             ev = sos_evidence(self.obj, self.W, self.value)   # (1+|x|^2)^k (L - value) is SOS
             if ev is not None:
                 return ev, False
+        if not loss.square_like and loss.polynomial:   # the fallback: produce/interval_bnb.py
+            ev, why = interval_evidence(self.obj, self.W, self.value)
+            if ev is not None:
+                return ev, False
+            self.notes.append(f"no interval branch-and-bound lower bound: {why}")
         return None, above
 
     def isolated_critical_value(self):

@@ -357,6 +357,19 @@ class _Explainer:
                      "m(x)^T Q m(x) with a rational PSD matrix Q; the kernel expands both sides "
                      f"itself and checks Q PSD exactly, so L >= {self.value} (recomputed) "
                      "everywhere, which the point attains.")
+        elif kind == "interval-lower-bound":   # kernel/interval_bnb.py
+            ev = self.ev
+            w, rho = ev.get("weights"), ev.get("rho")
+            space = ("the entries of the loss argument E around E(W) (L = l(E), no weight decay)"
+                     if ev.get("space") == "argument" else "the parameters around W")
+            self.say(f"The certificate proves L >= {self.value} (recomputed) everywhere by interval "
+                     f"branch and bound in {space}: far away, the leading part of L - {self.value} "
+                     f"(weights {w}) is bounded below on the faces of a cube and outgrows the "
+                     f"rest beyond the radius rho = {rho}; inside the box, every leaf of a "
+                     "bisection tree either bounds L below exactly (the polynomial expanded at the "
+                     "box centre) or is a convex piece whose Hessian is proven >= lambda I. The "
+                     "kernel recomputes every bound, so the point, which attains the value, is a "
+                     "global minimum.")
         elif kind == "zero-lower-bound":
             nonneg = getattr(loss, "nonnegative", None) is True
             self.say(f"The loss is {'proven' if nonneg else 'NOT proven'} nonnegative, so 0 is a "
