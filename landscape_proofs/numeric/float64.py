@@ -213,12 +213,20 @@ class BatchedDeepLinear:
     def value_and_gradient(self, Ws: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """``(value (B,), gradient flattened (B, N))`` from one forward pass (the residual and
         the prefixes are shared): the cost of :meth:`gradient` alone, for quasi-Newton line
-        searches that need both at every trial point."""
-        v, g = self._value_gradient(Ws, True)
-        return v, flatten(g)
+        searches that need both at every trial point.  Each layer's gradient is written
+        straight into its block of the flat result (no concatenation)."""
+        B = self._check(Ws)
+        out = np.empty((B, self.n_params))
+        blocks = [out[:, o:o + r * c].reshape(B, r, c)
+                  for o, (r, c) in zip(self.offsets, self.shapes)]
+        v, _ = self._value_gradient(Ws, True, blocks)
+        return v, out
 
-    def _value_gradient(self, Ws, want_value: bool):
-        self._check(Ws)
+    def _value_gradient(self, Ws, want_value: bool, blocks=None):
+        """Value (if wanted) and the layer gradients; with ``blocks`` (views shaped like
+        ``Ws``) the gradients are written into them."""
+        if blocks is None:
+            self._check(Ws)
         P = self._prefixes(Ws)
         # Backpropagation: D_k = A_k^T G, with D_H = G and D_{k-1} = W_k^T D_k;
         # dL/dW_k = D_k B_k^T + lam W_k  (B_k = P[k-1], the identity for k = 1).
@@ -229,14 +237,27 @@ class BatchedDeepLinear:
             if self.lam != 0 or self.decay_blocks is not None:
                 value = value + self._decay(Ws)
         D = self._G(E)
-        out = [None] * self.H
+        out = [None] * self.H if blocks is None else blocks
         for k in range(self.H - 1, -1, -1):
             Bk = P[k]
-            g = D if Bk is None else D @ _T(Bk)
+            if blocks is None:
+                g = D if Bk is None else D @ _T(Bk)
+            else:
+                g = blocks[k]
+                if Bk is None:
+                    g[...] = D
+                else:
+                    np.matmul(D, _T(Bk), out=g)
             if self.lam != 0:
-                g = g + self.lam * Ws[k]
+                if blocks is None:
+                    g = g + self.lam * Ws[k]
+                else:
+                    g += self.lam * Ws[k]
             if self.decay_blocks is not None:
-                g = g + self.decay_blocks[k] * Ws[k]
+                if blocks is None:
+                    g = g + self.decay_blocks[k] * Ws[k]
+                else:
+                    g += self.decay_blocks[k] * Ws[k]
             out[k] = g
             if k:
                 D = _T(Ws[k]) @ D

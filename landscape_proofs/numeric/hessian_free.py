@@ -66,3 +66,101 @@ def smallest_eigenpairs(objective, x: np.ndarray, k: int = 1, tol: float = 1e-8,
     w = w + shift
     order = np.argsort(w)
     return w[order], V[:, order], big
+
+
+def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
+                               max_steps: int = 200, check_every: int = 8, seed: int = 0,
+                               full_reorth: bool | None = None
+                               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The smallest Hessian eigenpair at each row of ``X`` (shape (b, N)) at once: Lanczos with
+    one *batched* Hessian-vector product per step for all points still running (instead of one
+    ARPACK run per point, one product at a time), so NumPy's per-call cost is shared by the
+    block.  Returns ``(lam_min (b,), v_min (b, N), big (b,), steps (b,))``: ``v_min`` a unit
+    Ritz vector, ``lam_min`` its Rayleigh quotient ``v^T H v`` (one more product at the end),
+    ``big`` the largest |Ritz value| (the spectrum's extent, for relative tolerances).
+
+    ``full_reorth``: reorthogonalise each new Lanczos vector against all earlier ones
+    (classical Gram-Schmidt, a second pass where the first cancelled much: "twice is enough");
+    the default does so up to ``N = 600`` and runs the plain three-term recurrence above, where
+    the Krylov basis is large and reading it twice per step would cost more than the
+    Hessian-vector products (the lost orthogonality only repeats converged Ritz values; Paige).
+    A point stops when the residual ``|beta_j s_j|`` of its smallest Ritz pair is at most
+    ``tol (1 + big)`` (an eigenvalue lies that close to the Ritz value), or at most
+    ``1e-3 |theta|`` when the Ritz value is clearly negative (negative curvature is certain
+    then, and the direction only has to be good), when the Krylov space is invariant
+    (``beta_j`` at rounding level), or after ``max_steps`` steps (``min(max_steps, N)`` with
+    full reorthogonalisation).  Because ``lam_min`` is a Rayleigh quotient, a negative value
+    always comes with a direction of negative curvature.  Float hints, never proofs."""
+    X = np.asarray(X, dtype=np.float64)
+    b, N = X.shape
+    if full_reorth is None:
+        full_reorth = N <= 600
+    K = max(1, min(int(max_steps), N) if full_reorth else int(max_steps))
+    lam = np.full(b, np.nan)
+    vmin = np.zeros((b, N))
+    big = np.full(b, np.nan)
+    steps = np.zeros(b, dtype=np.int64)
+    if b == 0:
+        return lam, vmin, big, steps
+    rows = np.arange(b)                       # original row of each running point
+    Ws = objective.unflatten(X)
+    Q = np.empty((b, K + 1, N))
+    q = np.random.default_rng(seed).standard_normal(N)
+    Q[:, 0] = q / np.linalg.norm(q)
+    alpha = np.zeros((b, K))
+    beta = np.zeros((b, K))
+    scale = np.zeros(b)                       # max |alpha| + |beta| so far (breakdown test)
+    with one_blas_thread(), np.errstate(all="ignore"):
+        for j in range(K):
+            w = objective.hvp_vector(Ws, Q[:, j])
+            alpha[:, j] = np.einsum("bn,bn->b", w, Q[:, j])
+            w -= alpha[:, j, None] * Q[:, j]
+            if j:
+                w -= beta[:, j - 1, None] * Q[:, j - 1]
+            beta[:, j] = np.linalg.norm(w, axis=1)
+            if full_reorth:
+                for _ in range(2):
+                    before = beta[:, j].copy()
+                    c = Q[:, :j + 1] @ w[:, :, None]               # (b, j+1, 1)
+                    w -= (np.swapaxes(c, 1, 2) @ Q[:, :j + 1])[:, 0]
+                    beta[:, j] = np.linalg.norm(w, axis=1)
+                    if not (beta[:, j] < 0.7 * before).any():
+                        break
+            scale = np.maximum(scale, np.abs(alpha[:, j]) + beta[:, j])
+            tiny = ~(beta[:, j] > 1e-12 * scale)
+            if not (j + 1 == K or (j + 1) % check_every == 0 or tiny.any()):
+                Q[:, j + 1] = w / beta[:, j, None]
+                continue
+            n = j + 1
+            T = np.zeros((rows.size, n, n))
+            T[:, np.arange(n), np.arange(n)] = alpha[:, :n]
+            if n > 1:
+                off = beta[:, :n - 1]
+                T[:, np.arange(n - 1), np.arange(1, n)] = off
+                T[:, np.arange(1, n), np.arange(n - 1)] = off
+            bad = ~np.isfinite(T).all(axis=(1, 2))
+            T[bad] = np.eye(n)
+            theta, S = np.linalg.eigh(T)
+            spread = np.maximum(np.abs(theta[:, 0]), np.abs(theta[:, -1]))
+            resid = np.abs(beta[:, j] * S[:, -1, 0])
+            clear = theta[:, 0] < -max(tol, 1e-6) * (1.0 + spread)
+            done = ((j + 1 == K) | tiny | bad | (resid <= tol * (1.0 + spread))
+                    | (clear & (resid <= 1e-3 * np.abs(theta[:, 0]))))
+            if done.any():
+                d = np.nonzero(done)[0]
+                r = rows[d]
+                v = (S[d, :, 0][:, None, :] @ Q[d, :n])[:, 0]
+                v /= np.linalg.norm(v, axis=1)[:, None]
+                Hv = objective.hvp_vector([W[d] for W in Ws], v)
+                lam[r] = np.where(bad[d], np.nan, np.einsum("bn,bn->b", v, Hv))
+                big[r] = np.where(bad[d], np.nan, spread[d])
+                vmin[r] = v
+                steps[r] = n
+                keep = ~done
+                if not keep.any():
+                    break
+                rows, Q, alpha, beta, w = rows[keep], Q[keep], alpha[keep], beta[keep], w[keep]
+                scale = scale[keep]
+                Ws = [W[keep] for W in Ws]
+            Q[:, j + 1] = w / beta[:, j, None]
+    return lam, vmin, big, steps
