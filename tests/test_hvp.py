@@ -39,6 +39,11 @@ def test_hvp_is_the_dense_hessian_times_v(case):
     got = obj.hvp_vector(Ws, v)
     assert got.shape == (B, N)
     assert np.allclose(got, dense, rtol=1e-10, atol=1e-10 * (1 + np.abs(dense).max()))
+    # the prepared operator (forward quantities computed once) gives the same products
+    op = obj.hvp_operator(Ws)
+    for w in (v, rng.standard_normal((B, N))):
+        want = np.einsum("bnm,bm->bn", obj.hessian(Ws), w)
+        assert np.allclose(op(w), want, rtol=1e-10, atol=1e-10 * (1 + np.abs(want).max()))
     # linear in v, and a finite difference of the gradient agrees to O(t)
     assert np.allclose(obj.hvp_vector(Ws, 2 * v - v), got, atol=1e-9 * (1 + np.abs(got).max()))
     t = 1e-6

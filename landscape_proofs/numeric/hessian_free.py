@@ -104,6 +104,14 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
         return lam, vmin, big, steps
     rows = np.arange(b)                       # original row of each running point
     Ws = objective.unflatten(X)
+
+    def operator(Ws):                         # v -> H v at the running points
+        prepared = getattr(objective, "hvp_operator", None)
+        if prepared is not None:
+            return prepared(Ws)
+        return lambda v: objective.hvp_vector(Ws, v)
+
+    hvp = operator(Ws)
     Q = np.empty((b, K + 1, N))
     q = np.random.default_rng(seed).standard_normal(N)
     Q[:, 0] = q / np.linalg.norm(q)
@@ -112,7 +120,7 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
     scale = np.zeros(b)                       # max |alpha| + |beta| so far (breakdown test)
     with one_blas_thread(), np.errstate(all="ignore"):
         for j in range(K):
-            w = objective.hvp_vector(Ws, Q[:, j])
+            w = hvp(Q[:, j])
             alpha[:, j] = np.einsum("bn,bn->b", w, Q[:, j])
             w -= alpha[:, j, None] * Q[:, j]
             if j:
@@ -159,8 +167,11 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
                 keep = ~done
                 if not keep.any():
                     break
-                rows, Q, alpha, beta, w = rows[keep], Q[keep], alpha[keep], beta[keep], w[keep]
+                Qk = np.empty((int(keep.sum()), K + 1, N))    # copy the used part only
+                Qk[:, :n] = Q[keep, :n]
+                rows, Q, alpha, beta, w = rows[keep], Qk, alpha[keep], beta[keep], w[keep]
                 scale = scale[keep]
                 Ws = [W[keep] for W in Ws]
+                hvp = operator(Ws)
             Q[:, j + 1] = w / beta[:, j, None]
     return lam, vmin, big, steps

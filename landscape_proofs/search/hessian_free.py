@@ -27,7 +27,7 @@ import numpy as np
 
 from landscape_proofs.budget import check_deadline
 from landscape_proofs.numeric.hessian_free import batched_smallest_eigenpair
-from landscape_proofs.search.local import (DescentConfig, DescentResult, _NOISE,
+from landscape_proofs.search.local import (DescentConfig, DescentResult, Method, _NOISE,
                                            _Runner)
 
 HESSIAN_FREE_MIN_N = 400   # parameters; below, the dense Hessian is cheaper (module constant)
@@ -256,6 +256,17 @@ class _HessianFreeRunner(_Runner):
         ok = fin & (ft <= f + 1e-4 * t * slope)
         near = ~ok & fin & (np.abs(ft - f) <= _NOISE * (1.0 + np.abs(f)))
         return ok | (near & (gnt < gn))
+
+    def run(self) -> DescentResult:
+        """As :meth:`.local._Runner.run`, except that the hybrid method skips its gradient
+        warm-up: the L-BFGS phase that starts :meth:`hessian_free` is a first-order method
+        already, and its first step is the warm-up's (the scaled gradient, Armijo); the 30
+        separate gradient steps (values and gradients in separate passes, backtracking on
+        values alone) only cost time."""
+        if self.cfg.method is Method.HYBRID:
+            self.second_order(self.cfg.newton_iterations)
+            return self.result()
+        return super().run()
 
     def second_order(self, iterations: int) -> None:
         self.hessian_free(iterations)

@@ -391,8 +391,10 @@ def _descend_all(problem, cfg: SearchConfig, progress: Progress | None):
     x0 = flatten(Ws)
     nu = natural_scale(problem)
     N = problem.n_params
-    # memory per point: a dense N x N Hessian, or (Hessian-free) L-BFGS pairs and escape trials
-    per_point = N * N if _descend(N, obj) is descend else 512 * N   # (~20 starts at 2,048: in cache)
+    # memory per point: a dense N x N Hessian, or (Hessian-free) the L-BFGS pairs (20 N), the
+    # Lanczos basis (<= 201 N) and escape trials: 300 N, i.e. 32 starts a batch at 2,048
+    # parameters (larger batches share NumPy's per-call cost, until the memories leave the cache)
+    per_point = N * N if _descend(N, obj) is descend else 300 * N
     chunk = max(1, min(cfg.chunk, int(2e7 // max(per_point, 1))))
     parts = []
     with deadline(cfg.timeout):       # --timeout: the starts not descended in time are not run
