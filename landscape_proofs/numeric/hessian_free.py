@@ -102,64 +102,76 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
     steps = np.zeros(b, dtype=np.int64)
     if b == 0:
         return lam, vmin, big, steps
-    rows = np.arange(b)                       # original row of each running point
-    Ws = objective.unflatten(X)
+    Ws_all = objective.unflatten(X)
 
-    def operator(Ws):                         # v -> H v at the running points
+    def operator(sel):                        # v -> H v at the points sel
+        Ws = Ws_all if sel is None else [W[sel] for W in Ws_all]
         prepared = getattr(objective, "hvp_operator", None)
         if prepared is not None:
             return prepared(Ws)
         return lambda v: objective.hvp_vector(Ws, v)
 
-    hvp = operator(Ws)
-    Q = np.empty((b, K + 1, N))
+    # the basis as (step, point, N): Q[j] is one contiguous block; a finished point is left
+    # where it is (no copies), the running ones are `act` (None: all of them)
+    act = None
+    hvp = operator(None)
+    Q = np.empty((min(K, 71) + 1, b, N))      # grown when more steps are needed
     q = np.random.default_rng(seed).standard_normal(N)
-    Q[:, 0] = q / np.linalg.norm(q)
+    Q[0] = q / np.linalg.norm(q)
     alpha = np.zeros((b, K))
     beta = np.zeros((b, K))
     scale = np.zeros(b)                       # max |alpha| + |beta| so far (breakdown test)
+    rows = np.arange(b)
     with one_blas_thread(), np.errstate(all="ignore"):
         for j in range(K):
-            w = hvp(Q[:, j])
-            alpha[:, j] = np.einsum("bn,bn->b", w, Q[:, j])
-            w -= alpha[:, j, None] * Q[:, j]
+            qj = Q[j] if act is None else Q[j, act]
+            w = hvp(qj)
+            a = np.einsum("bn,bn->b", w, qj)
+            w -= a[:, None] * qj
             if j:
-                w -= beta[:, j - 1, None] * Q[:, j - 1]
-            beta[:, j] = np.linalg.norm(w, axis=1)
+                w -= beta[rows, j - 1, None] * (Q[j - 1] if act is None else Q[j - 1, act])
+            bj = np.linalg.norm(w, axis=1)
             if full_reorth:
+                Qj = Q[:j + 1] if act is None else Q[:j + 1, act]        # (j+1, b, N)
                 for _ in range(2):
-                    before = beta[:, j].copy()
-                    c = Q[:, :j + 1] @ w[:, :, None]               # (b, j+1, 1)
-                    w -= (np.swapaxes(c, 1, 2) @ Q[:, :j + 1])[:, 0]
-                    beta[:, j] = np.linalg.norm(w, axis=1)
-                    if not (beta[:, j] < 0.7 * before).any():
+                    before = bj
+                    c = np.einsum("kbn,bn->bk", Qj, w)
+                    w -= np.einsum("bk,kbn->bn", c, Qj)
+                    bj = np.linalg.norm(w, axis=1)
+                    if not (bj < 0.7 * before).any():
                         break
-            scale = np.maximum(scale, np.abs(alpha[:, j]) + beta[:, j])
-            tiny = ~(beta[:, j] > 1e-12 * scale)
+            alpha[rows, j], beta[rows, j] = a, bj
+            scale[rows] = np.maximum(scale[rows], np.abs(a) + bj)
+            tiny = ~(bj > 1e-12 * scale[rows])
+            if j + 2 > Q.shape[0]:
+                Q = np.concatenate([Q, np.empty((min(K + 1, 2 * Q.shape[0]) - Q.shape[0], b, N))])
             if not (j + 1 == K or (j + 1) % check_every == 0 or tiny.any()):
-                Q[:, j + 1] = w / beta[:, j, None]
+                if act is None:
+                    np.divide(w, bj[:, None], out=Q[j + 1])
+                else:
+                    Q[j + 1, act] = w / bj[:, None]
                 continue
             n = j + 1
             T = np.zeros((rows.size, n, n))
-            T[:, np.arange(n), np.arange(n)] = alpha[:, :n]
+            T[:, np.arange(n), np.arange(n)] = alpha[rows, :n]
             if n > 1:
-                off = beta[:, :n - 1]
+                off = beta[rows, :n - 1]
                 T[:, np.arange(n - 1), np.arange(1, n)] = off
                 T[:, np.arange(1, n), np.arange(n - 1)] = off
             bad = ~np.isfinite(T).all(axis=(1, 2))
             T[bad] = np.eye(n)
             theta, S = np.linalg.eigh(T)
             spread = np.maximum(np.abs(theta[:, 0]), np.abs(theta[:, -1]))
-            resid = np.abs(beta[:, j] * S[:, -1, 0])
+            resid = np.abs(bj * S[:, -1, 0])
             clear = theta[:, 0] < -max(tol, 1e-6) * (1.0 + spread)
             done = ((j + 1 == K) | tiny | bad | (resid <= tol * (1.0 + spread))
                     | (clear & (resid <= 1e-3 * np.abs(theta[:, 0]))))
             if done.any():
                 d = np.nonzero(done)[0]
                 r = rows[d]
-                v = (S[d, :, 0][:, None, :] @ Q[d, :n])[:, 0]
+                v = np.einsum("dk,kdn->dn", S[d, :, 0], Q[:n, r])
                 v /= np.linalg.norm(v, axis=1)[:, None]
-                Hv = objective.hvp_vector([W[d] for W in Ws], v)
+                Hv = objective.hvp_vector([W[r] for W in Ws_all], v)
                 lam[r] = np.where(bad[d], np.nan, np.einsum("bn,bn->b", v, Hv))
                 big[r] = np.where(bad[d], np.nan, spread[d])
                 vmin[r] = v
@@ -167,11 +179,11 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
                 keep = ~done
                 if not keep.any():
                     break
-                Qk = np.empty((int(keep.sum()), K + 1, N))    # copy the used part only
-                Qk[:, :n] = Q[keep, :n]
-                rows, Q, alpha, beta, w = rows[keep], Qk, alpha[keep], beta[keep], w[keep]
-                scale = scale[keep]
-                Ws = [W[keep] for W in Ws]
-                hvp = operator(Ws)
-            Q[:, j + 1] = w / beta[:, j, None]
+                rows, w, bj = rows[keep], w[keep], bj[keep]
+                act = rows
+                hvp = operator(act)
+            if act is None:
+                np.divide(w, bj[:, None], out=Q[j + 1])
+            else:
+                Q[j + 1, act] = w / bj[:, None]
     return lam, vmin, big, steps

@@ -34,6 +34,8 @@ HESSIAN_FREE_MIN_N = 400   # parameters; below, the dense Hessian is cheaper (mo
 _ROUNDS = 20               # escapes per run at most
 _CG_ITERATIONS = 50        # conjugate-gradient steps per truncated Newton step
 _MEMORY = 10               # L-BFGS pairs kept per run
+_WIDTH = 32                # runs descending together (L-BFGS, Lanczos, escapes); more wait
+_TRIALS = 8                # backtracking steps evaluated together in one pass
 
 
 class _HessianFreeRunner(_Runner):
@@ -42,7 +44,10 @@ class _HessianFreeRunner(_Runner):
         Hessian-vector product: :func:`batched_smallest_eigenpair`): sets lam_min / neg;
         returns the escape directions (rows; zero where there is no significant negative
         curvature)."""
-        w, V, big, _steps = batched_smallest_eigenpair(self.obj, self.x[idx])
+        w, V, big = np.empty(idx.size), np.empty((idx.size, self.x.shape[1])), np.empty(idx.size)
+        for lo in range(0, idx.size, _WIDTH):       # blocks of _WIDTH points (memory)
+            sl = slice(lo, lo + _WIDTH)
+            w[sl], V[sl], big[sl], _steps = batched_smallest_eigenpair(self.obj, self.x[idx[sl]])
         ok = np.isfinite(w)                # no Ritz value: no curvature information
         self.lam_min[idx] = w
         neg = ok & (w < -self.cfg.curvature_tol * (1.0 + np.where(ok, big, 0.0)))
@@ -51,6 +56,10 @@ class _HessianFreeRunner(_Runner):
         return np.where(neg[:, None], sign[:, None] * V, 0.0)
 
     def escape(self, idx: np.ndarray, dirs: np.ndarray) -> None:
+        for lo in range(0, idx.size, _WIDTH):       # blocks of _WIDTH points (memory)
+            self._escape(idx[lo:lo + _WIDTH], dirs[lo:lo + _WIDTH])
+
+    def _escape(self, idx: np.ndarray, dirs: np.ndarray) -> None:
         N = self.x.shape[1]
         grid = self.scale * 2.0 ** -np.arange(-1, 26)
         steps = np.concatenate([grid, -grid])
@@ -135,10 +144,11 @@ class _HessianFreeRunner(_Runner):
         column for free, and only the replaced slot's two entries are recomputed, so an
         iteration reads the ``(2m, N)`` memory twice (that product and the direction's
         ``coef @ [S Y]``) plus one value-and-gradient pass at the unit step."""
-        ids = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
-        if ids.size == 0 or iterations <= 0:
+        queue = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
+        if queue.size == 0 or iterations <= 0:
             return
         m, cfg = _MEMORY, self.cfg
+        ids, queue = queue[:_WIDTH], queue[_WIDTH:]
         b, N = ids.size, self.x.shape[1]
         x, f, g, gn = self.x[ids], self.f[ids], self.g[ids], self.gn[ids]
         its = np.zeros(b, dtype=np.int64)
@@ -157,7 +167,7 @@ class _HessianFreeRunner(_Runner):
             self.stuck[r] |= stuck[sel]
 
         try:
-            for _ in range(iterations):
+            while True:
                 check_deadline()      # search --timeout: DeadlineExceeded ends this batch
                 with np.errstate(all="ignore"):
                     try:
@@ -209,26 +219,44 @@ class _HessianFreeRunner(_Runner):
                         x[a], f[a], g[a], gn[a], MG[a] = xt[a], ft[a], gt[a], gnt[a], MGn
                     its[a] += 1
                     dead[a] |= ~np.isfinite(f[a]) | (np.abs(x[a]).max(axis=1) > cfg.bound)
-                out = stuck | dead | (gn <= cfg.gtol * (1.0 + np.abs(f)))
+                out = (stuck | dead | (gn <= cfg.gtol * (1.0 + np.abs(f)))
+                       | (its >= iterations))
                 if out.any():
                     write_back(out)
-                    k = ~out
-                    if not k.any():
-                        return
-                    ids, x, f, g, gn, its = ids[k], x[k], f[k], g[k], gn[k], its[k]
-                    mem, gram, cnt, MG = mem[k], gram[k], cnt[k], MG[k]
-                    dead, stuck = dead[k], stuck[k]
-                    b = ids.size
+                    free = np.nonzero(out)[0]
+                    new, queue = queue[:free.size], queue[free.size:]
+                    if new.size:              # waiting runs take the freed slots in place
+                        sl = free[:new.size]
+                        ids[sl] = new
+                        x[sl], f[sl], g[sl], gn[sl] = (self.x[new], self.f[new], self.g[new],
+                                                       self.gn[new])
+                        its[sl], cnt[sl], dead[sl], stuck[sl] = 0, 0, False, False
+                        mem[sl], gram[sl], MG[sl] = 0.0, 0.0, 0.0
+                    gone = free[new.size:]
+                    if gone.size:             # no run waits: the arrays shrink
+                        k = np.ones(b, dtype=bool)
+                        k[gone] = False
+                        if not k.any():
+                            b = 0             # every run written back already
+                            return
+                        ids, x, f, g, gn, its = ids[k], x[k], f[k], g[k], gn[k], its[k]
+                        mem, gram, cnt, MG = mem[k], gram[k], cnt[k], MG[k]
+                        dead, stuck = dead[k], stuck[k]
+                        b = ids.size
         finally:
             if ids.size and b:
                 write_back(np.ones(b, dtype=bool))
 
     def _line_search(self, x, f, gn, d, slope):
-        """Armijo backtracking from the unit step along ``d`` (halving, at most 40 times), each
-        trial's value and gradient from one pass; a trial within rounding noise of the value
-        with a smaller gradient is accepted too (as in :mod:`.local`).  The unit step is tried
-        for all rows in one pass (it is accepted almost always); only the rows that fail it
-        backtrack.  Returns (steps, points, values, gradients, gradient norms, accepted)."""
+        """Armijo backtracking from the unit step along ``d`` (steps ``2^-k``, k <= 39, the
+        largest acceptable one), each trial's value and gradient from one pass; a trial within
+        rounding noise of the value with a smaller gradient is accepted too (as in
+        :mod:`.local`).  The unit step is tried for all rows in one pass (it is accepted almost
+        always); the rows that fail it try the half step (enough for most of them), those that fail
+        again the next ``_TRIALS`` halvings together in one pass, and so on: a few passes per
+        iteration however many halvings a newly started run needs.  The result is the step that
+        halving one at a time would take.  Returns (steps, points, values, gradients, gradient
+        norms, accepted)."""
         b = x.shape[0]
         t = np.ones(b)
         xt = x + d
@@ -236,18 +264,28 @@ class _HessianFreeRunner(_Runner):
         gnt = np.sqrt(np.einsum("bn,bn->b", gt, gt))
         ok = self._acceptable(ft, gnt, f, gn, slope, t)
         pend = np.nonzero(~ok)[0]
-        for _k in range(39):
-            if pend.size == 0:
-                break
-            t[pend] *= 0.5
-            trial = x[pend] + t[pend, None] * d[pend]
+        k0 = 1
+        while pend.size and k0 < 40:
+            ks = np.arange(k0, min(k0 + (1 if k0 == 1 else _TRIALS), 40))
+            steps = 0.5 ** ks                                   # (k,)
+            p, nk = pend.size, ks.size
+            trial = (x[pend, None, :] + steps[None, :, None] * d[pend, None, :]).reshape(p * nk, -1)
             fp, gp = self.value_gradient(trial)
             gnp = np.sqrt(np.einsum("bn,bn->b", gp, gp))
-            okp = self._acceptable(fp, gnp, f[pend], gn[pend], slope[pend], t[pend])
-            hit = pend[okp]
-            xt[hit], ft[hit], gt[hit], gnt[hit], ok[hit] = trial[okp], fp[okp], gp[okp], \
-                gnp[okp], True
-            pend = pend[~okp]
+            rep = np.repeat(pend, nk)
+            okp = self._acceptable(fp, gnp, f[rep], gn[rep], slope[rep],
+                                   np.tile(steps, p)).reshape(p, nk)
+            anyok = okp.any(axis=1)
+            first = np.argmax(okp, axis=1)                      # the largest acceptable step
+            sel = np.nonzero(anyok)[0]
+            flat = sel * nk + first[sel]
+            hit = pend[sel]
+            t[hit] = steps[first[sel]]
+            xt[hit], ft[hit], gt[hit], gnt[hit], ok[hit] = trial[flat], fp[flat], gp[flat], \
+                gnp[flat], True
+            pend = pend[~anyok]
+            k0 += nk
+        t[pend] = 0.5 ** 39
         return t, xt, ft, gt, gnt, ok
 
     @staticmethod
