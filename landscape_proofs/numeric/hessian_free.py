@@ -70,7 +70,7 @@ def smallest_eigenpairs(objective, x: np.ndarray, k: int = 1, tol: float = 1e-8,
 
 def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
                                max_steps: int = 200, check_every: int = 8, seed: int = 0,
-                               full_reorth: bool | None = None
+                               full_reorth: bool | None = None, negative_tol: float = 1e-3
                                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The smallest Hessian eigenpair at each row of ``X`` (shape (b, N)) at once: Lanczos with
     one *batched* Hessian-vector product per step for all points still running (instead of one
@@ -86,8 +86,8 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
     Hessian-vector products (the lost orthogonality only repeats converged Ritz values; Paige).
     A point stops when the residual ``|beta_j s_j|`` of its smallest Ritz pair is at most
     ``tol (1 + big)`` (an eigenvalue lies that close to the Ritz value), or at most
-    ``1e-3 |theta|`` when the Ritz value is clearly negative (negative curvature is certain
-    then, and the direction only has to be good), when the Krylov space is invariant
+    ``negative_tol |theta|`` when the Ritz value is clearly negative (negative curvature is
+    certain then, and the escape direction only has to be good), when the Krylov space is invariant
     (``beta_j`` at rounding level), or after ``max_steps`` steps (``min(max_steps, N)`` with
     full reorthogonalisation).  Because ``lam_min`` is a Rayleigh quotient, a negative value
     always comes with a direction of negative curvature.  Float hints, never proofs."""
@@ -165,7 +165,7 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
             resid = np.abs(bj * S[:, -1, 0])
             clear = theta[:, 0] < -max(tol, 1e-6) * (1.0 + spread)
             done = ((j + 1 == K) | tiny | bad | (resid <= tol * (1.0 + spread))
-                    | (clear & (resid <= 1e-3 * np.abs(theta[:, 0]))))
+                    | (clear & (resid <= negative_tol * np.abs(theta[:, 0]))))
             if done.any():
                 d = np.nonzero(done)[0]
                 r = rows[d]
