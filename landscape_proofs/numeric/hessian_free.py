@@ -4,8 +4,12 @@
 :class:`scipy.sparse.linalg.LinearOperator` whose product is the objective's Hessian-vector
 product (:meth:`landscape_proofs.numeric.float64.BatchedDeepLinear.hvp`, written once): each
 product costs O(H) small matrix products, against O(N^2) memory and O(N^3) work for a dense
-``eigh`` (2,048 parameters: a 2048 x 2048 ``eigh`` per point).  The search uses it above a size
-threshold (``search/hessian_free.py``); below it, the dense Hessian is cheaper.
+``eigh`` (2,048 parameters: a 2048 x 2048 ``eigh`` per point).
+
+``batched_smallest_eigenpair(objective, X)`` is what the search uses above its size threshold
+(``search/hessian_free.py``; below it, the dense Hessian is cheaper): its own Lanczos
+recurrence for a block of points at once, one batched product per step, so that NumPy's cost
+per call is shared by the block instead of paid per point and product.
 """
 from __future__ import annotations
 

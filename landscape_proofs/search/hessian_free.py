@@ -2,24 +2,27 @@
 
 Above :data:`HESSIAN_FREE_MIN_N` parameters the second-order method of :mod:`.local` (a dense
 ``N x N`` Hessian and a full ``eigh`` per point and iteration: at 2,048 parameters 80% of a
-search) is replaced by: gradient descent with Armijo backtracking (:mod:`.local`'s), and, at each
-point whose gradient became small, the smallest Hessian eigenpair from Lanczos on
-Hessian-vector products (:func:`landscape_proofs.numeric.hessian_free.smallest_eigenpairs`).
-A significantly negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of
-:mod:`.local`) triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths,
-and the descent goes on; otherwise the run has converged.  The statuses mean what they mean
-in :mod:`.local`.
+search) is replaced by: a first-order descent (L-BFGS, below), and, at each point whose
+gradient became small, the smallest Hessian eigenpair from Lanczos on Hessian-vector products,
+for a block of points at once
+(:func:`landscape_proofs.numeric.hessian_free.batched_smallest_eigenpair`).  A significantly
+negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of :mod:`.local`)
+triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths, and the descent
+goes on; otherwise the run has converged.  The statuses mean what they mean in :mod:`.local`.
 
 Far from criticality the truncated Newton step (up to 50 Hessian-vector products, each about two
-gradients) is wasted work: a batched **L-BFGS** phase (Nocedal 1980; the two-loop recursion with
-the last ``_MEMORY`` steps, initial scaling ``s^T y / y^T y``) comes first.  Its iteration is one
+gradients) is wasted work: a batched **L-BFGS** phase (Nocedal 1980; the compact form of Byrd,
+Nocedal and Schnabel 1994 with the last ``_MEMORY`` steps, initial scaling ``s^T y / y^T y``)
+comes first, and replaces the hybrid method's gradient warm-up.  Its iteration is one
 value-and-gradient evaluation at the trial point (``BatchedDeepLinear.value_and_gradient``, a
-single forward and backward pass) plus O(``_MEMORY`` N) vector work, with Armijo backtracking
-from the unit step (rarely needed).  A pair with ``s^T y <= 1e-12 |s| |y|`` (negative
-curvature) is not stored; a direction that is not a descent direction resets the memory.
-L-BFGS runs until the gradient is small or its line search fails; only then do truncated
-Newton (for runs that stopped short) and the Lanczos curvature test take over, with the
-escape; after an escape L-BFGS starts again with an empty memory.
+single forward and backward pass) plus two passes over the ``(2 m, N)`` memory and O(N) vector
+work, with Armijo backtracking from the unit step (rarely needed).  ``_WIDTH`` runs move at a
+time; a finished run's place is taken by a waiting one.  A pair with
+``s^T y <= 1e-12 |s| |y|`` (negative curvature) is not stored; a direction that is not a
+descent direction resets the memory.  L-BFGS runs until the gradient is small or its line
+search fails; only then do truncated Newton (for runs that stopped short) and the Lanczos
+curvature test take over, with the escape; after an escape L-BFGS starts again with an empty
+memory.
 """
 from __future__ import annotations
 
