@@ -115,28 +115,29 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
             return prepared(Ws)
         return lambda v: objective.hvp_vector(Ws, v)
 
-    # the basis as (step, point, N): Q[j] is one contiguous block; a finished point is left
-    # where it is (no copies), the running ones are `act` (None: all of them)
+    # the basis as a list of (point, N) blocks, one per step (small allocations the allocator
+    # reuses, where one (step, point, N) array would be mapped and faulted in afresh at every
+    # call); a finished point is left where it is (no copies), the running ones are `act`
+    # (None: all of them)
     act = None
     hvp = operator(None)
-    Q = np.empty((min(K, 71) + 1, b, N))      # grown when more steps are needed
     q = np.random.default_rng(seed).standard_normal(N)
-    Q[0] = q / np.linalg.norm(q)
+    Q = [np.repeat((q / np.linalg.norm(q))[None, :], b, axis=0)]
     alpha = np.zeros((b, K))
     beta = np.zeros((b, K))
     scale = np.zeros(b)                       # max |alpha| + |beta| so far (breakdown test)
     rows = np.arange(b)
     with one_blas_thread(), np.errstate(all="ignore"):
         for j in range(K):
-            qj = Q[j] if act is None else Q[j, act]
+            qj = Q[j] if act is None else Q[j][act]
             w = hvp(qj)
             a = np.einsum("bn,bn->b", w, qj)
             w -= a[:, None] * qj
             if j:
-                w -= beta[rows, j - 1, None] * (Q[j - 1] if act is None else Q[j - 1, act])
+                w -= beta[rows, j - 1, None] * (Q[j - 1] if act is None else Q[j - 1][act])
             bj = np.linalg.norm(w, axis=1)
             if full_reorth:
-                Qj = Q[:j + 1] if act is None else Q[:j + 1, act]        # (j+1, b, N)
+                Qj = np.stack(Q[:j + 1] if act is None else [B[act] for B in Q])
                 for _ in range(2):
                     before = bj
                     c = np.einsum("kbn,bn->bk", Qj, w)
@@ -147,13 +148,8 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
             alpha[rows, j], beta[rows, j] = a, bj
             scale[rows] = np.maximum(scale[rows], np.abs(a) + bj)
             tiny = ~(bj > 1e-12 * scale[rows])
-            if j + 2 > Q.shape[0]:
-                Q = np.concatenate([Q, np.empty((min(K + 1, 2 * Q.shape[0]) - Q.shape[0], b, N))])
             if not (j + 1 == K or (j + 1) % check_every == 0 or tiny.any()):
-                if act is None:
-                    np.divide(w, bj[:, None], out=Q[j + 1])
-                else:
-                    Q[j + 1, act] = w / bj[:, None]
+                Q.append(_next_block(w, bj, act, b))
                 continue
             n = j + 1
             T = np.zeros((rows.size, n, n))
@@ -173,7 +169,7 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
             if done.any():
                 d = np.nonzero(done)[0]
                 r = rows[d]
-                v = np.einsum("dk,kdn->dn", S[d, :, 0], Q[:n, r])
+                v = np.einsum("dk,kdn->dn", S[d, :, 0], np.stack([B[r] for B in Q[:n]]))
                 v /= np.linalg.norm(v, axis=1)[:, None]
                 Hv = objective.hvp_vector([W[r] for W in Ws_all], v)
                 lam[r] = np.where(bad[d], np.nan, np.einsum("bn,bn->b", v, Hv))
@@ -186,8 +182,15 @@ def batched_smallest_eigenpair(objective, X: np.ndarray, tol: float = 1e-8,
                 rows, w, bj = rows[keep], w[keep], bj[keep]
                 act = rows
                 hvp = operator(act)
-            if act is None:
-                np.divide(w, bj[:, None], out=Q[j + 1])
-            else:
-                Q[j + 1, act] = w / bj[:, None]
+            Q.append(_next_block(w, bj, act, b))
     return lam, vmin, big, steps
+
+
+def _next_block(w, bj, act, b):
+    """The next Lanczos vectors ``w / beta`` as a (b, N) block (zero rows for finished points)."""
+    w /= bj[:, None]
+    if act is None:
+        return w
+    out = np.zeros((b, w.shape[1]))
+    out[act] = w
+    return out

@@ -161,8 +161,10 @@ class _HessianFreeRunner(_Runner):
         MG = np.zeros((b, 2 * m))                # [S Y]^T g for the current memory and g
         dead = np.zeros(b, dtype=bool)
         stuck = np.zeros(b, dtype=bool)
+        sweep = 0
 
         def write_back(sel):
+            dead[sel] |= np.abs(x[sel]).max(axis=1) > cfg.bound
             r = ids[sel]
             self.x[r], self.f[r], self.g[r], self.gn[r] = x[sel], f[sel], g[sel], gn[sel]
             self.it[r] += its[sel]
@@ -174,10 +176,10 @@ class _HessianFreeRunner(_Runner):
                 check_deadline()      # search --timeout: DeadlineExceeded ends this batch
                 with np.errstate(all="ignore"):
                     try:
-                        d = -_compact_direction(g, gn, MG, mem, gram, cnt)
+                        d = np.negative(_compact_direction(g, gn, MG, mem, gram, cnt))
                     except np.linalg.LinAlgError:     # a singular R: every memory afresh
                         cnt[:], mem[:], gram[:], MG[:] = 0, 0.0, 0.0, 0.0
-                        d = -_compact_direction(g, gn, MG, mem, gram, cnt)
+                        d = np.negative(_compact_direction(g, gn, MG, mem, gram, cnt))
                     slope = np.einsum("bn,bn->b", g, d)
                     reset = ~(slope < 0) | ~np.isfinite(slope)   # not a descent direction
                 if reset.any():                                 # forget, take the gradient
@@ -221,7 +223,12 @@ class _HessianFreeRunner(_Runner):
                     else:
                         x[a], f[a], g[a], gn[a], MG[a] = xt[a], ft[a], gt[a], gnt[a], MGn
                     its[a] += 1
-                    dead[a] |= ~np.isfinite(f[a]) | (np.abs(x[a]).max(axis=1) > cfg.bound)
+                    dead[a] |= ~np.isfinite(f[a])
+                    sweep += 1
+                    if sweep % 8 == 0:        # |x| beyond the bound: a pass over x, so not
+                        big_x = np.maximum(x.max(axis=1), -x.min(axis=1)) > cfg.bound
+                        dead |= big_x         # at every step (a finite value is)
+
                 out = (stuck | dead | (gn <= cfg.gtol * (1.0 + np.abs(f)))
                        | (its >= iterations))
                 if out.any():
@@ -399,4 +406,6 @@ def _compact_direction(g, gn, MG, mem, gram, count):
     w = gam[:, None] * ((YY @ u)[:, :, 0] - Yg) + Dg * u[:, :, 0]
     p = np.linalg.solve(np.swapaxes(R, 1, 2), w[:, :, None])[:, :, 0]
     coef = np.concatenate([p, -gam[:, None] * u[:, :, 0]], axis=1)
-    return gam[:, None] * g + (coef[:, None, :] @ mem)[:, 0, :]
+    out = (coef[:, None, :] @ mem)[:, 0, :]
+    out += gam[:, None] * g
+    return out
