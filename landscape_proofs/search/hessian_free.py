@@ -138,9 +138,12 @@ class _HessianFreeRunner(_Runner):
         """Batched L-BFGS with Armijo backtracking (module docstring) on the runs that are not
         small-gradient, dead or stuck; a failed line search marks the run stuck.
 
-        The runs are copied into compact arrays once, and a run that stops (small gradient,
-        divergence, failed line search) is written back and dropped from them, so every
-        iteration works on whole arrays (no fancy-indexed copies of the memories).  The
+        Up to ``_WIDTH`` runs are copied into compact arrays; a run that stops (small gradient,
+        divergence, failed line search, ``iterations`` steps) is written back and its slot is
+        taken in place by the next waiting run (memory cleared), or dropped when none waits,
+        so every iteration works on whole arrays (no fancy-indexed copies of the memories).
+        A non-finite value ends a run at once; ``|x|`` beyond ``cfg.bound`` is checked every 8
+        iterations and at the write-back (a pass over ``x`` each time).  The
         direction comes from the compact form (:func:`compact_lbfgs_product`) with ``[S Y]^T g``
         carried over from the previous iteration: after a step, ``[S Y]^T g_new`` is one pass
         over the memory, ``[S Y]^T y = [S Y]^T g_new - [S Y]^T g_old`` gives the new Gram
