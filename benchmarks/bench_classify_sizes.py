@@ -36,9 +36,14 @@ a plain NumPy gradient-descent loop (one start, fixed step, backpropagation by h
 *same iteration count* (the mean of ours), (b) the *same number of gradient evaluations* (ours,
 an HVP counted as two gradients), (c) our own stopping rule ``|grad| <= 1e-9 (1 + |f|)`` from our
 first start (step ``1 / (1.2 L)``, L the largest Hessian eigenvalue at our limit; at most
-200,000 iterations); each three times in the same run, with the unit measured before each.
+200,000 iterations); each three times in the same run, with the unit and the 1-minute load
+average taken before each, for each number of starts in ``--starts`` (default ``8,200``: 200 is
+``landscape search``'s default; at 2,048 parameters the search descends them in batches of 76,
+32 runs moving at a time, a finished run's place taken by a waiting one).
+Ours is timed in wall-clock and CPU time (on a shared machine the CPU time is the steadier).
 The old dense second-order descent (a 2048 x 2048 ``eigh`` per iteration) is timed on one
-start with ``--dense-search``.  JAX is not installed here; the comparison is with NumPy.
+start with ``--dense-search``.  JAX and Numba are not installed here (both are on PyPI; the
+package needs neither); the comparison is with NumPy.
 """
 from __future__ import annotations
 
@@ -195,79 +200,102 @@ class Counting:
         self.hvps += v.shape[0]
         return self.obj.hvp_vector(Ws, v)
 
+    def hvp_operator(self, Ws):
+        apply = self.obj.hvp_operator(Ws)
 
-def search_rows(starts: int, dense: bool, repeats: int = 3):
-    """Per start on [32, 32, 32]: our descent (timed, then counted in a second, identical run),
-    and plain NumPy GD with (a) the same iterations, (b) the same gradient evaluations (an HVP
-    counted as two), (c) our stopping rule; ``repeats`` times each, in the same run."""
+        def counted(v):
+            self.hvps += v.shape[0]
+            return apply(v)
+        return counted
+
+
+def search_rows(starts_list, dense: bool, repeats: int = 3):
+    """Per start on [32, 32, 32], for each number of starts in ``starts_list``: our descent
+    (timed, wall and CPU, then counted in a second, identical run), and plain NumPy GD with
+    (a) the same iterations, (b) the same gradient evaluations (an HVP counted as two), (c) our
+    stopping rule; ``repeats`` times each, in the same run, with the unit and the load
+    average before each."""
     import landscape_proofs.search.hessian_free as hf
     import landscape_proofs.search.multistart as ms
     from landscape_proofs.numeric.float64 import flatten
-    from landscape_proofs.numeric.hessian_free import smallest_eigenpairs
+    from landscape_proofs.numeric.hessian_free import batched_smallest_eigenpair
     from landscape_proofs.search.multistart import SearchConfig, _descend_all
     from landscape_proofs.search.starts import draw_starts
 
     problem, Yf = search_problem()
-    cfg = SearchConfig(starts=starts, seed=0)
     k = 32
     rows = []
     for rep in range(repeats):
-        unit = statistics.median(unit_seconds() for _ in range(3))
-        t = time.perf_counter()
-        obj, specs, x, val, gn, its, status = _descend_all(problem, cfg, None)
-        ours = (time.perf_counter() - t) / starts
-        real = ms.float64_objective
-        counted = {}
-        ms.float64_objective = lambda p: counted.setdefault("obj", Counting(real(p)))  # noqa: E731
-        try:
-            _descend_all(problem, cfg, None)
-        finally:
-            ms.float64_objective = real
-        c = counted["obj"]
-        grads = (c.grads + 2 * c.hvps) / starts          # gradient evaluations per start
-        mean_its = int(round(float(np.mean(its))))
-        W1 = np.random.default_rng(1).standard_normal((k, k)) * 0.1
-        W2 = np.random.default_rng(2).standard_normal((k, k)) * 0.1
-        with one_blas_thread():
-            t = time.perf_counter()
-            plain_gd(W1, W2, Yf, 0.1, mean_its, 1e-3)
-            gd = time.perf_counter() - t
-            t = time.perf_counter()
-            plain_gd(W1, W2, Yf, 0.1, int(round(grads)), 1e-3)
-            gd_grads = time.perf_counter() - t
-        row = {"case": "search per start, [32, 32, 32]", "n": 2048, "unit_s": unit,
-               "ours_per_start_s": ours, "mean_iterations": mean_its,
-               "gradients_per_start": c.grads / starts, "hvps_per_start": c.hvps / starts,
-               "values_per_start": c.values / starts, "gradient_equivalents_per_start": grads,
-               "converged": int(np.sum(status == 0)), "starts": starts,
-               "plain_gd_same_iterations_s": gd, "plain_gd_same_gradients_s": gd_grads}
-        # plain GD from our first start to our stopping rule |grad| <= 1e-9 (1 + |f|), step
-        # 1/(1.2 L), L the largest Hessian eigenvalue at our limit (Lanczos), <= 200,000 steps
-        x0 = flatten(draw_starts(problem, 1, 0, cfg.plan)[0])[0]
-        L = smallest_eigenpairs(obj, x[0], k=1)[2]
-        W1, W2 = x0[:k * k].reshape(k, k).copy(), x0[k * k:].reshape(k, k).copy()
-        step, n_gd = 1.0 / (1.2 * L), 0
-        with one_blas_thread():
-            t = time.perf_counter()
-            while n_gd < 200_000:
-                E = W2 @ W1 - Yf
-                g1, g2 = W2.T @ E + 0.1 * W1, E @ W1.T + 0.1 * W2
-                f = 0.5 * np.sum(E * E) + 0.05 * (np.sum(W1 * W1) + np.sum(W2 * W2))
-                if np.sqrt(np.sum(g1 * g1) + np.sum(g2 * g2)) <= 1e-9 * (1 + abs(f)):
-                    break
-                W1, W2 = W1 - step * g1, W2 - step * g2
-                n_gd += 1
-            gd_conv = time.perf_counter() - t
-        row.update(plain_gd_to_tolerance_s=gd_conv, plain_gd_to_tolerance_iterations=n_gd,
-                   plain_gd_final_value=float(f), ours_value=float(val[0]))
-        print(f"  search (run {rep + 1}): {starts} starts, unit {unit:.2f} s, ours {ours:.4f} s "
-              f"per start ({mean_its} iterations, {c.grads / starts:.0f} gradients + "
-              f"{c.hvps / starts:.0f} HVPs + {c.values / starts:.0f} values per start, "
-              f"{row['converged']} converged); plain NumPy GD: {mean_its} iterations "
-              f"{gd:.4f} s, {grads:.0f} iterations (same gradients) {gd_grads:.4f} s, to our "
-              f"tolerance {gd_conv:.3f} s ({n_gd} iterations, value {f:.6f}; ours "
-              f"{val[0]:.6f})", flush=True)
-        rows.append(row)
+        for starts in starts_list:
+            cfg = SearchConfig(starts=starts, seed=0)
+            unit = statistics.median(unit_seconds() for _ in range(3))
+            load = os.getloadavg()[0]
+            with one_blas_thread():           # as landscape search runs it
+                t, c0 = time.perf_counter(), time.process_time()
+                obj, specs, x, val, gn, its, status = _descend_all(problem, cfg, None)
+                ours = (time.perf_counter() - t) / starts
+                ours_cpu = (time.process_time() - c0) / starts
+            real = ms.float64_objective
+            counted = {}
+            ms.float64_objective = lambda p: counted.setdefault("obj", Counting(real(p)))  # noqa: E731
+            try:
+                with one_blas_thread():
+                    _descend_all(problem, cfg, None)
+            finally:
+                ms.float64_objective = real
+            c = counted["obj"]
+            grads = (c.grads + 2 * c.hvps) / starts          # gradient evaluations per start
+            mean_its = int(round(float(np.mean(its))))
+            W1 = np.random.default_rng(1).standard_normal((k, k)) * 0.1
+            W2 = np.random.default_rng(2).standard_normal((k, k)) * 0.1
+            with one_blas_thread():
+                t = time.perf_counter()
+                plain_gd(W1, W2, Yf, 0.1, mean_its, 1e-3)
+                gd = time.perf_counter() - t
+                t = time.perf_counter()
+                plain_gd(W1, W2, Yf, 0.1, int(round(grads)), 1e-3)
+                gd_grads = time.perf_counter() - t
+            chunk = min(cfg.chunk, int(2e7 // (128 * obj.n_params)))
+            row = {"case": "search per start, [32, 32, 32]", "n": 2048, "unit_s": unit,
+                   "load_average_1min": load, "batch": min(chunk, starts),
+                   "ours_per_start_s": ours, "ours_per_start_cpu_s": ours_cpu,
+                   "mean_iterations": mean_its, "max_iterations": int(np.max(its)),
+                   "gradients_per_start": c.grads / starts, "hvps_per_start": c.hvps / starts,
+                   "values_per_start": c.values / starts,
+                   "gradient_equivalents_per_start": grads,
+                   "converged": int(np.sum(status == 0)), "starts": starts,
+                   "values": sorted({round(float(v), 6) for v in val}),
+                   "plain_gd_same_iterations_s": gd, "plain_gd_same_gradients_s": gd_grads}
+            # plain GD from our first start to our stopping rule |grad| <= 1e-9 (1 + |f|), step
+            # 1/(1.2 L), L the largest Hessian eigenvalue at our limit (Lanczos), <= 200,000
+            x0 = flatten(draw_starts(problem, 1, 0, cfg.plan)[0])[0]
+            L = float(batched_smallest_eigenpair(obj, x[:1])[2][0])
+            W1, W2 = x0[:k * k].reshape(k, k).copy(), x0[k * k:].reshape(k, k).copy()
+            step, n_gd = 1.0 / (1.2 * L), 0
+            with one_blas_thread():
+                t = time.perf_counter()
+                while n_gd < 200_000:
+                    E = W2 @ W1 - Yf
+                    g1, g2 = W2.T @ E + 0.1 * W1, E @ W1.T + 0.1 * W2
+                    f = 0.5 * np.sum(E * E) + 0.05 * (np.sum(W1 * W1) + np.sum(W2 * W2))
+                    if np.sqrt(np.sum(g1 * g1) + np.sum(g2 * g2)) <= 1e-9 * (1 + abs(f)):
+                        break
+                    W1, W2 = W1 - step * g1, W2 - step * g2
+                    n_gd += 1
+                gd_conv = time.perf_counter() - t
+            row.update(plain_gd_to_tolerance_s=gd_conv, plain_gd_to_tolerance_iterations=n_gd,
+                       plain_gd_final_value=float(f), ours_value=float(val[0]))
+            row["moving_at_a_time"] = min(hf._WIDTH, row["batch"])
+            print(f"  search (run {rep + 1}, load {load:.1f}): {starts} starts (batches of "
+                  f"{row['batch']}, {row['moving_at_a_time']} descending at a time), unit {unit:.2f} s, ours {ours:.4f} s per start (CPU "
+                  f"{ours_cpu:.4f} s; {mean_its} iterations, at most {row['max_iterations']}, "
+                  f"{c.grads / starts:.0f} gradients + {c.hvps / starts:.0f} HVPs + "
+                  f"{c.values / starts:.0f} values per start, {row['converged']} converged, "
+                  f"values {row['values']}); plain NumPy GD: {mean_its} iterations "
+                  f"{gd:.4f} s, {grads:.0f} iterations (same gradients) {gd_grads:.4f} s, to "
+                  f"our tolerance {gd_conv:.3f} s ({n_gd} iterations, value {f:.6f}; ours "
+                  f"{val[0]:.6f})", flush=True)
+            rows.append(row)
     if dense:
         old = hf.HESSIAN_FREE_MIN_N
         hf.HESSIAN_FREE_MIN_N = 10**9
@@ -291,14 +319,15 @@ def main(argv=None) -> int:
     ap.add_argument("--no-before", action="store_true")
     ap.add_argument("--no-search", action="store_true")
     ap.add_argument("--dense-search", action="store_true")
-    ap.add_argument("--starts", type=int, default=8)
+    ap.add_argument("--starts", default="8,200", help="numbers of starts for the search "
+                    "rows, comma-separated (200 is landscape search's default)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     widths = ([[int(k)] * 3 for k in args.sizes.split(",") if k]
               + [[int(k)] * 4 for k in args.deep.split(",") if k])
     rows = classify_rows(widths, not args.no_before)
     if not args.no_search:
-        rows += search_rows(args.starts, args.dense_search)
+        rows += search_rows([int(n) for n in args.starts.split(",") if n], args.dense_search)
     print()
     print("case | N | kind | unit | classify (units) | verify | verify / classify | before (units)")
     print("-----|---|------|------|------------------|--------|-------------------|---------------")

@@ -39,6 +39,11 @@ def test_hvp_is_the_dense_hessian_times_v(case):
     got = obj.hvp_vector(Ws, v)
     assert got.shape == (B, N)
     assert np.allclose(got, dense, rtol=1e-10, atol=1e-10 * (1 + np.abs(dense).max()))
+    # the prepared operator (forward quantities computed once) gives the same products
+    op = obj.hvp_operator(Ws)
+    for w in (v, rng.standard_normal((B, N))):
+        want = np.einsum("bnm,bm->bn", obj.hessian(Ws), w)
+        assert np.allclose(op(w), want, rtol=1e-10, atol=1e-10 * (1 + np.abs(want).max()))
     # linear in v, and a finite difference of the gradient agrees to O(t)
     assert np.allclose(obj.hvp_vector(Ws, 2 * v - v), got, atol=1e-9 * (1 + np.abs(got).max()))
     t = 1e-6
@@ -246,3 +251,93 @@ def test_the_hessian_free_descent_converges_with_about_one_gradient_per_iteratio
     gd = descend(obj, x0, DescentConfig(method=Method.GRADIENT, gradient_iterations=budget))
     assert not (gd.status == 0).any()
     assert (gd.value >= res.value - 1e-9 * abs(res.value)).all()
+
+
+def _eigvalsh(H):
+    from landscape_proofs.numeric.threads import one_blas_thread
+
+    with one_blas_thread():              # a threaded eigh crawls on a shared machine
+        return np.linalg.eigvalsh(H)
+
+
+def _decay_objective(k, seed):
+    rng = np.random.default_rng(seed)
+    return BatchedDeepLinear([k, k, k], None, rng.integers(-3, 4, (k, k)).astype(float),
+                             "square", weight_decay=0.1), rng
+
+
+@pytest.mark.parametrize("k,full", [(8, True), (8, False), (12, False)])
+def test_batched_lanczos_is_the_dense_smallest_eigenvalue_per_start(k, full):
+    """Lanczos over a block of points at once ([8, 8, 8]: 128 parameters; [12, 12, 12]: 288),
+    with and without full reorthogonalisation: at each point the smallest eigenvalue is the
+    dense Hessian's (``eigvalsh``) to 1e-8 of the spectrum's extent, the vector is a unit
+    eigenvector, ``big`` is the largest |eigenvalue|; the block's answer is each point's answer
+    when run alone.  Points: random ones (indefinite Hessians) and, at [8, 8, 8], the limit of
+    a descent (a minimum: the O(k) symmetry's zero eigenvalues, k(k-1)/2 of them)."""
+    from landscape_proofs.numeric.hessian_free import batched_smallest_eigenpair
+    from landscape_proofs.search.hessian_free import descend_hessian_free
+    from landscape_proofs.search.local import DescentConfig
+
+    obj, rng = _decay_objective(k, k)
+    X = 0.5 * rng.standard_normal((5, obj.n_params))
+    if k == 8:
+        res = descend_hessian_free(obj, 0.3 * rng.standard_normal((2, obj.n_params)),
+                                   DescentConfig())
+        assert (res.status == 0).all()
+        X = np.concatenate([X, res.x])
+    dense = _eigvalsh(obj.hessian(obj.unflatten(X)))
+    kw = dict(full_reorth=full, negative_tol=0.0, max_steps=400)
+    lam, V, big, steps = batched_smallest_eigenpair(obj, X, **kw)
+    extent = np.abs(dense).max(axis=1)
+    assert np.all(np.abs(lam - dense[:, 0]) <= 1e-8 * (1 + extent))
+    assert np.allclose(big, extent, rtol=1e-6)
+    assert np.allclose(np.linalg.norm(V, axis=1), 1.0)
+    HV = obj.hvp_vector(obj.unflatten(X), V)
+    assert np.all(np.linalg.norm(HV - lam[:, None] * V, axis=1) <= 1e-3 * (1 + extent))
+    if k == 8:       # the minima: no negative curvature beyond rounding, zero eigenvalues
+        assert np.all(lam[-2:] >= -1e-8 * (1 + extent[-2:]))
+        assert np.all(np.abs(dense[-2:, :k * (k - 1) // 2]) <= 1e-8 * (1 + extent[-2:, None]))
+    for i in range(X.shape[0]):          # alone: the same answer
+        li, Vi, bi, si = batched_smallest_eigenpair(obj, X[i:i + 1], **kw)
+        assert si[0] == steps[i]
+        assert abs(li[0] - lam[i]) <= 1e-10 * (1 + extent[i])
+        assert abs(abs(Vi[0] @ V[i]) - 1.0) <= 1e-8
+
+
+def test_batched_lanczos_stops_early_on_clear_negative_curvature():
+    """With the early stop (the default ``negative_tol``) a clearly negative Ritz value ends
+    the run sooner; what comes back is still the Rayleigh quotient of the unit vector returned
+    (so it is never below the smallest eigenvalue) and close to it."""
+    from landscape_proofs.numeric.hessian_free import batched_smallest_eigenpair
+
+    obj, rng = _decay_objective(12, 5)
+    X = 0.5 * rng.standard_normal((4, obj.n_params))
+    dense = _eigvalsh(obj.hessian(obj.unflatten(X)))
+    assert (dense[:, 0] < -1).all()
+    lam, V, big, steps = batched_smallest_eigenpair(obj, X)
+    _, _, _, full_steps = batched_smallest_eigenpair(obj, X, negative_tol=0.0)
+    assert (steps <= full_steps).all() and (steps < full_steps).any()
+    rq = np.einsum("bn,bn->b", V, obj.hvp_vector(obj.unflatten(X), V))
+    assert np.allclose(lam, rq, rtol=1e-12, atol=1e-12)
+    assert (lam >= dense[:, 0] - 1e-9).all()
+    assert (lam <= dense[:, 0] + 1e-3 * np.abs(dense[:, 0])).all()
+
+
+def test_the_descent_does_not_depend_on_how_many_runs_move_together(monkeypatch):
+    """The L-BFGS phase keeps ``_WIDTH`` runs moving and refills a finished run's slot from
+    the waiting starts: with 2 moving at a time (every slot refilled several times) the 7 runs
+    end exactly where they end when all move together: same points, values, iteration
+    counts and statuses (each run's arithmetic does not see the others)."""
+    from landscape_proofs.search import hessian_free
+    from landscape_proofs.search.local import DescentConfig
+
+    obj, rng = _decay_objective(12, 7)
+    x0 = 0.3 * rng.standard_normal((7, obj.n_params))
+    together = hessian_free.descend_hessian_free(obj, x0, DescentConfig())
+    monkeypatch.setattr(hessian_free, "_WIDTH", 2)
+    two = hessian_free.descend_hessian_free(obj, x0, DescentConfig())
+    assert (together.status == 0).all()
+    assert together.iterations.tolist() == two.iterations.tolist()
+    assert together.status.tolist() == two.status.tolist()
+    assert np.allclose(together.x, two.x, rtol=0, atol=1e-12)
+    assert np.allclose(together.value, two.value, rtol=1e-14, atol=0)

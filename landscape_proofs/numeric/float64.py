@@ -213,12 +213,20 @@ class BatchedDeepLinear:
     def value_and_gradient(self, Ws: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         """``(value (B,), gradient flattened (B, N))`` from one forward pass (the residual and
         the prefixes are shared): the cost of :meth:`gradient` alone, for quasi-Newton line
-        searches that need both at every trial point."""
-        v, g = self._value_gradient(Ws, True)
-        return v, flatten(g)
+        searches that need both at every trial point.  Each layer's gradient is written
+        straight into its block of the flat result (no concatenation)."""
+        B = self._check(Ws)
+        out = np.empty((B, self.n_params))
+        blocks = [out[:, o:o + r * c].reshape(B, r, c)
+                  for o, (r, c) in zip(self.offsets, self.shapes)]
+        v, _ = self._value_gradient(Ws, True, blocks)
+        return v, out
 
-    def _value_gradient(self, Ws, want_value: bool):
-        self._check(Ws)
+    def _value_gradient(self, Ws, want_value: bool, blocks=None):
+        """Value (if wanted) and the layer gradients; with ``blocks`` (views shaped like
+        ``Ws``) the gradients are written into them."""
+        if blocks is None:
+            self._check(Ws)
         P = self._prefixes(Ws)
         # Backpropagation: D_k = A_k^T G, with D_H = G and D_{k-1} = W_k^T D_k;
         # dL/dW_k = D_k B_k^T + lam W_k  (B_k = P[k-1], the identity for k = 1).
@@ -229,14 +237,27 @@ class BatchedDeepLinear:
             if self.lam != 0 or self.decay_blocks is not None:
                 value = value + self._decay(Ws)
         D = self._G(E)
-        out = [None] * self.H
+        out = [None] * self.H if blocks is None else blocks
         for k in range(self.H - 1, -1, -1):
             Bk = P[k]
-            g = D if Bk is None else D @ _T(Bk)
+            if blocks is None:
+                g = D if Bk is None else D @ _T(Bk)
+            else:
+                g = blocks[k]
+                if Bk is None:
+                    g[...] = D
+                else:
+                    np.matmul(D, _T(Bk), out=g)
             if self.lam != 0:
-                g = g + self.lam * Ws[k]
+                if blocks is None:
+                    g = g + self.lam * Ws[k]
+                else:
+                    g += self.lam * Ws[k]
             if self.decay_blocks is not None:
-                g = g + self.decay_blocks[k] * Ws[k]
+                if blocks is None:
+                    g = g + self.decay_blocks[k] * Ws[k]
+                else:
+                    g += self.decay_blocks[k] * Ws[k]
             out[k] = g
             if k:
                 D = _T(Ws[k]) @ D
@@ -344,6 +365,59 @@ class BatchedDeepLinear:
             if k:
                 D, dD = _T(Ws[k]) @ D, _T(Ws[k]) @ dD + _T(Vs[k]) @ D
         return out
+
+    def hvp_operator(self, Ws: Sequence[np.ndarray]):
+        """``v -> H(W) v`` on flattened vectors ((B, N) -> (B, N)) at fixed points ``Ws``, for
+        iterative eigensolvers that apply the same Hessian many times: what :meth:`hvp`
+        recomputes at every call and does not depend on ``v`` (the prefixes ``P_k``, ``E``,
+        ``G`` and the backward chain ``D_k = A_k^T G``) is computed once here, so a product
+        costs the ``v``-dependent matrix products only (6 instead of 8 for two layers)."""
+        self._check(Ws)
+        H, Bsz = self.H, Ws[0].shape[0]
+        P = self._prefixes(Ws)
+        E = self._argument(P[-1])
+        G = self._G(E)
+        Ds = [None] * H
+        D = G
+        for k in range(H - 1, -1, -1):
+            Ds[k] = D
+            if k:
+                D = _T(Ws[k]) @ D
+        diag = getattr(self.kernel, "hessian_diagonal", None)
+        hl = np.asarray(diag(E)) if diag is not None else np.asarray(self.kernel.hessian(E))
+        plain = self.over_product or self._x_identity
+
+        def apply(v: np.ndarray) -> np.ndarray:
+            Vs = self.unflatten(v)
+            dP = [None] * (H + 1)
+            for k in range(1, H + 1):
+                term = Vs[k - 1] if P[k - 1] is None else Vs[k - 1] @ P[k - 1]
+                dP[k] = term if dP[k - 1] is None else term + Ws[k - 1] @ dP[k - 1]
+            dE = dP[-1] if plain else dP[-1] @ self.X
+            if diag is not None:
+                dgl = hl.reshape(dE.shape) * dE
+            else:
+                dgl = (hl @ dE.reshape(dE.shape[0], -1, 1)).reshape(dE.shape)
+            dD = dgl if plain else dgl @ self.X.T
+            out = np.empty((Bsz, self.n_params))
+            for k in range(H - 1, -1, -1):
+                r, c = self.shapes[k]
+                g = out[:, self.offsets[k]:self.offsets[k] + r * c].reshape(Bsz, r, c)
+                if P[k] is None:
+                    g[...] = dD
+                else:
+                    np.matmul(dD, _T(P[k]), out=g)
+                if dP[k] is not None:
+                    g += Ds[k] @ _T(dP[k])
+                if self.lam != 0:
+                    g += self.lam * Vs[k]
+                if self.decay_blocks is not None:
+                    g += self.decay_blocks[k] * Vs[k]
+                if k:
+                    dD = _T(Ws[k]) @ dD + _T(Vs[k]) @ Ds[k]
+            return out
+
+        return apply
 
     def hvp_vector(self, Ws: Sequence[np.ndarray], v: np.ndarray) -> np.ndarray:
         """:meth:`hvp` on flattened vectors: ``v`` of shape (B, N), the result (B, N)."""

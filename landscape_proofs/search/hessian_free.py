@@ -2,61 +2,67 @@
 
 Above :data:`HESSIAN_FREE_MIN_N` parameters the second-order method of :mod:`.local` (a dense
 ``N x N`` Hessian and a full ``eigh`` per point and iteration: at 2,048 parameters 80% of a
-search) is replaced by: gradient descent with Armijo backtracking (:mod:`.local`'s), and, at each
-point whose gradient became small, the smallest Hessian eigenpair from Lanczos on
-Hessian-vector products (:func:`landscape_proofs.numeric.hessian_free.smallest_eigenpairs`).
-A significantly negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of
-:mod:`.local`) triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths,
-and the descent goes on; otherwise the run has converged.  The statuses mean what they mean
-in :mod:`.local`.
+search) is replaced by: a first-order descent (L-BFGS, below), and, at each point whose
+gradient became small, the smallest Hessian eigenpair from Lanczos on Hessian-vector products,
+for a block of points at once
+(:func:`landscape_proofs.numeric.hessian_free.batched_smallest_eigenpair`).  A significantly
+negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of :mod:`.local`)
+triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths, and the descent
+goes on; otherwise the run has converged.  The statuses mean what they mean in :mod:`.local`.
 
 Far from criticality the truncated Newton step (up to 50 Hessian-vector products, each about two
-gradients) is wasted work: a batched **L-BFGS** phase (Nocedal 1980; the two-loop recursion with
-the last ``_MEMORY`` steps, initial scaling ``s^T y / y^T y``) comes first.  Its iteration is one
+gradients) is wasted work: a batched **L-BFGS** phase (Nocedal 1980; the compact form of Byrd,
+Nocedal and Schnabel 1994 with the last ``_MEMORY`` steps, initial scaling ``s^T y / y^T y``)
+comes first, and replaces the hybrid method's gradient warm-up.  Its iteration is one
 value-and-gradient evaluation at the trial point (``BatchedDeepLinear.value_and_gradient``, a
-single forward and backward pass) plus O(``_MEMORY`` N) vector work, with Armijo backtracking
-from the unit step (rarely needed).  A pair with ``s^T y <= 1e-12 |s| |y|`` (negative
-curvature) is not stored; a direction that is not a descent direction resets the memory.
-L-BFGS runs until the gradient is small or its line search fails; only then do truncated
-Newton (for runs that stopped short) and the Lanczos curvature test take over, with the
-escape; after an escape L-BFGS starts again with an empty memory.
+single forward and backward pass) plus two passes over the ``(2 m, N)`` memory and O(N) vector
+work, with Armijo backtracking from the unit step (rarely needed).  ``_WIDTH`` runs move at a
+time; a finished run's place is taken by a waiting one.  A pair with
+``s^T y <= 1e-12 |s| |y|`` (negative curvature) is not stored; a direction that is not a
+descent direction resets the memory.  L-BFGS runs until the gradient is small or its line
+search fails; only then do truncated Newton (for runs that stopped short) and the Lanczos
+curvature test take over, with the escape; after an escape L-BFGS starts again with an empty
+memory.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from landscape_proofs.budget import check_deadline
-from landscape_proofs.numeric.hessian_free import smallest_eigenpairs
-from landscape_proofs.search.local import (DescentConfig, DescentResult, _NOISE,
+from landscape_proofs.numeric.hessian_free import batched_smallest_eigenpair
+from landscape_proofs.search.local import (DescentConfig, DescentResult, Method, _NOISE,
                                            _Runner)
 
 HESSIAN_FREE_MIN_N = 400   # parameters; below, the dense Hessian is cheaper (module constant)
 _ROUNDS = 20               # escapes per run at most
 _CG_ITERATIONS = 50        # conjugate-gradient steps per truncated Newton step
 _MEMORY = 10               # L-BFGS pairs kept per run
+_WIDTH = 32                # runs descending together (L-BFGS, Lanczos, escapes); more wait
+_TRIALS = 8                # backtracking steps evaluated together in one pass
 
 
 class _HessianFreeRunner(_Runner):
     def curvature_check(self, idx: np.ndarray) -> np.ndarray:
-        """Lanczos at each point of ``idx``: sets lam_min / neg; returns the escape directions
-        (rows; zero where there is no significant negative curvature)."""
-        N = self.x.shape[1]
-        out = np.zeros((idx.size, N))
-        for r, b in enumerate(idx):
-            try:
-                w, V, big = smallest_eigenpairs(self.obj, self.x[b], k=1)
-            except Exception:          # no Ritz value at all: no curvature information
-                self.lam_min[b] = np.nan
-                self.neg[b] = False
-                continue
-            self.lam_min[b] = w[0]
-            self.neg[b] = bool(w[0] < -self.cfg.curvature_tol * (1.0 + big))
-            if self.neg[b]:
-                v = V[:, 0]
-                out[r] = -v if float(v @ self.g[b]) > 0 else v
-        return out
+        """Lanczos at the points ``idx``, all at once (a block of starts shares each batched
+        Hessian-vector product: :func:`batched_smallest_eigenpair`): sets lam_min / neg;
+        returns the escape directions (rows; zero where there is no significant negative
+        curvature)."""
+        w, V, big = np.empty(idx.size), np.empty((idx.size, self.x.shape[1])), np.empty(idx.size)
+        for lo in range(0, idx.size, _WIDTH):       # blocks of _WIDTH points (memory)
+            sl = slice(lo, lo + _WIDTH)
+            w[sl], V[sl], big[sl], _steps = batched_smallest_eigenpair(self.obj, self.x[idx[sl]])
+        ok = np.isfinite(w)                # no Ritz value: no curvature information
+        self.lam_min[idx] = w
+        neg = ok & (w < -self.cfg.curvature_tol * (1.0 + np.where(ok, big, 0.0)))
+        self.neg[idx] = neg
+        sign = np.where(np.einsum("bn,bn->b", V, self.g[idx]) > 0, -1.0, 1.0)
+        return np.where(neg[:, None], sign[:, None] * V, 0.0)
 
     def escape(self, idx: np.ndarray, dirs: np.ndarray) -> None:
+        for lo in range(0, idx.size, _WIDTH):       # blocks of _WIDTH points (memory)
+            self._escape(idx[lo:lo + _WIDTH], dirs[lo:lo + _WIDTH])
+
+    def _escape(self, idx: np.ndarray, dirs: np.ndarray) -> None:
         N = self.x.shape[1]
         grid = self.scale * 2.0 ** -np.arange(-1, 26)
         steps = np.concatenate([grid, -grid])
@@ -130,88 +136,188 @@ class _HessianFreeRunner(_Runner):
 
     def lbfgs(self, iterations: int) -> None:
         """Batched L-BFGS with Armijo backtracking (module docstring) on the runs that are not
-        small-gradient, dead or stuck; a failed line search marks the run stuck.  The direction
-        comes from :func:`compact_lbfgs_product` (a few batched matrix products instead of the
-        two-loop recursion's 4 m small operations), with ``S^T Y`` and ``Y^T Y`` updated by one
-        row and column per stored pair."""
-        B, N = self.x.shape
-        m = _MEMORY
-        mem = np.zeros((B, 2 * m, N))              # rows 0..m-1: steps s, rows m..2m-1: y
-        gram = np.zeros((B, 2 * m, 2 * m))         # mem mem^T, kept up to date
-        stored = np.zeros(B, dtype=np.int64)       # pairs stored so far (slot = count % m)
+        small-gradient, dead or stuck; a failed line search marks the run stuck.
 
-        def forget(idx):                            # an empty memory (stale pairs zeroed)
-            stored[idx] = 0
-            mem[idx], gram[idx] = 0.0, 0.0
+        Up to ``_WIDTH`` runs are copied into compact arrays; a run that stops (small gradient,
+        divergence, failed line search, ``iterations`` steps) is written back and its slot is
+        taken in place by the next waiting run (memory cleared), or dropped when none waits,
+        so every iteration works on whole arrays (no fancy-indexed copies of the memories).
+        A non-finite value ends a run at once; ``|x|`` beyond ``cfg.bound`` is checked every 8
+        iterations and at the write-back (a pass over ``x`` each time).  The
+        direction comes from the compact form (:func:`compact_lbfgs_product`) with ``[S Y]^T g``
+        carried over from the previous iteration: after a step, ``[S Y]^T g_new`` is one pass
+        over the memory, ``[S Y]^T y = [S Y]^T g_new - [S Y]^T g_old`` gives the new Gram
+        column for free, and only the replaced slot's two entries are recomputed, so an
+        iteration reads the ``(2m, N)`` memory twice (that product and the direction's
+        ``coef @ [S Y]``) plus one value-and-gradient pass at the unit step."""
+        queue = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
+        if queue.size == 0 or iterations <= 0:
+            return
+        m, cfg = _MEMORY, self.cfg
+        ids, queue = queue[:_WIDTH], queue[_WIDTH:]
+        b, N = ids.size, self.x.shape[1]
+        x, f, g, gn = self.x[ids], self.f[ids], self.g[ids], self.gn[ids]
+        its = np.zeros(b, dtype=np.int64)
+        mem = np.zeros((b, 2 * m, N))            # rows 0..m-1: steps s, rows m..2m-1: y
+        gram = np.zeros((b, 2 * m, 2 * m))       # S^T Y (upper time triangle) and Y^T Y
+        cnt = np.zeros(b, dtype=np.int64)        # pairs stored so far (slot = count % m)
+        MG = np.zeros((b, 2 * m))                # [S Y]^T g for the current memory and g
+        dead = np.zeros(b, dtype=bool)
+        stuck = np.zeros(b, dtype=bool)
+        sweep = 0
 
-        for _ in range(iterations):
-            check_deadline()          # search --timeout: DeadlineExceeded ends this batch
-            act = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
-            if act.size == 0:
-                return
-            whole = act.size == B                  # no copies of the memories then
-            ga, gna, cnt = self.g[act], self.gn[act], stored[act]
-            try:
-                d = -compact_lbfgs_product(ga, mem if whole else mem[act],
-                                           gram if whole else gram[act], cnt)
-            except np.linalg.LinAlgError:          # a singular R: start the memories afresh
-                forget(act)
-                d = -ga * np.minimum(1.0, 1.0 / np.maximum(gna, 1e-300))[:, None]
-            slope = np.einsum("bn,bn->b", ga, d)
-            reset = ~(slope < 0) | ~np.isfinite(slope)   # not a descent direction: forget
-            if reset.any():
-                forget(act[reset])
-                d[reset] = -ga[reset] * np.minimum(1.0, 1.0 / np.maximum(gna[reset], 1e-300))[:, None]
-                slope[reset] = np.einsum("bn,bn->b", ga[reset], d[reset])
-            done, newx, newf, newg = self.backtrack_with_gradient(act, d, slope)
-            if done.any():
-                idx = act[done]
-                s_new = newx[done] - self.x[idx]
-                y_new = newg[done] - self.g[idx]
-                sy = np.einsum("bn,bn->b", s_new, y_new)
-                keep = sy > 1e-12 * np.linalg.norm(s_new, axis=1) * np.linalg.norm(y_new, axis=1)
-                keep &= np.isfinite(sy)
-                k_idx = idx[keep]
-                slot = stored[k_idx] % m
-                r = np.arange(k_idx.size)
-                mem[k_idx, slot] = s_new[keep]
-                mem[k_idx, m + slot] = y_new[keep]
-                every = k_idx.size == B
-                memk = mem if every else mem[k_idx]
-                gk = gram if every else gram[k_idx]
-                v = memk @ np.stack([s_new[keep], y_new[keep]], axis=2)   # (k, 2m, 2)
-                gk[r, :, slot], gk[r, slot, :] = v[:, :, 0], v[:, :, 0]
-                gk[r, :, m + slot], gk[r, m + slot, :] = v[:, :, 1], v[:, :, 1]
-                if not every:
-                    gram[k_idx] = gk
-                stored[k_idx] += 1
-                self.accept(idx, newx[done], newf[done], newg[done])
-            self.stuck[act[~done]] = True
+        def write_back(sel):
+            dead[sel] |= np.abs(x[sel]).max(axis=1) > cfg.bound
+            r = ids[sel]
+            self.x[r], self.f[r], self.g[r], self.gn[r] = x[sel], f[sel], g[sel], gn[sel]
+            self.it[r] += its[sel]
+            self.dead[r] |= dead[sel]
+            self.stuck[r] |= stuck[sel]
 
-    def backtrack_with_gradient(self, act, d, slope):
-        """Armijo backtracking from the unit step along ``d`` (halving, at most 40 times), each
-        trial's value and gradient from one pass; a trial within rounding noise of the value
-        with a smaller gradient is accepted too (as in :mod:`.local`).  Returns (done, points,
-        values, gradients)."""
-        xa, fa, gna = self.x[act], self.f[act], self.gn[act]
-        t = np.ones(act.size)
-        done = np.zeros(act.size, dtype=bool)
-        newx, newf, newg = xa.copy(), fa.copy(), self.g[act].copy()
-        pend = np.arange(act.size)
-        for _k in range(40):
-            trial = xa[pend] + t[pend, None] * d[pend]
-            ft, gt = self.value_gradient(trial)
-            ok = np.isfinite(ft) & (ft <= fa[pend] + 1e-4 * t[pend] * slope[pend])
-            near = (~ok & np.isfinite(ft)
-                    & (np.abs(ft - fa[pend]) <= _NOISE * (1.0 + np.abs(fa[pend]))))
-            ok |= near & (np.linalg.norm(gt, axis=1) < gna[pend])
-            hit = pend[ok]
-            newx[hit], newf[hit], newg[hit], done[hit] = trial[ok], ft[ok], gt[ok], True
-            pend = pend[~ok]
-            if pend.size == 0:
-                break
-            t[pend] *= 0.5
-        return done, newx, newf, newg
+        try:
+            while True:
+                check_deadline()      # search --timeout: DeadlineExceeded ends this batch
+                with np.errstate(all="ignore"):
+                    try:
+                        d = np.negative(_compact_direction(g, gn, MG, mem, gram, cnt))
+                    except np.linalg.LinAlgError:     # a singular R: every memory afresh
+                        cnt[:], mem[:], gram[:], MG[:] = 0, 0.0, 0.0, 0.0
+                        d = np.negative(_compact_direction(g, gn, MG, mem, gram, cnt))
+                    slope = np.einsum("bn,bn->b", g, d)
+                    reset = ~(slope < 0) | ~np.isfinite(slope)   # not a descent direction
+                if reset.any():                                 # forget, take the gradient
+                    cnt[reset], mem[reset], gram[reset], MG[reset] = 0, 0.0, 0.0, 0.0
+                    d[reset] = -g[reset] * np.minimum(1.0, 1.0 / np.maximum(gn[reset],
+                                                                       1e-300))[:, None]
+                    slope[reset] = np.einsum("bn,bn->b", g[reset], d[reset])
+                t, xt, ft, gt, gnt, ok = self._line_search(x, f, gn, d, slope)
+                stuck |= ~ok
+                if ok.any():
+                    a = np.nonzero(ok)[0]
+                    whole = a.size == b
+                    s_new = t[a, None] * d[a] if not whole else t[:, None] * d
+                    y_new = gt[a] - g[a] if not whole else gt - g
+                    gta = gt if whole else gt[a]
+                    MGn = (mem @ gta[:, :, None])[:, :, 0] if whole else \
+                        (mem[a] @ gta[:, :, None])[:, :, 0]
+                    sy = np.einsum("bn,bn->b", s_new, y_new)
+                    yy = np.einsum("bn,bn->b", y_new, y_new)
+                    keep = (np.isfinite(sy) & np.isfinite(yy)
+                            & (sy > 1e-12 * np.sqrt(np.einsum("bn,bn->b", s_new, s_new) * yy)))
+                    if keep.any():
+                        kk = np.nonzero(keep)[0]
+                        r = a[kk]
+                        slot = cnt[r] % m
+                        colS = MGn[kk, :m] - MG[r, :m]            # S^T y_new (old memory)
+                        colY = MGn[kk, m:] - MG[r, m:]            # Y^T y_new
+                        kr = np.arange(kk.size)
+                        colS[kr, slot] = sy[kk]
+                        colY[kr, slot] = yy[kk]
+                        gram[r, :m, m + slot] = colS
+                        gram[r, m:, m + slot] = colY
+                        gram[r, m + slot, m:] = colY
+                        mem[r, slot] = s_new[kk]
+                        mem[r, m + slot] = y_new[kk]
+                        MGn[kk, slot] = np.einsum("bn,bn->b", s_new[kk], gta[kk])
+                        MGn[kk, m + slot] = np.einsum("bn,bn->b", y_new[kk], gta[kk])
+                        cnt[r] += 1
+                    if whole:
+                        x, f, g, gn, MG = xt, ft, gt, gnt, MGn
+                    else:
+                        x[a], f[a], g[a], gn[a], MG[a] = xt[a], ft[a], gt[a], gnt[a], MGn
+                    its[a] += 1
+                    dead[a] |= ~np.isfinite(f[a])
+                    sweep += 1
+                    if sweep % 8 == 0:        # |x| beyond the bound: a pass over x, so not
+                        big_x = np.maximum(x.max(axis=1), -x.min(axis=1)) > cfg.bound
+                        dead |= big_x         # at every step (a finite value is)
+
+                out = (stuck | dead | (gn <= cfg.gtol * (1.0 + np.abs(f)))
+                       | (its >= iterations))
+                if out.any():
+                    write_back(out)
+                    free = np.nonzero(out)[0]
+                    new, queue = queue[:free.size], queue[free.size:]
+                    if new.size:              # waiting runs take the freed slots in place
+                        sl = free[:new.size]
+                        ids[sl] = new
+                        x[sl], f[sl], g[sl], gn[sl] = (self.x[new], self.f[new], self.g[new],
+                                                       self.gn[new])
+                        its[sl], cnt[sl], dead[sl], stuck[sl] = 0, 0, False, False
+                        mem[sl], gram[sl], MG[sl] = 0.0, 0.0, 0.0
+                    gone = free[new.size:]
+                    if gone.size:             # no run waits: the arrays shrink
+                        k = np.ones(b, dtype=bool)
+                        k[gone] = False
+                        if not k.any():
+                            b = 0             # every run written back already
+                            return
+                        ids, x, f, g, gn, its = ids[k], x[k], f[k], g[k], gn[k], its[k]
+                        mem, gram, cnt, MG = mem[k], gram[k], cnt[k], MG[k]
+                        dead, stuck = dead[k], stuck[k]
+                        b = ids.size
+        finally:
+            if ids.size and b:
+                write_back(np.ones(b, dtype=bool))
+
+    def _line_search(self, x, f, gn, d, slope):
+        """Armijo backtracking from the unit step along ``d`` (steps ``2^-k``, k <= 39, the
+        largest acceptable one), each trial's value and gradient from one pass; a trial within
+        rounding noise of the value with a smaller gradient is accepted too (as in
+        :mod:`.local`).  The unit step is tried for all rows in one pass (it is accepted almost
+        always); the rows that fail it try the half step (enough for most of them), those that fail
+        again the next ``_TRIALS`` halvings together in one pass, and so on: a few passes per
+        iteration however many halvings a newly started run needs.  The result is the step that
+        halving one at a time would take.  Returns (steps, points, values, gradients, gradient
+        norms, accepted)."""
+        b = x.shape[0]
+        t = np.ones(b)
+        xt = x + d
+        ft, gt = self.value_gradient(xt)
+        gnt = np.sqrt(np.einsum("bn,bn->b", gt, gt))
+        ok = self._acceptable(ft, gnt, f, gn, slope, t)
+        pend = np.nonzero(~ok)[0]
+        k0 = 1
+        while pend.size and k0 < 40:
+            ks = np.arange(k0, min(k0 + (1 if k0 == 1 else _TRIALS), 40))
+            steps = 0.5 ** ks                                   # (k,)
+            p, nk = pend.size, ks.size
+            trial = (x[pend, None, :] + steps[None, :, None] * d[pend, None, :]).reshape(p * nk, -1)
+            fp, gp = self.value_gradient(trial)
+            gnp = np.sqrt(np.einsum("bn,bn->b", gp, gp))
+            rep = np.repeat(pend, nk)
+            okp = self._acceptable(fp, gnp, f[rep], gn[rep], slope[rep],
+                                   np.tile(steps, p)).reshape(p, nk)
+            anyok = okp.any(axis=1)
+            first = np.argmax(okp, axis=1)                      # the largest acceptable step
+            sel = np.nonzero(anyok)[0]
+            flat = sel * nk + first[sel]
+            hit = pend[sel]
+            t[hit] = steps[first[sel]]
+            xt[hit], ft[hit], gt[hit], gnt[hit], ok[hit] = trial[flat], fp[flat], gp[flat], \
+                gnp[flat], True
+            pend = pend[~anyok]
+            k0 += nk
+        t[pend] = 0.5 ** 39
+        return t, xt, ft, gt, gnt, ok
+
+    @staticmethod
+    def _acceptable(ft, gnt, f, gn, slope, t):
+        fin = np.isfinite(ft)
+        ok = fin & (ft <= f + 1e-4 * t * slope)
+        near = ~ok & fin & (np.abs(ft - f) <= _NOISE * (1.0 + np.abs(f)))
+        return ok | (near & (gnt < gn))
+
+    def run(self) -> DescentResult:
+        """As :meth:`.local._Runner.run`, except that the hybrid method skips its gradient
+        warm-up: the L-BFGS phase that starts :meth:`hessian_free` is a first-order method
+        already, and its first step is the warm-up's (the scaled gradient, Armijo); the 30
+        separate gradient steps (values and gradients in separate passes, backtracking on
+        values alone) only cost time."""
+        if self.cfg.method is Method.HYBRID:
+            self.second_order(self.cfg.newton_iterations)
+            return self.result()
+        return super().run()
 
     def second_order(self, iterations: int) -> None:
         self.hessian_free(iterations)
@@ -254,26 +360,55 @@ def compact_lbfgs_product(g: np.ndarray, mem: np.ndarray, gram: np.ndarray,
     ``gam = s^T y / y^T y`` of the newest pair (``min(1, 1 / |g|)`` with no pair).  ``mem``:
     (b, 2m, N), the steps ``s`` in rows ``0..m-1`` and the gradient changes ``y`` in rows
     ``m..2m-1``, circular (pair ``count - 1`` in slot ``(count - 1) % m``), unused slots zero;
-    ``gram = mem mem^T``.  Equal (up to rounding) to the two-loop recursion
+    ``gram`` holds ``mem mem^T`` (only its ``S^T Y`` block's upper time triangle and its
+    ``Y^T Y`` block are read).  Equal (up to rounding) to the two-loop recursion
     (``tests/test_hvp.py`` checks it against one)."""
+    MG = (mem @ g[:, :, None])[:, :, 0]                             # [S^T g, Y^T g]
+    with np.errstate(all="ignore"):
+        return _compact_direction(g, np.linalg.norm(g, axis=1), MG, mem, gram, count)
+
+
+def _masks(m: int):
+    """For each memory state ``key`` (``count`` if ``count < m``, else ``m + count % m``):
+    which slots hold pairs, which (i, j) have pair i older than or as old as pair j, and the
+    identity on the unused slots (so that R stays invertible)."""
+    got = _MASKS.get(m)
+    if got is None:
+        used = np.zeros((2 * m, m), dtype=bool)
+        older = np.zeros((2 * m, m, m), dtype=bool)
+        for key in range(2 * m):
+            count = key                              # key >= m: the same residue, a full memory
+            age = (count - 1 - np.arange(m)) % m     # 0: the newest pair
+            u = age < min(count, m)
+            used[key] = u
+            older[key] = (age[:, None] >= age[None, :]) & u[:, None] & u[None, :]
+        eye_unused = (~used)[:, :, None] * np.eye(m)[None]
+        got = _MASKS[m] = (used, older, eye_unused)
+    return got
+
+
+_MASKS: dict = {}
+
+
+def _compact_direction(g, gn, MG, mem, gram, count):
+    """:func:`compact_lbfgs_product` with ``MG = [S Y]^T g`` and ``|g|`` given."""
     b, m = mem.shape[0], mem.shape[1] // 2
+    used_t, older_t, eye_t = _masks(m)
+    key = np.where(count < m, count, m + count % m)
+    used = used_t[key]
     SY, YY = gram[:, :m, m:], gram[:, m:, m:]
-    gn = np.linalg.norm(g, axis=1)
-    age = (count[:, None] - 1 - np.arange(m)[None, :]) % m          # 0: the newest pair
-    used = age < np.minimum(count, m)[:, None]
-    older = (age[:, :, None] >= age[:, None, :]) & used[:, :, None] & used[:, None, :]
-    R = np.where(older, SY, 0.0) + np.where(used, 0.0, 1.0)[:, :, None] * np.eye(m)
+    R = np.where(older_t[key], SY, 0.0) + eye_t[key]
     Dg = np.where(used, np.einsum("bii->bi", SY), 0.0)
     newest = (count - 1) % m
     rows = np.arange(b)
     yy_n = YY[rows, newest, newest]
     gam = np.where(count > 0, SY[rows, newest, newest] / np.where(yy_n > 0, yy_n, 1.0),
                    np.minimum(1.0, 1.0 / np.maximum(gn, 1e-300)))
-    MG = (mem @ g[:, :, None])[:, :, 0]                             # [S^T g, Y^T g]
-    Sg, Yg = MG[:, :m], MG[:, m:]
-    with np.errstate(all="ignore"):
-        u = np.linalg.solve(R, Sg[:, :, None])[:, :, 0]
-        w = np.einsum("bij,bj->bi", YY, u) * gam[:, None] + Dg * u - gam[:, None] * Yg
-        p = np.linalg.solve(R.transpose(0, 2, 1), w[:, :, None])[:, :, 0]
-        coef = np.concatenate([p, -gam[:, None] * u], axis=1)
-        return gam[:, None] * g + (coef[:, None, :] @ mem)[:, 0, :]
+    Sg, Yg = MG[:, :m, None], MG[:, m:]
+    u = np.linalg.solve(R, Sg)                                      # (b, m, 1)
+    w = gam[:, None] * ((YY @ u)[:, :, 0] - Yg) + Dg * u[:, :, 0]
+    p = np.linalg.solve(np.swapaxes(R, 1, 2), w[:, :, None])[:, :, 0]
+    coef = np.concatenate([p, -gam[:, None] * u[:, :, 0]], axis=1)
+    out = (coef[:, None, :] @ mem)[:, 0, :]
+    out += gam[:, None] * g
+    return out

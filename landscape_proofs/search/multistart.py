@@ -391,8 +391,11 @@ def _descend_all(problem, cfg: SearchConfig, progress: Progress | None):
     x0 = flatten(Ws)
     nu = natural_scale(problem)
     N = problem.n_params
-    # memory per point: a dense N x N Hessian, or (Hessian-free) L-BFGS pairs and escape trials
-    per_point = N * N if _descend(N, obj) is descend else 512 * N   # (~20 starts at 2,048: in cache)
+    # memory per point: a dense N x N Hessian, or (Hessian-free) 128 N: the descent keeps 32
+    # starts moving at a time (hessian_free._WIDTH, with their L-BFGS pairs and Lanczos bases)
+    # and the rest of its batch waiting, so a finished run's place is taken at once; 76 starts
+    # a batch at 2,048 parameters (--timeout drops the batch it interrupts)
+    per_point = N * N if _descend(N, obj) is descend else 128 * N
     chunk = max(1, min(cfg.chunk, int(2e7 // max(per_point, 1))))
     parts = []
     with deadline(cfg.timeout):       # --timeout: the starts not descended in time are not run
