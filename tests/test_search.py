@@ -198,3 +198,17 @@ def test_cli_search_bad_input_exit_2_one_line(tmp_path, capsys, argv):
 def test_cli_search_missing_file_exit_2(capsys):
     assert main(["search", "/nonexistent/problem.json"]) == 2
     assert "file not found" in capsys.readouterr().err
+
+
+def test_diverging_runs_print_no_numpy_warning():
+    """-2 cosh(R) is unbounded below: every run diverges, its gradient overflows; that is
+    reported as divergence, never as a RuntimeWarning on the user's terminal."""
+    import warnings
+
+    p = problem_from_dict({"family": "deep-linear", "widths": [1, 1],
+                           "loss": {"name": "custom", "expression": "-(exp(R_0_0) + exp(-R_0_0))",
+                                    "over": "product", "convex": False}})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        report = search(p, SearchConfig(starts=100, seed=0))
+    assert report.diverged == 100 and not report.groups

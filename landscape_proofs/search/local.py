@@ -151,7 +151,8 @@ class _Runner:
         self.x[idx] = xn
         self.f[idx] = fn
         self.g[idx] = self.grad(xn) if gn is None else gn
-        self.gn[idx] = np.linalg.norm(self.g[idx], axis=1)
+        with np.errstate(all="ignore"):     # a diverging run's gradient overflows: marked below
+            self.gn[idx] = np.linalg.norm(self.g[idx], axis=1)
         self.it[idx] += 1
         self.mark_divergence(idx)
 
