@@ -91,7 +91,7 @@ class _Before:
 
         self.nc = nc
         self.saved = (nc.classification_inertia, nc.classification_negative_direction)
-        nc.classification_inertia = lambda H, T=None, min_n=None: (inertia(H), "charpoly", None)
+        nc.classification_inertia = lambda H, T=None, min_n=None, **kw: (inertia(H), "charpoly", None)
         nc.classification_negative_direction = lambda H, min_n=None: negative_direction(H)
         return self
 

@@ -81,15 +81,11 @@ def _primitive(v: Sequence[object]) -> list[int]:
     return [a // g for a in ints] if g > 1 else ints
 
 
-def kernel_vectors(H: flint.fmpq_mat, basis, Az: np.ndarray | None = None) -> list[list[int]]:
-    """Integer vectors from ``basis`` (vectors, or an ``n x k`` fmpq_mat of columns) that lie
-    exactly in ``ker H`` and are linearly independent (a maximal independent subset mod a
-    prime; the kernel check re-proves independence).  Vectors not in the kernel are dropped.
-    ``Az`` (optional): ``d H`` as exact float64 integers (:func:`integer_float`); then ``H v``
-    is computed by one exact float64 product when the sizes allow it."""
-    n = H.nrows()
+def _hint_matrix(basis, n: int) -> flint.fmpz_mat | None:
+    """The kernel hints ``basis`` (vectors, or an ``n x k`` fmpq_mat of columns) as the columns
+    of one integer matrix (scaled by one common denominator: the same directions), or None."""
     if basis is None:
-        return []
+        return None
     if isinstance(basis, flint.fmpq_mat):
         Kq = basis if basis.nrows() == n else None
     else:
@@ -100,8 +96,28 @@ def kernel_vectors(H: flint.fmpq_mat, basis, Az: np.ndarray | None = None) -> li
         except TypeError:
             Kq = flint.fmpq_mat(n, len(vecs), [to_fmpq(x) for x in flat])
     if Kq is None or Kq.ncols() == 0:
+        return None
+    return Kq.numer_denom()[0]
+
+
+def _hint_array(basis, n: int) -> np.ndarray | None:
+    """:func:`_hint_matrix` as an int64 ``n x k`` array (entries below 2^50), else None;
+    unchecked (the exact check tests ``H V_Z = 0`` and the rank of ``V_Z`` itself)."""
+    Kz = _hint_matrix(basis, n)
+    F = _exact_float_entries(Kz) if Kz is not None else None
+    return F.reshape(n, Kz.ncols()).astype(np.int64) if F is not None else None
+
+
+def kernel_vectors(H: flint.fmpq_mat, basis, Az: np.ndarray | None = None) -> list[list[int]]:
+    """Integer vectors from ``basis`` (vectors, or an ``n x k`` fmpq_mat of columns) that lie
+    exactly in ``ker H`` and are linearly independent (a maximal independent subset mod a
+    prime; the kernel check re-proves independence).  Vectors not in the kernel are dropped.
+    ``Az`` (optional): ``d H`` as exact float64 integers (:func:`integer_float`); then ``H v``
+    is computed by one exact float64 product when the sizes allow it."""
+    n = H.nrows()
+    Kz = _hint_matrix(basis, n)
+    if Kz is None:
         return []
-    Kz, _ = Kq.numer_denom()           # one common denominator: the same directions
     k = Kz.ncols()
     h = _bits(Az) if Az is not None else 0
     F = _exact_float_entries(Kz) if h else None
@@ -514,9 +530,10 @@ def _choose_bits(need: int, h: int, n: int, kbits: int) -> int:
     return min(range(lo, top + 1), key=lambda b: (_product_count(h, max(b, kbits), lg), -b))
 
 
-def cholesky_congruence(A: np.ndarray, K: list[list[int]], h: int):
+def cholesky_congruence(A: np.ndarray, K, h: int):
     """``(Vz, bits)``: an integer congruence for a float matrix ``A`` that looks positive
-    semidefinite with kernel spanned by the ``k`` exact vectors ``K``, or None (``A`` not positive
+    semidefinite with kernel spanned by the ``k`` exact vectors ``K`` (lists of integers, or the
+    columns of an int64 array), or None (``A`` not positive
     semidefinite of rank ``r = n - k`` to float accuracy, or nothing to gain).
 
     Pivoted Cholesky (LAPACK ``dpstrf``) ``P^T A P = L L^T`` picks ``r`` pivot rows ``R`` with
@@ -530,7 +547,13 @@ def cholesky_congruence(A: np.ndarray, K: list[list[int]], h: int):
     (plus margin, :func:`_choose_bits`)."""
     from scipy.linalg import lapack
 
-    n, k = A.shape[0], len(K)
+    n = A.shape[0]
+    K = np.zeros((n, 0), dtype=np.int64) if len(K) == 0 else K
+    try:
+        K = K if isinstance(K, np.ndarray) else np.array(K, dtype=np.int64).T
+    except OverflowError:
+        return None
+    k = K.shape[1]
     r = n - k
     if r == 0:
         return None
@@ -549,17 +572,12 @@ def cholesky_congruence(A: np.ndarray, K: list[list[int]], h: int):
     spread = top * float(np.sum(np.linalg.norm(L11, axis=0)))
     if not (top > 0 and math.isfinite(spread) and spread > 0):
         return None
-    kbits = max((max(max(v), -min(v)).bit_length() for v in K), default=0)
-    bits = _choose_bits(math.ceil(math.log2(spread)) + CHOLESKY_MARGIN, h, n, kbits)
+    bits = _choose_bits(math.ceil(math.log2(spread)) + CHOLESKY_MARGIN, h, n, _bits(K))
     if not bits:
         return None
     Vz = np.zeros((n, n), dtype=np.int64)
     Vz[piv[:r] - 1, :r] = np.rint(M * (2.0**bits / top)).astype(np.int64)
-    if k:
-        try:
-            Vz[:, r:] = np.array(K, dtype=np.int64).T
-        except OverflowError:
-            return None
+    Vz[:, r:] = K
     return Vz, bits
 
 
@@ -596,18 +614,19 @@ def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | No
         return ine, "blocks (" + ", ".join(f"{v} by {k}" for k, v in sorted(blocks.items())) + ")", None
     if fast:
         with one_blas_thread():
-            K = None
             if Az is not None and A is not None and np.array_equal(Az, Az.T):
-                # first pivoted Cholesky (positive semidefinite H; no eigh), then the spectrum
-                K = kernel_vectors(H, kernel_basis, Az)
+                # first pivoted Cholesky (positive semidefinite H; no eigh), the kernel hints
+                # unfiltered (the check tests them); then the spectrum
+                K = _hint_array(kernel_basis, n)
+                K = np.zeros((n, 0), dtype=np.int64) if K is None else K
                 ch = cholesky_congruence(A, K, _bits(Az))
-                ine = float_exact_congruence(Az, ch[0], len(K)) if ch is not None else None
+                ine = float_exact_congruence(Az, ch[0], K.shape[1]) if ch is not None else None
                 if ine is not None:
                     Vz, bits = ch
                     V = (flint.fmpq_mat(flint.fmpz_mat(Vz.tolist())) / flint.fmpz(2**bits)
                          if keep_v else None)
                     return ine, "congruence", V
-            sp = _spectrum(H, A, kernel_basis, True, Az, K)
+            sp = _spectrum(H, A, kernel_basis, True, Az)
             # V's bits: enough for the spectrum, few products, H V within int64 (fast_bits)
             if sp is not None and Az is not None and np.array_equal(Az, Az.T):
                 K = sp[2]
