@@ -405,9 +405,13 @@ def float_exact_congruence(Az: np.ndarray, Vz: np.ndarray, k: int | None = None)
         R = np.nonzero(Vz[:, :m].any(axis=1))[0]        # the rows where V_P is not zero
         VP = Vz[R, :m]
         TP = _times(Az[np.ix_(R, R)], VP, h, budget)   # (H V_P)[R] = H[R, R] V_P[R]
-    if k:
-        Zm = flint.fmpz_mat(Vz[:, m:].tolist())
-        if not any(flint.nmod_mat(Zm, p).rank() == k for p in (2**61 - 1, 2**31 - 1)):
+    if k:   # full column rank of V_Z mod p; first on the k x k block of the rows where V_P is 0
+        C = np.nonzero(~Vz[:, :m].any(axis=1))[0] if m else np.arange(n)   # (a nonzero minor)
+        for Z in ([Vz[C, m:]] if len(C) >= k and len(C) < n else []) + [Vz[:, m:]]:
+            Zm = flint.fmpz_mat(Z.tolist())
+            if any(flint.nmod_mat(Zm, p).rank() == k for p in (2**61 - 1, 2**31 - 1)):
+                break
+        else:
             return None
     if m == 0:
         return Inertia(0, 0, k)
@@ -557,14 +561,17 @@ def cholesky_congruence(A: np.ndarray, K, h: int):
     r = n - k
     if r == 0:
         return None
-    try:
-        c, piv, rank, info = lapack.dpstrf(A, lower=1)
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    if info < 0 or rank < r:
-        return None
-    L11 = np.tril(c[:r, :r])
-    Linv, info = lapack.dtrtri(L11, lower=1)
+    # SciPy ships its own OpenBLAS, loaded by the import above: limit it here too (a limit set
+    # before the import does not reach it; two threads on shared cores made dpstrf 4x slower)
+    with one_blas_thread():
+        try:
+            c, piv, rank, info = lapack.dpstrf(A, lower=1)
+        except (ValueError, np.linalg.LinAlgError):
+            return None
+        if info < 0 or rank < r:
+            return None
+        L11 = np.tril(c[:r, :r])
+        Linv, info = lapack.dtrtri(L11, lower=1)
     if info != 0 or not np.all(np.isfinite(Linv)):
         return None
     M = Linv.T
