@@ -254,17 +254,19 @@ EXACT_BOUND = 2**50   # every partial sum of an exact product stays below this (
                       # integers; the margin covers any summation order, FMA included)
 
 
-def integer_float(H: flint.fmpq_mat) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+def integer_float(H: flint.fmpq_mat, scaled: bool = True) -> tuple[np.ndarray | None, np.ndarray | None, int]:
     """``(Az, A, d)``: ``Az`` the integer matrix ``d H`` as float64 (exact: every entry below
     EXACT_BOUND in absolute value; else None), ``A`` the float64 matrix nearest to ``H`` (as
     :func:`to_float`; None if it does not fit), ``d`` the common denominator (a Python int).
-    One conversion of ``H`` serves the float eigendecomposition and the exact check."""
+    One conversion of ``H`` serves the float eigendecomposition and the exact check.  With
+    ``scaled`` False, ``A`` is None whenever ``Az`` is not (the caller divides when it needs
+    ``A``: one ``N x N`` array less)."""
     m, n = H.nrows(), H.ncols()
     Hz, d = H.numer_denom()
     Az = _exact_float_entries(Hz)
     if Az is not None:
         Az = Az.reshape(m, n)
-        return Az, Az / float(d), int(d)
+        return Az, (Az / float(d) if scaled else None), int(d)
     return None, to_float(H), int(d)
 
 
@@ -571,19 +573,23 @@ def cholesky_congruence(A: np.ndarray, K, h: int):
         if info < 0 or rank < r:
             return None
         L11 = np.tril(c[:r, :r])
-        Linv, info = lapack.dtrtri(L11, lower=1)
+        spread = float(np.sum(np.linalg.norm(L11, axis=0)))
+        Linv, info = lapack.dtrtri(L11, lower=1, overwrite_c=1)
+    del c, L11
     if info != 0 or not np.all(np.isfinite(Linv)):
         return None
     M = Linv.T
-    top = float(np.max(np.abs(M)))
-    spread = top * float(np.sum(np.linalg.norm(L11, axis=0)))
+    top = max(float(M.max()), -float(M.min()))
+    spread *= top
     if not (top > 0 and math.isfinite(spread) and spread > 0):
         return None
     bits = _choose_bits(math.ceil(math.log2(spread)) + CHOLESKY_MARGIN, h, n, _bits(K))
     if not bits:
         return None
+    M *= 2.0**bits / top                               # in place: no N x N temporaries
+    np.rint(M, out=M)
     Vz = np.zeros((n, n), dtype=np.int64)
-    Vz[piv[:r] - 1, :r] = np.rint(M * (2.0**bits / top)).astype(np.int64)
+    Vz[piv[:r] - 1, :r] = M
     Vz[:, r:] = K
     return Vz, bits
 
@@ -604,7 +610,7 @@ def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | No
     can lower it)."""
     n = H.nrows()
     fast = n >= max(1, FLOAT_GUIDED_MIN_N if min_n is None else min_n)
-    Az, A, _ = integer_float(H) if fast else (None, None, 0)
+    Az, A, d = integer_float(H, scaled=False) if fast else (None, None, 1)
     if n <= 1:
         comps = [list(range(n))]
     else:
@@ -621,18 +627,21 @@ def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | No
         return ine, "blocks (" + ", ".join(f"{v} by {k}" for k, v in sorted(blocks.items())) + ")", None
     if fast:
         with one_blas_thread():
-            if Az is not None and A is not None and np.array_equal(Az, Az.T):
+            if Az is not None and np.array_equal(Az, Az.T):
                 # first pivoted Cholesky (positive semidefinite H; no eigh), the kernel hints
-                # unfiltered (the check tests them); then the spectrum
+                # unfiltered (the check tests them); then the spectrum.  Cholesky on d H: the
+                # positive scaling changes neither the pivots nor the rounded V
                 K = _hint_array(kernel_basis, n)
                 K = np.zeros((n, 0), dtype=np.int64) if K is None else K
-                ch = cholesky_congruence(A, K, _bits(Az))
+                ch = cholesky_congruence(Az, K, _bits(Az))
                 ine = float_exact_congruence(Az, ch[0], K.shape[1]) if ch is not None else None
                 if ine is not None:
                     Vz, bits = ch
                     V = (flint.fmpq_mat(flint.fmpz_mat(Vz.tolist())) / flint.fmpz(2**bits)
                          if keep_v else None)
                     return ine, "congruence", V
+            if A is None and Az is not None:
+                A = Az / float(d)
             sp = _spectrum(H, A, kernel_basis, True, Az)
             # V's bits: enough for the spectrum, few products, H V within int64 (fast_bits)
             if sp is not None and Az is not None and np.array_equal(Az, Az.T):
