@@ -13,7 +13,9 @@ The classifier first tries a cheaper exact check of the same certificate
 computed *exactly* with float64 BLAS products of small integer matrices (digit splitting, every
 partial sum an integer of absolute value at most 2^50, so no rounding occurs), about ten times
 faster than FLINT's ``fmpz_mat`` products at 2,048 rows; when it cannot decide, the kernel's
-check (:func:`inertia_by_congruence`) runs as before.
+check (:func:`inertia_by_congruence`) runs as before.  For a Hessian that looks positive
+semidefinite the congruence is suggested first by pivoted Cholesky (:func:`cholesky_congruence`,
+no eigendecomposition; docs/inertia.md, "Third round").
 """
 from __future__ import annotations
 
