@@ -96,7 +96,7 @@ class _Before:
 
         self.nc = nc
         self.saved = (nc.classification_inertia, nc.classification_negative_direction)
-        nc.classification_inertia = lambda H, T=None, min_n=None: (inertia(H), "charpoly", None)
+        nc.classification_inertia = lambda H, T=None, min_n=None, **kw: (inertia(H), "charpoly", None)
         nc.classification_negative_direction = lambda H, min_n=None: negative_direction(H)
         return self
 
@@ -136,17 +136,21 @@ def classify_rows(widths_list, before: bool):
                                           ("rotated", rotated(base[0], base[1], k))):
             point = Point.of(problem, weights)
             unit = statistics.median(unit_seconds() for _ in range(3))
+            load, cpu = os.getloadavg()[0], time.process_time()
             t, res = time_classify(problem, point)
+            cpu = time.process_time() - cpu      # CPU seconds: less sensitive to shared cores
             tv, verdict, size = time_verify(res)
             row = {"case": f"{widths} {label}", "n": res.n_params, "unit_s": unit,
                    "classify_s": t, "verify_s": tv, "kind": res.kind.value,
-                   "inertia": res.inertia, "holds": verdict.valid, "certificate_bytes": size}
+                   "inertia": res.inertia, "holds": verdict.valid, "certificate_bytes": size,
+                   "classify_cpu_s": cpu, "load_average": load}
             if before and res.n_params <= BEFORE_MAX_N:
                 with _Before():
                     tb, rb = time_classify(problem, point)
                 row.update(before_s=tb, before_kind=rb.kind.value, before_inertia=rb.inertia)
             print(f"  {row['case']}: N={row['n']} unit {unit:.2f} s, classify {t:.2f} s "
-                  f"({t / unit:.1f} units) {row['kind']} {row['inertia']}, verify {tv:.3f} s"
+                  f"({t / unit:.1f} units; CPU {cpu:.2f} s, load {load:.1f}) {row['kind']} "
+                  f"{row['inertia']}, verify {tv:.3f} s"
                   + (f", before {row['before_s']:.2f} s ({row['before_s'] / unit:.1f} units) "
                      f"{row['before_kind']}" if "before_s" in row else ""), flush=True)
             rows.append(row)

@@ -675,3 +675,152 @@ def test_the_classifier_takes_the_float_exact_check_on_a_rotated_network_hessian
     ine, how, V = classification_inertia(H, obj.orbit_tangent(W, orthogonal=True), min_n=1)
     assert how == "congruence" and ine == inertia(H) and ine.zero == 6
     assert V.numer_denom()[1] <= 2**FAST_BITS and inertia_by_congruence(H, V) == ine
+
+
+# -- the pivoted-Cholesky congruence and the kernel-block hint (issue 16, third round) -----------
+def _cholesky_parts(H, hints=None):
+    """(Az, A, Vz, bits, k) of numeric.congruence.cholesky_congruence for H (None if it
+    declines or the integers do not fit)."""
+    import numpy as np
+
+    from landscape_proofs.numeric.congruence import (_bits, _hint_array, cholesky_congruence,
+                                                     integer_float)
+
+    Az, A, _ = integer_float(H)
+    if Az is None or A is None:
+        return None
+    K = _hint_array(hints, H.nrows()) if hints else None
+    K = np.zeros((H.nrows(), 0), dtype=np.int64) if K is None else K
+    ch = cholesky_congruence(A, K, _bits(Az))
+    return None if ch is None else (Az, A, ch[0], ch[1], K.shape[1])
+
+
+@SETTINGS
+@given(st.data())
+def test_the_cholesky_congruence_never_certifies_a_wrong_inertia(data):
+    """Whatever H (random, low-rank, near-singular, indefinite) and whatever kernel hints (the
+    exact kernel, part of it, a vector outside it, a repeated one): when the float-exact check
+    accepts the pivoted-Cholesky V with the hinted kernel block, the inertia is the exact one
+    and the kernel's own FLINT check agrees on the same V; a rejected hint only declines."""
+    import numpy as np
+
+    from landscape_proofs.numeric.congruence import float_exact_congruence
+
+    H = data.draw(symmetric())
+    if data.draw(st.booleans()):
+        H = H * H                      # positive semidefinite, the same kernel: Cholesky applies
+    n = H.nrows()
+    K = exact_kernel_basis(H)
+    how = data.draw(st.sampled_from(["exact", "none", "part", "outside", "repeated"]))
+    if how == "none" or not K:
+        hints = None
+    elif how == "part":
+        hints = K[:-1] or None
+    elif how == "outside":
+        hints = K[:-1] + [[data.draw(st.integers(-3, 3)) for _ in range(n)]]
+    elif how == "repeated":
+        hints = K + [K[0]]
+    else:
+        hints = K
+    parts = _cholesky_parts(H, hints)
+    if parts is None:                  # declined (indefinite, rank mismatch, too large): no claim
+        return
+    Az, _, Vz, bits, k = parts
+    assert Vz.shape == (n, n) and bits >= 1
+    got = float_exact_congruence(Az, Vz, k)
+    if got is not None:
+        exact = inertia(H)
+        assert got == exact and exact.negative == 0 and got.zero == k
+        V = flint.fmpq_mat(flint.fmpz_mat(Vz.tolist())) / flint.fmpz(2**bits)
+        assert inertia_by_congruence(H, V) == exact
+        assert V.rank() == n
+
+
+def test_the_cholesky_congruence_of_a_hand_made_semidefinite_matrix():
+    """H = [[2, 1, 1], [1, 2, -1], [1, -1, 2]] has kernel (1, -1, -1) (rank 2, eigenvalues
+    3, 3, 0).  With that hint V_P is supported on two pivot rows (one row of V_P is zero), the
+    hinted block is the last column, and the check gives (2, 0, 1); without the hint (kernel
+    block empty) and with a wrong hint it declines, never answering (3, 0, 0)."""
+    import numpy as np
+
+    from landscape_proofs.numeric.congruence import float_exact_congruence
+
+    H = matrix([[2, 1, 1], [1, 2, -1], [1, -1, 2]])
+    Az, _, Vz, bits, k = _cholesky_parts(H, [[1, -1, -1]])
+    assert k == 1 and Vz[:, 2].tolist() == [1, -1, -1]
+    assert int((~Vz[:, :2].any(axis=1)).sum()) == 1           # one zero row of V_P
+    assert float_exact_congruence(Az, Vz, k) == Inertia(2, 0, 1)
+    assert _cholesky_parts(H) is None                          # rank 2 < 3 pivots: declines
+    W = Vz.copy()
+    W[:, 2] = [1, 1, 0]                                        # not in the kernel
+    assert float_exact_congruence(Az, W, 1) is None
+    assert float_exact_congruence(Az, W) is None               # trailing rule: B singular
+    assert float_exact_congruence(Az, Vz, 4) is None and float_exact_congruence(Az, Vz, -1) is None
+
+
+@SETTINGS
+@given(st.data())
+def test_the_kernel_block_hint_agrees_with_the_trailing_zero_rule(data):
+    """float_exact_congruence(Az, Vz, k) (H V_Z = 0 checked on the last k columns, products on
+    the nonzero rows of V_P) answers only with the exact inertia, and where both answer it
+    agrees with the rule that reads k off H V; rows of V_P zeroed at random never make it pass
+    wrongly."""
+    from landscape_proofs.numeric.congruence import float_exact_congruence
+
+    H = data.draw(symmetric())
+    V = data.draw(adversarial_v(H))
+    Az, Vz = _integer_parts(H, V)
+    assume(Az is not None)
+    n = H.nrows()
+    k = data.draw(st.integers(0, n))
+    if data.draw(st.booleans()) and n > k:
+        Vz = Vz.copy()
+        Vz[data.draw(st.integers(0, n - 1)), :n - k] = 0
+    got = float_exact_congruence(Az, Vz, k)
+    if got is not None:
+        assert got == inertia(H) and got.zero == k
+        plain = float_exact_congruence(Az, Vz)
+        assert plain is None or plain == got
+
+
+def test_float_digits_are_exact():
+    """_float_digits in float64 equals _digits in int64 on integers up to 2^52."""
+    import numpy as np
+
+    from landscape_proofs.numeric.congruence import _digits, _float_digits
+
+    rng = np.random.default_rng(7)
+    X = rng.integers(-2**52, 2**52, (7, 5), dtype=np.int64)
+    X[0, 0], X[0, 1] = 2**52 - 1, -2**52
+    for s in (1, 13, 23, 30):
+        F = _float_digits(X.astype(np.float64), s)
+        D = _digits(X, s)
+        assert len(F) == len(D)
+        assert all((f.astype(np.int64) == d).all() for f, d in zip(F, D))
+        assert all(np.abs(f).max() <= 2**s for f in F)
+
+
+def test_the_classifier_takes_the_cholesky_route_on_a_rotated_minimum(monkeypatch):
+    """The rotated [4, 4, 4] weight-decay global minimum (Hessian positive semidefinite, kernel =
+    the orbit tangent): classification_inertia certifies it without eigh (the float
+    eigendecomposition is disabled), with a V that has zero rows (supported on the Cholesky
+    pivots) and that the kernel's own check accepts."""
+    import sys
+    sys.path.insert(0, "benchmarks")
+    from bench_classify_sizes import decay_case, rotated
+
+    import landscape_proofs.numeric.congruence as nc
+    from landscape_proofs.families.deep_linear import Point
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
+
+    base = decay_case([4, 4, 4], seed=12)
+    problem, weights = rotated(base[0], base[1], 4)
+    obj = exact_objective(problem)
+    W = exact_weights(Point.of(problem, weights))
+    H = obj.hessian(W)
+    monkeypatch.setattr(nc, "_float_eigh", lambda A: None)
+    ine, how, V = nc.classification_inertia(H, obj.orbit_tangent(W, orthogonal=True), min_n=1)
+    assert how == "congruence" and ine == inertia(H) and ine.zero == 6 and ine.negative == 0
+    Vz, _ = V.numer_denom()
+    assert any(all(Vz[i, j] == 0 for j in range(H.nrows() - 6)) for i in range(H.nrows()))
+    assert inertia_by_congruence(H, V) == ine

@@ -13,7 +13,9 @@ The classifier first tries a cheaper exact check of the same certificate
 computed *exactly* with float64 BLAS products of small integer matrices (digit splitting, every
 partial sum an integer of absolute value at most 2^50, so no rounding occurs), about ten times
 faster than FLINT's ``fmpz_mat`` products at 2,048 rows; when it cannot decide, the kernel's
-check (:func:`inertia_by_congruence`) runs as before.
+check (:func:`inertia_by_congruence`) runs as before.  For a Hessian that looks positive
+semidefinite the congruence is suggested first by pivoted Cholesky (:func:`cholesky_congruence`,
+no eigendecomposition; docs/inertia.md, "Third round").
 """
 from __future__ import annotations
 
@@ -81,6 +83,33 @@ def _primitive(v: Sequence[object]) -> list[int]:
     return [a // g for a in ints] if g > 1 else ints
 
 
+def _hint_matrix(basis, n: int) -> flint.fmpz_mat | None:
+    """The kernel hints ``basis`` (vectors, or an ``n x k`` fmpq_mat of columns) as the columns
+    of one integer matrix (scaled by one common denominator: the same directions), or None."""
+    if basis is None:
+        return None
+    if isinstance(basis, flint.fmpq_mat):
+        Kq = basis if basis.nrows() == n else None
+    else:
+        vecs = [v for v in (list(v) for v in basis) if len(v) == n]
+        flat = [v[i] for i in range(n) for v in vecs]
+        try:                           # fmpq and int entries directly (the orbit tangent)
+            Kq = flint.fmpq_mat(n, len(vecs), flat) if vecs else None
+        except TypeError:
+            Kq = flint.fmpq_mat(n, len(vecs), [to_fmpq(x) for x in flat])
+    if Kq is None or Kq.ncols() == 0:
+        return None
+    return Kq.numer_denom()[0]
+
+
+def _hint_array(basis, n: int) -> np.ndarray | None:
+    """:func:`_hint_matrix` as an int64 ``n x k`` array (entries below 2^50), else None;
+    unchecked (the exact check tests ``H V_Z = 0`` and the rank of ``V_Z`` itself)."""
+    Kz = _hint_matrix(basis, n)
+    F = _exact_float_entries(Kz) if Kz is not None else None
+    return F.reshape(n, Kz.ncols()).astype(np.int64) if F is not None else None
+
+
 def kernel_vectors(H: flint.fmpq_mat, basis, Az: np.ndarray | None = None) -> list[list[int]]:
     """Integer vectors from ``basis`` (vectors, or an ``n x k`` fmpq_mat of columns) that lie
     exactly in ``ker H`` and are linearly independent (a maximal independent subset mod a
@@ -88,25 +117,17 @@ def kernel_vectors(H: flint.fmpq_mat, basis, Az: np.ndarray | None = None) -> li
     ``Az`` (optional): ``d H`` as exact float64 integers (:func:`integer_float`); then ``H v``
     is computed by one exact float64 product when the sizes allow it."""
     n = H.nrows()
-    if basis is None:
+    Kz = _hint_matrix(basis, n)
+    if Kz is None:
         return []
-    if isinstance(basis, flint.fmpq_mat):
-        Kq = basis if basis.nrows() == n else None
-    else:
-        vecs = [v for v in (list(v) for v in basis) if len(v) == n]
-        Kq = (flint.fmpq_mat(n, len(vecs), [to_fmpq(v[i]) for i in range(n) for v in vecs])
-              if vecs else None)
-    if Kq is None or Kq.ncols() == 0:
-        return []
-    Kz, _ = Kq.numer_denom()           # one common denominator: the same directions
     k = Kz.ncols()
-    ints = [int(x) for x in Kz.entries()]
-    big = max(map(abs, ints), default=0)
     h = _bits(Az) if Az is not None else 0
-    if h and n.bit_length() + h + big.bit_length() <= 50:     # H K exactly, in float64
-        Ki = np.array(ints, dtype=np.int64).reshape(n, k)
-        zero = (~(Az @ Ki.astype(np.float64)).any(axis=0)).tolist()
-        cols = Ki.T.tolist()
+    F = _exact_float_entries(Kz) if h else None
+    big = int(np.max(np.abs(F))) if F is not None and F.size else 0
+    if F is not None and n.bit_length() + h + big.bit_length() <= 50:   # H K exactly, in float64
+        Kf = F.reshape(n, k)
+        zero = (~(Az @ Kf).any(axis=0)).tolist()
+        cols = Kf.astype(np.int64).T.tolist()
     else:
         rows = Kz.tolist()
         cols = [[row[j] for row in rows] for j in range(k)]
@@ -116,7 +137,7 @@ def kernel_vectors(H: flint.fmpq_mat, basis, Az: np.ndarray | None = None) -> li
     inside = [j for j in range(k) if any(cols[j]) and zero[j]]
     if not inside:
         return []
-    K = flint.fmpz_mat([list(r) for r in zip(*(cols[j] for j in inside))])
+    K = Kz if len(inside) == k else flint.fmpz_mat([list(r) for r in zip(*(cols[j] for j in inside))])
     R, r = flint.nmod_mat(K, 2**61 - 1).rref()
     pivots, i = [], 0
     for j in range(len(inside)):
@@ -145,14 +166,16 @@ def near_zero_count(w: np.ndarray, rel: float = NEAR_ZERO) -> int:
 
 
 def _spectrum(H: flint.fmpq_mat, A: np.ndarray | None, kernel_basis, exact_kernel: bool,
-              Az: np.ndarray | None = None):
+              Az: np.ndarray | None = None, K: list[list[int]] | None = None):
     """``(w, U, K)``: the float eigenpairs of ``A`` (the float conversion of ``H``) and the exact
-    kernel vectors chosen as in :func:`suggest_congruence`, or None."""
+    kernel vectors chosen as in :func:`suggest_congruence` (``K``: those of ``kernel_basis``,
+    if already computed), or None."""
     eig = _float_eigh(A)
     if eig is None:
         return None
     w, U = eig
-    K = kernel_vectors(H, kernel_basis, Az)
+    if K is None:
+        K = kernel_vectors(H, kernel_basis, Az)
     if exact_kernel and near_zero_count(w) > len(K):
         K = exact_kernel_basis(H)
     return w, U, K
@@ -233,18 +256,35 @@ EXACT_BOUND = 2**50   # every partial sum of an exact product stays below this (
                       # integers; the margin covers any summation order, FMA included)
 
 
-def integer_float(H: flint.fmpq_mat) -> tuple[np.ndarray | None, np.ndarray | None, int]:
+def integer_float(H: flint.fmpq_mat, scaled: bool = True) -> tuple[np.ndarray | None, np.ndarray | None, int]:
     """``(Az, A, d)``: ``Az`` the integer matrix ``d H`` as float64 (exact: every entry below
     EXACT_BOUND in absolute value; else None), ``A`` the float64 matrix nearest to ``H`` (as
     :func:`to_float`; None if it does not fit), ``d`` the common denominator (a Python int).
-    One conversion of ``H`` serves the float eigendecomposition and the exact check."""
+    One conversion of ``H`` serves the float eigendecomposition and the exact check.  With
+    ``scaled`` False, ``A`` is None whenever ``Az`` is not (the caller divides when it needs
+    ``A``: one ``N x N`` array less)."""
     m, n = H.nrows(), H.ncols()
     Hz, d = H.numer_denom()
-    ints = [int(x) for x in Hz.entries()]
-    if max(map(abs, ints), default=0) < EXACT_BOUND:
-        Az = np.array(ints, dtype=np.float64).reshape(m, n)
-        return Az, Az / float(d), int(d)
+    Az = _exact_float_entries(Hz)
+    if Az is not None:
+        Az = Az.reshape(m, n)
+        return Az, (Az / float(d) if scaled else None), int(d)
     return None, to_float(H), int(d)
+
+
+def _exact_float_entries(Mz: flint.fmpz_mat) -> np.ndarray | None:
+    """The entries of the integer matrix ``Mz`` (row-major) as a flat float64 array, or None
+    when one is EXACT_BOUND or more in absolute value.  ``float`` of an integer is correctly
+    rounded, hence monotone: an integer of absolute value at least 2^50 never becomes a float
+    below 2^50 (a power of two is a float), so the bound test on the floats is exact, and below
+    the bound the conversion is exact.  (One C-level conversion per entry: 4x faster than
+    going through Python integers at 2,048 rows.)"""
+    entries = Mz.entries()
+    try:
+        F = np.fromiter(map(float, entries), dtype=np.float64, count=len(entries))
+    except OverflowError:
+        return None
+    return F if F.size == 0 or float(np.max(np.abs(F))) < EXACT_BOUND else None
 
 
 def _digits(X: np.ndarray, s: int) -> list[np.ndarray]:
@@ -260,7 +300,7 @@ def _digits(X: np.ndarray, s: int) -> list[np.ndarray]:
 
 
 def _bits(X: np.ndarray) -> int:
-    return int(np.max(np.abs(X))).bit_length() if X.size else 0
+    return max(int(X.max()), -int(X.min())).bit_length() if X.size else 0
 
 
 def _exact_products(A_digits, sa: int, B_digits, sb: int, transpose_a: bool = False):
@@ -269,14 +309,28 @@ def _exact_products(A_digits, sa: int, B_digits, sb: int, transpose_a: bool = Fa
     product whose partial sums are integers below EXACT_BOUND (the caller chose the digit sizes
     so that ``inner * 2^(sa + sb) <= EXACT_BOUND``), hence exact."""
     terms = []
+    Bf = [Bj.astype(np.float64, copy=False) for Bj in B_digits]    # each digit converted once
     for i, Ai in enumerate(A_digits):
-        Af = Ai.astype(np.float64)
+        Af = Ai.astype(np.float64, copy=False)
         if transpose_a:
             Af = Af.T
-        for j, Bj in enumerate(B_digits):
-            P = Af @ Bj.astype(np.float64)
+        for j, Bj in enumerate(Bf):
+            P = Af @ Bj
             terms.append((sa * i + sb * j, P.astype(np.int64)))
     return terms
+
+
+def _float_digits(X: np.ndarray, s: int) -> list[np.ndarray]:
+    """:func:`_digits` of a float64 matrix of integers below 2^53 in absolute value, computed
+    in float64 (exactly: dividing by 2^s, ``floor``, multiplying back and subtracting never
+    round on such integers), as float64 digits."""
+    out, top = [], float(2**s)
+    while X.min(initial=0) < -top or X.max(initial=0) >= top:
+        Q = np.floor(X / top)
+        out.append(X - Q * top)
+        X = Q
+    out.append(X)
+    return out
 
 
 _LIMB = 56
@@ -301,13 +355,35 @@ def _two_limbs(terms):
     return hi, lo
 
 
-def float_exact_congruence(Az: np.ndarray, Vz: np.ndarray) -> Inertia | None:
+def _times(Az: np.ndarray, X: np.ndarray, h: int, budget: int) -> np.ndarray:
+    """``Az X`` exactly for the float64 integer matrix ``Az`` (``h``-bit entries) and the int64
+    matrix ``X``: one float64 product when every partial sum stays below EXACT_BOUND (the result
+    is then float64), else ``X`` in ``(budget - h)``-bit digits, the products summed in int64 (the
+    caller checked that every term and partial sum stays below 2^62)."""
+    lg = EXACT_BOUND.bit_length() - 1 - budget
+    sv = budget - h
+    Xd = _digits(X, sv)
+    if len(Xd) == 1 and h + _bits(X) + lg <= EXACT_BOUND.bit_length() - 1:
+        return Az @ Xd[0].astype(np.float64)
+    T = np.zeros((Az.shape[0], X.shape[1]), dtype=np.int64)
+    for shift, P in _exact_products([Az], 0, Xd, sv):
+        T += P << shift
+    return T
+
+
+def float_exact_congruence(Az: np.ndarray, Vz: np.ndarray, k: int | None = None) -> Inertia | None:
     """The check of :func:`landscape_proofs.kernel.congruence.inertia_by_congruence` (same
     steps, same conclusion) for ``H = Az / d`` and ``V = Vz / e`` given as exact integer
     matrices (``Az`` float64 with integer entries below EXACT_BOUND, ``Vz`` int64), with the two
     products computed exactly through float64 BLAS (digit splitting) instead of FLINT.  None when
     the check fails or the sizes do not allow exact float products (the caller then runs the
-    kernel's check, or the exact fallback)."""
+    kernel's check, or the exact fallback).
+
+    ``k`` (optional): the kernel block is the last ``k`` columns, and ``H V_Z = 0`` is checked
+    for those only (else None); the argument of the kernel's check needs ``H V_Z = 0``, not that
+    ``k`` be the most trailing zero columns.  Rows of ``V_P`` that are zero (a suggestion
+    supported on ``r`` pivot rows, :func:`cholesky_congruence`) are left out of the products:
+    ``H V_P = H[:, R] V_P[R]`` and ``V_P^T (H V_P) = V_P[R]^T (H V_P)[R]`` exactly."""
     n = Az.shape[0]
     if Vz.shape != (n, n) or n == 0:
         return None
@@ -316,30 +392,40 @@ def float_exact_congruence(Az: np.ndarray, Vz: np.ndarray) -> Inertia | None:
     h, bv = _bits(Az), _bits(Vz)
     if h >= budget - 4 or h + bv + lg > 60:
         return None
-    Hd = [Az.astype(np.int64)]
-    sv = budget - h                                    # H V: one digit of H, V in sv-bit digits
-    T = np.zeros((n, n), dtype=np.int64)
-    for shift, P in _exact_products(Hd, 0, _digits(Vz, sv), sv):
-        T += P << shift                                # every term and partial sum below 2^62
-    k = 0
-    while k < n and not T[:, n - 1 - k].any():
-        k += 1
-    m = n - k
-    if k:
-        Z = [[int(x) for x in row] for row in Vz[:, m:].tolist()]
-        Zm = flint.fmpz_mat(Z)
-        if not any(flint.nmod_mat(Zm, p).rank() == k for p in (2**61 - 1, 2**31 - 1)):
+    # H V (H: one digit, V in (budget - h)-bit digits; int64 terms and partial sums < 2^62)
+    if k is None:
+        T = _times(Az, Vz, h, budget)
+        k = 0
+        while k < n and not T[:, n - 1 - k].any():
+            k += 1
+        m = n - k
+        VP, TP = Vz[:, :m], T[:, :m]
+    else:
+        if not 0 <= k <= n:
+            return None
+        m = n - k
+        if k and _times(Az, Vz[:, m:], h, budget).any():
+            return None                                # a column of V_Z is not in ker H
+        R = np.nonzero(Vz[:, :m].any(axis=1))[0]        # the rows where V_P is not zero
+        VP = Vz[R, :m]
+        TP = _times(Az[np.ix_(R, R)], VP, h, budget)   # (H V_P)[R] = H[R, R] V_P[R]
+    if k:   # full column rank of V_Z mod p; first on the k x k block of the rows where V_P is 0
+        C = np.nonzero(~Vz[:, :m].any(axis=1))[0] if m else np.arange(n)   # (a nonzero minor)
+        for Z in ([Vz[C, m:]] if len(C) >= k and len(C) < n else []) + [Vz[:, m:]]:
+            Zm = flint.fmpz_mat(Z.tolist())
+            if any(flint.nmod_mat(Zm, p).rank() == k for p in (2**61 - 1, 2**31 - 1)):
+                break
+        else:
             return None
     if m == 0:
         return Inertia(0, 0, k)
-    VP, TP = Vz[:, :m], T[:, :m]
-    bt = _bits(TP)
+    bv, bt = _bits(VP), _bits(TP)
     if lg + bv + bt + 3 > _LIMB + 62:        # the limb sums below could overflow int64
         return None
     best = min(((-(-bv // a) * -(-bt // (budget - a)), a) for a in range(1, budget)))
-    sa = best[1]
-    limbs = _two_limbs(_exact_products(_digits(VP, sa), sa, _digits(TP, budget - sa),
-                                       budget - sa, transpose_a=True))
+    sa, sb = best[1], budget - best[1]
+    Td = _float_digits(TP, sb) if TP.dtype == np.float64 else _digits(TP, sb)
+    limbs = _two_limbs(_exact_products(_digits(VP, sa), sa, Td, sb, transpose_a=True))
     if limbs is None:
         return None
     hi, lo = limbs                                     # B = hi 2^56 + lo, exactly
@@ -395,6 +481,122 @@ def _components(Az: np.ndarray) -> list[list[int]]:
 
 
 FAST_BITS = 20   # V's bits (at most) for the float-exact check (40 bits if it fails)
+MIN_FAST_BITS = 10   # ... and at least
+
+
+def _rounded_array(w: np.ndarray, U: np.ndarray, K: list[list[int]], bits: int) -> np.ndarray | None:
+    """:func:`_rounded` as an int64 array (no Python lists), or None if a kernel vector does
+    not fit in int64."""
+    keep = np.sort(np.argsort(np.abs(w), kind="stable")[len(K):])
+    P = np.rint(U[:, keep] * float(2**bits)).astype(np.int64)
+    if not K:
+        return P
+    try:
+        Z = np.array(K, dtype=np.int64).T
+    except OverflowError:
+        return None
+    return np.hstack([P, Z.reshape(P.shape[0], len(K))])
+
+
+def _product_count(h: int, bv: int, lg: int) -> int:
+    """The number of float64 products :func:`float_exact_congruence` makes for ``h``-bit ``H``,
+    ``bv``-bit ``V`` and ``n <= 2^lg`` rows (its digit sizes; an upper bound for ``B``)."""
+    budget = EXACT_BOUND.bit_length() - 1 - lg
+    bt = h + bv + lg
+    return (-(-bv // (budget - h))
+            + min(-(-bv // a) * -(-bt // (budget - a)) for a in range(1, budget)))
+
+
+def fast_bits(w: np.ndarray, k: int, h: int, n: int, kbits: int = 0) -> int:
+    """The bits of ``V`` for :func:`float_exact_congruence` (0: do not try it), from the float
+    spectrum ``w`` (``k`` of its eigenvalues replaced by the kernel block, ``kbits``-bit vectors).
+
+    Rounding each eigenvector entry (uniformly, by at most ``2^-(bits+1)``) perturbs
+    ``B = V^T H V`` off its diagonal by about ``2^-bits (m |w_i| + sum_j |w_j|) / 4`` in row ``i``
+    (``m`` kept columns; ``u^T e`` has standard deviation ``2^-bits / sqrt(12)``), which must stay
+    below ``|w_i|``: ``need = log2(m + sum |w| / min |w|) - 2``, plus one bit of margin (at
+    2,048 rows: 16 bits, where 14 pass and 13 fail).  Among the bits from ``need`` to FAST_BITS the one with the fewest float64 products
+    (:func:`_product_count`; the most bits among those) is taken, within the size limits of
+    :func:`float_exact_congruence` (``h + bits + log2 n <= 59``).  Only a heuristic: too few
+    bits make the exact check fail (then 40 bits and the kernel's check), never pass wrongly."""
+    keep = np.sort(np.abs(w))[k:]
+    if keep.size == 0 or not keep[0] > 0:
+        need = MIN_FAST_BITS
+    else:
+        need = math.ceil(math.log2(keep.size + float(np.sum(keep)) / float(keep[0]))) - 1
+    return _choose_bits(need, h, n, kbits)
+
+
+def _choose_bits(need: int, h: int, n: int, kbits: int) -> int:
+    """The bits from ``max(need, MIN_FAST_BITS)`` to FAST_BITS (and ``h + bits + log2 n <= 59``)
+    with the fewest float64 products, the most bits among those; 0 if there are none."""
+    lg = max(1, (n - 1).bit_length())
+    top = min(FAST_BITS, 59 - h - lg)
+    lo = max(MIN_FAST_BITS, need)
+    if lo > top or h >= EXACT_BOUND.bit_length() - 1 - lg - 4:
+        return 0
+    return min(range(lo, top + 1), key=lambda b: (_product_count(h, max(b, kbits), lg), -b))
+
+
+def cholesky_congruence(A: np.ndarray, K, h: int):
+    """``(Vz, bits)``: an integer congruence for a float matrix ``A`` that looks positive
+    semidefinite with kernel spanned by the ``k`` exact vectors ``K`` (lists of integers, or the
+    columns of an int64 array), or None (``A`` not positive
+    semidefinite of rank ``r = n - k`` to float accuracy, or nothing to gain).
+
+    Pivoted Cholesky (LAPACK ``dpstrf``) ``P^T A P = L L^T`` picks ``r`` pivot rows ``R`` with
+    ``A[R, R] = L11 L11^T`` positive definite; with ``M = L11^-T`` (``dtrtri``),
+    ``M^T A[R, R] M = I``.  ``V_P`` is ``M`` scaled to ``bits``-bit integers on the rows ``R``
+    and zero elsewhere, ``V_Z`` the kernel vectors: ``V^T H V`` is then nearly ``diag(I, 0)``, and
+    the products of the exact check shrink to ``r x r`` blocks.  About 8x cheaper than ``eigh``
+    at 2,048 rows; untrusted like every suggestion here (:func:`float_exact_congruence` decides).
+    Bits: rounding ``M`` by ``2^-(bits+1) max |M|`` perturbs row ``i`` of ``B`` by about
+    ``2^-bits max |M| sum_j |L11 e_j|``, below 1: ``need = log2(max |M| sum_j |L11 e_j|)``
+    (plus margin, :func:`_choose_bits`)."""
+    from scipy.linalg import lapack
+
+    n = A.shape[0]
+    K = np.zeros((n, 0), dtype=np.int64) if len(K) == 0 else K
+    try:
+        K = K if isinstance(K, np.ndarray) else np.array(K, dtype=np.int64).T
+    except OverflowError:
+        return None
+    k = K.shape[1]
+    r = n - k
+    if r == 0:
+        return None
+    # SciPy ships its own OpenBLAS, loaded by the import above: limit it here too (a limit set
+    # before the import does not reach it; two threads on shared cores made dpstrf 4x slower)
+    with one_blas_thread():
+        try:
+            c, piv, rank, info = lapack.dpstrf(A, lower=1)
+        except (ValueError, np.linalg.LinAlgError):
+            return None
+        if info < 0 or rank < r:
+            return None
+        L11 = np.tril(c[:r, :r])
+        spread = float(np.sum(np.linalg.norm(L11, axis=0)))
+        Linv, info = lapack.dtrtri(L11, lower=1, overwrite_c=1)
+    del c, L11
+    if info != 0 or not np.all(np.isfinite(Linv)):
+        return None
+    M = Linv.T
+    top = max(float(M.max()), -float(M.min()))
+    spread *= top
+    if not (top > 0 and math.isfinite(spread) and spread > 0):
+        return None
+    bits = _choose_bits(math.ceil(math.log2(spread)) + CHOLESKY_MARGIN, h, n, _bits(K))
+    if not bits:
+        return None
+    M *= 2.0**bits / top                               # in place: no N x N temporaries
+    np.rint(M, out=M)
+    Vz = np.zeros((n, n), dtype=np.int64)
+    Vz[piv[:r] - 1, :r] = M
+    Vz[:, r:] = K
+    return Vz, bits
+
+
+CHOLESKY_MARGIN = 0   # bits added to cholesky_congruence's estimate (calibrated: 14 of 14 needed at [16]^4)
 
 
 def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | None = None,
@@ -403,13 +605,14 @@ def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | No
     congruence checked exactly (``V`` is returned so that a certificate can carry it; with
     ``keep_v`` False it is not built, and None is returned in its place), else, or when that
     check fails, the exact characteristic polynomial (``V`` is None).  The congruence is
-    checked first with ``FAST_BITS`` bits by :func:`float_exact_congruence`, then with
+    checked first with :func:`fast_bits` bits (at most FAST_BITS) by
+    :func:`float_exact_congruence`, then with
     DEFAULT_BITS by the kernel's :func:`inertia_by_congruence`.  ``method``: ``"congruence"``
     or ``"charpoly"``; ``min_n`` defaults to FLOAT_GUIDED_MIN_N (read at each call, so tests
     can lower it)."""
     n = H.nrows()
     fast = n >= max(1, FLOAT_GUIDED_MIN_N if min_n is None else min_n)
-    Az, A, _ = integer_float(H) if fast else (None, None, 0)
+    Az, A, d = integer_float(H, scaled=False) if fast else (None, None, 1)
     if n <= 1:
         comps = [list(range(n))]
     else:
@@ -426,18 +629,31 @@ def classification_inertia(H: flint.fmpq_mat, kernel_basis=None, min_n: int | No
         return ine, "blocks (" + ", ".join(f"{v} by {k}" for k, v in sorted(blocks.items())) + ")", None
     if fast:
         with one_blas_thread():
+            if Az is not None and np.array_equal(Az, Az.T):
+                # first pivoted Cholesky (positive semidefinite H; no eigh), the kernel hints
+                # unfiltered (the check tests them); then the spectrum.  Cholesky on d H: the
+                # positive scaling changes neither the pivots nor the rounded V
+                K = _hint_array(kernel_basis, n)
+                K = np.zeros((n, 0), dtype=np.int64) if K is None else K
+                ch = cholesky_congruence(Az, K, _bits(Az))
+                ine = float_exact_congruence(Az, ch[0], K.shape[1]) if ch is not None else None
+                if ine is not None:
+                    Vz, bits = ch
+                    V = (flint.fmpq_mat(flint.fmpz_mat(Vz.tolist())) / flint.fmpz(2**bits)
+                         if keep_v else None)
+                    return ine, "congruence", V
+            if A is None and Az is not None:
+                A = Az / float(d)
             sp = _spectrum(H, A, kernel_basis, True, Az)
-            # V's bits: at most FAST_BITS, fewer when H's integers are long (H V must fit)
-            bits = min(FAST_BITS, 59 - _bits(Az) - max(1, (n - 1).bit_length())) if Az is not None else 0
-            if sp is not None and bits >= 16 and np.array_equal(Az, Az.T):
-                rows = _rounded(*sp, bits)
-                try:
-                    Vz = np.array(rows, dtype=np.int64)
-                except OverflowError:          # a kernel vector beyond int64
-                    Vz = None
+            # V's bits: enough for the spectrum, few products, H V within int64 (fast_bits)
+            if sp is not None and Az is not None and np.array_equal(Az, Az.T):
+                K = sp[2]
+                kbits = max((max(max(v), -min(v)).bit_length() for v in K), default=0)
+                bits = fast_bits(sp[0], len(K), _bits(Az), n, kbits)
+                Vz = _rounded_array(*sp, bits) if bits else None
                 ine = float_exact_congruence(Az, Vz) if Vz is not None else None
                 if ine is not None:
-                    V = (flint.fmpq_mat(flint.fmpz_mat(rows)) / flint.fmpz(2**bits)
+                    V = (flint.fmpq_mat(flint.fmpz_mat(Vz.tolist())) / flint.fmpz(2**bits)
                          if keep_v else None)
                     return ine, "congruence", V
             if sp is not None:
