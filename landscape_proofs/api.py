@@ -716,11 +716,25 @@ def derive(problem, *, latex: bool = False, as_json: bool = False) -> str | dict
                          "digits; classify and verify have no such limit)") from None
 
 
+#: the float probe's Gauss-Newton steps solve dense least-squares problems with the product's
+#: Jacobian (d_H d_0 x N); above this many parameters it is skipped (minutes at 4,608)
+PROBE_MAX_PARAMETERS = 1000
+
+
+def probe_refusal(problem) -> str | None:
+    """Why ``openness`` skips its float probe on ``problem``, or None when it runs it."""
+    n = as_problem(problem).n_params
+    if n > PROBE_MAX_PARAMETERS:
+        return (f"skipped: {n} parameters > {PROBE_MAX_PARAMETERS} (its dense least-squares "
+                "steps would take minutes; the exact decision above does not depend on it)")
+    return None
+
+
 def openness(problem, point, *, probe: bool = True, targets: int = 8,
              seed: int = 0) -> tuple[OpennessDecision, ProbeReport | None]:
     """The exact local-openness decision for the problem's product map at ``point``, and
-    (unless ``probe=False``) a float64 probe that tries ``targets`` random nearby targets; the
-    probe never changes the verdict."""
+    (unless ``probe=False``, or above :data:`PROBE_MAX_PARAMETERS` parameters) a float64 probe
+    that tries ``targets`` random nearby targets; the probe never changes the verdict."""
     from landscape_proofs.openness.dispatch import decide_openness, point_factors
     from landscape_proofs.openness.products import probe_openness
 
@@ -728,7 +742,7 @@ def openness(problem, point, *, probe: bool = True, targets: int = 8,
     point = as_point(point, problem)
     decision = decide_openness(problem, point)
     report = None
-    if probe:
+    if probe and probe_refusal(problem) is None:
         kind, factors = point_factors(problem, point)
         report = probe_openness(kind, factors, decision, targets=targets, seed=seed)
     return decision, report

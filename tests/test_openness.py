@@ -487,3 +487,25 @@ def test_symmetric_map_probe_reaches_psd_targets(U):
     assert d.verdict is Openness.OPEN
     p = probe_openness("symmetric", [U], d, targets=4)
     assert p.random_reached == p.random_tried, (ints(U), p)
+
+
+def test_the_float_probe_is_skipped_above_its_size_limit(tmp_path, capsys):
+    """[24, 24, 24] has 1,152 parameters, over PROBE_MAX_PARAMETERS: the exact decision is made
+    (W_1 = W_2 = I: the product map is open there), the probe is skipped with the reason
+    (it took minutes at 4,608 parameters), in the text and in the JSON."""
+    from landscape_proofs import api
+    from landscape_proofs.cli.main import main
+
+    d = 24
+    eye = [[int(i == j) for j in range(d)] for i in range(d)]
+    prob, pt = tmp_path / "p.json", tmp_path / "x.json"
+    prob.write_text(json.dumps({"family": "deep-linear", "widths": [d, d, d], "Y": eye,
+                                "loss": "square"}))
+    pt.write_text(json.dumps({"weights": [eye, eye]}))
+    assert 2 * d * d > api.PROBE_MAX_PARAMETERS
+    assert main(["openness", str(prob), str(pt), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["verdict"] == "open" and out["probe"] is None
+    assert "skipped: 1152 parameters" in out["probe_note"]
+    assert main(["openness", str(prob), str(pt)]) == 0
+    assert "probe:    skipped" in capsys.readouterr().out

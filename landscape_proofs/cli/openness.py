@@ -27,13 +27,18 @@ def run(args) -> int:
     point = api.load_point(args.point, problem)
     decision, probe = api.openness(problem, point, probe=not args.no_probe,
                                    targets=args.targets, seed=args.seed)
+    skipped = None if args.no_probe else api.probe_refusal(problem)
     if args.json:
-        emit_json({**decision.to_json(),
-                   "probe": None if probe is None else probe.to_json(),
-                   "probe_agrees": (None if probe is None or decision.verdict.value == "undecided"
-                                    else probe.verdict is decision.verdict)})
+        out = {**decision.to_json(),
+               "probe": None if probe is None else probe.to_json(),
+               "probe_agrees": (None if probe is None or decision.verdict.value == "undecided"
+                                else probe.verdict is decision.verdict)}
+        if skipped:
+            out["probe_note"] = skipped
+        emit_json(out)
     else:
         from landscape_proofs.openness.products import decision_lines
 
-        print("\n".join(decision_lines(decision, probe)))
+        lines = decision_lines(decision, probe) + ([f"probe:    {skipped}"] if skipped else [])
+        print("\n".join(lines))
     return EXIT_OK
