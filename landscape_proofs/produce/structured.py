@@ -99,9 +99,7 @@ def _fit_two_layers(Af: np.ndarray, Bf: np.ndarray, R, ranks, delta: float):
         return None
     B0 = flint.fmpq_mat(r, R.ncols(), [E[i, j] for i in range(r) for j in range(R.ncols())])
     B0p = B0.transpose() * (B0 * B0.transpose()).inv()
-    n0 = R.ncols()
-    eye = flint.fmpq_mat(n0, n0, [int(i == j) for i in range(n0) for j in range(n0)])
-    off = eye - B0p * B0
+    off = _eye(R.ncols()) - B0p * B0          # the projector off the row space of R
     C = _rounded(Af @ _float_of(B0p), delta)
     A, G = C * B0, C
     if k:
