@@ -362,9 +362,13 @@ def test_unit_balance_nodes_are_used_and_rechecked(wide):
         c["census"]["tree"][cuts[0]].append(1)
     _tampered(half, extra_argument)
 
-    def dropped(c):
-        del c["census"]["tree"][cuts[0]]
-    _tampered(half, dropped)
+    # a one-child node dropped: the kernel re-derives every box without it, so the tree is
+    # rejected, or (the cut was redundant: the last node now cuts every weight) it still
+    # gives the same five points
+    cert = copy.deepcopy(half.certificate)
+    del cert["census"]["tree"][cuts[0]]
+    res = check_certificate(cert)
+    assert not res.holds or res.reason.startswith("exactly 5 real critical points")
 
     def root_as_cut(c):
         t = c["census"]["tree"]
