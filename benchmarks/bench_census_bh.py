@@ -13,6 +13,9 @@ Run from the repository root::
 
     python benchmarks/bench_census_bh.py                   # every row, 2 draws, 600 s census budget
     python benchmarks/bench_census_bh.py --rows 1,1,1 2,1,2 --draws 3 --census-timeout 60
+    python benchmarks/bench_census_bh.py --rows 1,2,2,1 --from-draw 2 --draws 4   # draws 2, 3
+
+The last column is the 1-minute load average when the row ends (the machine is shared).
 
 The published N_C below are the counts the issue quotes from Bharadwaj & Hosten's tables
 (generic data, one data point); None where no count was quoted.  Results: docs/census.md.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import time
@@ -52,7 +56,8 @@ def draw(widths, seed: int) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", nargs="*", default=None, help="widths like 1,2,2 (default: all)")
-    ap.add_argument("--draws", type=int, default=2)
+    ap.add_argument("--draws", type=int, default=2, help="draws (seeds) below this number")
+    ap.add_argument("--from-draw", type=int, default=0, help="first draw (seed)")
     ap.add_argument("--census-timeout", type=float, default=600.0)
     ap.add_argument("--algebra-timeout", type=float, default=600.0)
     ap.add_argument("--max-boxes", type=int, default=400000,
@@ -63,9 +68,9 @@ def main(argv=None) -> int:
             else list(PUBLISHED))
     out = []
     print(f"{'widths':<14} {'draw':>4} {'N_C':>5} {'published':>9} {'alg s':>7} "
-          f"{'real':>5} {'census s':>9} {'boxes':>7} {'verify s':>8}  note")
+          f"{'real':>5} {'census s':>9} {'boxes':>7} {'verify s':>8} {'load':>5}  note")
     for widths in rows:
-        for seed in range(args.draws):
+        for seed in range(args.from_draw, args.draws):
             prob = draw(widths, seed)
             n = read_problem(prob).n_params
             t = time.monotonic()
@@ -87,10 +92,11 @@ def main(argv=None) -> int:
                    "census_complete": rep.complete, "boxes": rep.boxes,
                    "verify_seconds": t_ver,
                    "reason": rep.reason if not rep.complete else "",
-                   "kinds": rep.kinds}
+                   "kinds": rep.kinds, "load": round(os.getloadavg()[0], 2)}
             out.append(row)
             print(f"{str(list(widths)):<14} {seed:>4} {str(nc):>5} {str(pub):>9} {t_alg:>7.1f} "
-                  f"{str(rep.real_count):>5} {t_cen:>9.1f} {rep.boxes:>7} {str(t_ver):>8}  "
+                  f"{str(rep.real_count):>5} {t_cen:>9.1f} {rep.boxes:>7} {str(t_ver):>8} "
+                  f"{row['load']:>5.1f}  "
                   f"{row['reason'] or rep.kinds}",
                   flush=True)
     if args.json:
