@@ -508,3 +508,26 @@ def test_the_row_that_ran_out_of_boxes_now_finishes():
     assert len(origin) == 1 and origin[0]["kind"] == "spurious-local-minimum"
     assert Fraction(origin[0]["value"]["lo"]) <= 2 <= Fraction(origin[0]["value"]["hi"])
     assert rep.kinds["global-minimum"] == 4
+
+
+def test_the_critical_residual_holds_its_values_when_the_squares_are_huge():
+    """``R x - y = -y / (1 + S)`` at a critical point, ``S`` a sum of squares.  Its ball's lower
+    end can dip below 0 (arb keeps a radius to 30 bits: ``[0, 2^40]`` reaches about ``-2^10``),
+    past the pole of ``-y / (1 + S)`` at ``S = -1``, so ``_residual`` clamps it at 0.  Widths
+    [1, 1, 1], x = 1, y = 2, decay 1/2: ``z = a``, ``S = 2 a^2``; over ``a in [-2^20, 2^20]``
+    the residual takes every value in ``[-2, -2/(1 + 2^41)]``: -2 at ``a = 0`` (the ball's upper
+    end may pass 0 by arb's radius rounding)."""
+    import flint
+    from flint import fmpq
+
+    from landscape_proofs.kernel.census import _balls, _residual
+    from landscape_proofs.kernel.enclosure import ArbDeepLinear, lower_q, upper_q
+    from landscape_proofs.kernel.model import read_problem
+
+    kp = read_problem({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[2]],
+                       "loss": "square", "weight_decay": "1/2"})
+    with flint.ctx.workprec(128):
+        W = ArbDeepLinear(kp).unflatten(_balls([fmpq(-2 ** 20), fmpq(-1)],
+                                               [fmpq(2 ** 20), fmpq(1)]))
+        (res,) = _residual(kp, W)
+        assert lower_q(res) <= -2 and -fmpq(2, 1 + 2 ** 41) <= upper_q(res) < fmpq(1, 2 ** 20)

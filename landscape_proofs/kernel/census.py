@@ -178,9 +178,10 @@ def _residual(problem, W) -> list:
     z = arb_mat(problem.X)
     for Wk in W[:-1]:
         z = Wk * z
-    ends = [[-problem.Y[i, 0] / (1 + b(_sq(z, [1 / to_fmpq(x) for x in row]))) for b in (
-        lower_q, upper_q)] for i, row in enumerate(problem.decay_block(len(W) - 1))]
-    return [_hull(min(e), max(e)) for e in ends]     # S_i >= 0: exact ends, no division of balls
+    S = [_sq(z, [1 / to_fmpq(x) for x in row]) for row in problem.decay_block(len(W) - 1)]
+    ends = [[-problem.Y[i, 0] / (1 + b) for b in (max(fmpq(0), lower_q(s)), upper_q(s))]
+            for i, s in enumerate(S)]     # S_i >= 0 (clamped: a ball's lower end may dip below
+    return [_hull(min(e), max(e)) for e in ends]   # 0, past the pole at -1): monotone between
 
 
 def unit_off_box(obj, problem, lo, hi, j, t):
