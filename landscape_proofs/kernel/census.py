@@ -21,7 +21,8 @@ docs/census.md):
    interval LDL^T of ``V^T H V`` has pivots of proven signs: by Sylvester's law the Hessian
    at the point has that many negative eigenvalues, and no zero one.
    Per-parameter bounds ``lam_p b_p^2 >= ||Y||^2/4``; one-child nodes ``["contract"]``
-   (Krawczyk), ``["last"]`` (last/first layer in closed form, one data point),
+   (Krawczyk), ``["last"]`` (one data point: every weight in closed form from the residual
+   ``-y_i/(1 + S_i)`` of the last layer's, and the first layer's own form),
    ``["unit-balance", j]`` (unit j's balance solved for each weight) and ``["unit-off", j,
    t]`` (unit j's 2x2 block proven nonsingular: its weights are 0, cut to [-t, t]) continue
    with a smaller box holding every critical point of theirs; ``["balance", H - 1 + j]`` is
