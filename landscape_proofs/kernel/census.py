@@ -153,7 +153,8 @@ def last_layer_box(obj, problem, lo, hi):
     ``W_H[i][v] = y_i z_v / (lam_iv (1 + sum_u z_u^2 / lam_iu))``, ``z = W_{H-1} .. W_1 x``
     (docs/census.md), so ``R x - y = -y_i / (1 + S_i)`` (``_residual``) and every weight p, whose
     gradient is ``sum_i (Rx - y)_i d(Rx)_i/dw_p + lam_p w_p`` (``d(Rx)/dw_p`` free of w_p), is
-    ``sum_i y_i / (1 + S_i) d(Rx)_i/dw_p / lam_p``; for W_H this is the formula above.  Likewise ``dL/dW_1 = V x^T + lam o W_1 = 0`` gives ``W_1[u][j] = h_u x_j
+    ``sum_i y_i / (1 + S_i) d(Rx)_i/dw_p / lam_p``; for W_H this is the formula above.
+    Likewise ``dL/dW_1 = V x^T + lam o W_1 = 0`` gives ``W_1[u][j] = h_u x_j
     / (c_u lam_uj)``, ``h = W_1 x``, ``c_u = sum_j x_j^2 / lam_uj`` (only informative when x has
     two entries or more).  ``["last"]``: the box with every weight cut to those balls."""
     W, H = obj.unflatten(_balls(lo, hi)), len(problem.shapes) - 1
