@@ -531,3 +531,20 @@ def test_the_critical_residual_holds_its_values_when_the_squares_are_huge():
                                                [fmpq(2 ** 20), fmpq(1)]))
         (res,) = _residual(kp, W)
         assert lower_q(res) <= -2 and -fmpq(2, 1 + 2 ** 41) <= upper_q(res) < fmpq(1, 2 ** 20)
+
+
+def test_an_oversized_bound_gives_the_same_hand_count(monkeypatch):
+    """Any ``b`` with ``b^2 >= ||Y||^2 / (4 lam)`` is a valid bound, so a certificate may use a
+    huge one.  Widths [1, 1, 1], x = y = 1, decay 1/2 has 3 real critical points (the origin and
+    ``a = b = +-sqrt(1/2)``, ``test_census.py``); with ``b = 2^30`` the squares reach ``2^60``
+    and their balls' lower ends dip far below -1, so without the clamp of ``S`` at 0 the
+    residual's "ends" straddled the pole and the kernel accepted 1 point.  Here it must be 3."""
+    import landscape_proofs.search.census as producer
+    from flint import fmpq
+
+    monkeypatch.setattr(producer, "a_priori_bound", lambda kp: [fmpq(2 ** 30)] * kp.n_params)
+    rep = census({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square",
+                  "weight_decay": "1/2"}, algebra_timeout=0, timeout=60)
+    assert rep.complete, rep.reason
+    assert Fraction(rep.certificate["census"]["bound"][0]) == 2 ** 30
+    assert rep.real_count == 3 and check_census(copy.deepcopy(rep.certificate)).valid
