@@ -362,9 +362,13 @@ def test_unit_balance_nodes_are_used_and_rechecked(wide):
         c["census"]["tree"][cuts[0]].append(1)
     _tampered(half, extra_argument)
 
-    def dropped(c):
-        del c["census"]["tree"][cuts[0]]
-    _tampered(half, dropped)
+    # a one-child node dropped: the kernel re-derives every box without it, so the tree is
+    # rejected, or (the cut was redundant: the last node now cuts every weight) it still
+    # gives the same five points
+    cert = copy.deepcopy(half.certificate)
+    del cert["census"]["tree"][cuts[0]]
+    res = check_certificate(cert)
+    assert not res.holds or res.reason.startswith("exactly 5 real critical points")
 
     def root_as_cut(c):
         t = c["census"]["tree"]
@@ -389,3 +393,158 @@ def test_a_row_with_off_units_finishes_within_a_small_budget():
     assert any(all(abs(Fraction(c)) <= Fraction(p["enclosure"]["radius"])
                    for c in p["enclosure"]["center"]) for p in rep.points)
     assert check_census(copy.deepcopy(rep.certificate)).valid
+
+
+# --- third round: tight squares and products, the critical residual, every weight cut ---
+
+def test_squares_and_products_of_balls_are_tight_and_contain_the_values():
+    """arb's ``abs`` of a ball containing 0 is that ball again (``|0 +- r| = 0 +- r``), so
+    ``|x| |x|`` dipped below 0, and the midpoint-radius product of two wide balls can cross 0
+    where the true range does not; ``_square`` and ``_imul`` take exact endpoints instead."""
+    import flint
+
+    from landscape_proofs.kernel.census import _imul, _square
+    from landscape_proofs.kernel.enclosure import _hull, lower_q, upper_q
+    from flint import fmpq
+
+    with flint.ctx.workprec(128):
+        x = _hull(fmpq(-1), fmpq(3))
+        assert lower_q(abs(x) * abs(x)) < 0                    # the old square: loose
+        sq = _square(x)
+        eps = fmpq(1, 2 ** 20)        # arb stores a radius with a 30-bit mantissa, rounded up
+        assert -eps < lower_q(sq) <= 0 and 9 <= upper_q(sq) < 9 + eps     # [0, 9]
+        sq = _square(_hull(fmpq(-3), fmpq(-2)))
+        assert lower_q(sq) <= 4 and upper_q(sq) >= 9 and lower_q(sq) > fmpq(39, 10)
+        r, j = _hull(fmpq(-2), fmpq(-1, 20)), _hull(fmpq(15), fmpq(17))
+        assert upper_q(r * j) > 0                              # crosses 0: no sign
+        p = _imul(r, j)                                        # [-34, -3/4]
+        assert lower_q(p) <= -34 and upper_q(p) >= fmpq(-3, 4) and upper_q(p) < 0
+
+
+def _last_box(prob, lo, hi):
+    import flint
+
+    from landscape_proofs.kernel.census import last_layer_box
+    from landscape_proofs.kernel.enclosure import ArbDeepLinear
+    from landscape_proofs.kernel.model import read_problem
+    from flint import fmpq
+
+    kp = read_problem(prob)
+    with flint.ctx.workprec(128):
+        return last_layer_box(ArbDeepLinear(kp), kp, [fmpq(*Fraction(v).as_integer_ratio())
+                                                      for v in lo],
+                              [fmpq(*Fraction(v).as_integer_ratio()) for v in hi])
+
+
+def test_the_last_node_cuts_the_first_weight_too_by_hand():
+    """Widths [1, 1, 1], x = y = 1, decay 1/2 on a and b: ``grad L = ((ab - 1) b + a/2, (ab - 1) a
+    + b/2)``.  The last layer gives ``b = 2a / (1 + 2a^2)``, so ``ab - 1 = -1/(1 + 2a^2)``, and
+    the first weight's own component gives ``a = 2b / (1 + 2a^2)``.  On the box ``a in [1/5,
+    3/10]``, ``b in [7/20, 3/5]`` the first formula alone allows ``b`` in ``[0.339, 0.556]`` (no
+    exclusion), while the second needs ``a >= 0.7/1.18 > 3/10``: no critical point, and the node
+    ends the branch.  Around the minimum ``a = b = sqrt(1/2)`` the cut keeps it."""
+    from flint import fmpq
+
+    prob = {"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square",
+            "weight_decay": "1/2"}
+    assert _last_box(prob, ["1/5", "7/20"], ["3/10", "3/5"]) is None
+    lo, hi = _last_box(prob, ["7/10", "7/10"], ["71/100", "71/100"])
+    assert all(a > 0 and a * a <= fmpq(1, 2) <= h * h for a, h in zip(lo, hi))
+    # a sign contradiction: a and b of opposite signs (a = 2b/(1 + 2a^2) keeps the sign of b)
+    assert _last_box(prob, ["1/2", "-7/10"], ["7/10", "-1/2"]) is None
+
+
+def test_a_root_replaced_by_a_last_cut_is_rejected(ab):
+    """The kernel recomputes the last node's box: on a root's leaf it is not empty (it holds
+    the critical point), so it cannot stand in for the root as a leaf."""
+    import flint
+
+    from landscape_proofs.kernel.census import _walk, last_layer_box, _symmetry
+    from landscape_proofs.kernel.enclosure import ArbDeepLinear
+    from landscape_proofs.kernel.model import read_problem
+    from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+
+    rep = ab[0]
+    cert = copy.deepcopy(rep.certificate)
+    ev, kp = cert["census"], read_problem(cert["problem"])
+    with flint.ctx.workprec(ev["precision_bits"]):
+        obj = ArbDeepLinear(kp)
+        b = [to_fmpq(parse_exact(x)) for x in ev["bound"]]
+        _, _, low = _symmetry(kp, ev.get("symmetry"), b)
+        leaves = _walk(ev["tree"], low, b, kp.n_params, obj, kp)
+        for label, k, lo, hi in leaves:
+            if label == "root":
+                c = [to_fmpq(parse_exact(x)) for x in ev["roots"][k]["center"]]
+                cut = last_layer_box(obj, kp, lo, hi)
+                assert cut is not None and all(a <= x <= h for a, x, h in zip(cut[0], c, cut[1]))
+    pos = next(i for i, n in enumerate(ev["tree"]) if n[0] == "root")
+    k = ev["tree"][pos][1]
+    ev["tree"][pos] = ["last"]
+    del ev["roots"][k]
+    for n in ev["tree"]:
+        if n[0] == "root" and n[1] > k:
+            n[1] -= 1
+    ev.pop("result", None)
+    assert not check_certificate(cert).holds
+
+
+def test_the_row_that_ran_out_of_boxes_now_finishes():
+    """[1, 2, 2, 1], benchmark draw 1 (x = -2, y = 2, decays between 1/37 and 4/7): two rounds
+    ran out of 400,000 boxes in a region with no critical point, where the product fits y
+    almost exactly; the residual at a critical point is ``-y/(1 + S)``, which excludes it.  An
+    independent float solve (eigenvectors of the multiplication matrices of the Groebner
+    basis, Newton-polished) finds 33 real points among the 129 complex ones: the origin and,
+    for each of the 4 paths through one unit per hidden layer, 2 points times 4 sign
+    patterns.  Properties that could fail: the count, the origin (Hessian diag(decays), value
+    y^2/2 = 2) a spurious local minimum, an odd count (flip orbits pair the other points)."""
+    prob = {"family": "deep-linear", "widths": [1, 2, 2, 1], "X": [[-2]], "Y": [[2]],
+            "loss": "square", "weight_decay": [[["1/11"], ["1/19"]],
+                                               [["4/19", "4/7"], ["1/19", "1/17"]],
+                                               [["4/29", "1/37"]]]}
+    rep = census(prob, max_boxes=40000, timeout=300, algebra_timeout=0)
+    assert rep.complete, rep.reason
+    assert rep.real_count == 33
+    origin = [p for p in rep.points if all(Fraction(c) == 0 for c in p["enclosure"]["center"])]
+    assert len(origin) == 1 and origin[0]["kind"] == "spurious-local-minimum"
+    assert Fraction(origin[0]["value"]["lo"]) <= 2 <= Fraction(origin[0]["value"]["hi"])
+    assert rep.kinds["global-minimum"] == 4
+
+
+def test_the_critical_residual_holds_its_values_when_the_squares_are_huge():
+    """``R x - y = -y / (1 + S)`` at a critical point, ``S`` a sum of squares.  Its ball's lower
+    end can dip below 0 (arb keeps a radius to 30 bits: ``[0, 2^40]`` reaches about ``-2^10``),
+    past the pole of ``-y / (1 + S)`` at ``S = -1``, so ``_residual`` clamps it at 0.  Widths
+    [1, 1, 1], x = 1, y = 2, decay 1/2: ``z = a``, ``S = 2 a^2``; over ``a in [-2^20, 2^20]``
+    the residual takes every value in ``[-2, -2/(1 + 2^41)]``: -2 at ``a = 0`` (the ball's upper
+    end may pass 0 by arb's radius rounding)."""
+    import flint
+    from flint import fmpq
+
+    from landscape_proofs.kernel.census import _balls, _residual
+    from landscape_proofs.kernel.enclosure import ArbDeepLinear, lower_q, upper_q
+    from landscape_proofs.kernel.model import read_problem
+
+    kp = read_problem({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[2]],
+                       "loss": "square", "weight_decay": "1/2"})
+    with flint.ctx.workprec(128):
+        W = ArbDeepLinear(kp).unflatten(_balls([fmpq(-2 ** 20), fmpq(-1)],
+                                               [fmpq(2 ** 20), fmpq(1)]))
+        (res,) = _residual(kp, W)
+        assert lower_q(res) <= -2 and -fmpq(2, 1 + 2 ** 41) <= upper_q(res) < fmpq(1, 2 ** 20)
+
+
+def test_an_oversized_bound_gives_the_same_hand_count(monkeypatch):
+    """Any ``b`` with ``b^2 >= ||Y||^2 / (4 lam)`` is a valid bound, so a certificate may use a
+    huge one.  Widths [1, 1, 1], x = y = 1, decay 1/2 has 3 real critical points (the origin and
+    ``a = b = +-sqrt(1/2)``, ``test_census.py``); with ``b = 2^30`` the squares reach ``2^60``
+    and their balls' lower ends dip far below -1, so without the clamp of ``S`` at 0 the
+    residual's "ends" straddled the pole and the kernel accepted 1 point.  Here it must be 3."""
+    import landscape_proofs.search.census as producer
+    from flint import fmpq
+
+    monkeypatch.setattr(producer, "a_priori_bound", lambda kp: [fmpq(2 ** 30)] * kp.n_params)
+    rep = census({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square",
+                  "weight_decay": "1/2"}, algebra_timeout=0, timeout=60)
+    assert rep.complete, rep.reason
+    assert Fraction(rep.certificate["census"]["bound"][0]) == 2 ** 30
+    assert rep.real_count == 3 and check_census(copy.deepcopy(rep.certificate)).valid

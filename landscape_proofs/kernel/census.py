@@ -21,7 +21,8 @@ docs/census.md):
    interval LDL^T of ``V^T H V`` has pivots of proven signs: by Sylvester's law the Hessian
    at the point has that many negative eigenvalues, and no zero one.
    Per-parameter bounds ``lam_p b_p^2 >= ||Y||^2/4``; one-child nodes ``["contract"]``
-   (Krawczyk), ``["last"]`` (last/first layer in closed form, one data point),
+   (Krawczyk), ``["last"]`` (one data point: every weight in closed form from the residual
+   ``-y_i/(1 + S_i)`` of the last layer's, and the first layer's own form),
    ``["unit-balance", j]`` (unit j's balance solved for each weight) and ``["unit-off", j,
    t]`` (unit j's 2x2 block proven nonsingular: its weights are 0, cut to [-t, t]) continue
    with a smaller box holding every critical point of theirs; ``["balance", H - 1 + j]`` is
@@ -99,9 +100,23 @@ def krawczyk_cube(obj, center, r, N) -> None:
     krawczyk(obj.hessian(obj.unflatten(_cube(center, r))), g0, r, range(N), "the root cube")
 
 
+def _square(x: arb) -> arb:
+    """The ball ``[min x^2, max x^2]`` over the ball x (``abs(x) * abs(x)`` dips below 0 when
+    0 is in x: arb's abs of ``0 +- r`` is ``0 +- r``)."""
+    a, b = lower_q(x), upper_q(x)
+    return _hull(fmpq(0) if a <= 0 <= b else min(a * a, b * b), max(a * a, b * b))
+
+
+def _imul(x: arb, y: arb) -> arb:
+    """The ball ``[min, max]`` of the four endpoint products (arb's midpoint-radius product of
+    two wide balls can cross 0 where the true range does not)."""
+    ends = [a * b for a in (lower_q(x), upper_q(x)) for b in (lower_q(y), upper_q(y))]
+    return _hull(min(ends), max(ends))
+
+
 def _sq(M, decays) -> arb:
-    """``sum_p lam_p w_p^2`` over a block (squares as |x| |x|, never negative)."""
-    return sum((arb(d) * abs(x) * abs(x) for d, x in zip(decays, M.entries())), arb(0))
+    """``sum_p lam_p w_p^2`` over a block (each square never negative)."""
+    return sum((arb(d) * _square(x) for d, x in zip(decays, M.entries())), arb(0))
 
 
 def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
@@ -117,7 +132,7 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
         # hidden unit j: scaling its row by 1 + t and its column by 1/(1 + t) keeps R, so
         # at a critical point sum_row lam w^2 = sum_col lam w^2 (i = H - 1 + j)
         (rows, cols), flat, dv = units[i - len(W) + 1], _balls(lo, hi), problem.decay_vector
-        d = sum((arb(dv[p] * (1 if p in rows else -1)) * abs(flat[p]) * abs(flat[p])
+        d = sum((arb(dv[p] * (1 if p in rows else -1)) * _square(flat[p])
                  for p in rows + cols), arb(0))
     elif label == "balance":
         if not 0 <= i < len(W) - 1:
@@ -136,20 +151,19 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
 def last_layer_box(obj, problem, lo, hi):
     """One data point x: at a critical point ``dL/dW_H = 0`` is linear in ``W_H`` and gives
     ``W_H[i][v] = y_i z_v / (lam_iv (1 + sum_u z_u^2 / lam_iu))``, ``z = W_{H-1} .. W_1 x``
-    (docs/census.md).  Likewise ``dL/dW_1 = V x^T + lam o W_1 = 0`` gives ``W_1[u][j] = h_u x_j
+    (docs/census.md), so ``R x - y = -y_i / (1 + S_i)`` (``_residual``) and every weight p, whose
+    gradient is ``sum_i (Rx - y)_i d(Rx)_i/dw_p + lam_p w_p`` (``d(Rx)/dw_p`` free of w_p), is
+    ``sum_i y_i / (1 + S_i) d(Rx)_i/dw_p / lam_p``; for W_H this is the formula above.
+    Likewise ``dL/dW_1 = V x^T + lam o W_1 = 0`` gives ``W_1[u][j] = h_u x_j
     / (c_u lam_uj)``, ``h = W_1 x``, ``c_u = sum_j x_j^2 / lam_uj`` (only informative when x has
-    two entries or more).  ``["last"]``: the box with both layers cut to those balls."""
+    two entries or more).  ``["last"]``: the box with every weight cut to those balls."""
     W, H = obj.unflatten(_balls(lo, hi)), len(problem.shapes) - 1
     if problem.X.ncols() != 1:
         raise _Rejected("last node: X has more than one column")
-    z, lam, nlo, nhi = arb_mat(problem.X), problem.decay_block(H), list(lo), list(hi)
-    for Wk in W[:H]:
-        z = Wk * z
-    for p in range(problem.offsets[H], len(lo)):
-        i, v = divmod(p - problem.offsets[H], W[H].ncols())
-        s = sum((z[u, 0] * z[u, 0] / arb(to_fmpq(lam[i][u])) for u in range(z.nrows())), arb(1))
-        s = _hull(max(fmpq(1), lower_q(s)), upper_q(s))          # 1 + sum of squares >= 1
-        w = arb(problem.Y[i, 0]) * z[v, 0] / (arb(to_fmpq(lam[i][v])) * s)
+    J, res = obj.jacobian(W, arb_mat(problem.X)), _residual(problem, W)
+    nlo, nhi = list(lo), list(hi)
+    for p, lam in enumerate(problem.decay_vector):   # lam_p w_p = -sum_i (Rx - y)_i d(Rx)_i/dw_p
+        w = -sum((_imul(r, J[i, p]) for i, r in enumerate(res)), arb(0)) / arb(to_fmpq(lam))
         nlo[p], nhi[p] = lower_q(w), upper_q(w)
     X, l1 = problem.X, [[to_fmpq(x) for x in row] for row in problem.decay_block(0)]
     for p in range(problem.offsets[1] if X.nrows() > 1 and H > 0 else 0):   # the first layer
@@ -158,6 +172,18 @@ def last_layer_box(obj, problem, lo, hi):
         w = (W[0] * arb_mat(X))[u, 0] * arb(X[j, 0] / (c * l1[u][j]))
         nlo[p], nhi[p] = max(nlo[p], lower_q(w)), min(nhi[p], upper_q(w))
     return _outward(lo, hi, nlo, nhi)
+
+
+def _residual(problem, W) -> list:
+    """``R x - y`` at every critical point in the balls W (one data point): ``-y_i / (1 + S_i)``,
+    ``S_i = sum_v z_v^2 / lam_H[i][v]``, ``z = W_{H-1} .. W_1 x`` (the last layer's closed form)."""
+    z = arb_mat(problem.X)
+    for Wk in W[:-1]:
+        z = Wk * z
+    S = [_sq(z, [1 / to_fmpq(x) for x in row]) for row in problem.decay_block(len(W) - 1)]
+    ends = [[-problem.Y[i, 0] / (1 + b) for b in (max(fmpq(0), lower_q(s)), upper_q(s))]
+            for i, s in enumerate(S)]     # S_i >= 0 (clamped: a ball's lower end may dip below
+    return [_hull(min(e), max(e)) for e in ends]   # 0, past the pole at -1): monotone between
 
 
 def unit_off_box(obj, problem, lo, hi, j, t):
@@ -174,15 +200,13 @@ def unit_off_box(obj, problem, lo, hi, j, t):
     if X.ncols() != 1 or not t > 0 or isinstance(j, bool) or not 0 <= j < len(ku):
         raise _Rejected("unit-off node: needs one data point, a hidden unit j and t > 0")
     (k, u), (rows, cols) = ku[j], _flips(problem, split=True)[j]
-    zs, Y = [arb_mat(X)], problem.Y     # residual at a critical point: -y_i / (1 + S_i) (last)
-    for Wk in W[:-1]:
-        zs.append(Wk * zs[-1])
-    s, v = zs[k], arb_mat(Y.nrows(), 1, [-arb(Y[i, 0]) / (1 + _sq(zs[-1], [1 / to_fmpq(x) for x in
-        row])).max(arb(1)) for i, row in enumerate(problem.decay_block(len(W) - 1))])
+    s, v = arb_mat(X), arb_mat(problem.Y.nrows(), 1, _residual(problem, W))
+    for Wk in W[:k]:
+        s = Wk * s
     for Wk in reversed(W[k + 2:]):
         v = Wk.transpose() * v
     la, lb = problem.decay_block(k)[u], [row[u] for row in problem.decay_block(k + 1)]
-    q = _sq(s, [1 / to_fmpq(x) for x in la]) * _sq(v, [1 / to_fmpq(x) for x in lb])
+    q = _imul(_sq(s, [1 / to_fmpq(x) for x in la]), _sq(v, [1 / to_fmpq(x) for x in lb]))
     if not (upper_q(q) < 1 or lower_q(q) > 1):
         raise _Rejected(f"unit-off node: M of hidden unit {j} is not proven nonsingular")
     if not all(lo[p] <= 0 <= hi[p] for p in rows + cols):
@@ -199,7 +223,7 @@ def unit_balance_box(problem, lo, hi, j):
     flips, flat, dv = _flips(problem, split=True), _balls(lo, hi), problem.decay_vector
     if isinstance(j, bool) or not isinstance(j, int) or not 0 <= j < len(flips):
         raise _Rejected(f"unit-balance node: no hidden unit {j}")
-    e, nlo, nhi = {p: arb(dv[p]) * abs(flat[p]) * abs(flat[p]) for p in sum(flips[j], [])}, [], []
+    e, nlo, nhi = {p: arb(dv[p]) * _square(flat[p]) for p in sum(flips[j], [])}, [], []
     for p, (a, h) in enumerate(zip(lo, hi)):
         sign = {q: (1 if (q in flips[j][0]) == (p in flips[j][0]) else -1) for q in e}
         w2 = -sum((sign[q] * e[q] for q in e if q != p), arb(0)) / arb(dv[p]) if p in e else 0

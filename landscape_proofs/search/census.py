@@ -21,7 +21,8 @@ import flint
 import numpy as np
 from flint import arb, arb_mat, fmpq, fmpq_mat
 
-from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, _flips, check_census,
+from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, _flips, _square,
+                                            check_census,
                                             last_layer_box,
                                             krawczyk_box, krawczyk_cube,
                                             layer_identity_excludes,
@@ -306,6 +307,23 @@ def _unit_off(obj, kp, lo, hi, flips):
     return None
 
 
+def _sign_gap(kp, lo, hi, units):
+    """A weight p whose range contains 0 while its unit's balance keeps ``|w_p|`` away from 0
+    (``unit_balance_box`` would cut it to the hull of two intervals, one of each sign): the
+    producer splits it at 0, so that each side is cut to one sign.  None if there is none."""
+    flat, dv = _balls(lo, hi), kp.decay_vector
+    for rows, cols in units:
+        e = {p: arb(dv[p]) * _square(flat[p]) for p in rows + cols}
+        for p in rows + cols:
+            if lo[p] < 0 < hi[p]:
+                same = rows if p in rows else cols
+                w2 = sum((e[q] for q in rows + cols if q not in same), arb(0)) - sum(
+                    (e[q] for q in same if q != p), arb(0))
+                if lower_q(w2) > 0:
+                    return p
+    return None
+
+
 def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
             units_test=True, last_test=True, off_test=True) -> CensusReport:
     problem = _as_dict(problem)
@@ -336,6 +354,7 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
         free = (range(first if first < kp.offsets[-1] else 0, kp.offsets[-1]) if last else None)
         flips = ([sorted(r + c) for r, c in _flips(kp, split=True)]
                  if off_test and kp.X.ncols() == 1 else [])
+        units_split = _flips(kp, split=True) if flips else []
         layer_tests = ([("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
                        + [("balance", i) for i in units])
         stack = [(low, list(b))]
@@ -381,10 +400,15 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
                 tree.append(["contract"])
                 stack.append(box)
                 continue
-            k, at = _split(lo, hi, Hb, N, free)
+            gap = _sign_gap(kp, lo, hi, units_split) if units_split else None
+            k, at = (gap, fmpq(0)) if gap is not None else _split(lo, hi, Hb, N, free)
             tree.append(["split", k, format_exact(to_fraction_q(at))])
             stack.append((lo[:k] + [at] + lo[k + 1:], hi))
             stack.append((lo, hi[:k] + [at] + hi[k + 1:]))
+    # one radius for every cube (the least): the kernel looks for each root's flipped cube in
+    # the partner's leaf, which may be thin enough that only the partner's small cube fits
+    rmin = min((r for _, r, _ in roots), default=None)
+    roots = [(center, rmin, V) for center, _, V in roots]
     fmt = lambda q: format_exact(to_fraction_q(q))    # noqa: E731
     ev = {"bound": [fmt(x) for x in b], "precision_bits": bits, "tree": tree,
           "roots": [{"center": [fmt(c) for c in center], "radius": fmt(r),
