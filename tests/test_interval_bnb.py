@@ -300,3 +300,24 @@ def test_the_leaf_bounds_hold_at_sampled_points_of_random_boxes():
                 z = [x + (y - x) * flint.fmpq(rng.randint(0, 64), 64) for x, y in zip(lo, hi)]
                 assert F(*z) >= low
     assert checked > 80        # every bound leaf (a weak bound perhaps), and many convex ones
+
+
+def test_the_tree_never_proves_a_maximum(plain):
+    """check_sos reads an interval tree as L >= c only: asked with sign -1 (a local maximum), it
+    refuses, whoever calls it (today only the global-minimum handler does, with +1)."""
+    from landscape_proofs.kernel.model import read_problem
+    from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+    from landscape_proofs.kernel.objective import Objective
+    from landscape_proofs.kernel.sos import check_sos
+
+    obj = Objective(read_problem(plain["problem"]))      # the kernel's own objective
+    W = obj.unflatten([to_fmpq(parse_exact(x)) for M in plain["point"]["weights"]
+                       for row in M for x in row])
+    value = obj.value(W)
+    assert "L >=" in check_sos(obj, W, value, plain["evidence"], +1, local=True)
+    with pytest.raises(GramRejected, match="minimum"):
+        check_sos(obj, W, value, plain["evidence"], -1, local=True)
+    # and a local-maximum claim carrying the tree is rejected by the checker
+    cert = copy.deepcopy(plain)
+    cert["claim"] = "local-maximum"
+    rejected(cert)

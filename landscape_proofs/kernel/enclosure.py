@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import flint
 from flint import arb, arb_mat, fmpq, fmpz
 
-from landscape_proofs.kernel.critical_values import isolate_global, isolate_global_value
+from landscape_proofs.kernel.critical_values import MAX_DIM, isolate_global, isolate_global_value
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel.linalg import identity
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
@@ -731,10 +731,10 @@ def _towers_on_rank_manifold(problem, obj, Wb, gl) -> str:
     rank r and J_R rank r (d_H + d_0 - r) = dim T M_r, the range of J_R is the tangent space of
     the manifold M_r of rank-r matrices, so grad L = J_R^T vec(grad F) = 0 makes R(W*) critical
     for F(R) = 1/2 ||R X - Y||^2 on M_r (docs/enclosures.md)."""
-    if not isinstance(problem.loss, Square) or problem.loss.over_product \
-            or problem.weight_decay != 0 or (problem.X * problem.X.transpose()).det() == 0:
+    if not isinstance(problem.loss, Square) or problem.loss.over_product or problem.Y.nrows() > \
+            MAX_DIM or problem.weight_decay != 0 or (problem.X * problem.X.transpose()).det() == 0:
         raise _Rejected("isolated-critical-value for towers needs the square loss of a residual, "
-                        "no weight decay and X X^T invertible")
+                        f"at most {MAX_DIM} outputs, no weight decay and X X^T invertible")
     r, m, n = problem.max_rank, problem.Y.nrows(), problem.X.nrows()
     picks = [gl.get(k) for k in ("minor_rows", "minor_cols", "jacobian_rows")]
     for name, v, size, top in zip(("minor_rows", "minor_cols", "jacobian_rows"), picks,

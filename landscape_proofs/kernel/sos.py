@@ -100,6 +100,8 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
     if L(*([0] * N if local else x0)) != value:
         raise GramRejected("internal: the polynomial objective disagrees with the exact value")
     if evidence.get("type") == "interval-lower-bound":   # branch and bound: kernel/interval_bnb.py
+        if sign != 1:   # it proves L >= c only: never a maximum
+            raise GramRejected("interval-lower-bound proves a lower bound (a minimum) only")
         return check_interval(L, value, evidence)
     if 2 * k + L.total_degree() > MAX_DEGREE or len(L) * comb(N + 2 * k, 2 * k) > MAX_TERMS:
         raise GramRejected(f"the left side has degree {2 * k + L.total_degree()} and up to "
