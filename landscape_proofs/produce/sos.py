@@ -26,6 +26,7 @@ removes monomials whose diagonal entries would be forced to 0 (no interior, no r
 from __future__ import annotations
 
 import itertools
+import warnings
 from fractions import Fraction
 
 import flint
@@ -131,7 +132,9 @@ def _solve(p: dict, basis: list, ball=None):
     prob = cp.Problem(cp.Maximize(t), cons + [t <= 1])
     for solver in ("CLARABEL", "SCS"):
         try:
-            prob.solve(solver=solver)
+            with warnings.catch_warnings():   # "may be inaccurate": a guess the kernel checks
+                warnings.simplefilter("ignore")
+                prob.solve(solver=solver)
         except (cp.error.SolverError, ValueError, ArithmeticError):
             continue
         if prob.status in ("optimal", "optimal_inaccurate") and t.value is not None \
