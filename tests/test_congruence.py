@@ -655,23 +655,30 @@ def test_exact_float_products_of_large_integers():
         assert (sum(d.astype(object) * 2**(s * i) for i, d in enumerate(D)) == X.astype(object)).all()
 
 
-def test_the_classifier_takes_the_float_exact_check_on_a_rotated_network_hessian():
-    """The Hessian of a [4, 4, 4] weight-decay global minimum moved by a dense rational
-    rotation (32 parameters, no zero pattern): classification_inertia certifies it with a
-    FAST_BITS congruence that the kernel's own check accepts, equal to the exact inertia."""
+def _rotated_decay_minimum():
+    """``(objective, W, H)`` of the [4, 4, 4] weight-decay global minimum moved by a dense
+    rational rotation (benchmarks/bench_classify_sizes.py builds it)."""
     import sys
     sys.path.insert(0, "benchmarks")
     from bench_classify_sizes import decay_case, rotated
 
     from landscape_proofs.families.deep_linear import Point
     from landscape_proofs.families.exact_view import exact_objective, exact_weights
-    from landscape_proofs.numeric.congruence import FAST_BITS, classification_inertia
 
     base = decay_case([4, 4, 4], seed=12)
     problem, weights = rotated(base[0], base[1], 4)
     obj = exact_objective(problem)
     W = exact_weights(Point.of(problem, weights))
-    H = obj.hessian(W)
+    return obj, W, obj.hessian(W)
+
+
+def test_the_classifier_takes_the_float_exact_check_on_a_rotated_network_hessian():
+    """The Hessian of a [4, 4, 4] weight-decay global minimum moved by a dense rational
+    rotation (32 parameters, no zero pattern): classification_inertia certifies it with a
+    FAST_BITS congruence that the kernel's own check accepts, equal to the exact inertia."""
+    from landscape_proofs.numeric.congruence import FAST_BITS, classification_inertia
+
+    obj, W, H = _rotated_decay_minimum()
     ine, how, V = classification_inertia(H, obj.orbit_tangent(W, orthogonal=True), min_n=1)
     assert how == "congruence" and ine == inertia(H) and ine.zero == 6
     assert V.numer_denom()[1] <= 2**FAST_BITS and inertia_by_congruence(H, V) == ine
@@ -805,19 +812,9 @@ def test_the_classifier_takes_the_cholesky_route_on_a_rotated_minimum(monkeypatc
     the orbit tangent): classification_inertia certifies it without eigh (the float
     eigendecomposition is disabled), with a V that has zero rows (supported on the Cholesky
     pivots) and that the kernel's own check accepts."""
-    import sys
-    sys.path.insert(0, "benchmarks")
-    from bench_classify_sizes import decay_case, rotated
-
     import landscape_proofs.numeric.congruence as nc
-    from landscape_proofs.families.deep_linear import Point
-    from landscape_proofs.families.exact_view import exact_objective, exact_weights
 
-    base = decay_case([4, 4, 4], seed=12)
-    problem, weights = rotated(base[0], base[1], 4)
-    obj = exact_objective(problem)
-    W = exact_weights(Point.of(problem, weights))
-    H = obj.hessian(W)
+    obj, W, H = _rotated_decay_minimum()
     monkeypatch.setattr(nc, "_float_eigh", lambda A: None)
     ine, how, V = nc.classification_inertia(H, obj.orbit_tangent(W, orthogonal=True), min_n=1)
     assert how == "congruence" and ine == inertia(H) and ine.zero == 6 and ine.negative == 0
