@@ -349,6 +349,27 @@ def psd_square_optimum_approx(problem) -> float:
     return 0.5 * (float(np.sum((lam - kept) ** 2)) + float(np.sum(A ** 2)))
 
 
+def psd_square_optimum_exact(problem) -> Fraction | None:
+    """``min 1/2 ||U U^T - Y||^2`` exactly, when the symmetric part ``S`` of ``Y`` is
+    positive semidefinite of rank ``<= k``; else None (the optimum is then irrational in
+    general).  ``S = V V^T`` for a real ``n x k`` matrix ``V`` (eigendecomposition), so the
+    bound ``1/2 ||P - Y||^2 = 1/2 ||P - S||^2 + 1/2 ||A||^2 >= 1/2 ||A||^2`` of
+    :func:`psd_square_optimum_approx` is reached: the value is ``1/2 ||A||^2``, rational.
+    """
+    from landscape_proofs.kernel.linalg import frobenius_sq, inertia
+    Y = matrix(problem.Y)
+    n = Y.nrows()
+    if n != Y.ncols() or n > 200:                     # guard: exact charpoly of S
+        return None
+    S = matrix([[(Y[i, j] + Y[j, i]) / 2 for j in range(n)] for i in range(n)])
+    signs = inertia(S)
+    if signs.negative or signs.positive > problem.k:
+        return None
+    A = matrix([[(Y[i, j] - Y[j, i]) / 2 for j in range(n)] for i in range(n)])
+    q = frobenius_sq(A) / 2
+    return Fraction(int(q.p), int(q.q))
+
+
 def global_value(problem: Problem, groups=()) -> GlobalValue:
     """The global value when proven: the square-loss closed form (exact when rational) or
     the value of a certified global minimum among ``groups``."""
@@ -363,6 +384,12 @@ def global_value(problem: Problem, groups=()) -> GlobalValue:
                                "global minimum reached")
     if problem.psd_product:
         if problem.loss.square_like and problem.weight_decay == 0:
+            exact = psd_square_optimum_exact(problem)
+            if exact is not None:
+                return GlobalValue(exact, float(exact), "closed form of the PSD-constrained "
+                                   "optimum, exact: the symmetric part of Y is positive "
+                                   "semidefinite of rank <= k (exact inertia), so U U^T "
+                                   "reaches it and only the antisymmetric part is left")
             return GlobalValue(None, psd_square_optimum_approx(problem),
                                "float64 closed form of the PSD-constrained optimum: a hint, "
                                "not proven (no exact evidence proves a PSD-constrained "
