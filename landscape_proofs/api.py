@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import json
 import types
 from typing import TYPE_CHECKING
 
@@ -489,15 +490,96 @@ def _verify_search_summary(data: dict, folder) -> CheckResult:
                 continue
         verdict = check_certificate(cert)
         checked += 1
+        if verdict.valid:
+            verdict = _summary_numbers(data, g, cert) or verdict
         if not verdict.valid:
             problems.append(f"group {g.get('id')}: {verdict.reason}")
         elif cert.get("claim") != g.get("kind"):
             problems.append(f"group {g.get('id')}: reported {g.get('kind')!r}, but its "
                             f"certificate claims {cert.get('claim')!r}")
+    problems += _summary_totals(data)
     if problems:
         return _Verdict(False, "search-summary", "; ".join(problems))
     return _Verdict(True, "search-summary", f"every certified group holds ({checked} "
                     "certificates re-checked by the kernel)")
+
+
+def _same_json(a, b) -> bool:
+    return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+
+
+def _summary_numbers(data: dict, g: dict, cert: dict):
+    """None when a certified group says what its (re-checked) certificate proves: the same
+    problem and point, its exact value or an enclosure holding the certificate's; else a
+    failed verdict.  A summary's numbers are claims too (a tampered value must not pass)."""
+    from landscape_proofs.kernel.numbers import parse_exact
+    from landscape_proofs.kernel.verdict import CheckResult as _Verdict
+
+    def bad(why):
+        return _Verdict(False, "search-summary", why)
+
+    try:
+        if not _same_json(data.get("problem"), cert.get("problem")):
+            return bad("the summary's problem is not its certificate's")
+        if g.get("point") is not None and not _same_json(g["point"], cert.get("point")):
+            return bad("its point is not its certificate's point")
+        recorded = cert.get("value")
+        if g.get("value") is not None:
+            if isinstance(recorded, dict) or recorded is None or \
+                    parse_exact(g["value"], "value") != parse_exact(recorded, "value"):
+                return bad(f"value {g['value']} is not its certificate's value {recorded}")
+        enc = g.get("value_enclosure")
+        if enc is not None:
+            if not isinstance(recorded, dict):
+                return bad("a value enclosure, but its certificate records no enclosure")
+            if not (parse_exact(enc.get("lo"), "lo") <= parse_exact(recorded.get("lower"), "lower")
+                    and parse_exact(recorded.get("upper"), "upper")
+                    <= parse_exact(enc.get("hi"), "hi")):
+                return bad("its value enclosure does not hold its certificate's enclosure")
+        if g.get("value") is None and enc is None:
+            return bad("certified, but neither a value nor a value enclosure")
+    except (InputError, AttributeError, TypeError) as exc:
+        return bad(f"its numbers cannot be read ({exc})")
+    return None
+
+
+def _summary_totals(data: dict) -> list[str]:
+    """The summary's global value and undecided count, re-derived: an exact global value must
+    be the value of a certified global-minimum group or the problem's closed form (recomputed
+    here exactly); the undecided runs are those of the groups not certified."""
+    from landscape_proofs.kernel.numbers import parse_exact
+
+    problems = []
+    groups = [g for g in data["groups"] if isinstance(g, dict)]
+    try:
+        undecided = sum(int(g.get("starts", 0)) for g in groups if not g.get("certified"))
+        if "undecided" in data and int(data["undecided"]) != undecided:
+            problems.append(f"undecided: {data['undecided']} reported, {undecided} runs are in "
+                            "groups not certified")
+        gv = data.get("global_value")
+        claimed = gv.get("value") if isinstance(gv, dict) else None
+        if claimed is not None:
+            claimed = parse_exact(claimed, "global_value.value")
+            reached = [parse_exact(g["value"], "value") for g in groups
+                       if g.get("certified") and g.get("kind") == "global-minimum"
+                       and g.get("value") is not None]
+            if claimed not in reached and claimed != _closed_form_value(data.get("problem")):
+                problems.append(f"global value {gv['value']}: neither the value of a certified "
+                                "global minimum reported nor the problem's exact closed form")
+    except (InputError, AttributeError, TypeError, ValueError) as exc:
+        problems.append(f"the summary's totals cannot be read ({exc})")
+    return problems
+
+
+def _closed_form_value(problem_dict):
+    """The exact closed-form global value the search reports, recomputed (None if none)."""
+    from landscape_proofs.families.io import problem_from_dict
+    from landscape_proofs.search.multistart import global_value
+
+    try:
+        return global_value(problem_from_dict(problem_dict)).value
+    except (InputError, LandscapeError):
+        return None
 
 
 def _verify_campaign_results(path) -> CheckResult:

@@ -148,6 +148,10 @@ def test_verify_re_checks_a_campaign_results_file(tmp_path, capsys):
     assert rewrite("kind.jsonl", lambda d: d["result"]["groups"][0].update(kind=other)) == 1
     assert rewrite("value.jsonl", lambda d: d["result"]["certificates"][str(g["id"])].update(
         problem={**WD, "weight_decay": "1/9"})) == 1
+    assert rewrite("gvalue.jsonl", lambda d: d["result"]["groups"][0].update(
+        value="1/7" if g["value"] != "1/7" else "1/8",
+        value_enclosure=None)) == 1                       # a group's number is a claim too
+    assert rewrite("global.jsonl", lambda d: d["result"]["global_value"].update(value=-5)) == 1
     assert rewrite("same.jsonl", lambda d: None) == 0      # the error line claims nothing
     assert "1 failed task(s) claim nothing" in capsys.readouterr().out
     (tmp_path / "junk.jsonl").write_text("not json\n")

@@ -186,6 +186,36 @@ def test_cli_search_writes_certificates_that_verify(tmp_path, capsys):
     assert data["converged"] + data["stopped_short"] + data["diverged"] + data["at_kink"] == 30
 
 
+def test_verify_re_derives_a_search_summarys_numbers(tmp_path, capsys):
+    """The summary's values, points, problem, global value and undecided count are claims:
+    each tampered one fails verify (exit 1), the untouched summary passes."""
+    prob = tmp_path / "bh.json"
+    prob.write_text(json.dumps(BH))
+    out = tmp_path / "out"
+    assert main(["search", str(prob), "--starts", "12", "--seed", "1", "--out", str(out)]) == 0
+    summary = json.loads((out / "search.json").read_text())
+    capsys.readouterr()
+    assert main(["verify", str(out / "search.json")]) == 0
+    exact = [g for g in summary["groups"] if g["certified"] and g["value"] is not None]
+    assert exact and summary["global_value"]["value"] == 5      # the closed form (hand: 5)
+
+    def tampered(edit):
+        bad = json.loads(json.dumps(summary))
+        edit(bad)
+        path = out / "tampered.json"
+        path.write_text(json.dumps(bad))
+        return main(["verify", str(path)])
+
+    i = summary["groups"].index(exact[0])
+    v = exact[0]["value"]
+    assert tampered(lambda d: d["groups"][i].update(value="123/7" if v != "123/7" else "1/7")) == 1
+    assert tampered(lambda d: d["groups"][i]["point"]["weights"][0][0].__setitem__(0, 99)) == 1
+    assert tampered(lambda d: d["global_value"].update(value=6)) == 1
+    assert tampered(lambda d: d.update(undecided=d["undecided"] + 1)) == 1
+    assert tampered(lambda d: d["problem"].update(Y=[[9]])) == 1
+    assert tampered(lambda d: None) == 0
+
+
 @pytest.mark.parametrize("argv", [["--starts", "0"], ["--seed", "-1"], ["--method", "bfgs"]])
 def test_cli_search_bad_input_exit_2_one_line(tmp_path, capsys, argv):
     prob = tmp_path / "bh.json"
