@@ -278,3 +278,28 @@ def test_a_multi_tower_certificate_and_a_gradient_entry():
     text = res.explain()
     assert "a sum of 2 towers" in text and "L(W) = 1/2" in text
     assert "is 1 (recomputed" in text and "HOLDS" in text
+
+
+def test_census_and_product_census_certificates_are_explained():
+    """A census (widths [1, 1, 1], decay 1/2: 3 real points, 2 global minima and a saddle,
+    tests/test_census.py) and a product census (widths [2, 1, 2], Y = diag(3, 1): rank <= 1,
+    3 fibres R = 0, 3 e1 e1^T, e2 e2^T of values 1/2 (9 + 1) = 5, 1/2 and 9/2) are explained, not crashed on; a tampered count does not hold."""
+    from landscape_proofs.search.census import census
+    from landscape_proofs.search.product_census import product_census
+
+    rep = census({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square",
+                  "weight_decay": "1/2"})
+    e = certificate_explanation(rep.certificate)
+    assert e["holds"] and "every real critical point" in e["summary"]
+    assert "exactly 3 real critical points" in e["argument"][0]
+    bad = copy.deepcopy(rep.certificate)
+    bad["census"]["result"]["real_count"] = 5
+    assert certificate_explanation(bad)["holds"] is False
+
+    prod = product_census({"family": "deep-linear", "widths": [2, 1, 2],
+                           "Y": [[3, 0], [0, 1]], "loss": "square"})
+    text = explain_certificate(prod.certificate)
+    assert "HOLDS" in text and "3 products" in text
+    values = sorted(line.split("value ")[1].split(",")[0] for line in text.splitlines()
+                    if "The fibre over" in line)
+    assert values == sorted(["5", "1/2", "9/2"])

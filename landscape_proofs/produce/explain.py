@@ -547,7 +547,48 @@ def _shallow_argument(data: dict) -> list[str]:
     return out
 
 
+def _census_argument(data: dict) -> list[str]:
+    """A census or product census: what the certificate says and how each part is checked
+    (the counts are the kernel's, in its reason; here only what the file says, so stated)."""
+    if isinstance(data.get("product_census"), dict):
+        c = data["product_census"]
+        out = [f"The certificate says the critical points lie over {_plural(len(c.get('fibres', [])), 'product')} "
+               f"R of rank <= {c.get('max_rank')}, one for each subset of the positive "
+               f"eigenvalues of Sigma ({', '.join(map(str, c.get('eigenvalues', [])))}) of that size; "
+               "every critical point's product is one of them, so they are all."]
+        for f in c.get("fibres", []):
+            if isinstance(f, dict):
+                out.append(f"The fibre over the eigenvalue subset {f.get('subset')} (rank "
+                           f"{f.get('rank')}): value {f.get('value')}, kind {f.get('kind')}.")
+        out.append("The kernel recomputes the eigenvalues, each product and value exactly, and "
+                   "classifies each fibre itself; a listed kind or value it does not derive "
+                   "makes the certificate fail.")
+        return out
+    c = data.get("census") if isinstance(data.get("census"), dict) else {}
+    result = c.get("result") if isinstance(c.get("result"), dict) else {}
+    kinds = result.get("kinds") if isinstance(result.get("kinds"), dict) else {}
+    sym = c.get("symmetry") if isinstance(c.get("symmetry"), dict) else {}
+    return [
+        f"The certificate says there are exactly {result.get('real_count')} real critical "
+        f"points: " + ", ".join(f"{n} {k}" for k, n in kinds.items()) + ".",
+        f"Outside the box [-b, b] (b = {', '.join(map(str, c.get('bound', [])))} per "
+        "coordinate) the gradient cannot vanish: the kernel checks that bound against the "
+        "data and the weight decay.",
+        f"Inside, a tree of {_plural(len(c.get('tree', [])), 'node')} splits the box; each leaf "
+        "is shown by interval arithmetic to hold no critical point, or to hold exactly one "
+        f"(Krawczyk's test) around one of the {_plural(len(c.get('roots', [])), 'listed root')}"
+        + (f", the other points being their sign flips in the coordinates {sym.get('nonnegative')}"
+           if sym.get("nonnegative") else "") + ".",
+        "Each point's index comes from an interval LDL^T of its congruent Hessian; a local "
+        "minimum is global when its value enclosure lies below every other critical value's, "
+        "spurious when above some, and stays local-minimum when the values cannot be "
+        "separated (a tie is not decided).",
+    ]
+
+
 def _argument(data: dict) -> list[str]:
+    if isinstance(data.get("census"), dict) or isinstance(data.get("product_census"), dict):
+        return _census_argument(data)
     if is_shallow_certificate(data):
         return _shallow_argument(data)
     if is_enclosure_point(data.get("point")):
@@ -570,6 +611,11 @@ def certificate_explanation(data: dict) -> dict:
              else "the point")
     summary = (f"The certificate claims that {where} is {name} ({claim}): {words}. The kernel re-checked "
                f"it from scratch: the claim {'HOLDS' if verdict.holds else 'does NOT hold'}.")
+    if claim in ("census", "product-census"):
+        summary = (f"The certificate claims ({claim}) that it accounts for every real critical "
+                   "point of the problem (a census: point by point; a product census: fibre by "
+                   "fibre over the critical products), with kinds and values. The kernel re-checked it from "
+                   f"scratch: the claim {'HOLDS' if verdict.holds else 'does NOT hold'}.")
     try:
         argument = _argument(data)
     except (InputError, LandscapeError, ArithmeticError) as exc:  # unusable parts: say so
