@@ -300,6 +300,6 @@ def test_census_and_product_census_certificates_are_explained():
                            "Y": [[3, 0], [0, 1]], "loss": "square"})
     text = explain_certificate(prod.certificate)
     assert "HOLDS" in text and "3 products" in text
-    values = sorted(line.split("value ")[1].split(",")[0] for line in text.splitlines()
+    values = sorted(line.split("): value ")[1].split(",")[0] for line in text.splitlines()
                     if "The fibre over" in line)
     assert values == sorted(["5", "1/2", "9/2"])
