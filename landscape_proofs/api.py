@@ -494,6 +494,17 @@ def _verify_search_summary(data: dict, folder) -> CheckResult:
         elif cert.get("claim") != g.get("kind"):
             problems.append(f"group {g.get('id')}: reported {g.get('kind')!r}, but its "
                             f"certificate claims {cert.get('claim')!r}")
+        box = g.get("box_certificate_file")   # the box holding the group's runs (docs/search.md)
+        if isinstance(box, str):
+            path = Path(box) if Path(box).exists() else Path(folder) / Path(box).name
+            try:
+                verdict = check_certificate(read_certificate(path))
+            except InputError as exc:
+                verdict = _Verdict(False, "box", str(exc))
+            checked += 1
+            if not verdict.valid or verdict.claim != g.get("kind"):
+                problems.append(f"group {g.get('id')}: its box certificate does not hold as "
+                                f"{g.get('kind')!r} ({verdict.reason})")
     if problems:
         return _Verdict(False, "search-summary", "; ".join(problems))
     return _Verdict(True, "search-summary", f"every certified group holds ({checked} "

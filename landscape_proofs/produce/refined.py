@@ -627,4 +627,26 @@ def _rows(problem: Problem, flat) -> list:
     return out
 
 
-__all__ = ["RefinedClassification", "RefinementReport", "classify_refined"]
+
+def widened_enclosure(certificate: dict, radius: Fraction, note: str = "") -> dict:
+    """The enclosure certificate ``certificate`` with its box's radius replaced by ``radius``:
+    the same center, slice (free coordinates and frozen values), claim and evidence, and the
+    value enclosure recomputed over the new box.  A producer step: the checker decides whether
+    the wider box still proves the claim (docs/search.md, "Grouping by orbits").  Raises
+    ArithmeticError when the value has no finite enclosure over the box."""
+    import copy
+
+    kproblem = read_problem(certificate["problem"])
+    pt = certificate["point"]
+    center = tuple(to_fmpq(parse_exact(x)) for W in pt["center"] for row in W for x in row)
+    bits = certificate["evidence"]["precision_bits"]
+    lo, hi = enclose_value(kproblem, Enclosure(center, to_fmpq(radius), tuple(pt["free"])), bits)
+    out = copy.deepcopy(certificate)
+    out["point"]["radius"] = format_exact(radius)
+    out["value"] = {"lower": format_exact(to_fraction(lo)), "upper": format_exact(to_fraction(hi))}
+    out["notes"] = list(out.get("notes") or []) + ([note] if note else [])
+    return out
+
+
+__all__ = ["RefinedClassification", "RefinementReport", "classify_refined",
+           "widened_enclosure"]
