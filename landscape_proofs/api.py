@@ -498,7 +498,10 @@ def _verify_search_summary(data: dict, folder) -> CheckResult:
         if isinstance(box, str):
             path = Path(box) if Path(box).exists() else Path(folder) / Path(box).name
             try:
-                verdict = check_certificate(read_certificate(path))
+                hcert = read_certificate(path)
+                verdict = check_certificate(hcert)
+                if verdict.valid:
+                    verdict = _box_holds(cert, hcert, g.get("box_farthest")) or verdict
             except InputError as exc:
                 verdict = _Verdict(False, "box", str(exc))
             checked += 1
@@ -509,6 +512,25 @@ def _verify_search_summary(data: dict, folder) -> CheckResult:
         return _Verdict(False, "search-summary", "; ".join(problems))
     return _Verdict(True, "search-summary", f"every certified group holds ({checked} "
                     "certificates re-checked by the kernel)")
+
+
+def _box_holds(cert: dict, box: dict, farthest):
+    """None when the box certificate ``box`` has the problem, slice (free coordinates, center)
+    and claim of the group's certificate ``cert``, a radius at least its radius (so it holds
+    its box) and at least ``farthest`` (the runs counted in it); else a failed verdict."""
+    from landscape_proofs.kernel.numbers import parse_exact
+    from landscape_proofs.kernel.verdict import CheckResult as _Verdict
+
+    p, q = cert.get("point") or {}, box.get("point") or {}
+    need = [p.get("radius", 0)] + ([] if farthest is None else [farthest])
+    if cert.get("problem") != box.get("problem") or cert.get("claim") != box.get("claim") or \
+            p.get("free") != q.get("free") or p.get("center") != q.get("center"):
+        return _Verdict(False, "box", "not the problem, claim, center and slice of the group's "
+                                      "certificate")
+    if any(parse_exact(q.get("radius"), "box radius") < parse_exact(r, "radius") for r in need):
+        return _Verdict(False, "box", f"its radius {q.get('radius')} is below the group "
+                                      f"certificate's radius or the farthest run ({farthest})")
+    return None
 
 
 def _verify_campaign_results(path) -> CheckResult:

@@ -594,6 +594,7 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
         joined = [b for b in partners if all(int(i) in inside for i in members_of[b])]
         members = np.concatenate([members_of[a]] + [members_of[b] for b in joined])
         n_in = sum(int(i) in inside for i in members)
+        far = max(dist[int(i)] for i in members if int(i) in inside)
         note = (f"{n_in} of {len(members)} runs gauge-fixed exactly (rational GL maps) into a "
                 f"box of radius {float(radius):.2g} on the slice"
                 " of the certificate, accepted by the kernel with the same claim: "
@@ -602,7 +603,8 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
             note += f"; {len(joined)} other float group(s) merged, all their runs in the box"
         groups[a] = replace(g, starts=g.starts + sum(groups[b].starts for b in joined),
                             subgroups=g.subgroups + sum(groups[b].subgroups for b in joined),
-                            runs_in_certified_box=n_in, box_certificate=cert, box_reason=note)
+                            runs_in_certified_box=n_in, box_certificate=cert, box_reason=note,
+                            box_farthest=Fraction(int(far.p), int(far.q)))
         members_of[a] = members
         gone.update(joined)
     keep = [k for k in range(len(groups)) if k not in gone]

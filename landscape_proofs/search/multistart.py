@@ -153,6 +153,7 @@ class LimitPointGroup:
     box_certificate: dict | None = field(default=None, repr=False)   # H, checked
     box_certificate_file: str | None = None
     box_reason: str | None = None
+    box_farthest: Fraction | None = None         # max |gauge-fixed run - center| over those runs
 
     @property
     def value_text(self) -> str:
@@ -184,7 +185,8 @@ class LimitPointGroup:
                 "certificate_file": self.certificate_file, "subgroups": self.subgroups,
                 "orbit_proven": self.orbit_proven,
                 "runs_in_certified_box": self.runs_in_certified_box,
-                "box_certificate_file": self.box_certificate_file, "box_reason": self.box_reason}
+                "box_certificate_file": self.box_certificate_file, "box_reason": self.box_reason,
+                "box_farthest": None if self.box_farthest is None else format_exact(self.box_farthest)}
 
 
 @dataclass(frozen=True)
