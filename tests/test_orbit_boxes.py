@@ -269,3 +269,28 @@ def test_an_uncertified_float_group_on_the_same_orbit_joins_the_certified_box():
     assert len(groups) == 1 and sorted(members[0].tolist()) == [0, 1, 2, 3]
     g = groups[0]
     assert g.certified and g.starts == g.runs_in_certified_box == 4 and g.subgroups == 2
+
+
+def test_a_slice_frozen_in_every_layer_is_replaced_by_an_echelon_slice(tmp_path):
+    # widths 4-2-4, Y symmetric with eigenvalues of multiplicity one: the best rank-2
+    # truncation is irrational.  The refinement's slice freezes entries of both layers (a
+    # bilinear gauge fixing); the claim is certified again on the slice where two rows I of
+    # W_2 are the identity: y_2 = x_2 A^{-1} with x_2[I, :] A^{-1} = I, i.e. A = x_2[I, :].
+    prob = tmp_path / "p.json"
+    prob.write_text(json.dumps({"family": "deep-linear", "widths": [4, 2, 4], "loss": "square",
+                                "Y": [[2, 1, 0, 1], [1, 3, 1, 0], [0, 1, 1, 2], [1, 0, 2, 5]]}))
+    assert main(["search", str(prob), "--starts", "20", "--seed", "0", "--out",
+                 str(tmp_path / "out")]) == 0
+    data = _read(tmp_path / "out" / "search.json")
+    (g,) = data["groups"]
+    assert g["kind"] == "global-minimum" and g["runs_in_certified_box"] == g["starts"] == 20
+    assert "echelon" in g["route"]
+    cert = _read(tmp_path / "out" / g["certificate_file"].split("/")[-1])
+    W1, W2 = cert["point"]["center"]
+    free = set(cert["point"]["free"])
+    # W_1 (8 entries) free; two rows of W_2 (entries 8..15, row-major) frozen to the identity
+    frozen = sorted(set(range(16)) - free)
+    assert len(frozen) == 4 and all(p >= 8 for p in frozen)
+    rows = sorted({(p - 8) // 2 for p in frozen})
+    assert [[parse_exact(v) for v in W2[i]] for i in rows] == [[1, 0], [0, 1]]
+    assert main(["verify", *map(str, sorted((tmp_path / "out").glob("*.json")))]) == 0

@@ -482,6 +482,76 @@ class SliceGauge:
         return max((abs(y[p] - self.center[p]) for p in self.free), default=y[0] * 0)
 
 
+ECHELON_CONDITION = 1e8    # the frozen blocks of an echelon slice must be this well conditioned
+
+
+def echelon_slice(problem, x) -> dict:
+    """A coordinate slice on which the gauge fixing is linear, chosen at the float point ``x``:
+    below a layer ``m``, ``d_k`` columns of ``W_k`` (pivoted QR of ``W_k A_{k-1}^{-1}``)
+    frozen to the identity; above it, ``d_{k-1}`` rows of ``W_k`` frozen to the identity;
+    layer ``m`` free.  Needs ``d_0 >= ... >= d_m`` and ``d_{m+1} <= ... <= d_H`` (a network
+    narrowest in the middle) and well-conditioned frozen blocks at ``x``.  Returns the
+    ``{"point": {"center", "free"}}`` that :class:`SliceGauge` reads (free entries 0 in the
+    center); every orbit-tangent generator is transversal there (block triangular, with
+    the blocks ``E -> E I`` and ``E -> -I E`` on the diagonal)."""
+    from scipy.linalg import qr
+
+    if problem.sum_of_towers or problem.psd_product or problem.orthogonal_symmetry:
+        raise NotGaugeFixable("echelon slices are built for one chain of layers, GL gauge")
+    shapes = [tuple(s) for s in problem.shapes]
+    H, d = len(shapes), [shapes[0][1]] + [r for r, _ in shapes]
+    offs = [sum(r * c for r, c in shapes[:k]) for k in range(H)]
+    Ws = [np.asarray(x[o:o + r * c], dtype=float).reshape(r, c) for o, (r, c) in zip(offs, shapes)]
+    for m in range(H):
+        if not (all(d[k] >= d[k + 1] for k in range(m))
+                and all(d[k + 1] >= d[k] for k in range(m + 1, H))):
+            continue
+        frozen, below, above, ok = {}, np.eye(d[0]), np.eye(d[H]), True
+        for k in range(m):                            # columns J of W_k A_{k-1}^{-1} := I
+            M = Ws[k] @ below
+            J = sorted(qr(M, pivoting=True)[2][:d[k + 1]])
+            below = M[:, J]
+            ok = ok and np.linalg.cond(below) < ECHELON_CONDITION
+            frozen.update({offs[k] + i * d[k] + j: int(i == a) for i in range(d[k + 1])
+                           for a, j in enumerate(J)})
+        for k in range(H - 1, m, -1):                 # rows I of A_k W_k := I
+            N = above @ Ws[k]
+            rows = sorted(qr(N.T, pivoting=True)[2][:d[k]])
+            above = N[rows, :]
+            ok = ok and np.linalg.cond(above) < ECHELON_CONDITION
+            frozen.update({offs[k] + i * d[k] + j: int(a == j) for a, i in enumerate(rows)
+                           for j in range(d[k])})
+        if ok:
+            flat = [str(frozen.get(p, 0)) for p in range(offs[-1] + shapes[-1][0] * shapes[-1][1])]
+            it = iter(flat)
+            return {"point": {"center": [[[next(it) for _ in range(c)] for _ in range(r)]
+                                         for r, c in shapes],
+                              "free": [p for p in range(len(flat)) if p not in frozen]}}
+    raise NotGaugeFixable("no echelon slice: the widths do not narrow to one layer and widen "
+                          "after it, or a frozen block is singular at the representative")
+
+
+def recertify_on_echelon_slice(problem, certificate: dict, x, digits: int = 40):
+    """The group's claim certified again on an :func:`echelon_slice` at the representative's
+    endpoint ``x`` (gauge-fixed onto it exactly, then refined and enclosed:
+    :func:`landscape_proofs.produce.refined.enclose_on_slice`): ``(certificate, reason)``,
+    the certificate None when it was not accepted."""
+    from landscape_proofs.produce.kinds import Kind
+    from landscape_proofs.produce.refined import enclose_on_slice
+
+    sl = echelon_slice(problem, x)
+    y = SliceGauge(problem, sl).fix(x)
+    if y is None:
+        return None, "the representative could not be gauge-fixed onto the echelon slice"
+    free = set(sl["point"]["free"])
+    fixed = [p for p in range(len(y)) if p not in free]
+    ev = certificate.get("evidence") or {}
+    extra = {k: v for k, v in ev.items() if k not in ("type", "gauge_generators", "precision_bits")}
+    start = [Fraction(int(v.p), int(v.q)) for v in y]
+    return enclose_on_slice(problem, start, fixed, [start[p] for p in fixed],
+                            Kind(certificate["claim"]), extra, digits=digits)
+
+
 def _power_of_two_at_least(q):
     from fractions import Fraction as Q
 
@@ -562,17 +632,36 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
     members."""
     from dataclasses import replace
 
+    from landscape_proofs.kernel.numbers import parse_exact
+
     groups, members_of = list(groups), list(members_of)
     gone: set[int] = set()
     for a, g in enumerate(groups):
         if a in gone or not _is_enclosure_group(g):
             continue
+        moved = ""
         try:
             gauge = SliceGauge(problem, g.certificate)
         except NotGaugeFixable as exc:
-            groups[a] = replace(g, runs_in_certified_box=0, box_reason=(
-                f"runs not gauge-fixed ({exc}); grouped by float invariants only"))
-            continue
+            # the certificate's slice is not linear to fix: certify the claim again on an
+            # echelon slice, where it is (the group's certificate is then that one)
+            try:
+                cert1, why1 = recertify_on_echelon_slice(problem, g.certificate,
+                                                         x[g.representative])
+            except NotGaugeFixable as exc1:
+                cert1, why1 = None, str(exc1)
+            if cert1 is None:
+                groups[a] = replace(g, runs_in_certified_box=0, box_reason=(
+                    f"runs not gauge-fixed ({exc}; {why1}); grouped by float invariants only"))
+                continue
+            moved = (f"the certificate's slice is not linear to fix ({exc}): the claim was "
+                     "certified again on an echelon slice (identity blocks frozen), and that "
+                     "certificate is the group's; ")
+            v = cert1["value"]
+            g = groups[a] = replace(g, certificate=cert1, value_enclosure=(
+                parse_exact(v["lower"]), parse_exact(v["upper"])),
+                route=g.route + "; re-certified on an echelon slice")
+            gauge = SliceGauge(problem, cert1)
         partners = [b for b, h in enumerate(groups)
                     if b != a and b not in gone and _may_join(g, h, tol)]
         pool = [int(i) for b in [a] + partners for i in members_of[b]]
@@ -595,7 +684,7 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
         members = np.concatenate([members_of[a]] + [members_of[b] for b in joined])
         n_in = sum(int(i) in inside for i in members)
         far = max(dist[int(i)] for i in members if int(i) in inside)
-        note = (f"{n_in} of {len(members)} runs gauge-fixed exactly (rational GL maps) into a "
+        note = (f"{moved}{n_in} of {len(members)} runs gauge-fixed exactly (rational GL maps) into a "
                 f"box of radius {float(radius):.2g} on the slice"
                 " of the certificate, accepted by the kernel with the same claim: "
                 "the box holds one critical point of the slice, the certified one")
