@@ -308,9 +308,8 @@ class SearchReport:
             if not g.certified:
                 lines.append(f"  group {g.id}: {g.reason}")
             elif g.runs_in_certified_box is not None:
-                lines.append(f"  group {g.id}: {g.runs_in_certified_box} of {g.starts} runs in "
-                             f"a certified box ({g.box_certificate_file or 'no box'}): "
-                             f"{g.box_reason}")
+                lines.append(f"  group {g.id}: {g.box_reason}" + (
+                    f" ({g.box_certificate_file})" if g.box_certificate_file else ""))
         lines.append("")
         lines.append(f"stopped short (gradient not small; never counted as critical points): "
                      f"{self.stopped_short}")
@@ -534,7 +533,8 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
         if progress:
             progress(gid, len(groups_idx), "certify")
     groups, members_of = _merge_exact(problem, groups, members_of)
-    if config.enclosures and stopped is None:   # irrational limit points: one certified box
+    if config.enclosures and stopped is None and (end is None or time.perf_counter() < end):
+        # irrational limit points: the runs gauge-fixed into one certified box (dedupe.py)
         groups, members_of = orbit_boxes(problem, groups, members_of, x, config.dedupe_tol)
     group_of = {int(b): g.id for g, members in zip(groups, members_of) for b in members}
     outcomes = tuple(
