@@ -98,7 +98,8 @@ def golden_dir(tmp_path_factory):
     d = tmp_path_factory.mktemp("golden")
     prob = d / "golden.json"
     prob.write_text(json.dumps(GOLDEN))
-    assert main(["search", str(prob), "--starts", "30", "--seed", "0", "--out", str(d / "out")]) == 0
+    assert main(["search", str(prob), "--starts", "30", "--seed", "0",
+                 "--out", str(d / "out")]) == 0
     return d / "out"
 
 

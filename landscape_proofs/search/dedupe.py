@@ -26,7 +26,9 @@ Other families (:func:`problem_invariants`, :mod:`.families`):
   ``U_2 = U_1 Q`` for an orthogonal ``Q``).
 
 Equal invariants do not prove equal orbits; this grouping decides only which point is sent
-to exact classification on behalf of the others, and the report says so.  Numerical ranks
+to exact classification on behalf of the others, and the report says so.  What proves more:
+:func:`orbit_map` (exact points) and :func:`orbit_boxes` (runs of an irrational point,
+gauge-fixed exactly into one box the kernel certifies).  Numerical ranks
 use the relative tolerance ``rank_tol``; values and matrices compare with ``tol`` relative
 to ``1 +`` their size.
 """
@@ -358,7 +360,7 @@ class NotGaugeFixable(Exception):
     """The slice's pattern allows no exact linear gauge fixing (the message says why)."""
 
 
-def _fmpq_of_float(v) -> "flint.fmpq":
+def _fmpq_of_float(v):
     import flint
 
     n, d = Fraction(float(v)).as_integer_ratio()
@@ -612,7 +614,8 @@ def _is_enclosure_group(g) -> bool:
 def _may_join(g, h, tol: float) -> bool:
     """Whether float group ``h`` is worth testing against ``g``'s box: no exact point, not
     certified with another kind, and a close float value."""
-    if h.point is not None or (h.certified and (h.kind is not g.kind or not _is_enclosure_group(h))):
+    if h.point is not None or (h.certified and (h.kind is not g.kind
+                                                or not _is_enclosure_group(h))):
         return False
     return abs(h.value_approx - g.value_approx) <= tol * (1.0 + abs(g.value_approx))
 
@@ -684,8 +687,8 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
         members = np.concatenate([members_of[a]] + [members_of[b] for b in joined])
         n_in = sum(int(i) in inside for i in members)
         far = max(dist[int(i)] for i in members if int(i) in inside)
-        note = (f"{moved}{n_in} of {len(members)} runs gauge-fixed exactly (rational GL maps) into a "
-                f"box of radius {float(radius):.2g} on the slice"
+        note = (f"{moved}{n_in} of {len(members)} runs gauge-fixed exactly (rational GL maps) "
+                f"into a box of radius {float(radius):.2g} on the slice"
                 " of the certificate, accepted by the kernel with the same claim: "
                 "the box holds one critical point of the slice, the certified one")
         if joined:

@@ -11,7 +11,9 @@ Pipeline (every float step is a producer step; only the checker's yes counts):
    points nearby and classifies the first exactly critical one (certificate re-verified by
    the checker), or reports the group as *not certified* with the reason; groups whose exact
    points are proven to lie on one orbit (:func:`.dedupe.orbit_map`) are then merged, and
-   no others;
+   no others; the runs of a group certified by an enclosure (an irrational point) are
+   gauge-fixed exactly onto its certificate's slice and certified in one wider box, which
+   also merges float groups all of whose runs land in it (:func:`.dedupe.orbit_boxes`);
 6. the global value is stated when it is proven: the closed-form optimum of the square
    loss without weight decay (compared exactly), or the value of a certified global
    minimum that was reached.
@@ -186,7 +188,8 @@ class LimitPointGroup:
                 "orbit_proven": self.orbit_proven,
                 "runs_in_certified_box": self.runs_in_certified_box,
                 "box_certificate_file": self.box_certificate_file, "box_reason": self.box_reason,
-                "box_farthest": None if self.box_farthest is None else format_exact(self.box_farthest)}
+                "box_farthest": (None if self.box_farthest is None
+                                 else format_exact(self.box_farthest))}
 
 
 @dataclass(frozen=True)
