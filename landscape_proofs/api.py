@@ -497,6 +497,20 @@ def _verify_search_summary(data: dict, folder) -> CheckResult:
         elif cert.get("claim") != g.get("kind"):
             problems.append(f"group {g.get('id')}: reported {g.get('kind')!r}, but its "
                             f"certificate claims {cert.get('claim')!r}")
+        box = g.get("box_certificate_file")   # the box holding the group's runs (docs/search.md)
+        if isinstance(box, str):
+            path = Path(box) if Path(box).exists() else Path(folder) / Path(box).name
+            try:
+                hcert = read_certificate(path)
+                verdict = check_certificate(hcert)
+                if verdict.valid:
+                    verdict = _box_holds(cert, hcert, g.get("box_farthest")) or verdict
+            except InputError as exc:
+                verdict = _Verdict(False, "box", str(exc))
+            checked += 1
+            if not verdict.valid or verdict.claim != g.get("kind"):
+                problems.append(f"group {g.get('id')}: its box certificate does not hold as "
+                                f"{g.get('kind')!r} ({verdict.reason})")
     problems += _summary_totals(data)
     if problems:
         return _Verdict(False, "search-summary", "; ".join(problems))
@@ -580,6 +594,25 @@ def _closed_form_value(problem_dict):
         return global_value(problem_from_dict(problem_dict)).value
     except (InputError, LandscapeError):
         return None
+
+
+def _box_holds(cert: dict, box: dict, farthest):
+    """None when the box certificate ``box`` has the problem, slice (free coordinates, center)
+    and claim of the group's certificate ``cert``, a radius at least its radius (so it holds
+    its box) and at least ``farthest`` (the runs counted in it); else a failed verdict."""
+    from landscape_proofs.kernel.numbers import parse_exact
+    from landscape_proofs.kernel.verdict import CheckResult as _Verdict
+
+    p, q = cert.get("point") or {}, box.get("point") or {}
+    need = [p.get("radius", 0)] + ([] if farthest is None else [farthest])
+    if cert.get("problem") != box.get("problem") or cert.get("claim") != box.get("claim") or \
+            p.get("free") != q.get("free") or p.get("center") != q.get("center"):
+        return _Verdict(False, "box", "not the problem, claim, center and slice of the group's "
+                                      "certificate")
+    if any(parse_exact(q.get("radius"), "box radius") < parse_exact(r, "radius") for r in need):
+        return _Verdict(False, "box", f"its radius {q.get('radius')} is below the group "
+                                      f"certificate's radius or the farthest run ({farthest})")
+    return None
 
 
 def _verify_campaign_results(path) -> CheckResult:

@@ -202,6 +202,8 @@ def test_golden_bottleneck_irrational_global_minimum_is_one_group():
     assert len(r.groups) == 1 and r.undecided == 0
     g = r.groups[0]
     assert g.certified and g.kind is Kind.GLOBAL_MINIMUM and g.starts == r.converged == 30
+    # every run, gauge-fixed exactly onto the certificate's slice, is in one certified box
+    assert g.runs_in_certified_box == 30 and check_certificate(g.box_certificate).valid
     lo, hi = g.value_enclosure
     # lo <= (7 - 3 sqrt5)/4 <=> 7 - 4 lo >= 3 sqrt5 <=> (7 - 4 lo)/3 >= sqrt5; hi likewise
     assert _ge_sqrt((7 - 4 * lo) / 3, 5) and not _ge_sqrt((7 - 4 * hi) / 3, 5)

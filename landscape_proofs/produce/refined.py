@@ -627,4 +627,52 @@ def _rows(problem: Problem, flat) -> list:
     return out
 
 
-__all__ = ["RefinedClassification", "RefinementReport", "classify_refined"]
+
+def widened_enclosure(certificate: dict, radius: Fraction, note: str = "") -> dict:
+    """The enclosure certificate ``certificate`` with its box's radius replaced by ``radius``:
+    the same center, slice (free coordinates and frozen values), claim and evidence, and the
+    value enclosure recomputed over the new box.  A producer step: the checker decides whether
+    the wider box still proves the claim (docs/search.md, "Grouping by orbits").  Raises
+    ArithmeticError when the value has no finite enclosure over the box."""
+    import copy
+
+    kproblem = read_problem(certificate["problem"])
+    pt = certificate["point"]
+    center = tuple(to_fmpq(parse_exact(x)) for W in pt["center"] for row in W for x in row)
+    bits = certificate["evidence"]["precision_bits"]
+    lo, hi = enclose_value(kproblem, Enclosure(center, to_fmpq(radius), tuple(pt["free"])), bits)
+    out = copy.deepcopy(certificate)
+    out["point"]["radius"] = format_exact(radius)
+    out["value"] = {"lower": format_exact(to_fraction(lo)), "upper": format_exact(to_fraction(hi))}
+    out["notes"] = list(out.get("notes") or []) + ([note] if note else [])
+    return out
+
+
+def enclose_on_slice(problem: Problem, start, fixed, values, claim: Kind, extra: dict, *,
+                     digits: int = 40, budget: Budget = Budget()) -> tuple[dict | None, str]:
+    """Refine ``start`` (N exact rationals) on the coordinate slice that freezes ``fixed`` at
+    ``values`` (every orbit-tangent generator named, in order: the slice must freeze as many
+    coordinates as there are generators), and attempt an enclosure certificate of ``claim``
+    with the evidence hints ``extra``.  ``(certificate, reason)`` when the checker accepts it,
+    ``(None, reason)`` otherwise.  Used by search to re-certify a group on a slice where the
+    runs can be gauge-fixed exactly (docs/search.md, "Grouping by orbits")."""
+    from landscape_proofs.numeric.refine import Gauge
+
+    ctx = mpmath.MPContext()
+    ctx.dps = digits + GUARD_DIGITS
+    mp, f64 = mp_objective(problem, ctx), float64_objective(problem)
+    fixed = tuple(fixed)
+    gone = set(fixed)
+    gauge = Gauge(fixed=fixed, free=tuple(p for p in range(problem.n_params) if p not in gone),
+                  generators=tuple(range(len(fixed))), values=tuple(values),
+                  orthogonal=problem.orthogonal_symmetry)
+    ref = refine_critical_point(mp, list(start), digits=digits, gauge=gauge, round_gauge=False,
+                                hessian=lambda v: f64.hessian(f64.unflatten(v))[0])
+    if not ref.converged or not _is_critical(ctx, ref):
+        return None, f"the refinement on the slice did not reach a critical point ({ref.reason})"
+    cert, res = _Enclosing(problem, ref, ctx, budget).attempt(claim, extra)
+    return (cert, res.reason) if cert is not None and res.valid else (None, res.reason)
+
+
+__all__ = ["RefinedClassification", "RefinementReport", "classify_refined",
+           "widened_enclosure", "enclose_on_slice"]

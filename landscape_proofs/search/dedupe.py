@@ -26,7 +26,9 @@ Other families (:func:`problem_invariants`, :mod:`.families`):
   ``U_2 = U_1 Q`` for an orthogonal ``Q``).
 
 Equal invariants do not prove equal orbits; this grouping decides only which point is sent
-to exact classification on behalf of the others, and the report says so.  Numerical ranks
+to exact classification on behalf of the others, and the report says so.  What proves more:
+:func:`orbit_map` (exact points) and :func:`orbit_boxes` (runs of an irrational point,
+gauge-fixed exactly into one box the kernel certifies).  Numerical ranks
 use the relative tolerance ``rank_tol``; values and matrices compare with ``tol`` relative
 to ``1 +`` their size.
 """
@@ -339,3 +341,364 @@ def gauge_normal_form(problem, point):
     rows = [[[Fraction(int(M[i, j].p), int(M[i, j].q)) for j in range(M.ncols())]
              for i in range(M.nrows())] for M in best]
     return Point.of(problem, rows)
+
+
+# --- irrational limit points: run endpoints gauge-fixed into one certified box -------------
+# An enclosure certificate proves a unique critical point z of L on the slice
+# Sigma = {W : W_p = c_p, p frozen} inside the box X = {|W_F - c_F| <= r}.  Each run's float
+# endpoint x (read exactly) is moved along its orbit, exactly, onto Sigma; a box H on Sigma
+# with X's center holding X and those endpoints is then offered to the kernel with X's claim.
+# Accepted: H holds exactly one critical point on Sigma, z (X lies in H), of that kind; every
+# run whose moved endpoint lies in H ended on an orbit through H, near z's orbit and near no
+# other critical point of the slice there (docs/search.md, "Grouping by orbits").
+MAX_BOX_RUNS = 10_000      # size guard: run endpoints gauge-fixed exactly for one box
+BOX_INFLATION = 2          # H's radius: at least twice the farthest endpoint it must hold
+BOX_REACH = 1e-2           # endpoints farther than this (times 1 + max |c|) are not tried
+
+
+class NotGaugeFixable(Exception):
+    """The slice's pattern allows no exact linear gauge fixing (the message says why)."""
+
+
+def _fmpq_of_float(v):
+    import flint
+
+    n, d = Fraction(float(v)).as_integer_ratio()
+    return flint.fmpq(n, d)
+
+
+def _solve_unique(n: int, equations, left: bool, M):
+    """The unique ``n x n`` matrix ``A`` with ``(A M)[i, j] = v`` (``left``) or ``(M A)[i, j] =
+    v`` for every ``(i, j, v)`` of ``equations``, exactly, when it exists and is invertible;
+    else None."""
+    import flint
+
+    rows, rhs = [], []
+    for i, j, v in equations:
+        row = [flint.fmpq(0)] * (n * n)
+        for l in range(n):
+            if left:                              # sum_l A[i, l] M[l, j]
+                row[i * n + l] = M[l, j]
+            else:                                 # sum_l M[i, l] A[l, j]
+                row[l * n + j] = M[i, l]
+        rows.append(row)
+        rhs.append(v)
+    if len(rows) < n * n:
+        return None
+    sol = affine_solutions(flint.fmpq_mat(len(rows), n * n, [x for r in rows for x in r]), rhs)
+    if sol is None or sol[1]:
+        return None                               # inconsistent, or not unique
+    A = flint.fmpq_mat(n, n, sol[0])
+    return A if A.det() != 0 else None
+
+
+class SliceGauge:
+    """Exact gauge fixing onto the slice of an enclosure certificate (one chain of layers,
+    the GL gauge).
+
+    ``y = A . x``: ``y_k = A_k x_k A_{k-1}^{-1}`` (``A_0``, ``A_H`` identities).  Pick a layer
+    ``m`` without frozen coordinates.  Below it, ``A_k`` is solved from layer ``k``'s frozen
+    entries, which are linear in ``A_k`` once ``A_{k-1}`` is known (a bottom-up sweep);
+    above it, ``A_{k-1}^{-1}`` from layer ``k``'s, linear once ``A_k`` is known (top-down).
+    Each solve must have exactly one solution, invertible (exact determinant); ``y_P = c_P``
+    is re-checked exactly.  Where every layer has frozen coordinates, one gauge would be
+    bound by two layers at once (bilinear), and with weight decay the maps must be
+    orthogonal (nonlinear): :class:`NotGaugeFixable`.
+    """
+
+    def __init__(self, problem, certificate: dict):
+        from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+
+        if problem.sum_of_towers or problem.psd_product:
+            raise NotGaugeFixable("only one chain of layers with the GL gauge is gauge-fixed "
+                                  "exactly")
+        if problem.weight_decay != 0 or problem.orthogonal_symmetry:
+            raise NotGaugeFixable("the gauge is orthogonal (weight decay): fixing it needs "
+                                  "rational orthogonal maps, a nonlinear problem")
+        pt = certificate["point"]
+        self.center = [to_fmpq(parse_exact(v)) for W in pt["center"] for row in W for v in row]
+        self.free = list(pt["free"])
+        self.shapes = [tuple(s) for s in problem.shapes]
+        H = len(self.shapes)
+        if sum(r * r for r, _ in self.shapes[:-1]) > MAX_ORBIT_UNKNOWNS:
+            raise NotGaugeFixable(f"more than {MAX_ORBIT_UNKNOWNS} gauge unknowns")
+        free, off = set(self.free), 0
+        self.frozen = []
+        for r, c in self.shapes:
+            self.frozen.append([(i, j, self.center[off + i * c + j]) for i in range(r)
+                                for j in range(c) if off + i * c + j not in free])
+            off += r * c
+        self.splits = [m for m in range(H) if not self.frozen[m]]
+        if not self.splits:
+            raise NotGaugeFixable("every layer has frozen coordinates: one gauge would be fixed "
+                                  "by two layers at once (bilinear, not solved)")
+
+    def fix(self, x):
+        """The exact point ``A . x`` on the slice (flat list of fmpq), or None when no
+        unique invertible gauge map was found for this ``x``."""
+        import flint
+
+        W, off = [], 0
+        for r, c in self.shapes:
+            W.append(flint.fmpq_mat(r, c, [_fmpq_of_float(v) for v in x[off:off + r * c]]))
+            off += r * c
+        for m in self.splits:
+            y = self._fix(W, m)
+            if y is not None:
+                return y
+        return None
+
+    def _fix(self, W, m: int):
+        import flint
+
+        eye = lambda n: flint.fmpq_mat(n, n, [int(i == j) for i in range(n)  # noqa: E731
+                                              for j in range(n)])
+        H = len(W)
+        y = [None] * H
+        below = eye(W[0].ncols())                  # A_{k-1}^{-1}
+        for k in range(m):                         # bottom-up: A_k from layer k
+            M = W[k] * below
+            A = _solve_unique(M.nrows(), self.frozen[k], True, M)
+            if A is None:
+                return None
+            y[k], below = A * M, A.inv()
+        above = eye(W[-1].nrows())                 # A_k
+        for k in range(H - 1, m, -1):              # top-down: A_{k-1}^{-1} from layer k
+            N = above * W[k]
+            B = _solve_unique(N.ncols(), self.frozen[k], False, N)
+            if B is None:
+                return None
+            y[k], above = N * B, B.inv()
+        y[m] = above * W[m] * below
+        flat = [v for M in y for v in M.entries()]
+        free = set(self.free)
+        if any(flat[p] != self.center[p] for p in range(len(flat)) if p not in free):
+            return None                            # re-checked exactly
+        return flat
+
+    def distance(self, x):
+        """``max_{p free} |(A . x)_p - c_p|`` (an exact fmpq), or None when not fixed."""
+        y = self.fix(x)
+        if y is None:
+            return None
+        return max((abs(y[p] - self.center[p]) for p in self.free), default=y[0] * 0)
+
+
+ECHELON_CONDITION = 1e8    # the frozen blocks of an echelon slice must be this well conditioned
+
+
+def echelon_slice(problem, x) -> dict:
+    """A coordinate slice on which the gauge fixing is linear, chosen at the float point ``x``:
+    below a layer ``m``, ``d_k`` columns of ``W_k`` (pivoted QR of ``W_k A_{k-1}^{-1}``)
+    frozen to the identity; above it, ``d_{k-1}`` rows of ``W_k`` frozen to the identity;
+    layer ``m`` free.  Needs ``d_0 >= ... >= d_m`` and ``d_{m+1} <= ... <= d_H`` (a network
+    narrowest in the middle) and well-conditioned frozen blocks at ``x``.  Returns the
+    ``{"point": {"center", "free"}}`` that :class:`SliceGauge` reads (free entries 0 in the
+    center); every orbit-tangent generator is transversal there (block triangular, with
+    the blocks ``E -> E I`` and ``E -> -I E`` on the diagonal)."""
+    from scipy.linalg import qr
+
+    if problem.sum_of_towers or problem.psd_product or problem.orthogonal_symmetry:
+        raise NotGaugeFixable("echelon slices are built for one chain of layers, GL gauge")
+    shapes = [tuple(s) for s in problem.shapes]
+    H, d = len(shapes), [shapes[0][1]] + [r for r, _ in shapes]
+    offs = [sum(r * c for r, c in shapes[:k]) for k in range(H)]
+    Ws = [np.asarray(x[o:o + r * c], dtype=float).reshape(r, c) for o, (r, c) in zip(offs, shapes)]
+    for m in range(H):
+        if not (all(d[k] >= d[k + 1] for k in range(m))
+                and all(d[k + 1] >= d[k] for k in range(m + 1, H))):
+            continue
+        frozen, below, above, ok = {}, np.eye(d[0]), np.eye(d[H]), True
+        for k in range(m):                            # columns J of W_k A_{k-1}^{-1} := I
+            M = Ws[k] @ below
+            J = sorted(qr(M, pivoting=True)[2][:d[k + 1]])
+            below = M[:, J]
+            ok = ok and np.linalg.cond(below) < ECHELON_CONDITION
+            frozen.update({offs[k] + i * d[k] + j: int(i == a) for i in range(d[k + 1])
+                           for a, j in enumerate(J)})
+        for k in range(H - 1, m, -1):                 # rows I of A_k W_k := I
+            N = above @ Ws[k]
+            rows = sorted(qr(N.T, pivoting=True)[2][:d[k]])
+            above = N[rows, :]
+            ok = ok and np.linalg.cond(above) < ECHELON_CONDITION
+            frozen.update({offs[k] + i * d[k] + j: int(a == j) for a, i in enumerate(rows)
+                           for j in range(d[k])})
+        if ok:
+            flat = [str(frozen.get(p, 0)) for p in range(offs[-1] + shapes[-1][0] * shapes[-1][1])]
+            it = iter(flat)
+            return {"point": {"center": [[[next(it) for _ in range(c)] for _ in range(r)]
+                                         for r, c in shapes],
+                              "free": [p for p in range(len(flat)) if p not in frozen]}}
+    raise NotGaugeFixable("no echelon slice: the widths do not narrow to one layer and widen "
+                          "after it, or a frozen block is singular at the representative")
+
+
+def recertify_on_echelon_slice(problem, certificate: dict, x, digits: int = 40):
+    """The group's claim certified again on an :func:`echelon_slice` at the representative's
+    endpoint ``x`` (gauge-fixed onto it exactly, then refined and enclosed:
+    :func:`landscape_proofs.produce.refined.enclose_on_slice`): ``(certificate, reason)``,
+    the certificate None when it was not accepted."""
+    from landscape_proofs.produce.kinds import Kind
+    from landscape_proofs.produce.refined import enclose_on_slice
+
+    sl = echelon_slice(problem, x)
+    y = SliceGauge(problem, sl).fix(x)
+    if y is None:
+        return None, "the representative could not be gauge-fixed onto the echelon slice"
+    free = set(sl["point"]["free"])
+    fixed = [p for p in range(len(y)) if p not in free]
+    ev = certificate.get("evidence") or {}
+    extra = {k: v for k, v in ev.items() if k not in ("type", "gauge_generators", "precision_bits")}
+    start = [Fraction(int(v.p), int(v.q)) for v in y]
+    return enclose_on_slice(problem, start, fixed, [start[p] for p in fixed],
+                            Kind(certificate["claim"]), extra, digits=digits)
+
+
+def _power_of_two_at_least(q):
+    from fractions import Fraction as Q
+
+    r = Q(1)
+    while r < q:
+        r *= 2
+    while r / 2 >= q:
+        r /= 2
+    return r
+
+
+def accept_box(certificate: dict, distances) -> tuple[dict | None, Fraction | None, str]:
+    """``(H certificate, radius, kernel's reason)`` for the first box the kernel accepts with
+    the certificate's claim, center and slice, holding every endpoint at ``distances`` (then
+    the nearest 3/4, 1/2 of them) and the certificate's own box; ``(None, None, why)`` else."""
+    import math
+
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.kernel.numbers import parse_exact
+    from landscape_proofs.produce.refined import widened_enclosure
+
+    pt = certificate["point"]
+    r0 = parse_exact(pt["radius"])
+    scale = 1 + max(abs(parse_exact(v)) for W in pt["center"] for row in W for v in row)
+    reach = Fraction(BOX_REACH) * scale
+    near = sorted(Fraction(int(d.p), int(d.q)) for d in distances
+                  if d is not None and Fraction(int(d.p), int(d.q)) <= reach)
+    if not near:
+        return None, None, "no run endpoint was gauge-fixed near the certified point"
+    radii = []
+    for share in (1, Fraction(3, 4), Fraction(1, 2)):
+        need = near[max(0, math.ceil(share * len(near)) - 1)]
+        radius = _power_of_two_at_least(max(r0, BOX_INFLATION * need))
+        if radius not in radii:
+            radii.append(radius)
+    why = ""
+    for radius in radii:
+        try:
+            cert = widened_enclosure(certificate, radius, note=(
+                "the box of the search group's certificate, widened to hold the run endpoints "
+                "gauge-fixed onto its slice"))
+        except ArithmeticError as exc:
+            why = str(exc)
+            continue
+        res = check_certificate(cert)
+        if res.valid:
+            return cert, radius, res.reason
+        why = res.reason
+    return None, None, why
+
+
+def _is_enclosure_group(g) -> bool:
+    c = g.certificate
+    return bool(g.certified and g.point is None and isinstance(c, dict)
+                and isinstance(c.get("point"), dict) and "center" in c["point"])
+
+
+def _may_join(g, h, tol: float) -> bool:
+    """Whether float group ``h`` is worth testing against ``g``'s box: no exact point, not
+    certified with another kind, and a close float value."""
+    if h.point is not None or (h.certified and (h.kind is not g.kind
+                                                or not _is_enclosure_group(h))):
+        return False
+    return abs(h.value_approx - g.value_approx) <= tol * (1.0 + abs(g.value_approx))
+
+
+def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
+    """Certify the runs of every group certified by an enclosure (an irrational critical point)
+    in one box, and merge float groups whose runs all land in it.
+
+    For each such group: its runs, and those of other float groups with a close value that
+    have no exact point and no certificate of another kind, are gauge-fixed exactly onto the
+    slice of the group's certificate (:class:`SliceGauge`); a box ``H`` holding them is
+    accepted by the kernel with the group's claim (:func:`accept_box`).  Groups whose runs
+    all lie in ``H`` are merged into the group (``subgroups``); ``runs_in_certified_box``
+    counts its runs in ``H`` (0 when none could be certified, with ``box_reason``), and
+    ``box_certificate`` is ``H``.  Groups with an exact point keep ``None`` (their runs are
+    covered by snapping and exact orbit maps).  Returns the groups renumbered, and their
+    members."""
+    from dataclasses import replace
+
+    from landscape_proofs.kernel.numbers import parse_exact
+
+    groups, members_of = list(groups), list(members_of)
+    gone: set[int] = set()
+    for a, g in enumerate(groups):
+        if a in gone or not _is_enclosure_group(g):
+            continue
+        moved = ""
+        try:
+            gauge = SliceGauge(problem, g.certificate)
+        except NotGaugeFixable as exc:
+            # the certificate's slice is not linear to fix: certify the claim again on an
+            # echelon slice, where it is (the group's certificate is then that one)
+            try:
+                cert1, why1 = recertify_on_echelon_slice(problem, g.certificate,
+                                                         x[g.representative])
+            except NotGaugeFixable as exc1:
+                cert1, why1 = None, str(exc1)
+            if cert1 is None:
+                groups[a] = replace(g, runs_in_certified_box=0, box_reason=(
+                    f"runs not gauge-fixed ({exc}; {why1}); grouped by float invariants only"))
+                continue
+            moved = (f"the certificate's slice is not linear to fix ({exc}): the claim was "
+                     "certified again on an echelon slice (identity blocks frozen), and that "
+                     "certificate is the group's; ")
+            v = cert1["value"]
+            g = groups[a] = replace(g, certificate=cert1, value_enclosure=(
+                parse_exact(v["lower"]), parse_exact(v["upper"])),
+                route=g.route + "; re-certified on an echelon slice")
+            gauge = SliceGauge(problem, cert1)
+        partners = [b for b, h in enumerate(groups)
+                    if b != a and b not in gone and _may_join(g, h, tol)]
+        pool = [int(i) for b in [a] + partners for i in members_of[b]]
+        if len(pool) > MAX_BOX_RUNS:
+            groups[a] = replace(g, runs_in_certified_box=0, box_reason=(
+                f"more than {MAX_BOX_RUNS} runs to gauge-fix; grouped by float invariants only"))
+            continue
+        dist = {i: gauge.distance(x[i]) for i in pool}
+        cert, radius, why = accept_box(g.certificate, list(dist.values()))
+        if cert is None:
+            groups[a] = replace(g, runs_in_certified_box=0, box_reason=(
+                f"no box holding the gauge-fixed runs was accepted ({why}); grouped by float "
+                "invariants only"))
+            continue
+        import flint
+
+        rq = flint.fmpq(radius.numerator, radius.denominator)
+        inside = {i for i in pool if dist[i] is not None and dist[i] <= rq}
+        joined = [b for b in partners if all(int(i) in inside for i in members_of[b])]
+        members = np.concatenate([members_of[a]] + [members_of[b] for b in joined])
+        n_in = sum(int(i) in inside for i in members)
+        far = max(dist[int(i)] for i in members if int(i) in inside)
+        note = (f"{moved}{n_in} of {len(members)} runs gauge-fixed exactly (rational GL maps) "
+                f"into a box of radius {float(radius):.2g} on the slice"
+                " of the certificate, accepted by the kernel with the same claim: "
+                "the box holds one critical point of the slice, the certified one")
+        if joined:
+            note += f"; {len(joined)} other float group(s) merged, all their runs in the box"
+        groups[a] = replace(g, starts=g.starts + sum(groups[b].starts for b in joined),
+                            subgroups=g.subgroups + sum(groups[b].subgroups for b in joined),
+                            runs_in_certified_box=n_in, box_certificate=cert, box_reason=note,
+                            box_farthest=Fraction(int(far.p), int(far.q)))
+        members_of[a] = members
+        gone.update(joined)
+    keep = [k for k in range(len(groups)) if k not in gone]
+    return ([replace(groups[k], id=i) for i, k in enumerate(keep, start=1)],
+            [members_of[k] for k in keep])

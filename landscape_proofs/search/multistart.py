@@ -11,7 +11,9 @@ Pipeline (every float step is a producer step; only the checker's yes counts):
    points nearby and classifies the first exactly critical one (certificate re-verified by
    the checker), or reports the group as *not certified* with the reason; groups whose exact
    points are proven to lie on one orbit (:func:`.dedupe.orbit_map`) are then merged, and
-   no others;
+   no others; the runs of a group certified by an enclosure (an irrational point) are
+   gauge-fixed exactly onto its certificate's slice and certified in one wider box, which
+   also merges float groups all of whose runs land in it (:func:`.dedupe.orbit_boxes`);
 6. the global value is stated when it is proven: the closed-form optimum of the square
    loss without weight decay (compared exactly), or the value of a certified global
    minimum that was reached.
@@ -54,7 +56,7 @@ from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.io import point_to_dict, problem_to_dict, write_text_atomic
 from landscape_proofs.numeric.views import float64_objective
 from landscape_proofs.search.blas import single_blas_thread
-from landscape_proofs.search.dedupe import exact_invariants, group, problem_invariants
+from landscape_proofs.search.dedupe import exact_invariants, group, orbit_boxes, problem_invariants
 from landscape_proofs.search.families import require_searchable
 from landscape_proofs.search.local import DescentConfig, RunStatus, STATUS_OF_CODE, descend
 from landscape_proofs.search.snap import certify_limit_point, simplest_rational
@@ -148,6 +150,12 @@ class LimitPointGroup:
     subgroups: int = 1                   # float groups merged (same orbit, proven)
     value_enclosure: tuple[Fraction, Fraction] | None = None     # enclosure route
     orbit_proven: int = 0                # merged float groups whose exact points are A . point
+    # enclosure groups: runs gauge-fixed exactly into one certified box H (dedupe.orbit_boxes)
+    runs_in_certified_box: int | None = None     # None: no enclosure (exact point, or none)
+    box_certificate: dict | None = field(default=None, repr=False)   # H, checked
+    box_certificate_file: str | None = None
+    box_reason: str | None = None
+    box_farthest: Fraction | None = None         # max |gauge-fixed run - center| over those runs
 
     @property
     def value_text(self) -> str:
@@ -177,7 +185,11 @@ class LimitPointGroup:
                 "route": self.route, "distance": self.distance, "reason": self.reason,
                 "point": None if self.point is None else point_to_dict(self.point),
                 "certificate_file": self.certificate_file, "subgroups": self.subgroups,
-                "orbit_proven": self.orbit_proven}
+                "orbit_proven": self.orbit_proven,
+                "runs_in_certified_box": self.runs_in_certified_box,
+                "box_certificate_file": self.box_certificate_file, "box_reason": self.box_reason,
+                "box_farthest": (None if self.box_farthest is None
+                                 else format_exact(self.box_farthest))}
 
 
 @dataclass(frozen=True)
@@ -298,6 +310,9 @@ class SearchReport:
         for g in self.groups:
             if not g.certified:
                 lines.append(f"  group {g.id}: {g.reason}")
+            elif g.runs_in_certified_box is not None:
+                lines.append(f"  group {g.id}: {g.box_reason}" + (
+                    f" ({g.box_certificate_file})" if g.box_certificate_file else ""))
         lines.append("")
         lines.append(f"stopped short (gradient not small; never counted as critical points): "
                      f"{self.stopped_short}")
@@ -548,6 +563,9 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
         if progress:
             progress(gid, len(groups_idx), "certify")
     groups, members_of = _merge_exact(problem, groups, members_of)
+    if config.enclosures and stopped is None and (end is None or time.perf_counter() < end):
+        # irrational limit points: the runs gauge-fixed into one certified box (dedupe.py)
+        groups, members_of = orbit_boxes(problem, groups, members_of, x, config.dedupe_tol)
     group_of = {int(b): g.id for g, members in zip(groups, members_of) for b in members}
     outcomes = tuple(
         StartOutcome(index=i, start=specs[i].label, status=STATUS_OF_CODE[int(status[i])],
@@ -617,6 +635,10 @@ def write_report(report: SearchReport, out_dir: str | Path) -> SearchReport:
                 path = out / f"group-{g.id:03d}-{g.kind.value}.json"
                 write_certificate(g.certificate, path)
                 g = replace(g, certificate_file=str(path))
+            if g.box_certificate is not None:
+                path = out / f"group-{g.id:03d}-box-{g.kind.value}.json"
+                write_certificate(g.box_certificate, path)
+                g = replace(g, box_certificate_file=str(path))
             groups.append(g)
         report = replace(report, groups=tuple(groups))
         write_text_atomic(out / "search.json", json.dumps(report.to_json(), indent=1) + "\n")
