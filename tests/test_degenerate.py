@@ -188,3 +188,38 @@ def test_without_cvxpy_the_answer_stays_inconclusive_and_says_why(monkeypatch):
     assert res.kind is Kind.INCONCLUSIVE and res.certificate is None
     assert "cvxpy missing" in res.reason
     assert sos.sos_evidence(exact_objective(p), exact_weights(pt), 0) is None
+
+
+# Per-entry decay (2 on a, 1/2 on b), widths [1, 1, 1], Y = 1, at the origin:
+#   L = 1/2 (ab - 1)^2 + a^2 + b^2/4,  L - 1/2 = (a - b/2)^2 + 1/2 a^2 b^2 >= 0 everywhere,
+# Hessian [[2, -1], [-1, 1/2]] singular: a degenerate point whose sum of squares (in y = x - 0,
+# no ball) is an identity for every y, so the point is a *global* minimum.
+FLAT_DECAY = {"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square",
+              "weight_decay": [[[2]], [["1/2"]]]}
+# basis (a, b, ab): Q = [[1, -1/2, 0], [-1/2, 1/4, 0], [0, 0, 1/2]]
+FLAT_GLOBAL = {"type": "sos-local", "multiplier_degree": 0,
+               "basis": [[[0, 1]], [[1, 1]], [[0, 1], [1, 1]]],
+               "gram": [[1, "-1/2", 0], ["-1/2", "1/4", 0], [0, 0, "1/2"]]}
+
+
+def test_a_ballless_local_sum_of_squares_proves_a_global_minimum():
+    p = problem_from_dict(FLAT_DECAY)
+    pt = point_from_dict({"weights": [[[0]], [[0]]]}, p)
+    cert = certificate(p, pt, FLAT_GLOBAL, "global-minimum")
+    res = check_certificate(cert)
+    assert res.holds, res.reason
+    assert "everywhere: a global minimum" in res.reason
+    bad = copy.deepcopy(cert)                 # a ball makes it local only
+    bad["evidence"]["ball"] = SEXTIC_LOCAL["ball"]
+    assert not check_certificate(bad).holds
+    bad = copy.deepcopy(cert)                 # (a - b/3)^2 is not the quadratic part
+    bad["evidence"]["gram"] = [[1, "-1/3", 0], ["-1/3", "1/9", 0], [0, 0, "1/2"]]
+    assert not check_certificate(bad).holds
+
+
+@needs_cvxpy
+def test_classify_finds_the_global_minimum_at_the_flat_decay_origin():
+    p = problem_from_dict(FLAT_DECAY)
+    r = classify(p, point_from_dict({"weights": [[[0]], [[0]]]}, p))
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == 0.5
+    assert check_certificate(r.certificate.to_json()).holds

@@ -297,8 +297,11 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         if ctx.value != 0:
             raise Rejected(f"value {ctx.value} is not 0")
         return "value 0 equals the lower bound 0 of a nonnegative loss"
-    if kind in ("sos-lower-bound", "interval-lower-bound"):  # kernel/sos.py; interval_bnb.py
-        # an interval tree is read, like sos-local, in y = x - x0 (or z = E - E(x0))
+    if kind in ("sos-lower-bound", "interval-lower-bound", "sos-local"):  # sos.py; interval_bnb.py
+        # an interval tree is read, like sos-local, in y = x - x0 (or z = E - E(x0)); sos-local
+        # without a ball is an identity for every y: L >= c everywhere
+        if kind == "sos-local" and ev.get("ball") is not None:
+            raise Rejected("sos-local with a ball proves a local minimum only, not a global one")
         return check_sos(ctx.obj, ctx.W, ctx.value, ev, +1, local=kind != "sos-lower-bound")
     if kind == "square-loss-optimum":
         if p.symmetric:  # U U^T is PSD: the closed form is not its optimum

@@ -126,7 +126,8 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
     if not residual.is_zero():
         raise GramRejected(f"the identity {lhs_text} = sum of squares fails: the difference has "
                            f"{len(residual)} nonzero terms")
-    word = "a global minimum" if not local else ("a local minimum" if sign > 0 else "a local maximum")
+    word = ("a global minimum" if sign > 0 else "a global maximum") if ball is None else (
+        "a local minimum" if sign > 0 else "a local maximum")
     return (f"sum of squares: {lhs_text} = m^T Q m{' + (rho^2 - |y|^2) n^T P n' if ball else ''} "
             f"with a PSD {what}, so L {'>=' if sign > 0 else '<='} {value} "
             f"{'near the point' if ball is not None else 'everywhere'}: {word}")

@@ -169,6 +169,8 @@ def decide(producer, ine, curves, descended: bool, extra):
                 return producer.certified(Kind.SPURIOUS_LOCAL_MINIMUM,
                                           {"local_minimum": ev, "better_point": point},
                                           method + " + exact better point", **extra)
+            if ev.get("ball") is None:      # an identity for every y: L >= c everywhere
+                return producer.certified(Kind.GLOBAL_MINIMUM, ev, method, **extra)
             return producer.certified(Kind.LOCAL_MINIMUM, ev, method, **extra)
     if not rose:
         ev = local_evidence(producer.obj, producer.W, producer.value, -1)
