@@ -5,6 +5,7 @@ unusable input.
 """
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 
@@ -18,9 +19,9 @@ def _positive(text: str) -> float:
     try:
         x = float(text)
     except ValueError:
-        raise InputError("--timeout: expected a number of seconds", got=text) from None
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}") from None
     if not x > 0:
-        raise InputError("--timeout: expected a number > 0", got=text)
+        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
     return x
 
 
@@ -28,15 +29,15 @@ def _nonnegative(text: str) -> float:
     try:
         x = float(text)
     except ValueError:
-        raise InputError("--algebra-timeout: expected a number of seconds", got=text) from None
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {text!r}") from None
     if not x >= 0 or x == float("inf"):
-        raise InputError("--algebra-timeout: expected a finite number >= 0", got=text)
+        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {text!r}")
     return x
 
 
 def _boxes(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 10_000_000:
-        raise InputError("--max-boxes: expected an integer in [1, 10000000]", got=text)
+        raise argparse.ArgumentTypeError(f"expected an integer in [1, 10000000], got {text!r}")
     return int(text)
 
 

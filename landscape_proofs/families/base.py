@@ -27,6 +27,10 @@ from typing import ClassVar, Sequence
 
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.numbers import format_exact, parse_exact
+from landscape_proofs.families.fields import check_top_level_fields
+
+# a point file: the weights, and labels an example file's points carry (not used)
+POINT_KEYS = {"weights", "name", "description", "expected", "expected_without_sos"}
 
 Rows = tuple[tuple[Fraction, ...], ...]
 
@@ -120,6 +124,7 @@ class Problem:
         if "weights" not in data:
             raise InputError(f"missing: expected a list of {len(self.shapes)} weight matrices",
                              field="weights")
+        check_top_level_fields(data, POINT_KEYS)
         return Point.of(self, data["weights"])
 
     def point_to_dict(self, point) -> dict:

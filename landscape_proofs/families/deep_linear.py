@@ -178,6 +178,9 @@ class DeepLinearProblem(Problem):
 
     def point_from_dict(self, data: object) -> Point:
         """``{"weights": [W_1, ..., W_H]}``, or ``{"U": ..., "V": ...}`` for two layers."""
+        if isinstance(data, dict) and "weights" in data and ("U" in data or "V" in data):
+            raise InputError('expected either "weights" or "U" and "V", not both',
+                             field="U" if "U" in data else "V")
         if isinstance(data, dict) and "weights" not in data and self.depth == 2 and (
                 "U" in data or "V" in data):
             return point_from_factors(data, self)  # {"U": m x k, "V": k x n}: weights [V, U]

@@ -100,8 +100,8 @@ def check_numbers(data: object) -> None:
             longest = max((len(m.group()) for m in _DIGITS.finditer(x)), default=0)
             if longest > lim:
                 raise InputError(f"a number of more than {lim} digits, above the kernel's limit "
-                                 "(raise it with --max-digits)", field=where or None,
+                                 "(landscape verify raises it with --max-digits)", field=where or None,
                                  show_got=False)
         elif isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > 3.33 * lim:
             raise InputError(f"a number of more than {lim} digits, above the kernel's limit "
-                             "(raise it with --max-digits)", field=where or None, show_got=False)
+                             "(landscape verify raises it with --max-digits)", field=where or None, show_got=False)

@@ -122,7 +122,8 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
         what += f" and a {b1} x {b1} one on the ball |y|^2 <= {r2}"
     what += ", y = x - x0" if E is None and local else ", y = E - E(x0), L = l(E)" if local else ""
     residual = lhs - rhs
-    lhs_text = f"(1 + |{'y' if local else 'x'}|^2)^{k} {'' if sign > 0 else '-'}(L - {value})"
+    lhs_text = (f"(1 + |{'y' if local else 'x'}|^2)^{k} {'' if sign > 0 else '-'}(L "
+                f"{'-' if value >= 0 else '+'} {abs(value)})")
     if not residual.is_zero():
         raise GramRejected(f"the identity {lhs_text} = sum of squares fails: the difference has "
                            f"{len(residual)} nonzero terms")
