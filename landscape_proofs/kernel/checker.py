@@ -393,9 +393,30 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         return _equals_bound(ctx, lambda: nuclear_norm_optimum(p.Y, p.weight_decay, p.max_rank),
                              f"the lower bound min 1/2 ||R - Y||^2 + lam ||R||_* over rank <= "
                              f"{p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
+    if kind == "nuclear-dual-bound":
+        # towers of two distinct blocks B_t A_t, decays a, b > 0 constant on each block, convex
+        # smooth l: with G = -dl/dR at a critical point, <G, R> = sum a/2 ||A||^2 + b/2 ||B||^2,
+        # and a/2 ||A'||^2 + b/2 ||B'||^2 >= sqrt(ab) ||B'A'||_* >= <G, B'A'> when ||G||_2^2 <= ab:
+        # by convexity L(W') >= L(W) for every W'
+        blocks = [b for t in p.towers for b, _ in t]
+        lam = [set(sum(p.decay_block(b), [])) for b in range(len(p.shapes))]
+        if (p.symmetric or any(len(t) != 2 for t in p.towers) or len(set(blocks)) != len(blocks)
+                or any(len(d) != 1 or not min(d) > 0 for d in lam)
+                or loss.convex_proven(*p.loss_argument_shape) is not True):
+            raise Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 constant "
+                           "on each layer and a loss proven convex")
+        _require_critical(ctx)
+        G = ctx.obj.function_gradient(ctx.W)
+        for t in p.towers:
+            ab = min(lam[t[0][0]]) * min(lam[t[1][0]])
+            if inertia(linalg_identity(G.ncols()) * ab - G.transpose() * G).negative:
+                raise Rejected(f"||dl/dR||_2^2 > {ab}, the product of a tower's decays")
+        return ("critical, ||dl/dR||_2^2 <= the product of each tower's two decays (exact "
+                "inertia): every point has L >= this value (nuclear-norm duality)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
-                   "square-loss-optimum, convex-stationary, psd-cone-optimality, "
-                   "psd-rank-optimum, nuclear-norm-bound, isolated-critical-value, sos- or interval-lower-bound)")
+                   "square-loss-optimum, convex-stationary, psd-cone-optimality, psd-rank-optimum, "
+                   "nuclear-norm-bound, nuclear-dual-bound, isolated-critical-value, sos- or "
+                   "interval-lower-bound)")
 
 
 def _equals_bound(ctx: _Ctx, compute, what: str) -> str:

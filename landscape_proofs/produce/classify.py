@@ -352,6 +352,8 @@ class _Producer:
                 S = self.l1_multiplier(E)
                 if S is not None:
                     return {"type": "convex-stationary", "multiplier": _mat_json(S)}, False
+        if self.nuclear_dual():
+            return {"type": "nuclear-dual-bound"}, False
         iso = self.isolated_critical_value()
         if iso is not None:
             return iso, False
@@ -378,6 +380,30 @@ class _Producer:
         except (ArithmeticError, LandscapeError):
             return None
         return {"type": "isolated-critical-value"}
+
+    def nuclear_dual(self) -> bool:
+        """Towers of two layers, a decay > 0 constant on each layer, a convex loss smooth here:
+        ``||dl/dR||_2^2 <=`` the product of each tower's two decays at this critical point
+        proves it global (kernel evidence nuclear-dual-bound: ``a/2 ||A||^2 + b/2 ||B||^2 >=
+        sqrt(ab) ||B A||_*`` and nuclear-norm duality), for any data X."""
+        p, loss = self.problem, self.problem.loss
+        if (p.psd_product or not p.weight_decay and not isinstance(p.weight_decay, tuple)
+                or loss.convex_proven(*p.loss_argument_shape) is not True
+                or not loss.is_smooth_at(self.obj.loss_argument(self.W))):
+            return False
+        try:
+            kp = read_problem(p.to_dict())
+        except LandscapeError:
+            return False
+        blocks = [b for t in kp.towers for b, _ in t]
+        lam = [set(sum(kp.decay_block(b), [])) for b in range(len(kp.shapes))]
+        if (kp.symmetric or any(len(t) != 2 for t in kp.towers) or len(set(blocks)) != len(blocks)
+                or any(len(d) != 1 or not min(d) > 0 for d in lam)):
+            return False
+        G = self.obj.function_gradient(self.W)
+        GtG = G.transpose() * G
+        return all(inertia(identity(G.ncols()) * (min(lam[t[0][0]]) * min(lam[t[1][0]])) - GtG)
+                   .negative == 0 for t in kp.towers)
 
     def nuclear_norm_optimum(self):
         """Two layers, square loss, X = I, scalar decay > 0: the exact lower bound of

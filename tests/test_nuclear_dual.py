@@ -1,0 +1,83 @@
+"""Evidence ``nuclear-dual-bound``: a critical point of towers of two layers with a decay
+constant on each layer is global when ``||dl/dR||_2^2 <=`` the product of each tower's decays
+(kernel/checker.py; docs/certificates.md).  Hand derivations next to each case."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import point_from_dict, problem_from_dict
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.certificate import Certificate
+from landscape_proofs.produce.classify import classify
+from landscape_proofs.produce.kinds import Kind
+
+EV = {"type": "nuclear-dual-bound"}
+
+
+def cert(problem, weights, claim="global-minimum", evidence=EV):
+    p = problem_from_dict(problem)
+    pt = point_from_dict({"weights": weights}, p)
+    value = exact_objective(p).value(exact_weights(pt))
+    return Certificate(claim=claim, problem=p, point=pt, value=value,
+                       evidence=copy.deepcopy(evidence), method="test").to_json()
+
+
+# X = 2, Y = 3, decay 2, widths [1, 1, 1]: L = 1/2 (2ab - 3)^2 + a^2 + b^2 >= 1/2 (2R - 3)^2
+# + 2|R| (a^2 + b^2 >= 2|ab|), least at R = 1 (2 (2R - 3) + 2 = 0): 1/2 + 2 = 5/2, reached at
+# a = b = 1 (critical: 2b(2ab - 3) + 2a = -2 + 2 = 0).  G = -dl/dR = 2 (3 - 2R) = 2, G^2 = 4 <= 4.
+SCALAR_X = {"family": "deep-linear", "widths": [1, 1, 1], "X": [[2]], "Y": [[3]],
+            "loss": "square", "weight_decay": 2}
+# towers [[1,1,1],[1,1,1]], Y = 2, decay 1, point (1, 1 | 0, 0): R = 1, L = 1/2 + 1 = 3/2 and
+# L >= 1/2 (R - 2)^2 + |R| (sum over towers, triangle inequality), least at R = 1: 3/2; G = 1.
+TOWERS = {"family": "multi-tower", "towers": [[1, 1, 1], [1, 1, 1]], "Y": [[2]],
+          "loss": "square", "weight_decay": 1}
+# per-layer decays 4 and 1, Y = 4: L = 1/2 (ab - 4)^2 + 2 a^2 + b^2/2 >= 1/2 (R - 4)^2 + 2|R|,
+# least at R = 2: 2 + 4 = 6, reached at (a, b) = (1, 2); G = 2, G^2 = 4 <= 4 * 1.
+LAYERWISE = {"family": "deep-linear", "widths": [1, 1, 1], "Y": [[4]], "loss": "square",
+             "weight_decay": [[[4]], [[1]]]}
+
+
+@pytest.mark.parametrize("problem, weights, value", [
+    (SCALAR_X, [[[1]], [[1]]], "5/2"),
+    (TOWERS, [[[1]], [[1]], [[0]], [[0]]], "3/2"),
+    (LAYERWISE, [[[1]], [[2]]], "6"),
+])
+def test_hand_derived_global_minima_hold_and_classify_finds_them(problem, weights, value):
+    c = cert(problem, weights)
+    res = check_certificate(c)
+    assert res.holds, res.reason
+    assert str(c["value"]) == value
+    p = problem_from_dict(problem)
+    r = classify(p, point_from_dict({"weights": weights}, p))
+    assert r.kind is Kind.GLOBAL_MINIMUM
+    assert check_certificate(r.certificate.to_json()).holds
+
+
+def test_a_saddle_is_refused():
+    # the origin of SCALAR_X is critical, value 9/2 > 5/2: G = 6, G^2 = 36 > 4
+    res = check_certificate(cert(SCALAR_X, [[[0]], [[0]]]))
+    assert not res.holds and "||dl/dR||_2^2 > 4" in res.reason
+
+
+@pytest.mark.parametrize("problem, weights, why", [
+    # depth 3: lam/2 ||W||^2 bounds a Schatten quasi-norm, not the nuclear norm
+    ({"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[1]], "loss": "square",
+      "weight_decay": "1/10"}, [[[0]], [[0]], [[0]]], "towers of two layers"),
+    # a decay that varies inside a layer
+    ({"family": "deep-linear", "widths": [2, 1, 1], "Y": [[1, 0]], "loss": "square",
+      "weight_decay": [[[1, 2]], [[1]]]}, [[[0, 0]], [[0]]], "constant on each layer"),
+    # no decay
+    ({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square"},
+     [[[1]], [[1]]], "decay > 0"),
+])
+def test_outside_its_scope_the_evidence_is_refused(problem, weights, why):
+    res = check_certificate(cert(problem, weights))
+    assert not res.holds and why in res.reason
+
+
+def test_a_point_moved_off_the_critical_set_is_refused():
+    res = check_certificate(cert(SCALAR_X, [[[1]], [["11/10"]]]))
+    assert not res.holds and "not a critical point" in res.reason
