@@ -36,8 +36,8 @@ from landscape_proofs.search.local import (DescentConfig, DescentResult, Method,
 HESSIAN_FREE_MIN_N = 400   # parameters; below, the dense Hessian is cheaper (module constant)
 _ROUNDS = 20               # escapes per run at most
 _CG_ITERATIONS = 50        # conjugate-gradient steps per truncated Newton step
-_MEMORY = 10               # L-BFGS pairs kept per run
-_WIDTH = 32                # runs descending together (L-BFGS, Lanczos, escapes); more wait
+_MEMORY = 3               # L-BFGS pairs kept per run
+_WIDTH = 24                # runs descending together (L-BFGS, Lanczos, escapes); more wait
 _TRIALS = 8                # backtracking steps evaluated together in one pass
 
 
@@ -57,6 +57,31 @@ class _HessianFreeRunner(_Runner):
         self.neg[idx] = neg
         sign = np.where(np.einsum("bn,bn->b", V, self.g[idx]) > 0, -1.0, 1.0)
         return np.where(neg[:, None], sign[:, None] * V, 0.0)
+
+    def grouped_curvature_check(self, idx: np.ndarray) -> np.ndarray:
+        """:meth:`curvature_check` once per *float group* of the points ``idx`` instead of
+        once per point: points whose gauge invariants agree (:func:`float_groups`) are taken to
+        lie on one orbit of the symmetry group, a linear change of coordinates that maps the
+        Hessian at one point to a congruent Hessian at the other, with the same inertia
+        (Sylvester's law); so Lanczos runs at one representative per group.  Where the
+        representative has no significant negative curvature, every member is taken as
+        converged (its ``lam_min`` is the representative's); where it has, Lanczos runs at
+        every member (each needs its own escape direction), so a saddle group is escaped
+        member by member exactly as before.  The test is a float hint either way (it decides
+        which runs get an escape; the exact stages after the search decide kinds)."""
+        groups = float_groups(self.obj, self.x[idx], self.f[idx])
+        reps = np.array([g[0] for g in groups], dtype=np.int64)
+        dirs = np.zeros((idx.size, self.x.shape[1]))
+        dirs[reps] = self.curvature_check(idx[reps])
+        again = [g[1:] for g in groups if self.neg[idx[g[0]]] and g.size > 1]
+        if again:
+            rest = np.concatenate(again)
+            dirs[rest] = self.curvature_check(idx[rest])
+        for g in groups:
+            if not self.neg[idx[g[0]]]:
+                self.lam_min[idx[g[1:]]] = self.lam_min[idx[g[0]]]
+                self.neg[idx[g[1:]]] = False
+        return dirs
 
     def escape(self, idx: np.ndarray, dirs: np.ndarray) -> None:
         for lo in range(0, idx.size, _WIDTH):       # blocks of _WIDTH points (memory)
@@ -164,6 +189,7 @@ class _HessianFreeRunner(_Runner):
         MG = np.zeros((b, 2 * m))                # [S Y]^T g for the current memory and g
         dead = np.zeros(b, dtype=bool)
         stuck = np.zeros(b, dtype=bool)
+        back = np.zeros(b, dtype=np.int64)      # a run's next trial step is 2^-back
         sweep = 0
 
         def write_back(sel):
@@ -190,41 +216,41 @@ class _HessianFreeRunner(_Runner):
                     d[reset] = -g[reset] * np.minimum(1.0, 1.0 / np.maximum(gn[reset],
                                                                        1e-300))[:, None]
                     slope[reset] = np.einsum("bn,bn->b", g[reset], d[reset])
-                t, xt, ft, gt, gnt, ok = self._line_search(x, f, gn, d, slope)
-                stuck |= ~ok
+                t, xt, ft, gt, gnt, ok, back = self._trial_steps(x, f, gn, d, slope, back)
+                stuck |= back >= 40
                 if ok.any():
                     a = np.nonzero(ok)[0]
                     whole = a.size == b
-                    s_new = t[a, None] * d[a] if not whole else t[:, None] * d
-                    y_new = gt[a] - g[a] if not whole else gt - g
-                    gta = gt if whole else gt[a]
-                    MGn = (mem @ gta[:, :, None])[:, :, 0] if whole else \
-                        (mem[a] @ gta[:, :, None])[:, :, 0]
-                    sy = np.einsum("bn,bn->b", s_new, y_new)
-                    yy = np.einsum("bn,bn->b", y_new, y_new)
-                    keep = (np.isfinite(sy) & np.isfinite(yy)
-                            & (sy > 1e-12 * np.sqrt(np.einsum("bn,bn->b", s_new, s_new) * yy)))
+                    # every slot's products at once (a slot that did not move is masked out):
+                    # cheaper than gathering the moved slots' memories
+                    with np.errstate(all="ignore"):
+                        s_new = t[:, None] * d
+                        y_new = gt - g
+                        MGn = (mem @ gt[:, :, None])[:, :, 0]
+                        sy = np.einsum("bn,bn->b", s_new, y_new)
+                        yy = np.einsum("bn,bn->b", y_new, y_new)
+                        keep = (ok & np.isfinite(sy) & np.isfinite(yy)
+                                & (sy > 1e-12 * np.sqrt(np.einsum("bn,bn->b", s_new, s_new) * yy)))
                     if keep.any():
-                        kk = np.nonzero(keep)[0]
-                        r = a[kk]
+                        r = np.nonzero(keep)[0]
                         slot = cnt[r] % m
-                        colS = MGn[kk, :m] - MG[r, :m]            # S^T y_new (old memory)
-                        colY = MGn[kk, m:] - MG[r, m:]            # Y^T y_new
-                        kr = np.arange(kk.size)
-                        colS[kr, slot] = sy[kk]
-                        colY[kr, slot] = yy[kk]
+                        colS = MGn[r, :m] - MG[r, :m]             # S^T y_new (old memory)
+                        colY = MGn[r, m:] - MG[r, m:]             # Y^T y_new
+                        kr = np.arange(r.size)
+                        colS[kr, slot] = sy[r]
+                        colY[kr, slot] = yy[r]
                         gram[r, :m, m + slot] = colS
                         gram[r, m:, m + slot] = colY
                         gram[r, m + slot, m:] = colY
-                        mem[r, slot] = s_new[kk]
-                        mem[r, m + slot] = y_new[kk]
-                        MGn[kk, slot] = np.einsum("bn,bn->b", s_new[kk], gta[kk])
-                        MGn[kk, m + slot] = np.einsum("bn,bn->b", y_new[kk], gta[kk])
+                        mem[r, slot] = s_new[r]
+                        mem[r, m + slot] = y_new[r]
+                        MGn[r, slot] = np.einsum("bn,bn->b", s_new[r], gt[r])
+                        MGn[r, m + slot] = np.einsum("bn,bn->b", y_new[r], gt[r])
                         cnt[r] += 1
                     if whole:
                         x, f, g, gn, MG = xt, ft, gt, gnt, MGn
                     else:
-                        x[a], f[a], g[a], gn[a], MG[a] = xt[a], ft[a], gt[a], gnt[a], MGn
+                        x[a], f[a], g[a], gn[a], MG[a] = xt[a], ft[a], gt[a], gnt[a], MGn[a]
                     its[a] += 1
                     dead[a] |= ~np.isfinite(f[a])
                     sweep += 1
@@ -243,7 +269,7 @@ class _HessianFreeRunner(_Runner):
                         ids[sl] = new
                         x[sl], f[sl], g[sl], gn[sl] = (self.x[new], self.f[new], self.g[new],
                                                        self.gn[new])
-                        its[sl], cnt[sl], dead[sl], stuck[sl] = 0, 0, False, False
+                        its[sl], cnt[sl], dead[sl], stuck[sl], back[sl] = 0, 0, False, False, 0
                         mem[sl], gram[sl], MG[sl] = 0.0, 0.0, 0.0
                     gone = free[new.size:]
                     if gone.size:             # no run waits: the arrays shrink
@@ -254,52 +280,46 @@ class _HessianFreeRunner(_Runner):
                             return
                         ids, x, f, g, gn, its = ids[k], x[k], f[k], g[k], gn[k], its[k]
                         mem, gram, cnt, MG = mem[k], gram[k], cnt[k], MG[k]
-                        dead, stuck = dead[k], stuck[k]
+                        dead, stuck, back = dead[k], stuck[k], back[k]
                         b = ids.size
         finally:
             if ids.size and b:
                 write_back(np.ones(b, dtype=bool))
 
-    def _line_search(self, x, f, gn, d, slope):
-        """Armijo backtracking from the unit step along ``d`` (steps ``2^-k``, k <= 39, the
-        largest acceptable one), each trial's value and gradient from one pass; a trial within
-        rounding noise of the value with a smaller gradient is accepted too (as in
-        :mod:`.local`).  The unit step is tried for all rows in one pass (it is accepted almost
-        always); the rows that fail it try the half step (enough for most of them), those that fail
-        again the next ``_TRIALS`` halvings together in one pass, and so on: a few passes per
-        iteration however many halvings a newly started run needs.  The result is the step that
-        halving one at a time would take.  Returns (steps, points, values, gradients, gradient
-        norms, accepted)."""
+    def _trial_steps(self, x, f, gn, d, slope, back):
+        """One pass of Armijo backtracking for every run at once: a run with ``back = 0``
+        tries the unit step along ``d``, one with ``back = 1`` the half step, one with
+        ``back = k >= 2`` the steps ``2^-k .. 2^-(k+_TRIALS-1)`` (at most ``2^-39``) together;
+        all trials' values and gradients come from one evaluation.  A run whose trials all fail
+        does not move: it tries the next smaller steps in the next pass, beside the other runs'
+        unit steps (its point, gradient and memory are unchanged, so it recomputes the same
+        direction), instead of in a pass of its own; the step it finally takes is the one that
+        halving one at a time would take (the largest acceptable), a trial within rounding noise
+        of the value with a smaller gradient being acceptable too (as in :mod:`.local`).
+        Returns (steps, points, values, gradients, gradient norms, accepted, the new ``back``:
+        0 where accepted, >= 40 where every step down to ``2^-39`` failed)."""
         b = x.shape[0]
-        t = np.ones(b)
-        xt = x + d
-        ft, gt = self.value_gradient(xt)
-        gnt = np.sqrt(np.einsum("bn,bn->b", gt, gt))
-        ok = self._acceptable(ft, gnt, f, gn, slope, t)
-        pend = np.nonzero(~ok)[0]
-        k0 = 1
-        while pend.size and k0 < 40:
-            ks = np.arange(k0, min(k0 + (1 if k0 == 1 else _TRIALS), 40))
-            steps = 0.5 ** ks                                   # (k,)
-            p, nk = pend.size, ks.size
-            trial = (x[pend, None, :] + steps[None, :, None] * d[pend, None, :]).reshape(p * nk, -1)
-            fp, gp = self.value_gradient(trial)
-            gnp = np.sqrt(np.einsum("bn,bn->b", gp, gp))
-            rep = np.repeat(pend, nk)
-            okp = self._acceptable(fp, gnp, f[rep], gn[rep], slope[rep],
-                                   np.tile(steps, p)).reshape(p, nk)
-            anyok = okp.any(axis=1)
-            first = np.argmax(okp, axis=1)                      # the largest acceptable step
-            sel = np.nonzero(anyok)[0]
-            flat = sel * nk + first[sel]
-            hit = pend[sel]
-            t[hit] = steps[first[sel]]
-            xt[hit], ft[hit], gt[hit], gnt[hit], ok[hit] = trial[flat], fp[flat], gp[flat], \
-                gnp[flat], True
-            pend = pend[~anyok]
-            k0 += nk
-        t[pend] = 0.5 ** 39
-        return t, xt, ft, gt, gnt, ok
+        if not back.any():                      # the common pass: unit steps only
+            t = np.ones(b)
+            xt = x + d
+            ft, gt = self.value_gradient(xt)
+            gnt = np.sqrt(np.einsum("bn,bn->b", gt, gt))
+            ok = self._acceptable(ft, gnt, f, gn, slope, t)
+            return t, xt, ft, gt, gnt, ok, np.where(ok, 0, 1)
+        n = np.where(back < 2, 1, np.minimum(_TRIALS, 40 - back))
+        first = np.cumsum(n) - n
+        row = np.repeat(np.arange(b), n)
+        steps = 0.5 ** (back[row] + np.arange(row.size) - first[row])
+        trial = x[row]
+        trial += steps[:, None] * d[row]
+        fp, gp = self.value_gradient(trial)
+        gnp = np.sqrt(np.einsum("bn,bn->b", gp, gp))
+        okp = self._acceptable(fp, gnp, f[row], gn[row], slope[row], steps)
+        pick = np.minimum.reduceat(np.where(okp, np.arange(row.size), row.size), first)
+        ok = pick < row.size
+        pick = np.where(ok, pick, first)
+        return (steps[pick], trial[pick], fp[pick], gp[pick], gnp[pick], ok,
+                np.where(ok, 0, back + n))
 
     @staticmethod
     def _acceptable(ft, gnt, f, gn, slope, t):
@@ -332,7 +352,7 @@ class _HessianFreeRunner(_Runner):
             todo = np.nonzero(self.small_gradient() & ~self.dead & ~self.finished)[0]
             if todo.size == 0:
                 return
-            dirs = self.curvature_check(todo)
+            dirs = self.grouped_curvature_check(todo)
             neg = self.neg[todo]
             self.finished[todo[~neg]] = True
             if neg.any():
@@ -347,6 +367,42 @@ def descend_hessian_free(obj, x0: np.ndarray, cfg: DescentConfig = DescentConfig
     method as there; the second-order methods as truncated Newton (``cfg.newton_iterations``
     steps per round, after ``cfg.warmup_iterations`` gradient steps for the hybrid)."""
     return _HessianFreeRunner(obj, x0, cfg, scale).run()
+
+
+def float_groups(obj, x: np.ndarray, f: np.ndarray, tol: float = 1e-6) -> list[np.ndarray]:
+    """Partition the rows of ``x`` (points with values ``f``) into groups whose gauge
+    invariants agree to ``tol`` relative to their size: the value, the loss argument ``E``
+    (which sees the end-to-end product) and, per layer, ``|W_k|_F^2`` and ``|W_k W_k^T|_F^2``
+    (the sums of the squared singular values and of their squares; invariant under the
+    orthogonal gauge of a weight-decayed network, where critical points are balanced).  Points
+    of one orbit always share a group; points of different orbits may share one only when
+    all these agree.  Greedy: each group is the points within tolerance of its first (lowest
+    index) ungrouped point, which is its representative (first in the returned array).  An
+    objective without ``loss_argument`` gives one group per point."""
+    b = x.shape[0]
+    if b == 0:
+        return []
+    if not hasattr(obj, "loss_argument"):
+        return [np.array([i]) for i in range(b)]
+    with np.errstate(all="ignore"):
+        Ws = obj.unflatten(x)
+        cols = [f[:, None], obj.loss_argument(Ws).reshape(b, -1)]
+        for W in Ws:
+            G = W @ np.swapaxes(W, 1, 2)
+            cols += [np.einsum("bii->b", G)[:, None], np.einsum("bij,bij->b", G, G)[:, None]]
+        key = np.concatenate(cols, axis=1)
+    scale = tol * (1.0 + np.abs(key))
+    left = np.ones(b, dtype=bool)
+    out = []
+    for i in range(b):
+        if not left[i]:
+            continue
+        same = left & np.all(np.abs(key - key[i]) <= np.maximum(scale, scale[i]), axis=1)
+        same[i] = True                       # a non-finite key is a group of its own
+        members = np.nonzero(same)[0]
+        left[members] = False
+        out.append(members)
+    return out
 
 
 def compact_lbfgs_product(g: np.ndarray, mem: np.ndarray, gram: np.ndarray,
