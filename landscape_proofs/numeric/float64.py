@@ -70,7 +70,7 @@ def unflatten(v: np.ndarray, widths: Sequence[int]) -> list[np.ndarray]:
 
 def _sumsq(W: np.ndarray) -> np.ndarray:
     """Sum of squares of each matrix in a batch (B, r, c) -> (B,)."""
-    V = W.reshape(W.shape[0], -1)
+    V = W.reshape(W.shape[0], W.shape[1] * W.shape[2])     # (also for B = 0)
     vecdot = getattr(np, "vecdot", None)
     return vecdot(V, V) if vecdot is not None else np.einsum("bn,bn->b", V, V)
 

@@ -37,7 +37,7 @@ HESSIAN_FREE_MIN_N = 400   # parameters; below, the dense Hessian is cheaper (mo
 _ROUNDS = 20               # escapes per run at most
 _CG_ITERATIONS = 50        # conjugate-gradient steps per truncated Newton step
 _MEMORY = 3               # L-BFGS pairs kept per run
-_WIDTH = 24                # runs descending together (L-BFGS, Lanczos, escapes); more wait
+_WIDTH = 32                # runs descending together (L-BFGS, Lanczos, escapes); more wait
 _TRIALS = 8                # backtracking steps evaluated together in one pass
 
 
