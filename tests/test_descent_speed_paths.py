@@ -156,26 +156,34 @@ def test_backtracking_in_later_passes_takes_the_halving_step(seed):
     assert got.tolist() == [0.5 ** k for k in want]
 
 
-def test_the_descent_direction_and_its_slope():
-    """``_descent_direction`` is minus the compact L-BFGS product, and the slope it returns
-    from the small coefficients is g^T d computed over the vectors (to rounding); with pairs of
-    a convex quadratic it is negative."""
-    from landscape_proofs.search.hessian_free import _descent_direction, compact_lbfgs_product
+def test_every_lbfgs_direction_is_the_compact_product_of_its_memory(monkeypatch):
+    """The L-BFGS phase keeps R (S^T Y's upper time triangle), its diagonal, Y^T Y and gamma
+    up to date as pairs arrive in the circular memory (3 slots, overwritten many times), instead
+    of rebuilding them: at every iteration of a descent on [4, 3, 4] the direction is minus the
+    compact product rebuilt from the raw memory (``compact_lbfgs_product``, itself tested against
+    the two-loop recursion in tests/test_hvp.py), and the slope returned is g^T d."""
+    from landscape_proofs.search.hessian_free import compact_lbfgs_product
 
-    rng = np.random.default_rng(4)
-    N, m, b = 9, 3, 4
-    A = rng.standard_normal((N, N))
-    A = A @ A.T + np.eye(N)
-    mem = np.zeros((b, 2 * m, N))
-    counts = np.array([0, 1, 3, 7])
-    for r, c in enumerate(counts):
-        for j in range(c):
-            s = rng.standard_normal(N)
-            mem[r, j % m], mem[r, m + j % m] = s, A @ s
-    gram = mem @ mem.transpose(0, 2, 1)
-    g = rng.standard_normal((b, N))
-    MG = (mem @ g[:, :, None])[:, :, 0]
-    d, slope = _descent_direction(g, np.linalg.norm(g, axis=1), MG, mem, gram, counts)
-    assert np.allclose(d, -compact_lbfgs_product(g, mem, gram, counts), rtol=1e-12)
-    assert np.allclose(slope, np.einsum("bn,bn->b", g, d), rtol=1e-10)
-    assert (slope < 0).all()
+    real = hessian_free._lbfgs_direction
+    seen = {"calls": 0, "full": 0}
+
+    def checked(g, gn, MG, mem, R, Dd, YY, gam, count):
+        d, slope = real(g, gn, MG, mem, R, Dd, YY, gam, count)
+        want = -compact_lbfgs_product(g, mem, mem @ np.swapaxes(mem, 1, 2), count)
+        scale = np.abs(want).max(axis=1, keepdims=True)
+        assert np.all(np.abs(d - want) <= 1e-8 * scale)
+        assert np.allclose(slope, np.einsum("bn,bn->b", g, d), rtol=1e-8)
+        assert np.allclose(MG, (mem @ g[:, :, None])[:, :, 0], rtol=1e-6,
+                           atol=1e-9 * np.abs(g).max())
+        seen["calls"] += 1
+        seen["full"] += int((count > 3).sum())
+        return d, slope
+
+    monkeypatch.setattr(hessian_free, "_lbfgs_direction", checked)
+    rng = np.random.default_rng(6)
+    obj = BatchedDeepLinear([4, 3, 4], None, rng.standard_normal((4, 4)), "square",
+                            weight_decay=0.05)
+    runner = _HessianFreeRunner(obj, rng.standard_normal((3, obj.n_params)), DescentConfig(), 1.0)
+    runner.lbfgs(60)
+    assert seen["calls"] >= 20 and seen["full"] >= 20      # the slots were overwritten
+    assert (runner.it > 0).all()

@@ -184,13 +184,20 @@ class _HessianFreeRunner(_Runner):
         x, f, g, gn = self.x[ids], self.f[ids], self.g[ids], self.gn[ids]
         its = np.zeros(b, dtype=np.int64)
         mem = np.zeros((b, 2 * m, N))            # rows 0..m-1: steps s, rows m..2m-1: y
-        gram = np.zeros((b, 2 * m, 2 * m))       # S^T Y (upper time triangle) and Y^T Y
+        YY = np.zeros((b, m, m))                 # Y^T Y
+        R = np.repeat(np.eye(m)[None], b, axis=0)   # S^T Y's upper time triangle (I: unused)
+        Dd = np.zeros((b, m))                    # its diagonal s_i^T y_i (0: unused)
+        gam = np.zeros(b)                        # s^T y / y^T y of the newest pair
         cnt = np.zeros(b, dtype=np.int64)        # pairs stored so far (slot = count % m)
         MG = np.zeros((b, 2 * m))                # [S Y]^T g for the current memory and g
         dead = np.zeros(b, dtype=bool)
         stuck = np.zeros(b, dtype=bool)
         back = np.zeros(b, dtype=np.int64)      # a run's next trial step is 2^-back
         sweep = 0
+
+        def clear(sel):                          # forget the pairs of the slots sel
+            cnt[sel], mem[sel], YY[sel], R[sel], Dd[sel], MG[sel] = 0, 0.0, 0.0, np.eye(m), \
+                0.0, 0.0
 
         def write_back(sel):
             dead[sel] |= np.abs(x[sel]).max(axis=1) > cfg.bound
@@ -205,13 +212,13 @@ class _HessianFreeRunner(_Runner):
                 check_deadline()      # search --timeout: DeadlineExceeded ends this batch
                 with np.errstate(all="ignore"):
                     try:
-                        d, slope = _descent_direction(g, gn, MG, mem, gram, cnt)
+                        d, slope = _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, cnt)
                     except np.linalg.LinAlgError:     # a singular R: every memory afresh
-                        cnt[:], mem[:], gram[:], MG[:] = 0, 0.0, 0.0, 0.0
-                        d, slope = _descent_direction(g, gn, MG, mem, gram, cnt)
+                        clear(slice(None))
+                        d, slope = _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, cnt)
                     reset = ~(slope < 0) | ~np.isfinite(slope)   # not a descent direction
                 if reset.any():                                 # forget, take the gradient
-                    cnt[reset], mem[reset], gram[reset], MG[reset] = 0, 0.0, 0.0, 0.0
+                    clear(reset)
                     d[reset] = -g[reset] * np.minimum(1.0, 1.0 / np.maximum(gn[reset],
                                                                        1e-300))[:, None]
                     slope[reset] = np.einsum("bn,bn->b", g[reset], d[reset])
@@ -237,9 +244,12 @@ class _HessianFreeRunner(_Runner):
                         kr = np.arange(r.size)
                         colS[kr, slot] = sy[r]
                         colY[kr, slot] = yy[r]
-                        gram[r, :m, m + slot] = colS
-                        gram[r, m:, m + slot] = colY
-                        gram[r, m + slot, m:] = colY
+                        YY[r, :, slot] = colY
+                        YY[r, slot, :] = colY
+                        R[r, slot, :] = 0.0       # the new pair is the newest: its row is
+                        R[r, :, slot] = colS      # empty but for s^T y, its column full
+                        Dd[r, slot] = sy[r]
+                        gam[r] = sy[r] / yy[r]
                         mem[r, slot] = s_new[r]
                         mem[r, m + slot] = y_new[r]
                         MGn[r, slot] = _dot(s_new, gt)[r]         # s_new^T g_new
@@ -267,8 +277,8 @@ class _HessianFreeRunner(_Runner):
                         ids[sl] = new
                         x[sl], f[sl], g[sl], gn[sl] = (self.x[new], self.f[new], self.g[new],
                                                        self.gn[new])
-                        its[sl], cnt[sl], dead[sl], stuck[sl], back[sl] = 0, 0, False, False, 0
-                        mem[sl], gram[sl], MG[sl] = 0.0, 0.0, 0.0
+                        its[sl], dead[sl], stuck[sl], back[sl] = 0, False, False, 0
+                        clear(sl)
                     gone = free[new.size:]
                     if gone.size:             # no run waits: the arrays shrink
                         k = np.ones(b, dtype=bool)
@@ -277,7 +287,8 @@ class _HessianFreeRunner(_Runner):
                             b = 0             # every run written back already
                             return
                         ids, x, f, g, gn, its = ids[k], x[k], f[k], g[k], gn[k], its[k]
-                        mem, gram, cnt, MG = mem[k], gram[k], cnt[k], MG[k]
+                        mem, YY, R, Dd, gam = mem[k], YY[k], R[k], Dd[k], gam[k]
+                        cnt, MG = cnt[k], MG[k]
                         dead, stuck, back = dead[k], stuck[k], back[k]
                         b = ids.size
         finally:
@@ -453,18 +464,25 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 _VECDOT = getattr(np, "vecdot", None) or (lambda a, b: np.einsum("bn,bn->b", a, b))
 
 
-def _descent_direction(g, gn, MG, mem, gram, count):
-    """``(d, g^T d)`` with ``d = -H_k g`` (:func:`compact_lbfgs_product`) from
-    ``MG = [S Y]^T g`` and ``|g|``: the slope from the small coefficients
-    (``g^T d = -(coef^T MG + gam |g|^2)``), without a pass over ``d``."""
-    out, coef, gam = _compact_direction(g, gn, MG, mem, gram, count, sign=-1.0)
-    return out, -(_dot(coef, MG) + gam * gn * gn)
+def _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, count):
+    """``(d, g^T d)`` with ``d = -H_k g``, the compact form of :func:`compact_lbfgs_product`
+    from the small matrices the L-BFGS phase keeps up to date as pairs arrive (``R``: the upper
+    time triangle of ``S^T Y``, the identity on unused slots; ``Dd`` its diagonal, 0 on unused
+    slots; ``YY = Y^T Y``; ``gam`` of the newest pair) instead of rebuilding them from
+    ``S^T Y`` and the slot ages at every iteration, and the slope from the coefficients."""
+    m = R.shape[1]
+    gm = np.where(count > 0, gam, np.minimum(1.0, 1.0 / np.maximum(gn, 1e-300)))
+    u = np.linalg.solve(R, MG[:, :m, None])                          # R^-1 S^T g
+    w = gm[:, None, None] * (YY @ u - MG[:, m:, None]) + Dd[:, :, None] * u
+    p = np.linalg.solve(np.swapaxes(R, 1, 2), w)
+    coef = np.concatenate([p[:, :, 0], -gm[:, None] * u[:, :, 0]], axis=1)
+    d = ((-coef)[:, None, :] @ mem)[:, 0, :]
+    d -= gm[:, None] * g
+    return d, -(_dot(coef, MG) + gm * gn * gn)
 
 
-def _compact_direction(g, gn, MG, mem, gram, count, sign=None):
-    """:func:`compact_lbfgs_product` with ``MG = [S Y]^T g`` and ``|g|`` given; with ``sign``
-    (-1: the descent direction), ``(sign H_k g, coef, gam)`` with ``H_k g = coef @ mem + gam
-    g``."""
+def _compact_direction(g, gn, MG, mem, gram, count):
+    """:func:`compact_lbfgs_product` with ``MG = [S Y]^T g`` and ``|g|`` given."""
     b, m = mem.shape[0], mem.shape[1] // 2
     used_t, older_t, eye_t = _masks(m)
     key = np.where(count < m, count, m + count % m)
@@ -482,10 +500,6 @@ def _compact_direction(g, gn, MG, mem, gram, count, sign=None):
     w = gam[:, None] * ((YY @ u)[:, :, 0] - Yg) + Dg * u[:, :, 0]
     p = np.linalg.solve(np.swapaxes(R, 1, 2), w[:, :, None])[:, :, 0]
     coef = np.concatenate([p, -gam[:, None] * u[:, :, 0]], axis=1)
-    if sign is None:
-        out = (coef[:, None, :] @ mem)[:, 0, :]
-        out += gam[:, None] * g
-        return out
-    out = ((sign * coef)[:, None, :] @ mem)[:, 0, :]
-    out += (sign * gam)[:, None] * g
-    return out, coef, gam
+    out = (coef[:, None, :] @ mem)[:, 0, :]
+    out += gam[:, None] * g
+    return out
