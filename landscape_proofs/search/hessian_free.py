@@ -216,12 +216,13 @@ class _HessianFreeRunner(_Runner):
                     except np.linalg.LinAlgError:     # a singular R: every memory afresh
                         clear(slice(None))
                         d, slope = _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, cnt)
-                    reset = ~(slope < 0) | ~np.isfinite(slope)   # not a descent direction
+                    reset = ~((slope < 0) & (slope > -np.inf))   # not a descent direction
                 if reset.any():                                 # forget, take the gradient
                     clear(reset)
                     d[reset] = -g[reset] * np.minimum(1.0, 1.0 / np.maximum(gn[reset],
                                                                        1e-300))[:, None]
                     slope[reset] = np.einsum("bn,bn->b", g[reset], d[reset])
+                back_before = back.any()      # (else every trial step is 1: s = d)
                 t, xt, ft, gt, gnt, ok, back = self._trial_steps(x, f, gn, d, slope, back)
                 stuck |= back >= 40
                 if ok.any():
@@ -230,7 +231,7 @@ class _HessianFreeRunner(_Runner):
                     # every slot's products at once (a slot that did not move is masked out):
                     # cheaper than gathering the moved slots' memories
                     with np.errstate(all="ignore"):
-                        s_new = t[:, None] * d
+                        s_new = t[:, None] * d if back_before else d
                         y_new = gt - g
                         MGn = (mem @ gt[:, :, None])[:, :, 0]
                         sy, yy = _dot(s_new, y_new), _dot(y_new, y_new)
@@ -259,8 +260,7 @@ class _HessianFreeRunner(_Runner):
                         x, f, g, gn, MG = xt, ft, gt, gnt, MGn
                     else:
                         x[a], f[a], g[a], gn[a], MG[a] = xt[a], ft[a], gt[a], gnt[a], MGn[a]
-                    its[a] += 1
-                    dead[a] |= ~np.isfinite(f[a])
+                    its += ok                 # (an accepted value is finite: _acceptable)
                     sweep += 1
                     if sweep % 8 == 0:        # |x| beyond the bound: a pass over x, so not
                         big_x = np.maximum(x.max(axis=1), -x.min(axis=1)) > cfg.bound
