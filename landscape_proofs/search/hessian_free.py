@@ -207,16 +207,16 @@ class _HessianFreeRunner(_Runner):
             self.dead[r] |= dead[sel]
             self.stuck[r] |= stuck[sel]
 
-        try:
+        errors = np.seterr(all="ignore")      # for the whole loop (non-finite trials are
+        try:                                  # rejected), not one context per operation
             while True:
                 check_deadline()      # search --timeout: DeadlineExceeded ends this batch
-                with np.errstate(all="ignore"):
-                    try:
-                        d, slope = _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, cnt)
-                    except np.linalg.LinAlgError:     # a singular R: every memory afresh
-                        clear(slice(None))
-                        d, slope = _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, cnt)
-                    reset = ~((slope < 0) & (slope > -np.inf))   # not a descent direction
+                try:
+                    d, slope = _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, cnt)
+                except np.linalg.LinAlgError:     # a singular R: every memory afresh
+                    clear(slice(None))
+                    d, slope = _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, cnt)
+                reset = ~((slope < 0) & (slope > -np.inf))   # not a descent direction
                 if reset.any():                                 # forget, take the gradient
                     clear(reset)
                     d[reset] = -g[reset] * np.minimum(1.0, 1.0 / np.maximum(gn[reset],
@@ -230,13 +230,12 @@ class _HessianFreeRunner(_Runner):
                     whole = a.size == b
                     # every slot's products at once (a slot that did not move is masked out):
                     # cheaper than gathering the moved slots' memories
-                    with np.errstate(all="ignore"):
-                        s_new = t[:, None] * d if back_before else d
-                        y_new = gt - g
-                        MGn = (mem @ gt[:, :, None])[:, :, 0]
-                        sy, yy = _dot(s_new, y_new), _dot(y_new, y_new)
-                        keep = (ok & np.isfinite(sy) & np.isfinite(yy)
-                                & (sy > 1e-12 * np.sqrt(_dot(s_new, s_new) * yy)))
+                    s_new = t[:, None] * d if back_before else d
+                    y_new = gt - g
+                    MGn = (mem @ gt[:, :, None])[:, :, 0]
+                    sy, yy = _dot(s_new, y_new), _dot(y_new, y_new)
+                    keep = (ok & np.isfinite(sy) & np.isfinite(yy)
+                            & (sy > 1e-12 * np.sqrt(_dot(s_new, s_new) * yy)))
                     if keep.any():
                         r = np.nonzero(keep)[0]
                         slot = cnt[r] % m
@@ -292,6 +291,7 @@ class _HessianFreeRunner(_Runner):
                         dead, stuck, back = dead[k], stuck[k], back[k]
                         b = ids.size
         finally:
+            np.seterr(**errors)
             if ids.size and b:
                 write_back(np.ones(b, dtype=bool))
 
