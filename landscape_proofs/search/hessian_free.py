@@ -232,14 +232,19 @@ class _HessianFreeRunner(_Runner):
                     # cheaper than gathering the moved slots' memories
                     s_new = t[:, None] * d if back_before else d
                     y_new = gt - g
-                    MGn = (mem @ gt[:, :, None])[:, :, 0]
                     sy, yy = _dot(s_new, y_new), _dot(y_new, y_new)
                     keep = (ok & np.isfinite(sy) & np.isfinite(yy)
                             & (sy > 1e-12 * np.sqrt(_dot(s_new, s_new) * yy)))
-                    if keep.any():
-                        r = np.nonzero(keep)[0]
+                    r = np.nonzero(keep)[0]
+                    if r.size:
                         slot = cnt[r] % m
-                        colS = MGn[r, :m] - MG[r, :m]             # S^T y_new (old memory)
+                        mem[r, slot] = s_new[r]
+                        mem[r, m + slot] = y_new[r]
+                    # [S Y]^T g_new with the new pairs in place: their own entries are
+                    # s^T g_new and y^T g_new; the others minus [S Y]^T g give S^T y, Y^T y
+                    MGn = (mem @ gt[:, :, None])[:, :, 0]
+                    if r.size:
+                        colS = MGn[r, :m] - MG[r, :m]             # S^T y_new (old pairs)
                         colY = MGn[r, m:] - MG[r, m:]             # Y^T y_new
                         kr = np.arange(r.size)
                         colS[kr, slot] = sy[r]
@@ -250,10 +255,6 @@ class _HessianFreeRunner(_Runner):
                         R[r, :, slot] = colS      # empty but for s^T y, its column full
                         Dd[r, slot] = sy[r]
                         gam[r] = sy[r] / yy[r]
-                        mem[r, slot] = s_new[r]
-                        mem[r, m + slot] = y_new[r]
-                        MGn[r, slot] = _dot(s_new, gt)[r]         # s_new^T g_new
-                        MGn[r, m + slot] = _dot(y_new, gt)[r]     # y_new^T g_new
                         cnt[r] += 1
                     if whole:
                         x, f, g, gn, MG = xt, ft, gt, gnt, MGn
@@ -334,6 +335,8 @@ class _HessianFreeRunner(_Runner):
     def _acceptable(ft, gnt, f, gn, slope, t):
         fin = np.isfinite(ft)
         ok = fin & (ft <= f + 1e-4 * t * slope)
+        if ok.all():
+            return ok
         near = ~ok & fin & (np.abs(ft - f) <= _NOISE * (1.0 + np.abs(f)))
         return ok | (near & (gnt < gn))
 
