@@ -5,7 +5,9 @@ Above :data:`HESSIAN_FREE_MIN_N` parameters the second-order method of :mod:`.lo
 search) is replaced by: a first-order descent (L-BFGS, below), and, at each point whose
 gradient became small, the smallest Hessian eigenpair from Lanczos on Hessian-vector products,
 for a block of points at once
-(:func:`landscape_proofs.numeric.hessian_free.batched_smallest_eigenpair`).  A significantly
+(:func:`landscape_proofs.numeric.hessian_free.batched_smallest_eigenpair`), at one point per
+float group of gauge-equivalent points (:meth:`_HessianFreeRunner.grouped_curvature_check`:
+congruent Hessians, the same inertia) and at every point of a group with negative curvature.  A significantly
 negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of :mod:`.local`)
 triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths, and the descent
 goes on; otherwise the run has converged.  The statuses mean what they mean in :mod:`.local`.
@@ -16,8 +18,9 @@ Nocedal and Schnabel 1994 with the last ``_MEMORY`` steps, initial scaling ``s^T
 comes first, and replaces the hybrid method's gradient warm-up.  Its iteration is one
 value-and-gradient evaluation at the trial point (``BatchedDeepLinear.value_and_gradient``, a
 single forward and backward pass) plus two passes over the ``(2 m, N)`` memory and O(N) vector
-work, with Armijo backtracking from the unit step (rarely needed).  ``_WIDTH`` runs move at a
-time; a finished run's place is taken by a waiting one.  A pair with
+work, with Armijo backtracking from the unit step (rarely needed; a run whose unit step fails
+tries the smaller steps in the next passes, beside the others' unit steps).  ``_WIDTH`` runs
+move at a time; a finished run's place is taken by a waiting one.  A pair with
 ``s^T y <= 1e-12 |s| |y|`` (negative curvature) is not stored; a direction that is not a
 descent direction resets the memory.  L-BFGS runs until the gradient is small or its line
 search fails; only then do truncated Newton (for runs that stopped short) and the Lanczos
@@ -167,14 +170,16 @@ class _HessianFreeRunner(_Runner):
         divergence, failed line search, ``iterations`` steps) is written back and its slot is
         taken in place by the next waiting run (memory cleared), or dropped when none waits,
         so every iteration works on whole arrays (no fancy-indexed copies of the memories).
-        A non-finite value ends a run at once; ``|x|`` beyond ``cfg.bound`` is checked every 8
-        iterations and at the write-back (a pass over ``x`` each time).  The
-        direction comes from the compact form (:func:`compact_lbfgs_product`) with ``[S Y]^T g``
-        carried over from the previous iteration: after a step, ``[S Y]^T g_new`` is one pass
-        over the memory, ``[S Y]^T y = [S Y]^T g_new - [S Y]^T g_old`` gives the new Gram
-        column for free, and only the replaced slot's two entries are recomputed, so an
-        iteration reads the ``(2m, N)`` memory twice (that product and the direction's
-        ``coef @ [S Y]``) plus one value-and-gradient pass at the unit step."""
+        A trial with a non-finite value is never accepted; ``|x|`` beyond ``cfg.bound`` is
+        checked every 8 iterations and at the write-back (a pass over ``x`` each time).  The
+        direction comes from the compact form (:func:`_lbfgs_direction`, equal to
+        :func:`compact_lbfgs_product`) with ``[S Y]^T g`` carried over from the previous
+        iteration and its small matrices (``R``, its diagonal, ``Y^T Y``, ``gamma``) updated as
+        pairs arrive: after a step the new pair is stored first, then ``[S Y]^T g_new`` is one
+        pass over the memory (the new pair's own entries included) and
+        ``[S Y]^T y = [S Y]^T g_new - [S Y]^T g_old`` gives the new columns of ``R`` and
+        ``Y^T Y`` for free, so an iteration reads the ``(2m, N)`` memory twice (that product and
+        the direction's ``coef @ [S Y]``) plus one value-and-gradient pass."""
         queue = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
         if queue.size == 0 or iterations <= 0:
             return
