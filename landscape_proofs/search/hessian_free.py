@@ -7,10 +7,10 @@ gradient became small, the smallest Hessian eigenpair from Lanczos on Hessian-ve
 for a block of points at once
 (:func:`landscape_proofs.numeric.hessian_free.batched_smallest_eigenpair`), at one point per
 float group of gauge-equivalent points (:meth:`_HessianFreeRunner.grouped_curvature_check`:
-congruent Hessians, the same inertia) and at every point of a group with negative curvature.  A significantly
-negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of :mod:`.local`)
-triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths, and the descent
-goes on; otherwise the run has converged.  The statuses mean what they mean in :mod:`.local`.
+congruent Hessians, the same inertia) and at every point of a group with negative curvature.
+A significantly negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of
+:mod:`.local`) triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths,
+and the descent goes on; otherwise the run has converged.  The statuses mean what they mean in :mod:`.local`.
 
 Far from criticality the truncated Newton step (up to 50 Hessian-vector products, each about two
 gradients) is wasted work: a batched **L-BFGS** phase (Nocedal 1980; the compact form of Byrd,
