@@ -10,7 +10,8 @@ float group of gauge-equivalent points (:meth:`_HessianFreeRunner.grouped_curvat
 congruent Hessians, the same inertia) and at every point of a group with negative curvature.
 A significantly negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of
 :mod:`.local`) triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths,
-and the descent goes on; otherwise the run has converged.  The statuses mean what they mean in :mod:`.local`.
+and the descent goes on; otherwise the run has converged.  The statuses mean what they mean
+in :mod:`.local`.
 
 Far from criticality the truncated Newton step (up to 50 Hessian-vector products, each about two
 gradients) is wasted work: a batched **L-BFGS** phase (Nocedal 1980; the compact form of Byrd,
