@@ -45,9 +45,9 @@ def _dense_min_eig(obj, x):
 
 def test_float_groups_are_the_orbits():
     """Four rotations of the saddle and four of the minimum: two groups of four, each group's
-    representative its first point; a point with a different product is alone even where
-    its value and layer norms are the saddle's (W1 = W2 = diag(0, 0, sqrt 3) gives R =
-    diag(0, 0, 3), value (9 + 4)/2 != 5/2 — and diag(0, sqrt 3, 0)-type points differ in E)."""
+    representative its first point.  With ``Y = 3 I`` the points ``W1 = W2 = sqrt(3) e1 e1^T``
+    and ``sqrt(3) e2 e2^T`` have the same value (9), the same layer norms and Gram spectra, but
+    different products (``3 e1 e1^T``, ``3 e2 e2^T``; the gauge keeps the product): two groups."""
     obj = _objective()
     angles = [0.0, 0.4, 1.1, 2.5]
     x = np.concatenate([_orbit(obj, _SADDLE, _SADDLE, angles), _orbit(obj, _MIN, _MIN, angles)])
@@ -55,12 +55,12 @@ def test_float_groups_are_the_orbits():
     assert np.allclose(f, [2.5] * 4 + [0.0] * 4, atol=1e-12)
     groups = float_groups(obj, x, f)
     assert [g.tolist() for g in groups] == [[0, 1, 2, 3], [4, 5, 6, 7]]
-    # same value and the same layer norms, another product: never in the saddle's group
-    P = np.diag([0.0, np.sqrt(3.0), 0.0])          # R = diag(0, 3, 0): value (9 + 0 + 1)/2
-    other = obj.flatten([P[None], P[None]])
-    both = np.concatenate([x[:1], other])
-    fb = obj.value(obj.unflatten(both))
-    assert [g.tolist() for g in float_groups(obj, both, fb)] == [[0], [1]]
+    iso = BatchedDeepLinear([3, 3, 3], None, 3.0 * np.eye(3), "square")
+    P1, P2 = np.diag([np.sqrt(3.0), 0.0, 0.0]), np.diag([0.0, np.sqrt(3.0), 0.0])
+    both = np.concatenate([iso.flatten([P[None], P[None]]) for P in (P1, P2)])
+    fb = iso.value(iso.unflatten(both))
+    assert fb.tolist() == [9.0, 9.0]
+    assert [g.tolist() for g in float_groups(iso, both, fb)] == [[0], [1]]
     # a relative change of 1e-4 in one coordinate splits a group; 1e-9 does not
     for eps, n in [(1e-4, 2), (1e-9, 1)]:
         y = x[:2].copy()

@@ -389,22 +389,27 @@ def descend_hessian_free(obj, x0: np.ndarray, cfg: DescentConfig = DescentConfig
 
 def float_groups(obj, x: np.ndarray, f: np.ndarray, tol: float = 1e-6) -> list[np.ndarray]:
     """Partition the rows of ``x`` (points with values ``f``) into groups whose gauge
-    invariants agree to ``tol`` relative to their size: the value, the loss argument ``E``
-    (which sees the end-to-end product) and, per layer, ``|W_k|_F^2`` and ``|W_k W_k^T|_F^2``
+    invariants agree to ``tol`` relative to their size: the value, the end-to-end product
+    ``R = W_H ... W_1`` (``d_H x d_0`` entries) and, per layer, ``|W_k|_F^2`` and
+    ``|W_k W_k^T|_F^2``
     (the sums of the squared singular values and of their squares; invariant under the
     orthogonal gauge of a weight-decayed network, where critical points are balanced).  Points
     of one orbit always share a group; points of different orbits may share one only when
     all these agree.  Greedy: each group is the points within tolerance of its first (lowest
-    index) ungrouped point, which is its representative (first in the returned array).  An
-    objective without ``loss_argument`` gives one group per point."""
+    index) ungrouped point, which is its representative (first in the returned array); at most
+    ``b`` passes over the ``(b, 1 + d_H d_0 + 2 H)`` keys.  An objective that is not a chain of
+    layers (no Hessian-vector products) gives one group per point."""
     b = x.shape[0]
     if b == 0:
         return []
-    if not hasattr(obj, "loss_argument"):
+    if not hasattr(obj, "hvp_vector"):
         return [np.array([i]) for i in range(b)]
     with np.errstate(all="ignore"):
         Ws = obj.unflatten(x)
-        cols = [f[:, None], obj.loss_argument(Ws).reshape(b, -1)]
+        R = Ws[0]
+        for W in Ws[1:]:
+            R = W @ R
+        cols = [f[:, None], R.reshape(b, -1)]
         for W in Ws:
             G = W @ np.swapaxes(W, 1, 2)
             cols += [np.einsum("bii->b", G)[:, None], np.einsum("bij,bij->b", G, G)[:, None]]
