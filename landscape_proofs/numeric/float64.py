@@ -68,6 +68,13 @@ def unflatten(v: np.ndarray, widths: Sequence[int]) -> list[np.ndarray]:
     return out
 
 
+def _sumsq(W: np.ndarray) -> np.ndarray:
+    """Sum of squares of each matrix in a batch (B, r, c) -> (B,)."""
+    V = W.reshape(W.shape[0], W.shape[1] * W.shape[2])     # (also for B = 0)
+    vecdot = getattr(np, "vecdot", None)
+    return vecdot(V, V) if vecdot is not None else np.einsum("bn,bn->b", V, V)
+
+
 class BatchedDeepLinear:
     """Float64 objective, gradient and Hessian of a deep linear network at B points.
 
@@ -185,7 +192,7 @@ class BatchedDeepLinear:
     def _decay(self, Ws):
         if self.decay_blocks is not None:
             return 0.5 * sum(np.einsum("ij,bij,bij->b", L, W, W) for L, W in zip(self.decay_blocks, Ws))
-        return 0.5 * self.lam * sum(np.einsum("bij,bij->b", W, W) for W in Ws)
+        return 0.5 * self.lam * sum(_sumsq(W) for W in Ws)
 
     # -- value, gradient, Hessian --------------------------------------------------------------
     def loss_argument(self, Ws: Sequence[np.ndarray]) -> np.ndarray:
@@ -245,7 +252,8 @@ class BatchedDeepLinear:
             else:
                 g = blocks[k]
                 if Bk is None:
-                    g[...] = D
+                    if D is not g:            # (k = 0: D_1 was written into its block)
+                        g[...] = D
                 else:
                     np.matmul(D, _T(Bk), out=g)
             if self.lam != 0:
@@ -260,7 +268,12 @@ class BatchedDeepLinear:
                     g += self.decay_blocks[k] * Ws[k]
             out[k] = g
             if k:
-                D = _T(Ws[k]) @ D
+                if blocks is not None and k == 1:
+                    # D_1 = W_2^T D_2 is the first layer's gradient (B_1 = I): written
+                    # straight into its block, no copy
+                    D = np.matmul(_T(Ws[k]), D, out=blocks[0])
+                else:
+                    D = _T(Ws[k]) @ D
         return value, out
 
     def gradient_vector(self, Ws: Sequence[np.ndarray]) -> np.ndarray:

@@ -5,10 +5,13 @@ Above :data:`HESSIAN_FREE_MIN_N` parameters the second-order method of :mod:`.lo
 search) is replaced by: a first-order descent (L-BFGS, below), and, at each point whose
 gradient became small, the smallest Hessian eigenpair from Lanczos on Hessian-vector products,
 for a block of points at once
-(:func:`landscape_proofs.numeric.hessian_free.batched_smallest_eigenpair`).  A significantly
-negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of :mod:`.local`)
-triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths, and the descent
-goes on; otherwise the run has converged.  The statuses mean what they mean in :mod:`.local`.
+(:func:`landscape_proofs.numeric.hessian_free.batched_smallest_eigenpair`), at one point per
+float group of gauge-equivalent points (:meth:`_HessianFreeRunner.grouped_curvature_check`:
+congruent Hessians, the same inertia) and at every point of a group with negative curvature.
+A significantly negative eigenvalue (below ``-curvature_tol (1 + max |lam|)``, the test of
+:mod:`.local`) triggers the same escape, ``x +- a v_min`` on a geometric grid of step lengths,
+and the descent goes on; otherwise the run has converged.  The statuses mean what they mean
+in :mod:`.local`.
 
 Far from criticality the truncated Newton step (up to 50 Hessian-vector products, each about two
 gradients) is wasted work: a batched **L-BFGS** phase (Nocedal 1980; the compact form of Byrd,
@@ -16,8 +19,9 @@ Nocedal and Schnabel 1994 with the last ``_MEMORY`` steps, initial scaling ``s^T
 comes first, and replaces the hybrid method's gradient warm-up.  Its iteration is one
 value-and-gradient evaluation at the trial point (``BatchedDeepLinear.value_and_gradient``, a
 single forward and backward pass) plus two passes over the ``(2 m, N)`` memory and O(N) vector
-work, with Armijo backtracking from the unit step (rarely needed).  ``_WIDTH`` runs move at a
-time; a finished run's place is taken by a waiting one.  A pair with
+work, with Armijo backtracking from the unit step (rarely needed; a run whose unit step fails
+tries the smaller steps in the next passes, beside the others' unit steps).  ``_WIDTH`` runs
+move at a time; a finished run's place is taken by a waiting one.  A pair with
 ``s^T y <= 1e-12 |s| |y|`` (negative curvature) is not stored; a direction that is not a
 descent direction resets the memory.  L-BFGS runs until the gradient is small or its line
 search fails; only then do truncated Newton (for runs that stopped short) and the Lanczos
@@ -36,7 +40,7 @@ from landscape_proofs.search.local import (DescentConfig, DescentResult, Method,
 HESSIAN_FREE_MIN_N = 400   # parameters; below, the dense Hessian is cheaper (module constant)
 _ROUNDS = 20               # escapes per run at most
 _CG_ITERATIONS = 50        # conjugate-gradient steps per truncated Newton step
-_MEMORY = 10               # L-BFGS pairs kept per run
+_MEMORY = 3               # L-BFGS pairs kept per run
 _WIDTH = 32                # runs descending together (L-BFGS, Lanczos, escapes); more wait
 _TRIALS = 8                # backtracking steps evaluated together in one pass
 
@@ -57,6 +61,31 @@ class _HessianFreeRunner(_Runner):
         self.neg[idx] = neg
         sign = np.where(np.einsum("bn,bn->b", V, self.g[idx]) > 0, -1.0, 1.0)
         return np.where(neg[:, None], sign[:, None] * V, 0.0)
+
+    def grouped_curvature_check(self, idx: np.ndarray) -> np.ndarray:
+        """:meth:`curvature_check` once per *float group* of the points ``idx`` instead of
+        once per point: points whose gauge invariants agree (:func:`float_groups`) are taken to
+        lie on one orbit of the symmetry group, a linear change of coordinates that maps the
+        Hessian at one point to a congruent Hessian at the other, with the same inertia
+        (Sylvester's law); so Lanczos runs at one representative per group.  Where the
+        representative has no significant negative curvature, every member is taken as
+        converged (its ``lam_min`` is the representative's); where it has, Lanczos runs at
+        every member (each needs its own escape direction), so a saddle group is escaped
+        member by member exactly as before.  The test is a float hint either way (it decides
+        which runs get an escape; the exact stages after the search decide kinds)."""
+        groups = float_groups(self.obj, self.x[idx], self.f[idx])
+        reps = np.array([g[0] for g in groups], dtype=np.int64)
+        dirs = np.zeros((idx.size, self.x.shape[1]))
+        dirs[reps] = self.curvature_check(idx[reps])
+        again = [g[1:] for g in groups if self.neg[idx[g[0]]] and g.size > 1]
+        if again:
+            rest = np.concatenate(again)
+            dirs[rest] = self.curvature_check(idx[rest])
+        for g in groups:
+            if not self.neg[idx[g[0]]]:
+                self.lam_min[idx[g[1:]]] = self.lam_min[idx[g[0]]]
+                self.neg[idx[g[1:]]] = False
+        return dirs
 
     def escape(self, idx: np.ndarray, dirs: np.ndarray) -> None:
         for lo in range(0, idx.size, _WIDTH):       # blocks of _WIDTH points (memory)
@@ -142,14 +171,16 @@ class _HessianFreeRunner(_Runner):
         divergence, failed line search, ``iterations`` steps) is written back and its slot is
         taken in place by the next waiting run (memory cleared), or dropped when none waits,
         so every iteration works on whole arrays (no fancy-indexed copies of the memories).
-        A non-finite value ends a run at once; ``|x|`` beyond ``cfg.bound`` is checked every 8
-        iterations and at the write-back (a pass over ``x`` each time).  The
-        direction comes from the compact form (:func:`compact_lbfgs_product`) with ``[S Y]^T g``
-        carried over from the previous iteration: after a step, ``[S Y]^T g_new`` is one pass
-        over the memory, ``[S Y]^T y = [S Y]^T g_new - [S Y]^T g_old`` gives the new Gram
-        column for free, and only the replaced slot's two entries are recomputed, so an
-        iteration reads the ``(2m, N)`` memory twice (that product and the direction's
-        ``coef @ [S Y]``) plus one value-and-gradient pass at the unit step."""
+        A trial with a non-finite value is never accepted; ``|x|`` beyond ``cfg.bound`` is
+        checked every 8 iterations and at the write-back (a pass over ``x`` each time).  The
+        direction comes from the compact form (:func:`_lbfgs_direction`, equal to
+        :func:`compact_lbfgs_product`) with ``[S Y]^T g`` carried over from the previous
+        iteration and its small matrices (``R``, its diagonal, ``Y^T Y``, ``gamma``) updated as
+        pairs arrive: after a step the new pair is stored first, then ``[S Y]^T g_new`` is one
+        pass over the memory (the new pair's own entries included) and
+        ``[S Y]^T y = [S Y]^T g_new - [S Y]^T g_old`` gives the new columns of ``R`` and
+        ``Y^T Y`` for free, so an iteration reads the ``(2m, N)`` memory twice (that product and
+        the direction's ``coef @ [S Y]``) plus one value-and-gradient pass."""
         queue = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
         if queue.size == 0 or iterations <= 0:
             return
@@ -159,12 +190,20 @@ class _HessianFreeRunner(_Runner):
         x, f, g, gn = self.x[ids], self.f[ids], self.g[ids], self.gn[ids]
         its = np.zeros(b, dtype=np.int64)
         mem = np.zeros((b, 2 * m, N))            # rows 0..m-1: steps s, rows m..2m-1: y
-        gram = np.zeros((b, 2 * m, 2 * m))       # S^T Y (upper time triangle) and Y^T Y
+        YY = np.zeros((b, m, m))                 # Y^T Y
+        R = np.repeat(np.eye(m)[None], b, axis=0)   # S^T Y's upper time triangle (I: unused)
+        Dd = np.zeros((b, m))                    # its diagonal s_i^T y_i (0: unused)
+        gam = np.zeros(b)                        # s^T y / y^T y of the newest pair
         cnt = np.zeros(b, dtype=np.int64)        # pairs stored so far (slot = count % m)
         MG = np.zeros((b, 2 * m))                # [S Y]^T g for the current memory and g
         dead = np.zeros(b, dtype=bool)
         stuck = np.zeros(b, dtype=bool)
+        back = np.zeros(b, dtype=np.int64)      # a run's next trial step is 2^-back
         sweep = 0
+
+        def clear(sel):                          # forget the pairs of the slots sel
+            cnt[sel], mem[sel], YY[sel], R[sel], Dd[sel], MG[sel] = 0, 0.0, 0.0, np.eye(m), \
+                0.0, 0.0
 
         def write_back(sel):
             dead[sel] |= np.abs(x[sel]).max(axis=1) > cfg.bound
@@ -174,59 +213,60 @@ class _HessianFreeRunner(_Runner):
             self.dead[r] |= dead[sel]
             self.stuck[r] |= stuck[sel]
 
-        try:
+        errors = np.seterr(all="ignore")      # for the whole loop (non-finite trials are
+        try:                                  # rejected), not one context per operation
             while True:
                 check_deadline()      # search --timeout: DeadlineExceeded ends this batch
-                with np.errstate(all="ignore"):
-                    try:
-                        d = np.negative(_compact_direction(g, gn, MG, mem, gram, cnt))
-                    except np.linalg.LinAlgError:     # a singular R: every memory afresh
-                        cnt[:], mem[:], gram[:], MG[:] = 0, 0.0, 0.0, 0.0
-                        d = np.negative(_compact_direction(g, gn, MG, mem, gram, cnt))
-                    slope = np.einsum("bn,bn->b", g, d)
-                    reset = ~(slope < 0) | ~np.isfinite(slope)   # not a descent direction
+                try:
+                    d, slope = _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, cnt)
+                except np.linalg.LinAlgError:     # a singular R: every memory afresh
+                    clear(slice(None))
+                    d, slope = _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, cnt)
+                reset = ~((slope < 0) & (slope > -np.inf))   # not a descent direction
                 if reset.any():                                 # forget, take the gradient
-                    cnt[reset], mem[reset], gram[reset], MG[reset] = 0, 0.0, 0.0, 0.0
+                    clear(reset)
                     d[reset] = -g[reset] * np.minimum(1.0, 1.0 / np.maximum(gn[reset],
                                                                        1e-300))[:, None]
                     slope[reset] = np.einsum("bn,bn->b", g[reset], d[reset])
-                t, xt, ft, gt, gnt, ok = self._line_search(x, f, gn, d, slope)
-                stuck |= ~ok
+                back_before = back.any()      # (else every trial step is 1: s = d)
+                t, xt, ft, gt, gnt, ok, back = self._trial_steps(x, f, gn, d, slope, back)
+                stuck |= back >= 40
                 if ok.any():
                     a = np.nonzero(ok)[0]
                     whole = a.size == b
-                    s_new = t[a, None] * d[a] if not whole else t[:, None] * d
-                    y_new = gt[a] - g[a] if not whole else gt - g
-                    gta = gt if whole else gt[a]
-                    MGn = (mem @ gta[:, :, None])[:, :, 0] if whole else \
-                        (mem[a] @ gta[:, :, None])[:, :, 0]
-                    sy = np.einsum("bn,bn->b", s_new, y_new)
-                    yy = np.einsum("bn,bn->b", y_new, y_new)
-                    keep = (np.isfinite(sy) & np.isfinite(yy)
-                            & (sy > 1e-12 * np.sqrt(np.einsum("bn,bn->b", s_new, s_new) * yy)))
-                    if keep.any():
-                        kk = np.nonzero(keep)[0]
-                        r = a[kk]
+                    # every slot's products at once (a slot that did not move is masked out):
+                    # cheaper than gathering the moved slots' memories
+                    s_new = t[:, None] * d if back_before else d
+                    y_new = gt - g
+                    sy, yy = _dot(s_new, y_new), _dot(y_new, y_new)
+                    keep = (ok & np.isfinite(sy) & np.isfinite(yy)
+                            & (sy > 1e-12 * np.sqrt(_dot(s_new, s_new) * yy)))
+                    r = np.nonzero(keep)[0]
+                    if r.size:
                         slot = cnt[r] % m
-                        colS = MGn[kk, :m] - MG[r, :m]            # S^T y_new (old memory)
-                        colY = MGn[kk, m:] - MG[r, m:]            # Y^T y_new
-                        kr = np.arange(kk.size)
-                        colS[kr, slot] = sy[kk]
-                        colY[kr, slot] = yy[kk]
-                        gram[r, :m, m + slot] = colS
-                        gram[r, m:, m + slot] = colY
-                        gram[r, m + slot, m:] = colY
-                        mem[r, slot] = s_new[kk]
-                        mem[r, m + slot] = y_new[kk]
-                        MGn[kk, slot] = np.einsum("bn,bn->b", s_new[kk], gta[kk])
-                        MGn[kk, m + slot] = np.einsum("bn,bn->b", y_new[kk], gta[kk])
+                        mem[r, slot] = s_new[r]
+                        mem[r, m + slot] = y_new[r]
+                    # [S Y]^T g_new with the new pairs in place: their own entries are
+                    # s^T g_new and y^T g_new; the others minus [S Y]^T g give S^T y, Y^T y
+                    MGn = (mem @ gt[:, :, None])[:, :, 0]
+                    if r.size:
+                        colS = MGn[r, :m] - MG[r, :m]             # S^T y_new (old pairs)
+                        colY = MGn[r, m:] - MG[r, m:]             # Y^T y_new
+                        kr = np.arange(r.size)
+                        colS[kr, slot] = sy[r]
+                        colY[kr, slot] = yy[r]
+                        YY[r, :, slot] = colY
+                        YY[r, slot, :] = colY
+                        R[r, slot, :] = 0.0       # the new pair is the newest: its row is
+                        R[r, :, slot] = colS      # empty but for s^T y, its column full
+                        Dd[r, slot] = sy[r]
+                        gam[r] = sy[r] / yy[r]
                         cnt[r] += 1
                     if whole:
                         x, f, g, gn, MG = xt, ft, gt, gnt, MGn
                     else:
-                        x[a], f[a], g[a], gn[a], MG[a] = xt[a], ft[a], gt[a], gnt[a], MGn
-                    its[a] += 1
-                    dead[a] |= ~np.isfinite(f[a])
+                        x[a], f[a], g[a], gn[a], MG[a] = xt[a], ft[a], gt[a], gnt[a], MGn[a]
+                    its += ok                 # (an accepted value is finite: _acceptable)
                     sweep += 1
                     if sweep % 8 == 0:        # |x| beyond the bound: a pass over x, so not
                         big_x = np.maximum(x.max(axis=1), -x.min(axis=1)) > cfg.bound
@@ -243,8 +283,8 @@ class _HessianFreeRunner(_Runner):
                         ids[sl] = new
                         x[sl], f[sl], g[sl], gn[sl] = (self.x[new], self.f[new], self.g[new],
                                                        self.gn[new])
-                        its[sl], cnt[sl], dead[sl], stuck[sl] = 0, 0, False, False
-                        mem[sl], gram[sl], MG[sl] = 0.0, 0.0, 0.0
+                        its[sl], dead[sl], stuck[sl], back[sl] = 0, False, False, 0
+                        clear(sl)
                     gone = free[new.size:]
                     if gone.size:             # no run waits: the arrays shrink
                         k = np.ones(b, dtype=bool)
@@ -253,58 +293,56 @@ class _HessianFreeRunner(_Runner):
                             b = 0             # every run written back already
                             return
                         ids, x, f, g, gn, its = ids[k], x[k], f[k], g[k], gn[k], its[k]
-                        mem, gram, cnt, MG = mem[k], gram[k], cnt[k], MG[k]
-                        dead, stuck = dead[k], stuck[k]
+                        mem, YY, R, Dd, gam = mem[k], YY[k], R[k], Dd[k], gam[k]
+                        cnt, MG = cnt[k], MG[k]
+                        dead, stuck, back = dead[k], stuck[k], back[k]
                         b = ids.size
         finally:
+            np.seterr(**errors)
             if ids.size and b:
                 write_back(np.ones(b, dtype=bool))
 
-    def _line_search(self, x, f, gn, d, slope):
-        """Armijo backtracking from the unit step along ``d`` (steps ``2^-k``, k <= 39, the
-        largest acceptable one), each trial's value and gradient from one pass; a trial within
-        rounding noise of the value with a smaller gradient is accepted too (as in
-        :mod:`.local`).  The unit step is tried for all rows in one pass (it is accepted almost
-        always); the rows that fail it try the half step (enough for most of them), those that fail
-        again the next ``_TRIALS`` halvings together in one pass, and so on: a few passes per
-        iteration however many halvings a newly started run needs.  The result is the step that
-        halving one at a time would take.  Returns (steps, points, values, gradients, gradient
-        norms, accepted)."""
+    def _trial_steps(self, x, f, gn, d, slope, back):
+        """One pass of Armijo backtracking for every run at once: a run with ``back = 0``
+        tries the unit step along ``d``, one with ``back = 1`` the half step, one with
+        ``back = k >= 2`` the steps ``2^-k .. 2^-(k+_TRIALS-1)`` (at most ``2^-39``) together;
+        all trials' values and gradients come from one evaluation.  A run whose trials all fail
+        does not move: it tries the next smaller steps in the next pass, beside the other runs'
+        unit steps (its point, gradient and memory are unchanged, so it recomputes the same
+        direction), instead of in a pass of its own; the step it finally takes is the one that
+        halving one at a time would take (the largest acceptable), a trial within rounding noise
+        of the value with a smaller gradient being acceptable too (as in :mod:`.local`).
+        Returns (steps, points, values, gradients, gradient norms, accepted, the new ``back``:
+        0 where accepted, >= 40 where every step down to ``2^-39`` failed)."""
         b = x.shape[0]
-        t = np.ones(b)
-        xt = x + d
-        ft, gt = self.value_gradient(xt)
-        gnt = np.sqrt(np.einsum("bn,bn->b", gt, gt))
-        ok = self._acceptable(ft, gnt, f, gn, slope, t)
-        pend = np.nonzero(~ok)[0]
-        k0 = 1
-        while pend.size and k0 < 40:
-            ks = np.arange(k0, min(k0 + (1 if k0 == 1 else _TRIALS), 40))
-            steps = 0.5 ** ks                                   # (k,)
-            p, nk = pend.size, ks.size
-            trial = (x[pend, None, :] + steps[None, :, None] * d[pend, None, :]).reshape(p * nk, -1)
-            fp, gp = self.value_gradient(trial)
-            gnp = np.sqrt(np.einsum("bn,bn->b", gp, gp))
-            rep = np.repeat(pend, nk)
-            okp = self._acceptable(fp, gnp, f[rep], gn[rep], slope[rep],
-                                   np.tile(steps, p)).reshape(p, nk)
-            anyok = okp.any(axis=1)
-            first = np.argmax(okp, axis=1)                      # the largest acceptable step
-            sel = np.nonzero(anyok)[0]
-            flat = sel * nk + first[sel]
-            hit = pend[sel]
-            t[hit] = steps[first[sel]]
-            xt[hit], ft[hit], gt[hit], gnt[hit], ok[hit] = trial[flat], fp[flat], gp[flat], \
-                gnp[flat], True
-            pend = pend[~anyok]
-            k0 += nk
-        t[pend] = 0.5 ** 39
-        return t, xt, ft, gt, gnt, ok
+        if not back.any():                      # the common pass: unit steps only
+            t = np.ones(b)
+            xt = x + d
+            ft, gt = self.value_gradient(xt)
+            gnt = np.sqrt(_dot(gt, gt))
+            ok = self._acceptable(ft, gnt, f, gn, slope, t)
+            return t, xt, ft, gt, gnt, ok, np.where(ok, 0, 1)
+        n = np.where(back < 2, 1, np.minimum(_TRIALS, 40 - back))
+        first = np.cumsum(n) - n
+        row = np.repeat(np.arange(b), n)
+        steps = 0.5 ** (back[row] + np.arange(row.size) - first[row])
+        trial = x[row]
+        trial += steps[:, None] * d[row]
+        fp, gp = self.value_gradient(trial)
+        gnp = np.sqrt(_dot(gp, gp))
+        okp = self._acceptable(fp, gnp, f[row], gn[row], slope[row], steps)
+        pick = np.minimum.reduceat(np.where(okp, np.arange(row.size), row.size), first)
+        ok = pick < row.size
+        pick = np.where(ok, pick, first)
+        return (steps[pick], trial[pick], fp[pick], gp[pick], gnp[pick], ok,
+                np.where(ok, 0, back + n))
 
     @staticmethod
     def _acceptable(ft, gnt, f, gn, slope, t):
         fin = np.isfinite(ft)
         ok = fin & (ft <= f + 1e-4 * t * slope)
+        if ok.all():
+            return ok
         near = ~ok & fin & (np.abs(ft - f) <= _NOISE * (1.0 + np.abs(f)))
         return ok | (near & (gnt < gn))
 
@@ -332,7 +370,7 @@ class _HessianFreeRunner(_Runner):
             todo = np.nonzero(self.small_gradient() & ~self.dead & ~self.finished)[0]
             if todo.size == 0:
                 return
-            dirs = self.curvature_check(todo)
+            dirs = self.grouped_curvature_check(todo)
             neg = self.neg[todo]
             self.finished[todo[~neg]] = True
             if neg.any():
@@ -347,6 +385,47 @@ def descend_hessian_free(obj, x0: np.ndarray, cfg: DescentConfig = DescentConfig
     method as there; the second-order methods as truncated Newton (``cfg.newton_iterations``
     steps per round, after ``cfg.warmup_iterations`` gradient steps for the hybrid)."""
     return _HessianFreeRunner(obj, x0, cfg, scale).run()
+
+
+def float_groups(obj, x: np.ndarray, f: np.ndarray, tol: float = 1e-6) -> list[np.ndarray]:
+    """Partition the rows of ``x`` (points with values ``f``) into groups whose gauge
+    invariants agree to ``tol`` relative to their size: the value, the end-to-end product
+    ``R = W_H ... W_1`` (``d_H x d_0`` entries) and, per layer, ``|W_k|_F^2`` and
+    ``|W_k W_k^T|_F^2``
+    (the sums of the squared singular values and of their squares; invariant under the
+    orthogonal gauge of a weight-decayed network, where critical points are balanced).  Points
+    of one orbit always share a group; points of different orbits may share one only when
+    all these agree.  Greedy: each group is the points within tolerance of its first (lowest
+    index) ungrouped point, which is its representative (first in the returned array); at most
+    ``b`` passes over the ``(b, 1 + d_H d_0 + 2 H)`` keys.  An objective that is not a chain of
+    layers (no Hessian-vector products) gives one group per point."""
+    b = x.shape[0]
+    if b == 0:
+        return []
+    if not hasattr(obj, "hvp_vector"):
+        return [np.array([i]) for i in range(b)]
+    with np.errstate(all="ignore"):
+        Ws = obj.unflatten(x)
+        R = Ws[0]
+        for W in Ws[1:]:
+            R = W @ R
+        cols = [f[:, None], R.reshape(b, -1)]
+        for W in Ws:
+            G = W @ np.swapaxes(W, 1, 2)
+            cols += [np.einsum("bii->b", G)[:, None], np.einsum("bij,bij->b", G, G)[:, None]]
+        key = np.concatenate(cols, axis=1)
+    scale = tol * (1.0 + np.abs(key))
+    left = np.ones(b, dtype=bool)
+    out = []
+    for i in range(b):
+        if not left[i]:
+            continue
+        same = left & np.all(np.abs(key - key[i]) <= np.maximum(scale, scale[i]), axis=1)
+        same[i] = True                       # a non-finite key is a group of its own
+        members = np.nonzero(same)[0]
+        left[members] = False
+        out.append(members)
+    return out
 
 
 def compact_lbfgs_product(g: np.ndarray, mem: np.ndarray, gram: np.ndarray,
@@ -388,6 +467,32 @@ def _masks(m: int):
 
 
 _MASKS: dict = {}
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of two (b, N) arrays (``np.vecdot``, about twice as fast as
+    ``einsum("bn,bn->b")`` on the search's arrays; ``einsum`` on NumPy < 2)."""
+    return _VECDOT(a, b)
+
+
+_VECDOT = getattr(np, "vecdot", None) or (lambda a, b: np.einsum("bn,bn->b", a, b))
+
+
+def _lbfgs_direction(g, gn, MG, mem, R, Dd, YY, gam, count):
+    """``(d, g^T d)`` with ``d = -H_k g``, the compact form of :func:`compact_lbfgs_product`
+    from the small matrices the L-BFGS phase keeps up to date as pairs arrive (``R``: the upper
+    time triangle of ``S^T Y``, the identity on unused slots; ``Dd`` its diagonal, 0 on unused
+    slots; ``YY = Y^T Y``; ``gam`` of the newest pair) instead of rebuilding them from
+    ``S^T Y`` and the slot ages at every iteration, and the slope from the coefficients."""
+    m = R.shape[1]
+    gm = np.where(count > 0, gam, np.minimum(1.0, 1.0 / np.maximum(gn, 1e-300)))
+    u = np.linalg.solve(R, MG[:, :m, None])                          # R^-1 S^T g
+    w = gm[:, None, None] * (YY @ u - MG[:, m:, None]) + Dd[:, :, None] * u
+    p = np.linalg.solve(np.swapaxes(R, 1, 2), w)
+    coef = np.concatenate([p[:, :, 0], -gm[:, None] * u[:, :, 0]], axis=1)
+    d = ((-coef)[:, None, :] @ mem)[:, 0, :]
+    d -= gm[:, None] * g
+    return d, -(_dot(coef, MG) + gm * gn * gn)
 
 
 def _compact_direction(g, gn, MG, mem, gram, count):
