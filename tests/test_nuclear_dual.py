@@ -80,4 +80,34 @@ def test_outside_its_scope_the_evidence_is_refused(problem, weights, why):
 
 def test_a_point_moved_off_the_critical_set_is_refused():
     res = check_certificate(cert(SCALAR_X, [[[1]], [["11/10"]]]))
-    assert not res.holds and "not a critical point" in res.reason
+    assert not res.holds and "not critical" in res.reason
+
+
+# l1 with decay 1, widths [1, 1, 1], Y = 1: L = |ab - 1| + (a^2 + b^2)/2 >= |R - 1| + |R| >= 1,
+# and at the kink a = b = 1 (R = Y) L = 1: global.  0 in dL there only with the subgradient
+# s = -1 of |E| at E = 0: dL/da = s b + a = s + 1 = 0; then G = -s = 1, G^2 = 1 <= 1.
+L1_DECAY = {"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "l1",
+            "weight_decay": 1}
+
+
+def test_an_l1_kink_is_global_with_its_multiplier():
+    ev = {"type": "nuclear-dual-bound", "multiplier": [[-1]]}
+    res = check_certificate(cert(L1_DECAY, [[[1]], [[1]]], evidence=ev))
+    assert res.holds, res.reason
+    p = problem_from_dict(L1_DECAY)
+    r = classify(p, point_from_dict({"weights": [[[1]], [[1]]]}, p))
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == 1
+    assert r.certificate.to_json()["evidence"]["multiplier"] == [[-1]]
+    for bad in ([["-1/2"]], [[-2]], None):      # not critical with it; outside [-1, 1]; missing
+        evb = {"type": "nuclear-dual-bound", **({} if bad is None else {"multiplier": bad})}
+        assert not check_certificate(cert(L1_DECAY, [[[1]], [[1]]], evidence=evb)).holds
+
+
+def test_an_l1_kink_above_the_global_value_gets_no_dual_certificate():
+    # decay 3: at a = b = 1, L = 3 > L(0) = 1; criticality would need s = -3, outside [-1, 1]
+    prob = {**L1_DECAY, "weight_decay": 3}
+    ev = {"type": "nuclear-dual-bound", "multiplier": [[-1]]}
+    assert not check_certificate(cert(prob, [[[1]], [[1]]], evidence=ev)).holds
+    p = problem_from_dict(prob)
+    r = classify(p, point_from_dict({"weights": [[[1]], [[1]]]}, p))
+    assert r.kind is not Kind.GLOBAL_MINIMUM

@@ -324,21 +324,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
             raise Rejected("weight decay breaks the function-space argument")
         # No bottleneck condition: a convex F with 0 in its (sub)differential at R is minimal
         # over *all* matrices, so F(mu(W')) >= F(R) for every W' whatever mu can reach.
-        E = ctx.E
-        if isinstance(loss, L1) and loss.kinks(E):
-            S = read_matrix(ev.get("multiplier"), "multiplier", (E.nrows(), E.ncols()))
-            for i in range(E.nrows()):
-                for j in range(E.ncols()):
-                    e, s = E[i, j], S[i, j]
-                    if e != 0 and s != (1 if e > 0 else -1):
-                        raise Rejected(f"multiplier[{i}][{j}] = {s} must be sign(E_ij)")
-                    if e == 0 and not (-1 <= s <= 1):
-                        raise Rejected(f"multiplier[{i}][{j}] = {s} is outside [-1, 1]")
-            G = S * p.X.transpose()
-        else:
-            _require_smooth(ctx)
-            G = ctx.obj.function_gradient(ctx.W)
-        if any(x != 0 for x in G.entries()):
+        if any(x != 0 for x in _subgradient(ctx, ev).entries()):
             raise Rejected("the function-space (sub)gradient at W_H...W_1 is not 0")
         return ("proven convex loss, zero function-space (sub)gradient: "
                 "W_H...W_1 minimises the loss over all matrices")
@@ -405,10 +391,11 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                 or loss.convex_proven(*p.loss_argument_shape) is not True):
             raise Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 constant "
                            "on each layer and a loss proven convex")
-        _require_critical(ctx)
-        G = ctx.obj.function_gradient(ctx.W)
+        G = -_subgradient(ctx, ev)    # critical: a A = B^T G, b B = G A^T (0 in dL at l1 kinks)
         for t in p.towers:
-            ab = min(lam[t[0][0]]) * min(lam[t[1][0]])
+            ab, A, B = min(lam[t[0][0]]) * min(lam[t[1][0]]), ctx.W[t[0][0]], ctx.W[t[1][0]]
+            if min(lam[t[0][0]]) * A != B.transpose() * G or min(lam[t[1][0]]) * B != G * A.transpose():
+                raise Rejected("not critical with this (sub)gradient G: a A = B^T G, b B = G A^T fail")
             if inertia(linalg_identity(G.ncols()) * ab - G.transpose() * G).negative:
                 raise Rejected(f"||dl/dR||_2^2 > {ab}, the product of a tower's decays")
         return ("critical, ||dl/dR||_2^2 <= the product of each tower's two decays (exact "
@@ -417,6 +404,23 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                    "square-loss-optimum, convex-stationary, psd-cone-optimality, psd-rank-optimum, "
                    "nuclear-norm-bound, nuclear-dual-bound, isolated-critical-value, sos- or "
                    "interval-lower-bound)")
+
+
+def _subgradient(ctx: _Ctx, ev) -> flint.fmpq_mat:
+    """dl/dR at R: the gradient, or S X^T with the evidence's multiplier S at l1 kinks."""
+    E, X = ctx.E, ctx.problem.X
+    if not (isinstance(ctx.problem.loss, L1) and ctx.problem.loss.kinks(E)):
+        _require_smooth(ctx)
+        return ctx.obj.function_gradient(ctx.W)
+    S = read_matrix(ev.get("multiplier"), "multiplier", (E.nrows(), E.ncols()))
+    for i in range(E.nrows()):
+        for j in range(E.ncols()):
+            e, s = E[i, j], S[i, j]
+            if e != 0 and s != (1 if e > 0 else -1):
+                raise Rejected(f"multiplier[{i}][{j}] = {s} must be sign(E_ij)")
+            if e == 0 and not (-1 <= s <= 1):
+                raise Rejected(f"multiplier[{i}][{j}] = {s} is outside [-1, 1]")
+    return S * X.transpose()
 
 
 def _equals_bound(ctx: _Ctx, compute, what: str) -> str:

@@ -352,8 +352,9 @@ class _Producer:
                 S = self.l1_multiplier(E)
                 if S is not None:
                     return {"type": "convex-stationary", "multiplier": _mat_json(S)}, False
-        if self.nuclear_dual():
-            return {"type": "nuclear-dual-bound"}, False
+        dual = self.nuclear_dual()
+        if dual is not None:
+            return dual, False
         iso = self.isolated_critical_value()
         if iso is not None:
             return iso, False
@@ -381,29 +382,51 @@ class _Producer:
             return None
         return {"type": "isolated-critical-value"}
 
-    def nuclear_dual(self) -> bool:
-        """Towers of two layers, a decay > 0 constant on each layer, a convex loss smooth here:
-        ``||dl/dR||_2^2 <=`` the product of each tower's two decays at this critical point
-        proves it global (kernel evidence nuclear-dual-bound: ``a/2 ||A||^2 + b/2 ||B||^2 >=
-        sqrt(ab) ||B A||_*`` and nuclear-norm duality), for any data X."""
+    def nuclear_dual(self):
+        """Evidence nuclear-dual-bound, or None.  Towers of two layers, a decay > 0 constant on
+        each layer, a convex loss: at a critical point (at l1 kinks: with a multiplier S making
+        ``a A = B^T G``, ``b B = G A^T`` for ``G = -S X^T``), ``||G||_2^2 <=`` the product of each
+        tower's two decays proves it global (``a/2 ||A||^2 + b/2 ||B||^2 >= sqrt(ab) ||B A||_*``
+        and nuclear-norm duality), for any data X."""
         p, loss = self.problem, self.problem.loss
         if (p.psd_product or not p.weight_decay and not isinstance(p.weight_decay, tuple)
-                or loss.convex_proven(*p.loss_argument_shape) is not True
-                or not loss.is_smooth_at(self.obj.loss_argument(self.W))):
-            return False
+                or loss.convex_proven(*p.loss_argument_shape) is not True):
+            return None
         try:
             kp = read_problem(p.to_dict())
         except LandscapeError:
-            return False
+            return None
         blocks = [b for t in kp.towers for b, _ in t]
-        lam = [set(sum(kp.decay_block(b), [])) for b in range(len(kp.shapes))]
+        lam = [min(set(sum(kp.decay_block(b), []))) for b in range(len(kp.shapes))]
         if (kp.symmetric or any(len(t) != 2 for t in kp.towers) or len(set(blocks)) != len(blocks)
-                or any(len(d) != 1 or not min(d) > 0 for d in lam)):
-            return False
-        G = self.obj.function_gradient(self.W)
+                or any(len(set(sum(kp.decay_block(b), []))) != 1 or not lam[b] > 0
+                       for b in range(len(kp.shapes)))):
+            return None
+        E = self.obj.loss_argument(self.W)
+        ev = {"type": "nuclear-dual-bound"}
+        if loss.is_smooth_at(E):
+            G = -self.obj.function_gradient(self.W)
+        elif loss.piecewise_linear_kinks:
+            X = matrix(p.X)
+
+            def equations(S):      # a A - B^T G and b B - G A^T with G = -S X^T, per tower
+                G, out = -(S * X.transpose()), []
+                for t in kp.towers:
+                    A, B = self.W[t[0][0]], self.W[t[1][0]]
+                    out += list((A * lam[t[0][0]] - B.transpose() * G).entries())
+                    out += list((B * lam[t[1][0]] - G * A.transpose()).entries())
+                return out
+            S = self.l1_multiplier(E, equations)
+            if S is None:
+                return None
+            G, ev["multiplier"] = -(S * X.transpose()), _mat_json(S)
+        else:
+            return None
         GtG = G.transpose() * G
-        return all(inertia(identity(G.ncols()) * (min(lam[t[0][0]]) * min(lam[t[1][0]])) - GtG)
-                   .negative == 0 for t in kp.towers)
+        if all(inertia(identity(G.ncols()) * (lam[t[0][0]] * lam[t[1][0]]) - GtG).negative == 0
+               for t in kp.towers):
+            return ev
+        return None
 
     def nuclear_norm_optimum(self):
         """Two layers, square loss, X = I, scalar decay > 0: the exact lower bound of
@@ -618,24 +641,33 @@ class _Producer:
                 return V
         return None
 
-    def l1_multiplier(self, E):
-        """S with S_ij = sign(E_ij) off the kinks, |S_ij| <= 1 on them, S X^T = 0 (exact)."""
+    def l1_multiplier(self, E, affine=None):
+        """S with S_ij = sign(E_ij) off the kinks, |S_ij| <= 1 on them and ``affine(S)`` (a
+        list of exact entries, affine in S) all 0; by default ``S X^T = 0`` (exact)."""
         import numpy as np
         from scipy.optimize import linprog
 
         X = matrix(self.problem.X)
+        affine = affine or (lambda S: list((S * X.transpose()).entries()))
         m, n = E.nrows(), E.ncols()
         kinks = [(i, j) for i in range(m) for j in range(n) if E[i, j] == 0]
-        d0 = X.nrows()
-        # equations: for each (i, a): sum_{j kink} s_ij X_aj = - sum_{j not kink} sign(E_ij) X_aj
-        rows, rhs = [], []
+        S0 = zeros(m, n)
         for i in range(m):
-            for a in range(d0):
-                rows.append([X[a, j] if (ii == i) else Q(0) for (ii, j) in kinks])
-                rhs.append(-sum((X[a, j] * (1 if E[i, j] > 0 else -1)
-                                 for j in range(n) if E[i, j] != 0), Q(0)))
+            for j in range(n):
+                if E[i, j] != 0:
+                    S0[i, j] = 1 if E[i, j] > 0 else -1
+        base = affine(S0)
+        cols = []
+        for (i, j) in kinks:             # the linear part, column by column
+            S1 = flint.fmpq_mat(S0)
+            S1[i, j] += 1
+            cols.append([x - y for x, y in zip(affine(S1), base)])
         K = len(kinks)
-        A = np.array([[float(x) for x in r] for r in rows])
+        rows = [[cols[k][r] for k in range(K)] for r in range(len(base))]
+        rhs = [-x for x in base]
+        if not rows:
+            return S0 if all(x == 0 for x in base) else None
+        A = np.array([[float(x) for x in r] for r in rows]).reshape(len(rows), K)
         b = np.array([float(x) for x in rhs])
         res = linprog(np.zeros(K), A_eq=A, b_eq=b, bounds=[(-1, 1)] * K, method="highs")
         if not res.success:
@@ -657,11 +689,7 @@ class _Producer:
             for i, pcol in enumerate(pivots):
                 s[pcol] = R[i, K] - sum((R[i, j] * s[j] for j in range(K) if j not in pivots), Q(0))
             if all(-1 <= x <= 1 for x in s):
-                S = zeros(m, n)
-                for i in range(m):
-                    for j in range(n):
-                        if E[i, j] != 0:
-                            S[i, j] = 1 if E[i, j] > 0 else -1
+                S = flint.fmpq_mat(S0)
                 for (i, j), x in zip(kinks, s):
                     S[i, j] = x
                 return S
