@@ -112,3 +112,32 @@ def test_search_certifies_the_golden_bottleneck_and_verify_accepts_its_directory
     assert a * a < 5 < b * b
     assert lo <= (7 - 3 * b) / 4 and (7 - 3 * a) / 4 <= hi
     assert main(["verify", *sorted(str(p) for p in out.glob("*.json"))]) == 0
+
+
+# Depth 3, widths [1, 1, 1, 1], X = I, scalar decay lam, Y = y: at a critical point
+# a^2 = b^2 = c^2 = s^2 and (for abc = s^3 > 0) s^4 - y s + lam = 0 (tests/test_census.py).
+# y = 2, lam = 1: s = 1 is a root (1 - 2 + 1 = 0); the origin has value y^2/2 = 2 and s = 1 has
+# 1/2 (1 - 2)^2 + 3/2 = 2: an exact tie at the least critical value, every tied point global.
+# y = 3, lam = 2: s = 1 is a root again, value 1/2 (1 - 3)^2 + 3 = 5 > 9/2 = the origin's.
+def _depth3(y, lam, w):
+    p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[y]],
+                           "loss": "square", "weight_decay": lam})
+    return p, point_from_dict({"weights": [[[w[0]]], [[w[1]]], [[w[2]]]]}, p)
+
+
+@pytest.mark.parametrize("y, lam, w, value, is_global", [
+    (2, 1, (0, 0, 0), 2, True), (2, 1, (1, 1, 1), 2, True), (2, 1, (1, -1, -1), 2, True),
+    (3, 2, (0, 0, 0), Fraction(9, 2), True), (3, 2, (1, 1, 1), 5, False),
+])
+def test_exact_ties_at_the_least_critical_value_are_decided(y, lam, w, value, is_global):
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
+    from landscape_proofs.produce.certificate import Certificate
+    from landscape_proofs.produce.classify import classify
+
+    p, pt = _depth3(y, lam, w)
+    assert Fraction(str(exact_objective(p).value(exact_weights(pt)))) == value
+    c = Certificate(claim="global-minimum", problem=p, point=pt, value=value,
+                    evidence={"type": "isolated-critical-value"}, method="test").to_json()
+    res = check_certificate(c)
+    assert res.holds is is_global, res.reason
+    assert (classify(p, pt).kind.value == "global-minimum") is is_global

@@ -89,10 +89,12 @@ def isolate_value(base: fmpq, groups, k: int, lo: fmpq, hi: fmpq, below: bool = 
             break
         keep = [i for i, e in enumerate(ends) if below or not e[0] > hi]
         combos, ends = [combos[i] for i in keep], [ends[i] for i in keep]
-        if not below and len(combos) == 1 and ends[0][1] >= lo and (
+        tied = len({tuple(e) for e in ends}) == 1 and ends[0][0] == ends[0][1]  # exact, equal
+        if not below and (len(combos) == 1 or tied) and ends[0][1] >= lo and (
                 ends[0][0] >= lo or not combos[0] or rnd == MAX_ROUNDS - 1):
-            return (f"every critical value is one of {total} exact algebraic sums; all but one "
-                    "exceed the value enclosure, so the point's value is the least of them")
+            return (f"every critical value is one of {total} exact algebraic sums; all but "
+                    f"{'one' if len(combos) == 1 else f'{len(combos)} (equal, exact)'} exceed the "
+                    "value enclosure, so the point's value is the least of them")
         if not combos or not below and len(combos) == 1 and ends[0][1] < lo:
             break
         for o in {id(o): o for c in combos for o, _ in c}.values():
@@ -138,6 +140,8 @@ def _decay_groups(M, lam: fmpq, H: int):
     _, factors = R.factor()
     found = [x for i, (f, _) in enumerate(factors) if f(0) != 0
              for x in isolate_real_roots(f, i) if _positive(x)]
+    for x in (x for x in found if factors[x.factor_index][0].degree() == 1):
+        x.lo = x.hi = -factors[x.factor_index][0][0] / factors[x.factor_index][0][1]  # exact: ties
 
     def mu(a, b):                       # q(s)/s^e is enclosed for s in [a, b], a > 0
         return q(a) / b ** e, q(b) / a ** e
