@@ -41,3 +41,12 @@ def test_census_option_errors_name_the_option(tmp_path, capsys, option, value):
     assert main(["census", str(tmp_path / "p.json"), option, value]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and option in err and "expected" in err and "invalid _" not in err
+
+
+def test_a_data_file_of_another_kind_is_named_in_the_error(tmp_path, capsys):
+    (tmp_path / "p.json").write_text(json.dumps({**PROBLEM, "widths": [2, 1, 1], "X": "data.txt",
+                                                 "Y": [[1, 0]]}))
+    (tmp_path / "w.json").write_text(json.dumps({"weights": [[[0, 0]], [[0]]]}))
+    assert main(["classify", str(tmp_path / "p.json"), str(tmp_path / "w.json")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and ".npy or .csv" in err and "None" not in err

@@ -41,7 +41,10 @@ MAX_DEPTH = 32
 def exact_matrix(rows: object, field: str, shape: tuple[int | None, int | None] = (None, None)) -> Rows:
     """Validate a list of rows of exact numbers, with an optional expected shape."""
     if not isinstance(rows, (list, tuple)) or not rows:
-        want = f"a non-empty list of rows" + (f" ({shape[0]} x {shape[1]})" if shape[0] else "")
+        dims = " x ".join("?" if d is None else str(d) for d in shape)
+        want = "a non-empty list of rows" + (f" ({dims})" if shape[0] else "")
+        if isinstance(rows, str):       # X and Y may name a .npy or .csv file (docs/formats.md)
+            want += ", or the name of a .npy or .csv file"
         raise InputError(f"expected {want}", field=field, got=rows)
     out = []
     ncols = shape[1]
