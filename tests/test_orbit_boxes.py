@@ -79,10 +79,16 @@ def test_patterns_without_a_linear_gauge_fixing_are_refused():
     # every layer has a frozen coordinate: the one gauge would be fixed by two layers at once
     with pytest.raises(NotGaugeFixable, match="every layer"):
         SliceGauge(p, _cert([[["3", "5"]], [["7"], ["11"]]], [1, 2]))
-    # weight decay: only orthogonal maps are symmetries
+    # weight decay: only orthogonal maps are symmetries; O(1) = {+-1} has no continuous part,
+    # so a slice that freezes a coordinate is not one of its slices
     decayed = _problem(**GOLDEN, weight_decay="1/10")
-    with pytest.raises(NotGaugeFixable, match="orthogonal"):
+    with pytest.raises(NotGaugeFixable, match="sign flips"):
         SliceGauge(decayed, _cert([[["3", "5"]], [["7"], ["11"]]], [1, 2, 3]))
+    # O(2) (hidden width 2) would need rational orthogonal maps
+    wide = _problem(family="deep-linear", widths=[1, 2, 1], Y=[[1]], loss="square",
+                    weight_decay="1/10")
+    with pytest.raises(NotGaugeFixable, match="orthogonal"):
+        SliceGauge(wide, _cert([[["3"], ["5"]], [["7", "11"]]], [0, 1, 2, 3]))
     # W_1[0,0] = 0 at the run: t * 0 = 3 has no solution, so no map (not a wrong one)
     gauge = SliceGauge(p, _cert([[["3", "5"]], [["7"], ["11"]]], [1, 2, 3]))
     assert gauge.fix(np.array([0.0, 1.0, 2.0, 3.0])) is None
@@ -240,16 +246,21 @@ def test_float_groups_of_one_orbit_are_merged_by_the_box():
     assert check_certificate(json.loads(json.dumps(g.box_certificate))).valid
 
 
-def test_weight_decay_runs_are_not_gauge_fixed_and_the_group_says_so():
+def test_weight_decay_runs_are_sign_flipped_into_the_certified_box():
     # scalar depth 3, Y = 1, decay 1/10: the global minimum a = b = c = s, s^4 - s + 1/10 = 0,
-    # is irrational; its gauge is {+-1}^2 (orthogonal), not fixed by linear algebra
+    # is irrational; its gauge is {+-1}^2 (orthogonal, finite): runs ending at (s, -s, -s),
+    # (-s, -s, s), ... are mapped exactly by hidden-unit sign flips
     p = _problem(family="deep-linear", widths=[1, 1, 1, 1], Y=[[1]], loss="square",
                  weight_decay="1/10")
     r = search(p, SearchConfig(starts=20, seed=0))
     by_kind = {g.kind: g for g in r.groups}
     g = by_kind[Kind.GLOBAL_MINIMUM]
-    assert g.runs_in_certified_box == 0 and "orthogonal" in g.box_reason
-    assert g.box_certificate is None
+    assert g.runs_in_certified_box == g.starts and "sign flips" in g.box_reason
+    assert check_certificate(g.box_certificate).holds
+    # flipping hidden unit 1 (W_1, W_2 -> -W_1, -W_2) is undone exactly by the gauge fixing
+    c = [float(F(str(W[0][0]))) for W in g.certificate["point"]["center"]]
+    y = SliceGauge(p, g.certificate).fix(np.array([-c[0], -c[1], c[2]]))
+    assert [F(str(v)) for v in y] == [F(v) for v in c]
     # the origin (value 1/2, exact) is covered by snapping, not by a box
     origin = by_kind[Kind.SPURIOUS_LOCAL_MINIMUM]
     assert origin.runs_in_certified_box is None and origin.value == F(1, 2)

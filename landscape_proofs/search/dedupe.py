@@ -34,6 +34,7 @@ to ``1 +`` their size.
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -412,9 +413,14 @@ class SliceGauge:
         if problem.sum_of_towers or problem.psd_product:
             raise NotGaugeFixable("only one chain of layers with the GL gauge is gauge-fixed "
                                   "exactly")
-        if problem.weight_decay != 0 or problem.orthogonal_symmetry:
-            raise NotGaugeFixable("the gauge is orthogonal (weight decay): fixing it needs "
-                                  "rational orthogonal maps, a nonlinear problem")
+        # with weight decay the gauge is orthogonal: O(1) = {+1, -1} when every hidden width
+        # is 1 (a finite group of sign flips, applied exactly); larger O(d) would need
+        # rational orthogonal maps onto the slice, a nonlinear problem
+        self.flips = problem.weight_decay != 0 or problem.orthogonal_symmetry
+        if self.flips and any(r != 1 for r, _ in problem.shapes[:-1]):
+            raise NotGaugeFixable("the gauge is orthogonal (weight decay) with a hidden width "
+                                  "above 1: fixing it needs rational orthogonal maps, a "
+                                  "nonlinear problem")
         pt = certificate["point"]
         self.center = [to_fmpq(parse_exact(v)) for W in pt["center"] for row in W for v in row]
         self.free = list(pt["free"])
@@ -429,6 +435,9 @@ class SliceGauge:
                                 for j in range(c) if off + i * c + j not in free])
             off += r * c
         self.splits = [m for m in range(H) if not self.frozen[m]]
+        if self.flips and len(self.splits) != H:
+            raise NotGaugeFixable("sign flips leave no coordinate to freeze, but this slice "
+                                  "freezes some")
         if not self.splits:
             raise NotGaugeFixable("every layer has frozen coordinates: one gauge would be fixed "
                                   "by two layers at once (bilinear, not solved)")
@@ -442,6 +451,14 @@ class SliceGauge:
         for r, c in self.shapes:
             W.append(flint.fmpq_mat(r, c, [_fmpq_of_float(v) for v in x[off:off + r * c]]))
             off += r * c
+        if self.flips:      # the image nearest the center over the 2^(H-1) sign flips
+            best = None
+            for signs in itertools.product((1, -1), repeat=len(W) - 1):
+                s = (1,) + signs + (1,)
+                y = [v * s[k] * s[k + 1] for k, M in enumerate(W) for v in M.entries()]
+                d = max((abs(a - b) for a, b in zip(y, self.center)), default=0)
+                best = (d, y) if best is None or d < best[0] else best
+            return best[1]
         for m in self.splits:
             y = self._fix(W, m)
             if y is not None:
@@ -687,7 +704,8 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
         members = np.concatenate([members_of[a]] + [members_of[b] for b in joined])
         n_in = sum(int(i) in inside for i in members)
         far = max(dist[int(i)] for i in members if int(i) in inside)
-        note = (f"{moved}{n_in} of {len(members)} runs gauge-fixed exactly (rational GL maps) "
+        maps = "hidden-unit sign flips" if gauge.flips else "rational GL maps"
+        note = (f"{moved}{n_in} of {len(members)} runs gauge-fixed exactly ({maps}) "
                 f"into a box of radius {float(radius):.2g} on the slice"
                 " of the certificate, accepted by the kernel with the same claim: "
                 "the box holds one critical point of the slice, the certified one")
