@@ -372,11 +372,13 @@ CASES = {
     # with value c_33 = 3, worse than diag(0, 1, 1) with value c_11 = 1 (slice, GL, cross-tower)
     "spurious-slice-GL": (BOTTLENECK, [[[1, 0, 0]], [[1], [0], [0]], [[0, 1, 0]], [[0], [1], [0]]],
                           Kind.SPURIOUS_LOCAL_MINIMUM),
-    # weight decay 3, Y = diag(4, 1): tower 1 = e1 e1^T, tower 2 = 0 is a local minimum (slice,
-    # O; the kernel is the rotation mixing the two hidden units)
+    # weight decay 3, Y = diag(4, 1): tower 1 = e1 e1^T, tower 2 = 0, value 1/2 (9 + 1) + 3 = 8,
+    # is global: G = Y - R = diag(3, 1) has ||G||_2 = 3 <= lam (nuclear-dual-bound), and indeed
+    # min 1/2 ||R - Y||^2 + 3 ||R||_* shrinks Y's singular values 4, 1 by 3: R = diag(1, 0), 8
+    # (it was certified local-minimum by the slice argument before that evidence existed)
     "local-min-slice-O": ({"family": "multi-tower", "towers": [[2, 1, 2], [2, 1, 2]],
                            "Y": [[4, 0], [0, 1]], "loss": "square", "weight_decay": 3},
-                          [[[1, 0]], [[1], [0]], [[0, 0]], [[0], [0]]], Kind.LOCAL_MINIMUM),
+                          [[[1, 0]], [[1], [0]], [[0, 0]], [[0], [0]]], Kind.GLOBAL_MINIMUM),
 }
 
 
