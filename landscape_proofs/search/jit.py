@@ -162,17 +162,19 @@ def _dot_py(a, b):
 def _lbfgs_run_py(x, g, S, Yp, rho, ist, fst, limit, gtol, bound, noise,
                   widths, offs, poff, pw, X, XT, Y, xid, decay, lam):
     """L-BFGS from ``x`` (value ``fst[0]``, gradient ``g``, its norm ``fst[1]``) for at most
-    ``limit`` accepted steps, in place; the memory (``S``, ``Yp``: (m, N) circular, pair
-    ``ist[0] - 1`` in slot ``(ist[0] - 1) % m``; ``rho = 1 / s^T y``; ``fst[2]`` the newest
+    ``limit`` accepted steps, in place; the memory (``S``, ``Yp``: (m + 1, N) circular, pair
+    ``ist[0] - 1`` in row ``(ist[0] - 1) % (m + 1)``, the last m pairs in use, the next pair
+    written straight into the free row and kept or not by the pair test; ``rho = 1 / s^T y``;
+    ``fst[2]`` the newest
     pair's ``s^T y / y^T y``) carries over between calls.  ``ist[1]`` counts accepted steps and
     ``ist[2]`` value-and-gradient evaluations.  Returns why it stopped (_BUDGET, _SMALL,
     _STUCK, _DEAD)."""
-    m, N = S.shape
+    ring, N = S.shape            # m + 1 rows: the m pairs in use and the next one's row
+    m = ring - 1
     a = np.empty(m)
     q = np.empty(N)
     xc, gc = x, g                # the current point and gradient; the trial's buffers swap
     xt, gt = np.empty(N), np.empty(N)     # with them when a step is accepted
-    sv, yv = np.empty(N), np.empty(N)
     f, gn = fst[0], fst[1]
     steps = 0
     while True:
@@ -184,24 +186,41 @@ def _lbfgs_run_py(x, g, S, Yp, rho, ist, fst, limit, gtol, bound, noise,
             break
         cnt = ist[0]
         k = min(cnt, m)
-        q[:] = gc
-        for j in range(k):                       # newest to oldest
-            s = (cnt - 1 - j) % m
-            aj = rho[s] * _dot(S[s], q)
-            a[j] = aj
-            _axpy(-aj, Yp[s], q)
         gm = fst[2] if cnt > 0 else min(1.0, 1.0 / max(gn, 1e-300))
-        _scale(-gm, q)                            # q = -gm q: the direction's sign from here
-        for j in range(k - 1, -1, -1):           # oldest to newest
-            s = (cnt - 1 - j) % m
-            beta = rho[s] * _dot(Yp[s], q)       # q = -r of the usual recursion, so this
-            _axpy(-(beta + a[j]), S[s], q)        # is -beta there, and r += (a - beta) s
-        slope = _dot(gc, q)                       # q = d = -H g
+        # the two-loop recursion over the pairs newest (j = 0) to oldest and back, each pass
+        # one update of q fused with the next dot product; q ends as -r of the usual
+        # recursion (scaled by -gm where the first loop ends), i.e. the direction d = -H g
+        if k == 0:
+            slope = _update_dot(-gm, gc, 0.0, gc, q, gc)
+        else:
+            s = (cnt - 1) % ring
+            a[0] = rho[s] * _dot(S[s], gc)
+            for j in range(k):
+                s = (cnt - 1 - j) % ring
+                if j < k - 1:
+                    nxt = (cnt - 2 - j) % ring
+                    if j == 0:
+                        acc = _update_dot(1.0, gc, -a[j], Yp[s], q, S[nxt])
+                    else:
+                        acc = _update_dot_q(1.0, -a[j], Yp[s], q, S[nxt])
+                    a[j + 1] = rho[nxt] * acc
+                else:                             # q = -gm (q - a y), and y^T q
+                    if j == 0:
+                        acc = _update_dot(-gm, gc, -a[j], Yp[s], q, Yp[s])
+                    else:
+                        acc = _update_dot_q(-gm, -a[j], Yp[s], q, Yp[s])
+                    beta = rho[s] * acc
+            slope = 0.0
+            for j in range(k - 1, -1, -1):       # r += (a - beta) s, i.e. q -= (a + beta) s
+                s = (cnt - 1 - j) % ring
+                if j > 0:
+                    nxt = (cnt - j) % ring
+                    beta = rho[nxt] * _update_dot_q(1.0, -(beta + a[j]), S[s], q, Yp[nxt])
+                else:
+                    slope = _update_dot_q(1.0, -(beta + a[j]), S[s], q, gc)
         if not (slope < 0.0 and slope > -np.inf):   # not a descent direction: forget
             ist[0] = 0
-            q[:] = gc
-            _scale(-min(1.0, 1.0 / max(gn, 1e-300)), q)
-            slope = _dot(gc, q)
+            slope = _update_dot(-min(1.0, 1.0 / max(gn, 1e-300)), gc, 0.0, gc, q, gc)
         t = 1.0
         ok = False
         ft = 0.0
@@ -222,13 +241,10 @@ def _lbfgs_run_py(x, g, S, Yp, rho, ist, fst, limit, gtol, bound, noise,
         if not ok:
             code = 2
             break
-        _pair(t, q, gt, gc, sv, yv)               # s = t d, y = g_new - g
-        sy, yy, ss = _dot(sv, yv), _dot(yv, yv), _dot(sv, sv)
+        s = ist[0] % ring            # the free row (pair count - m - 1 is no longer used)
+        sy, yy, ss = _pair(t, q, gt, gc, S[s], Yp[s])   # s = t d, y = g_new - g, their dots
         if np.isfinite(sy) and np.isfinite(yy) and sy > 1e-12 * np.sqrt(ss * yy):
             cnt = ist[0]
-            s = cnt % m
-            S[s, :] = sv
-            Yp[s, :] = yv
             rho[s] = 1.0 / sy
             fst[2] = sy / yy
             ist[0] = cnt + 1
@@ -253,9 +269,39 @@ def _step_py(x, t, d, out):
 
 
 def _pair_py(t, d, g_new, g, s, y):
+    sy = 0.0
+    yy = 0.0
+    ss = 0.0
     for i in range(d.size):
-        s[i] = t * d[i]
-        y[i] = g_new[i] - g[i]
+        si = t * d[i]
+        yi = g_new[i] - g[i]
+        s[i] = si
+        y[i] = yi
+        sy += si * yi
+        yy += yi * yi
+        ss += si * si
+    return sy, yy, ss
+
+
+def _update_dot_q_py(c, alpha, y, q, w):
+    """``q = c (q + alpha y)`` and ``w^T q``, in one pass (``w`` may be ``y``)."""
+    acc = 0.0
+    for i in range(q.size):
+        v = c * (q[i] + alpha * y[i])
+        q[i] = v
+        acc += w[i] * v
+    return acc
+
+
+def _update_dot_py(c, src, alpha, y, q, w):
+    """``q = c (src + alpha y)`` and ``w^T q``, in one pass (``q`` a separate array: an
+    aliased source would keep the loop from vectorising)."""
+    acc = 0.0
+    for i in range(q.size):
+        v = c * (src[i] + alpha * y[i])
+        q[i] = v
+        acc += w[i] * v
+    return acc
 
 
 def _kernels():
@@ -270,14 +316,19 @@ def _kernels():
         g["_axpy"] = jit(_axpy_py)
         g["_scale"] = jit(_scale_py)
         g["_step"] = jit(_step_py)
-        g["_pair"] = jit(_pair_py)
+        # fused passes that sum: reassociation lets the sums vectorise (rounding order only;
+        # no assumption about infinities or nans, which the line search tests)
+        fused = numba.njit(cache=True, fastmath={"reassoc", "contract"})
+        g["_pair"] = fused(_pair_py)
+        g["_update_dot"] = fused(_update_dot_py)
+        g["_update_dot_q"] = fused(_update_dot_q_py)
         g["_value_grad"] = jit(_value_grad_py)
         got = _KERNELS["lbfgs"] = (jit(_lbfgs_run_py), g["_value_grad"])
     return got
 
 
 _dot, _axpy, _scale = _dot_py, _axpy_py, _scale_py   # compiled versions: _kernels()
-_step, _pair = _step_py, _pair_py
+_step, _pair, _update_dot, _update_dot_q = _step_py, _pair_py, _update_dot_py, _update_dot_q_py
 _value_grad = _value_grad_py
 
 
@@ -302,7 +353,7 @@ def lbfgs_compiled(runner, queue: np.ndarray, iterations: int, memory: int) -> N
     args = lay.args()
     cfg = runner.cfg
     N = runner.x.shape[1]
-    S, Yp, rho = np.zeros((memory, N)), np.zeros((memory, N)), np.zeros(memory)
+    S, Yp, rho = np.zeros((memory + 1, N)), np.zeros((memory + 1, N)), np.zeros(memory + 1)
     ist = np.zeros(3, dtype=np.int64)
     fst = np.zeros(3)
     for r in queue:
