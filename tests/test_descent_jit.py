@@ -53,6 +53,11 @@ def test_the_compiled_objective_is_the_float64_objective(widths, n, per_entry, l
         assert abs((plus[0] - minus[0]) / 2e-5 - G[0, i]) <= 1e-6 * (1 + abs(G[0, i]))
 
 
+@pytest.fixture(autouse=True)
+def _load_for_any_work(monkeypatch):
+    monkeypatch.setattr(jit, "JIT_LOAD_WORK", 0)
+
+
 def _phase(obj, x0, compiled: bool, monkeypatch, iterations=3000):
     monkeypatch.setattr(jit, "JIT_MIN_N", 0 if compiled else 10 ** 9)
     before = dict(jit.STATS)
@@ -123,6 +128,13 @@ def test_which_problems_the_compiled_phase_covers(monkeypatch):
     assert not jit.covers(BatchedDeepLinear([3, 3, 3], None, Y, "square"), 18)
     big = BatchedDeepLinear([16, 16, 16], None, np.eye(16), "square")
     assert jit.covers(big, big.n_params)
+    # loading pays only for enough work, unless the functions are loaded already
+    monkeypatch.setattr(jit, "JIT_LOAD_WORK", 10 * big.n_params)
+    monkeypatch.setattr(jit, "_KERNELS", {})
+    assert not jit.covers(big, big.n_params, runs=9)
+    assert jit.covers(big, big.n_params, runs=10)
+    assert jit.load()
+    assert jit.covers(big, big.n_params, runs=1)
 
 
 def _bundled_problems():

@@ -19,9 +19,10 @@ Which problems: :func:`covers` -- one chain of ``H >= 2`` layers
 (:class:`~landscape_proofs.numeric.float64.BatchedDeepLinear` itself) whose float64 loss kernel
 is :class:`~landscape_proofs.losses.numeric_kernels.SquareKernel` of the residual (not of the
 product), any ``X``, a scalar or per-entry weight decay, and at least :data:`JIT_MIN_N`
-parameters (below, the compile or cache-load time would not pay).  Everything else, and a
-missing Numba, keeps the NumPy phase.  Numba is imported only when a covered problem first
-needs it.  The deadline of ``search --timeout`` is checked between compiled chunks of
+parameters (below, the compile or cache-load time would not pay); Numba is imported and the
+functions loaded only for a phase with at least :data:`JIT_LOAD_WORK` parameters x runs (or
+by :func:`load`), after which every covered phase of the process uses them.  Everything else,
+and a missing Numba, keeps the NumPy phase.  The deadline of ``search --timeout`` is checked between compiled chunks of
 :data:`_CHUNK` iterations.
 """
 from __future__ import annotations
@@ -36,6 +37,11 @@ from landscape_proofs.numeric.float64 import BatchedDeepLinear
 from landscape_proofs.search.local import _NOISE
 
 JIT_MIN_N = 400        # parameters (hessian_free.HESSIAN_FREE_MIN_N); tests lower it
+# Loading costs about 0.6 s (importing Numba, reading the on-disk cache; about 10 s the first
+# time, when it compiles) and saves about 2 us per parameter and run of a descent (docs/
+# benchmarks.md, fifth round): a phase loads it only for at least this many parameters x runs
+# (200 starts at [32, 32, 32]); once loaded, every covered phase uses it.
+JIT_LOAD_WORK = 400_000
 _CHUNK = 500           # iterations per compiled call; the deadline is checked between calls
 _BUDGET, _SMALL, _STUCK, _DEAD = 0, 1, 2, 3   # why a compiled call returned
 
@@ -52,13 +58,25 @@ def available() -> bool:
     return got
 
 
-def covers(obj, n_params: int) -> bool:
+def covers(obj, n_params: int, runs: int | None = None) -> bool:
     """The compiled phase handles ``obj``: one chain of at least two layers with the square
     loss of the residual (any X, scalar or per-entry decay), at least :data:`JIT_MIN_N`
-    parameters, and Numba importable."""
+    parameters, and Numba importable; and (with ``runs``, the runs waiting) the compiled
+    functions are loaded already, or the work ``runs x n_params`` reaches
+    :data:`JIT_LOAD_WORK`, so that loading them pays."""
     return (type(obj) is BatchedDeepLinear and type(obj.kernel) is SquareKernel
             and not obj.over_product and obj.H >= 2 and n_params >= JIT_MIN_N
+            and (runs is None or "lbfgs" in _KERNELS or runs * n_params >= JIT_LOAD_WORK)
             and available())
+
+
+def load() -> bool:
+    """Import Numba and compile (or load from the on-disk cache) the compiled phase now, so
+    that later phases of any size use it; False when Numba is missing."""
+    if not available():
+        return False
+    _kernels()
+    return True
 
 
 class _Layout:
