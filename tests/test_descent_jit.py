@@ -135,15 +135,30 @@ def test_which_problems_the_compiled_phase_covers(monkeypatch):
     assert jit.covers(big, big.n_params, runs=10)
     assert jit.load()
     assert jit.covers(big, big.n_params, runs=1)
+    # without Numba: never (and the phase is NumPy's)
+    monkeypatch.setitem(jit._KERNELS, "available", False)
+    assert not jit.covers(big, big.n_params) and not jit.load()
+
+
+def test_without_numba_the_numpy_phase_runs(monkeypatch):
+    monkeypatch.setattr(jit, "JIT_MIN_N", 0)
+    monkeypatch.setitem(jit._KERNELS, "available", False)
+    obj = BatchedDeepLinear([4, 4, 4], None, np.diag([4.0, 3.0, 2.0, 1.0]), "square")
+    x0 = 0.3 * np.random.default_rng(2).standard_normal((3, obj.n_params))
+    before = jit.STATS["runs"]
+    runner = _HessianFreeRunner(obj, x0, DescentConfig(), 1.0)
+    runner.lbfgs(3000)
+    assert jit.STATS["runs"] == before and runner.small_gradient().all()
 
 
 def _bundled_problems():
+    from pathlib import Path
+
     from landscape_proofs import api
     from landscape_proofs.numeric.views import float64_objective
 
     out = []
-    for path in sorted(api.__file__ and __import__("pathlib").Path(api.__file__).parent
-                       .joinpath("data", "examples").glob("*.json")):
+    for path in sorted((Path(api.__file__).parent / "data" / "examples").glob("*.json")):
         problem = api.as_problem(json.loads(path.read_text())["problem"])
         obj = float64_objective(problem)
         n = getattr(obj, "n_params", 0)

@@ -22,8 +22,8 @@ product), any ``X``, a scalar or per-entry weight decay, and at least :data:`JIT
 parameters (below, the compile or cache-load time would not pay); Numba is imported and the
 functions loaded only for a phase with at least :data:`JIT_LOAD_WORK` parameters x runs (or
 by :func:`load`), after which every covered phase of the process uses them.  Everything else,
-and a missing Numba, keeps the NumPy phase.  The deadline of ``search --timeout`` is checked between compiled chunks of
-:data:`_CHUNK` iterations.
+and a missing Numba, keeps the NumPy phase.  The deadline of ``search --timeout`` is checked
+between compiled chunks of :data:`_CHUNK` iterations.
 """
 from __future__ import annotations
 
@@ -329,14 +329,19 @@ def _kernels():
     if got is None:
         import numba
         g = globals()
-        jit = numba.njit(cache=True)
+        try:                       # a cache beside the module, or Numba's user-wide one
+            numba.njit(cache=True)(_dot_py)
+            cache = True
+        except RuntimeError:       # "no locator available": nowhere to write; compile each time
+            cache = False
+        jit = numba.njit(cache=cache)
         g["_dot"] = jit(_dot_py)
         g["_axpy"] = jit(_axpy_py)
         g["_scale"] = jit(_scale_py)
         g["_step"] = jit(_step_py)
         # fused passes that sum: reassociation lets the sums vectorise (rounding order only;
         # no assumption about infinities or nans, which the line search tests)
-        fused = numba.njit(cache=True, fastmath={"reassoc", "contract"})
+        fused = numba.njit(cache=cache, fastmath={"reassoc", "contract"})
         g["_pair"] = fused(_pair_py)
         g["_update_dot"] = fused(_update_dot_py)
         g["_update_dot_q"] = fused(_update_dot_q_py)
