@@ -56,6 +56,7 @@ def test_the_compiled_objective_is_the_float64_objective(widths, n, per_entry, l
 @pytest.fixture(autouse=True)
 def _load_for_any_work(monkeypatch):
     monkeypatch.setattr(jit, "JIT_LOAD_WORK", 0)
+    monkeypatch.setattr(jit, "WORK", {"numpy": 0})
 
 
 def _phase(obj, x0, compiled: bool, monkeypatch, iterations=3000):
@@ -128,13 +129,21 @@ def test_which_problems_the_compiled_phase_covers(monkeypatch):
     assert not jit.covers(BatchedDeepLinear([3, 3, 3], None, Y, "square"), 18)
     big = BatchedDeepLinear([16, 16, 16], None, np.eye(16), "square")
     assert jit.covers(big, big.n_params)
-    # loading pays only for enough work, unless the functions are loaded already
+    # Numba is loaded once the NumPy phases have done enough work (runs x parameters), or
+    # when the functions are loaded already; other problems never count
     monkeypatch.setattr(jit, "JIT_LOAD_WORK", 10 * big.n_params)
+    monkeypatch.setattr(jit, "WORK", {"numpy": 0})
     monkeypatch.setattr(jit, "_KERNELS", {})
-    assert not jit.covers(big, big.n_params, runs=9)
-    assert jit.covers(big, big.n_params, runs=10)
+    small = BatchedDeepLinear([3, 3], None, Y, "square")
+    assert not jit.use_compiled(small, 9, runs=10 ** 6) and jit.WORK["numpy"] == 0
+    assert not jit.use_compiled(big, big.n_params, runs=6)       # 6 runs' work done in NumPy
+    assert not jit.use_compiled(big, big.n_params, runs=3)       # 9
+    assert not jit.use_compiled(big, big.n_params, runs=3)       # 12: from now on, compiled
+    assert jit.WORK["numpy"] == 12 * big.n_params
+    assert jit.use_compiled(big, big.n_params, runs=1)
+    monkeypatch.setattr(jit, "WORK", {"numpy": 0})
     assert jit.load()
-    assert jit.covers(big, big.n_params, runs=1)
+    assert jit.use_compiled(big, big.n_params, runs=1)            # loaded: any size
     # without Numba: never (and the phase is NumPy's)
     monkeypatch.setitem(jit._KERNELS, "available", False)
     assert not jit.covers(big, big.n_params) and not jit.load()

@@ -20,8 +20,9 @@ Which problems: :func:`covers` -- one chain of ``H >= 2`` layers
 is :class:`~landscape_proofs.losses.numeric_kernels.SquareKernel` of the residual (not of the
 product), any ``X``, a scalar or per-entry weight decay, and at least :data:`JIT_MIN_N`
 parameters (below, the compile or cache-load time would not pay); Numba is imported and the
-functions loaded only for a phase with at least :data:`JIT_LOAD_WORK` parameters x runs (or
-by :func:`load`), after which every covered phase of the process uses them.  Everything else,
+functions loaded only once the process has run :data:`JIT_LOAD_WORK` parameters x runs of
+covered L-BFGS phases in NumPy (:func:`use_compiled`), or by :func:`load`, after which every
+covered phase of the process uses them.  Everything else,
 and a missing Numba, keeps the NumPy phase.  The deadline of ``search --timeout`` is checked
 between compiled chunks of :data:`_CHUNK` iterations.
 """
@@ -38,10 +39,14 @@ from landscape_proofs.search.local import _NOISE
 
 JIT_MIN_N = 400        # parameters (hessian_free.HESSIAN_FREE_MIN_N); tests lower it
 # Loading costs about 0.6 s (importing Numba, reading the on-disk cache; about 10 s the first
-# time, when it compiles) and saves about 2 us per parameter and run of a descent (docs/
-# benchmarks.md, fifth round): a phase loads it only for at least this many parameters x runs
-# (200 starts at [32, 32, 32]); once loaded, every covered phase uses it.
-JIT_LOAD_WORK = 400_000
+# time, when it compiles) and saves about 1.7 us per parameter and run of a descent (docs/
+# benchmarks.md, fifth round), so a search of 200 starts at [32, 32, 32] (a batch of 76 at a
+# time) only breaks even.  Numba is loaded once the process's NumPy L-BFGS phases of covered
+# problems have done this many parameters x runs (about 400 starts at [32, 32, 32], 2.5 s):
+# a default search in a fresh process is never slowed, and a longer one (or a process running
+# many) loads it once and runs compiled from then on.
+JIT_LOAD_WORK = 800_000
+WORK = {"numpy": 0}    # parameters x runs of covered phases run in NumPy so far
 _CHUNK = 500           # iterations per compiled call; the deadline is checked between calls
 _BUDGET, _SMALL, _STUCK, _DEAD = 0, 1, 2, 3   # why a compiled call returned
 
@@ -58,16 +63,27 @@ def available() -> bool:
     return got
 
 
-def covers(obj, n_params: int, runs: int | None = None) -> bool:
+def covers(obj, n_params: int) -> bool:
     """The compiled phase handles ``obj``: one chain of at least two layers with the square
     loss of the residual (any X, scalar or per-entry decay), at least :data:`JIT_MIN_N`
-    parameters, and Numba importable; and (with ``runs``, the runs waiting) the compiled
-    functions are loaded already, or the work ``runs x n_params`` reaches
-    :data:`JIT_LOAD_WORK`, so that loading them pays."""
+    parameters, and Numba importable."""
     return (type(obj) is BatchedDeepLinear and type(obj.kernel) is SquareKernel
             and not obj.over_product and obj.H >= 2 and n_params >= JIT_MIN_N
-            and (runs is None or "lbfgs" in _KERNELS or runs * n_params >= JIT_LOAD_WORK)
             and available())
+
+
+def use_compiled(obj, n_params: int, runs: int) -> bool:
+    """Whether the L-BFGS phase of ``runs`` runs on ``obj`` runs compiled: where
+    :func:`covers` holds and the compiled functions are loaded already, or the NumPy phases of
+    covered problems in this process have reached :data:`JIT_LOAD_WORK` parameters x runs
+    (then they are loaded now); otherwise this phase's work is added to that count and it runs
+    in NumPy.  A search never pays the load unless it (or the process) is large enough."""
+    if not covers(obj, n_params):
+        return False
+    if "lbfgs" in _KERNELS or WORK["numpy"] >= JIT_LOAD_WORK:
+        return True
+    WORK["numpy"] += runs * n_params
+    return False
 
 
 def load() -> bool:
