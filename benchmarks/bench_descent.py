@@ -27,8 +27,8 @@ Also recorded: which L-BFGS phase ran in the timed descent (``lbfgs_path``: ``co
 search/jit.py, or ``numpy``) with the compiled phase's runs and value-and-gradient evaluations
 per start, and the wall time of the warm-up (the first descent in the process: it includes
 importing Numba and compiling or loading the compiled phase, which the child loads first with
-``jit.load()``, so that the 8-start descent is timed compiled too: without it a lone search of
-under 400,000 parameters x runs keeps the NumPy phase).  The evaluation counts above
+``jit.load()``, so that both descents are timed compiled: without it a process loads Numba
+only after 800,000 parameters x runs of NumPy descent, about 400 starts here).  The evaluation counts above
 come from a counting wrapper around the objective, which the compiled phase does not serve
 (it takes the NumPy phase): they count the NumPy phase's evaluations.
 """
