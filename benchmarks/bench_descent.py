@@ -28,9 +28,9 @@ search/jit.py, or ``numpy``) with the compiled phase's runs and value-and-gradie
 per start, and the wall time of the warm-up (the first descent in the process: it includes
 importing Numba and compiling or loading the compiled phase, which the child loads first with
 ``jit.load()``, so that both descents are timed compiled: without it a process loads Numba
-only after 800,000 parameters x runs of NumPy descent, about 400 starts here).  The evaluation counts above
-come from a counting wrapper around the objective, which the compiled phase does not serve
-(it takes the NumPy phase): they count the NumPy phase's evaluations.
+only after 800,000 parameters x runs of NumPy descent, about 400 starts here).  The
+evaluation counts above come from a counting wrapper around the objective, which the compiled
+phase does not serve (it takes the NumPy phase): they count the NumPy phase's evaluations.
 """
 from __future__ import annotations
 
