@@ -184,6 +184,9 @@ class _HessianFreeRunner(_Runner):
         queue = np.nonzero(~(self.small_gradient() | self.dead | self.stuck))[0]
         if queue.size == 0 or iterations <= 0:
             return
+        from landscape_proofs.search import jit     # compiled where it covers the problem
+        if jit.use_compiled(self.obj, self.x.shape[1], queue.size):
+            return jit.lbfgs_compiled(self, queue, iterations, _MEMORY)
         m, cfg = _MEMORY, self.cfg
         ids, queue = queue[:_WIDTH], queue[_WIDTH:]
         b, N = ids.size, self.x.shape[1]
