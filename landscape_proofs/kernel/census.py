@@ -445,7 +445,9 @@ def _check(problem, ev) -> CensusCheck:
         W = obj.unflatten(_cube(center, r))
         Va = arb_mat(V)
         neg = negative_count(Va.transpose() * obj.hessian(W) * Va)
-        v = obj.value(W)
+        v, c = obj.value(W), obj.unflatten(list(center))
+        if all(g == 0 for g in obj.gradient_vector(c)):   # the center is the root: its value
+            v = obj.value(c)
         points.append({"index": neg, "lo": lower_q(v), "hi": upper_q(v),
                        "center": center, "radius": r})
     points = _classify(problem, points, roots, where, group, pivots, low)
@@ -524,7 +526,8 @@ def _classify(problem, points, roots, where, group, pivots, low) -> list:
                                                enumerate(p["center"])], root=i))
     for p in out:
         gi = find(p.pop("root"))
-        lone = all(groups[gi][1] < g[0] for c, g in groups.items() if c != gi)
+        lone = all(groups[gi][1] < g[0] or groups[gi][0] == groups[gi][1] == g[0] == g[1]
+                   for c, g in groups.items() if c != gi)   # above it, or an exact tie
         if p["index"] == N:
             p["kind"] = "local-maximum"
         elif p["index"] > 0:

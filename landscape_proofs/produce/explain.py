@@ -581,8 +581,8 @@ def _census_argument(data: dict) -> list[str]:
            if sym.get("nonnegative") else "") + ".",
         "Each point's index comes from an interval LDL^T of its congruent Hessian; a local "
         "minimum is global when its value enclosure lies below every other critical value's, "
-        "spurious when above some, and stays local-minimum when the values cannot be "
-        "separated (a tie is not decided).",
+        "spurious when above some, global too when it ties exactly (a root at an exact "
+        "center), and stays local-minimum when the values cannot be separated.",
     ]
 
 

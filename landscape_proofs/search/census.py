@@ -147,7 +147,23 @@ def _truncate(q: fmpq, grid: int) -> fmpq:
     return fmpq(n // d if n >= 0 else -(-n // d), grid)
 
 
-def _try_root(obj, lo, hi, N, bits):
+def _exact_center(exact_obj, center, bits):
+    """The simplest rationals near ``center`` when the gradient vanishes there exactly (the
+    root itself: the kernel then takes its value exactly and can decide ties of critical
+    values, docs/census.md), else None."""
+    from landscape_proofs.search.snap import simplest_rational
+
+    eps = Fraction(1, 2 ** (bits // 2 + 4))        # well inside the smallest cube
+    snapped = [simplest_rational(Fraction(int(c.p), int(c.q)) - eps,
+                                 Fraction(int(c.p), int(c.q)) + eps) for c in center]
+    exact = [fmpq(q.numerator, q.denominator) for q in snapped]
+    if any(q.denominator > 2 ** 20 for q in snapped) or any(
+            g != 0 for g in exact_obj.gradient_vector(exact_obj.unflatten(exact))):
+        return None
+    return exact
+
+
+def _try_root(obj, lo, hi, N, bits, exact_obj=None):
     """A certified cube (center, radius, V) for the one critical point of this box (whose
     ball Hessian the caller proved nonsingular), or None."""
     x = [arb((a + c) / 2) for a, c in zip(lo, hi)]
@@ -168,6 +184,7 @@ def _try_root(obj, lo, hi, N, bits):
     else:
         return None
     center = [_truncate(upper_q(xi), 2 ** (bits - 8)) for xi in x]   # finer than the accuracy
+    center = (exact_obj is not None and _exact_center(exact_obj, center, bits)) or center
     r = fmpq(1, 2 ** (bits // 2))         # or smaller, to fit a thin box (adaptive radius)
     while r > fmpq(1, 2 ** (bits - 35)) and any(8 * r > h - a for a, h in zip(lo, hi)):
         r /= 2
@@ -342,6 +359,7 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
     tree, roots, boxes = [], [], 0
     with flint.ctx.workprec(bits):
         obj = ArbDeepLinear(kp)
+        exact_obj = Objective(kp)       # exact centers where the root is rational
         H = len(kp.shapes)
         # per-unit balances (leaf index H - 1 + j for hidden unit j), where a layer has >= 2
         # units (with one unit it is the layer balance)
@@ -391,7 +409,7 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
             if node is not None:
                 tree.append(node)
                 continue
-            root = _try_root(obj, lo, hi, N, bits) if regular else None
+            root = _try_root(obj, lo, hi, N, bits, exact_obj) if regular else None
             if root is not None:
                 tree.append(["root", len(roots)])
                 roots.append(root)
