@@ -36,8 +36,8 @@ class Loss:
     nonnegative = True
     over_product = False
 
-    def convex_proven(self, m: int, n: int) -> bool | None:
-        return True
+    def convex_proven(self, m: int, n: int) -> bool | None:   # a new loss is not, by default
+        return True if self.name in ("square", "power", "l1") else None
 
     def kinks(self, E) -> list:
         return []
