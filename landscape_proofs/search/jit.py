@@ -54,7 +54,8 @@ WORK = {"numpy": 0}    # parameters x runs of covered phases run in NumPy so far
 _CHUNK = 500           # iterations per compiled call; the deadline is checked between calls
 _BUDGET, _SMALL, _STUCK, _DEAD = 0, 1, 2, 3   # why a compiled call returned
 
-STATS = {"runs": 0, "iterations": 0, "evaluations": 0}   # what the compiled phase did (benchmarks)
+STATS = {"runs": 0, "iterations": 0, "evaluations": 0,   # what the compiled phase did
+         "lanczos_points": 0, "lanczos_steps": 0}          # (benchmarks)
 
 _KERNELS: dict = {}
 
@@ -242,18 +243,18 @@ def _value_grad_py(x, g, widths, offs, poff, pw, X, XT, Y, xid, decay, lam):
         D = E
     else:
         D = np.dot(E, XT)
-    for k in range(H - 1, -1, -1):
+    for k in range(H - 1, 0, -1):
         r, c = widths[k + 1], widths[k]
         gk = g[offs[k]:offs[k] + r * c].reshape(r, c)
-        if k == 0:
-            gk[:, :] = D
+        if k == 1:
+            Pp = x[offs[0]:offs[0] + c * d0].reshape(c, d0)
         else:
-            if k == 1:
-                Pp = x[offs[0]:offs[0] + c * d0].reshape(c, d0)
-            else:
-                Pp = pw[poff[k - 1]:poff[k]].reshape(c, d0)
-            np.dot(D, Pp.T, gk)
-            W = x[offs[k]:offs[k] + r * c].reshape(r, c)
+            Pp = pw[poff[k - 1]:poff[k]].reshape(c, d0)
+        np.dot(D, Pp.T, gk)
+        W = x[offs[k]:offs[k] + r * c].reshape(r, c)
+        if k == 1:                # D_1 = W_2^T D_2 is the first layer's gradient: in place
+            np.dot(W.T, D, g[offs[0]:offs[0] + c * d0].reshape(c, d0))
+        else:
             D = np.dot(W.T, D)
     if decay.size:
         a = decay * x
@@ -517,28 +518,35 @@ def _hvp_py(x, v, out, P, D, dP, ta, tb, tc, widths, offs, poff, X, XT, xid, dec
         _axpy(lam, v, out)
 
 
-def _sturm_py(alpha, beta, n, s, pivmin):
+def _sturm2_py(alpha, beta, n, s0, s1, pivmin):
     """How many eigenvalues of the tridiagonal ``T`` (diagonal ``alpha[:n]``, off-diagonal
-    ``beta[:n-1]``) lie below ``s``: the negative pivots of ``T - s I = L D L^T`` (Sylvester;
-    a pivot below ``pivmin`` in size counts as ``-pivmin``, as LAPACK's ``dstebz``)."""
-    cnt = 0
-    d = alpha[0] - s
-    if abs(d) < pivmin:
-        d = -pivmin
-    if d < 0.0:
-        cnt += 1
-    for i in range(1, n):
-        d = alpha[i] - s - beta[i - 1] * beta[i - 1] / d
-        if abs(d) < pivmin:
-            d = -pivmin
-        if d < 0.0:
-            cnt += 1
-    return cnt
+    ``beta[:n-1]``) lie below ``s0`` and below ``s1``: the negative pivots of
+    ``T - s I = L D L^T`` (Sylvester; a pivot below ``pivmin`` in size counts as ``-pivmin``,
+    as LAPACK's ``dstebz``), both shifts in one pass (two independent recurrences: the
+    divisions overlap instead of waiting for each other)."""
+    c0 = 0
+    c1 = 0
+    d0 = alpha[0] - s0
+    d1 = alpha[0] - s1
+    for i in range(n):
+        if i > 0:
+            b2 = beta[i - 1] * beta[i - 1]
+            d0 = alpha[i] - s0 - b2 / d0
+            d1 = alpha[i] - s1 - b2 / d1
+        if abs(d0) < pivmin:
+            d0 = -pivmin
+        if abs(d1) < pivmin:
+            d1 = -pivmin
+        if d0 < 0.0:
+            c0 += 1
+        if d1 < 0.0:
+            c1 += 1
+    return c0, c1
 
 
 def _ritz_py(alpha, beta, n, s):
     """The smallest and the largest eigenvalue of the Lanczos matrix ``T_n`` (bisection on
-    :func:`_sturm` inside Gershgorin's interval, to a few units of rounding of ``|T|``), and
+    :func:`_sturm2` inside Gershgorin's interval, to a few units of rounding of ``|T|``), and
     in ``s[:n]`` a unit eigenvector of the smallest (inverse iteration: three solves with
     ``T - theta I`` by Gaussian elimination with partial pivoting, LAPACK's ``dgttrf``)."""
     lo = np.inf
@@ -557,18 +565,26 @@ def _ritz_py(alpha, beta, n, s):
     pivmin = 2.2250738585072014e-308 * max(1.0, bmax)
     atol = 4.0 * 2.220446049250313e-16 * norm + pivmin
     ends = np.empty(2)
-    for which in range(2):                    # 0: the smallest, 1: the largest
-        a, b = lo, hi
-        want = 1 if which == 0 else n
-        for _it in range(200):
-            if b - a <= max(atol, 2.220446049250313e-16 * max(abs(a), abs(b))):
-                break
-            mid = 0.5 * (a + b)
-            if _sturm(alpha, beta, n, mid, pivmin) >= want:
-                b = mid
+    a0, b0, a1, b1 = lo, hi, lo, hi          # brackets of the smallest and of the largest
+    eps = 2.220446049250313e-16
+    for _it in range(200):
+        open0 = b0 - a0 > max(atol, eps * max(abs(a0), abs(b0)))
+        open1 = b1 - a1 > max(atol, eps * max(abs(a1), abs(b1)))
+        if not (open0 or open1):
+            break
+        m0, m1 = 0.5 * (a0 + b0), 0.5 * (a1 + b1)
+        c0, c1 = _sturm2(alpha, beta, n, m0, m1, pivmin)   # both counts in one pass
+        if open0:
+            if c0 >= 1:
+                b0 = m0
             else:
-                a = mid
-        ends[which] = 0.5 * (a + b)
+                a0 = m0
+        if open1:
+            if c1 >= n:
+                b1 = m1
+            else:
+                a1 = m1
+    ends[0], ends[1] = 0.5 * (a0 + b0), 0.5 * (a1 + b1)
     theta = ends[0]
     if n == 1:
         s[0] = 1.0
@@ -715,7 +731,7 @@ def _kernels():
         g["_update_dot"] = fused(_update_dot_py)
         g["_update_dot_q"] = fused(_update_dot_q_py)
         g["_value_grad"] = jit(_value_grad_py)
-        g["_sturm"] = jit(_sturm_py)
+        g["_sturm2"] = jit(_sturm2_py)
         g["_ritz"] = jit(_ritz_py)
         g["_hvp_prepare"] = jit(_hvp_prepare_py)
         g["_hvp"] = jit(_hvp_py)
@@ -727,7 +743,7 @@ def _kernels():
 _dot, _axpy, _scale = _dot_py, _axpy_py, _scale_py   # compiled versions: _kernels()
 _step, _pair, _update_dot, _update_dot_q = _step_py, _pair_py, _update_dot_py, _update_dot_q_py
 _value_grad = _value_grad_py
-_sturm, _ritz, _hvp_prepare, _hvp = _sturm_py, _ritz_py, _hvp_prepare_py, _hvp_py
+_sturm2, _ritz, _hvp_prepare, _hvp = _sturm2_py, _ritz_py, _hvp_prepare_py, _hvp_py
 
 
 def value_and_gradient(obj, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -794,10 +810,12 @@ def smallest_eigenpairs(obj, X: np.ndarray, tol: float = 1e-8, max_steps: int = 
         full_reorth = N <= 600
     K = max(1, min(int(max_steps), N) if full_reorth else int(max_steps))
     lay = _layout(obj)
-    wk = _HvpWork(lay)
-    q = np.random.default_rng(seed).standard_normal(N)
-    q /= np.linalg.norm(q)
-    Q = np.empty((K + 1, N))
+    key = (N, K, seed)
+    if getattr(lay, "lanczos_key", None) != key:   # kept between calls (no fresh pages)
+        q = np.random.default_rng(seed).standard_normal(N)
+        lay.lanczos = (_HvpWork(lay), q / np.linalg.norm(q), np.empty((K + 1, N)))
+        lay.lanczos_key = key
+    wk, q, Q = lay.lanczos
     lam, big = np.full(b, np.nan), np.full(b, np.nan)
     V = np.zeros((b, N))
     steps = np.zeros(b, dtype=np.int64)
@@ -808,6 +826,8 @@ def smallest_eigenpairs(obj, X: np.ndarray, tol: float = 1e-8, max_steps: int = 
                 Q, V[i], res, wk.P, wk.D, wk.dP, wk.ta, wk.tb, wk.tc, lay.widths, lay.offs,
                 lay.poff, lay.X, lay.XT, lay.Y, lay.xid, lay.decay, lay.lam)
             lam[i], big[i], steps[i] = res[0], res[1], int(res[2])
+    STATS["lanczos_points"] += b
+    STATS["lanczos_steps"] += int(steps.sum())
     return lam, V, big, steps
 
 
