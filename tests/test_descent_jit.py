@@ -389,3 +389,20 @@ def test_the_load_rule(monkeypatch):
                            "loss": "square"})
     _descend_all(p, SearchConfig(starts=3, seed=0), None)
     assert seen == [(8, 3)]
+
+
+def test_exact_float_matrix_is_float_of_each_fraction():
+    """The conversion of a problem's exact matrix that the search uses (numerator /
+    denominator) is ``float(Fraction)`` bit for bit, huge and tiny entries included."""
+    from landscape_proofs.numeric.views import exact_float_matrix
+
+    rng = np.random.default_rng(5)
+    rows = tuple(tuple(Fraction(int(a), int(b)) for a, b in zip(rng.integers(-10 ** 6, 10 ** 6, 6),
+                                                                 rng.integers(1, 10 ** 6, 6)))
+                 for _ in range(4))
+    rows += ((Fraction(10 ** 400 + 1, 3 * 10 ** 399), Fraction(-1, 10 ** 330), Fraction(0),
+              Fraction(2 ** 60 + 1, 2 ** 7), Fraction(1, 3), Fraction(-7)),)
+    got = exact_float_matrix(rows)
+    want = np.array([[float(x) for x in row] for row in rows])
+    assert got.dtype == np.float64 and np.array_equal(got, want)
+    assert got[4, 1] == -1e-330 and got[4, 0] == float(Fraction(10 ** 400 + 1, 3 * 10 ** 399))
