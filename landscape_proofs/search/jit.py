@@ -504,11 +504,16 @@ def _hvp_py(x, v, out, P, D, dP, ta, tb, tc, widths, offs, poff, X, XT, xid, dec
         t = ta[:r * c].reshape(r, c)
         np.dot(Dk, dPp.T, t)
         ok += t
-        nxt = spare[:c * d0].reshape(c, d0)
+        if k == 1:                # dD_0 is the first layer's block of the product: in place
+            nxt = out[offs[0]:offs[0] + c * d0].reshape(c, d0)
+        else:
+            nxt = spare[:c * d0].reshape(c, d0)
         np.dot(W.T, dD, nxt)
         t2 = ta[:c * d0].reshape(c, d0)
         np.dot(V.T, Dk, t2)
         nxt += t2
+        if k == 1:
+            break
         spare = dD.ravel()
         dD = nxt
     if decay.size:
@@ -640,6 +645,16 @@ def _ritz_py(alpha, beta, n, s):
     return ends[0], ends[1]
 
 
+def _lanczos_step_py(w, a, q, b, p):
+    """``w += a q + b p`` and ``|w|^2``, in one pass."""
+    acc = 0.0
+    for i in range(w.size):
+        v = w[i] + a * q[i] + b * p[i]
+        w[i] = v
+        acc += v * v
+    return acc
+
+
 def _lanczos_py(x, q0, K, check_every, tol, negative_tol, full, Q, v, res, P, D, dP, ta, tb,
                 tc, widths, offs, poff, X, XT, Y, xid, decay, lam):
     """The smallest Hessian eigenpair at ``x``: the Lanczos recurrence of
@@ -661,10 +676,10 @@ def _lanczos_py(x, q0, K, check_every, tol, negative_tol, full, Q, v, res, P, D,
         qj = Q[j]
         _hvp(x, qj, w, P, D, dP, ta, tb, tc, widths, offs, poff, X, XT, xid, decay, lam)
         a = _dot(w, qj)
-        _axpy(-a, qj, w)
-        if j:
-            _axpy(-beta[j - 1], Q[j - 1], w)
-        bj = np.sqrt(_dot(w, w))
+        if j:                                   # w -= a q_j + beta_{j-1} q_{j-1}, |w|^2
+            bj = np.sqrt(_lanczos_step(w, -a, qj, -beta[j - 1], Q[j - 1]))
+        else:
+            bj = np.sqrt(_lanczos_step(w, -a, qj, 0.0, qj))
         if full:
             for _pass in range(2):
                 before = bj
@@ -703,8 +718,10 @@ def _lanczos_py(x, q0, K, check_every, tol, negative_tol, full, Q, v, res, P, D,
                 res[1] = spread
                 res[2] = n
                 return
-        _scale(1.0 / bj, w)
-        Q[j + 1, :] = w
+        inv = 1.0 / bj
+        q = Q[j + 1]
+        for i in range(N):
+            q[i] = inv * w[i]
 
 
 def _kernels():
@@ -730,6 +747,7 @@ def _kernels():
         g["_pair"] = fused(_pair_py)
         g["_update_dot"] = fused(_update_dot_py)
         g["_update_dot_q"] = fused(_update_dot_q_py)
+        g["_lanczos_step"] = fused(_lanczos_step_py)
         g["_value_grad"] = jit(_value_grad_py)
         g["_sturm2"] = jit(_sturm2_py)
         g["_ritz"] = jit(_ritz_py)
@@ -744,6 +762,7 @@ _dot, _axpy, _scale = _dot_py, _axpy_py, _scale_py   # compiled versions: _kerne
 _step, _pair, _update_dot, _update_dot_q = _step_py, _pair_py, _update_dot_py, _update_dot_q_py
 _value_grad = _value_grad_py
 _sturm2, _ritz, _hvp_prepare, _hvp = _sturm2_py, _ritz_py, _hvp_prepare_py, _hvp_py
+_lanczos_step = _lanczos_step_py
 
 
 def value_and_gradient(obj, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -810,12 +829,13 @@ def smallest_eigenpairs(obj, X: np.ndarray, tol: float = 1e-8, max_steps: int = 
         full_reorth = N <= 600
     K = max(1, min(int(max_steps), N) if full_reorth else int(max_steps))
     lay = _layout(obj)
-    key = (N, K, seed)
-    if getattr(lay, "lanczos_key", None) != key:   # kept between calls (no fresh pages)
+    key = (tuple(lay.widths), lay.X.shape[1], K, seed)
+    got = _KERNELS.get("lanczos_work")
+    if got is None or got[0] != key:     # kept between calls and objectives (no fresh pages)
         q = np.random.default_rng(seed).standard_normal(N)
-        lay.lanczos = (_HvpWork(lay), q / np.linalg.norm(q), np.empty((K + 1, N)))
-        lay.lanczos_key = key
-    wk, q, Q = lay.lanczos
+        got = _KERNELS["lanczos_work"] = (key, _HvpWork(lay), q / np.linalg.norm(q),
+                                          np.empty((K + 1, N)))
+    _key, wk, q, Q = got
     lam, big = np.full(b, np.nan), np.full(b, np.nan)
     V = np.zeros((b, N))
     steps = np.zeros(b, dtype=np.int64)
