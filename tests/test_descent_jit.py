@@ -366,6 +366,7 @@ def test_the_load_rule(monkeypatch):
     from landscape_proofs.search.multistart import SearchConfig, _descend_all
     from landscape_proofs.families.io import problem_from_dict
 
+    assert jit.JIT_MIN_N == hessian_free.HESSIAN_FREE_MIN_N   # the Hessian-free size
     loads = []
     monkeypatch.setattr(jit, "_KERNELS", {"available": True})
     monkeypatch.setattr(jit, "load", lambda: loads.append(1) or True)

@@ -94,14 +94,13 @@ def use_compiled(obj, n_params: int, runs: int) -> bool:
 def expect(obj, n_params: int, runs: int) -> bool:
     """Told by a search before it descends ``runs`` starts on ``obj``: load the compiled
     functions now (True) when :func:`covers` holds, the descent is Hessian-free
-    (``n_params > hessian_free.HESSIAN_FREE_MIN_N``), their on-disk cache is present and fresh
+    (``n_params >`` :data:`JIT_MIN_N`, equal to ``hessian_free.HESSIAN_FREE_MIN_N``: at or
+    below it the dense method runs), their on-disk cache is present and fresh
     (:func:`cache_present`: loading then costs about :data:`JIT_WARM_LOAD` seconds, not a
     compile) and the expected saving, :data:`JIT_SAVING` seconds per parameter x run, exceeds
     that; otherwise nothing changes and :func:`use_compiled`'s deferred rule applies (a cold
     compile is never paid for a small search)."""
-    from landscape_proofs.search.hessian_free import HESSIAN_FREE_MIN_N
-
-    if "lbfgs" in _KERNELS or n_params <= HESSIAN_FREE_MIN_N or not covers(obj, n_params):
+    if "lbfgs" in _KERNELS or n_params <= JIT_MIN_N or not covers(obj, n_params):
         return "lbfgs" in _KERNELS
     if runs * n_params * JIT_SAVING <= JIT_WARM_LOAD or not cache_present():
         return False
