@@ -48,7 +48,9 @@ _TRIALS = 8                # backtracking steps evaluated together in one pass
 class _HessianFreeRunner(_Runner):
     def curvature_check(self, idx: np.ndarray) -> np.ndarray:
         """Lanczos at the points ``idx``, all at once (a block of starts shares each batched
-        Hessian-vector product: :func:`batched_smallest_eigenpair`): sets lam_min / neg;
+        Hessian-vector product: :func:`batched_smallest_eigenpair`; the same recurrence per
+        point in compiled code, :func:`.jit.smallest_eigenpairs`, where the compiled L-BFGS
+        phase is loaded and covers the problem): sets lam_min / neg;
         returns the escape directions (rows; zero where there is no significant negative
         curvature)."""
         w, V, big = np.empty(idx.size), np.empty((idx.size, self.x.shape[1])), np.empty(idx.size)
