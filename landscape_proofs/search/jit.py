@@ -21,10 +21,16 @@ is :class:`~landscape_proofs.losses.numeric_kernels.SquareKernel` of the residua
 product), any ``X``, a scalar or per-entry weight decay, and at least :data:`JIT_MIN_N`
 parameters (below, the compile or cache-load time would not pay); Numba is imported and the
 functions loaded only once the process has run :data:`JIT_LOAD_WORK` parameters x runs of
-covered L-BFGS phases in NumPy (:func:`use_compiled`), or by :func:`load`, after which every
-covered phase of the process uses them.  Everything else,
-and a missing Numba, keeps the NumPy phase.  The deadline of ``search --timeout`` is checked
-between compiled chunks of :data:`_CHUNK` iterations.
+covered L-BFGS phases in NumPy (:func:`use_compiled`), or by :func:`load`, or at once when a
+search expects to save more than a load from a present on-disk cache costs (:func:`expect`,
+:func:`cache_present`), after which every covered phase of the process uses them.  Everything
+else, and a missing Numba, keeps the NumPy phase.  The deadline of ``search --timeout`` is
+checked between compiled chunks of :data:`_CHUNK` iterations.
+
+The curvature test after the descent is compiled too (:func:`smallest_eigenpairs`: the Lanczos
+recurrence of ``numeric/hessian_free.batched_smallest_eigenpair`` per point, on the compiled
+Hessian-vector product :func:`_hvp_py`), and runs so wherever the L-BFGS phase is loaded
+(:func:`use_compiled_curvature`).
 """
 from __future__ import annotations
 
