@@ -31,6 +31,10 @@ importing Numba and compiling or loading the compiled phase, which the child loa
 only after 800,000 parameters x runs of NumPy descent, about 400 starts here).  The
 evaluation counts above come from a counting wrapper around the objective, which the compiled
 phase does not serve (it takes the NumPy phase): they count the NumPy phase's evaluations.
+Sixth round: the CPU time per start of the L-BFGS phases and of the grouped curvature test
+(``lbfgs_cpu_per_start_s``, ``curvature_test_cpu_per_start_s``, timed by wrapping the two
+methods in the timed descent), and which Lanczos ran (``lanczos_path``: ``compiled``,
+``search/jit.py``, or ``numpy``) with the compiled one's points and steps.
 """
 from __future__ import annotations
 
@@ -114,10 +118,28 @@ with one_blas_thread():
     ms._descend_all(problem, ms.SearchConfig(starts=8, seed=0), None)      # warm-up
     warmup = time.perf_counter() - t0
     if _jit is not None:
-        _jit.STATS.update(runs=0, iterations=0, evaluations=0)
+        for key in _jit.STATS:
+            _jit.STATS[key] = 0
+    from landscape_proofs.search import hessian_free as _hf
+    phase_cpu = {"lbfgs": 0.0, "grouped_curvature_check": 0.0}
+    originals = {name: getattr(_hf._HessianFreeRunner, name) for name in phase_cpu}
+
+    def _timed(name):
+        def run(*a, **kw):
+            c0 = time.process_time()
+            try:
+                return originals[name](*a, **kw)
+            finally:
+                phase_cpu[name] += time.process_time() - c0
+        return run
+
+    for name in phase_cpu:
+        setattr(_hf._HessianFreeRunner, name, _timed(name))
     t, c = time.perf_counter(), time.process_time()
     obj, specs, x, val, gn, its, status = ms._descend_all(problem, cfg, None)
     wall, cpu = time.perf_counter() - t, time.process_time() - c
+    for name in phase_cpu:
+        setattr(_hf._HessianFreeRunner, name, originals[name])
     jit_stats = dict(_jit.STATS) if _jit is not None else {"runs": 0}
     real = ms.float64_objective
     box = {}
@@ -149,7 +171,13 @@ print(json.dumps({"starts": starts, "package": landscape_proofs.__file__,
                   "lbfgs_path": "compiled" if jit_stats["runs"] else "numpy",
                   "compiled_lbfgs_runs": jit_stats["runs"],
                   "compiled_lbfgs_evaluations_per_start": jit_stats.get("evaluations", 0) / starts,
-                  "warmup_8_starts_wall_s": warmup}))
+                  "warmup_8_starts_wall_s": warmup,
+                  "lbfgs_cpu_per_start_s": phase_cpu["lbfgs"] / starts,
+                  "curvature_test_cpu_per_start_s":
+                      phase_cpu["grouped_curvature_check"] / starts,
+                  "lanczos_path": "compiled" if jit_stats.get("lanczos_points") else "numpy",
+                  "compiled_lanczos_points": jit_stats.get("lanczos_points", 0),
+                  "compiled_lanczos_steps": jit_stats.get("lanczos_steps", 0)}))
 '''
 
 

@@ -50,6 +50,15 @@ def _float_matrix(rows) -> np.ndarray:
     return np.array([[float(x) for x in row] for row in rows], dtype=np.float64)
 
 
+def exact_float_matrix(rows) -> np.ndarray:
+    """A problem's exact matrix (rows of ``Fraction``, as ``families.base.exact_matrix``
+    makes them) in float64: ``numerator / denominator``, the correctly rounded quotient that
+    ``float(Fraction)`` computes, without its two Python-level calls per entry (about half the
+    time; a search converts ``X`` and ``Y`` several times per batch)."""
+    return np.array([[x.numerator / x.denominator for x in row] for row in rows],
+                    dtype=np.float64)
+
+
 def _decay(wd):
     """A scalar decay as a float; a per-entry one (a matrix per layer) as is."""
     return wd if isinstance(wd, (list, tuple)) else float(wd)
@@ -60,7 +69,7 @@ def float64_objective(problem: Problem) -> BatchedDeepLinear:
     family states (``Problem.chains``, ``Problem.psd_product``): ``U U^T``, one chain of
     layers, or a sum of chains."""
     chains = problem.chains()
-    common = dict(Y=_float_matrix(problem.Y) if problem.Y is not None else None,
+    common = dict(Y=exact_float_matrix(problem.Y) if problem.Y is not None else None,
                   loss_kernel=float64_kernel(problem.loss),
                   over_product=problem.loss.over_product,
                   weight_decay=_decay(problem.weight_decay))
@@ -68,9 +77,9 @@ def float64_objective(problem: Problem) -> BatchedDeepLinear:
         k, n = chains[0].widths
         return BatchedSymmetricFactorization(n, k, **common)
     if problem.sum_of_towers:
-        return BatchedMultiTower(tuple(c.widths for c in chains), X=_float_matrix(problem.X),
+        return BatchedMultiTower(tuple(c.widths for c in chains), X=exact_float_matrix(problem.X),
                                  **common)
-    return BatchedDeepLinear(widths=chains[0].widths, X=_float_matrix(problem.X), **common)
+    return BatchedDeepLinear(widths=chains[0].widths, X=exact_float_matrix(problem.X), **common)
 
 
 def mp_objective(problem: Problem, ctx) -> MpDeepLinear:

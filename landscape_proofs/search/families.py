@@ -81,8 +81,9 @@ def target_norm(problem) -> float:
     product, which names no target; for ``U U^T``, ``X`` is the identity)."""
     if problem.loss.over_product or problem.Y is None:
         return 1.0
-    X = np.array([[float(v) for v in row] for row in problem.X])
-    Y = np.array([[float(v) for v in row] for row in problem.Y])
+    from landscape_proofs.numeric.views import exact_float_matrix
+
+    X, Y = exact_float_matrix(problem.X), exact_float_matrix(problem.Y)
     return float(np.linalg.norm(Y @ np.linalg.pinv(X), 2)) if Y.size else 0.0
 
 

@@ -48,13 +48,18 @@ _TRIALS = 8                # backtracking steps evaluated together in one pass
 class _HessianFreeRunner(_Runner):
     def curvature_check(self, idx: np.ndarray) -> np.ndarray:
         """Lanczos at the points ``idx``, all at once (a block of starts shares each batched
-        Hessian-vector product: :func:`batched_smallest_eigenpair`): sets lam_min / neg;
+        Hessian-vector product: :func:`batched_smallest_eigenpair`; the same recurrence per
+        point in compiled code, :func:`.jit.smallest_eigenpairs`, where the compiled L-BFGS
+        phase is loaded and covers the problem): sets lam_min / neg;
         returns the escape directions (rows; zero where there is no significant negative
         curvature)."""
         w, V, big = np.empty(idx.size), np.empty((idx.size, self.x.shape[1])), np.empty(idx.size)
+        from landscape_proofs.search import jit     # compiled where the L-BFGS phase is
+        lanczos = (jit.smallest_eigenpairs if jit.use_compiled_curvature(self.obj, V.shape[1])
+                   else batched_smallest_eigenpair)
         for lo in range(0, idx.size, _WIDTH):       # blocks of _WIDTH points (memory)
             sl = slice(lo, lo + _WIDTH)
-            w[sl], V[sl], big[sl], _steps = batched_smallest_eigenpair(self.obj, self.x[idx[sl]])
+            w[sl], V[sl], big[sl], _steps = lanczos(self.obj, self.x[idx[sl]])
         ok = np.isfinite(w)                # no Ritz value: no curvature information
         self.lam_min[idx] = w
         neg = ok & (w < -self.cfg.curvature_tol * (1.0 + np.where(ok, big, 0.0)))

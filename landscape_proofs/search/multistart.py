@@ -433,6 +433,8 @@ def _descend_all(problem, cfg: SearchConfig, progress: Progress | None):
     x0 = flatten(Ws)
     nu = natural_scale(problem)
     N = problem.n_params
+    from landscape_proofs.search import jit   # compiled descent loaded now where it pays
+    jit.expect(obj, N, cfg.starts)
     # memory per point: a dense N x N Hessian, or (Hessian-free) 128 N: the descent keeps 32
     # starts moving at a time (hessian_free._WIDTH, with their L-BFGS pairs and Lanczos bases)
     # and the rest of its batch waiting, so a finished run's place is taken at once; 76 starts
