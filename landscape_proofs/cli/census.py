@@ -16,23 +16,24 @@ from landscape_proofs.kernel.errors import InputError
 
 
 def _positive(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}") from None
+    x = _number(text, "a number of seconds > 0")
     if not x > 0:
         raise argparse.ArgumentTypeError(f"expected a number of seconds > 0, got {text!r}")
     return x
 
 
 def _nonnegative(text: str) -> float:
-    try:
-        x = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {text!r}") from None
+    x = _number(text, "a finite number of seconds >= 0")
     if not x >= 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a finite number of seconds >= 0, got {text!r}")
     return x
+
+
+def _number(text: str, want: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {want}, got {text!r}") from None
 
 
 def _boxes(text: str) -> int:
