@@ -411,16 +411,16 @@ class SliceGauge:
         from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 
         if problem.sum_of_towers or problem.psd_product:
-            raise NotGaugeFixable("only one chain of layers with the GL gauge is gauge-fixed "
-                                  "exactly")
+            raise NotGaugeFixable("rational maps fix only one chain of layers with the GL "
+                                  "gauge")
         # with weight decay the gauge is orthogonal: O(1) = {+1, -1} when every hidden width
-        # is 1 (a finite group of sign flips, applied exactly); larger O(d) would need
-        # rational orthogonal maps onto the slice, a nonlinear problem
+        # is 1 (a finite group of sign flips, applied exactly); larger O(d) are fixed by
+        # orthoslice.OrthoSliceGauge (QR maps enclosed in balls, not rational)
         self.flips = problem.weight_decay != 0 or problem.orthogonal_symmetry
         if self.flips and any(r != 1 for r, _ in problem.shapes[:-1]):
             raise NotGaugeFixable("the gauge is orthogonal (weight decay) with a hidden width "
-                                  "above 1: fixing it needs rational orthogonal maps, a "
-                                  "nonlinear problem")
+                                  "above 1: no rational map fixes it (orthogonal maps onto a "
+                                  "triangular slice do: search/orthoslice.py)")
         pt = certificate["point"]
         self.center = [to_fmpq(parse_exact(v)) for W in pt["center"] for row in W for v in row]
         self.free = list(pt["free"])
@@ -653,6 +653,7 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
     from dataclasses import replace
 
     from landscape_proofs.kernel.numbers import parse_exact
+    from landscape_proofs.search.orthoslice import recertify_on_triangular_slice
 
     groups, members_of = list(groups), list(members_of)
     gone: set[int] = set()
@@ -665,23 +666,31 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
         except NotGaugeFixable as exc:
             # the certificate's slice is not linear to fix: certify the claim again on an
             # echelon slice, where it is (the group's certificate is then that one)
+            ortho = problem.orthogonal_symmetry
             try:
-                cert1, why1 = recertify_on_echelon_slice(problem, g.certificate,
-                                                         x[g.representative])
+                if ortho:       # O(d) gauges: a triangular slice, QR maps in ball arithmetic
+                    cert1, why1, gauge1 = recertify_on_triangular_slice(
+                        problem, g.certificate, x[g.representative])
+                else:
+                    cert1, why1 = recertify_on_echelon_slice(problem, g.certificate,
+                                                             x[g.representative])
             except NotGaugeFixable as exc1:
                 cert1, why1 = None, str(exc1)
             if cert1 is None:
                 groups[a] = replace(g, runs_in_certified_box=0, box_reason=(
                     f"runs not gauge-fixed ({exc}; {why1}); grouped by float invariants only"))
                 continue
+            where = ("a triangular slice (the entries below the diagonal of one block per "
+                     "orthogonal gauge frozen to 0)" if ortho else
+                     "an echelon slice (identity blocks frozen)")
             moved = (f"the certificate's slice is not linear to fix ({exc}): the claim was "
-                     "certified again on an echelon slice (identity blocks frozen), and that "
-                     "certificate is the group's; ")
+                     f"certified again on {where}, and that certificate is the group's; ")
             v = cert1["value"]
             g = groups[a] = replace(g, certificate=cert1, value_enclosure=(
                 parse_exact(v["lower"]), parse_exact(v["upper"])),
-                route=g.route + "; re-certified on an echelon slice")
-            gauge = SliceGauge(problem, cert1)
+                route=g.route + ("; re-certified on a triangular slice" if ortho
+                                 else "; re-certified on an echelon slice"))
+            gauge = gauge1 if ortho else SliceGauge(problem, cert1)
         partners = [b for b, h in enumerate(groups)
                     if b != a and b not in gone and _may_join(g, h, tol)]
         pool = [int(i) for b in [a] + partners for i in members_of[b]]
@@ -704,8 +713,10 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
         members = np.concatenate([members_of[a]] + [members_of[b] for b in joined])
         n_in = sum(int(i) in inside for i in members)
         far = max(dist[int(i)] for i in members if int(i) in inside)
-        maps = "hidden-unit sign flips" if gauge.flips else "rational GL maps"
-        note = (f"{moved}{n_in} of {len(members)} runs gauge-fixed exactly ({maps}) "
+        maps = getattr(gauge, "maps", None) or (
+            "hidden-unit sign flips" if gauge.flips else "rational GL maps")
+        how = "mapped" if getattr(gauge, "maps", None) else "gauge-fixed exactly"
+        note = (f"{moved}{n_in} of {len(members)} runs {how} ({maps}) "
                 f"into a box of radius {float(radius):.2g} on the slice"
                 " of the certificate, accepted by the kernel with the same claim: "
                 "the box holds one critical point of the slice, the certified one")

@@ -1,0 +1,361 @@
+"""Gauge fixing by orthogonal maps onto a triangular slice (a producer step for search).
+
+With weight decay the symmetry of a chain of layers is ``W_k -> Q_k W_k Q_{k-1}^T`` with
+``Q_k`` orthogonal (``Q_0``, ``Q_H`` identities); for ``l(U U^T)`` it is ``U -> U Q``.  The GL
+gauge is fixed exactly by rational maps (:class:`.dedupe.SliceGauge`), but an orthogonal map
+that sends a rational point onto a slice has square roots in it, so here:
+
+* the slice is *triangular*: below a layer ``m``, ``d_k`` columns ``J_k`` of
+  ``W_k Q_{k-1}^T`` are frozen upper triangular (their entries below the diagonal are 0);
+  above it, ``d_{k-1}`` rows ``I_k`` of ``Q_k W_k`` are frozen lower triangular;
+  ``U U^T``: ``k`` rows of ``U`` frozen lower triangular.  That freezes ``d (d - 1) / 2``
+  coordinates per orthogonal gauge, as many as ``so(d)`` has generators, and the QR
+  decomposition makes the slice meet each orbit through a point where the frozen block is
+  invertible (every matrix is uniquely skew times ``R`` plus upper triangular, so the
+  orbit's tangent is transversal to the slice there);
+* a run's endpoint ``x`` (exact binary floats) is mapped onto it by the orthogonal maps of the
+  QR decompositions: ``B = (W_k Q_{k-1}^T)[:, J]``, ``R^T R = B^T B`` (Cholesky, positive
+  pivots), ``Q_k = S R B^{-1}`` with the signs ``S`` of the slice center's diagonal.  ``Q_k`` is
+  exactly orthogonal and the frozen entries of the image are exactly 0 by construction;
+  the free entries are computed in ball arithmetic (``arb``, 128 bits), which encloses the
+  true image.  A Cholesky pivot not proven positive means no map (``None``).
+
+What the distance says: ``max_p |y_p - c_p|`` over the free coordinates is bounded above
+rigorously (an exact dyadic upper bound of the balls), so a box of at least that radius
+around the center holds the orbit image of ``x``.  Nothing here is trusted by the kernel:
+the box itself is a certificate it re-checks; the run count is the producer's statement.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from landscape_proofs.search.dedupe import ECHELON_CONDITION, NotGaugeFixable, _fmpq_of_float
+
+BALL_BITS = 128       # working precision of the ball arithmetic
+RANK_TOL = 1e-7       # relative singular value below which a block counts as rank-deficient
+
+
+@dataclass(frozen=True)
+class TriangularPlan:
+    """Where each orthogonal gauge is fixed: ``m`` the free layer of a chain, ``columns[k]``
+    (``k < m``) the columns ``J_k`` of layer ``k``, ``rows[k]`` (``k > m``) the rows ``I_k``;
+    for ``U U^T`` (``symmetric``) ``rows[0]`` are the rows of ``U``."""
+
+    symmetric: bool
+    m: int
+    columns: dict
+    rows: dict
+
+
+def _chain_shapes(problem):
+    if problem.sum_of_towers:
+        raise NotGaugeFixable("multi-tower gauges (moves between towers) are not gauge-fixed")
+    if not problem.orthogonal_symmetry:
+        raise NotGaugeFixable("the gauge is GL, not orthogonal")
+    if getattr(problem, "decay_entries", None) is not None:
+        raise NotGaugeFixable("a per-entry decay keeps only some rotations of a hidden layer")
+    return [tuple(s) for s in problem.shapes]
+
+
+def _frozen(plan: TriangularPlan, shapes) -> dict:
+    """``{flat index: 0}`` for the coordinates the plan freezes."""
+    offs = [sum(r * c for r, c in shapes[:k]) for k in range(len(shapes))]
+    out = {}
+    for k, J in plan.columns.items():                 # column J[a] zero below row a
+        c = shapes[k][1]
+        out.update({offs[k] + i * c + j: 0 for a, j in enumerate(J)
+                    for i in range(a + 1, shapes[k][0])})
+    for k, rows in plan.rows.items():                 # row I[a] zero right of column a
+        c = shapes[k][1]
+        out.update({offs[k] + i * c + j: 0 for a, i in enumerate(rows) for j in range(a + 1, c)})
+    return out
+
+
+def triangular_slice(problem, x) -> tuple[dict, TriangularPlan]:
+    """A triangular slice chosen at the float point ``x`` (well-conditioned frozen blocks,
+    pivoted QR): ``({"point": {"center", "free"}}, plan)``; the center's free entries are 0.
+    Chains need widths narrowing to one layer and widening after it (as echelon slices)."""
+    from scipy.linalg import qr
+
+    shapes = _chain_shapes(problem)
+    offs = [sum(r * c for r, c in shapes[:k]) for k in range(len(shapes))]
+    Ws = [np.asarray(x[o:o + r * c], dtype=float).reshape(r, c) for o, (r, c) in zip(offs, shapes)]
+
+    def pick(M, d):
+        """(pivot columns of M, their number r in {d, d - 1}, the float Q with Q M[:, J]
+        upper trapezoidal), or None when M's rank is below d - 1 or the block is ill
+        conditioned."""
+        s = np.linalg.svd(M, compute_uv=False)
+        r = min(d, int(np.sum(s > RANK_TOL * max(s[0], 1e-300))))
+        if r < d - 1 or r == 0:
+            return None
+        J = sorted(qr(M, pivoting=True)[2][:r])
+        B = M[:, J]
+        sb = np.linalg.svd(B, compute_uv=False)
+        if sb[-1] * ECHELON_CONDITION < sb[0]:
+            return None
+        return tuple(int(j) for j in J), np.linalg.qr(B, mode="complete")[0].T
+
+    plan = None
+    if problem.psd_product:
+        got = pick(Ws[0].T, Ws[0].shape[1])
+        if got is not None:
+            plan = TriangularPlan(True, 0, {}, {0: got[0]})
+    else:
+        H, d = len(shapes), [shapes[0][1]] + [r for r, _ in shapes]
+        for m in range(H):
+            if not (all(d[k] >= d[k + 1] for k in range(m))
+                    and all(d[k + 1] >= d[k] for k in range(m + 1, H))):
+                continue
+            cols, rws, ok = {}, {}, True
+            below, above = np.eye(d[0]), np.eye(d[H])
+            for k in range(m):                        # the image of layer k has J_k upper
+                got = pick(Ws[k] @ below.T, d[k + 1])
+                if got is None:
+                    ok = False
+                    break
+                cols[k], below = got
+            for k in range(H - 1, m, -1):             # rows I_k of Q_k W_k lower triangular
+                got = pick((above @ Ws[k]).T, d[k]) if ok else None
+                if got is None:
+                    ok = False
+                    break
+                rws[k], above = got
+            if ok:
+                plan = TriangularPlan(False, m, cols, rws)
+                break
+    if plan is None:
+        raise NotGaugeFixable("no triangular slice: the widths do not narrow to one layer and "
+                              "widen after it, or a frozen block is singular at the "
+                              "representative")
+    frozen = _frozen(plan, shapes)
+    n = offs[-1] + shapes[-1][0] * shapes[-1][1]
+    flat = iter(["0"] * n)
+    return ({"point": {"center": [[[next(flat) for _ in range(c)] for _ in range(r)]
+                                  for r, c in shapes],
+                       "free": [p for p in range(n) if p not in frozen]}}, plan)
+
+
+def _cholesky_upper(G):
+    """``R`` upper triangular with ``R^T R = G`` (arb), or None when a pivot is not proven
+    positive."""
+    import flint
+
+    n = G.nrows()
+    R = flint.arb_mat(n, n)
+    for i in range(n):
+        s = G[i, i] - sum((R[k, i] ** 2 for k in range(i)), flint.arb(0))
+        if not s > 0:
+            return None
+        R[i, i] = s.sqrt()
+        for j in range(i + 1, n):
+            R[i, j] = (G[i, j] - sum((R[k, i] * R[k, j] for k in range(i)), flint.arb(0))) / R[i, i]
+    return R
+
+
+def _column_fix(B, signs, last):
+    """The orthogonal ``Q`` (d x d, arb) with ``Q B = [S R; 0]``, ``R`` upper triangular with a
+    positive diagonal, for ``B`` (d x r, r = d or d - 1) of full column rank; None when a
+    pivot is not proven positive.  ``Q``'s first r rows are ``S R^{-T} B^T`` (orthonormal:
+    ``R^{-T} B^T B R^{-1} = I``); for r = d - 1 the last row is ``last`` times the unit
+    normal of B's columns (the cofactor vector, normalised)."""
+    import flint
+
+    d, r = B.nrows(), B.ncols()
+    R = _cholesky_upper(B.transpose() * B)
+    if R is None:
+        return None
+    top = R.transpose().solve(B.transpose())          # R^{-T} B^T, r x d
+    rows = [[top[a, j] * signs[a] for j in range(d)] for a in range(r)]
+    if r == d - 1:
+        n = [flint.arb_mat([[B[i2, j] for j in range(r)] for i2 in range(d) if i2 != i]).det()
+             * (-1) ** i for i in range(d)]
+        norm2 = sum((v * v for v in n), flint.arb(0))
+        if not norm2 > 0:
+            return None
+        inv = 1 / norm2.sqrt()
+        rows.append([v * inv * last for v in n])
+    return flint.arb_mat(rows)
+
+
+def _sub(M, rows, cols):
+    import flint
+
+    return flint.arb_mat([[M[i, j] for j in cols] for i in rows])
+
+
+class OrthoSliceGauge:
+    """Orthogonal gauge fixing onto a :func:`triangular_slice` (see the module docstring)."""
+
+    flips = False
+    maps = "orthogonal maps (QR, ball arithmetic)"
+
+    def __init__(self, problem, certificate: dict, plan: TriangularPlan):
+        from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
+
+        self.shapes = _chain_shapes(problem)
+        self.plan = plan
+        pt = certificate["point"]
+        self.center = [to_fmpq(parse_exact(v)) for W in pt["center"] for row in W for v in row]
+        self.free = list(pt["free"])
+        frozen = _frozen(plan, self.shapes)
+        if sorted(frozen) != [p for p in range(len(self.center)) if p not in set(self.free)] \
+                or any(self.center[p] != 0 for p in frozen):
+            raise NotGaugeFixable("the certificate's slice is not the plan's triangular slice")
+        self.offs = [sum(r * c for r, c in self.shapes[:k]) for k in range(len(self.shapes))]
+        # the signs of the center's diagonal entries in each frozen block; a block of rank
+        # d - 1 leaves the sign of one unit normal free: both are tried (self.deficient)
+        self.signs, self.deficient = {}, []
+        for k, J in plan.columns.items():
+            self.signs[("c", k)] = self._diag_signs(k, [(a, j) for a, j in enumerate(J)])
+            if len(J) < self.shapes[k][0]:
+                self.deficient.append(("c", k))
+        for k, rows in plan.rows.items():
+            self.signs[("r", k)] = self._diag_signs(k, [(i, a) for a, i in enumerate(rows)])
+            if len(rows) < self.shapes[k][1]:
+                self.deficient.append(("r", k))
+
+    def _diag_signs(self, k, cells):
+        c = self.shapes[k][1]
+        out = []
+        for i, j in cells:
+            v = self.center[self.offs[k] + i * c + j]
+            if v == 0:
+                raise NotGaugeFixable("the center's frozen block has a zero diagonal entry")
+            out.append(1 if v > 0 else -1)
+        return out
+
+    def _images(self, x):
+        """Each orbit image of ``x`` on the slice (flat arb lists; one per choice of the free
+        unit-normal signs), or [] when a map was not found."""
+        import itertools
+
+        import flint
+
+        W = []
+        for o, (r, c) in zip(self.offs, self.shapes):
+            W.append(flint.arb_mat(r, c, [flint.arb(_fmpq_of_float(v)) for v in x[o:o + r * c]]))
+        out = []
+        for choice in itertools.product((1, -1), repeat=len(self.deficient)):
+            last = dict(zip(self.deficient, choice))
+            y = self._image(W, last)
+            if y is None:
+                return []
+            out.append([v for M in y for v in M.entries()])
+        return out
+
+    def _image(self, W, last):
+        p = self.plan
+        if p.symmetric:                       # U Q^T with (U Q^T)[I, :] = [R^T S, 0]
+            U = W[0]
+            C = _sub(U, p.rows[0], range(U.ncols()))
+            Q = _column_fix(C.transpose(), self.signs[("r", 0)], last.get(("r", 0), 1))
+            return None if Q is None else [U * Q.transpose()]
+        H = len(W)
+        y = [None] * H
+        below = None                          # Q_{k-1}
+        for k in range(p.m):                  # Q_k from columns J_k of W_k Q_{k-1}^T
+            M = W[k] if below is None else W[k] * below.transpose()
+            below = _column_fix(_sub(M, range(M.nrows()), p.columns[k]), self.signs[("c", k)],
+                                last.get(("c", k), 1))
+            if below is None:
+                return None
+            y[k] = below * M
+        above = None                          # Q_k
+        for k in range(H - 1, p.m, -1):       # Q_{k-1} from rows I_k of Q_k W_k
+            N = W[k] if above is None else above * W[k]
+            Q = _column_fix(_sub(N, p.rows[k], range(N.ncols())).transpose(),
+                            self.signs[("r", k)], last.get(("r", k), 1))
+            if Q is None:
+                return None
+            y[k], above = N * Q.transpose(), Q
+        mid = W[p.m]
+        if above is not None:
+            mid = above * mid
+        if below is not None:
+            mid = mid * below.transpose()
+        y[p.m] = mid
+        return y
+
+    def _bound(self, flat):
+        import flint
+
+        best = flint.fmpq(0)
+        for q in self.free:
+            man, exp = (flat[q] - flint.arb(self.center[q])).abs_upper().man_exp()
+            b = flint.fmpq(int(man)) * flint.fmpq(2) ** int(exp) if exp >= 0 else \
+                flint.fmpq(int(man), 2 ** int(-exp))
+            best = max(best, b)
+        return best
+
+    def distance(self, x):
+        """A rigorous upper bound (exact fmpq) of ``max_{p free} |(Q . x)_p - c_p|`` for the
+        nearest image, or None when no map was found (a pivot not proven positive)."""
+        import flint
+
+        with flint.ctx.workprec(BALL_BITS):
+            bounds = [self._bound(flat) for flat in self._images(x)]
+        return min(bounds) if bounds else None
+
+    def start(self, x):
+        """Exact rationals on the slice near the image of ``x`` nearest the center (frozen
+        entries exactly 0): the midpoints rounded, a starting point for the refinement."""
+        import flint
+
+        with flint.ctx.workprec(BALL_BITS):
+            images = self._images(x)
+            if not images:
+                return None
+            flat = min(images, key=self._bound)
+            free = set(self.free)
+            return [Fraction(float(v.mid())) if q in free else Fraction(0)
+                    for q, v in enumerate(flat)]
+
+
+def recertify_on_triangular_slice(problem, certificate: dict, x, digits: int = 40):
+    """The group's claim certified again on a :func:`triangular_slice` at the representative's
+    endpoint ``x``: ``(certificate, reason, gauge)``; the certificate None when it was not
+    accepted.  The representative's image starts the refinement; the signs of the slice
+    center's diagonal are those of the image."""
+    from landscape_proofs.produce.kinds import Kind
+    from landscape_proofs.produce.refined import enclose_on_slice
+
+    sl, plan = triangular_slice(problem, x)
+    shapes = _chain_shapes(problem)
+    # the representative's image fixes the signs: a provisional center with its diagonal
+    with_signs = _provisional(sl, plan, shapes, x)
+    start = OrthoSliceGauge(problem, with_signs, plan).start(x)
+    if start is None:
+        return None, "the representative could not be mapped onto the triangular slice", None
+    free = set(sl["point"]["free"])
+    fixed = [q for q in range(len(start)) if q not in free]
+    ev = certificate.get("evidence") or {}
+    extra = {k: v for k, v in ev.items() if k not in ("type", "gauge_generators", "precision_bits")}
+    cert, why = enclose_on_slice(problem, start, fixed, [Fraction(0)] * len(fixed),
+                                 Kind(certificate["claim"]), extra, digits=digits)
+    if cert is None:
+        return None, why, None
+    return cert, why, OrthoSliceGauge(problem, cert, plan)
+
+
+def _provisional(sl: dict, plan: TriangularPlan, shapes, x) -> dict:
+    """The slice with the diagonal entries of its frozen blocks set to +-1, signed as the
+    float QR of ``x`` gives them with positive pivots (so the map's signs are all +1)."""
+    import copy
+
+    out = copy.deepcopy(sl)
+    C = out["point"]["center"]
+    for k, J in plan.columns.items():
+        for a, j in enumerate(J):
+            C[k][a][j] = "1"
+    for k, rows in plan.rows.items():
+        for a, i in enumerate(rows):
+            C[k][i][a] = "1"
+    return out
+
+
+__all__ = ["TriangularPlan", "triangular_slice", "OrthoSliceGauge",
+           "recertify_on_triangular_slice"]
