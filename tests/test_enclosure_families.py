@@ -39,8 +39,10 @@ Multi-tower ``F = 1/2 ||R_1 + R_2 - Y||^2``, ``Y = [[2, 1], [1, 1]]`` (eigenvalu
   submersion there (``global-minimum``).
 - ``mt-weight-decay``: towers ``[[2, 1, 2], [2, 1, 2]]``, ``lam = 1/4``: the balanced point
   with ``R = sum (l_i - 1/4) q_i q_i^T`` has value ``1/2 * 2/16 + 1/4 (3 - 1/2) = 11/16``
-  (irrational weights ``sqrt(l_i - 1/4) q_i``): ``local-minimum`` with the O gauge and the
-  rotations between the two towers.
+  (irrational weights ``sqrt(l_i - 1/4) q_i``), with the O gauge and the rotations between
+  the two towers.  Two-layer towers are the chain ``[U_1 U_2] [V_1; V_2]``, so the critical
+  values are those of the chain 2-2-2 with decay 1/4: per eigenvalue ``l`` above 1/4 the
+  least is ``l/4 - 1/32``, total ``3/4 - 1/16 = 11/16``: ``global-minimum``.
 - ``mt-bottleneck``: towers ``[[3, 1, 3], [3, 1, 3]]``, ``Y = [[2, 1, 0], [1, 1, 0], [0, 0, 5]]``
   keeping ``5`` and ``l+``: value ``(7 - 3 sqrt 5)/4``, the global minimum (rank 2 < 3: a
   bottleneck, and the optimum is irrational: proven through the rank-2 manifold).
@@ -99,7 +101,7 @@ CASES = {
     "mt-weight-decay": ({"family": MT, "towers": [[2, 1, 2], [2, 1, 2]], "Y": Y2, "loss": "square",
                          "weight_decay": "1/4"},
                         [[["1.3", "0.8"]], [["1.3"], ["0.8"]], [["-0.2", "0.4"]], [["-0.2"], ["0.4"]]],
-                        Kind.LOCAL_MINIMUM),
+                        Kind.GLOBAL_MINIMUM),
     "mt-bottleneck": ({"family": MT, "towers": [[3, 1, 3], [3, 1, 3]],
                        "Y": [[2, 1, 0], [1, 1, 0], [0, 0, 5]], "loss": "square"},
                       [[["0", "0", "2.2"]], [["0"], ["0"], ["2.2"]], [["1.4", "0.85", "0"]],
@@ -248,7 +250,7 @@ SWAPS = [("sf-global", "strict-saddle"), ("sf-global", "local-maximum"),
          ("sf-saddle", "global-minimum"), ("sf-local", "spurious-local-minimum"),
          ("sf-local", "local-maximum"), ("sf-rank-one-saddle", "global-minimum"),
          ("mt-saddle", "local-minimum"), ("mt-saddle", "global-minimum"),
-         ("mt-global", "strict-saddle"), ("mt-weight-decay", "global-minimum"),
+         ("mt-global", "strict-saddle"), ("mt-weight-decay", "strict-saddle"),
          ("mt-bottleneck", "strict-saddle"), ("mt-bottleneck", "spurious-local-minimum"),
          ("mt-global", "not-critical")]
 

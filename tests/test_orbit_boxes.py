@@ -24,7 +24,8 @@ from landscape_proofs.kernel.checker import check_certificate
 from landscape_proofs.kernel.numbers import format_exact, parse_exact
 from landscape_proofs.produce.kinds import Kind
 from landscape_proofs.produce.refined import widened_enclosure
-from landscape_proofs.search.dedupe import NotGaugeFixable, SliceGauge, orbit_boxes
+from landscape_proofs.search.boxes import orbit_boxes
+from landscape_proofs.search.dedupe import NotGaugeFixable, SliceGauge
 from landscape_proofs.search.multistart import LimitPointGroup, SearchConfig, search
 from landscape_proofs.search.snap import certify_limit_point
 

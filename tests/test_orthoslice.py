@@ -200,3 +200,53 @@ def test_rank_deficient_u_u_transpose_runs_in_one_certified_box():
     U = np.array([[float(parse_exact(v)) for v in row]
                   for row in g.certificate["point"]["center"][0]])
     assert np.linalg.matrix_rank(U, tol=1e-6) == 2
+
+
+# --- towers of two layers: one chain -----------------------------------------------------------
+MT = {"family": "multi-tower", "towers": [[2, 1, 2], [2, 1, 2]], "Y": [[2, 1], [1, 1]],
+      "loss": "square", "weight_decay": "1/10"}
+
+
+def test_two_layer_towers_are_read_as_one_chain():
+    # tower t: V_t (1 x 2), U_t (2 x 1); the chain W_1 = [V_1; V_2], W_2 = [U_1 U_2]
+    from landscape_proofs.search.orthoslice import TwoLayerView
+
+    view = TwoLayerView(problem_from_dict(MT))
+    x = np.arange(8.0)       # V_1 = (0, 1), U_1 = (2, 3)^T, V_2 = (4, 5), U_2 = (6, 7)^T
+    assert view.to_chain(x).tolist() == [0, 1, 4, 5, 2, 6, 3, 7]
+    deep = problem_from_dict({**MT, "family": "multi-tower", "towers": [[2, 1, 1, 2], [2, 1, 2]]})
+    with pytest.raises(NotGaugeFixable, match="more than two layers"):
+        TwoLayerView(deep)
+
+
+def test_two_layer_towers_with_decay_global_minimum_certified_and_runs_in_one_box():
+    # the towers are the chain 2-2-2 with decay 1/10 and X = I: per singular value sigma of Y
+    # (the golden (3 +- sqrt5)/2, both above 1/10) the minimum of 1/2 (sigma - s)^2 + s/10 is
+    # sigma/10 - 1/200, so the global value is (3/10) - 2/200 = 29/100, at an irrational point
+    p = problem_from_dict(MT)
+    r = search(p, SearchConfig(starts=12, seed=0))
+    (g,) = r.groups
+    assert g.kind is Kind.GLOBAL_MINIMUM and g.runs_in_certified_box == g.starts == 12
+    lo, hi = g.value_enclosure
+    assert lo <= F(29, 100) <= hi and hi - lo < F(1, 10**20)
+    assert check_certificate(g.box_certificate).holds
+    assert "isolated-critical-value" in json.dumps(g.certificate["evidence"])
+
+
+def test_isolated_critical_values_refuse_deeper_towers_and_wrong_data():
+    from landscape_proofs.kernel.critical_values import isolate_global
+    from landscape_proofs.kernel.model import read_problem
+
+    deep = read_problem({**MT, "towers": [[2, 1, 1, 2], [2, 1, 2]]})
+    with pytest.raises(ArithmeticError, match="one chain"):
+        isolate_global(deep, flint.fmpq(29, 100), flint.fmpq(29, 100))
+    # the two-layer towers: 29/100 is the least critical value; 3/10 is none of them
+    two = read_problem(MT)
+    assert "least" in isolate_global(two, flint.fmpq(29, 100), flint.fmpq(29, 100))
+    with pytest.raises(ArithmeticError):
+        isolate_global(two, flint.fmpq(3, 10), flint.fmpq(3, 10))
+    # a tampered certificate: the point is not critical for another Y
+    r = search(problem_from_dict(MT), SearchConfig(starts=4, seed=1))
+    cert = json.loads(json.dumps(r.groups[0].certificate))
+    cert["problem"]["Y"] = [["2", "1"], ["1", "2"]]
+    assert not check_certificate(cert).holds

@@ -176,8 +176,9 @@ def isolate_global_value(X, Y, r: int, lo: fmpq, hi: fmpq, below: bool = False) 
 def isolate_global(p, lo: fmpq, hi: fmpq, below: bool = False) -> str:
     """:func:`isolate_value` for the problem ``p`` (kernel/model.py), or ``ArithmeticError``."""
     lam, square = p.weight_decay, isinstance(p.loss, Square) and not p.loss.over_product
-    if not square or p.sum_of_towers or lam is None or (lam and not p.symmetric and p.depth < 2):
-        raise ArithmeticError("isolated-critical-value needs the square loss, one tower and a "
+    one = not p.sum_of_towers or all(len(t) == 2 for t in p.towers)  # [U_1 ..][V_1; ..]: one
+    if not square or not one or lam is None or (lam and not p.symmetric and p.depth < 2):
+        raise ArithmeticError("isolated-critical-value needs the square loss, one chain and a "
                               "scalar weight decay")
     if p.Y.nrows() > MAX_DIM:
         raise ArithmeticError(f"isolated-critical-value: {p.Y.nrows()} > {MAX_DIM} outputs")
@@ -192,7 +193,7 @@ def isolate_global(p, lo: fmpq, hi: fmpq, below: bool = False) -> str:
     if p.X * p.X.transpose() != identity(p.X.nrows()):  # 3.
         raise ArithmeticError("isolated-critical-value with weight decay needs X X^T = I")
     Yp = p.Y * p.X.transpose()
-    groups = _decay_groups(Yp * Yp.transpose(), lam, p.depth)
+    groups = _decay_groups(Yp * Yp.transpose(), lam, 2 if p.sum_of_towers else p.depth)
     return isolate_value(frobenius_sq(p.Y) / 2, groups, p.max_rank, lo, hi, below)
 
 

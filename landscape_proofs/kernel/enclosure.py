@@ -719,7 +719,7 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     gl = ev.get("global")
     if isinstance(gl, dict) and gl.get("type") == "isolated-critical-value":
         # W* is critical (above) and the critical values are known exactly (critical_values.py)
-        if problem.sum_of_towers:
+        if problem.sum_of_towers and problem.weight_decay == 0:  # with decay: two-layer towers
             return (f"{where}; {_towers_on_rank_manifold(problem, obj, Wb, gl)}; "
                     f"{isolate_global_value(problem.X, problem.Y, problem.max_rank, vlo, vhi)}")
         return f"{where}; {isolate_global(problem, vlo, vhi)}"

@@ -261,10 +261,10 @@ class _Enclosing:
         p, loss = self.problem, self.problem.loss
         # the square loss's critical values are known in closed form: isolate the optimum
         # among them (bottleneck or not, U U^T, scalar decay; kernel/critical_values.py)
-        iso = ([{"type": "isolated-critical-value"}] if loss.square_like and not p.sum_of_towers
+        iso = ([{"type": "isolated-critical-value"}] if loss.square_like and _one_chain(p)
                and not isinstance(p.weight_decay, tuple) else [])
         if p.sum_of_towers and loss.square_like and not loss.over_product and p.weight_decay == 0:
-            iso = _towers_rank_hint(p, self.center)
+            iso = iso + _towers_rank_hint(p, self.center)
         if loss.convex_proven(*p.loss_argument_shape) is not True:
             return iso
         if p.psd_product:  # weight decay allowed: tr(U U^T)
@@ -297,7 +297,7 @@ class _Enclosing:
                                       {"spurious": {"type": "above-square-optimum"}})
                 if r2.valid:
                     return Kind.SPURIOUS_LOCAL_MINIMUM, c2, r2.reason
-        if loss.square_like and not p.sum_of_towers and not isinstance(p.weight_decay, tuple):
+        if loss.square_like and _one_chain(p) and not isinstance(p.weight_decay, tuple):
             # a critical value (of some point) provably below lo (kernel/critical_values.py)
             c2, r2 = self.attempt(Kind.SPURIOUS_LOCAL_MINIMUM,
                                   {"spurious": {"type": "below-critical-value"}})
@@ -540,6 +540,12 @@ def _is_critical(ctx, ref: Refinement) -> bool:
     """Whether the full gradient (not only the slice's) is small at the point reached (a hint)."""
     scale = max([ctx.one] + [abs(x) for x in ref.point])
     return ref.residual <= ctx.mpf(10) ** (-(ref.digits // 2)) * scale
+
+
+def _one_chain(p) -> bool:
+    """One chain of layers, or towers of two layers each (``sum_t U_t V_t`` is the chain
+    ``[U_1 ... U_T] [V_1; ...; V_T]``, whose critical values the kernel knows)."""
+    return not p.sum_of_towers or all(len(w) == 3 for w in p.towers)
 
 
 def _towers_rank_hint(problem, center) -> list[dict]:

@@ -13,7 +13,7 @@ Pipeline (every float step is a producer step; only the checker's yes counts):
    points are proven to lie on one orbit (:func:`.dedupe.orbit_map`) are then merged, and
    no others; the runs of a group certified by an enclosure (an irrational point) are
    gauge-fixed exactly onto its certificate's slice and certified in one wider box, which
-   also merges float groups all of whose runs land in it (:func:`.dedupe.orbit_boxes`);
+   also merges float groups all of whose runs land in it (:func:`.boxes.orbit_boxes`);
 6. the global value is stated when it is proven: the closed-form optimum of the square
    loss without weight decay (compared exactly), or the value of a certified global
    minimum that was reached.
@@ -56,7 +56,8 @@ from landscape_proofs.families.base import Point, Problem
 from landscape_proofs.families.io import point_to_dict, problem_to_dict, write_text_atomic
 from landscape_proofs.numeric.views import float64_objective
 from landscape_proofs.search.blas import single_blas_thread
-from landscape_proofs.search.dedupe import exact_invariants, group, orbit_boxes, problem_invariants
+from landscape_proofs.search.boxes import orbit_boxes
+from landscape_proofs.search.dedupe import exact_invariants, group, problem_invariants
 from landscape_proofs.search.families import require_searchable
 from landscape_proofs.search.local import DescentConfig, RunStatus, STATUS_OF_CODE, descend
 from landscape_proofs.search.snap import certify_limit_point, simplest_rational
@@ -150,7 +151,7 @@ class LimitPointGroup:
     subgroups: int = 1                   # float groups merged (same orbit, proven)
     value_enclosure: tuple[Fraction, Fraction] | None = None     # enclosure route
     orbit_proven: int = 0                # merged float groups whose exact points are A . point
-    # enclosure groups: runs gauge-fixed exactly into one certified box H (dedupe.orbit_boxes)
+    # enclosure groups: runs gauge-fixed exactly into one certified box H (boxes.orbit_boxes)
     runs_in_certified_box: int | None = None     # None: no enclosure (exact point, or none)
     box_certificate: dict | None = field(default=None, repr=False)   # H, checked
     box_certificate_file: str | None = None

@@ -77,7 +77,9 @@ def _frozen(plan: TriangularPlan, shapes) -> dict:
 def triangular_slice(problem, x) -> tuple[dict, TriangularPlan]:
     """A triangular slice chosen at the float point ``x`` (well-conditioned frozen blocks,
     pivoted QR): ``({"point": {"center", "free"}}, plan)``; the center's free entries are 0.
-    Chains need widths narrowing to one layer and widening after it (as echelon slices)."""
+    Chains need widths narrowing to one layer and widening after it (as echelon slices), up
+    to one: a hidden layer one wider than the layer that fixes it is fixed when the block
+    has rank ``d - 1``."""
     from scipy.linalg import qr
 
     shapes = _chain_shapes(problem)
@@ -106,9 +108,9 @@ def triangular_slice(problem, x) -> tuple[dict, TriangularPlan]:
             plan = TriangularPlan(True, 0, {}, {0: got[0]})
     else:
         H, d = len(shapes), [shapes[0][1]] + [r for r, _ in shapes]
-        for m in range(H):
-            if not (all(d[k] >= d[k + 1] for k in range(m))
-                    and all(d[k + 1] >= d[k] for k in range(m + 1, H))):
+        for m in range(H):        # a block of rank d - 1 needs only d - 1 columns (rows)
+            if not (all(d[k] >= d[k + 1] - 1 for k in range(m))
+                    and all(d[k + 1] >= d[k] - 1 for k in range(m + 1, H))):
                 continue
             cols, rws, ok = {}, {}, True
             below, above = np.eye(d[0]), np.eye(d[H])
@@ -191,6 +193,7 @@ class OrthoSliceGauge:
     """Orthogonal gauge fixing onto a :func:`triangular_slice` (see the module docstring)."""
 
     flips = False
+    exact = False                  # the images are enclosed in balls, not rational
     maps = "orthogonal maps (QR, ball arithmetic)"
 
     def __init__(self, problem, certificate: dict, plan: TriangularPlan):
@@ -315,35 +318,120 @@ class OrthoSliceGauge:
                     for q, v in enumerate(flat)]
 
 
-def recertify_on_triangular_slice(problem, certificate: dict, x, digits: int = 40):
-    """The group's claim certified again on a :func:`triangular_slice` at the representative's
-    endpoint ``x``: ``(certificate, reason, gauge)``; the certificate None when it was not
-    accepted.  The representative's image starts the refinement; the signs of the slice
-    center's diagonal are those of the image."""
+class TwoLayerView:
+    """A multi-tower network whose towers all have two layers, seen as one two-layer chain:
+    ``sum_t U_t V_t = [U_1 ... U_T] [V_1; ...; V_T]``, with the same data, loss and scalar
+    decay (:meth:`~landscape_proofs.families.multi_tower.MultiTowerProblem.two_layer_equivalent`,
+    whose values agree exactly here).  The symmetries the kernel names for such towers (GL or
+    O of each tower's hidden layer, and the moves between towers) span exactly ``gl(D)`` or
+    ``so(D)`` of the joint hidden layer, ``D = sum_t d_t``.  For any other problem the view is
+    the identity."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        n = problem.n_params
+        if not problem.sum_of_towers:
+            self.chain, self.perm = problem, list(range(n))
+            return
+        towers = [tuple(w) for w in problem.towers]
+        if any(len(w) != 3 for w in towers):
+            raise NotGaugeFixable("multi-tower with a tower of more than two layers: the moves "
+                                  "between towers are not gauge-fixed")
+        self.chain = problem.two_layer_equivalent()
+        d0, dH, D = towers[0][0], towers[0][-1], sum(w[1] for w in towers)
+        # the chain's flat index -> the towers' flat index (tower t: V_t then U_t, row-major)
+        offs, o = [], 0
+        for _, d, _ in towers:
+            offs.append(o)
+            o += d * d0 + dH * d
+        perm = []
+        for t, (_, d, _) in enumerate(towers):            # W_1 = [V_1; ...; V_T]
+            perm += [offs[t] + i * d0 + j for i in range(d) for j in range(d0)]
+        for i in range(dH):                               # W_2 = [U_1 ... U_T]
+            for t, (_, d, _) in enumerate(towers):
+                perm += [offs[t] + d * d0 + i * d + j for j in range(d)]
+        assert sorted(perm) == list(range(n)) and D * (d0 + dH) == n
+        self.perm = perm
+
+    def to_chain(self, x):
+        return np.asarray(x)[self.perm]
+
+    def cert_to_chain(self, certificate: dict) -> dict:
+        """The certificate's center and slice in the chain's coordinates."""
+        pt = certificate["point"]
+        flat = [v for W in pt["center"] for row in W for v in row]
+        free = set(pt["free"])
+        it = iter([flat[q] for q in self.perm])
+        return {"point": {"center": [[[next(it) for _ in range(c)] for _ in range(r)]
+                                     for r, c in self.chain.shapes],
+                          "free": [i for i, q in enumerate(self.perm) if q in free],
+                          "radius": pt.get("radius")}}
+
+
+class _Permuted:
+    """A gauge of the chain view, read on the problem's own coordinates."""
+
+    def __init__(self, inner, view: TwoLayerView):
+        self.inner, self.view = inner, view
+        self.flips = getattr(inner, "flips", False)
+        self.exact = getattr(inner, "exact", True)
+        self.maps = getattr(inner, "maps", None) or (
+            "hidden-unit sign flips" if self.flips else "rational GL maps")
+        if view.chain is not view.problem:
+            self.maps += ", the towers read as one two-layer chain"
+
+    def distance(self, x):
+        return self.inner.distance(self.view.to_chain(x))
+
+
+def recertify_on_slice(problem, certificate: dict, x, digits: int = 40):
+    """The group's claim certified again on a slice where run endpoints can be mapped:
+    an echelon slice (GL gauges, rational maps: :func:`.dedupe.echelon_slice`) or a
+    :func:`triangular_slice` (orthogonal gauges, QR maps), chosen at the representative's
+    endpoint ``x`` and built on the :class:`TwoLayerView` of the problem.  The
+    representative's image starts the refinement (for a triangular slice the signs of the
+    center's diagonal are those of the image).  Returns ``(certificate, reason, gauge)``;
+    the certificate None when it was not accepted; ``gauge.distance`` reads the problem's
+    coordinates."""
+    from landscape_proofs.kernel.numbers import parse_exact
     from landscape_proofs.produce.kinds import Kind
     from landscape_proofs.produce.refined import enclose_on_slice
+    from landscape_proofs.search.dedupe import SliceGauge, echelon_slice
 
-    sl, plan = triangular_slice(problem, x)
-    shapes = _chain_shapes(problem)
-    # the representative's image fixes the signs: a provisional center with its diagonal
-    with_signs = _provisional(sl, plan, shapes, x)
-    start = OrthoSliceGauge(problem, with_signs, plan).start(x)
+    view = TwoLayerView(problem)
+    chain, xc = view.chain, view.to_chain(x)
+    if chain.orthogonal_symmetry:
+        sl, plan = triangular_slice(chain, xc)
+        start = OrthoSliceGauge(chain, _provisional(sl, plan), plan).start(xc)
+        gauge_of = lambda c: OrthoSliceGauge(chain, c, plan)        # noqa: E731
+        where = "the triangular slice"
+    else:
+        sl = echelon_slice(chain, xc)
+        y = SliceGauge(chain, sl).fix(xc)
+        start = None if y is None else [Fraction(int(v.p), int(v.q)) for v in y]
+        gauge_of = lambda c: SliceGauge(chain, c)                   # noqa: E731
+        where = "the echelon slice"
     if start is None:
-        return None, "the representative could not be mapped onto the triangular slice", None
+        return None, f"the representative could not be mapped onto {where}", None
     free = set(sl["point"]["free"])
-    fixed = [q for q in range(len(start)) if q not in free]
+    center = [parse_exact(v) for W in sl["point"]["center"] for row in W for v in row]
+    on_problem = [Fraction(0)] * len(start)
+    for i, q in enumerate(view.perm):
+        on_problem[q] = start[i]
+    frozen = sorted((view.perm[i], center[i]) for i in range(len(start)) if i not in free)
     ev = certificate.get("evidence") or {}
     extra = {k: v for k, v in ev.items() if k not in ("type", "gauge_generators", "precision_bits")}
-    cert, why = enclose_on_slice(problem, start, fixed, [Fraction(0)] * len(fixed),
+    cert, why = enclose_on_slice(problem, on_problem, [q for q, _ in frozen],
+                                 [Fraction(v) for _, v in frozen],
                                  Kind(certificate["claim"]), extra, digits=digits)
     if cert is None:
         return None, why, None
-    return cert, why, OrthoSliceGauge(problem, cert, plan)
+    return cert, why, _Permuted(gauge_of(view.cert_to_chain(cert)), view)
 
 
-def _provisional(sl: dict, plan: TriangularPlan, shapes, x) -> dict:
-    """The slice with the diagonal entries of its frozen blocks set to +-1, signed as the
-    float QR of ``x`` gives them with positive pivots (so the map's signs are all +1)."""
+def _provisional(sl: dict, plan: TriangularPlan) -> dict:
+    """The slice with the diagonal entries of its frozen blocks set to 1 (the map's signs all
+    +1: the QR pivots are positive)."""
     import copy
 
     out = copy.deepcopy(sl)
@@ -357,5 +445,5 @@ def _provisional(sl: dict, plan: TriangularPlan, shapes, x) -> dict:
     return out
 
 
-__all__ = ["TriangularPlan", "triangular_slice", "OrthoSliceGauge",
-           "recertify_on_triangular_slice"]
+__all__ = ["TriangularPlan", "triangular_slice", "OrthoSliceGauge", "TwoLayerView",
+           "recertify_on_slice"]
