@@ -141,3 +141,40 @@ def test_exact_ties_at_the_least_critical_value_are_decided(y, lam, w, value, is
     res = check_certificate(c)
     assert res.holds is is_global, res.reason
     assert (classify(p, pt).kind.value == "global-minimum") is is_global
+
+
+# X X^T = c I reduces to whitened data: L/c is the whitened problem for Y X^T/c, decay lam/c.
+# Scalar depth 3, X = 2, Y = 3, lam = 2: L = 1/2 (2 abc - 3)^2 + (a^2 + b^2 + c^2); balanced
+# s: dL/da = 2 s^2 (2 s^3 - 3) + 2 s = 0 <=> 4 s^4 - 6 s + 2 = (s - 1)(4 s^3 + 4 s^2 + 4 s - 2)
+# = 0: s = 1 (value 1/2 + 3 = 7/2) or the cubic's root s ~ 0.348 (value ~4.6); the origin is
+# 9/2.  So (1, 1, 1) is global.  X = (1, 1, 1, 1) with Y = (3/2, 3/2, 3/2, 3/2) is the same L
+# (X X^T = 4, Y X^T = 6, ||Y||^2 = 9).  X = diag(2, 1) is not c I: refused.
+@pytest.mark.parametrize("X, Y, value, holds", [
+    ([[2]], [[3]], Fraction(7, 2), True),
+    ([[1, 1, 1, 1]], [["3/2", "3/2", "3/2", "3/2"]], Fraction(7, 2), True),
+    ([[2]], [[3]], Fraction(9, 2), False),          # the origin: above the least value
+])
+def test_data_with_x_x_transpose_a_multiple_of_the_identity(X, Y, value, holds):
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
+    from landscape_proofs.produce.certificate import Certificate
+    from landscape_proofs.produce.classify import classify
+
+    p = problem_from_dict({"family": "deep-linear", "widths": [1, 1, 1, 1], "X": X, "Y": Y,
+                           "loss": "square", "weight_decay": 2})
+    w = 1 if holds else 0
+    pt = point_from_dict({"weights": [[[w]], [[w]], [[w]]]}, p)
+    assert Fraction(str(exact_objective(p).value(exact_weights(pt)))) == value
+    c = Certificate(claim="global-minimum", problem=p, point=pt, value=value,
+                    evidence={"type": "isolated-critical-value"}, method="test").to_json()
+    assert check_certificate(c).holds is holds
+    assert (classify(p, pt).kind.value == "global-minimum") is holds
+
+
+def test_data_not_a_multiple_of_the_identity_is_refused():
+    from landscape_proofs.kernel.critical_values import isolate_global
+    from landscape_proofs.kernel.model import read_problem
+
+    p = read_problem({"family": "deep-linear", "widths": [2, 1, 1, 1], "X": [[2, 0], [0, 1]],
+                      "Y": [[3, 1]], "loss": "square", "weight_decay": 2})
+    with pytest.raises(ArithmeticError, match="c I"):
+        isolate_global(p, fmpq(1), fmpq(1))

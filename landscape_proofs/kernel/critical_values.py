@@ -37,6 +37,12 @@ Eckart-Young; cases 2 and 3: L is coercive), so it is the global one.
    ``phi(s) = -s^(2H)/2 + lam (H-2) s^2/2``, over at most r singular values.  The s are the
    positive roots of ``s^((2H-4) d) chi((s^(2H-2) + lam)^2 / s^(2H-4))`` (chi the
    characteristic polynomial of ``Y' Y'^T``), each matched to its eigenvalue ``y^2``.
+   ``X X^T = c I`` (c > 0) reduces to it: ``||R X - Y||^2 = c ||R - Y X^T/c||^2 + ||Y||^2 -
+   c ||Y X^T/c||^2``, so ``L/c`` is case 3 for ``Y X^T/c`` with decay ``lam/c``, compared
+   with ``[lo/c, hi/c]``.
+
+Towers of two layers each are one chain: ``sum_t U_t V_t = [U_1 ... U_T][V_1; ...; V_T]``
+with the chain's decay, a permutation of the parameters, so cases 1 and 3 apply with depth 2.
 """
 from __future__ import annotations
 
@@ -190,11 +196,12 @@ def isolate_global(p, lo: fmpq, hi: fmpq, below: bool = False) -> str:
         return isolate_value(c0 + frobenius_sq(M) / 2, groups, p.shapes[0][1], lo, hi, below)
     if lam == 0:                                     # 1.
         return isolate_global_value(p.X, p.Y, p.max_rank, lo, hi, below)
-    if p.X * p.X.transpose() != identity(p.X.nrows()):  # 3.
-        raise ArithmeticError("isolated-critical-value with weight decay needs X X^T = I")
-    Yp = p.Y * p.X.transpose()
-    groups = _decay_groups(Yp * Yp.transpose(), lam, 2 if p.sum_of_towers else p.depth)
-    return isolate_value(frobenius_sq(p.Y) / 2, groups, p.max_rank, lo, hi, below)
+    c = (p.X * p.X.transpose())[0, 0]      # X X^T = c I: L/c is case 3 for Y X^T/c, lam/c
+    if c == 0 or p.X * p.X.transpose() != identity(p.X.nrows()) * c:  # 3.
+        raise ArithmeticError("isolated-critical-value with weight decay needs X X^T = c I, c > 0")
+    Yp = p.Y * p.X.transpose() / c
+    groups = _decay_groups(Yp * Yp.transpose(), lam / c, 2 if p.sum_of_towers else p.depth)
+    return isolate_value(frobenius_sq(p.Y) / 2 / c, groups, p.max_rank, lo / c, hi / c, below)
 
 
 def _rational_sqrt(q: fmpq):

@@ -370,10 +370,12 @@ class _Producer:
         return None, above
 
     def isolated_critical_value(self):
-        """Square loss with a scalar decay (deep linear, X X^T = I) or l(U U^T): the value is
-        the least of the exactly known critical values (kernel/critical_values.py)."""
+        """Square loss with a scalar decay (deep linear or towers of two layers, X X^T = c I)
+        or l(U U^T): the value is the least of the exactly known critical values
+        (kernel/critical_values.py)."""
         p = self.problem
-        if (not p.loss.square_like or p.sum_of_towers or isinstance(p.weight_decay, tuple)
+        towers = p.sum_of_towers and any(len(w) != 3 for w in p.towers)
+        if (not p.loss.square_like or towers or isinstance(p.weight_decay, tuple)
                 or (p.weight_decay == 0 and not p.psd_product)):
             return None
         try:
