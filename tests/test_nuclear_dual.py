@@ -111,3 +111,80 @@ def test_an_l1_kink_above_the_global_value_gets_no_dual_certificate():
     p = problem_from_dict(prob)
     r = classify(p, point_from_dict({"weights": [[[1]], [[1]]]}, p))
     assert r.kind is not Kind.GLOBAL_MINIMUM
+
+
+# --- the ball version: irrational critical points (kernel/enclosure.py) ------------------
+# widths 2-2-2, X = I, Y = diag(4, 3), decay 1: per singular value y the two-layer minimum
+# shrinks it to y - 1 with balanced factors sqrt(y - 1): the global minimum W_1 = W_2 =
+# diag(sqrt3, sqrt2) (irrational; G = Y - R = I, ||G||^2 = 1 = a b), and a saddle at
+# diag(0, sqrt2) (G = diag(4, 1), ||G||^2 = 16 > 1).
+DIAG43 = {"family": "deep-linear", "widths": [2, 2, 2], "Y": [[4, 0], [0, 3]],
+          "loss": "square", "weight_decay": 1}
+
+
+def _enclosed(problem, s1, s2):
+    from landscape_proofs.produce.refined import classify_refined
+
+    p = problem_from_dict(problem)
+    W = [[[f"{s1:.12f}", "0"], ["0", f"{s2:.12f}"]]] * 2
+    return classify_refined(p, point_from_dict({"weights": W}, p), snap=False)
+
+
+def _with_dual(cert, shift, claim="global-minimum"):
+    c = copy.deepcopy(cert)
+    c["claim"] = claim
+    c["evidence"]["global"] = {"type": "nuclear-dual-bound", "shift": shift}
+    return c
+
+
+def test_the_ball_version_accepts_an_irrational_global_minimum_and_refuses_a_saddle():
+    import math
+
+    from landscape_proofs.kernel.numbers import parse_exact
+
+    res = _enclosed(DIAG43, math.sqrt(3), math.sqrt(2))
+    assert res.kind is Kind.GLOBAL_MINIMUM
+    v = res.certificate["value"]
+    # the value 1/2 ||G||^2 + (3 + 2) = 1 + 5 = 6: sum_j (y_j - 1) + 1/2 * 2 = 6
+    assert parse_exact(v["lower"]) <= 6 <= parse_exact(v["upper"])
+    ok = check_certificate(_with_dual(res.certificate, "4"))
+    assert ok.holds and "a b I - G^T G" in ok.reason, ok.reason
+    for shift in ("0", "-1"):
+        assert not check_certificate(_with_dual(res.certificate, shift)).holds
+    saddle = _enclosed(DIAG43, 0.0, math.sqrt(2))
+    assert saddle.kind is Kind.STRICT_SADDLE
+    bad = check_certificate(_with_dual(saddle.certificate, "4"))
+    assert not bad.holds
+
+
+def test_the_ball_version_needs_constant_decays_per_layer():
+    import math
+
+    res = _enclosed(DIAG43, math.sqrt(3), math.sqrt(2))
+    c = _with_dual(res.certificate, "4")
+    c["problem"]["weight_decay"] = [[["1", "2"], ["1", "1"]], [["1", "1"], ["1", "1"]]]
+    assert not check_certificate(c).holds
+
+
+def test_search_certifies_an_irrational_global_minimum_for_data_not_whitened():
+    # widths 2-2-2, X = [[2, 0], [1, 1]] (X X^T is not c I), Y = [[2, 1], [1, 1]], decay 1/10:
+    # no closed form; the certified value must match an independent float minimisation
+    import numpy as np
+    from scipy.optimize import minimize
+
+    from landscape_proofs.search.multistart import SearchConfig, search
+
+    X, Y = np.array([[2, 0], [1, 1.0]]), np.array([[2, 1], [1, 1.0]])
+    problem = {"family": "deep-linear", "widths": [2, 2, 2], "X": [[2, 0], [1, 1]],
+               "Y": [[2, 1], [1, 1]], "loss": "square", "weight_decay": "1/10"}
+    r = search(problem_from_dict(problem), SearchConfig(starts=8, seed=0))
+    g = next(g for g in r.groups if g.kind is Kind.GLOBAL_MINIMUM)
+    assert "nuclear-dual-bound" in str(g.certificate["evidence"])
+    lo, hi = (float(v) for v in g.value_enclosure)
+
+    def f(w):
+        A, B = w[:4].reshape(2, 2), w[4:].reshape(2, 2)
+        return 0.5 * np.sum((B @ A @ X - Y) ** 2) + 0.05 * w @ w
+    rng = np.random.default_rng(1)
+    best = min(minimize(f, rng.normal(size=8), method="BFGS").fun for _ in range(20))
+    assert best >= lo - 1e-9 and abs(best - hi) < 1e-7

@@ -384,17 +384,14 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         # smooth l: with G = -dl/dR at a critical point, <G, R> = sum a/2 ||A||^2 + b/2 ||B||^2,
         # and a/2 ||A'||^2 + b/2 ||B'||^2 >= sqrt(ab) ||B'A'||_* >= <G, B'A'> when ||G||_2^2 <= ab:
         # by convexity L(W') >= L(W) for every W'
-        blocks = [b for t in p.towers for b, _ in t]
-        lam = [set(sum(p.decay_block(b), [])) for b in range(len(p.shapes))]
-        if (p.symmetric or any(len(t) != 2 for t in p.towers) or len(set(blocks)) != len(blocks)
-                or any(len(d) != 1 or not min(d) > 0 for d in lam)
-                or loss.convex_proven(*p.loss_argument_shape) is not True):
+        towers = p.tower_decays()
+        if towers is None or loss.convex_proven(*p.loss_argument_shape) is not True:
             raise Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 constant "
                            "on each layer and a loss proven convex")
         G = -_subgradient(ctx, ev)    # critical: a A = B^T G, b B = G A^T (0 in dL at l1 kinks)
-        for t in p.towers:
-            ab, A, B = min(lam[t[0][0]]) * min(lam[t[1][0]]), ctx.W[t[0][0]], ctx.W[t[1][0]]
-            if min(lam[t[0][0]]) * A != B.transpose() * G or min(lam[t[1][0]]) * B != G * A.transpose():
+        for a, b, ia, ib in towers:
+            ab, A, B = a * b, ctx.W[ia], ctx.W[ib]
+            if a * A != B.transpose() * G or b * B != G * A.transpose():
                 raise Rejected("not critical with this (sub)gradient G: a A = B^T G, b B = G A^T fail")
             if inertia(linalg_identity(G.ncols()) * ab - G.transpose() * G).negative:
                 raise Rejected(f"||dl/dR||_2^2 > {ab}, the product of a tower's decays")

@@ -792,6 +792,8 @@ def _check_global(problem, obj, Wb, gl) -> str:
         raise _Rejected("the loss is not proven convex (a declared fact is not a proof)")
     if problem.symmetric:
         return _check_global_psd(problem, obj, Wb, gl)
+    if gl.get("type") == "nuclear-dual-bound":
+        return _check_nuclear_dual(problem, obj, Wb, gl)
     if gl.get("type") != "convex-stationary":
         raise _Rejected('global: expected {"type": "convex-stationary", ...}')
     if problem.weight_decay != 0:
@@ -818,6 +820,27 @@ def _check_global(problem, obj, Wb, gl) -> str:
             "the box, so dL/dW_k = A_k^T G B_k^T = 0 forces the function-space gradient "
             "G(W*) = 0; convex loss, no bottleneck: W_H...W_1 minimises the loss over all "
             "matrices")
+
+
+def _check_nuclear_dual(problem: Problem, obj, Wb, gl) -> str:
+    """The ball version of ``nuclear-dual-bound`` (checker.py: ``||G*||_2^2 <= a b`` per tower
+    ``B A`` at a critical W* proves it global; G = -dF/dR, a smooth convex loss).  At W*
+    ``a A = B^T G`` and ``b B = G A^T``, so ``G^T G A^T = b G^T B = a b A^T``: ``N = a b I -
+    G^T G`` vanishes on range(A^T).  If ``N + c A^T A`` is positive definite on the box (c > 0),
+    then for ``x = x1 + x2`` (x1 in range(A^T), x2 orthogonal to it, so ``A x2 = 0``)
+    ``x^T N x = x2^T (N + c A^T A) x2 >= 0`` at W*: ``N >= 0``, the exact evidence's condition."""
+    c, towers = to_fmpq(parse_exact(gl.get("shift"), "global.shift")), problem.tower_decays()
+    if towers is None or not c > 0:
+        raise _Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 constant on "
+                        "each layer and a shift c > 0")
+    G = obj._G(obj.loss_argument(Wb))
+    for a, b, ia, _ in towers:
+        N = arb_mat(identity(G.ncols())) * arb(a * b) - G.transpose() * G
+        check_positive_definite_everywhere(N + Wb[ia].transpose() * Wb[ia] * arb(c),
+                                           f"a b I - G^T G + {show(c)} A^T A")
+    return ("a b I - G^T G + c A^T A positive definite on the box for every tower B A: at the "
+            "critical W*, ||dF/dR||_2^2 <= a b (it vanishes on range(A^T)), so every point has "
+            "L >= L(W*) (nuclear-norm duality)")
 
 
 def _check_global_psd(problem: Problem, obj, Wb, gl) -> str:

@@ -270,7 +270,10 @@ class _Enclosing:
         if p.psd_product:  # weight decay allowed: tr(U U^T)
             return [{"type": "psd-cone-optimality", "shift": format_exact(c)}
                     for c in self.psd_shifts()] + iso
-        if p.weight_decay != 0 or p.has_bottleneck:
+        if p.weight_decay != 0:      # two-layer towers: ||dF/dR||_2^2 <= a b on the ball
+            return iso + [{"type": "nuclear-dual-bound", "shift": format_exact(c)}
+                          for c in self.nuclear_shifts()]
+        if p.has_bottleneck:
             return iso
         if p.sum_of_towers:  # a sum of towers: the product map a submersion, G(W*) = 0
             return [{"type": "convex-stationary"}]
@@ -362,6 +365,35 @@ class _Enclosing:
         if np.linalg.eigvalsh(S + float(c) * U @ U.T)[0] <= 1e-9 * scale:
             return []
         return [c]
+
+    def nuclear_shifts(self) -> list[Fraction]:
+        """Shifts c (powers of two) for which ``a b I - G^T G + c A^T A`` looks positive
+        definite at the center for every tower ``B A`` of two layers with constant decays
+        (float64 hint; the checker decides in arb); [] when the towers do not qualify."""
+        from landscape_proofs.kernel.model import read_problem
+
+        towers = read_problem(self.problem.to_dict()).tower_decays()
+        if towers is None:
+            return []
+        Ws = self.f64.unflatten(np.array([float(q) for q in self.center]))
+        G = self.f64.function_gradient(Ws)[0]
+        best = Fraction(0)
+        for a, b, ia, _ in towers:
+            A = Ws[ia][0]
+            N = float(a * b) * np.eye(G.shape[1]) - G.T @ G
+            w = np.linalg.eigvalsh(A.T @ A)
+            positive = w[w > 1e-9 * max(1.0, float(w[-1]))]
+            scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(N)))))
+            if not positive.size:
+                return []
+            c = Fraction(2) ** math.ceil(math.log2(2 * scale / float(positive[0])))
+            best = max(best, c)
+        for a, b, ia, _ in towers:
+            A = Ws[ia][0]
+            N = float(a * b) * np.eye(G.shape[1]) - G.T @ G + float(best) * A.T @ A
+            if np.linalg.eigvalsh(N)[0] <= 1e-12:
+                return []
+        return [best]
 
     def better_point(self, lo):
         """An exact point with value < lo, from a short float search (checked exactly)."""
