@@ -135,6 +135,45 @@ def test_symmetric_square_root_property(n, k, data):
         assert matrix(root) * matrix(root).transpose() == matrix(P)
 
 
+def test_non_square_pivots_use_sums_of_squares_and_orthogonal_blocks():
+    # P = [[2]]: 2 = 1 + 1, so U = (1, 1) with k = 2, none with k = 1
+    assert symmetric_square_root([[Fraction(2)]], 2) == [[1, 1]]
+    # B = [[1, 1], [1, 2], [1, -1]], P = B B^T: no diagonal entry (2, 5, 2) is a square.
+    # Pivots d = 2 (l = (1, 3/2, 0)) and then 5 - 9/2 = 1/2: 1/2 / 2 = 1/4 is a square, so
+    # both share one 2-column block: v_1 = (1, 1), v_2 = (1/2) (-1, 1); two columns suffice
+    P = [[Fraction(2), Fraction(3), Fraction(0)], [Fraction(3), Fraction(5), Fraction(-1)],
+         [Fraction(0), Fraction(-1), Fraction(2)]]
+    U = symmetric_square_root(P, 2)
+    assert U is not None and matrix(U) * matrix(U).transpose() == matrix(P)
+    # 7 is no sum of 3 squares (7 = 4 + 1 + 1 + 1): 4 columns needed, 3 are refused
+    assert symmetric_square_root([[Fraction(7)]], 3) is None
+    assert symmetric_square_root([[Fraction(7)]], 4) is not None
+
+
+@settings(max_examples=40, database=None, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 2), st.data())
+def test_a_rational_gram_matrix_always_has_a_root_with_four_columns_per_rank(n, r, data):
+    # Lagrange: every positive rational is a sum of 4 squares, so 4 r columns always suffice
+    B = [[Fraction(data.draw(st.integers(-4, 4)), data.draw(st.integers(1, 3))) for _ in range(r)]
+         for _ in range(n)]
+    P = [[sum(B[i][c] * B[j][c] for c in range(r)) for j in range(n)] for i in range(n)]
+    root = symmetric_square_root(P, 4 * r)
+    assert root is not None
+    assert matrix(root) * matrix(root).transpose() == matrix(P)
+
+
+def test_search_certifies_a_rank_deficient_target_through_a_rational_factor():
+    # l(U U^T), U 3 x 3, M = B B^T with B as above (rank 2 < k = 3): value 0 is the global
+    # value, reached only quartically in U's third direction (the float rank of the runs is 3)
+    p = problem_from_dict({"family": "symmetric-factorization", "shape": [3, 3], "loss": "square",
+                           "Y": [[2, 3, 0], [3, 5, -1], [0, -1, 2]]})
+    r = search(p, SearchConfig(starts=10, seed=0))
+    (g,) = r.groups
+    assert g.kind is Kind.GLOBAL_MINIMUM and g.value == 0 and g.starts == 10
+    U = matrix([list(row) for row in g.point.weights[0]])
+    assert U * U.transpose() == matrix([[2, 3, 0], [3, 5, -1], [0, -1, 2]])
+
+
 def test_float64_symmetric_hessian_matches_the_exact_hessian():
     for loss in ("square", {"name": "power", "p": 4}):
         p = problem_from_dict({"family": "symmetric-factorization", "shape": [3, 2],

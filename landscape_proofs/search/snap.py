@@ -206,39 +206,101 @@ def _rational_sqrt(q: Fraction) -> Fraction | None:
     return Fraction(a, b) if a * a == q.numerator and b * b == q.denominator else None
 
 
+MAX_SQUARES_INTEGER = 10 ** 30   # sums of squares are searched for integers below this
+                                 # (a size guard, not a bound of truth)
+
+
+TWO_SQUARES_SEARCH = 10 ** 8     # n = a^2 + b^2 is searched directly below this
+
+
+def _orthogonal_block(d: Fraction) -> list[list[Fraction]] | None:
+    """Up to ``m`` mutually orthogonal rational vectors of squared norm ``d`` in ``Q^m``, ``m``
+    in (1, 2, 4): with ``d = p q / q^2``, the integer ``n = p q`` as one square, two squares
+    (searched directly for small n), else four (sympy's ``sum_of_four_squares``; Lagrange),
+    then ``(s)``; ``(a, b), (-b, a)``; or the rows of the quaternion multiplication matrix of
+    ``(a, b, c, e)``, each divided by q."""
+    from sympy.solvers.diophantine.diophantine import sum_of_four_squares
+
+    n = d.numerator * d.denominator
+    if n > MAX_SQUARES_INTEGER:
+        return None
+    r = math.isqrt(n)
+    rep = (r,) if r * r == n else None
+    if rep is None and n <= TWO_SQUARES_SEARCH:
+        for a in range(r, math.isqrt(n // 2) - 1, -1):
+            b = math.isqrt(n - a * a)
+            if b * b == n - a * a:
+                rep = (a, b)
+                break
+    if rep is None:
+        rep = tuple(int(x) for x in sum_of_four_squares(n))
+    a, b, c, e = [Fraction(int(x), d.denominator) for x in rep] + [Fraction(0)] * (4 - len(rep))
+    return {1: [[a]], 2: [[a, b], [-b, a]],
+            4: [[a, b, c, e], [-b, a, -e, c], [-c, e, a, -b], [-e, -c, b, a]]}[len(rep)]
+
+
 def symmetric_square_root(P, k: int) -> list | None:
     """A rational ``n x k`` matrix ``U`` (rows of Fractions) with ``U U^T = P`` exactly, or None.
 
-    ``P`` (a square list of Fraction rows) is eliminated symmetrically: while a diagonal entry
-    is nonzero, take the first ``d = A_ii`` that is the square of a nonzero rational,
-    ``l = A[:, i] / d``, append the column ``sqrt(d) l`` and set ``A -= d l l^T``.  None when
-    ``P`` is not symmetric, no nonzero diagonal entry is a rational square, ``A`` does not end
-    at 0 (``P`` is not PSD), or more than ``k`` columns are needed.  A heuristic: it can miss
-    a rational ``U`` (``P = [[2]]``, ``k = 2``, ``U = [1 1]``); every ``U`` it returns is exact.
+    ``P`` (a square list of Fraction rows) is eliminated symmetrically (square pivots first):
+    ``P = sum_i d_i l_i l_i^T``.  Then ``U = sum_i l_i v_i^T`` for mutually orthogonal rational
+    ``v_i`` in ``Q^k`` with ``|v_i|^2 = d_i``: pivots whose ratios are rational squares share a
+    block of 1, 2 or 4 columns holding that many orthogonal vectors of one squared norm
+    (:func:`_orthogonal_block`, scaled by the square roots of the ratios).  None when ``P`` is
+    not symmetric or not PSD, or more than ``k`` columns are needed.  A heuristic (pivot order
+    and representations are not searched); every ``U`` it returns is exact.
 
     >>> symmetric_square_root([[Fraction(4), Fraction(2)], [Fraction(2), Fraction(10)]], 2)
     [[Fraction(2, 1), Fraction(0, 1)], [Fraction(1, 1), Fraction(3, 1)]]
     >>> symmetric_square_root([[Fraction(2)]], 1) is None     # sqrt(2) is irrational
     True
+    >>> symmetric_square_root([[Fraction(2)]], 2)             # 2 = 1^2 + 1^2
+    [[Fraction(1, 1), Fraction(1, 1)]]
     """
     n = len(P)
     A = [list(row) for row in P]
     if any(A[i][j] != A[j][i] for i in range(n) for j in range(i)):
         return None
-    cols = []
+    pivots = []                                     # (d_i, l_i)
     while any(A[t][t] != 0 for t in range(n)):
         i = next((t for t in range(n) if A[t][t] > 0 and _rational_sqrt(A[t][t]) is not None),
                  None)
-        if i is None or len(cols) == k:
+        if i is None:
+            i = next((t for t in range(n) if A[t][t] > 0), None)
+        if i is None or len(pivots) == k:
             return None
         d = A[i][i]
-        root = _rational_sqrt(d)
         col = [A[a][i] / d for a in range(n)]
-        cols.append([root * x for x in col])
+        pivots.append((d, col))
         A = [[A[a][b] - d * col[a] * col[b] for b in range(n)] for a in range(n)]
     if any(x != 0 for row in A for x in row):
         return None
-    return [[cols[c][a] if c < len(cols) else Fraction(0) for c in range(k)] for a in range(n)]
+    classes: list[list[int]] = []                   # pivots whose ratios are rational squares
+    for i, (d, _) in enumerate(pivots):
+        home = next((c for c in classes if _rational_sqrt(d / pivots[c[0]][0]) is not None), None)
+        if home is None:
+            classes.append([i])
+        else:
+            home.append(i)
+    V, used = [None] * len(pivots), 0               # V[i]: (first column, entries)
+    for members in classes:
+        d0 = pivots[members[0]][0]
+        block = _orthogonal_block(d0)
+        if block is None:
+            return None
+        for start in range(0, len(members), len(block)):
+            if used + len(block[0]) > k:
+                return None
+            for row, i in zip(block, members[start:start + len(block)]):
+                t = _rational_sqrt(pivots[i][0] / d0)
+                V[i] = (used, [t * x for x in row])
+            used += len(block[0])
+    U = [[Fraction(0)] * k for _ in range(n)]
+    for (d, col), (first, entries) in zip(pivots, V):
+        for a in range(n):
+            for j, x in enumerate(entries):
+                U[a][first + j] += col[a] * x
+    return U
 
 
 def _exact_gradient_check(problem, point):
@@ -475,7 +537,9 @@ def _symmetric_candidates(problem, x, rank_profile, fresh):
     for delta in PRODUCT_TOLERANCES:
         upper = _snapped_matrix(P, delta)
         Pq = [[upper[min(i, j)][max(i, j)] for j in range(problem.n)] for i in range(problem.n)]
-        if _fmpq_mat(Pq).rank() != rank_profile[0]:
+        # the snapped U U^T's own rank decides (a degenerate direction leaves U's float rank
+        # above it: U U^T = M of rank r < k is reached only quartically)
+        if _fmpq_mat(Pq).rank() > problem.k:
             continue
         root = symmetric_square_root(Pq, problem.k)
         if root is None:
