@@ -446,7 +446,7 @@ def verify(certificate, *, timeout: float | None = None) -> CheckResult:
     else:
         data = _as_certificate(certificate)
         if isinstance(data, dict) and "format" not in data and isinstance(data.get("groups"), list):
-            folder = Path(certificate).parent if _is_path(certificate) else Path(".")
+            folder = Path(certificate).parent if _is_path(certificate) else None
             fn, args, claim = _verify_search_summary, (data, folder), "search-summary"
         else:
             fn, args = check_certificate, (data,)
@@ -464,9 +464,16 @@ def verify(certificate, *, timeout: float | None = None) -> CheckResult:
 
 
 def _verify_search_summary(data: dict, folder) -> CheckResult:
+    """``folder``: the summary file's directory, where search wrote its certificates; each
+    referenced file is read there by its name (never from the recorded path, which is
+    relative to wherever search ran: a copied and edited folder must not be checked against
+    the original's files).  None (a summary given as a dict): the recorded paths."""
     from pathlib import Path
 
     from landscape_proofs.kernel.verdict import CheckResult as _Verdict
+
+    def where(name: str) -> Path:
+        return Path(name) if folder is None else Path(folder) / Path(name).name
 
     checked, problems = 0, []
     for g in data["groups"]:
@@ -480,11 +487,8 @@ def _verify_search_summary(data: dict, folder) -> CheckResult:
             problems.append(f"group {g.get('id')}: certified, but no certificate file")
             continue
         else:
-            path = Path(name)
-            if not path.exists():
-                path = Path(folder) / path.name
             try:
-                cert = read_certificate(path)
+                cert = read_certificate(where(name))
             except InputError as exc:
                 problems.append(f"group {g.get('id')}: {exc}")
                 continue
@@ -499,9 +503,8 @@ def _verify_search_summary(data: dict, folder) -> CheckResult:
                             f"certificate claims {cert.get('claim')!r}")
         box = g.get("box_certificate_file")   # the box holding the group's runs (docs/search.md)
         if isinstance(box, str):
-            path = Path(box) if Path(box).exists() else Path(folder) / Path(box).name
             try:
-                hcert = read_certificate(path)
+                hcert = read_certificate(where(box))
                 verdict = check_certificate(hcert)
                 if verdict.valid:
                     verdict = _box_holds(cert, hcert, g.get("box_farthest")) or verdict
@@ -567,6 +570,16 @@ def _summary_totals(data: dict) -> list[str]:
     groups = [g for g in data["groups"] if isinstance(g, dict)]
     try:
         undecided = sum(int(g.get("starts", 0)) for g in groups if not g.get("certified"))
+        for g in groups:                  # a box holds at most the group's runs
+            n_box, n = g.get("runs_in_certified_box"), int(g.get("starts", 0))
+            if n_box is not None and not 0 <= int(n_box) <= n:
+                problems.append(f"group {g.get('id')}: {n_box} runs in its box, of {n}")
+        if "starts_run" in data:          # every run is in a group, stopped short or diverged
+            parts = (sum(int(g.get("starts", 0)) for g in groups)
+                     + int(data.get("stopped_short", 0)) + int(data.get("diverged", 0)))
+            if parts != int(data["starts_run"]):
+                problems.append(f"{data['starts_run']} starts run, but the groups, the stopped "
+                                f"and the diverged runs add up to {parts}")
         if "undecided" in data and int(data["undecided"]) != undecided:
             problems.append(f"undecided: {data['undecided']} reported, {undecided} runs are in "
                             "groups not certified")
@@ -640,7 +653,7 @@ def _verify_campaign_results(path) -> CheckResult:
         result = row.get("result")
         if not isinstance(result, dict) or not isinstance(result.get("groups"), list):
             raise InputError("expected a search result with groups", source=f"{path}, line {i}")
-        verdict = _verify_search_summary(result, ".")
+        verdict = _verify_search_summary(result, None)
         checked += sum(1 for g in result["groups"] if isinstance(g, dict) and g.get("certified"))
         if not verdict.valid:
             problems.append(f"{row.get('id', f'line {i}')}: {verdict.reason}")

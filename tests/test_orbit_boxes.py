@@ -136,7 +136,7 @@ def test_every_golden_run_lands_in_one_certified_box_and_verify_accepts_the_fold
     assert main(["verify", *map(str, sorted(golden_dir.glob("*.json")))]) == 0
 
 
-@pytest.mark.parametrize("tamper", ["shrunk", "moved", "swollen", "farthest"])
+@pytest.mark.parametrize("tamper", ["shrunk", "moved", "swollen", "farthest", "count"])
 def test_a_tampered_box_is_rejected(golden_dir, tmp_path, tamper, capsys):
     import shutil
 
@@ -169,8 +169,10 @@ def test_a_tampered_box_is_rejected(golden_dir, tmp_path, tamper, capsys):
         box["point"]["radius"] = 4
         box.pop("value")
         assert not check_certificate(box).valid
-    else:
+    elif tamper == "farthest":
         g["box_farthest"] = format_exact(2 * r)       # a run said to be outside the box
+    else:
+        g["runs_in_certified_box"] = g["starts"] + 1  # more runs in the box than the group has
     (out / "search.json").write_text(json.dumps(data))
     box_path.write_text(json.dumps(box))
     capsys.readouterr()

@@ -56,3 +56,27 @@ def test_the_summary_finds_its_certificates_after_the_folder_moves(tmp_path):
     moved = tmp_path / "moved"
     out.rename(moved)
     assert main(["verify", str(moved / "search.json")]) == 0
+
+
+def test_a_copied_folder_is_checked_against_its_own_files(tmp_path, monkeypatch):
+    # search ran from tmp_path (the summary records "out/group-..."); a copy without its
+    # certificates must fail, even when verified from where the original's paths resolve
+    import shutil
+
+    monkeypatch.chdir(tmp_path)
+    out = _search(tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    for cert in copy.glob("group-*.json"):
+        cert.unlink()
+    assert main(["verify", str(copy / "search.json")]) == 1
+    assert main(["verify", str(out / "search.json")]) == 0
+
+
+def test_run_counts_that_do_not_add_up_fail(tmp_path, capsys):
+    out = _search(tmp_path)
+    summary = json.loads((out / "search.json").read_text())
+    summary["groups"][0]["starts"] += 1            # 13 runs in groups of a 12-start search
+    (out / "search.json").write_text(json.dumps(summary))
+    assert main(["verify", str(out / "search.json")]) == 1
+    assert "add up to 13" in capsys.readouterr().out
