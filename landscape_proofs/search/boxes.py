@@ -99,7 +99,9 @@ def orbit_boxes(problem, groups, members_of, x: np.ndarray, tol: float = 1e-5):
     counts its runs in ``H`` (0 when none could be certified, with ``box_reason``), and
     ``box_certificate`` is ``H``.  Groups with an exact point keep ``None`` (their runs are
     covered by snapping and exact orbit maps).  Returns the groups renumbered, and their
-    members."""
+    members.  The runs handed in must be converged ones (search passes only those): the box
+    is sized to hold them, so an endpoint far from any critical point would widen it (up to
+    ``BOX_REACH``) and be counted without being a limit point."""
     from dataclasses import replace
 
     from landscape_proofs.kernel.numbers import parse_exact

@@ -15,7 +15,7 @@ that sends a rational point onto a slice has square roots in it, so here:
   orbit's tangent is transversal to the slice there);
 * a run's endpoint ``x`` (exact binary floats) is mapped onto it by the orthogonal maps of the
   QR decompositions: ``B = (W_k Q_{k-1}^T)[:, J]``, ``R^T R = B^T B`` (Cholesky, positive
-  pivots), ``Q_k = S R B^{-1}`` with the signs ``S`` of the slice center's diagonal.  ``Q_k`` is
+  pivots), ``Q_k = S R^{-T} B^T`` with the signs ``S`` of the slice center's diagonal.  ``Q_k`` is
   exactly orthogonal and the frozen entries of the image are exactly 0 by construction;
   the free entries are computed in ball arithmetic (``arb``, 128 bits), which encloses the
   true image.  A Cholesky pivot not proven positive means no map (``None``).
@@ -284,11 +284,18 @@ class OrthoSliceGauge:
         return y
 
     def _bound(self, flat):
+        """The exact dyadic upper bound of the free coordinates' gaps, or None for a ball too
+        wide to matter (not finite, or above 2^64)."""
         import flint
 
         best = flint.fmpq(0)
         for q in self.free:
-            man, exp = (flat[q] - flint.arb(self.center[q])).abs_upper().man_exp()
+            ub = (flat[q] - flint.arb(self.center[q])).abs_upper()
+            if not ub.is_finite():
+                return None
+            man, exp = ub.man_exp()
+            if int(exp) > 64:
+                return None
             b = flint.fmpq(int(man)) * flint.fmpq(2) ** int(exp) if exp >= 0 else \
                 flint.fmpq(int(man), 2 ** int(-exp))
             best = max(best, b)
@@ -299,8 +306,12 @@ class OrthoSliceGauge:
         nearest image, or None when no map was found (a pivot not proven positive)."""
         import flint
 
-        with flint.ctx.workprec(BALL_BITS):
-            bounds = [self._bound(flat) for flat in self._images(x)]
+        try:
+            with flint.ctx.workprec(BALL_BITS):
+                bounds = [self._bound(flat) for flat in self._images(x)]
+        except (ArithmeticError, ValueError):   # a singular solve: no map for this x
+            return None
+        bounds = [b for b in bounds if b is not None]
         return min(bounds) if bounds else None
 
     def start(self, x):
@@ -308,11 +319,16 @@ class OrthoSliceGauge:
         entries exactly 0): the midpoints rounded, a starting point for the refinement."""
         import flint
 
+        try:
+            with flint.ctx.workprec(BALL_BITS):
+                images = [(self._bound(f), f) for f in self._images(x)]
+        except (ArithmeticError, ValueError):
+            return None
+        images = [(b, f) for b, f in images if b is not None]
+        if not images:
+            return None
+        flat = min(images, key=lambda bf: bf[0])[1]
         with flint.ctx.workprec(BALL_BITS):
-            images = self._images(x)
-            if not images:
-                return None
-            flat = min(images, key=self._bound)
             free = set(self.free)
             return [Fraction(float(v.mid())) if q in free else Fraction(0)
                     for q, v in enumerate(flat)]
