@@ -448,6 +448,8 @@ def verify(certificate, *, timeout: float | None = None) -> CheckResult:
         if isinstance(data, dict) and "format" not in data and isinstance(data.get("groups"), list):
             folder = Path(certificate).parent if _is_path(certificate) else None
             fn, args, claim = _verify_search_summary, (data, folder), "search-summary"
+        elif isinstance(data, dict) and "format" not in data and "experiment" in data:
+            fn, args, claim = _verify_experiment, (certificate,), "experiment"
         else:
             fn, args = check_certificate, (data,)
             claim = data.get("claim") if isinstance(data, dict) else None
@@ -461,6 +463,44 @@ def verify(certificate, *, timeout: float | None = None) -> CheckResult:
     if out.done:
         return out.value
     return _Verdict(False, claim, f"not established: {out.reason}")
+
+
+def _verify_experiment(source) -> CheckResult:
+    """An experiment's JSON (``landscape experiment --out``) records float measurements, not
+    certified claims: what can be re-checked is that its summary is the summary of its runs
+    (recomputed here)."""
+    import json
+    import math
+
+    from landscape_proofs.kernel.verdict import CheckResult as _Verdict
+    from landscape_proofs.search.experiment import summarize
+
+    if _is_path(source):
+        try:
+            with open(source, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read the experiment ({type(exc).__name__})",
+                             source=str(source)) from None
+    else:
+        data = source
+    try:
+        again = summarize(data["runs"])
+    except (KeyError, TypeError, ValueError) as exc:
+        return _Verdict(False, "experiment", f"its runs cannot be summarised ({exc!r})")
+
+    def same(a, b):
+        if isinstance(a, float) or isinstance(b, float):
+            return isinstance(a, (int, float)) and isinstance(b, (int, float)) and (
+                math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300) or a != a and b != b)
+        return a == b
+    recorded = data.get("summary")
+    if not isinstance(recorded, list) or len(recorded) != len(again) or any(
+            set(r) != set(s) or not all(same(r[k], s[k]) for k in r)
+            for r, s in zip(recorded, again)):
+        return _Verdict(False, "experiment", "its summary is not the summary of its runs")
+    return _Verdict(True, "experiment", f"measurements, not a certified claim: the summary of "
+                    f"{len(data['runs'])} runs was recomputed and agrees")
 
 
 def _verify_search_summary(data: dict, folder) -> CheckResult:

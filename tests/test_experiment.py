@@ -207,6 +207,21 @@ def test_files_and_figures(tmp_path):
     plt.close(fig)
 
 
+def test_verify_recomputes_the_summary_of_an_experiment_file(tmp_path, monkeypatch):
+    from landscape_proofs.api import verify
+
+    monkeypatch.setattr("landscape_proofs.search.experiment.write_figures", lambda *a, **k: [])
+    run_experiment(MaFattahiSetting(**{**TINY.to_json(), "iterations": 50, "seeds": 2}),
+                   out_dir=tmp_path)
+    path = tmp_path / "experiment.json"
+    ok = verify(str(path))
+    assert ok.holds and "4 runs" in ok.reason
+    data = json.loads(path.read_text())
+    data["summary"][0]["median_final_error"] *= 1.001      # a summary its runs do not give
+    path.write_text(json.dumps(data))
+    assert not verify(str(path)).holds
+
+
 def test_without_matplotlib_the_files_are_written_and_the_figures_skipped(tmp_path, monkeypatch):
     import landscape_proofs.search.experiment as experiment
 

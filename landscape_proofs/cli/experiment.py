@@ -86,7 +86,9 @@ def run(args) -> int:
     print(summary_table(result))
     print(f"{len(result['runs'])} runs in {elapsed:.1f} s")
     if args.out:
-        print(f"experiment.json, runs.csv, summary.csv written to {args.out}")
+        figures = [str(f).split("/")[-1] for f in result["figures"]]
+        print(f"experiment.json, runs.csv, summary.csv{''.join(', ' + f for f in figures)} "
+              f"written to {args.out}")
         if not result["figures"]:
             print("note: no figures (matplotlib is not installed)")
     return EXIT_OK

@@ -457,8 +457,8 @@ def _check(problem, ev) -> CensusCheck:
     if claimed is not None and claimed != mine:
         raise _Rejected(f"result: the certificate claims {claimed}, the check gives {mine}")
     text = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items()))
-    box = f"[-b, b]^{N}, b <= {show(max(b))}"
-    return CensusCheck(True, f"exactly {len(points)} real critical points (all in {box}"
+    box, s = f"[-b, b]^{N}, b <= {show(max(b))}", "s" * (len(points) != 1)
+    return CensusCheck(True, f"exactly {len(points)} real critical point{s} (all in {box}"
                        f"{', flips of ' + str(len(roots)) + ' roots' if pivots else ''}, "
                        f"{len(leaves)} leaf boxes): {text or 'none'}", tuple(points), kinds)
 

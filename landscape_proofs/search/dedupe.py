@@ -407,9 +407,10 @@ class SliceGauge:
     def __init__(self, problem, certificate: dict):
         from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 
-        if problem.sum_of_towers or problem.psd_product:
-            raise NotGaugeFixable("rational maps fix only one chain of layers with the GL "
-                                  "gauge")
+        if problem.psd_product:
+            raise NotGaugeFixable("the gauge of U U^T is O(k): no rational map fixes it")
+        if problem.sum_of_towers:
+            raise NotGaugeFixable("towers: rational maps fix one chain of layers")
         # with weight decay the gauge is orthogonal: O(1) = {+1, -1} when every hidden width
         # is 1 (a finite group of sign flips, applied exactly); larger O(d) are fixed by
         # orthoslice.OrthoSliceGauge (QR maps enclosed in balls, not rational)

@@ -130,9 +130,10 @@ def triangular_slice(problem, x) -> tuple[dict, TriangularPlan]:
                 plan = TriangularPlan(False, m, cols, rws)
                 break
     if plan is None:
-        raise NotGaugeFixable("no triangular slice: the widths do not narrow to one layer and "
-                              "widen after it, or a frozen block is singular at the "
-                              "representative")
+        raise NotGaugeFixable("no triangular slice: at the representative a block has rank "
+                              "below d - 1 (a continuous stabilizer: no slice isolates the "
+                              "point) or is ill conditioned, or the widths do not narrow to "
+                              "one layer and widen after it (up to one)")
     frozen = _frozen(plan, shapes)
     n = offs[-1] + shapes[-1][0] * shapes[-1][1]
     flat = iter(["0"] * n)
