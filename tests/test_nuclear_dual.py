@@ -188,3 +188,24 @@ def test_search_certifies_an_irrational_global_minimum_for_data_not_whitened():
     rng = np.random.default_rng(1)
     best = min(minimize(f, rng.normal(size=8), method="BFGS").fun for _ in range(20))
     assert best >= lo - 1e-9 and abs(best - hi) < 1e-7
+
+
+def test_towers_sharing_the_optimum_are_checked_together():
+    # towers 2-1-2 and 2-2-2 are the chain 2-3-2; with X = [[2, 0], [1, 1]] the global value
+    # is that of the chain 2-2-2 (width 3 >= rank 2), which the previous test measured.  The
+    # optimum's rank 2 may sit across both towers: N = a b I - G^T G vanishes on range(A_1^T)
+    # + range(A_2^T), and the kernel adds c (A_1^T A_1 + A_2^T A_2)
+    from landscape_proofs.search.multistart import SearchConfig, search
+
+    towers = {"family": "multi-tower", "towers": [[2, 1, 2], [2, 2, 2]], "X": [[2, 0], [1, 1]],
+              "Y": [[2, 1], [1, 1]], "loss": "square", "weight_decay": "1/10"}
+    chain = {**towers, "family": "deep-linear", "widths": [2, 2, 2]}
+    chain.pop("towers")
+    a = search(problem_from_dict(towers), SearchConfig(starts=8, seed=0))
+    b = search(problem_from_dict(chain), SearchConfig(starts=8, seed=0))
+    ga = next(g for g in a.groups if g.kind is Kind.GLOBAL_MINIMUM)
+    gb = next(g for g in b.groups if g.kind is Kind.GLOBAL_MINIMUM)
+    assert "nuclear-dual-bound" in str(ga.certificate["evidence"])
+    (lo_a, hi_a), (lo_b, hi_b) = ga.value_enclosure, gb.value_enclosure
+    assert lo_a <= hi_b and lo_b <= hi_a            # one value, two parametrisations
+    assert ga.runs_in_certified_box == ga.starts

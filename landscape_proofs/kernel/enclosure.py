@@ -826,21 +826,23 @@ def _check_nuclear_dual(problem: Problem, obj, Wb, gl) -> str:
     """The ball version of ``nuclear-dual-bound`` (checker.py: ``||G*||_2^2 <= a b`` per tower
     ``B A`` at a critical W* proves it global; G = -dF/dR, a smooth convex loss).  At W*
     ``a A = B^T G`` and ``b B = G A^T``, so ``G^T G A^T = b G^T B = a b A^T``: ``N = a b I -
-    G^T G`` vanishes on range(A^T).  If ``N + c A^T A`` is positive definite on the box (c > 0),
-    then for ``x = x1 + x2`` (x1 in range(A^T), x2 orthogonal to it, so ``A x2 = 0``)
-    ``x^T N x = x2^T (N + c A^T A) x2 >= 0`` at W*: ``N >= 0``, the exact evidence's condition."""
+    G^T G`` vanishes on range(A^T), for every tower with that product ``a b``.  If ``N + c sum
+    A^T A`` over them is positive definite on the box (c > 0), then for ``x = x1 + x2`` (x1 in
+    the sum of their range(A^T), x2 orthogonal to it, so every ``A x2 = 0``) ``x^T N x =
+    x2^T (N + c sum A^T A) x2 >= 0`` at W*: ``N >= 0``, the exact evidence's condition."""
     c, towers = to_fmpq(parse_exact(gl.get("shift"), "global.shift")), problem.tower_decays()
     if towers is None or not c > 0:
         raise _Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 constant on "
                         "each layer and a shift c > 0")
     G = obj._G(obj.loss_argument(Wb))
-    for a, b, ia, _ in towers:
-        N = arb_mat(identity(G.ncols())) * arb(a * b) - G.transpose() * G
-        check_positive_definite_everywhere(N + Wb[ia].transpose() * Wb[ia] * arb(c),
-                                           f"a b I - G^T G + {show(c)} A^T A")
-    return ("a b I - G^T G + c A^T A positive definite on the box for every tower B A: at the "
-            "critical W*, ||dF/dR||_2^2 <= a b (it vanishes on range(A^T)), so every point has "
-            "L >= L(W*) (nuclear-norm duality)")
+    for ab in {a * b for a, b, _, _ in towers}:     # N vanishes on range(A^T) of every such tower
+        N = arb_mat(identity(G.ncols())) * arb(ab) - G.transpose() * G
+        for ia in (ia for a, b, ia, _ in towers if a * b == ab):
+            N = N + Wb[ia].transpose() * Wb[ia] * arb(c)
+        check_positive_definite_everywhere(N, f"a b I - G^T G + {show(c)} sum A^T A")
+    return ("a b I - G^T G + c sum A^T A (the towers with that a b) positive definite on the "
+            "box: at the critical W*, ||dF/dR||_2^2 <= a b (it vanishes on each range(A^T)), so "
+            "every point has L >= L(W*) (nuclear-norm duality)")
 
 
 def _check_global_psd(problem: Problem, obj, Wb, gl) -> str:

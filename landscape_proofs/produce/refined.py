@@ -367,9 +367,9 @@ class _Enclosing:
         return [c]
 
     def nuclear_shifts(self) -> list[Fraction]:
-        """Shifts c (powers of two) for which ``a b I - G^T G + c A^T A`` looks positive
-        definite at the center for every tower ``B A`` of two layers with constant decays
-        (float64 hint; the checker decides in arb); [] when the towers do not qualify."""
+        """Shifts c (powers of two) for which ``a b I - G^T G + c sum A^T A`` (over the towers
+        ``B A`` with that product of decays) looks positive definite at the center (float64
+        hint; the checker decides in arb); [] when the towers do not qualify."""
         from landscape_proofs.kernel.model import read_problem
 
         towers = read_problem(self.problem.to_dict()).tower_decays()
@@ -377,21 +377,22 @@ class _Enclosing:
             return []
         Ws = self.f64.unflatten(np.array([float(q) for q in self.center]))
         G = self.f64.function_gradient(Ws)[0]
-        best = Fraction(0)
+        groups = {}                   # the kernel sums A^T A over the towers with one a b
         for a, b, ia, _ in towers:
-            A = Ws[ia][0]
-            N = float(a * b) * np.eye(G.shape[1]) - G.T @ G
-            w = np.linalg.eigvalsh(A.T @ A)
+            S = groups.get(a * b, 0.0)
+            groups[a * b] = S + Ws[ia][0].T @ Ws[ia][0]
+        best = Fraction(0)
+        for ab, S in groups.items():
+            N = float(ab) * np.eye(G.shape[1]) - G.T @ G
+            w = np.linalg.eigvalsh(S)
             positive = w[w > 1e-9 * max(1.0, float(w[-1]))]
             scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(N)))))
             if not positive.size:
                 return []
-            c = Fraction(2) ** math.ceil(math.log2(2 * scale / float(positive[0])))
-            best = max(best, c)
-        for a, b, ia, _ in towers:
-            A = Ws[ia][0]
-            N = float(a * b) * np.eye(G.shape[1]) - G.T @ G + float(best) * A.T @ A
-            if np.linalg.eigvalsh(N)[0] <= 1e-12:
+            best = max(best, Fraction(2) ** math.ceil(math.log2(2 * scale / float(positive[0]))))
+        for ab, S in groups.items():
+            if np.linalg.eigvalsh(float(ab) * np.eye(G.shape[1]) - G.T @ G
+                                  + float(best) * S)[0] <= 1e-12:
                 return []
         return [best]
 
