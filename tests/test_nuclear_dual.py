@@ -113,6 +113,21 @@ def test_an_l1_kink_above_the_global_value_gets_no_dual_certificate():
     assert r.kind is not Kind.GLOBAL_MINIMUM
 
 
+def test_the_multiplier_is_chosen_to_make_the_gradient_small():
+    # X = (1, 1, 1), Y = (0, 1, 5), decay 1, the origin: E = (0, -1, -5), a kink in entry 1.
+    # Any s in [-1, 1] keeps the origin critical (A = B = 0); G = -(s - 1 - 1) = 2 - s, and
+    # G^2 <= 1 needs s = 1.  Truth: for R in [0, 1], |R| + (1 - R) + (5 - R) = 6 - R, and the
+    # decay (a^2 + b^2)/2 >= |R|, so L >= 6 = L(0): global (flat along a = b, ab <= 1)
+    prob = {"family": "deep-linear", "widths": [1, 1, 1], "X": [[1, 1, 1]], "Y": [[0, 1, 5]],
+            "loss": "l1", "weight_decay": 1}
+    p = problem_from_dict(prob)
+    r = classify(p, point_from_dict({"weights": [[[0]], [[0]]]}, p))
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == 6
+    assert r.certificate.to_json()["evidence"]["multiplier"] == [[1, -1, -1]]
+    ev = {"type": "nuclear-dual-bound", "multiplier": [[0, -1, -1]]}     # G = 2: refused
+    assert not check_certificate(cert(prob, [[[0]], [[0]]], evidence=ev)).holds
+
+
 # --- the ball version: irrational critical points (kernel/enclosure.py) ------------------
 # widths 2-2-2, X = I, Y = diag(4, 3), decay 1: per singular value y the two-layer minimum
 # shrinks it to y - 1 with balanced factors sqrt(y - 1): the global minimum W_1 = W_2 =

@@ -418,7 +418,8 @@ class _Producer:
                     out += list((A * lam[t[0][0]] - B.transpose() * G).entries())
                     out += list((B * lam[t[1][0]] - G * A.transpose()).entries())
                 return out
-            S = self.l1_multiplier(E, equations)
+            S = self.l1_multiplier(E, equations,
+                                   small=lambda S: list((S * X.transpose()).entries()))
             if S is None:
                 return None
             G, ev["multiplier"] = -(S * X.transpose()), _mat_json(S)
@@ -643,9 +644,11 @@ class _Producer:
                 return V
         return None
 
-    def l1_multiplier(self, E, affine=None):
+    def l1_multiplier(self, E, affine=None, small=None):
         """S with S_ij = sign(E_ij) off the kinks, |S_ij| <= 1 on them and ``affine(S)`` (a
-        list of exact entries, affine in S) all 0; by default ``S X^T = 0`` (exact)."""
+        list of exact entries, affine in S) all 0; by default ``S X^T = 0`` (exact).  With
+        ``small`` (another affine list), the LP also minimises the sum of its absolute values
+        (a hint: the entries are then re-derived exactly)."""
         import numpy as np
         from scipy.optimize import linprog
 
@@ -671,7 +674,22 @@ class _Producer:
             return S0 if all(x == 0 for x in base) else None
         A = np.array([[float(x) for x in r] for r in rows]).reshape(len(rows), K)
         b = np.array([float(x) for x in rhs])
-        res = linprog(np.zeros(K), A_eq=A, b_eq=b, bounds=[(-1, 1)] * K, method="highs")
+        if small is None:
+            res = linprog(np.zeros(K), A_eq=A, b_eq=b, bounds=[(-1, 1)] * K, method="highs")
+        else:                        # min sum t, -t <= small(S) <= t: variables (s, t)
+            g0 = [float(x) for x in small(S0)]
+            C = np.zeros((len(g0), K))
+            for k, (i, j) in enumerate(kinks):
+                S1 = flint.fmpq_mat(S0)
+                S1[i, j] += 1
+                C[:, k] = [float(x) - y for x, y in zip(small(S1), g0)]
+            T, g0 = np.eye(len(g0)), np.array(g0)
+            res = linprog(np.r_[np.zeros(K), np.ones(len(g0))],
+                          A_ub=np.block([[C, -T], [-C, -T]]), b_ub=np.r_[-g0, g0],
+                          A_eq=np.c_[A, np.zeros((len(rows), len(g0)))], b_eq=b,
+                          bounds=[(-1, 1)] * K + [(0, None)] * len(g0), method="highs")
+            if res.success:
+                res.x = res.x[:K]
         if not res.success:
             return None
         # snap exactly: free variables rounded, pivots solved exactly
