@@ -198,11 +198,12 @@ def lines_of_code(path: Path) -> int:
     return len(code - doc_lines)
 
 
-def test_the_kernel_is_at_most_3475_lines_of_code():
-    # 3,450 until the ball version of nuclear-dual-bound (docs/architecture.md says why)
+def test_the_kernel_is_at_most_3500_lines_of_code():
+    # 3,450 until the ball version of nuclear-dual-bound and the census evidence
+    # (docs/architecture.md says why)
     assert lines_of_code(Path(__file__)) > 100           # the counter counts
     total = sum(lines_of_code(p) for p in KERNEL.glob("*.py"))
-    assert total <= 3475, total
+    assert total <= 3500, total
 
 
 def test_checking_every_tour_certificate_loads_no_numeric_or_symbolic_library(tmp_path):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import flint
 
-from landscape_proofs.kernel.census import check_census_certificate
+from landscape_proofs.kernel.census import check_census, check_census_certificate
 from landscape_proofs.kernel.congruence import inertia_by_blocks, inertia_with_hint
 from landscape_proofs.kernel.critical_values import (isolate_global, nuclear_norm_optimum,
                                                      psd_rank_optimum)
@@ -96,6 +96,7 @@ def check_certificate(data: object) -> CheckResult:
         raise exc.within("point") from None
     claim = data.get("claim")
     ctx = _Ctx(problem, weights)
+    ctx.raw_problem = data["problem"]          # for evidence that embeds a census of it
     try:
         if claim not in CLAIMS:
             raise Rejected(f"claim {claim!r} is not a kind that can be certified "
@@ -291,6 +292,15 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
     p = ctx.problem
     loss = p.loss
     kind = ev.get("type")
+    if kind == "census":  # a complete census of this problem (census.py) says which roots are global
+        _require_critical(ctx)
+        res = check_census({"problem": ctx.raw_problem, "census": ev.get("census")})
+        x = [v for W in ctx.W for v in W.entries()]
+        if not res.valid or not any(pt["kind"] == "global-minimum" and all(
+                abs(a - c) <= pt["radius"] for a, c in zip(x, pt["center"])) for pt in res.points):
+            raise Rejected(f"the point is in no census cube of a global minimum ({res.reason})")
+        return ("critical, and inside the Krawczyk cube of a census root classified "
+                f"global-minimum, the only critical point there ({res.reason})")
     if kind == "zero-lower-bound":
         if loss.nonnegative is not True:
             raise Rejected("the loss is not proven nonnegative")
@@ -399,8 +409,8 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                 "inertia): every point has L >= this value (nuclear-norm duality)")
     raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
                    "square-loss-optimum, convex-stationary, psd-cone-optimality, psd-rank-optimum, "
-                   "nuclear-norm-bound, nuclear-dual-bound, isolated-critical-value, sos- or "
-                   "interval-lower-bound)")
+                   "nuclear-norm-bound, nuclear-dual-bound, isolated-critical-value, census, "
+                   "sos- or interval-lower-bound)")
 
 
 def _subgradient(ctx: _Ctx, ev) -> flint.fmpq_mat:

@@ -1,0 +1,65 @@
+"""Evidence ``census`` for a global minimum: a complete census of the point's own problem
+(kernel/census.py) and the point inside the Krawczyk cube of a root it classifies global.
+``classify`` reaches it for small instances where no lower bound decides (a per-entry decay:
+the issue's "else the census")."""
+from __future__ import annotations
+
+import copy
+from fractions import Fraction
+
+import pytest
+
+from landscape_proofs.api import classify
+from landscape_proofs.families.exact_view import exact_objective, exact_weights
+from landscape_proofs.families.io import point_from_dict, problem_from_dict
+from landscape_proofs.kernel.checker import check_certificate
+from landscape_proofs.produce.certificate import Certificate
+from landscape_proofs.produce.kinds import Kind
+from landscape_proofs.search.census import census
+
+# widths 1-2-1, Y = 2, decays (1, 1) on W_1 and (1, 3) on W_2: hidden unit j contributes
+# R_j = a_j b_j at the cost (a_j^2 + l_j b_j^2)/2 >= sqrt(l_j) |R_j| (AM-GM), l = (1, 3): the
+# cheap unit carries R, and min_R 1/2 (R - 2)^2 + |R| = 3/2 at R = 1 (a_1 = b_1 = 1, unit 2
+# off).  The nuclear-dual evidence needs one decay per layer; the census decides.
+PER_ENTRY = {"family": "deep-linear", "widths": [1, 2, 1], "Y": [[2]], "loss": "square",
+             "weight_decay": [[[1], [1]], [[1, 3]]]}
+GLOBAL = {"weights": [[[1], [0]], [[1, 0]]]}
+ORIGIN = {"weights": [[[0], [0]], [[0, 0]]]}
+
+
+@pytest.fixture(scope="module")
+def report():
+    return census(problem_from_dict(PER_ENTRY), timeout=60)
+
+
+def _cert(problem_dict, point, evidence):
+    p = problem_from_dict(problem_dict)
+    pt = point_from_dict(point, p)
+    return Certificate(claim="global-minimum", problem=p, point=pt,
+                       value=exact_objective(p).value(exact_weights(pt)),
+                       evidence=copy.deepcopy(evidence), method="test").to_json()
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_classify_upgrades_a_local_minimum_through_the_census(sign):
+    point = {"weights": [[[sign], [0]], [[sign, 0]]]}
+    r = classify(PER_ENTRY, point)
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == Fraction(3, 2)
+    cert = r.raw.certificate.to_json()
+    assert cert["evidence"]["type"] == "census" and check_certificate(cert).holds
+
+
+def test_the_kernel_checks_the_census_and_the_membership(report):
+    ev = {"type": "census", "census": report.certificate["census"]}
+    assert check_certificate(_cert(PER_ENTRY, GLOBAL, ev)).holds
+    # the origin is critical but a strict saddle: in no global cube
+    res = check_certificate(_cert(PER_ENTRY, ORIGIN, ev))
+    assert not res.holds and "no census cube of a global minimum" in res.reason
+    # the same census for another problem (decay 2 on unit 2's input weight) does not check
+    other = copy.deepcopy(PER_ENTRY)
+    other["weight_decay"] = [[[1], [2]], [[1, 3]]]
+    assert not check_certificate(_cert(other, GLOBAL, ev)).holds
+    # a root moved: its cube no longer holds a root (or the tree no longer covers it)
+    bad = copy.deepcopy(ev)
+    bad["census"]["roots"][0]["center"][0] = "1/3"
+    assert not check_certificate(_cert(PER_ENTRY, GLOBAL, bad)).holds
