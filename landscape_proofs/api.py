@@ -227,44 +227,24 @@ def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
     return Result(_global_by_census(problem, point, raw) or raw)
 
 
-CENSUS_PARAMS = 6          # classify runs a census only for this many parameters or fewer
-CENSUS_SECONDS = 5.0       # ... and within this time
-
-
 def _global_by_census(problem, point, raw):
-    """A local minimum no lower bound decided, of a small instance in the census's scope
-    (a decay on every parameter: docs/census.md): the census lists every real critical
-    point; when the point lies in the cube of a root it classifies global, the answer is
-    ``global-minimum`` with evidence ``census`` (the kernel re-checks the census and the
-    membership).  None otherwise."""
+    """A local minimum no lower bound decided, of a small instance in the census's scope:
+    ``global-minimum`` with the evidence ``census`` when a complete census puts the point in
+    the cube of a root it classifies global (:func:`.search.census.global_by_census`; the
+    kernel re-checks the census and the membership).  None otherwise."""
     from dataclasses import replace
 
-    from landscape_proofs.produce.certificate import Certificate
     from landscape_proofs.produce.kinds import Kind
+    from landscape_proofs.search.census import global_by_census
 
-    if raw.kind is not Kind.LOCAL_MINIMUM or raw.n_params > CENSUS_PARAMS:
+    if raw.kind is not Kind.LOCAL_MINIMUM:
         return None
-    try:
-        from landscape_proofs.kernel.model import read_problem
-        from landscape_proofs.search.census import census as _census, scope_reason
-
-        if scope_reason(read_problem(problem.to_dict())) is not None:
-            return None
-        report = _census(problem, timeout=CENSUS_SECONDS, algebra_timeout=0.0)
-    except (LandscapeError, ArithmeticError):
+    (up,) = global_by_census(problem, [(point, raw.value)])
+    if up is None:
         return None
-    if not report.complete or not isinstance(report.certificate, dict):
-        return None
-    cert = Certificate(claim="global-minimum", problem=problem, point=point, value=raw.value,
-                       evidence={"type": "census", "census": report.certificate["census"]},
-                       method="census")
-    verdict = check_certificate(cert.to_json())
-    if not verdict.valid:
-        return None
-    return replace(raw, kind=Kind.GLOBAL_MINIMUM, certificate=cert, reason=verdict.reason,
+    return replace(raw, kind=Kind.GLOBAL_MINIMUM, certificate=up[0], reason=up[1],
                    method="census (every real critical point, certified)",
-                   notes=raw.notes + ("the local-minimum certificate was upgraded by a census "
-                                      f"({report.real_count} real critical points)",))
+                   notes=raw.notes + ("a complete census upgraded the local-minimum answer",))
 
 
 def _bounded(fn, problem, *args, seconds: float, **kwargs) -> Result:

@@ -63,3 +63,30 @@ def test_the_kernel_checks_the_census_and_the_membership(report):
     bad = copy.deepcopy(ev)
     bad["census"]["roots"][0]["center"][0] = "1/3"
     assert not check_certificate(_cert(PER_ENTRY, GLOBAL, bad)).holds
+
+
+def test_search_reports_the_census_proven_global_minimum(tmp_path):
+    from landscape_proofs.cli.main import main
+    from landscape_proofs.search.multistart import SearchConfig, search
+
+    r = search(problem_from_dict(PER_ENTRY), SearchConfig(starts=12, seed=0))
+    mins = [g for g in r.groups if g.value == Fraction(3, 2)]
+    assert mins and all(g.kind is Kind.GLOBAL_MINIMUM and "census" in g.route for g in mins)
+    assert r.global_value.value == Fraction(3, 2)
+
+
+def test_larger_instances_get_no_census(monkeypatch):
+    # widths 1-2-2-1 have 8 parameters > CENSUS_PARAMS = 6: the census is never started
+    import landscape_proofs.search.census as census_module
+
+    def boom(*args, **kwargs):
+        raise AssertionError("census started")
+    monkeypatch.setattr(census_module, "census", boom)
+    big = problem_from_dict({"family": "deep-linear", "widths": [1, 2, 2, 1], "Y": [[2]],
+                             "loss": "square", "weight_decay": [[[1], [1]], [[1, 1], [1, 1]],
+                                                                [[1, 3]]]})
+    pt = point_from_dict({"weights": [[[1], [0]], [[1, 0], [0, 0]], [[1, 0]]]}, big)
+    assert census_module.global_by_census(big, [(pt, Fraction(1))]) == [None]
+    small = problem_from_dict(PER_ENTRY)
+    with pytest.raises(AssertionError, match="census started"):
+        census_module.global_by_census(small, [(point_from_dict(GLOBAL, small), Fraction(3, 2))])

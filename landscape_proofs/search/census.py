@@ -240,6 +240,43 @@ def census(problem, *, timeout: float = 60.0, max_boxes: int = 200000,
     return report
 
 
+CENSUS_PARAMS = 6          # a census backs single answers only for this many parameters
+CENSUS_SECONDS = 5.0       # ... and within this time
+
+
+def global_by_census(problem, points) -> list:
+    """For exact critical points that are local minima no lower bound decided (``points``:
+    ``[(point, value)]``), ``(certificate, reason)`` of ``global-minimum`` with the evidence
+    ``census`` where a complete census (one run, at most ``CENSUS_SECONDS``) puts the point in
+    the cube of a root it classifies global, and the kernel accepts it; None elsewhere.
+    Instances of more than ``CENSUS_PARAMS`` parameters, or outside the census's scope, get
+    Nones without a census."""
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.kernel.errors import LandscapeError
+    from landscape_proofs.kernel.model import read_problem
+    from landscape_proofs.produce.certificate import Certificate
+
+    out = [None] * len(points)
+    if not points or sum(r * c for r, c in problem.shapes) > CENSUS_PARAMS:
+        return out
+    try:
+        if scope_reason(read_problem(problem.to_dict())) is not None:
+            return out
+        report = census(problem, timeout=CENSUS_SECONDS, algebra_timeout=0.0)
+    except (LandscapeError, ArithmeticError):
+        return out
+    if not report.complete or not isinstance(report.certificate, dict):
+        return out
+    for k, (point, value) in enumerate(points):
+        cert = Certificate(claim="global-minimum", problem=problem, point=point, value=value,
+                           evidence={"type": "census", "census": report.certificate["census"]},
+                           method="census")
+        verdict = check_certificate(cert.to_json())
+        if verdict.valid:
+            out[k] = (cert, verdict.reason)
+    return out
+
+
 def _as_dict(problem) -> dict:
     if isinstance(problem, dict):
         return problem

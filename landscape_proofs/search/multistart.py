@@ -569,6 +569,8 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
     if config.enclosures and stopped is None and (end is None or time.perf_counter() < end):
         # irrational limit points: the runs gauge-fixed into one certified box (dedupe.py)
         groups, members_of = orbit_boxes(problem, groups, members_of, x, config.dedupe_tol)
+    if stopped is None and (end is None or time.perf_counter() < end):
+        groups = _census_upgrade(problem, groups)
     group_of = {int(b): g.id for g, members in zip(groups, members_of) for b in members}
     outcomes = tuple(
         StartOutcome(index=i, start=specs[i].label, status=STATUS_OF_CODE[int(status[i])],
@@ -581,6 +583,24 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
     if out_dir is not None:
         report = write_report(report, out_dir)
     return report
+
+
+def _census_upgrade(problem, groups):
+    """Local-minimum groups with an exact point on a small instance in the census's scope:
+    ``global-minimum`` where a complete census proves it (:func:`.census.global_by_census`)."""
+    from dataclasses import replace
+
+    from landscape_proofs.search.census import global_by_census
+
+    todo = [k for k, g in enumerate(groups)
+            if g.certified and g.kind is Kind.LOCAL_MINIMUM and g.point is not None]
+    ups = global_by_census(problem, [(groups[k].point, groups[k].value) for k in todo])
+    groups = list(groups)
+    for k, up in zip(todo, ups):
+        if up is not None:
+            groups[k] = replace(groups[k], kind=Kind.GLOBAL_MINIMUM, certificate=up[0].to_json(),
+                                route=groups[k].route + "; global by a census", reason=up[1])
+    return groups
 
 
 def _merge_exact(problem, groups, members_of):
