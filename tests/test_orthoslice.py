@@ -50,7 +50,7 @@ def test_a_full_rank_block_is_made_upper_triangular_with_the_centers_signs():
     # W_1 = [[3, 4], [4, -3]]: B^T B = 25 I, R = 5 I, Q_1 = R W_1^{-1} = W_1 / 5 (orthogonal),
     # y_1 = Q_1 W_1 = 5 I; y_2 = W_2 Q_1^T = [[1, 2], [3, 4]] W_1 / 5 = [[11/5, -2/5], [5, 0]]
     p = problem_from_dict(WD22)
-    plan = TriangularPlan(False, 1, {0: (0, 1)}, {})
+    plan = TriangularPlan(False, 1, {0: (((0, 1), (0, 1)),)}, {})
     x = _flat([[[3, 4], [4, -3]], [[1, 2], [3, 4]]])
     shapes = [(2, 2), (2, 2)]
     center = [[[5, 0], [0, 5]], [[F(11, 5), F(-2, 5)], [5, 0]]]
@@ -71,7 +71,7 @@ def test_a_rank_deficient_block_uses_the_unit_normal_with_either_sign():
     # (6, 8)/10, its last the unit normal +-(8, -6)/10.  y_1 = [[5, 10], [0, 0]]; with W_2 =
     # [[1, 2], [3, 4]], y_2 = W_2 Q^T = [[11/5, -2/5 s], [5, 0]]: the center's s = -1 is found
     p = problem_from_dict(WD22)
-    plan = TriangularPlan(False, 1, {0: (1,)}, {})
+    plan = TriangularPlan(False, 1, {0: (((0, 1), (1,)),)}, {})
     shapes = [(2, 2), (2, 2)]
     x = _flat([[[3, 6], [4, 8]], [[1, 2], [3, 4]]])
     for s in (1, -1):
@@ -84,13 +84,13 @@ def test_u_u_transpose_rows_are_made_lower_triangular():
     # U Q = U C^T / 5 = [[5, 0], [0, 5], [11/5, -2/5]]
     p = problem_from_dict({"family": "symmetric-factorization", "shape": [3, 2],
                            "Y": [[2, 1, 0], [1, 3, 1], [0, 1, 1]], "loss": "square"})
-    plan = TriangularPlan(True, 0, {}, {0: (0, 1)})
+    plan = TriangularPlan(True, 0, {}, {0: (((0, 1), (0, 1)),)})
     center = [[[5, 0], [0, 5], [F(11, 5), F(-2, 5)]]]
     g = OrthoSliceGauge(p, _cert(center, plan, [(3, 2)]), plan)
     assert _dist(g, _flat([[[3, 4], [4, -3], [1, 2]]])) < F(1, 10**30)
 
 
-def test_gl_gauges_multi_tower_and_per_entry_decay_are_refused():
+def test_gl_gauges_and_deeper_towers_are_refused():
     with pytest.raises(NotGaugeFixable, match="GL"):
         triangular_slice(problem_from_dict({**WD22, "weight_decay": "0"}), np.ones(8))
     towers = {"family": "multi-tower", "towers": [[2, 1, 2], [2, 1, 2]],
@@ -250,3 +250,30 @@ def test_isolated_critical_values_refuse_deeper_towers_and_wrong_data():
     cert = json.loads(json.dumps(r.groups[0].certificate))
     cert["problem"]["Y"] = [["2", "1"], ["1", "2"]]
     assert not check_certificate(cert).holds
+
+
+# --- a per-entry decay: the gauge is a product over blocks of units with equal decays -------
+PE3 = {"family": "deep-linear", "widths": [2, 3, 2], "Y": [[2, 1], [1, 1]], "loss": "square",
+       "weight_decay": [[["1/10", "1/10"], ["1/10", "1/10"], ["1/5", "1/5"]],
+                        [["1/10", "1/10", "1/5"], ["1/10", "1/10", "1/5"]]]}
+
+
+def test_units_with_equal_decays_form_one_block():
+    from landscape_proofs.search.orthoslice import unit_blocks
+
+    # units 0 and 1: rows (1/10, 1/10) of W_1 and columns (1/10, 1/10) of W_2; unit 2 differs
+    assert unit_blocks(problem_from_dict(PE3)) == [[(0, 1), (2,)]]
+    generic = {**PE3, "weight_decay": [[["1/10", "1/7"], ["1/10", "1/10"], ["1/5", "1/5"]],
+                                       [["1/10", "1/10", "1/5"], ["1/10", "1/10", "1/5"]]]}
+    assert unit_blocks(problem_from_dict(generic)) == [[(0,), (1,), (2,)]]
+    assert unit_blocks(problem_from_dict(WD22)) == [[(0, 1)]]
+
+
+def test_a_per_entry_decay_search_puts_every_run_in_one_box():
+    # O(2) on units 0, 1 (one generator: one frozen coordinate) times the sign of unit 2
+    r = search(problem_from_dict(PE3), SearchConfig(starts=12, seed=0))
+    (g,) = r.groups
+    assert g.runs_in_certified_box == g.starts == 12
+    assert check_certificate(g.box_certificate).holds
+    frozen = 12 - len(g.certificate["point"]["free"])
+    assert frozen == 1

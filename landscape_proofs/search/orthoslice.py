@@ -36,13 +36,18 @@ from landscape_proofs.search.dedupe import ECHELON_CONDITION, NotGaugeFixable, _
 
 BALL_BITS = 128       # working precision of the ball arithmetic
 RANK_TOL = 1e-7       # relative singular value below which a block counts as rank-deficient
+MAX_FREE_SIGNS = 10   # rank-deficient blocks whose unit-normal signs are all tried (2^n)
 
 
 @dataclass(frozen=True)
 class TriangularPlan:
-    """Where each orthogonal gauge is fixed: ``m`` the free layer of a chain, ``columns[k]``
-    (``k < m``) the columns ``J_k`` of layer ``k``, ``rows[k]`` (``k > m``) the rows ``I_k``;
-    for ``U U^T`` (``symmetric``) ``rows[0]`` are the rows of ``U``."""
+    """Where each orthogonal gauge is fixed: ``m`` the free layer of a chain; ``columns[k]``
+    (``k < m``) one ``(units, J)`` per block of hidden units of layer ``k``'s rows (the
+    columns ``J`` of those rows made upper triangular), ``rows[k]`` (``k > m``) one
+    ``(units, I)`` per block of layer ``k``'s columns (the rows ``I`` of those columns made
+    lower triangular); for ``U U^T`` (``symmetric``) ``rows[0]`` is one block of all columns.
+    A block is a set of hidden units with the same decays (all of them for a scalar decay):
+    the gauge is the product of the blocks' orthogonal groups."""
 
     symmetric: bool
     m: int
@@ -55,31 +60,56 @@ def _chain_shapes(problem):
         raise NotGaugeFixable("multi-tower gauges (moves between towers) are not gauge-fixed")
     if not problem.orthogonal_symmetry:
         raise NotGaugeFixable("the gauge is GL, not orthogonal")
-    if getattr(problem, "decay_entries", None) is not None:
-        raise NotGaugeFixable("a per-entry decay keeps only some rotations of a hidden layer")
     return [tuple(s) for s in problem.shapes]
+
+
+def unit_blocks(problem) -> list[list[tuple[int, ...]]]:
+    """Per hidden layer (between layers ``k`` and ``k + 1``), its units grouped by equal
+    decays: rows ``p, q`` of layer ``k`` and columns ``p, q`` of layer ``k + 1`` carry the
+    same decays entry by entry (then rotating the two units keeps the decay; the kernel's
+    orbit tangent names exactly these rotations: ``rotation_keeps_decay``).  One block per
+    hidden layer for a scalar decay."""
+    from landscape_proofs.kernel.model import read_problem
+
+    shapes = [tuple(s) for s in problem.shapes]
+    kp = read_problem(problem.to_dict())
+    out = []
+    for k in range(len(shapes) - 1):
+        low, up = kp.decay_block(k), kp.decay_block(k + 1)
+        blocks: list[list[int]] = []
+        for p in range(shapes[k][0]):
+            home = next((b for b in blocks if low[b[0]] == low[p]
+                         and all(r[b[0]] == r[p] for r in up)), None)
+            if home is None:
+                blocks.append([p])
+            else:
+                home.append(p)
+        out.append([tuple(b) for b in blocks])
+    return out
 
 
 def _frozen(plan: TriangularPlan, shapes) -> dict:
     """``{flat index: 0}`` for the coordinates the plan freezes."""
     offs = [sum(r * c for r, c in shapes[:k]) for k in range(len(shapes))]
     out = {}
-    for k, J in plan.columns.items():                 # column J[a] zero below row a
+    for k, blocks in plan.columns.items():            # column J[a] zero below unit a
         c = shapes[k][1]
-        out.update({offs[k] + i * c + j: 0 for a, j in enumerate(J)
-                    for i in range(a + 1, shapes[k][0])})
-    for k, rows in plan.rows.items():                 # row I[a] zero right of column a
+        for units, J in blocks:
+            out.update({offs[k] + units[i] * c + j: 0 for a, j in enumerate(J)
+                        for i in range(a + 1, len(units))})
+    for k, blocks in plan.rows.items():               # row I[a] zero right of unit a
         c = shapes[k][1]
-        out.update({offs[k] + i * c + j: 0 for a, i in enumerate(rows) for j in range(a + 1, c)})
+        for units, rows in blocks:
+            out.update({offs[k] + i * c + units[j]: 0 for a, i in enumerate(rows)
+                        for j in range(a + 1, len(units))})
     return out
 
 
 def triangular_slice(problem, x) -> tuple[dict, TriangularPlan]:
     """A triangular slice chosen at the float point ``x`` (well-conditioned frozen blocks,
     pivoted QR): ``({"point": {"center", "free"}}, plan)``; the center's free entries are 0.
-    Chains need widths narrowing to one layer and widening after it (as echelon slices), up
-    to one: a hidden layer one wider than the layer that fixes it is fixed when the block
-    has rank ``d - 1``."""
+    Below the free layer each block of ``d`` units needs ``d`` (or, at rank ``d - 1``, ``d -
+    1``) independent columns of its rows, above it as many rows of its columns."""
     from scipy.linalg import qr
 
     shapes = _chain_shapes(problem)
@@ -87,13 +117,15 @@ def triangular_slice(problem, x) -> tuple[dict, TriangularPlan]:
     Ws = [np.asarray(x[o:o + r * c], dtype=float).reshape(r, c) for o, (r, c) in zip(offs, shapes)]
 
     def pick(M, d):
-        """(pivot columns of M, their number r in {d, d - 1}, the float Q with Q M[:, J]
-        upper trapezoidal), or None when M's rank is below d - 1 or the block is ill
-        conditioned."""
+        """(pivot columns J of M, r = len(J) in {d, d - 1}, the float Q with Q M[:, J] upper
+        trapezoidal), or None when M's rank is below d - 1 or the block is ill conditioned
+        (a block of one unit whose row is 0 is fixed by a sign alone)."""
         s = np.linalg.svd(M, compute_uv=False)
         r = min(d, int(np.sum(s > RANK_TOL * max(s[0], 1e-300))))
-        if r < d - 1 or r == 0:
+        if r < d - 1 or (r == 0 and d > 1):
             return None
+        if r == 0:
+            return (), np.eye(1)
         J = sorted(qr(M, pivoting=True)[2][:r])
         B = M[:, J]
         sb = np.linalg.svd(B, compute_uv=False)
@@ -101,27 +133,37 @@ def triangular_slice(problem, x) -> tuple[dict, TriangularPlan]:
             return None
         return tuple(int(j) for j in J), np.linalg.qr(B, mode="complete")[0].T
 
+    def fix(M, blocks):
+        """Per block of M's rows: (units, J), and the block-diagonal float Q; None if any
+        block fails."""
+        Q, out = np.zeros((M.shape[0], M.shape[0])), []
+        for units in blocks:
+            got = pick(M[list(units), :], len(units))
+            if got is None:
+                return None
+            out.append((units, got[0]))
+            Q[np.ix_(units, units)] = got[1]
+        return tuple(out), Q
+
     plan = None
     if problem.psd_product:
-        got = pick(Ws[0].T, Ws[0].shape[1])
+        got = fix(Ws[0].T, [tuple(range(Ws[0].shape[1]))])
         if got is not None:
             plan = TriangularPlan(True, 0, {}, {0: got[0]})
     else:
         H, d = len(shapes), [shapes[0][1]] + [r for r, _ in shapes]
-        for m in range(H):        # a block of rank d - 1 needs only d - 1 columns (rows)
-            if not (all(d[k] >= d[k + 1] - 1 for k in range(m))
-                    and all(d[k + 1] >= d[k] - 1 for k in range(m + 1, H))):
-                continue
+        blocks = unit_blocks(problem)
+        for m in range(H):
             cols, rws, ok = {}, {}, True
             below, above = np.eye(d[0]), np.eye(d[H])
-            for k in range(m):                        # the image of layer k has J_k upper
-                got = pick(Ws[k] @ below.T, d[k + 1])
+            for k in range(m):                        # the image of layer k has J upper
+                got = fix(Ws[k] @ below.T, blocks[k])
                 if got is None:
                     ok = False
                     break
                 cols[k], below = got
-            for k in range(H - 1, m, -1):             # rows I_k of Q_k W_k lower triangular
-                got = pick((above @ Ws[k]).T, d[k]) if ok else None
+            for k in range(H - 1, m, -1):             # rows I of Q_k W_k lower triangular
+                got = fix((above @ Ws[k]).T, blocks[k - 1]) if ok else None
                 if got is None:
                     ok = False
                     break
@@ -213,14 +255,21 @@ class OrthoSliceGauge:
         # the signs of the center's diagonal entries in each frozen block; a block of rank
         # d - 1 leaves the sign of one unit normal free: both are tried (self.deficient)
         self.signs, self.deficient = {}, []
-        for k, J in plan.columns.items():
-            self.signs[("c", k)] = self._diag_signs(k, [(a, j) for a, j in enumerate(J)])
-            if len(J) < self.shapes[k][0]:
-                self.deficient.append(("c", k))
-        for k, rows in plan.rows.items():
-            self.signs[("r", k)] = self._diag_signs(k, [(i, a) for a, i in enumerate(rows)])
-            if len(rows) < self.shapes[k][1]:
-                self.deficient.append(("r", k))
+        for k, blocks in plan.columns.items():
+            for n, (units, J) in enumerate(blocks):
+                self.signs[("c", k, n)] = self._diag_signs(k, [(units[a], j)
+                                                              for a, j in enumerate(J)])
+                if len(J) < len(units):
+                    self.deficient.append(("c", k, n))
+        for k, blocks in plan.rows.items():
+            for n, (units, rows) in enumerate(blocks):
+                self.signs[("r", k, n)] = self._diag_signs(k, [(i, units[a])
+                                                              for a, i in enumerate(rows)])
+                if len(rows) < len(units):
+                    self.deficient.append(("r", k, n))
+        if len(self.deficient) > MAX_FREE_SIGNS:
+            raise NotGaugeFixable(f"more than {MAX_FREE_SIGNS} rank-deficient blocks (2^n "
+                                  "sign choices)")
 
     def _diag_signs(self, k, cells):
         c = self.shapes[k][1]
@@ -251,28 +300,43 @@ class OrthoSliceGauge:
             out.append([v for M in y for v in M.entries()])
         return out
 
+    def _blockwise(self, M, blocks, tag, last):
+        """The block-diagonal orthogonal Q with, per block (units, J), ``Q[units, units]
+        M[units, J]`` upper triangular (signs as the center's); None if a pivot fails."""
+        import flint
+
+        Q = flint.arb_mat(M.nrows(), M.nrows())
+        for n, (units, J) in enumerate(blocks):
+            key = (tag[0], tag[1], n)
+            if not J:                                 # one unit, its row 0: a sign
+                q = flint.arb_mat([[flint.arb(last.get(key, 1))]])
+            else:
+                q = _column_fix(_sub(M, units, J), self.signs[key], last.get(key, 1))
+                if q is None:
+                    return None
+            for a, i in enumerate(units):
+                for b, j in enumerate(units):
+                    Q[i, j] = q[a, b]
+        return Q
+
     def _image(self, W, last):
         p = self.plan
         if p.symmetric:                       # U Q^T with (U Q^T)[I, :] = [R^T S, 0]
-            U = W[0]
-            C = _sub(U, p.rows[0], range(U.ncols()))
-            Q = _column_fix(C.transpose(), self.signs[("r", 0)], last.get(("r", 0), 1))
-            return None if Q is None else [U * Q.transpose()]
+            Q = self._blockwise(W[0].transpose(), p.rows[0], ("r", 0), last)
+            return None if Q is None else [W[0] * Q.transpose()]
         H = len(W)
         y = [None] * H
         below = None                          # Q_{k-1}
-        for k in range(p.m):                  # Q_k from columns J_k of W_k Q_{k-1}^T
+        for k in range(p.m):                  # Q_k from columns J of W_k Q_{k-1}^T
             M = W[k] if below is None else W[k] * below.transpose()
-            below = _column_fix(_sub(M, range(M.nrows()), p.columns[k]), self.signs[("c", k)],
-                                last.get(("c", k), 1))
+            below = self._blockwise(M, p.columns[k], ("c", k), last)
             if below is None:
                 return None
             y[k] = below * M
         above = None                          # Q_k
-        for k in range(H - 1, p.m, -1):       # Q_{k-1} from rows I_k of Q_k W_k
+        for k in range(H - 1, p.m, -1):       # Q_{k-1} from rows I of Q_k W_k
             N = W[k] if above is None else above * W[k]
-            Q = _column_fix(_sub(N, p.rows[k], range(N.ncols())).transpose(),
-                            self.signs[("r", k)], last.get(("r", k), 1))
+            Q = self._blockwise(N.transpose(), p.rows[k], ("r", k), last)
             if Q is None:
                 return None
             y[k], above = N * Q.transpose(), Q
@@ -453,14 +517,16 @@ def _provisional(sl: dict, plan: TriangularPlan) -> dict:
 
     out = copy.deepcopy(sl)
     C = out["point"]["center"]
-    for k, J in plan.columns.items():
-        for a, j in enumerate(J):
-            C[k][a][j] = "1"
-    for k, rows in plan.rows.items():
-        for a, i in enumerate(rows):
-            C[k][i][a] = "1"
+    for k, blocks in plan.columns.items():
+        for units, J in blocks:
+            for a, j in enumerate(J):
+                C[k][units[a]][j] = "1"
+    for k, blocks in plan.rows.items():
+        for units, rows in blocks:
+            for a, i in enumerate(rows):
+                C[k][i][units[a]] = "1"
     return out
 
 
-__all__ = ["TriangularPlan", "triangular_slice", "OrthoSliceGauge", "TwoLayerView",
+__all__ = ["TriangularPlan", "triangular_slice", "unit_blocks", "OrthoSliceGauge", "TwoLayerView",
            "recertify_on_slice"]
