@@ -690,6 +690,8 @@ class _Producer:
                           bounds=[(-1, 1)] * K + [(0, None)] * len(g0), method="highs")
             if res.success:
                 res.x = res.x[:K]
+            else:                    # the plain feasibility LP, as without ``small``
+                res = linprog(np.zeros(K), A_eq=A, b_eq=b, bounds=[(-1, 1)] * K, method="highs")
         if not res.success:
             return None
         # snap exactly: free variables rounded, pivots solved exactly
