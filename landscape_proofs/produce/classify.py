@@ -374,8 +374,7 @@ class _Producer:
         or l(U U^T): the value is the least of the exactly known critical values
         (kernel/critical_values.py)."""
         p = self.problem
-        towers = p.sum_of_towers and any(len(w) != 3 for w in p.towers)
-        if (not p.loss.square_like or towers or isinstance(p.weight_decay, tuple)
+        if (not p.loss.square_like or not one_chain(p) or isinstance(p.weight_decay, tuple)
                 or (p.weight_decay == 0 and not p.psd_product)):
             return None
         try:
@@ -398,11 +397,8 @@ class _Producer:
             kp = read_problem(p.to_dict())
         except LandscapeError:
             return None
-        blocks = [b for t in kp.towers for b, _ in t]
-        lam = [min(set(sum(kp.decay_block(b), []))) for b in range(len(kp.shapes))]
-        if (kp.symmetric or any(len(t) != 2 for t in kp.towers) or len(set(blocks)) != len(blocks)
-                or any(len(set(sum(kp.decay_block(b), []))) != 1 or not lam[b] > 0
-                       for b in range(len(kp.shapes)))):
+        towers = kp.tower_decays()        # the kernel's own guard: [(a, b, A's block, B's)]
+        if towers is None:
             return None
         E = self.obj.loss_argument(self.W)
         ev = {"type": "nuclear-dual-bound"}
@@ -413,10 +409,10 @@ class _Producer:
 
             def equations(S):      # a A - B^T G and b B - G A^T with G = -S X^T, per tower
                 G, out = -(S * X.transpose()), []
-                for t in kp.towers:
-                    A, B = self.W[t[0][0]], self.W[t[1][0]]
-                    out += list((A * lam[t[0][0]] - B.transpose() * G).entries())
-                    out += list((B * lam[t[1][0]] - G * A.transpose()).entries())
+                for a, b, ia, ib in towers:
+                    A, B = self.W[ia], self.W[ib]
+                    out += list((A * a - B.transpose() * G).entries())
+                    out += list((B * b - G * A.transpose()).entries())
                 return out
             S = self.l1_multiplier(E, equations,
                                    small=lambda S: list((S * X.transpose()).entries()))
@@ -426,8 +422,8 @@ class _Producer:
         else:
             return None
         GtG = G.transpose() * G
-        if all(inertia(identity(G.ncols()) * (lam[t[0][0]] * lam[t[1][0]]) - GtG).negative == 0
-               for t in kp.towers):
+        if all(inertia(identity(G.ncols()) * (a * b) - GtG).negative == 0
+               for a, b, _, _ in towers):
             return ev
         return None
 
@@ -716,6 +712,12 @@ class _Producer:
                     S[i, j] = x
                 return S
         return None
+
+
+def one_chain(p) -> bool:
+    """One chain of layers, or towers of two layers each (``sum_t U_t V_t`` is the chain
+    ``[U_1 ... U_T] [V_1; ...; V_T]``, whose critical values the kernel knows)."""
+    return not p.sum_of_towers or all(len(w) == 3 for w in p.towers)
 
 
 def classify(problem: Problem, point: Point, budget: Budget = Budget()) -> Classification:

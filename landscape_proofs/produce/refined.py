@@ -30,7 +30,7 @@ from landscape_proofs.kernel.checker import CheckResult, check_certificate
 from landscape_proofs.kernel.enclosure import Enclosure, enclose_value
 from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.produce.certificate import FORMAT, producer_versions
-from landscape_proofs.produce.classify import Budget, Classification, classify
+from landscape_proofs.produce.classify import Budget, Classification, classify, one_chain
 from landscape_proofs.kernel.errors import InputError
 from landscape_proofs.kernel.linalg import matrix
 from landscape_proofs.kernel.numbers import format_exact, parse_exact, to_fmpq, to_fraction
@@ -261,7 +261,7 @@ class _Enclosing:
         p, loss = self.problem, self.problem.loss
         # the square loss's critical values are known in closed form: isolate the optimum
         # among them (bottleneck or not, U U^T, scalar decay; kernel/critical_values.py)
-        iso = ([{"type": "isolated-critical-value"}] if loss.square_like and _one_chain(p)
+        iso = ([{"type": "isolated-critical-value"}] if loss.square_like and one_chain(p)
                and not isinstance(p.weight_decay, tuple) else [])
         if p.sum_of_towers and loss.square_like and not loss.over_product and p.weight_decay == 0:
             iso = iso + _towers_rank_hint(p, self.center)
@@ -300,7 +300,7 @@ class _Enclosing:
                                       {"spurious": {"type": "above-square-optimum"}})
                 if r2.valid:
                     return Kind.SPURIOUS_LOCAL_MINIMUM, c2, r2.reason
-        if loss.square_like and _one_chain(p) and not isinstance(p.weight_decay, tuple):
+        if loss.square_like and one_chain(p) and not isinstance(p.weight_decay, tuple):
             # a critical value (of some point) provably below lo (kernel/critical_values.py)
             c2, r2 = self.attempt(Kind.SPURIOUS_LOCAL_MINIMUM,
                                   {"spurious": {"type": "below-critical-value"}})
@@ -356,15 +356,7 @@ class _Enclosing:
         U = np.array([float(q) for q in self.center]).reshape(n, k)
         G = self.f64.function_gradient([U[None]])[0]
         S = (G + G.T) / 2 + float(self.problem.weight_decay) / 2 * np.eye(n)
-        w = np.linalg.eigvalsh(U.T @ U)
-        scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(S)))))
-        positive = w[w > 1e-9 * max(1.0, float(w[-1]))]
-        if not positive.size:
-            return []
-        c = Fraction(2) ** math.ceil(math.log2(scale / float(positive[0])))
-        if np.linalg.eigvalsh(S + float(c) * U @ U.T)[0] <= 1e-9 * scale:
-            return []
-        return [c]
+        return _pd_shift([(S, U @ U.T)])
 
     def nuclear_shifts(self) -> list[Fraction]:
         """Shifts c (powers of two) for which ``a b I - G^T G + c sum A^T A`` (over the towers
@@ -379,22 +371,9 @@ class _Enclosing:
         G = self.f64.function_gradient(Ws)[0]
         groups = {}                   # the kernel sums A^T A over the towers with one a b
         for a, b, ia, _ in towers:
-            S = groups.get(a * b, 0.0)
-            groups[a * b] = S + Ws[ia][0].T @ Ws[ia][0]
-        best = Fraction(0)
-        for ab, S in groups.items():
-            N = float(ab) * np.eye(G.shape[1]) - G.T @ G
-            w = np.linalg.eigvalsh(S)
-            positive = w[w > 1e-9 * max(1.0, float(w[-1]))]
-            scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(N)))))
-            if not positive.size:
-                return []
-            best = max(best, Fraction(2) ** math.ceil(math.log2(2 * scale / float(positive[0]))))
-        for ab, S in groups.items():
-            if np.linalg.eigvalsh(float(ab) * np.eye(G.shape[1]) - G.T @ G
-                                  + float(best) * S)[0] <= 1e-12:
-                return []
-        return [best]
+            groups[a * b] = groups.get(a * b, 0.0) + Ws[ia][0].T @ Ws[ia][0]
+        return _pd_shift([(float(ab) * np.eye(G.shape[1]) - G.T @ G, S)
+                          for ab, S in groups.items()])
 
     def better_point(self, lo):
         """An exact point with value < lo, from a short float search (checked exactly)."""
@@ -575,10 +554,23 @@ def _is_critical(ctx, ref: Refinement) -> bool:
     return ref.residual <= ctx.mpf(10) ** (-(ref.digits // 2)) * scale
 
 
-def _one_chain(p) -> bool:
-    """One chain of layers, or towers of two layers each (``sum_t U_t V_t`` is the chain
-    ``[U_1 ... U_T] [V_1; ...; V_T]``, whose critical values the kernel knows)."""
-    return not p.sum_of_towers or all(len(w) == 3 for w in p.towers)
+def _pd_shift(pairs) -> list[Fraction]:
+    """``[c]``, one power of two for which every ``N + c P`` of ``pairs`` looks positive
+    definite (``N`` about 0 on range(P), positive off it; float64 hint, the checker decides
+    in arb), or [] when none does."""
+    best = Fraction(0)
+    for N, P in pairs:
+        w = np.linalg.eigvalsh(P)
+        positive = w[w > 1e-9 * max(1.0, float(w[-1]))]
+        if not positive.size:
+            return []
+        scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(N)))))
+        best = max(best, Fraction(2) ** math.ceil(math.log2(2 * scale / float(positive[0]))))
+    for N, P in pairs:
+        scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(N)))))
+        if np.linalg.eigvalsh(N + float(best) * P)[0] <= 1e-9 * scale:
+            return []
+    return [best]
 
 
 def _towers_rank_hint(problem, center) -> list[dict]:
