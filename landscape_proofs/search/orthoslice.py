@@ -349,21 +349,18 @@ class OrthoSliceGauge:
         return y
 
     def _bound(self, flat):
-        """The exact dyadic upper bound of the free coordinates' gaps, or None for a ball too
-        wide to matter (not finite, or above 2^64)."""
+        """The exact dyadic upper bound of the free coordinates' gaps (the kernel's
+        ``upper_q``), or None for a ball too wide to matter (not finite, or above 2^64)."""
         import flint
+
+        from landscape_proofs.kernel.enclosure import upper_q
 
         best = flint.fmpq(0)
         for q in self.free:
-            ub = (flat[q] - flint.arb(self.center[q])).abs_upper()
-            if not ub.is_finite():
+            gap = (flat[q] - flint.arb(self.center[q])).abs_upper()
+            if not gap.is_finite() or not gap < 2 ** 64:
                 return None
-            man, exp = ub.man_exp()
-            if int(exp) > 64:
-                return None
-            b = flint.fmpq(int(man)) * flint.fmpq(2) ** int(exp) if exp >= 0 else \
-                flint.fmpq(int(man), 2 ** int(-exp))
-            best = max(best, b)
+            best = max(best, upper_q(gap))
         return best
 
     def distance(self, x):
