@@ -100,6 +100,8 @@ def oracle_agrees(data) -> bool:
             return True if _l1_descends(f, flat, vals, data) else False
         return any(sympy.diff(f, s).xreplace(vals) != 0 for s in flat)
     if not smooth:
+        if claim == "non-strict-saddle":
+            return _l1_kink_saddle(problem, point, f, flat, vals, value)
         return claim == "global-minimum" and _l1_global(problem, value)
     grad = [sympy.diff(f, s).xreplace(vals) for s in flat]
     if any(g != 0 for g in grad):
@@ -201,6 +203,47 @@ def _l1_global(problem, value):
             A.append(-row - t); b.append(-Y[i, j])
     res = linprog(c, A_ub=np.array(A), b_ub=np.array(b), bounds=[(None, None)] * nv, method="highs")
     return abs(res.fun - float(value)) < 1e-9
+
+
+def _l1_kink_saddle(problem, point, f, flat, vals, value):
+    """0 in the Clarke subdifferential (an LP over SymPy's gradients of the residual entries),
+    and values both below and above nearby (sampling)."""
+    from scipy.optimize import linprog
+    E = _residual(problem, point)
+    syms = flat     # the residual entries as SymPy expressions, expanded independently
+    R = None
+    k = 0
+    mats = []
+    for r, c in problem.shapes:
+        mats.append(sympy.Matrix(r, c, syms[k:k + r * c]))
+        k += r * c
+    for M in mats:
+        R = M if R is None else M * R
+    X = sympy.Matrix([[_sym(x) for x in row] for row in problem.X])
+    Ym = sympy.Matrix([[_sym(x) for x in row] for row in problem.Y])
+    Es = R * X - Ym
+    lam = _sym(problem.weight_decay)
+    base = np.array([float(lam * vals[s]) for s in syms])
+    free = []
+    for i in range(Es.rows):
+        for j in range(Es.cols):
+            grad = np.array([float(sympy.diff(Es[i, j], s).xreplace(vals)) for s in syms])
+            if E[i][j] != 0:
+                base = base + (1.0 if E[i][j] > 0 else -1.0) * grad
+            else:
+                free.append(grad)
+    if free:
+        res = linprog(np.zeros(len(free)), A_eq=np.array(free).T, b_eq=-base,
+                      bounds=[(-1, 1)] * len(free), method="highs")
+        if not res.success:
+            return False
+    elif np.abs(base).max() > 1e-12:
+        return False
+    fl = sympy.lambdify(flat, f, "numpy")
+    x0 = np.array([float(vals[s]) for s in flat])
+    pts = x0 + 1e-3 * np.random.default_rng(0).standard_normal((400, len(x0)))
+    near = [float(fl(*p)) for p in pts]
+    return min(near) < float(value) < max(near)
 
 
 def _l1_descends(f, flat, vals, data):

@@ -167,9 +167,9 @@ def _second_order(ctx: _Ctx, V):
     return co[2] if len(co) > 2 else flint.fmpq(0)
 
 
-def _check_ascent(ctx: _Ctx, evidence):
+def _check_ascent(ctx: _Ctx, evidence, smooth=True):
     """Evidence that the point is not a local maximum: positive curvature or an ascent curve."""
-    if "ascent_direction" in evidence:
+    if "ascent_direction" in evidence and smooth:
         U = _weights_like(ctx, evidence["ascent_direction"], "ascent_direction")
         c2 = _second_order(ctx, U)
         if not c2 > 0:
@@ -271,6 +271,17 @@ def _strict_saddle(ctx: _Ctx, ev) -> str:
 
 
 def _non_strict_saddle(ctx: _Ctx, ev) -> str:
+    if isinstance(ctx.problem.loss, L1) and ctx.problem.loss.kinks(ctx.E):
+        # l1 o (smooth E) + decay is Clarke regular: its subdifferential is J^T vec(S) + decay
+        # over the multipliers S in the subdifferential of l1 at E; 0 in it is criticality
+        g = ctx.obj.gradient_vector(ctx.W, _multiplier(ctx, ev))
+        if any(x != 0 for x in g):
+            raise Rejected("not Clarke critical: J^T vec(multiplier) + decay is not 0")
+        low = _curve_order(ctx, _curve(ctx, ev.get("curve"), "curve"))
+        if low is None or not low[1] < 0:
+            raise Rejected(f"curve: lowest-order change {low} is not negative")
+        return (f"Clarke critical at an l1 kink (exact multiplier); descent curve L(W(t)) - L(W) "
+                f"= {low[1]} t^{low[0]} + ...; {_check_ascent(ctx, ev, smooth=False)}")
     _require_critical(ctx)
     ine, _ = inertia_with_hint(ctx.hessian(), ev, _split_inertia)
     if ine.negative:
@@ -415,10 +426,15 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
 
 def _subgradient(ctx: _Ctx, ev) -> flint.fmpq_mat:
     """dl/dR at R: the gradient, or S X^T with the evidence's multiplier S at l1 kinks."""
-    E, X = ctx.E, ctx.problem.X
-    if not (isinstance(ctx.problem.loss, L1) and ctx.problem.loss.kinks(E)):
+    if not (isinstance(ctx.problem.loss, L1) and ctx.problem.loss.kinks(ctx.E)):
         _require_smooth(ctx)
         return ctx.obj.function_gradient(ctx.W)
+    return _multiplier(ctx, ev) * ctx.problem.X.transpose()
+
+
+def _multiplier(ctx: _Ctx, ev) -> flint.fmpq_mat:
+    """The evidence's S, checked to lie in the subdifferential of the l1 loss at E."""
+    E = ctx.E
     S = read_matrix(ev.get("multiplier"), "multiplier", (E.nrows(), E.ncols()))
     for i in range(E.nrows()):
         for j in range(E.ncols()):
@@ -427,7 +443,7 @@ def _subgradient(ctx: _Ctx, ev) -> flint.fmpq_mat:
                 raise Rejected(f"multiplier[{i}][{j}] = {s} must be sign(E_ij)")
             if e == 0 and not (-1 <= s <= 1):
                 raise Rejected(f"multiplier[{i}][{j}] = {s} is outside [-1, 1]")
-    return S * X.transpose()
+    return S
 
 
 def _equals_bound(ctx: _Ctx, compute, what: str) -> str:

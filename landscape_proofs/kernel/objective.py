@@ -189,9 +189,10 @@ class Objective:
                                     J[i * n + j, col] += u * d
         return J
 
-    def gradient_vector(self, W) -> list:
+    def gradient_vector(self, W, G=None) -> list:
+        """J^T vec(G) + decay; G = dl/dE by default (an l1 multiplier at kinks: Clarke)."""
         E = self.loss_argument(W)
-        G = self.loss.gradient_exact(E)
+        G = self.loss.gradient_exact(E) if G is None else G
         m, n = E.nrows(), E.ncols()
         g = self.jacobian(W).transpose() * fmpq_mat(m * n, 1, G.entries())
         theta = self.flatten(W)

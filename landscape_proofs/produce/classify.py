@@ -601,10 +601,54 @@ class _Producer:
         glob, _ = self.global_evidence()
         if glob is not None:
             return self.certified(Kind.GLOBAL_MINIMUM, glob, "exact subgradient multiplier")
+        saddle, why = self.kink_saddle(E)
+        if saddle is not None:
+            return self.certified(Kind.NON_STRICT_SADDLE, saddle,
+                                  "Clarke multiplier + descent and ascent curves")
         return self.inconclusive(
             f"the l1 loss has a kink here (zero residual entries {kinks}); no descent direction "
-            "was found, and local optimality at a kink is not decided by this version",
+            f"was found, {why}, and local optimality at a kink is not decided by this version",
             "directional derivatives (LP hint)")
+
+    def kink_saddle(self, E):
+        """(evidence, why not): a saddle at an l1 kink.  0 is in the Clarke subdifferential
+        (an exact multiplier S with J^T vec(S) + decay = 0), a curve descends and one ascends,
+        each evaluated exactly for small t > 0 (the residuals keep their lowest-order signs)."""
+        J = self.obj.jacobian(self.W)
+        theta = self.obj.flatten(self.W)
+        decay = getattr(self.obj, "decay", None) or [self.obj.lam] * self.N
+
+        def clarke(S):
+            g = J.transpose() * flint.fmpq_mat(J.nrows(), 1, S.entries())
+            return [g[i, 0] + decay[i] * theta[i] for i in range(self.N)]
+
+        S = self.l1_multiplier(E, affine=clarke)
+        if S is None:
+            return None, "0 is not in the Clarke subdifferential by any multiplier found"
+        down = up = None
+        lines = ((([V], *low)) for V in self._kink_directions()
+                 for low in [lowest_order(self.obj.value_along(self.W, [V]), 1)] if low)
+        for coeffs, _, c in itertools.chain(lines, self.weighted_curve_candidates()):
+            if c < 0 and down is None:
+                down = coeffs
+            elif c > 0 and up is None:
+                up = coeffs
+            if down is not None and up is not None:
+                return {"type": "kink", "multiplier": _mat_json(S),
+                        "curve": [_weights_json(C) for C in down],
+                        "ascent_curve": [_weights_json(C) for C in up]}, ""
+        return None, ("it is Clarke critical, but no tried curve "
+                      + ("descends" if down is None else "ascends"))
+
+    def _kink_directions(self):
+        """Lines for a kink: chains of unit entries, then unit moves of one parameter."""
+        for _, _, V in self._chains():
+            yield V
+        for i in range(min(self.N, self.budget.curve_candidates)):
+            for s in (1, -1):
+                v = [Q(0)] * self.N
+                v[i] = Q(s)
+                yield self.obj.unflatten(v)
 
     def l1_descent_direction(self, E, kinks):
         """V with a negative one-sided directional derivative (LP hint, checked exactly)."""

@@ -282,6 +282,18 @@ class _Explainer:
                  "minimum, and with an ascent direction not a local maximum either.")
 
     def non_strict_saddle(self) -> None:
+        if self.ev.get("type") == "kink":
+            self.say("The l1 loss has a kink here (a residual entry is 0), so there is no "
+                     "gradient or Hessian. The certificate gives a multiplier S: 1 or -1 (the "
+                     "sign) on each nonzero residual entry, a number in [-1, 1] on each zero "
+                     "one; with it the chain rule's gradient is exactly 0, so 0 is in the "
+                     "Clarke subdifferential: the point is critical in the nonsmooth sense.")
+            self.curve_sentence("curve", -1)
+            self.ascent_sentences()
+            self.say("Along each curve the residual entries keep the sign of their lowest-order "
+                     "term for small t > 0, so the l1 loss is one polynomial there: the kernel "
+                     "expands it exactly. Neither a local minimum nor a local maximum: a saddle.")
+            return
         self.gradient_sentence()
         self.inertia_sentence()
         self.curve_sentence("curve", -1)
