@@ -19,7 +19,7 @@ from landscape_proofs.kernel.enclosure import check_enclosure, is_enclosure_poin
 from landscape_proofs.kernel.errors import InputError, LandscapeError
 from landscape_proofs.kernel import limits
 from landscape_proofs.kernel.gram import check_gram_identity
-from landscape_proofs.kernel.linalg import identity as linalg_identity, inertia, rank
+from landscape_proofs.kernel.linalg import identity as linalg_identity, inertia, nullspace, rank
 from landscape_proofs.kernel.losses import L1, Square
 from landscape_proofs.kernel.model import Problem, read_matrix, read_point, read_problem
 from landscape_proofs.kernel.numbers import read_rational as _q
@@ -156,14 +156,12 @@ def _require_critical(ctx: _Ctx):
 
 def _curve_order(ctx: _Ctx, coeffs):
     """(q, c): lowest order and coefficient of L(W(t)) - L(W), or None if constant."""
-    p = ctx.obj.value_along(ctx.W, coeffs)
-    return lowest_order(p, 1)
+    return lowest_order(ctx.obj.value_along(ctx.W, coeffs), 1)
 
 
 def _second_order(ctx: _Ctx, V):
     """Coefficient of t^2 in L(W + tV) (= v^T H v / 2 at a critical point)."""
-    p = ctx.obj.value_along(ctx.W, [V])
-    co = p.coeffs()
+    co = ctx.obj.value_along(ctx.W, [V]).coeffs()
     return co[2] if len(co) > 2 else flint.fmpq(0)
 
 
@@ -191,6 +189,8 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
     (``certificates/gram.py``), which needs neither.
     """
     kind = evidence.get("type")
+    if kind == "kink-slice" and sign > 0:
+        return _kink_slice(ctx, evidence)
     if kind == "sos-local":  # kernel/sos.py (its GramRejected is a Rejected)
         return check_sos(ctx.obj, ctx.W, ctx.value, evidence, sign, local=True)
     if kind == "gram-identity":
@@ -212,25 +212,54 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
         if evidence.get("group", group) != group:
             raise Rejected(f"the symmetry group here is {group} (weight decay "
                            f"{'> 0' if orthogonal else '= 0'}), not {evidence.get('group')}")
-        ine, _ = inertia_with_hint(H, evidence, _split_inertia)
-        if ine.negative:
-            raise Rejected(f"Hessian (times {sign}) is not semidefinite: inertia {ine.as_tuple()}")
-        T = ctx.obj.orbit_tangent(ctx.W, orthogonal=orthogonal)
-        if T:
-            Tm = flint.fmpq_mat(N, len(T), [T[j][i] for i in range(N) for j in range(len(T))])
-            if any(x != 0 for x in (H * Tm).entries()):
-                raise Rejected("the orbit tangent is not in the Hessian's kernel")
-            dimT = rank(Tm)
-        else:
-            dimT = 0
-        rH = N - ine.zero
-        if rH + dimT != N:
-            raise Rejected(f"Hessian kernel is larger than the orbit tangent: rank(H) = {rH}, "
-                           f"dim T = {dimT}, parameters = {N}")
+        rH, dimT = _on_slice(ctx, evidence, H, None, orthogonal)
         return (f"slice argument: Hessian semidefinite with kernel = orbit tangent of {group} "
                 f"(rank {rH} + dim T {dimT} = {N})")
-    raise Rejected(f"unknown evidence type {kind!r} (expected definite-hessian, slice, "
-                   "gram-identity or sos-local)")
+    raise Rejected(f"unknown evidence type {kind!r} for a local extremum (docs/certificates.md)")
+
+
+def _clarke(ctx: _Ctx, ev) -> flint.fmpq_mat:
+    """An l1 kink is Clarke critical: l1 o (smooth E) + decay is Clarke regular, its
+    subdifferential is {J^T vec(S) + decay : S in that of l1 at E}; the evidence's S gives 0."""
+    S = _multiplier(ctx, ev)
+    if any(x != 0 for x in ctx.obj.gradient_vector(ctx.W, S)):
+        raise Rejected("not Clarke critical: J^T vec(multiplier) + decay is not 0")
+    return S
+
+
+def _kink_slice(ctx: _Ctx, ev) -> str:
+    """A local minimum at an l1 kink.  |E_k| >= S_k E_k gives L >= h := <S, E> + decay, equal
+    at W, grad h = 0; on the kinks with |S_k| < 1, L - h >= (1 - |S_k|) |E_k| grows at first
+    order off N = ker J_strict.  So Hess h positive definite on N and transversal to the orbit
+    (T in N: E is invariant) leaves L >= L(W) near W on a slice: a local minimum."""
+    S = _clarke(ctx, ev)
+    n, N, J = ctx.E.ncols(), ctx.obj.n_params, ctx.obj.jacobian(ctx.W)
+    rows = [i * n + j for i, j in ctx.problem.loss.kinks(ctx.E) if abs(S[i, j]) < 1]
+    Js = flint.fmpq_mat(len(rows), N, [J[r, c] for r in rows for c in range(N)])
+    rank_h, dimT = _on_slice(ctx, ev, ctx.obj.hessian(ctx.W, S), Js,
+                             ctx.problem.weight_decay != 0 or ctx.problem.symmetric)
+    return (f"Clarke critical at an l1 kink; the smooth minorant's Hessian on N (no kink moves "
+            f"at first order) has rank {rank_h} and kernel the orbit tangent (dim {dimT})")
+
+
+def _columns(vectors, N):
+    return flint.fmpq_mat(N, len(vectors), [v[i] for i in range(N) for v in vectors])
+
+
+def _on_slice(ctx: _Ctx, ev, H, Js, orthogonal: bool):
+    """(rank, dim T): H is positive semidefinite on N (ker Js; everything for None) with
+    kernel the orbit tangent T, so positive definite on N transversal to the orbit."""
+    N = ctx.obj.n_params
+    T = _columns(ctx.obj.orbit_tangent(ctx.W, orthogonal=orthogonal), N)
+    B = None if Js is None else _columns(nullspace(Js), N)
+    M = H if B is None else B.transpose() * H
+    if any(x != 0 for x in (M * T).entries() + ([] if Js is None else (Js * T).entries())):
+        raise Rejected("the orbit tangent is not in N, or not in the Hessian's kernel")
+    ine = inertia_with_hint(H, ev, _split_inertia)[0] if B is None else inertia(M * B)
+    dimT = rank(T)
+    if ine.negative or ine.zero != dimT:
+        raise Rejected(f"Hessian (on N) inertia {ine.as_tuple()}: not PSD with kernel T ({dimT})")
+    return ine.positive, dimT
 
 
 def _split_inertia(H):
@@ -272,11 +301,7 @@ def _strict_saddle(ctx: _Ctx, ev) -> str:
 
 def _non_strict_saddle(ctx: _Ctx, ev) -> str:
     if isinstance(ctx.problem.loss, L1) and ctx.problem.loss.kinks(ctx.E):
-        # l1 o (smooth E) + decay is Clarke regular: its subdifferential is J^T vec(S) + decay
-        # over the multipliers S in the subdifferential of l1 at E; 0 in it is criticality
-        g = ctx.obj.gradient_vector(ctx.W, _multiplier(ctx, ev))
-        if any(x != 0 for x in g):
-            raise Rejected("not Clarke critical: J^T vec(multiplier) + decay is not 0")
+        _clarke(ctx, ev)
         low = _curve_order(ctx, _curve(ctx, ev.get("curve"), "curve"))
         if low is None or not low[1] < 0:
             raise Rejected(f"curve: lowest-order change {low} is not negative")
@@ -418,10 +443,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                 raise Rejected(f"||dl/dR||_2^2 > {ab}, the product of a tower's decays")
         return ("critical, ||dl/dR||_2^2 <= the product of each tower's two decays (exact "
                 "inertia): every point has L >= this value (nuclear-norm duality)")
-    raise Rejected(f"unknown evidence type {kind!r} (expected zero-lower-bound, "
-                   "square-loss-optimum, convex-stationary, psd-cone-optimality, psd-rank-optimum, "
-                   "nuclear-norm-bound, nuclear-dual-bound, isolated-critical-value, census, "
-                   "sos- or interval-lower-bound)")
+    raise Rejected(f"unknown evidence type {kind!r} for a global minimum (docs/certificates.md)")
 
 
 def _subgradient(ctx: _Ctx, ev) -> flint.fmpq_mat:

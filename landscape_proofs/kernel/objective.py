@@ -198,7 +198,8 @@ class Objective:
         theta = self.flatten(W)
         return [g[i, 0] + self.decay[i] * theta[i] for i in range(self.n_params)]
 
-    def hessian(self, W) -> fmpq_mat:
+    def hessian(self, W, G=None) -> fmpq_mat:
+        """Of L; with G (an l1 multiplier at a kink): of the smooth minorant <G, E> + decay."""
         E = self.loss_argument(W)
         m, n = E.nrows(), E.ncols()
         J = self.jacobian(W)
@@ -209,7 +210,7 @@ class Objective:
         else:
             DJ = self.loss.hessian_exact(E) * J
         H = J.transpose() * DJ
-        G = self.loss.gradient_exact(E)
+        G = self.loss.gradient_exact(E) if G is None else G
         for tower in self.problem.towers:
             self._add_second_order(W, tower, G, H)
         for i, d in enumerate(self.decay):

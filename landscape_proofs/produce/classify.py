@@ -601,19 +601,36 @@ class _Producer:
         glob, _ = self.global_evidence()
         if glob is not None:
             return self.certified(Kind.GLOBAL_MINIMUM, glob, "exact subgradient multiplier")
-        saddle, why = self.kink_saddle(E)
-        if saddle is not None:
-            return self.certified(Kind.NON_STRICT_SADDLE, saddle,
-                                  "Clarke multiplier + descent and ascent curves")
+        S = self.clarke_multiplier(E)
+        if S is None:
+            why = "0 is not in the Clarke subdifferential by any multiplier found"
+        else:
+            local = {"type": "kink-slice", "multiplier": _mat_json(S)}
+            if self.holds(Kind.LOCAL_MINIMUM, local):
+                better = self.find_better_point()
+                if better is not None:
+                    return self.certified(Kind.SPURIOUS_LOCAL_MINIMUM,
+                                          {"local_minimum": local, "better_point": _weights_json(better)},
+                                          "Clarke multiplier + minorant slice + better point")
+                return self.certified(Kind.LOCAL_MINIMUM, local, "Clarke multiplier + minorant slice")
+            saddle, why = self.kink_saddle(S)
+            if saddle is not None:
+                return self.certified(Kind.NON_STRICT_SADDLE, saddle,
+                                      "Clarke multiplier + descent and ascent curves")
         return self.inconclusive(
             f"the l1 loss has a kink here (zero residual entries {kinks}); no descent direction "
             f"was found, {why}, and local optimality at a kink is not decided by this version",
             "directional derivatives (LP hint)")
 
-    def kink_saddle(self, E):
-        """(evidence, why not): a saddle at an l1 kink.  0 is in the Clarke subdifferential
-        (an exact multiplier S with J^T vec(S) + decay = 0), a curve descends and one ascends,
-        each evaluated exactly for small t > 0 (the residuals keep their lowest-order signs)."""
+    def holds(self, kind: Kind, evidence: dict) -> bool:
+        """Whether the kernel accepts this claim here (to choose between routes quietly)."""
+        return kernel_verdict(Certificate(claim=kind.value, problem=self.problem, point=self.point,
+                                          value=self.value, evidence=evidence,
+                                          method="").to_json()).valid
+
+    def clarke_multiplier(self, E):
+        """S in the l1 subdifferential at E with J^T vec(S) + decay = 0 exactly (0 in the
+        Clarke subdifferential), as many kink entries strictly inside (-1, 1) as the LP finds."""
         J = self.obj.jacobian(self.W)
         theta = self.obj.flatten(self.W)
         decay = getattr(self.obj, "decay", None) or [self.obj.lam] * self.N
@@ -622,9 +639,12 @@ class _Producer:
             g = J.transpose() * flint.fmpq_mat(J.nrows(), 1, S.entries())
             return [g[i, 0] + decay[i] * theta[i] for i in range(self.N)]
 
-        S = self.l1_multiplier(E, affine=clarke)
-        if S is None:
-            return None, "0 is not in the Clarke subdifferential by any multiplier found"
+        return self.l1_multiplier(E, affine=clarke, interior=True)
+
+    def kink_saddle(self, S):
+        """(evidence, why not): a saddle at a Clarke-critical l1 kink: a curve descends and one
+        ascends, each evaluated exactly for small t > 0 (residuals keep their lowest-order
+        signs)."""
         down = up = None
         lines = ((([V], *low)) for V in self._kink_directions()
                  for low in [lowest_order(self.obj.value_along(self.W, [V]), 1)] if low)
@@ -637,8 +657,8 @@ class _Producer:
                 return {"type": "kink", "multiplier": _mat_json(S),
                         "curve": [_weights_json(C) for C in down],
                         "ascent_curve": [_weights_json(C) for C in up]}, ""
-        return None, ("it is Clarke critical, but no tried curve "
-                      + ("descends" if down is None else "ascends"))
+        return None, ("it is Clarke critical, but second order on the kinks' kernel does not "
+                      "decide and no tried curve " + ("descends" if down is None else "ascends"))
 
     def _kink_directions(self):
         """Lines for a kink: chains of unit entries, then unit moves of one parameter."""
@@ -684,11 +704,12 @@ class _Producer:
                 return V
         return None
 
-    def l1_multiplier(self, E, affine=None, small=None):
+    def l1_multiplier(self, E, affine=None, small=None, interior=False):
         """S with S_ij = sign(E_ij) off the kinks, |S_ij| <= 1 on them and ``affine(S)`` (a
         list of exact entries, affine in S) all 0; by default ``S X^T = 0`` (exact).  With
-        ``small`` (another affine list), the LP also minimises the sum of its absolute values
-        (a hint: the entries are then re-derived exactly)."""
+        ``small`` (another affine list), the LP also minimises the sum of its absolute values;
+        with ``interior``, it maximises the margins 1 - |S_ij| (capped at 1/2) on the kinks
+        (hints: the entries are then re-derived exactly)."""
         import numpy as np
         from scipy.optimize import linprog
 
@@ -714,7 +735,14 @@ class _Producer:
             return S0 if all(x == 0 for x in base) else None
         A = np.array([[float(x) for x in r] for r in rows]).reshape(len(rows), K)
         b = np.array([float(x) for x in rhs])
-        if small is None:
+        if interior:                 # max sum t, |s_k| + t_k <= 1, 0 <= t_k <= 1/2
+            I = np.eye(K)
+            res = linprog(np.r_[np.zeros(K), -np.ones(K)], A_ub=np.block([[I, I], [-I, I]]),
+                          b_ub=np.ones(2 * K), A_eq=np.c_[A, np.zeros((len(rows), K))], b_eq=b,
+                          bounds=[(-1, 1)] * K + [(0, 0.5)] * K, method="highs")
+            if res.success:
+                res.x = res.x[:K]
+        elif small is None:
             res = linprog(np.zeros(K), A_eq=A, b_eq=b, bounds=[(-1, 1)] * K, method="highs")
         else:                        # min sum t, -t <= small(S) <= t: variables (s, t)
             g0 = [float(x) for x in small(S0)]

@@ -325,6 +325,18 @@ class _Explainer:
                      + ("on the ball |y| <= rho" if isinstance(ball, dict) else "everywhere")
                      + f": a local {word} decided by higher-order terms (no Hessian argument).")
             return
+        if kind == "kink-slice":
+            self.say("The l1 loss has a kink here (a residual entry is 0), so there is no "
+                     "gradient or Hessian. The certificate gives a multiplier S (the sign on each "
+                     "nonzero residual entry, a number in [-1, 1] on each zero one) with which "
+                     "the chain rule's gradient is exactly 0: the point is critical in Clarke's "
+                     "sense. Since |E_k| >= S_k E_k, the loss lies above the smooth polynomial "
+                     "h = <S, E> + decay near the point and equals it there; on each kink with "
+                     "|S_k| < 1 the gap grows at first order, so only the directions that move "
+                     "no such kink at first order (the space N) matter. The kernel recomputes "
+                     "h's Hessian on N and finds it semidefinite with kernel exactly the tangent "
+                     f"of the symmetry orbit: a local {word}.")
+            return
         self.gradient_sentence()
         ine = self.hessian_inertia()
         if ine is not None:

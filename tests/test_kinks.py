@@ -1,5 +1,7 @@
-"""Saddles at l1 kinks (checker.py, non-strict-saddle with evidence ``kink``): 0 in the Clarke
-subdifferential by an exact multiplier, an exactly expanded descent curve and an ascent curve."""
+"""Saddles and local minima at l1 kinks (kernel/checker.py).  Both start from an exact
+multiplier putting 0 in the Clarke subdifferential; a saddle (non-strict-saddle, evidence
+``kink``) adds exactly expanded descent and ascent curves, a local minimum (``kink-slice``) the
+smooth minorant's Hessian on the directions that move no strict kink."""
 from __future__ import annotations
 
 import copy
@@ -91,3 +93,55 @@ def test_depth_three_descends_at_odd_order():
     assert r.kind is Kind.NON_STRICT_SADDLE
     assert "t^3" in r.reason
     assert check_certificate(r.certificate.to_json()).holds
+
+
+# --- local minima at kinks (evidence kink-slice) ---------------------------------------------
+# widths 2-1-2, X = I, Y = diag(3, 1), l1: with W_1 = v^T, W_2 = u, L = |u1 v1 - 3| + |u1 v2|
+# + |u2 v1| + |u2 v2 - 1|.  At u = v = e2: L = 3 - u1 v1 + |u1| + |v1| + |u2 v2 - 1| near it,
+# >= 3 (|u1| + |v1| beats |u1 v1| near 0): a local minimum, flat along u2 v2 = 1; u = 3 e1,
+# v = e1 has value 1 < 3.  At u = 3 e1, v = e1: L = |u1 v1 - 3| + 3|v2| + |u2| + 1 - u2 v2
+# near it, >= 1: a local minimum (in fact the global one over rank 1, not proven here).
+BOTTLENECK = {"family": "deep-linear", "widths": [2, 1, 2], "Y": [[3, 0], [0, 1]], "loss": "l1"}
+E2 = [[[0, 1]], [[0], [1]]]
+E1 = [[[1, 0]], [[3], [0]]]
+
+
+def test_a_spurious_local_minimum_at_kinks_is_certified():
+    r = _classify(BOTTLENECK, E2)
+    assert r.kind is Kind.SPURIOUS_LOCAL_MINIMUM and r.value == 3
+    ev = r.certificate.evidence
+    assert ev["local_minimum"]["type"] == "kink-slice"
+    # the multiplier is forced at (0, 0) (E = -3 < 0) and by criticality: dL/du1 = S00 v1 +
+    # S01 v2 = S01 = 0 and dL/dv1 = S00 u1 + S10 u2 = S10 = 0, dL/du2 = S11 = 0
+    assert ev["local_minimum"]["multiplier"] == [[-1, 0], [0, 0]]
+    assert exact_objective(problem_from_dict(BOTTLENECK)).value(
+        [__import__("flint").fmpq_mat(M) for M in ev["better_point"]]) < 3
+    assert check_certificate(r.certificate.to_json()).holds
+    text = explain_certificate(r.certificate.to_json())
+    assert "Clarke" in text and "cannot be a local minimum" not in text
+
+
+def test_the_rank_one_optimum_at_kinks_is_a_local_minimum():
+    r = _classify(BOTTLENECK, E1)
+    assert r.kind is Kind.LOCAL_MINIMUM and r.value == 1
+    assert check_certificate(r.certificate.to_json()).holds
+
+
+def test_a_saddle_is_not_accepted_as_a_kink_minimum():
+    # the origin of SCALAR descends along a = b = t: with S = (-1, -1, -1) nothing is strict,
+    # N is everything and the minorant -ab + 6 has an indefinite Hessian
+    ev = {"type": "kink-slice", "multiplier": [[-1, -1, -1]]}
+    res = check_certificate(cert(SCALAR, ORIGIN, ev, claim="local-minimum"))
+    assert not res.holds and "inertia (1, 1, 0)" in res.reason
+    # the spurious minimum's claim with a multiplier that is not Clarke critical
+    bad = {"type": "kink-slice", "multiplier": [[-1, "1/2"], [0, 0]]}
+    res = check_certificate(cert(BOTTLENECK, E2, bad, claim="local-minimum"))
+    assert not res.holds and "Clarke" in res.reason
+
+
+def test_the_shallow_rank_problem_lifts_kink_minima():
+    from landscape_proofs.api import classify_shallow as shallow
+    prob = {"family": "shallow-rank", "shape": [2, 2], "rank": 1, "Y": [[3, 0], [0, 1]],
+            "loss": "l1"}
+    assert shallow(prob, {"R": [[3, 0], [0, 0]]}).kind.value == "local-minimum"
+    assert shallow(prob, {"R": [[0, 0], [0, 1]]}).kind.value == "spurious-local-minimum"
