@@ -100,11 +100,11 @@ def oracle_agrees(data) -> bool:
             return True if _l1_descends(f, flat, vals, data) else False
         return any(sympy.diff(f, s).xreplace(vals) != 0 for s in flat)
     if not smooth:
-        if claim in ("non-strict-saddle", "local-minimum", "spurious-local-minimum"):
+        if claim in ("nonsmooth-saddle", "local-minimum", "spurious-local-minimum"):
             near = _l1_kink_near(problem, point, f, flat, vals)
             if near is None:
                 return False
-            if claim == "non-strict-saddle":
+            if claim == "nonsmooth-saddle":
                 return min(near) < value < max(near)
             if min(near) < value - 1e-9:
                 return False

@@ -1,5 +1,5 @@
 """Saddles and local minima at l1 kinks (kernel/checker.py).  Both start from an exact
-multiplier putting 0 in the Clarke subdifferential; a saddle (non-strict-saddle, evidence
+multiplier putting 0 in the Clarke subdifferential; a saddle (nonsmooth-saddle, evidence
 ``kink``) adds exactly expanded descent and ascent curves, a local minimum (``kink-slice``) the
 smooth minorant's Hessian on the directions that move no strict kink."""
 from __future__ import annotations
@@ -27,7 +27,7 @@ GOOD = {"type": "kink", "multiplier": [[-1, -1, -1]], "curve": [[[[1]], [[1]]]],
         "ascent_curve": [[[[1]], [[-1]]]]}
 
 
-def cert(problem, weights, evidence, claim="non-strict-saddle"):
+def cert(problem, weights, evidence, claim="nonsmooth-saddle"):
     p = problem_from_dict(problem)
     pt = point_from_dict({"weights": weights}, p)
     value = exact_objective(p).value(exact_weights(pt))
@@ -45,7 +45,7 @@ def test_the_hand_derived_kink_saddle_holds_and_classify_finds_it():
     assert res.holds, res.reason
     assert "-1 t^2" in res.reason and "3 t^2" in res.reason     # 6 - t^2 and 6 + 3 t^2
     r = _classify(SCALAR, ORIGIN)
-    assert r.kind is Kind.NON_STRICT_SADDLE and r.value == 6
+    assert r.kind is Kind.NONSMOOTH_SADDLE and r.value == 6
     assert check_certificate(r.certificate.to_json()).holds
     text = explain_certificate(r.certificate.to_json())
     assert "Clarke" in text and "gradient is exactly zero" not in text
@@ -81,7 +81,7 @@ def test_weight_decay_below_one_keeps_the_saddle_and_one_makes_it_global():
     # decay 1: a^2/2 + b^2/2 >= |R|, and l(R) + |R| >= 6 for every R (6 on [0, 1], 2R + 4 on
     # [1, 5], 4R - 6 beyond, 6 - 4R below 0), so the origin (value 6) is global.
     r = _classify(dict(SCALAR, weight_decay="1/2"), ORIGIN)
-    assert r.kind is Kind.NON_STRICT_SADDLE
+    assert r.kind is Kind.NONSMOOTH_SADDLE
     assert "-1/2 t^2" in r.reason
     assert _classify(dict(SCALAR, weight_decay=1), ORIGIN).kind is Kind.GLOBAL_MINIMUM
 
@@ -90,7 +90,7 @@ def test_depth_three_descends_at_odd_order():
     # R = abc: along a = b = c = t, L = 6 - t^3; the ascent flips c: 6 + 3 t^3
     deep = dict(SCALAR, widths=[1, 1, 1, 1])
     r = _classify(deep, [[[0]], [[0]], [[0]]])
-    assert r.kind is Kind.NON_STRICT_SADDLE
+    assert r.kind is Kind.NONSMOOTH_SADDLE
     assert "t^3" in r.reason
     assert check_certificate(r.certificate.to_json()).holds
 

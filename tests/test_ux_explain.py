@@ -70,7 +70,7 @@ TOUR = {
     "l1-outlier-1.json": ("a global minimum", ["L(W) = 1", "E = W_H ... W_1 X - Y = [[1, 0]]",
                                                "S X^T = 0 (recomputed)"]),
     # |ab| + |ab - 1| + |ab - 5| at 0: a kink; along (t, t) L - 6 = -t^2, along (t, -t) +3t^2
-    "l1-kink-saddle-0.json": ("a non-strict (degenerate) saddle",
+    "l1-kink-saddle-0.json": ("a saddle at a kink of the l1 loss, where there is no Hessian",
                               ["L(W) = 6", "Clarke subdifferential", "-1 t^2 + ...",
                                "3 t^2 + ..."]),
     "power4-identity-0.json": ("a global minimum", ["L(W) = 0"]),

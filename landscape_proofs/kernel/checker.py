@@ -168,8 +168,7 @@ def _second_order(ctx: _Ctx, V):
 def _check_ascent(ctx: _Ctx, evidence, smooth=True):
     """Evidence that the point is not a local maximum: positive curvature or an ascent curve."""
     if "ascent_direction" in evidence and smooth:
-        U = _weights_like(ctx, evidence["ascent_direction"], "ascent_direction")
-        c2 = _second_order(ctx, U)
+        c2 = _second_order(ctx, _weights_like(ctx, evidence["ascent_direction"], "ascent_direction"))
         if not c2 > 0:
             raise Rejected(f"ascent_direction: second-order coefficient {c2} is not > 0")
         return "positive curvature along ascent_direction"
@@ -178,8 +177,7 @@ def _check_ascent(ctx: _Ctx, evidence, smooth=True):
         if low is None or not low[1] > 0:
             raise Rejected(f"ascent_curve: lowest-order change {low} is not positive")
         return f"ascent curve, L(W(t)) - L(W) = {low[1]} t^{low[0]} + ..."
-    raise Rejected("missing evidence that the point is not a local maximum "
-                   "(ascent_direction or ascent_curve)")
+    raise Rejected("nothing shows it is not a local maximum (ascent_direction or ascent_curve)")
 
 
 def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
@@ -299,14 +297,18 @@ def _strict_saddle(ctx: _Ctx, ev) -> str:
     return f"critical; v^T H v = {2 * c2} < 0; {up}"
 
 
+def _nonsmooth_saddle(ctx: _Ctx, ev) -> str:
+    if not (isinstance(ctx.problem.loss, L1) and ctx.problem.loss.kinks(ctx.E)):
+        raise Rejected("not at a kink of the l1 loss (a smooth saddle is strict or non-strict)")
+    _clarke(ctx, ev)
+    low = _curve_order(ctx, _curve(ctx, ev.get("curve"), "curve"))
+    if low is None or not low[1] < 0:
+        raise Rejected(f"curve: lowest-order change {low} is not negative")
+    return (f"Clarke critical at an l1 kink (exact multiplier); descent curve L(W(t)) - L(W) "
+            f"= {low[1]} t^{low[0]} + ...; {_check_ascent(ctx, ev, smooth=False)}")
+
+
 def _non_strict_saddle(ctx: _Ctx, ev) -> str:
-    if isinstance(ctx.problem.loss, L1) and ctx.problem.loss.kinks(ctx.E):
-        _clarke(ctx, ev)
-        low = _curve_order(ctx, _curve(ctx, ev.get("curve"), "curve"))
-        if low is None or not low[1] < 0:
-            raise Rejected(f"curve: lowest-order change {low} is not negative")
-        return (f"Clarke critical at an l1 kink (exact multiplier); descent curve L(W(t)) - L(W) "
-                f"= {low[1]} t^{low[0]} + ...; {_check_ascent(ctx, ev, smooth=False)}")
     _require_critical(ctx)
     ine, _ = inertia_with_hint(ctx.hessian(), ev, _split_inertia)
     if ine.negative:
@@ -495,6 +497,7 @@ _HANDLERS = {
     "not-critical": _not_critical,
     "strict-saddle": _strict_saddle,
     "non-strict-saddle": _non_strict_saddle,
+    "nonsmooth-saddle": _nonsmooth_saddle,
     "local-maximum": lambda ctx, ev: _slice_or_definite(ctx, ev, -1),
     "local-minimum": _local_minimum,
     "global-minimum": _global_minimum,

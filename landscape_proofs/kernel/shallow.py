@@ -30,13 +30,12 @@ from landscape_proofs.kernel.verdict import CLAIMS, CheckResult, Rejected
 EVIDENCE_TYPE = "factorization-transfer"
 
 # what each lifted kind says about R on the set {rank <= p}
+_SADDLE = ("R is neither a local minimum nor a local maximum on the set rank <= p (curves "
+           "U(t) V(t) in the set descend and ascend)")
 ON_THE_SET = {
     "not-critical": "R is not a local minimum on the set rank <= p (a curve R(t) = U(t) V(t) "
                     "in the set decreases f at first order)",
-    "strict-saddle": "R is neither a local minimum nor a local maximum on the set rank <= p "
-                     "(curves U(t) V(t) in the set descend and ascend)",
-    "non-strict-saddle": "R is neither a local minimum nor a local maximum on the set rank <= p "
-                         "(curves U(t) V(t) in the set descend and ascend)",
+    "strict-saddle": _SADDLE, "non-strict-saddle": _SADDLE, "nonsmooth-saddle": _SADDLE,
     "local-maximum": "R is a local maximum on the set rank <= p",
     "local-minimum": "R is a local minimum on the set rank <= p",
     "global-minimum": "R is a global minimum on the set rank <= p",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CLAIMS = ("not-critical", "strict-saddle", "non-strict-saddle", "local-maximum",
-          "local-minimum", "global-minimum", "spurious-local-minimum")
+CLAIMS = ("not-critical", "strict-saddle", "non-strict-saddle", "nonsmooth-saddle",
+          "local-maximum", "local-minimum", "global-minimum", "spurious-local-minimum")
 
 
 class Rejected(Exception):

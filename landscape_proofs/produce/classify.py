@@ -615,7 +615,7 @@ class _Producer:
                 return self.certified(Kind.LOCAL_MINIMUM, local, "Clarke multiplier + minorant slice")
             saddle, why = self.kink_saddle(S)
             if saddle is not None:
-                return self.certified(Kind.NON_STRICT_SADDLE, saddle,
+                return self.certified(Kind.NONSMOOTH_SADDLE, saddle,
                                       "Clarke multiplier + descent and ascent curves")
         return self.inconclusive(
             f"the l1 loss has a kink here (zero residual entries {kinks}); no descent direction "

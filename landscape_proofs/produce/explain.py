@@ -36,6 +36,9 @@ CLAIM_WORDS = {
     "non-strict-saddle": "a non-strict (degenerate) saddle: a critical point whose Hessian has no "
                          "negative eigenvalue, yet the loss still decreases along a curve at "
                          "higher order and increases along another",
+    "nonsmooth-saddle": "a saddle at a kink of the l1 loss, where there is no Hessian: critical "
+                        "in Clarke's sense, yet the loss decreases along one curve and "
+                        "increases along another",
     "local-minimum": "a local minimum: no nearby point has a lower loss",
     "local-maximum": "a local maximum: no nearby point has a higher loss",
     "global-minimum": "a global minimum: no point at all has a lower loss",
@@ -497,7 +500,7 @@ class _Explainer:
             self.not_critical()
         elif claim == "strict-saddle":
             self.strict_saddle()
-        elif claim == "non-strict-saddle":
+        elif claim in ("non-strict-saddle", "nonsmooth-saddle"):
             self.non_strict_saddle()
         elif claim in ("local-minimum", "local-maximum"):
             self.local_extremum(self.ev, +1 if claim == "local-minimum" else -1)

@@ -8,6 +8,7 @@ class Kind(str, Enum):
     NOT_CRITICAL = "not-critical"
     STRICT_SADDLE = "strict-saddle"
     NON_STRICT_SADDLE = "non-strict-saddle"
+    NONSMOOTH_SADDLE = "nonsmooth-saddle"
     LOCAL_MAXIMUM = "local-maximum"
     LOCAL_MINIMUM = "local-minimum"
     GLOBAL_MINIMUM = "global-minimum"

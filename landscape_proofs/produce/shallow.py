@@ -38,7 +38,7 @@ from landscape_proofs.families.base import Point, Problem, Rows
 
 LOCAL_MIN_KINDS = (Kind.LOCAL_MINIMUM, Kind.GLOBAL_MINIMUM, Kind.SPURIOUS_LOCAL_MINIMUM)
 NOT_LOCAL_MIN_KINDS = (Kind.NOT_CRITICAL, Kind.STRICT_SADDLE, Kind.NON_STRICT_SADDLE,
-                       Kind.LOCAL_MAXIMUM)
+                       Kind.NONSMOOTH_SADDLE, Kind.LOCAL_MAXIMUM)
 
 
 def _rows_json(rows: Rows) -> list:

@@ -41,7 +41,7 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
                     "only the top subset may be a minimum; every other critical point is a saddle")
         if k is Kind.NON_STRICT_SADDLE:
             return PointVerdict.CONTRADICTS, "two-layer networks have no non-strict saddle here"
-        if k is Kind.STRICT_SADDLE:
+        if k in (Kind.STRICT_SADDLE, Kind.NONSMOOTH_SADDLE):
             return PointVerdict.CONSISTENT, "a saddle, as for every non-top subset"
         if k is Kind.NOT_CRITICAL:
             return PointVerdict.IRRELEVANT, "not exactly critical"

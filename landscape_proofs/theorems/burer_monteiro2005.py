@@ -58,6 +58,8 @@ def rule(problem):
         r = cp.product_rank if cp.product_rank is not None else rank(U)
         if kind in (Kind.NOT_CRITICAL, Kind.STRICT_SADDLE, Kind.LOCAL_MAXIMUM):
             return PointVerdict.IRRELEVANT, "not second-order critical"
+        if kind is Kind.NONSMOOTH_SADDLE:
+            return PointVerdict.IRRELEVANT, "a saddle at a kink of the l1 loss (no Hessian there)"
         if kind is Kind.INCONCLUSIVE:
             return PointVerdict.UNDECIDED, cp.result.reason
         if r >= k:

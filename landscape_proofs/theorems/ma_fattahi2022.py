@@ -145,7 +145,8 @@ def test_conclusion(problem, budget: CheckBudget = CheckBudget(), point=None):
 
     def rule(cp: ClassifiedPoint):
         k = cp.kind
-        if k in (Kind.NOT_CRITICAL, Kind.STRICT_SADDLE, Kind.NON_STRICT_SADDLE, Kind.LOCAL_MAXIMUM):
+        if k in (Kind.NOT_CRITICAL, Kind.STRICT_SADDLE, Kind.NON_STRICT_SADDLE,
+                 Kind.NONSMOOTH_SADDLE, Kind.LOCAL_MAXIMUM):
             return PointVerdict.CONSISTENT, "the truth is certified not to be a local minimum here"
         if k in (Kind.GLOBAL_MINIMUM, Kind.LOCAL_MINIMUM, Kind.SPURIOUS_LOCAL_MINIMUM):
             return (PointVerdict.UNDECIDED, "the truth is a minimum on this instance; the paper's "

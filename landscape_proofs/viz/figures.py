@@ -24,7 +24,7 @@ GRID = 41
 KIND_COLORS = {
     "global-minimum": "#009E73", "local-minimum": "#56B4E9",
     "spurious-local-minimum": "#D55E00", "strict-saddle": "#E69F00",
-    "non-strict-saddle": "#CC79A7", "local-maximum": "#0072B2",
+    "non-strict-saddle": "#CC79A7", "nonsmooth-saddle": "#CC79A7", "local-maximum": "#0072B2",
     "not-critical": "#999999", "inconclusive": "#000000", "not certified": "#BBBBBB",
 }
 
