@@ -44,9 +44,7 @@ class _Ctx:
         self.relies_on: list[str] = []
 
     def get(self, key, fn):
-        if key not in self._cache:
-            self._cache[key] = fn()
-        return self._cache[key]
+        return self._cache[key] if key in self._cache else self._cache.setdefault(key, fn())
 
     @property
     def value(self):
@@ -99,8 +97,7 @@ def check_certificate(data: object) -> CheckResult:
     ctx.raw_problem = data["problem"]          # for evidence that embeds a census of it
     try:
         if claim not in CLAIMS:
-            raise Rejected(f"claim {claim!r} is not a kind that can be certified "
-                           f"(expected one of {', '.join(CLAIMS)})")
+            raise Rejected(f"claim {claim!r} is not a certifiable kind: {', '.join(CLAIMS)}")
         if "value" in data:
             recorded = _q(data["value"], "value")
             if recorded != ctx.value:
@@ -432,18 +429,21 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         # smooth l: with G = -dl/dR at a critical point, <G, R> = sum a/2 ||A||^2 + b/2 ||B||^2,
         # and a/2 ||A'||^2 + b/2 ||B'||^2 >= sqrt(ab) ||B'A'||_* >= <G, B'A'> when ||G||_2^2 <= ab:
         # by convexity L(W') >= L(W) for every W'
-        towers = p.tower_decays()
+        towers = p.tower_decays(least=True)   # L >= the problem with each layer's least decay
         if towers is None or loss.convex_proven(*p.loss_argument_shape) is not True:
-            raise Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 constant "
-                           "on each layer and a loss proven convex")
+            raise Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 on every "
+                           "entry and a loss proven convex")
         G = -_subgradient(ctx, ev)    # critical: a A = B^T G, b B = G A^T (0 in dL at l1 kinks)
-        for a, b, ia, ib in towers:
+        for a, b, ia, ib in towers:     # equal at W: the entries with larger decays are 0
+            if any(d > m and x != 0 for i, m in ((ia, a), (ib, b))
+                   for d, x in zip(sum(p.decay_block(i), []), ctx.W[i].entries())):
+                raise Rejected("an entry whose decay exceeds its layer's least decay is not 0")
             ab, A, B = a * b, ctx.W[ia], ctx.W[ib]
             if a * A != B.transpose() * G or b * B != G * A.transpose():
                 raise Rejected("not critical with this (sub)gradient G: a A = B^T G, b B = G A^T fail")
             if inertia(linalg_identity(G.ncols()) * ab - G.transpose() * G).negative:
                 raise Rejected(f"||dl/dR||_2^2 > {ab}, the product of a tower's decays")
-        return ("critical, ||dl/dR||_2^2 <= the product of each tower's two decays (exact "
+        return ("critical, ||dl/dR||_2^2 <= the product of each tower's two least decays (exact "
                 "inertia): every point has L >= this value (nuclear-norm duality)")
     raise Rejected(f"unknown evidence type {kind!r} for a global minimum (docs/certificates.md)")
 

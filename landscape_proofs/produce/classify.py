@@ -384,8 +384,8 @@ class _Producer:
         return {"type": "isolated-critical-value"}
 
     def nuclear_dual(self):
-        """Evidence nuclear-dual-bound, or None.  Towers of two layers, a decay > 0 constant on
-        each layer, a convex loss: at a critical point (at l1 kinks: with a multiplier S making
+        """Evidence nuclear-dual-bound, or None.  Towers of two layers, a decay > 0 (a and b
+        each layer's least; the entries with larger decays must be 0 here), a convex loss: at a critical point (at l1 kinks: with a multiplier S making
         ``a A = B^T G``, ``b B = G A^T`` for ``G = -S X^T``), ``||G||_2^2 <=`` the product of each
         tower's two decays proves it global (``a/2 ||A||^2 + b/2 ||B||^2 >= sqrt(ab) ||B A||_*``
         and nuclear-norm duality), for any data X."""
@@ -397,8 +397,10 @@ class _Producer:
             kp = read_problem(p.to_dict())
         except LandscapeError:
             return None
-        towers = kp.tower_decays()        # the kernel's own guard: [(a, b, A's block, B's)]
-        if towers is None:
+        towers = kp.tower_decays(least=True)   # the kernel's own guard: [(a, b, A's block, B's)]
+        if towers is None or any(d > m and x != 0 for a, b, ia, ib in towers
+                                 for i, m in ((ia, a), (ib, b))
+                                 for d, x in zip(sum(kp.decay_block(i), []), self.W[i].entries())):
             return None
         E = self.obj.loss_argument(self.W)
         ev = {"type": "nuclear-dual-bound"}
