@@ -20,7 +20,7 @@ from landscape_proofs.search.census import census
 # widths 1-2-1, Y = 2, decays (1, 1) on W_1 and (1, 3) on W_2: hidden unit j contributes
 # R_j = a_j b_j at the cost (a_j^2 + l_j b_j^2)/2 >= sqrt(l_j) |R_j| (AM-GM), l = (1, 3): the
 # cheap unit carries R, and min_R 1/2 (R - 2)^2 + |R| = 3/2 at R = 1 (a_1 = b_1 = 1, unit 2
-# off).  The nuclear-dual evidence needs one decay per layer; the census decides.
+# off).
 PER_ENTRY = {"family": "deep-linear", "widths": [1, 2, 1], "Y": [[2]], "loss": "square",
              "weight_decay": [[[1], [1]], [[1, 3]]]}
 GLOBAL = {"weights": [[[1], [0]], [[1, 0]]]}
@@ -40,11 +40,28 @@ def _cert(problem_dict, point, evidence):
                        evidence=copy.deepcopy(evidence), method="test").to_json()
 
 
-@pytest.mark.parametrize("sign", [1, -1])
-def test_classify_upgrades_a_local_minimum_through_the_census(sign):
-    point = {"weights": [[[sign], [0]], [[sign, 0]]]}
-    r = classify(PER_ENTRY, point)
+def test_the_least_decays_decide_where_the_expensive_entries_are_zero():
+    # PER_ENTRY's global point uses only the decay-1 entries: the minorant with least decays
+    # (1, 1) is the scalar problem, min 1/2 (R - 2)^2 + |R| = 3/2, the same value
+    r = classify(PER_ENTRY, GLOBAL)
     assert r.kind is Kind.GLOBAL_MINIMUM and r.value == Fraction(3, 2)
+    assert r.raw.certificate.to_json()["evidence"]["type"] == "nuclear-dual-bound"
+
+
+# widths 1-2-1, Y = 4, decays (1, 9) on W_1 and (4, 1) on W_2: unit 1 costs
+# (a^2 + 4 b^2)/2 >= 2 |ab|, unit 2 (9 a^2 + b^2)/2 >= 3 |ab|, so L >= min 1/2 (R - 4)^2 + 2|R|
+# = 6 at R = 2, reached only at a_1 = 2, b_1 = 1 (balanced: a^2 = 4 b^2) and its sign flip.
+# The optimum uses the decay-4 entry, so the least-decay minorant (min 7/2) cannot decide.
+# (With decays (1, 4) and (4, 1) both units cost 2|ab| and the minima form a segment, which
+# no census isolates.)
+CROSSED = {"family": "deep-linear", "widths": [1, 2, 1], "Y": [[4]], "loss": "square",
+           "weight_decay": [[[1], [9]], [[4, 1]]]}
+
+
+@pytest.mark.parametrize("point", [[[[2], [0]], [[1, 0]]], [[[-2], [0]], [[-1, 0]]]])
+def test_classify_upgrades_a_local_minimum_through_the_census(point):
+    r = classify(CROSSED, {"weights": point})
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == 6
     cert = r.raw.certificate.to_json()
     assert cert["evidence"]["type"] == "census" and check_certificate(cert).holds
 
@@ -69,10 +86,10 @@ def test_search_reports_the_census_proven_global_minimum(tmp_path):
     from landscape_proofs.cli.main import main
     from landscape_proofs.search.multistart import SearchConfig, search
 
-    r = search(problem_from_dict(PER_ENTRY), SearchConfig(starts=12, seed=0))
-    mins = [g for g in r.groups if g.value == Fraction(3, 2)]
+    r = search(problem_from_dict(CROSSED), SearchConfig(starts=12, seed=0))
+    mins = [g for g in r.groups if g.value == 6]
     assert mins and all(g.kind is Kind.GLOBAL_MINIMUM and "census" in g.route for g in mins)
-    assert r.global_value.value == Fraction(3, 2)
+    assert r.global_value.value == 6
 
 
 def test_larger_instances_get_no_census(monkeypatch):
