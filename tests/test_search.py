@@ -244,3 +244,17 @@ def test_diverging_runs_print_no_numpy_warning():
     # (a start at R = 0, a maximum, may stop short there: every start diverges or stops)
     assert report.diverged >= 80 and report.diverged + report.stopped_short == 100
     assert not report.groups
+
+
+def test_slow_runs_to_a_flat_minimum_of_one_layer_snap_to_it():
+    # l(R) = (y - x^2)^2 + x^4 - x^6 over R = (x, y), one layer: near 0, l >= x^4 (1 - x^2) >= 0,
+    # a local minimum with a quartic bottom (runs end ~1e-5 away from it), and l(2, 4) = -48:
+    # spurious.  The loose entrywise snaps (1e-4, 1e-3) land on the origin, checked exactly.
+    problem = problem_from_dict({"family": "deep-linear", "widths": [2, 1], "loss": {
+        "name": "custom", "expression": "(R_0_1 - R_0_0**2)**2 + R_0_0**4 - R_0_0**6",
+        "over": "product"}})
+    report = search(problem, SearchConfig(starts=20, seed=0))
+    at_zero = [g for g in report.groups if g.value == 0]
+    assert len(at_zero) == 1 and at_zero[0].kind is Kind.SPURIOUS_LOCAL_MINIMUM
+    assert all(x == 0 for x in exact_weights(at_zero[0].point)[0].entries())
+    assert check_certificate(at_zero[0].certificate).holds

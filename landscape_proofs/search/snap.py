@@ -332,7 +332,7 @@ def _candidates(problem, x: np.ndarray, rank_profile: tuple[int, ...]):
         seen.add(key)
         return True
 
-    for delta in TOLERANCES:
+    for delta in PRODUCT_TOLERANCES:    # loose last: slow runs to degenerate minima (quartics)
         v = snap_vector(x, delta)
         pt = _point_from_vector(problem, v)
         if fresh(pt):
