@@ -123,7 +123,7 @@ def as_problem(problem):
         from landscape_proofs.families.arrays import exact_values
         from landscape_proofs.families.io import problem_from_dict as _from_dict
 
-        return _from_dict({k: exact_values(v, k) if k in ("X", "Y") else v
+        return _from_dict({k: exact_values(v, k) if k in ("X", "Y", "weight_decay") else v
                            for k, v in problem.items()})
     if problem is None or isinstance(problem, (list, tuple, int, float)):
         raise InputError("expected a problem: a path, a dict or a loaded problem",
@@ -147,23 +147,25 @@ def as_point(point, problem):
         point = list(point)
     if isinstance(point, (list, tuple)):
         key = "weights" if getattr(problem, "layered", True) else "R"
-        point = {key: _rows(point)}
+        point = {key: _rows(point, key)}
     if isinstance(point, dict):
         from landscape_proofs.families.io import point_from_dict as _from_dict
 
-        return _from_dict({k: _rows(v) for k, v in point.items()}, problem)
+        return _from_dict({k: _rows(v, k) for k, v in point.items()}, problem)
     if point is None or isinstance(point, (int, float, str)):
         raise InputError("expected a point: a path, a dict, a list of matrices or a loaded "
                          "point", got=type(point).__name__)
     return point
 
 
-def _rows(x):
+def _rows(x, field="weights"):
     """Nested tuples as lists (the readers expect JSON-like lists); NumPy arrays as exact
-    numbers (float64 values read as their exact binary value)."""
+    numbers (float64 values read as their exact binary value); errors name the position."""
     from landscape_proofs.families.arrays import exact_values
 
-    return exact_values([_rows(v) for v in x] if isinstance(x, (list, tuple)) else x)
+    if isinstance(x, (list, tuple)):
+        return [_rows(v, f"{field}[{i}]") for i, v in enumerate(x)]
+    return exact_values(x, field)
 
 
 def _budget(budget: Budget | None, seed: int) -> Budget:

@@ -70,3 +70,25 @@ def test_the_python_api_takes_arrays():
     assert r.kind.value == "strict-saddle" and r.value == Fraction(1, 2)
     r = lp.classify(ab, {"weights": [np.array([[2]]), np.array([[0.5]])]})
     assert r.kind.value == "global-minimum" and r.value == 0
+
+
+@pytest.mark.parametrize("decay, kind, value", [
+    # 1/2 (ab - 1)^2 + lam/2 (a^2 + b^2) at 0: value 1/2.  lam = 1: L >= 1/2 (R - 1)^2 + |R|,
+    # least at R = 0 (global); lam = 1/2: 1/2 (R - 1)^2 + |R|/2 is 3/8 at R = 1/2 (a saddle)
+    (np.int64(1), "global-minimum", Fraction(1, 2)),
+    (np.float64(0.5), "strict-saddle", Fraction(1, 2)),
+    ([np.array([[1.0]]), np.array([[1]])], "global-minimum", Fraction(1, 2)),
+])
+def test_the_python_api_takes_numpy_weight_decays(decay, kind, value):
+    ab = {"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square",
+          "weight_decay": decay}
+    r = lp.classify(ab, [np.array([[0]]), np.array([[0]])])
+    assert r.kind.value == kind and r.value == value
+
+
+def test_a_nan_in_the_weights_names_its_matrix():
+    ab = {"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square"}
+    from landscape_proofs.errors import InputError
+
+    with pytest.raises(InputError, match=r"weights\[1\].*finite"):
+        lp.classify(ab, [np.array([[0.5]]), np.array([[np.nan]])])
