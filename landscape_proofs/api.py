@@ -259,7 +259,21 @@ def _bounded(fn, problem, *args, seconds: float, **kwargs) -> Result:
     if out.done:
         return out.value
     n = sum(r * c for r, c in getattr(problem, "shapes", ()))
-    return Result(Classification(Kind.INCONCLUSIVE, None, out.reason, None, "none", n_params=n))
+    value = run_bounded(_exact_value, problem, args[0], seconds=1.0) if args else None
+    return Result(Classification(Kind.INCONCLUSIVE, value.value if value and value.done else None,
+                                 out.reason, None, "none", n_params=n))
+
+
+def _exact_value(problem, point):
+    """The point's exact value (None where it is not computable exactly), for a timed-out
+    answer: evaluating the objective is cheap next to classifying."""
+    from landscape_proofs.families.exact_view import exact_objective, exact_weights
+    from landscape_proofs.kernel.numbers import to_fraction
+
+    try:
+        return to_fraction(exact_objective(problem).value(exact_weights(point)))
+    except Exception:   # noqa: BLE001 - a non-polynomial loss, a shallow problem: no value
+        return None
 
 
 def classify_shallow(problem, point, budget: Budget | None = None, *,

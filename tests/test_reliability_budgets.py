@@ -6,6 +6,7 @@ in-process through ``landscape_proofs.cli.main.main``.
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 import random
 import subprocess
 import sys
@@ -118,6 +119,9 @@ def test_classify_timeout_is_inconclusive_with_timeout_in_the_reason(tmp_path, c
     assert time.monotonic() - t0 < 4
     assert out["kind"] == "inconclusive" and "timeout" in out["reason"]
     assert out["certificate"] is None
+    # the value is still exact: at the origin, 1/2 ||Y||^2
+    Y = _square(16)["Y"]
+    assert out["value"] == str(Fraction(sum(y * y for row in Y for y in row), 2))
 
 
 def test_classify_with_a_generous_timeout_gives_the_same_certified_answer():
