@@ -179,6 +179,10 @@ def test_census_timeout_keeps_complete_false(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out)
     assert time.monotonic() - t0 < 5
     assert out["complete"] is False and "timeout" in out["reason"]
+    # with --out, the text says that nothing was written (no certificate to re-check)
+    assert main(["census", p, "--timeout", "0.5", "--out", str(tmp_path / "c")]) == 0
+    text = capsys.readouterr().out
+    assert "nothing written" in text and not (tmp_path / "c" / "census.json").exists()
 
 
 def test_timeout_must_be_a_positive_number(tmp_path, capsys):

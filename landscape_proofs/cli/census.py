@@ -91,6 +91,9 @@ def run(args) -> int:
         print(report.table())
         if ref:
             print(f"certificate written to {ref} (check it with: landscape verify {ref})")
+        elif args.out:
+            print(f"nothing written to {args.out}: an incomplete census certifies nothing, so it "
+                  "has no certificate")
         if args.plot:
             print(f"figure written to {args.plot}")
     return EXIT_OK
