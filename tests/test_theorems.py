@@ -216,6 +216,7 @@ def test_ma_fattahi_truth_is_not_a_local_minimum():
     assert res.applies and "fits 2 of 3 samples" in res.assumptions[-1].detail
     assert res.conclusion.status is ConclusionStatus.HOLDS_ON_INSTANCE
     assert kinds(res)["truth, standard factorization"] == "not-critical"
+    assert "critical point(s) classified" not in res.conclusion.summary   # it is not critical
 
 
 def test_ma_fattahi_needs_a_truth():
@@ -244,6 +245,8 @@ def test_ma_fattahi_truth_that_is_a_minimum_is_inconclusive_not_failing():
     res = run("ma_fattahi2022", p)
     assert res.applies and res.conclusion.status is ConclusionStatus.INCONCLUSIVE
     assert "balanced factorization (each weight 2)" in " ".join(kinds(res))
+    # the summary says the points were classified, not that nothing was decided
+    assert "the points were classified (global-minimum)" in res.conclusion.summary
 
 
 # --- Baldi-Hornik, Yun-Sra-Jadbabaie, Achour, Nouiehed-Razaviyayn -------------------------------

@@ -191,18 +191,23 @@ def judge(points: Sequence[ClassifiedPoint], rule: Rule, *, what: str,
             f"{what} fails on this instance: {cp.candidate.label} is a certified {cp.kind.value} "
             f"({_value_text(cp)}); {cp.result.reason}",
             tuple(reports), tuple(certs[:MAX_CERTIFICATES]), scope, tuple(notes))
+    # undecided points whose own kind is certified: classified, yet the rule cannot judge them
+    open_kinds = sorted({r.kind for r in reports if r.verdict is PointVerdict.UNDECIDED
+                         and r.kind != "inconclusive"})
     if undecided:
         notes.append(f"{undecided} point(s) could not be decided; they are listed with the reason")
     if relevant:
         kinds = sorted({r.kind for r in reports if r.verdict is PointVerdict.CONSISTENT})
         return ConclusionResult(
             ConclusionStatus.HOLDS_ON_INSTANCE,
-            f"{what}: consistent with all {relevant} critical point(s) classified "
-            f"({', '.join(kinds)})",
+            f"{what}: consistent with all {relevant} point(s) classified ({', '.join(kinds)})",
             tuple(reports), tuple(consistent_certs[:MAX_CERTIFICATES]), scope, tuple(notes))
     return ConclusionResult(
         ConclusionStatus.INCONCLUSIVE,
-        f"{what}: no critical point was classified decisively on this instance",
+        f"{what}: " + (f"the points were classified ({', '.join(open_kinds)}), but that does not "
+                       "decide the statement on this instance (each point's note says why)"
+                       if open_kinds else "no critical point was classified decisively on this "
+                       "instance"),
         tuple(reports), (), scope, tuple(notes))
 
 
