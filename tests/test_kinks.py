@@ -5,6 +5,7 @@ smooth minorant's Hessian on the directions that move no strict kink."""
 from __future__ import annotations
 
 import copy
+from fractions import Fraction
 
 import pytest
 
@@ -145,3 +146,19 @@ def test_the_shallow_rank_problem_lifts_kink_minima():
             "loss": "l1"}
     assert shallow(prob, {"R": [[3, 0], [0, 0]]}).kind.value == "local-minimum"
     assert shallow(prob, {"R": [[0, 0], [0, 1]]}).kind.value == "spurious-local-minimum"
+
+
+def test_a_kink_minimum_of_u_ut_needs_a_multiplier_strictly_inside():
+    # l(U U^T) = |u1^2 - 1| + 2 |u1 u2| + |u2^2 - 1| (Y = I, l1) at U = (1, 0): E = diag(0, -1).
+    # Clarke: S00 = 0 and S01 + S10 = 0; near U, L - 1 >= |u1^2 - 1| + 2|u1||u2| - u2^2 >= 0.
+    # With S01 = -S10 = 1 nothing is strict and the minorant 1 - u2^2 + ... is not minimal; with
+    # S01 = S10 = 0 every kink is strict, N = {0}: a (sharp) local minimum.
+    prob = {"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, 1]],
+            "loss": "l1"}
+    r = _classify(prob, [[[1], [0]]])
+    assert r.kind is Kind.LOCAL_MINIMUM and r.value == 1, r.reason
+    S = r.certificate.evidence["multiplier"]
+    assert all(abs(Fraction(x)) < 1 for x in (S[0][1], S[1][0]))
+    bad = {"type": "kink-slice", "multiplier": [[0, 1], [-1, -1]]}
+    res = check_certificate(cert(prob, [[[1], [0]]], bad, claim="local-minimum"))
+    assert not res.holds and "inertia (0, 1, 0)" in res.reason

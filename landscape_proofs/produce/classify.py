@@ -620,9 +620,9 @@ class _Producer:
                 return self.certified(Kind.NONSMOOTH_SADDLE, saddle,
                                       "Clarke multiplier + descent and ascent curves")
         return self.inconclusive(
-            f"the l1 loss has a kink here (zero residual entries {kinks}); no descent direction "
-            f"was found, {why}, and local optimality at a kink is not decided by this version",
-            "directional derivatives (LP hint)")
+            f"the l1 loss has a kink here (zero residual entries {kinks}); no first-order "
+            f"descent direction was found, and {why}",
+            "directional derivatives (LP hint) + Clarke multiplier")
 
     def holds(self, kind: Kind, evidence: dict) -> bool:
         """Whether the kernel accepts this claim here (to choose between routes quietly)."""
@@ -659,8 +659,8 @@ class _Producer:
                 return {"type": "kink", "multiplier": _mat_json(S),
                         "curve": [_weights_json(C) for C in down],
                         "ascent_curve": [_weights_json(C) for C in up]}, ""
-        return None, ("it is Clarke critical, but second order on the kinks' kernel does not "
-                      "decide and no tried curve " + ("descends" if down is None else "ascends"))
+        return None, ("it is Clarke critical, but the smooth minorant's second-order condition "
+                      "does not hold and no tried curve " + ("descends" if down is None else "ascends"))
 
     def _kink_directions(self):
         """Lines for a kink: chains of unit entries, then unit moves of one parameter."""
@@ -775,12 +775,14 @@ class _Producer:
                     break
         if K in pivots:
             return None  # inconsistent
+        # with ``interior``, the snap must keep strictly inside (-1, 1) what the LP had there
+        inside = [interior and abs(x) < 1 - 1e-9 for x in res.x]
         for den in (1, 2, 3, 6, 100, 10**6):
             s = [Q(rational_from_float(x, den).numerator, rational_from_float(x, den).denominator)
                  for x in res.x]
             for i, pcol in enumerate(pivots):
                 s[pcol] = R[i, K] - sum((R[i, j] * s[j] for j in range(K) if j not in pivots), Q(0))
-            if all(-1 <= x <= 1 for x in s):
+            if all(-1 <= x <= 1 and (abs(x) < 1 or not keep) for x, keep in zip(s, inside)):
                 S = flint.fmpq_mat(S0)
                 for (i, j), x in zip(kinks, s):
                     S[i, j] = x
