@@ -250,7 +250,7 @@ def _on_slice(ctx: _Ctx, ev, H, Js, orthogonal: bool):
     M = H if B is None else B.transpose() * H
     if any(x != 0 for x in (M * T).entries() + ([] if Js is None else (Js * T).entries())):
         raise Rejected("the orbit tangent is not in N, or not in the Hessian's kernel")
-    ine = inertia_with_hint(H, ev, _split_inertia)[0] if B is None else inertia(M * B)
+    ine = inertia_with_hint(H if B is None else M * B, ev, _split_inertia)[0]
     dimT = rank(T)
     if ine.negative or ine.zero != dimT:
         raise Rejected(f"Hessian (on N) inertia {ine.as_tuple()}: not PSD with kernel T ({dimT})")
