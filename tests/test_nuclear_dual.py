@@ -65,7 +65,7 @@ def test_a_saddle_is_refused():
 @pytest.mark.parametrize("problem, weights, why", [
     # depth 3: lam/2 ||W||^2 bounds a Schatten quasi-norm, not the nuclear norm
     ({"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[1]], "loss": "square",
-      "weight_decay": "1/10"}, [[[0]], [[0]], [[0]]], "towers of two layers"),
+      "weight_decay": "1/10"}, [[[0]], [[0]], [[0]]], "towers of one or two layers"),
     # an entry without decay: the least decay of its layer is 0
     ({"family": "deep-linear", "widths": [2, 1, 1], "Y": [[1, 0]], "loss": "square",
       "weight_decay": [[[0, 2]], [[1]]]}, [[[0, 0]], [[0]]], "decay > 0 on every entry"),
@@ -261,3 +261,23 @@ def test_the_minorant_needs_the_larger_decay_entries_to_be_zero():
     res = check_certificate(cert(prob, [[[1], [1]], [[1, 1]]]))
     assert not res.holds and "least decay is not 0" in res.reason
     assert check_certificate(cert(dict(prob, weight_decay=1), [[[1], [1]], [[1, 1]]])).holds
+
+
+# --- a tower of one layer (a linear path next to a deep one) ------------------------------------
+# towers [[1, 1], [1, 1, 1]], Y = 3, decay 1: R = c + ab, L = 1/2 (c + ab - 3)^2 + c^2/2
+# + (a^2 + b^2)/2 >= F(c, p) = 1/2 (c + p - 3)^2 + c^2/2 + |p|, convex, with zero subgradient at
+# c = p = 1 (-1 + 1 = 0 twice): the minimum 2, reached at c = a = b = 1.  G = 3 - R = 1 and
+# the single layer C = 1 is at the minimum of C^2/2 - G C (C = G / a).
+SKIP = {"family": "multi-tower", "towers": [[1, 1], [1, 1, 1]], "Y": [[3]], "loss": "square",
+        "weight_decay": 1}
+
+
+def test_a_one_layer_tower_is_at_its_own_minimum():
+    res = check_certificate(cert(SKIP, [[[1]], [[1]], [[1]]]))
+    assert res.holds, res.reason
+    p = problem_from_dict(SKIP)
+    r = classify(p, point_from_dict({"weights": [[[1]], [[1]], [[1]]]}, p))
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == 2
+    # c = 2, a = b = 1: R = 3, G = 0, but a C = 2 != G (L = 3 there, above 2)
+    res = check_certificate(cert(SKIP, [[[2]], [[1]], [[1]]]))
+    assert not res.holds and "a A = B^T G" in res.reason

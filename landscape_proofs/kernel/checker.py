@@ -324,8 +324,7 @@ def _local_minimum(ctx: _Ctx, ev) -> str:
 
 
 def _global_minimum(ctx: _Ctx, ev) -> str:
-    p = ctx.problem
-    loss = p.loss
+    p, loss = ctx.problem, ctx.problem.loss
     kind = ev.get("type")
     if kind == "census":  # a complete census of this problem (census.py) says which roots are global
         _require_critical(ctx)
@@ -428,23 +427,25 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         # towers of two distinct blocks B_t A_t, decays a, b > 0 constant on each block, convex
         # smooth l: with G = -dl/dR at a critical point, <G, R> = sum a/2 ||A||^2 + b/2 ||B||^2,
         # and a/2 ||A'||^2 + b/2 ||B'||^2 >= sqrt(ab) ||B'A'||_* >= <G, B'A'> when ||G||_2^2 <= ab:
-        # by convexity L(W') >= L(W) for every W'
+        # by convexity L(W') >= L(W) for every W'; a tower of one layer C: a/2 ||C'||^2 - <G, C'>
+        # is least at C' = G/a
         towers = p.tower_decays(least=True)   # L >= the problem with each layer's least decay
         if towers is None or loss.convex_proven(*p.loss_argument_shape) is not True:
-            raise Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 on every "
-                           "entry and a loss proven convex")
+            raise Rejected("nuclear-dual-bound needs towers of one or two layers, a decay > 0 on "
+                           "every entry and a loss proven convex")
         G = -_subgradient(ctx, ev)    # critical: a A = B^T G, b B = G A^T (0 in dL at l1 kinks)
         for a, b, ia, ib in towers:     # equal at W: the entries with larger decays are 0
-            if any(d > m and x != 0 for i, m in ((ia, a), (ib, b))
+            if any(d > m and x != 0 for i, m in ((ia, a), (ib, b)) if i is not None
                    for d, x in zip(sum(p.decay_block(i), []), ctx.W[i].entries())):
                 raise Rejected("an entry whose decay exceeds its layer's least decay is not 0")
-            ab, A, B = a * b, ctx.W[ia], ctx.W[ib]
-            if a * A != B.transpose() * G or b * B != G * A.transpose():
+            A, B = ctx.W[ia], None if ib is None else ctx.W[ib]   # one layer C: a C = G only
+            if a * A != (G if B is None else B.transpose() * G) or (
+                    B is not None and b * B != G * A.transpose()):
                 raise Rejected("not critical with this (sub)gradient G: a A = B^T G, b B = G A^T fail")
-            if inertia(linalg_identity(G.ncols()) * ab - G.transpose() * G).negative:
-                raise Rejected(f"||dl/dR||_2^2 > {ab}, the product of a tower's decays")
-        return ("critical, ||dl/dR||_2^2 <= the product of each tower's two least decays (exact "
-                "inertia): every point has L >= this value (nuclear-norm duality)")
+            if B is not None and inertia(linalg_identity(G.ncols()) * (a * b)
+                                         - G.transpose() * G).negative:
+                raise Rejected(f"||dl/dR||_2^2 > {a * b}, the product of a tower's decays")
+        return "critical, ||dl/dR||_2^2 <= each tower's product of least decays: L >= this value"
     raise Rejected(f"unknown evidence type {kind!r} for a global minimum (docs/certificates.md)")
 
 

@@ -835,9 +835,9 @@ def _check_nuclear_dual(problem: Problem, obj, Wb, gl) -> str:
         raise _Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 constant on "
                         "each layer and a shift c > 0")
     G = obj._G(obj.loss_argument(Wb))
-    for ab in {a * b for a, b, _, _ in towers}:     # N vanishes on range(A^T) of every such tower
+    for ab in {a * b for a, b, _, _ in towers if b is not None}:   # one-layer towers: a C* = G*
         N = arb_mat(identity(G.ncols())) * arb(ab) - G.transpose() * G
-        for ia in (ia for a, b, ia, _ in towers if a * b == ab):
+        for ia in (ia for a, b, ia, _ in towers if b is not None and a * b == ab):
             N = N + Wb[ia].transpose() * Wb[ia] * arb(c)
         check_positive_definite_everywhere(N, f"a b I - G^T G + {show(c)} sum A^T A")
     return ("a b I - G^T G + c sum A^T A (the towers with that a b) positive definite on the "

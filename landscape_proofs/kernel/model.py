@@ -93,13 +93,15 @@ class Problem:
         """``[(a, b, A's block, B's block)]`` per tower ``B A`` of two distinct blocks with a
         decay > 0 constant on each block (nuclear-dual-bound); None otherwise.  With ``least``,
         a and b are each block's least decay, which need not be constant: the problem with
-        them is a minorant (equal at points whose larger-decay entries are 0)."""
+        them is a minorant (equal at points whose larger-decay entries are 0).  A tower of one
+        block C gives ``(a, None, C's block, None)``."""
         blocks = [b for t in self.towers for b, _ in t]
         lam = [set(sum(self.decay_block(b), [])) for b in range(len(self.shapes))]
-        if (self.symmetric or any(len(t) != 2 for t in self.towers) or len(set(blocks)) != len(blocks)
+        if (self.symmetric or any(len(t) > 2 for t in self.towers) or len(set(blocks)) != len(blocks)
                 or any(len(d) != 1 and not least or not min(d) > 0 for d in lam)):
             return None
-        return [(min(lam[t[0][0]]), min(lam[t[1][0]]), t[0][0], t[1][0]) for t in self.towers]
+        return [(min(lam[t[0][0]]), min(lam[t[-1][0]]) if t[1:] else None, t[0][0],
+                 t[-1][0] if t[1:] else None) for t in self.towers]
 
     @property
     def widths(self) -> tuple:

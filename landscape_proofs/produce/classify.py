@@ -399,7 +399,7 @@ class _Producer:
             return None
         towers = kp.tower_decays(least=True)   # the kernel's own guard: [(a, b, A's block, B's)]
         if towers is None or any(d > m and x != 0 for a, b, ia, ib in towers
-                                 for i, m in ((ia, a), (ib, b))
+                                 for i, m in ((ia, a), (ib, b)) if i is not None
                                  for d, x in zip(sum(kp.decay_block(i), []), self.W[i].entries())):
             return None
         E = self.obj.loss_argument(self.W)
@@ -412,7 +412,11 @@ class _Producer:
             def equations(S):      # a A - B^T G and b B - G A^T with G = -S X^T, per tower
                 G, out = -(S * X.transpose()), []
                 for a, b, ia, ib in towers:
-                    A, B = self.W[ia], self.W[ib]
+                    A = self.W[ia]
+                    if ib is None:                  # one layer C: a C = G
+                        out += list((A * a - G).entries())
+                        continue
+                    B = self.W[ib]
                     out += list((A * a - B.transpose() * G).entries())
                     out += list((B * b - G * A.transpose()).entries())
                 return out
@@ -425,7 +429,7 @@ class _Producer:
             return None
         GtG = G.transpose() * G
         if all(inertia(identity(G.ncols()) * (a * b) - GtG).negative == 0
-               for a, b, _, _ in towers):
+               for a, b, _, _ in towers if b is not None):
             return ev
         return None
 

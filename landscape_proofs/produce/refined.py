@@ -370,7 +370,7 @@ class _Enclosing:
         Ws = self.f64.unflatten(np.array([float(q) for q in self.center]))
         G = self.f64.function_gradient(Ws)[0]
         groups = {}                   # the kernel sums A^T A over the towers with one a b
-        for a, b, ia, _ in towers:
+        for a, b, ia, _ in (t for t in towers if t[1] is not None):   # one layer: no condition
             groups[a * b] = groups.get(a * b, 0.0) + Ws[ia][0].T @ Ws[ia][0]
         return _pd_shift([(float(ab) * np.eye(G.shape[1]) - G.T @ G, S)
                           for ab, S in groups.items()])
