@@ -162,3 +162,17 @@ def test_a_kink_minimum_of_u_ut_needs_a_multiplier_strictly_inside():
     bad = {"type": "kink-slice", "multiplier": [[0, 1], [-1, -1]]}
     res = check_certificate(cert(prob, [[[1], [0]]], bad, claim="local-minimum"))
     assert not res.holds and "inertia (0, 1, 0)" in res.reason
+
+
+@pytest.mark.parametrize("loss", ["square", {"name": "power", "p": 4}])
+def test_kink_evidence_is_refused_for_smooth_losses(loss):
+    # widths [1, 1], X = 1, Y = -3, decay 1, w = -1: L = (w + 3)^2/2 + w^2/2 for the square
+    # loss has L'(-1) = 2 - 1 = 1: not critical, not a minimum (review finding: <S, E> + decay is
+    # no minorant of a smooth loss, whatever S)
+    prob = {"family": "deep-linear", "widths": [1, 1], "X": [[1]], "Y": [[-3]], "loss": loss,
+            "weight_decay": 1}
+    for claim, ev in (("local-minimum", {"type": "kink-slice", "multiplier": [[1]]}),
+                      ("nonsmooth-saddle", dict(GOOD, multiplier=[[1]], curve=[[[[1]]]],
+                                                ascent_curve=[[[[-1]]]]))):
+        res = check_certificate(cert(prob, [[[-1]]], ev, claim=claim))
+        assert not res.holds and "not at a kink of the l1 loss" in res.reason

@@ -215,7 +215,10 @@ def _slice_or_definite(ctx: _Ctx, evidence, sign: int) -> str:
 
 def _clarke(ctx: _Ctx, ev) -> flint.fmpq_mat:
     """An l1 kink is Clarke critical: l1 o (smooth E) + decay is Clarke regular, its
-    subdifferential is {J^T vec(S) + decay : S in that of l1 at E}; the evidence's S gives 0."""
+    subdifferential is {J^T vec(S) + decay : S in that of l1 at E}; the evidence's S gives 0.
+    Only there: for any other loss (or no kink) <S, E> is no minorant and no S is a subgradient."""
+    if not (isinstance(ctx.problem.loss, L1) and ctx.problem.loss.kinks(ctx.E)):
+        raise Rejected("not at a kink of the l1 loss (elsewhere use the smooth evidence)")
     S = _multiplier(ctx, ev)
     if any(x != 0 for x in ctx.obj.gradient_vector(ctx.W, S)):
         raise Rejected("not Clarke critical: J^T vec(multiplier) + decay is not 0")
@@ -295,8 +298,6 @@ def _strict_saddle(ctx: _Ctx, ev) -> str:
 
 
 def _nonsmooth_saddle(ctx: _Ctx, ev) -> str:
-    if not (isinstance(ctx.problem.loss, L1) and ctx.problem.loss.kinks(ctx.E)):
-        raise Rejected("not at a kink of the l1 loss (a smooth saddle is strict or non-strict)")
     _clarke(ctx, ev)
     low = _curve_order(ctx, _curve(ctx, ev.get("curve"), "curve"))
     if low is None or not low[1] < 0:

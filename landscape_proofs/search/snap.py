@@ -322,7 +322,9 @@ def _exact_gradient_check(problem, point):
 
 
 def _candidates(problem, x: np.ndarray, rank_profile: tuple[int, ...]):
-    """Yield (route, Point, distance) proposals, without repeats."""
+    """Yield (route, Point, distance) proposals, without repeats: the tight entrywise snaps,
+    the structured routes, then the loose entrywise snaps (slow runs to degenerate minima,
+    quartic bottoms, end ~1e-5 away: a last resort, after the canonical points)."""
     seen = set()
 
     def fresh(pt):
@@ -332,12 +334,21 @@ def _candidates(problem, x: np.ndarray, rank_profile: tuple[int, ...]):
         seen.add(key)
         return True
 
-    for delta in PRODUCT_TOLERANCES:    # loose last: slow runs to degenerate minima (quartics)
-        v = snap_vector(x, delta)
-        pt = _point_from_vector(problem, v)
-        if fresh(pt):
-            dist = float(np.max(np.abs(np.array([float(q) for q in v]) - x))) if len(v) else 0.0
-            yield f"entrywise snap (relative tolerance {delta:g})", pt, dist
+    def entrywise(tolerances):
+        for delta in tolerances:
+            v = snap_vector(x, delta)
+            pt = _point_from_vector(problem, v)
+            if fresh(pt):
+                dist = float(np.max(np.abs(np.array([float(q) for q in v]) - x))) if len(v) else 0.0
+                yield f"entrywise snap (relative tolerance {delta:g})", pt, dist
+
+    yield from entrywise(TOLERANCES)
+    yield from _structured_routes(problem, x, rank_profile, fresh)
+    yield from entrywise(PRODUCT_TOLERANCES[len(TOLERANCES):])
+
+
+def _structured_routes(problem, x: np.ndarray, rank_profile: tuple[int, ...], fresh):
+    """The canonical, tower and symmetric routes of :func:`_candidates`."""
     if problem.psd_product:
         yield from _symmetric_candidates(problem, x, rank_profile, fresh)
         return
