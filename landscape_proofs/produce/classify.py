@@ -384,11 +384,12 @@ class _Producer:
         return {"type": "isolated-critical-value"}
 
     def nuclear_dual(self):
-        """Evidence nuclear-dual-bound, or None.  Towers of two layers, a decay > 0 (a and b
-        each layer's least; the entries with larger decays must be 0 here), a convex loss: at a critical point (at l1 kinks: with a multiplier S making
-        ``a A = B^T G``, ``b B = G A^T`` for ``G = -S X^T``), ``||G||_2^2 <=`` the product of each
-        tower's two decays proves it global (``a/2 ||A||^2 + b/2 ||B||^2 >= sqrt(ab) ||B A||_*``
-        and nuclear-norm duality), for any data X."""
+        """Evidence nuclear-dual-bound, or None.  Towers of two layers (or one: ``a C = G``), a
+        decay > 0 (a and b each layer's least; the entries with larger decays must be 0 here), a
+        convex loss: at a critical point (at l1 kinks: with a multiplier S making ``a A = B^T G``,
+        ``b B = G A^T`` for ``G = -S X^T``), ``||G||_2^2 <=`` the product of each tower's two
+        decays proves it global (``a/2 ||A||^2 + b/2 ||B||^2 >= sqrt(ab) ||B A||_*`` and
+        nuclear-norm duality), for any data X."""
         p, loss = self.problem, self.problem.loss
         if (p.psd_product or not p.weight_decay and not isinstance(p.weight_decay, tuple)
                 or loss.convex_proven(*p.loss_argument_shape) is not True):
