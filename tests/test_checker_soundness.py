@@ -26,13 +26,20 @@ from landscape_proofs.families.io import loads_exact, point_from_dict, problem_f
 from landscape_proofs.produce.tour import example_files, load_example
 
 
+# evidence the bundled examples do not reach: minima at l1 kinks (kink-slice), widths 2-1-2,
+# X = I, Y = diag(3, 1): e2 e2^T is a spurious local minimum, 3 e1 e1^T a local minimum
+EXTRA = [({"family": "deep-linear", "widths": [2, 1, 2], "Y": [[3, 0], [0, 1]], "loss": "l1"},
+          [{"weights": [[[0, 1]], [[0], [1]]]}, {"weights": [[[1, 0]], [[3], [0]]]}])]
+
+
 @functools.lru_cache(maxsize=None)
 def valid_certificates():
     out = []
-    for path in example_files():
-        ex = load_example(path)
-        p = problem_from_dict(ex["problem"])
-        for pt in ex["points"]:
+    cases = [(load_example(path)["problem"], load_example(path)["points"])
+             for path in example_files()] + EXTRA
+    for problem, points in cases:
+        p = problem_from_dict(problem)
+        for pt in points:
             res = classify(p, point_from_dict(pt, p))
             if res.certificate is not None:
                 out.append(json.dumps(res.certificate.to_json()))
@@ -42,12 +49,15 @@ def valid_certificates():
 def test_every_example_certificate_is_valid():
     certs = valid_certificates()
     assert len(certs) >= 15
-    claims = set()
+    claims, types = set(), set()
     for text in certs:
-        res = check_certificate(loads_exact(text))
+        data = loads_exact(text)
+        res = check_certificate(data)
         assert res.valid, res.reason
         claims.add(res.claim)
+        types.add(data["evidence"].get("type", data["evidence"].get("local_minimum", {}).get("type")))
     assert claims == set(CLAIMS)
+    assert {"kink", "kink-slice"} <= types      # the l1 kink evidence is mutated below too
 
 
 # --- the independent oracle ------------------------------------------------------------------
