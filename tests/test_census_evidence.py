@@ -48,20 +48,21 @@ def test_the_least_decays_decide_where_the_expensive_entries_are_zero():
     assert r.raw.certificate.to_json()["evidence"]["type"] == "nuclear-dual-bound"
 
 
-# widths 1-2-1, Y = 4, decays (1, 9) on W_1 and (4, 1) on W_2: unit 1 costs
-# (a^2 + 4 b^2)/2 >= 2 |ab|, unit 2 (9 a^2 + b^2)/2 >= 3 |ab|, so L >= min 1/2 (R - 4)^2 + 2|R|
-# = 6 at R = 2, reached only at a_1 = 2, b_1 = 1 (balanced: a^2 = 4 b^2) and its sign flip.
-# The optimum uses the decay-4 entry, so the least-decay minorant (min 7/2) cannot decide.
-# (With decays (1, 4) and (4, 1) both units cost 2|ab| and the minima form a segment, which
-# no census isolates.)
-CROSSED = {"family": "deep-linear", "widths": [1, 2, 1], "Y": [[4]], "loss": "square",
-           "weight_decay": [[[1], [9]], [[4, 1]]]}
+# widths 2-1-1 (one hidden unit), Y = (6/5, 2), decays (1, 4) on W_1 and 1 on W_2: with
+# A = (a_1, a_2), B = b the critical equations are a_i (b^2 + alpha_i) = b y_i and
+# b (1 + |A|^2) = A . Y; b = 1 gives A = (3/5, 2/5) and 1 + 13/25 = 18/25 + 4/5, so the point
+# is critical, value 1/2 (9/25 + 64/25) + (9/25 + 16/25)/2 + 1/2 = 123/50.  It uses the decay-4
+# entry a_2, so the per-unit least-decay minorant of nuclear-dual-bound cannot decide; the
+# census finds 3 real critical points (the origin, a saddle, and this point with its flip).
+CROSSED = {"family": "deep-linear", "widths": [2, 1, 1], "Y": [["6/5", 2]], "loss": "square",
+           "weight_decay": [[[1, 4]], [[1]]]}
+OPTIMUM = Fraction(123, 50)
 
 
-@pytest.mark.parametrize("point", [[[[2], [0]], [[1, 0]]], [[[-2], [0]], [[-1, 0]]]])
+@pytest.mark.parametrize("point", [[[["3/5", "2/5"]], [[1]]], [[["-3/5", "-2/5"]], [[-1]]]])
 def test_classify_upgrades_a_local_minimum_through_the_census(point):
     r = classify(CROSSED, {"weights": point})
-    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == 6
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == OPTIMUM
     cert = r.raw.certificate.to_json()
     assert cert["evidence"]["type"] == "census" and check_certificate(cert).holds
 
@@ -87,9 +88,9 @@ def test_search_reports_the_census_proven_global_minimum(tmp_path):
     from landscape_proofs.search.multistart import SearchConfig, search
 
     r = search(problem_from_dict(CROSSED), SearchConfig(starts=12, seed=0))
-    mins = [g for g in r.groups if g.value == 6]
+    mins = [g for g in r.groups if g.value == OPTIMUM]
     assert mins and all(g.kind is Kind.GLOBAL_MINIMUM and "census" in g.route for g in mins)
-    assert r.global_value.value == 6
+    assert r.global_value.value == OPTIMUM
 
 
 def test_larger_instances_get_no_census(monkeypatch):

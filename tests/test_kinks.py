@@ -176,3 +176,56 @@ def test_kink_evidence_is_refused_for_smooth_losses(loss):
                                                 ascent_curve=[[[[-1]]]]))):
         res = check_certificate(cert(prob, [[[-1]]], ev, claim=claim))
         assert not res.holds and "not at a kink of the l1 loss" in res.reason
+
+
+# --- global minima of l(U U^T) at l1 kinks: psd-cone-optimality with a multiplier -------------
+# Y = diag(1, -1), l1: for every PSD Z, |Z_22 + 1| = Z_22 + 1 >= 1, so L(U) >= 1, reached at
+# U U^T = e1 e1^T (k = 1: U = (1, 0); k = 2: U = [[1, 0], [0, 0]]).  E = diag(0, 1): S_22 = 1,
+# and Clarke criticality (S + S^T) U = 0 forces S_11 = 0, S_12 = -S_21, so sym(S) = diag(0, 1)
+# is PSD with <sym(S), e1 e1^T> = 0.
+INDEFINITE = {"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, -1]],
+              "loss": "l1"}
+
+
+@pytest.mark.parametrize("shape, U", [([2, 1], [[1], [0]]), ([2, 2], [[1, 0], [0, 0]])])
+def test_a_psd_cone_optimum_at_l1_kinks_is_global(shape, U):
+    prob = dict(INDEFINITE, shape=shape)
+    r = _classify(prob, [U])
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == 1, r.reason
+    data = r.certificate.to_json()
+    assert data["evidence"]["type"] == "psd-cone-optimality" and "multiplier" in data["evidence"]
+    assert check_certificate(data).holds
+
+
+@pytest.mark.parametrize("S, why", [
+    ([[0, 0], [0, 0]], "multiplier[1][1]"),          # S_22 must be sign(E_22) = 1
+    ([["-1/2", 0], [0, 1]], "negative eigenvalue"),  # sym(S) = diag(-1/2, 1) is not PSD
+    ([[0, "1/2"], ["1/2", 1]], "negative eigenvalue"),  # det = -1/4
+    ([[1, 0], [0, 1]], "<S, U U^T> = 1"),            # PSD, but not zero on R = e1 e1^T
+])
+def test_tampered_psd_cone_multipliers_are_rejected(S, why):
+    res = check_certificate(cert(INDEFINITE, [[[1], [0]]],
+                                 {"type": "psd-cone-optimality", "multiplier": S},
+                                 claim="global-minimum"))
+    assert not res.holds and why in res.reason, res.reason
+
+
+def test_psd_cone_optimality_at_a_kink_with_weight_decay():
+    # 1 x 1: L(u) = |u^2 - y| + lam/2 u^2 = phi(Z) = |Z - y| + lam/2 Z at Z = u^2 >= 0.
+    # y = 1, lam = 1: phi decreases on [0, 1] (slope -1/2) and increases after (3/2): u = +-1
+    # is global, value 1/2; the multiplier S = -1/2 makes S + lam/2 = 0.  lam = 3: phi
+    # increases from Z = 0 (slope 1/2), so u = 0 is global (value 1) and u = 1 (value 3/2)
+    # is not even Clarke critical (2 u S + 3 u = 0 needs S = -3/2).
+    prob = {"family": "symmetric-factorization", "shape": [1, 1], "Y": [[1]], "loss": "l1",
+            "weight_decay": 1}
+    r = _classify(prob, [[[1]]])
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == Fraction(1, 2), r.reason
+    assert r.certificate.evidence["multiplier"] == [["-1/2"]] or \
+        Fraction(r.certificate.evidence["multiplier"][0][0]) == Fraction(-1, 2)
+    assert check_certificate(r.certificate.to_json()).holds
+    heavy = dict(prob, weight_decay=3)
+    assert _classify(heavy, [[[0]]]).kind is Kind.GLOBAL_MINIMUM
+    assert _classify(heavy, [[[1]]]).kind is Kind.NOT_CRITICAL
+    res = check_certificate(cert(heavy, [[[1]]], {"type": "psd-cone-optimality",
+                                                 "multiplier": [[-1]]}, claim="global-minimum"))
+    assert not res.holds    # sym(S) + 3/2 = 1/2 >= 0 but <S, R> = 1/2 != 0

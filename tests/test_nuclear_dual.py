@@ -4,6 +4,7 @@ docs/certificates.md).  Hand derivations next to each case."""
 from __future__ import annotations
 
 import copy
+from fractions import Fraction
 
 import pytest
 
@@ -65,10 +66,10 @@ def test_a_saddle_is_refused():
 @pytest.mark.parametrize("problem, weights, why", [
     # depth 3: lam/2 ||W||^2 bounds a Schatten quasi-norm, not the nuclear norm
     ({"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[1]], "loss": "square",
-      "weight_decay": "1/10"}, [[[0]], [[0]], [[0]]], "towers of one or two layers"),
+      "weight_decay": "1/10"}, [[[0]], [[0]], [[0]]], "towers of 1 or 2 layers"),
     # an entry without decay: the least decay of its layer is 0
     ({"family": "deep-linear", "widths": [2, 1, 1], "Y": [[1, 0]], "loss": "square",
-      "weight_decay": [[[0, 2]], [[1]]]}, [[[0, 0]], [[0]]], "decay > 0 on every entry"),
+      "weight_decay": [[[0, 2]], [[1]]]}, [[[0, 0]], [[0]]], "decay > 0"),
     # no decay
     ({"family": "deep-linear", "widths": [1, 1, 1], "Y": [[1]], "loss": "square"},
      [[[1]], [[1]]], "decay > 0"),
@@ -253,14 +254,54 @@ def test_a_decay_that_varies_inside_a_layer_uses_its_least_value():
 
 
 def test_the_minorant_needs_the_larger_decay_entries_to_be_zero():
-    # square loss, Y = 3, decays (1, 4) and (1, 1), point A = B = (1, 1): p = 2, G = 3 - 2 = 1,
-    # so the minorant (decay 1 everywhere) is critical there (A = B^T G) with G^2 = 1 <= 1 and
-    # the point is its global minimum (value 1/2 + 2); but L itself is 1/2 + 7/2 = 4 there,
-    # and (sqrt2, 0), (sqrt2, 0) has L = 1/2 + 2 = 5/2 < 4: the claim would be false.
-    prob = dict(PER_ENTRY_L1, loss="square", Y=[[3]])
-    res = check_certificate(cert(prob, [[[1], [1]], [[1, 1]]]))
+    # widths 2-1-1 (one hidden unit), square loss, Y = (78/5, 104/5), decays (1, 4) and 1, point
+    # A = (3, 4), B = 5: R = (15, 20), G = Y - R = (3/5, 4/5), so the minorant (decay 1
+    # everywhere) is critical there (A = B G = (3, 4), B = G A^T = 9/5 + 16/5 = 5) with
+    # ||G||^2 = 1 <= 1 * 1: the point is the minorant's global minimum.  But L is not even
+    # critical there: dL/dA_2 = -B G_2 + 4 A_2 = -4 + 16 = 12, so the claim would be false.
+    prob = {"family": "deep-linear", "widths": [2, 1, 1], "Y": [["78/5", "104/5"]],
+            "loss": "square", "weight_decay": [[[1, 4]], [[1]]]}
+    res = check_certificate(cert(prob, [[[3, 4]], [[5]]]))
     assert not res.holds and "least decay is not 0" in res.reason
-    assert check_certificate(cert(dict(prob, weight_decay=1), [[[1], [1]], [[1, 1]]])).holds
+    assert check_certificate(cert(dict(prob, weight_decay=1), [[[3, 4]], [[5]]])).holds
+
+
+# widths 1-4-1, square loss, Y = 5, decays alpha = (1, 6, 6, 4) on W_1 and beta = (1, 2/3, 3/2,
+# 4) on W_2, so c_i^2 = alpha_i beta_i = 1, 4, 9, 16.  Per hidden unit alpha_i/2 a_i^2 + beta_i/2
+# b_i^2 >= c_i |a_i b_i|, so L >= 1/2 (p - 5)^2 + min_i c_i |p| = 1/2 (p - 5)^2 + |p|, least at
+# p = 4: 1/2 + 4 = 9/2, reached on unit 1 at a = b = 2.  Each layer's least decay (1 and 2/3)
+# would only give the weaker bound with sqrt(2/3) |p|: G = 5 - 4 = 1, G^2 = 1 > 2/3.
+UNITS = {"family": "deep-linear", "widths": [1, 4, 1], "Y": [[5]], "loss": "square",
+         "weight_decay": [[[1], [6], [6], [4]], [[1, "2/3", "3/2", 4]]]}
+UNIT1 = [[[2], [0], [0], [0]], [[2, 0, 0, 0]]]
+
+
+def test_per_entry_decay_uses_each_hidden_units_least_decays():
+    res = check_certificate(cert(UNITS, UNIT1))
+    assert res.holds and "hidden unit" in res.reason, res.reason
+    p = problem_from_dict(UNITS)
+    r = classify(p, point_from_dict({"weights": UNIT1}, p))
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == Fraction(9, 2), r.reason
+    assert check_certificate(r.certificate.to_json()).holds
+    # unit 2's critical point a = 1, b = 3 (p = 3, G = 2: -b G + 6 a = 0, -a G + 2/3 b = 0),
+    # value 2 + 3 + 3 = 8 > 9/2, a saddle: G^2 = 4 > min_i c_i^2 = 1
+    res = check_certificate(cert(UNITS, [[[0], [1], [0], [0]], [[0, 3, 0, 0]]]))
+    assert not res.holds and "||dl/dR||_2^2 > 1" in res.reason, res.reason
+
+
+@pytest.mark.parametrize("block, unit, value", [
+    (0, 1, "1/4"),        # alpha_2 = 1/4: c_2^2 = 1/6 < G^2 = 1, unit 2 is cheaper than unit 1
+    (1, 3, "1/5"),        # beta_4 = 1/5: c_4^2 = 4/5 < 1
+])
+def test_a_cheaper_hidden_unit_breaks_the_bound(block, unit, value):
+    c = cert(UNITS, UNIT1)
+    decays = c["problem"]["weight_decay"]
+    if block == 0:
+        decays[0][unit] = [value]
+    else:
+        decays[1][0][unit] = value
+    res = check_certificate(c)
+    assert not res.holds and "least product of a hidden unit's decays" in res.reason
 
 
 # --- a tower of one layer (a linear path next to a deep one) ------------------------------------
@@ -280,4 +321,4 @@ def test_a_one_layer_tower_is_at_its_own_minimum():
     assert r.kind is Kind.GLOBAL_MINIMUM and r.value == 2
     # c = 2, a = b = 1: R = 3, G = 0, but a C = 2 != G (L = 3 there, above 2)
     res = check_certificate(cert(SKIP, [[[2]], [[1]], [[1]]]))
-    assert not res.holds and "a A = B^T G" in res.reason
+    assert not res.holds and "D_a A = B^T G" in res.reason

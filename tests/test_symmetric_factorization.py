@@ -410,4 +410,4 @@ def test_psd_cone_optimality_mutations_are_rejected():
                         "loss": "square"},
             "point": {"weights": [[[1]]]}, "evidence": {"type": "psd-cone-optimality"}}
     res = check_certificate(deep)
-    assert not res.valid and "symmetric-factorization" in res.reason
+    assert not res.valid and "needs l(U U^T)" in res.reason

@@ -136,8 +136,7 @@ def _require_smooth(ctx: _Ctx):
     if isinstance(loss, L1):
         kinks = loss.kinks(ctx.E)
         if kinks:
-            raise Rejected(f"the l1 loss has a kink at this point (zero residual entries {kinks}); "
-                           "this claim needs the loss to be smooth there")
+            raise Rejected(f"the l1 loss has a kink here (zero residuals {kinks}); this needs it smooth")
         return
     if not loss.polynomial:
         raise Rejected("the loss is not polynomial; the exact checker cannot use derivatives")
@@ -282,8 +281,7 @@ def _not_critical(ctx: _Ctx, ev) -> str:
         low = _curve_order(ctx, _curve(ctx, ev.get("curve"), "curve"))
         if low is None or low[0] != 1 or not low[1] < 0:
             raise Rejected(f"curve: expected a negative first-order change, got {low}")
-        return (f"directional derivative {low[1]} < 0 along the curve: 0 is not in the "
-                "(Clarke) subdifferential")
+        return f"directional derivative {low[1]} < 0 along the curve: 0 is not in the subdifferential"
     raise Rejected(f"unknown evidence type {kind!r} (expected gradient-entry or descent-curve)")
 
 
@@ -310,8 +308,7 @@ def _non_strict_saddle(ctx: _Ctx, ev) -> str:
     _require_critical(ctx)
     ine, _ = inertia_with_hint(ctx.hessian(), ev, _split_inertia)
     if ine.negative:
-        raise Rejected(f"the Hessian has {ine.negative} negative eigenvalue(s): a strict saddle, "
-                       "not a non-strict one")
+        raise Rejected(f"the Hessian has {ine.negative} negative eigenvalue(s): a strict saddle")
     low = _curve_order(ctx, _curve(ctx, ev.get("curve"), "curve"))
     if low is None or not low[1] < 0:
         raise Rejected(f"curve: lowest-order change {low} is not negative")
@@ -350,8 +347,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         return check_sos(ctx.obj, ctx.W, ctx.value, ev, +1, local=kind != "sos-lower-bound")
     if kind == "square-loss-optimum":
         if p.symmetric:  # U U^T is PSD: the closed form is not its optimum
-            raise Rejected("the closed-form optimum is over all matrices of rank <= r, not over "
-                           "the PSD matrices U U^T reaches; it does not apply to this family")
+            raise Rejected("the closed-form optimum (rank <= r) is not the optimum over PSD U U^T")
         if not isinstance(loss, Square) or p.weight_decay != 0:
             raise Rejected("needs the square loss without weight decay")
         s = compare_with_square_optimum(p.X, p.Y, p.max_rank, ctx.value)
@@ -374,17 +370,14 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         return ("proven convex loss, zero function-space (sub)gradient: "
                 "W_H...W_1 minimises the loss over all matrices")
     if kind == "psd-cone-optimality":
-        # l(U U^T) + lam/2 ||U||^2 = phi(Z) := l(Z) + lam/2 tr Z at Z = U U^T.  With l convex and
-        # differentiable at R = U U^T and S = sym(dl/dZ) + lam/2 I: S >= 0 and <S, R> = 0 give,
-        # for every PSD Z, phi(Z) >= phi(R) + <S, Z - R> = phi(R) + <S, Z> >= phi(R); every U'
-        # gives a PSD U' U'^T, so U is a global minimum.
-        if not p.symmetric:
-            raise Rejected("psd-cone-optimality is for the symmetric-factorization family")
+        # l(U U^T) + lam/2 ||U||^2 = phi(Z) := l(Z) + lam/2 tr Z at Z = U U^T.  With l convex,
+        # G in its subdifferential at R = U U^T (the gradient, or at l1 kinks the multiplier)
+        # and S = sym(G) + lam/2 I: S >= 0 and <S, R> = 0 give, for every PSD Z, phi(Z) >=
+        # phi(R) + <S, Z - R> = phi(R) + <S, Z> >= phi(R); every U' gives a PSD U' U'^T.
         m, n = p.loss_argument_shape
-        if loss.convex_proven(m, n) is not True:
-            raise Rejected("the loss is not proven convex (a declared fact is not a proof)")
-        _require_smooth(ctx)
-        G = ctx.obj.function_gradient(ctx.W)
+        if not p.symmetric or loss.convex_proven(m, n) is not True:
+            raise Rejected("psd-cone-optimality needs l(U U^T) and a loss proven convex")
+        G = _subgradient(ctx, ev)
         S = (G + G.transpose()) / 2
         for i in range(S.nrows()):
             S[i, i] += ctx.obj.lam / 2
@@ -419,34 +412,37 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         if (p.symmetric or p.sum_of_towers or len(p.shapes) != 2 or not isinstance(loss, Square)
                 or loss.over_product or not identity or p.weight_decay is None
                 or not p.weight_decay > 0):
-            raise Rejected("nuclear-norm-bound needs two layers, the square loss, X = I and "
-                           "weight decay > 0")
+            raise Rejected("nuclear-norm-bound needs two layers, the square loss, X = I, decay > 0")
         return _equals_bound(ctx, lambda: nuclear_norm_optimum(p.Y, p.weight_decay, p.max_rank),
                              f"the lower bound min 1/2 ||R - Y||^2 + lam ||R||_* over rank <= "
                              f"{p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     if kind == "nuclear-dual-bound":
-        # towers of two distinct blocks B_t A_t, decays a, b > 0 constant on each block, convex
-        # smooth l: with G = -dl/dR at a critical point, <G, R> = sum a/2 ||A||^2 + b/2 ||B||^2,
-        # and a/2 ||A'||^2 + b/2 ||B'||^2 >= sqrt(ab) ||B'A'||_* >= <G, B'A'> when ||G||_2^2 <= ab:
-        # by convexity L(W') >= L(W) for every W'; a tower of one layer C: a/2 ||C'||^2 - <G, C'>
-        # is least at C' = G/a
-        towers = p.tower_decays(least=True)   # L >= the problem with each layer's least decay
+        # towers of two distinct blocks B_t A_t, decays a_i, b_i > 0 per hidden unit i (row i of
+        # A, column i of B), convex l: with G = -dl/dR at a critical point, D_a A = B^T G and
+        # B D_b = G A^T give <G, R> = sum_i a_i/2 ||A_i||^2 + b_i/2 ||B_i||^2 >= sum_i sqrt(a_i
+        # b_i) ||B_i A_i||_* >= <G, B'A'> at every W' when ||G||_2^2 <= every a_i b_i: by
+        # convexity L(W') >= L(W); a tower of one layer C: a_i/2 ||C_i'||^2 - <G_i, C_i'> is
+        # least at C_i' = G_i / a_i
+        towers = p.tower_decays(least=True)   # L >= the problem with each unit's least decay
         if towers is None or loss.convex_proven(*p.loss_argument_shape) is not True:
-            raise Rejected("nuclear-dual-bound needs towers of one or two layers, a decay > 0 on "
-                           "every entry and a loss proven convex")
-        G = -_subgradient(ctx, ev)    # critical: a A = B^T G, b B = G A^T (0 in dL at l1 kinks)
-        for a, b, ia, ib in towers:     # equal at W: the entries with larger decays are 0
-            if any(d > m and x != 0 for i, m in ((ia, a), (ib, b)) if i is not None
-                   for d, x in zip(sum(p.decay_block(i), []), ctx.W[i].entries())):
-                raise Rejected("an entry whose decay exceeds its layer's least decay is not 0")
-            A, B = ctx.W[ia], None if ib is None else ctx.W[ib]   # one layer C: a C = G only
-            if a * A != (G if B is None else B.transpose() * G) or (
-                    B is not None and b * B != G * A.transpose()):
-                raise Rejected("not critical with this (sub)gradient G: a A = B^T G, b B = G A^T fail")
-            if B is not None and inertia(linalg_identity(G.ncols()) * (a * b)
-                                         - G.transpose() * G).negative:
-                raise Rejected(f"||dl/dR||_2^2 > {a * b}, the product of a tower's decays")
-        return "critical, ||dl/dR||_2^2 <= each tower's product of least decays: L >= this value"
+            raise Rejected("nuclear-dual-bound needs towers of 1 or 2 layers, decay > 0, a convex loss")
+        G = -_subgradient(ctx, ev)    # at l1 kinks: G = -S X^T, a multiplier S with 0 in dL
+
+        def units(M, d, u, T):        # u_i M_ij = T_ij, entries with decay d_ij > u_i are 0
+            rows = [(i, j) for i in range(M.nrows()) for j in range(M.ncols())]
+            if any(d[i][j] > u[i] and M[i, j] != 0 for i, j in rows):
+                raise Rejected("an entry whose decay exceeds its hidden unit's least decay is not 0")
+            if any(u[i] * M[i, j] != T[i, j] for i, j in rows):
+                raise Rejected("not critical with this G, least decays: D_a A = B^T G, B D_b = G A^T fail")
+        for a, b, ia, ib in towers:   # equal at W, with A's rows and B's columns as the units
+            A, B = ctx.W[ia], None if ib is None else ctx.W[ib]   # one layer C: D_a C = G only
+            units(A, p.decay_block(ia), a, G if B is None else B.transpose() * G)
+            if B is not None:
+                units(B.transpose(), list(zip(*p.decay_block(ib))), b, A * G.transpose())
+                ab = min(x * y for x, y in zip(a, b))
+                if inertia(linalg_identity(G.ncols()) * ab - G.transpose() * G).negative:
+                    raise Rejected(f"||dl/dR||_2^2 > {ab}, the least product of a hidden unit's decays")
+        return "critical, ||dl/dR||_2^2 <= each hidden unit's product of least decays: L >= this value"
     raise Rejected(f"unknown evidence type {kind!r} for a global minimum (docs/certificates.md)")
 
 

@@ -92,16 +92,20 @@ class Problem:
     def tower_decays(self, least=False):
         """``[(a, b, A's block, B's block)]`` per tower ``B A`` of two distinct blocks with a
         decay > 0 constant on each block (nuclear-dual-bound); None otherwise.  With ``least``,
-        a and b are each block's least decay, which need not be constant: the problem with
-        them is a minorant (equal at points whose larger-decay entries are 0).  A tower of one
-        block C gives ``(a, None, C's block, None)``."""
+        a and b are lists, per hidden unit (a row of A, a column of B) its least decay, which
+        need not be constant: the problem with them is a minorant (equal at points whose
+        larger-decay entries are 0).  A tower of one block C gives ``(a, None, C's block,
+        None)``, with least, a per row of C."""
         blocks = [b for t in self.towers for b, _ in t]
         lam = [set(sum(self.decay_block(b), [])) for b in range(len(self.shapes))]
         if (self.symmetric or any(len(t) > 2 for t in self.towers) or len(set(blocks)) != len(blocks)
                 or any(len(d) != 1 and not least or not min(d) > 0 for d in lam)):
             return None
-        return [(min(lam[t[0][0]]), min(lam[t[-1][0]]) if t[1:] else None, t[0][0],
-                 t[-1][0] if t[1:] else None) for t in self.towers]
+        def unit(b, col):   # each hidden unit's least decay (least), else the block's decay
+            d = self.decay_block(b)
+            return [min(r) for r in (zip(*d) if col else d)] if least else min(lam[b])
+        return [(unit(t[0][0], False), unit(t[1][0], True) if t[1:] else None, t[0][0],
+                 t[1][0] if t[1:] else None) for t in self.towers]
 
     @property
     def widths(self) -> tuple:

@@ -105,6 +105,11 @@ def _integerize(vec):
     return [Q(x // g) for x in ints]
 
 
+def _diag(v) -> flint.fmpq_mat:
+    """The diagonal matrix with entries v."""
+    return flint.fmpq_mat([[x if i == j else 0 for j in range(len(v))] for i, x in enumerate(v)])
+
+
 def _mat_json(M) -> list:
     return [[format_exact(to_fraction(M[i, j])) for j in range(M.ncols())] for i in range(M.nrows())]
 
@@ -324,18 +329,10 @@ class _Producer:
             above = s == 1
             if s is None:
                 self.notes.append("comparison with the closed-form optimum undecided")
-        if (p.psd_product and loss.convex_proven(*p.loss_argument_shape)
-                is True and loss.is_smooth_at(self.obj.loss_argument(self.W))):
-            # optimality over the PSD cone (checker: psd-cone-optimality)
-            G = self.obj.function_gradient(self.W)
-            S = (G + G.transpose()) / 2
-            for i in range(S.nrows()):
-                S[i, i] += self.obj.lam / 2
-            R = self.obj.product(self.W)
-            if (inertia(S).negative == 0
-                    and sum((S[i, j] * R[i, j] for i in range(S.nrows()) for j in range(S.ncols())),
-                            Q(0)) == 0):
-                return {"type": "psd-cone-optimality"}, False
+        if p.psd_product and loss.convex_proven(*p.loss_argument_shape) is True:
+            ev = self.psd_cone_optimality()   # checker: psd-cone-optimality
+            if ev is not None:
+                return ev, False
         if p.psd_product and loss.square_like and not loss.over_product and p.weight_decay == 0:
             try:   # the best PSD matrix of rank <= k (when psd-cone optimality cannot apply)
                 if psd_rank_optimum(matrix(p.Y), p.shapes[0][1]) == self.value:
@@ -369,6 +366,29 @@ class _Producer:
             self.notes.append(f"no interval branch-and-bound lower bound: {why}")
         return None, above
 
+    def psd_cone_optimality(self):
+        """l(U U^T) + lam/2 ||U||^2, l convex: with G the gradient of l at R = U U^T (at l1
+        kinks, G = a Clarke multiplier S), S = sym(G) + lam/2 I PSD with <S, R> = 0 makes R
+        the minimum of the convex l(Z) + lam/2 tr Z over all PSD Z.  Evidence, or None."""
+        E, ev = self.obj.loss_argument(self.W), {"type": "psd-cone-optimality"}
+        if self.problem.loss.is_smooth_at(E):
+            G = self.obj.function_gradient(self.W)
+        elif self.problem.loss.piecewise_linear_kinks:
+            G = self.clarke_multiplier(E)   # makes (sym(G) + lam/2 I) U = 0, so <S, R> = 0
+            if G is None:
+                return None
+            ev["multiplier"] = _mat_json(G)
+        else:
+            return None
+        S = (G + G.transpose()) / 2
+        for i in range(S.nrows()):
+            S[i, i] += self.obj.lam / 2
+        R = self.obj.product(self.W)
+        if inertia(S).negative == 0 and sum(
+                (S[i, j] * R[i, j] for i in range(S.nrows()) for j in range(S.ncols())), Q(0)) == 0:
+            return ev
+        return None
+
     def isolated_critical_value(self):
         """Square loss with a scalar decay (deep linear or towers of two layers, X X^T = c I)
         or l(U U^T): the value is the least of the exactly known critical values
@@ -384,12 +404,13 @@ class _Producer:
         return {"type": "isolated-critical-value"}
 
     def nuclear_dual(self):
-        """Evidence nuclear-dual-bound, or None.  Towers of two layers (or one: ``a C = G``), a
-        decay > 0 (a and b each layer's least; the entries with larger decays must be 0 here), a
-        convex loss: at a critical point (at l1 kinks: with a multiplier S making ``a A = B^T G``,
-        ``b B = G A^T`` for ``G = -S X^T``), ``||G||_2^2 <=`` the product of each tower's two
-        decays proves it global (``a/2 ||A||^2 + b/2 ||B||^2 >= sqrt(ab) ||B A||_*`` and
-        nuclear-norm duality), for any data X."""
+        """Evidence nuclear-dual-bound, or None.  Towers of two layers ``B A`` (or one: ``D_a
+        C = G``), a decay > 0, with a_i and b_i the least decay of hidden unit i (row i of A,
+        column i of B; the entries with larger decays must be 0 here), a convex loss: at a
+        critical point (at l1 kinks: with a multiplier S making ``D_a A = B^T G``, ``B D_b = G
+        A^T`` for ``G = -S X^T``), ``||G||_2^2 <= min_i a_i b_i`` proves it global (``a_i/2
+        ||A_i||^2 + b_i/2 ||B_i||^2 >= sqrt(a_i b_i) ||B_i A_i||_*`` and nuclear-norm duality),
+        for any data X."""
         p, loss = self.problem, self.problem.loss
         if (p.psd_product or not p.weight_decay and not isinstance(p.weight_decay, tuple)
                 or loss.convex_proven(*p.loss_argument_shape) is not True):
@@ -399,10 +420,14 @@ class _Producer:
         except LandscapeError:
             return None
         towers = kp.tower_decays(least=True)   # the kernel's own guard: [(a, b, A's block, B's)]
-        if towers is None or any(d > m and x != 0 for a, b, ia, ib in towers
-                                 for i, m in ((ia, a), (ib, b)) if i is not None
-                                 for d, x in zip(sum(kp.decay_block(i), []), self.W[i].entries())):
+        if towers is None:
             return None
+        for a, b, ia, ib in towers:   # a per row of A, b per column of B: each unit's least decay
+            for i, u in ((ia, [[x] * self.W[ia].ncols() for x in a]),
+                         (ib, None if ib is None else [b] * self.W[ib].nrows())):
+                if i is not None and any(d > m and x != 0 for d, m, x in zip(
+                        sum(kp.decay_block(i), []), sum(u, []), self.W[i].entries())):
+                    return None      # the minorant is not equal to L here
         E = self.obj.loss_argument(self.W)
         ev = {"type": "nuclear-dual-bound"}
         if loss.is_smooth_at(E):
@@ -410,16 +435,16 @@ class _Producer:
         elif loss.piecewise_linear_kinks:
             X = matrix(p.X)
 
-            def equations(S):      # a A - B^T G and b B - G A^T with G = -S X^T, per tower
+            def equations(S):      # D_a A - B^T G and B D_b - G A^T with G = -S X^T, per tower
                 G, out = -(S * X.transpose()), []
                 for a, b, ia, ib in towers:
                     A = self.W[ia]
-                    if ib is None:                  # one layer C: a C = G
-                        out += list((A * a - G).entries())
+                    if ib is None:                  # one layer C: D_a C = G
+                        out += list((_diag(a) * A - G).entries())
                         continue
                     B = self.W[ib]
-                    out += list((A * a - B.transpose() * G).entries())
-                    out += list((B * b - G * A.transpose()).entries())
+                    out += list((_diag(a) * A - B.transpose() * G).entries())
+                    out += list((B * _diag(b) - G * A.transpose()).entries())
                 return out
             S = self.l1_multiplier(E, equations,
                                    small=lambda S: list((S * X.transpose()).entries()))
@@ -429,7 +454,7 @@ class _Producer:
         else:
             return None
         GtG = G.transpose() * G
-        if all(inertia(identity(G.ncols()) * (a * b) - GtG).negative == 0
+        if all(inertia(identity(G.ncols()) * min(x * y for x, y in zip(a, b)) - GtG).negative == 0
                for a, b, _, _ in towers if b is not None):
             return ev
         return None
