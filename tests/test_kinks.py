@@ -229,3 +229,52 @@ def test_psd_cone_optimality_at_a_kink_with_weight_decay():
     res = check_certificate(cert(heavy, [[[1]]], {"type": "psd-cone-optimality",
                                                  "multiplier": [[-1]]}, claim="global-minimum"))
     assert not res.holds    # sym(S) + 3/2 = 1/2 >= 0 but <S, R> = 1/2 != 0
+
+
+# --- the l1 piece in sums of squares (kernel/sos.py) ----------------------------------------
+# l(U U^T), l1, Y = I, U = (1/2, 1/2): E = [[-3/4, 1/4], [1/4, -3/4]] has no zero entry, so
+# near U, L = (1 - u1^2) + 2 u1 u2 + (1 - u2^2) = 2 - (u1 - u2)^2 <= 2 (the Hessian diag(-2,-2)
+# + 2 offdiag is singular: flat along u1 = u2).  A local maximum, not a global one (U = (2, 0)
+# gives 3 + 0 + 1 = 4).
+SMOOTH_MAX = {"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, 1]],
+              "loss": "l1"}
+HALF = [[["1/2"], ["1/2"]]]
+
+
+def test_a_degenerate_l1_local_maximum_at_a_smooth_point():
+    r = _classify(SMOOTH_MAX, HALF)
+    assert r.kind is Kind.LOCAL_MAXIMUM and r.value == 2, r.reason
+    data = r.certificate.to_json()
+    res = check_certificate(data)
+    assert res.holds and data["evidence"]["type"] == "sos-local"
+    # the reason never says L <= 2 everywhere (false: L(2, 0) = 4), only for the piece h
+    assert "L <= 2 everywhere" not in res.reason and "= L near x0" in res.reason
+    assert "global" not in res.reason
+    bad = copy.deepcopy(data)
+    bad["evidence"]["gram"] = [["1", "0"], ["0", "1"]]      # (y1^2 + y2^2) != (y1 - y2)^2
+    assert not check_certificate(bad).holds
+
+
+def test_the_l1_piece_proves_no_maximum_at_a_kink():
+    # 1 x 1, Y = 0: L(u) = |u^2| = u^2, the global minimum at u = 0, a kink (E = 0).  The piece
+    # there is h = -u^2 <= 0 = L(0) everywhere, but h is only a minorant of L at a kink.
+    prob = {"family": "symmetric-factorization", "shape": [1, 1], "Y": [[0]], "loss": "l1"}
+    ev = {"type": "sos-local", "multiplier_degree": 0, "basis": [[[0, 1]]], "gram": [[1]]}
+    res = check_certificate(cert(prob, [[[0]]], ev, claim="local-maximum"))
+    assert not res.holds and "no kink for a maximum" in res.reason
+    # as a minimum the piece would need -u^2 >= 0: the identity fails
+    res = check_certificate(cert(prob, [[[0]]], ev, claim="local-minimum"))
+    assert not res.holds
+
+
+def test_the_l1_piece_is_a_global_minorant_for_minima():
+    # 1 x 1, Y = 1, decay 2: L = |u^2 - 1| + u^2 >= 1 (2u^2 - 1 >= 1 when u^2 >= 1), equal at
+    # u = 0 (smooth: E = -1).  The piece h = (1 - u^2) + u^2 = 1: h - 1 = 0 is a sum of squares,
+    # so L >= h >= 1 everywhere: global.  With decay 1, h = 1 - u^2/2 is not bounded below.
+    prob = {"family": "symmetric-factorization", "shape": [1, 1], "Y": [[1]], "loss": "l1",
+            "weight_decay": 2}
+    zero = {"type": "sos-lower-bound", "multiplier_degree": 0, "basis": [[[0, 1]]], "gram": [[0]]}
+    res = check_certificate(cert(prob, [[[0]]], zero, claim="global-minimum"))
+    assert res.holds and "global minimum" in res.reason, res.reason
+    res = check_certificate(cert(dict(prob, weight_decay=1), [[[0]]], zero, claim="global-minimum"))
+    assert not res.holds

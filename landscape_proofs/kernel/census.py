@@ -286,8 +286,7 @@ def negative_count(A: arb_mat) -> int:
         if upper_q(s) < 0:
             neg += 1
         elif not lower_q(s) > 0:
-            raise _Rejected(f"inertia: pivot {j} of the interval LDL^T of V^T H V has no "
-                            "proven sign")
+            raise _Rejected(f"inertia: pivot {j} of the interval LDL^T of V^T H V has no proven sign")
     return neg
 
 
@@ -318,8 +317,7 @@ def _read_tree_and_roots(problem, ev, N):
         if set(rt) != {"center", "radius", "congruence"} or not isinstance(c, list) or len(
                 c) != N or not isinstance(V, list) or len(V) != N or any(
                 not isinstance(v, list) or len(v) != N for v in V):
-            raise _Rejected(f"roots[{i}]: expected center ({N} numbers), radius, congruence "
-                            f"(an {N} x {N} matrix)")
+            raise _Rejected(f"roots[{i}]: expected center ({N} numbers), radius, congruence ({N} x {N})")
         r = _q(rt["radius"], f"roots[{i}].radius")
         if not r > 0:
             raise _Rejected(f"roots[{i}].radius: expected > 0")
@@ -506,8 +504,7 @@ def _classify(problem, points, roots, where, group, pivots, low) -> list:
                 cls[find(i)] = find(j)       # the flipped point is root j: equal values
                 stab[i] |= {frozenset(flip)} if j == i else set()
             elif pivots and not any(img[p] + r < low[p] for p in pivots):
-                raise _Rejected(f"symmetry: a flip of root {i} is neither in a root leaf nor "
-                                "outside the domain")
+                raise _Rejected(f"symmetry: a flip of root {i} is neither in a root leaf nor outside the domain")
     groups = {}
     for i, p in enumerate(points):
         g = groups.setdefault(find(i), [None, None])

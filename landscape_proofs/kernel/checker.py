@@ -354,8 +354,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         if s is None:
             raise Rejected("could not decide the comparison with the closed-form optimum")
         if s != 0:
-            raise Rejected(f"value {ctx.value} is {'above' if s > 0 else 'below'} the "
-                           "closed-form optimum")
+            raise Rejected(f"value {ctx.value} is {'above' if s > 0 else 'below'} the closed-form optimum")
         return f"value {ctx.value} equals the closed-form optimum (rank <= {p.max_rank})"
     if kind == "convex-stationary":
         m, n = p.loss_argument_shape

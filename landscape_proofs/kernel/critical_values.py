@@ -230,8 +230,7 @@ def nuclear_norm_optimum(Y, lam: fmpq, r: int) -> fmpq:
         mu = -f.coeffs()[0] / f.coeffs()[1]
         s = _rational_sqrt(mu)
         if s is None:
-            raise ArithmeticError(f"nuclear-norm-bound: the singular value sqrt({mu}) of Y is "
-                                  "irrational")
+            raise ArithmeticError(f"nuclear-norm-bound: the singular value sqrt({mu}) of Y is irrational")
         sigmas += [s] * m
     sigmas.sort(reverse=True)
     total = fmpq(0)

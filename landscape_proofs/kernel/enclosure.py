@@ -151,8 +151,7 @@ class _ArbLoss:
         elif not isinstance(loss, (Square, Power)):
             # (the l1 loss is smooth only where the residual signs are fixed, and there it
             # is linear in E: its critical points are never isolated on a slice)
-            raise _Rejected(f"no interval kernel for the {loss.name} loss: enclosures need a "
-                            "polynomial loss")
+            raise _Rejected(f"no interval kernel for the {loss.name} loss: enclosures need a polynomial loss")
 
     def value(self, E: arb_mat) -> arb:
         e = E.entries()
@@ -700,11 +699,9 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
         u_dir = _flat_weights(problem, ev.get("ascent_direction"), "ascent_direction")
         qv, qu = upper_q(_quadratic_form(Hb, v_dir)), lower_q(_quadratic_form(Hb, u_dir))
         if not qv < 0:
-            raise _Rejected(f"direction: v^T H v <= {show(qv)} is not provably negative on "
-                            "the box")
+            raise _Rejected(f"direction: v^T H v <= {show(qv)} is not provably negative on the box")
         if not qu > 0:
-            raise _Rejected(f"ascent_direction: u^T H u >= {show(qu)} is not provably positive "
-                            "on the box")
+            raise _Rejected(f"ascent_direction: u^T H u >= {show(qu)} is not provably positive on the box")
         return f"{where}; v^T H v <= {show(qv)} < 0 and u^T H u >= {show(qu)} > 0 on the box"
     if claim in ("local-minimum", "local-maximum", "spurious-local-minimum"):
         sign = -1 if claim == "local-maximum" else 1
@@ -762,8 +759,7 @@ def _check_worse(problem: Problem, sp, vlo: fmpq) -> str:
         exact = Objective(problem)
         v2 = exact.value(exact.unflatten(W2))
         if not v2 < vlo:
-            raise _Rejected(f"better point has value {show(v2)}, not below the lower bound "
-                            f"{show(vlo)}")
+            raise _Rejected(f"better point has value {show(v2)}, not below the lower bound {show(vlo)}")
         return f"an exact point has value {show(v2)} < {show(vlo)} <= L(W*)"
     if kind == "below-critical-value":  # kernel/critical_values.py, below=True
         return isolate_global(problem, vlo, vlo, below=True)

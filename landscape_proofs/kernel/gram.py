@@ -53,12 +53,13 @@ def polynomial_ring(n_params: int):
     return flint.fmpq_mpoly_ctx.get(("x", n_params), "lex")
 
 
-def _check_size(obj) -> None:
+def _check_size(obj, loss=None) -> None:
     """Refuse objectives whose expansion could be too large to form (a bound, not a guess)."""
-    if not obj.loss.polynomial:
-        raise GramRejected(f"no degree bound for the {obj.loss.name} loss (not a polynomial)")
+    loss = loss or obj.loss
+    if not loss.polynomial:
+        raise GramRejected(f"no degree bound for the {loss.name} loss (not a polynomial)")
     factors = max(len(obj.shapes), 2)  # a product has at most this many layer factors (U U^T: 2)
-    D = max(factors * obj.loss.degree(), 2)     # loss.degree(): a bound on the loss's degree
+    D = max(factors * loss.degree(), 2)     # loss.degree(): a bound on the loss's degree
     N = obj.n_params
     if comb(N + D, D) > MAX_MONOMIALS_OF_L:
         raise GramRejected(f"L has degree up to {D} in {N} parameters: its expansion could have "
@@ -74,17 +75,16 @@ class _Work:
     def mul(self, a, b):
         self.used += max(len(a), 1) * max(len(b), 1)
         if self.used > MAX_WORK:
-            raise GramRejected(f"the identity is too large to expand (more than {MAX_WORK} term "
-                               "products)")
+            raise GramRejected(f"the identity is too large to expand (more than {MAX_WORK} term products)")
         return a * b
 
 
-def objective_polynomial(obj, ring, shift=None):
+def objective_polynomial(obj, ring, shift=None, loss=None):
     """L as an ``fmpq_mpoly``: the family's exact objective evaluated on the generators
     (``L(shift + x)`` when a point ``shift`` is given)."""
     gens = ring.gens() if shift is None else [g + s for g, s in zip(ring.gens(), shift)]
     return obj.value_on([[[gens[o + i * c + j] for j in range(c)] for i in range(r)]
-                         for (r, c), o in zip(obj.shapes, obj.offsets)])
+                         for (r, c), o in zip(obj.shapes, obj.offsets)], loss)
 
 
 class _Reader:
@@ -158,8 +158,7 @@ def check_gram_identity(obj, W, value, evidence: dict, sign: int) -> str:
     G0 = flint.fmpq_mat(k, k, [G[i][j](*x0) for i in range(k) for j in range(k)])
     ine = inertia(G0)
     if not ine.is_pd:
-        raise GramRejected(f"gram at the point is not positive definite: inertia (+, -, 0) = "
-                           f"{ine.as_tuple()}")
+        raise GramRejected(f"gram at the point is not positive definite: inertia (+, -, 0) = {ine.as_tuple()}")
     work = _Work()
     rhs = ring.from_dict({})
     for i in range(k):
@@ -173,5 +172,4 @@ def check_gram_identity(obj, W, value, evidence: dict, sign: int) -> str:
                            f"the difference has {len(residual)} nonzero terms")
     word = "minimum" if sign > 0 else "maximum"
     return (f"Gram identity: m (L - L(x0)) {'=' if sign > 0 else '= -'} v^T G v with m(x0) = {m0} > 0 "
-            f"and G(x0) positive definite ({k} x {k}): a local {word} (L is a polynomial in "
-            f"{N} parameters)")
+            f"and G(x0) positive definite ({k} x {k}): a local {word} (L polynomial, {N} parameters)")

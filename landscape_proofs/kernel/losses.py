@@ -128,6 +128,20 @@ class L1(Loss):
         return total
 
 
+class Piece(Loss):
+    """``<S, E>`` for ``S = sign E(W)`` (-1 at kinks; sos.py): ``sum |E_ij| >= <S, E>``
+    everywhere, equal at W, and equal near W when no ``E_ij(W)`` is 0."""
+
+    name, p = "l1 piece", 1
+
+    def __init__(self, S):
+        self.S = S
+
+    def along_curve(self, entries):
+        return _total((self.S[i, j] * q for i, row in enumerate(entries) for j, q in enumerate(row)),
+                      entries[0][0] * 0)
+
+
 class Custom(Loss):
     """A user's polynomial in the entries ``r_i_j`` (residual) or ``R_i_j`` (product)."""
 

@@ -117,8 +117,9 @@ class Objective:
         return out
 
     # -- values on rings: curves and polynomial identities ---------------------------------
-    def value_on(self, entries):
-        """L at blocks whose entries are ring elements over Q (lists of rows)."""
+    def value_on(self, entries, loss=None):
+        """L at blocks whose entries are ring elements over Q (lists of rows); with ``loss``,
+        the objective with that loss instead (sos.py: the l1 piece)."""
         total = None
         for tower in self.problem.towers:
             P = None
@@ -132,7 +133,7 @@ class Objective:
             X, Y = self.problem.X, self.problem.Y
             Xr = [[X[i, j] for j in range(X.ncols())] for i in range(X.nrows())]
             E = [[x - Y[i, j] for j, x in enumerate(row)] for i, row in enumerate(_mm(total, Xr))]
-        out = self.loss.along_curve(E)
+        out = (loss or self.loss).along_curve(E)
         if self.has_decay:
             flat = (x for block in entries for row in block for x in row)
             for d, x in zip(self.decay, flat):

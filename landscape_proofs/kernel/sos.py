@@ -27,6 +27,11 @@ point: a local minimum (s = +1) or maximum (s = -1); without the ball, everywher
 Then ``L = l(E(x))`` and ``E`` is continuous, so ``s (l - c) >= 0`` near ``E(x0)`` gives
 ``s (L - c) >= 0`` near ``x0``: the same conclusion, in fewer variables when ``l`` involves few
 entries.
+The l1 loss: ``L`` is replaced by its piece ``h = <S, E> + decay``, ``S = sign E(x0)`` (-1 on
+zero entries; losses.Piece).  ``|S_ij| <= 1`` gives ``h <= L`` everywhere, equal at ``x0``, so a
+minimum (s = +1) of ``h`` bounds ``L`` from below; where no ``E_ij(x0)`` is 0, ``h = L`` near
+``x0``, so a maximum (s = -1, refused at kinks) of ``h`` is a local maximum of ``L`` -- local only,
+even when the identity holds for every ``y``.  Parameters only, never ``"space": "argument"``.
 ``interval-lower-bound`` (global minimum, kernel/interval_bnb.py) is read like ``sos-local``
 (the checker passes ``local=True``): this function builds ``L(x0 + y)`` (or ``l(E(x0) + z)``
 without decay) and hands it to :func:`check_interval` instead of reading a Gram matrix.
@@ -42,6 +47,7 @@ from landscape_proofs.kernel.gram import (GramRejected, _check_size, _Reader, ob
                                           polynomial_ring)
 from landscape_proofs.kernel.interval_bnb import check_interval
 from landscape_proofs.kernel.linalg import negative_direction, quadratic_form
+from landscape_proofs.kernel.losses import L1, Piece
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 
 MAX_PARAMETERS = 16
@@ -84,18 +90,21 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
     space = evidence.get("space", "parameters")
     if space not in ("parameters", "argument") or space == "argument" and (not local or obj.has_decay):
         raise GramRejected("space: 'parameters', or 'argument' in a local claim without decay")
+    piece = Piece(obj.loss.gradient_exact(obj.loss_argument(W))) if isinstance(obj.loss, L1) else None
+    if piece is not None and (space == "argument" or sign < 0 and obj.loss.kinks(obj.loss_argument(W))):
+        raise GramRejected("the l1 loss: in the parameters only, and no kink for a maximum")
     E = obj.loss_argument(W) if space == "argument" else None
     N = obj.n_params if E is None else E.nrows() * E.ncols()
     if N > MAX_PARAMETERS:
         raise GramRejected(f"{N} parameters: sums of squares are checked up to {MAX_PARAMETERS}")
-    _check_size(obj)   # also refuses a loss that is not a polynomial
+    _check_size(obj, piece)   # also refuses a loss that is not a polynomial (l1: its piece)
     k = evidence.get("multiplier_degree", 0)
     if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= MAX_MULTIPLIER:
         raise GramRejected(f"multiplier_degree: expected an integer in [0, {MAX_MULTIPLIER}]")
     ring = polynomial_ring(N)
     x0, x = obj.flatten(W), ring.gens()
     # the checker's own objective; a local identity is written in y = x - x0: L(x0 + y)
-    L = objective_polynomial(obj, ring, x0 if local else None) if E is None else obj.loss.along_curve(
+    L = objective_polynomial(obj, ring, x0 if local else None, piece) if E is None else obj.loss.along_curve(
         [[E[i, j] + x[i * E.ncols() + j] for j in range(E.ncols())] for i in range(E.nrows())])
     if L(*([0] * N if local else x0)) != value:
         raise GramRejected("internal: the polynomial objective disagrees with the exact value")
@@ -122,13 +131,14 @@ def check_sos(obj, W, value, evidence: dict, sign: int, local: bool) -> str:
         what += f" and a {b1} x {b1} one on the ball |y|^2 <= {r2}"
     what += ", y = x - x0" if E is None and local else ", y = E - E(x0), L = l(E)" if local else ""
     residual = lhs - rhs
-    lhs_text = (f"(1 + |{'y' if local else 'x'}|^2)^{k} {'' if sign > 0 else '-'}(L "
+    h = "h" if piece is not None else "L"   # h <= L everywhere, h = L near x0 (no kink)
+    lhs_text = (f"(1 + |{'y' if local else 'x'}|^2)^{k} {'' if sign > 0 else '-'}({h} "
                 f"{'-' if value >= 0 else '+'} {abs(value)})")
     if not residual.is_zero():
-        raise GramRejected(f"the identity {lhs_text} = sum of squares fails: the difference has "
-                           f"{len(residual)} nonzero terms")
-    word = ("a global minimum" if sign > 0 else "a global maximum") if ball is None else (
-        "a local minimum" if sign > 0 else "a local maximum")
+        raise GramRejected(f"the identity {lhs_text} = sum of squares fails ({len(residual)} term(s) differ)")
+    word = ("a global minimum" if sign > 0 else "a global maximum") if ball is None and (
+        h == "L" or sign > 0) else "a local minimum" if sign > 0 else "a local maximum"
     return (f"sum of squares: {lhs_text} = m^T Q m{' + (rho^2 - |y|^2) n^T P n' if ball else ''} "
-            f"with a PSD {what}, so L {'>=' if sign > 0 else '<='} {value} "
-            f"{'near the point' if ball is not None else 'everywhere'}: {word}")
+            f"with a PSD {what}, so {h} {'>=' if sign > 0 else '<='} {value} "
+            f"{'near the point' if ball is not None else 'everywhere'}"
+            f"{'; h = <sign E(x0), E> + decay is <= L, and = L near x0' if h == 'h' else ''}: {word}")

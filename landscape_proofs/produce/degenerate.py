@@ -33,6 +33,24 @@ def applicable(problem, n_params: int) -> bool:
     return (problem.loss.polynomial and 0 < n_params <= MAX_PARAMETERS and sos.available())
 
 
+def l1_piece(producer):
+    """The objective with the l1 loss replaced by its piece ``<S, E>``, ``S = sign E(W)`` (-1
+    at kinks), as the kernel builds it (kernel/sos.py): a minorant of ``L`` everywhere, equal
+    at ``W``, and equal to ``L`` near ``W`` when no residual is 0 there."""
+    import copy
+
+    from landscape_proofs.kernel.losses import L1, Piece
+
+    view = copy.copy(producer.obj)
+    view.loss = Piece(L1().gradient_exact(producer.obj.loss_argument(producer.W)))
+    return view
+
+
+def _in_parameters(obj, W, value, sign: int):
+    """``sos-local`` evidence in the parameters only (the l1 piece: never in the argument)."""
+    return sos.sos_evidence(obj, W, value, sign=sign, local=True, degrees=(0,))
+
+
 def local_evidence(obj, W, value, sign: int):
     """``sos-local`` evidence that the point is a local minimum (sign +1) or maximum (-1):
     in the parameters (up to :data:`MAX_PARAMETERS` of them), else in the entries of the loss
@@ -154,13 +172,18 @@ def decide(producer, ine, curves, descended: bool, extra):
     from landscape_proofs.produce.kinds import Kind
 
     p = producer.problem
-    if not (p.loss.polynomial and sos.available()) or producer.value is None or not (
+    obj, evidence = producer.obj, local_evidence
+    if p.loss.piecewise_linear_kinks and sos.available() and 0 < producer.N <= MAX_PARAMETERS:
+        obj, evidence = l1_piece(producer), _in_parameters      # kernel/sos.py: the l1 piece
+    elif not (p.loss.polynomial and sos.available()) or not (
             0 < producer.N <= MAX_PARAMETERS or p.weight_decay == 0):
+        return None
+    if producer.value is None:
         return None
     rose = ine.positive > 0 or any(c > 0 for _, _, c in curves)
     method = "higher-order terms: sum of squares near the point (exact)"
     if not descended and ine.negative == 0:
-        ev = local_evidence(producer.obj, producer.W, producer.value, +1)
+        ev = evidence(obj, producer.W, producer.value, +1)
         if ev is not None:
             better = simple_better_point(producer, curves) or producer.find_better_point()
             if better is not None:
@@ -172,8 +195,9 @@ def decide(producer, ine, curves, descended: bool, extra):
             if ev.get("ball") is None:      # an identity for every y: L >= c everywhere
                 return producer.certified(Kind.GLOBAL_MINIMUM, ev, method, **extra)
             return producer.certified(Kind.LOCAL_MINIMUM, ev, method, **extra)
-    if not rose:
-        ev = local_evidence(producer.obj, producer.W, producer.value, -1)
+    if not rose and not (obj is not producer.obj and producer.problem.loss.kinks(
+            producer.obj.loss_argument(producer.W))):   # a maximum: l1 = its piece near W
+        ev = evidence(obj, producer.W, producer.value, -1)
         if ev is not None:
             return producer.certified(Kind.LOCAL_MAXIMUM, ev, method, **extra)
     return None
