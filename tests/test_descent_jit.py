@@ -96,6 +96,19 @@ def test_the_compiled_and_numpy_phases_reach_the_same_limits(case, monkeypatch):
     assert np.allclose(short.f, short_np.f, rtol=1e-10, atol=0)
 
 
+def test_the_compiled_phase_in_chunks_of_one_step_takes_the_same_steps(monkeypatch):
+    # the deadline is checked between compiled calls of 1, 2, 4, ... steps (search --timeout);
+    # the L-BFGS memory carries over between calls, so the steps are the very same ones
+    rng = np.random.default_rng(11)
+    obj = _random_instance(rng, [6, 5, 4, 3], 9, True)
+    x0 = 0.5 * rng.standard_normal((3, obj.n_params))
+    grown, _ = _phase(obj, x0, True, monkeypatch, iterations=300)
+    monkeypatch.setattr(jit, "_CHUNK", 1)
+    single, ran = _phase(obj, x0, True, monkeypatch, iterations=300)
+    assert ran == 3 and np.array_equal(grown.x, single.x) and np.array_equal(grown.it, single.it)
+    assert np.array_equal(grown.f, single.f)
+
+
 def test_a_saddle_start_still_escapes(monkeypatch):
     """[4, 4, 4], square loss, no decay, Y = diag(4, 3, 2, 1): the origin is a critical point
     (the gradient vanishes) with value |Y|^2 / 2 = 15 and a negative Hessian eigenvalue

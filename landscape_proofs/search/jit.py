@@ -25,7 +25,8 @@ covered L-BFGS phases in NumPy (:func:`use_compiled`), or by :func:`load`, or at
 search expects to save more than a load from a present on-disk cache costs (:func:`expect`,
 :func:`cache_present`), after which every covered phase of the process uses them.  Everything
 else, and a missing Numba, keeps the NumPy phase.  The deadline of ``search --timeout`` is
-checked between compiled chunks of :data:`_CHUNK` iterations.
+checked between compiled chunks of iterations, 1 at first, doubled while a chunk takes under
+0.05 s, up to :data:`_CHUNK` (so a large problem meets its deadline within about 0.1 s).
 
 The curvature test after the descent is compiled too (:func:`smallest_eigenpairs`: the Lanczos
 recurrence of ``numeric/hessian_free.batched_smallest_eigenpair`` per point, on the compiled
@@ -35,6 +36,7 @@ Hessian-vector product :func:`_hvp_py`), and runs so wherever the L-BFGS phase i
 from __future__ import annotations
 
 import importlib.util
+import time
 
 import numpy as np
 
@@ -873,12 +875,15 @@ def lbfgs_compiled(runner, queue: np.ndarray, iterations: int, memory: int) -> N
         x, g = runner.x[r].copy(), runner.g[r].copy()
         ist[:] = 0
         fst[:] = runner.f[r], runner.gn[r], 0.0
-        code = _BUDGET
+        code, chunk = _BUDGET, 1
         try:
             while code == _BUDGET and ist[1] < iterations:
                 check_deadline()      # search --timeout: DeadlineExceeded ends this batch
-                code = run(x, g, S, Yp, rho, ist, fst, min(_CHUNK, iterations - ist[1]),
+                t = time.perf_counter()
+                code = run(x, g, S, Yp, rho, ist, fst, min(chunk, iterations - ist[1]),
                            cfg.gtol, cfg.bound, _NOISE, *args)
+                if time.perf_counter() - t < 0.05:   # chunks of ~0.1 s at most between checks
+                    chunk = min(_CHUNK, 2 * chunk)  # (the memory carries over: same steps)
         finally:
             runner.x[r], runner.g[r], runner.f[r], runner.gn[r] = x, g, fst[0], fst[1]
             runner.it[r] += ist[1]

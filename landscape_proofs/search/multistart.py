@@ -61,7 +61,7 @@ from landscape_proofs.search.dedupe import exact_invariants, group, problem_inva
 from landscape_proofs.search.families import require_searchable
 from landscape_proofs.search.local import DescentConfig, RunStatus, STATUS_OF_CODE, descend
 from landscape_proofs.search.snap import certify_limit_point, simplest_rational
-from landscape_proofs.search.starts import DEFAULT_PLAN, StartSpec, draw_starts, natural_scale
+from landscape_proofs.search.starts import DEFAULT_PLAN, StartSpec, iter_starts, natural_scale
 
 Progress = Callable[[int, int, str], None]
 
@@ -430,8 +430,7 @@ def global_value(problem: Problem, groups=()) -> GlobalValue:
 # --- the search ---------------------------------------------------------------------------
 def _descend_all(problem, cfg: SearchConfig, progress: Progress | None):
     obj = float64_objective(problem)
-    Ws, specs = draw_starts(problem, cfg.starts, cfg.seed, cfg.plan)
-    x0 = flatten(Ws)
+    specs = tuple(cfg.plan[i % len(cfg.plan)] for i in range(cfg.starts)) if cfg.plan else ()
     nu = natural_scale(problem)
     N = problem.n_params
     from landscape_proofs.search import jit   # compiled descent loaded now where it pays
@@ -444,15 +443,16 @@ def _descend_all(problem, cfg: SearchConfig, progress: Progress | None):
     chunk = max(1, min(cfg.chunk, int(2e7 // max(per_point, 1))))
     parts = []
     with deadline(cfg.timeout):       # --timeout: the starts not descended in time are not run
-        for lo in range(0, cfg.starts, chunk):
+        # drawn chunk by chunk (the same numbers as all at once): none drawn that is not run
+        for lo, Ws in iter_starts(problem, cfg.starts, cfg.seed, cfg.plan, chunk):
             try:
-                parts.append(_descend(N, obj)(obj, x0[lo:lo + chunk], cfg.descent, nu))
+                parts.append(_descend(N, obj)(obj, flatten(Ws), cfg.descent, nu))
             except DeadlineExceeded:
                 break
             if progress:
                 progress(min(lo + chunk, cfg.starts), cfg.starts, "descent")
     if not parts:
-        empty = np.zeros((0,) + x0.shape[1:])
+        empty = np.zeros((0, N))
         return obj, specs, empty, np.zeros(0), np.zeros(0), np.zeros(0, int), np.zeros(0, int)
     cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
     return obj, specs, cat("x"), cat("value"), cat("gradient_norm"), cat("iterations"), cat("status")

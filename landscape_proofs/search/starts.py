@@ -112,6 +112,23 @@ def draw_starts(problem, n: int, seed: int, plan=DEFAULT_PLAN) -> tuple[list[np.
     >>> [W.shape for W in Ws], specs[4].kind.value
     ([(5, 1, 1), (5, 1, 1)], 'small-balanced')
     """
+    parts = list(iter_starts(problem, n, seed, plan, n))
+    return parts[0][1], tuple(plan[i % len(plan)] for i in range(n))
+
+
+def iter_starts(problem, n: int, seed: int, plan=DEFAULT_PLAN, chunk: int = 1):
+    """The starts of :func:`draw_starts`, drawn lazily: ``(lo, Ws)`` with the starts ``lo`` to
+    ``lo + chunk`` (fewer at the end), the same numbers as one call would draw (one generator,
+    start after start), so a search under ``--timeout`` draws only what it descends.
+
+    >>> from landscape_proofs.families.io import problem_from_dict
+    >>> p = problem_from_dict({"family": "deep-linear", "widths": [2, 2, 2], "Y": [[1, 0], [0, 1]],
+    ...                        "loss": "square"})
+    >>> whole = draw_starts(p, 5, seed=3)[0]
+    >>> lazy = [Ws for _, Ws in iter_starts(p, 5, seed=3, chunk=2)]
+    >>> all((np.concatenate([Ws[k] for Ws in lazy]) == whole[k]).all() for k in range(2))
+    True
+    """
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise InputError("expected an integer >= 1", field="starts", got=n)
     if not plan:
@@ -119,16 +136,15 @@ def draw_starts(problem, n: int, seed: int, plan=DEFAULT_PLAN) -> tuple[list[np.
     rng = np.random.default_rng(seed)
     parts = [(c, natural_scale(problem, c.factors)) for c in chains(problem)]
     shapes = problem.shapes
-    out = [np.empty((n, r, c)) for r, c in shapes]
-    specs = []
-    for i in range(n):
-        spec = plan[i % len(plan)]
-        for chain, nu in parts:   # one chain (tower) after the other, in parameter order
-            if spec.kind is StartKind.GAUSSIAN:
-                Ws = _gaussian(rng, [shapes[k] for k in chain.layers], spec.scale * nu)
-            else:
-                Ws = _balanced(rng, chain.widths, spec.scale * nu)
-            for k, W in zip(chain.layers, Ws):
-                out[k][i] = W
-        specs.append(spec)
-    return out, tuple(specs)
+    for lo in range(0, n, chunk):
+        out = [np.empty((min(chunk, n - lo), r, c)) for r, c in shapes]
+        for i in range(lo, min(lo + chunk, n)):
+            spec = plan[i % len(plan)]
+            for chain, nu in parts:   # one chain (tower) after the other, in parameter order
+                if spec.kind is StartKind.GAUSSIAN:
+                    Ws = _gaussian(rng, [shapes[k] for k in chain.layers], spec.scale * nu)
+                else:
+                    Ws = _balanced(rng, chain.widths, spec.scale * nu)
+                for k, W in zip(chain.layers, Ws):
+                    out[k][i - lo] = W
+        yield lo, out
