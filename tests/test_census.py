@@ -196,7 +196,7 @@ def test_limits_are_refused_quickly(ab_half):
 @pytest.mark.parametrize("prob, words", [
     (problem([1, 2, 1], [[1]], "1/2"), "hidden width 2"),
     (problem([2, 1, 2], [[1, 0], [0, 1]], 0), "repeated eigenvalue"),   # product census: Sigma = I
-    (problem([1, 1, 1], [[1]], "1/2", loss="l1"), "square loss"),
+    (problem([1, 1, 1], [[1]], "1/2", loss="l1"), "square and power losses"),
 ])
 def test_outside_the_scope_is_incomplete_with_the_reason(prob, words):
     rep = census(prob)
@@ -351,3 +351,57 @@ def test_exact_roots_decide_ties_of_critical_values(y, lam, kinds, values):
             r = q(root["radius"])
             root["center"] = [str(q(x) + r / 4) for x in root["center"]]
     assert check_certificate(bad).holds is (y == 3)
+
+
+# --- the power loss (1/q sum E^q) ---------------------------------------------------------------
+# widths 1-1-1, q = 4: L = 1/4 (ab - y)^4 + lam/2 (a^2 + b^2).  a dL/da - b dL/db = lam (a^2 -
+# b^2), so |a| = |b| and p = ab = +-a^2; then a dL/da = p (p - y)^3 + lam |p| = 0.  y = 3,
+# lam = 1: p = 0, or (p - 3)^3 = -sign(p): p = 2 (p < 0 would need p = 4).  So the origin
+# (Hessian [[1, -27], [-27, 1]]: (ab - 3)^3 = -27 off the diagonal, a strict saddle) and
+# a = b = +-sqrt 2, value 1/4 + 2 = 9/4, the global minima (L is coercive).  y = 1, lam = 2:
+# (p - 1)^3 = -2 sign(p) has no root of the right sign, so only the origin (Hessian
+# [[2, -1], [-1, 2]] > 0): global.
+POWER = {"name": "power", "p": 4}
+
+
+def test_a_power_loss_census_finds_the_hand_derived_points():
+    rep = census(problem([1, 1, 1], [[3]], 1, loss=POWER))
+    assert rep.complete, rep.reason
+    assert rep.real_count == 3 and rep.kinds == {"global-minimum": 2, "strict-saddle": 1}
+    for pt in rep.points:          # 9/4 at the two minima (irrational points), 81/4 at 0
+        lo, hi = q(pt["value"]["lo"]), q(pt["value"]["hi"])
+        v = Fraction(9, 4) if pt["kind"] == "global-minimum" else Fraction(81, 4)
+        assert lo <= v <= hi and hi - lo < Fraction(1, 10 ** 6)
+    assert check_census(rep.certificate).valid
+    only = census(problem([1, 1, 1], [[1]], 2, loss=POWER))
+    assert only.complete and only.real_count == 1 and only.kinds == {"global-minimum": 1}
+
+
+def test_the_power_loss_a_priori_bound():
+    # at a critical point lam ||W_i||^2 = -sum (e^4 + y e^3), whose largest value over e is at
+    # e = -3y/4: (3y/4)^3 (y - 3y/4) = 27 y^4 / 256; y = 3: 2187/256, per parameter / lam
+    from landscape_proofs.kernel.census import required_bound_squared
+    from landscape_proofs.kernel.model import read_problem
+    kp = read_problem(problem([1, 1, 1], [[3]], 2, loss=POWER))
+    assert [Fraction(str(b)) for b in required_bound_squared(kp)] == [Fraction(2187, 512)] * 2
+    e = Fraction(-9, 4)
+    assert -(e ** 4) - 3 * e ** 3 == Fraction(2187, 256)
+
+
+def test_tampered_power_census_certificates_are_rejected():
+    rep = census(problem([1, 1, 1], [[3]], 1, loss=POWER))
+    c = copy.deepcopy(rep.certificate)
+    c["problem"]["loss"] = {"name": "power", "p": 6}      # another problem: the roots move
+    assert not check_census(c).valid
+    c = copy.deepcopy(rep.certificate)
+    c["problem"]["Y"] = [[4]]      # a larger y needs a larger a-priori box (and moves the roots)
+    assert not check_census(c).valid
+
+
+def test_the_square_loss_closed_forms_are_refused_for_the_power_loss(ab_half):
+    # ["last"] solves the square loss's last layer; under the power loss it proves nothing
+    c = copy.deepcopy(ab_half.certificate)
+    assert '"last"' in json.dumps(c["census"]["tree"])
+    c["problem"]["loss"] = POWER
+    res = check_census(c)
+    assert not res.valid

@@ -108,3 +108,21 @@ def test_larger_instances_get_no_census(monkeypatch):
     small = problem_from_dict(PER_ENTRY)
     with pytest.raises(AssertionError, match="census started"):
         census_module.global_by_census(small, [(point_from_dict(GLOBAL, small), Fraction(3, 2))])
+
+
+# widths 2-1-1-1, X = diag(1, 2), Y = (0, 3), the power loss (q = 4), decay 2: with W_1 =
+# (u_1, u_2), W_2 = v, W_3 = w the residual is (u_1 v w, 2 u_2 v w - 3), so u_1 = 0 at a
+# critical point (u_1 only adds) and the balanced points u_2 = v = w = t give g(t) = 1/4 (2t^3
+# - 3)^4 + 3 t^2, g'(t) = 6 t^2 (2t^3 - 3)^3 + 6t = 0: t (2t^3 - 3)^3 = -1, roots t = 1 and
+# t ~ 0.037; g(1) = 1/4 + 3 = 13/4 < g(0) = 81/4.  The census finds 9 real points (origin,
+# 4 + 4 sign flips) and no lower bound decides: the census decides.
+POWER_DEPTH3 = {"family": "deep-linear", "widths": [2, 1, 1, 1], "X": [[1, 0], [0, 2]],
+                "Y": [[0, 3]], "loss": {"name": "power", "p": 4}, "weight_decay": 2}
+
+
+def test_a_power_loss_global_minimum_is_decided_by_its_census():
+    r = classify(POWER_DEPTH3, {"weights": [[[0, 1]], [[1]], [[1]]]})
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == Fraction(13, 4), r.reason
+    cert = r.raw.certificate.to_json()
+    assert cert["evidence"]["type"] == "census" and check_certificate(cert).holds
+    assert "exactly 9 real critical points" in check_certificate(cert).reason

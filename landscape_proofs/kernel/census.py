@@ -1,12 +1,12 @@
 """Trusted: check a *census* certificate, "these are all the real critical points".
 
-Scope: deep-linear, square loss, weight decay lam > 0 (any widths; the producer only
-succeeds when the critical points are isolated and nondegenerate).  The argument (proved in
+Scope: deep-linear, the square or power loss, weight decay lam > 0 (any widths; the producer
+only succeeds when the critical points are isolated and nondegenerate).  The argument (proved in
 docs/census.md):
 
 1. **A-priori box.**  At a critical point, for every layer i, ``lam ||W_i||^2 = <Y, RX> -
    ||RX||^2 <= ||Y||^2 / 4``; so every entry lies in ``[-b, b]`` when ``b^2 >= ||Y||^2/(4 lam)``
-   (checked exactly).
+   (checked exactly).  The power loss: ``(q-1)^(q-1)/q^q sum |Y_ij|^q`` for ``||Y||^2 / 4``.
 2. **Cover.**  The tree (preorder: ``["split", k, at]`` with ``lo_k < at < hi_k``, then the
    leaves of 3 and 4) is re-derived from ``[-b, b]^N``: its leaves cover it.
 3. **Excluded leaf**: the interval gradient component k (natural or mean-value form)
@@ -37,6 +37,7 @@ docs/census.md):
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -47,7 +48,7 @@ from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inver
                                                _hull, _Rejected, krawczyk, ldl_pivots, lower_q,
                                                show, upper_q)
 from landscape_proofs.kernel.errors import InputError, LandscapeError
-from landscape_proofs.kernel.losses import Square
+from landscape_proofs.kernel.losses import Power, Square
 from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.numbers import parse_exact, to_fmpq
 from landscape_proofs.kernel.verdict import CheckResult
@@ -78,10 +79,12 @@ def _cube(center, r) -> list[arb]:
 
 
 def required_bound_squared(problem) -> list:
-    """``||Y||_F^2 / (4 lam_p)`` for each parameter p: every critical point has
-    ``lam_p w_p^2 <= |W_i|_L^2 <= ||Y||^2/4`` (docs/census.md)."""
-    y2 = sum((y * y for y in problem.Y.entries()), fmpq(0))
-    return [y2 / (4 * to_fmpq(d)) for d in problem.decay_vector]
+    """``K / lam_p`` for each parameter p, ``K = ||Y||_F^2 / 4`` (square loss; the power loss
+    ``1/q sum E^q``: ``K = (q-1)^(q-1) / q^q sum |Y_ij|^q``): every critical point has ``lam_p
+    w_p^2 <= |W_i|_L^2 = -sum_ij (e^q + y e^(q-1)) <= K`` (e = (RX - Y)_ij; docs/census.md)."""
+    q = problem.loss.p
+    K = sum((abs(y) ** q for y in problem.Y.entries()), fmpq(0)) * fmpq((q - 1) ** (q - 1), q ** q)
+    return [K / to_fmpq(d) for d in problem.decay_vector]
 
 
 def nonsingular_on(obj, lo, hi) -> bool:
@@ -132,8 +135,7 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
         # hidden unit j: scaling its row by 1 + t and its column by 1/(1 + t) keeps R, so
         # at a critical point sum_row lam w^2 = sum_col lam w^2 (i = H - 1 + j)
         (rows, cols), flat, dv = units[i - len(W) + 1], _balls(lo, hi), problem.decay_vector
-        d = sum((arb(dv[p] * (1 if p in rows else -1)) * _square(flat[p])
-                 for p in rows + cols), arb(0))
+        d = sum((arb(dv[p] * (1 if p in rows else -1)) * _square(flat[p]) for p in rows + cols), arb(0))
     elif label == "balance":
         if not 0 <= i < len(W) - 1:
             raise _Rejected(f"balance leaf: no layers {i} and {i + 1}")
@@ -141,10 +143,11 @@ def layer_identity_excludes(obj, problem, lo, hi, label: str, i: int) -> bool:
     else:
         if not 0 <= i < len(W):
             raise _Rejected(f"euler leaf: no layer {i}")
-        Y = problem.Y
-        RX = obj.product(W) * arb_mat(problem.X)
-        d = (_sq(W[i], lam[i]) + _sq(RX - arb_mat(Y / 2), [1] * Y.nrows() * Y.ncols())
-             - arb(sum((y * y for y in Y.entries()), fmpq(0)) / 4))
+        Y, q = problem.Y, problem.loss.p   # e_i = |W_i|_L^2 + sum (e^q + y e^(q-1)), completed
+        RX = obj.product(W) * arb_mat(problem.X)   # to |RX - Y/2|^2 - |Y|^2/4 for the square
+        d = _sq(W[i], lam[i]) + (_sq(RX - arb_mat(Y / 2), [1] * Y.nrows() * Y.ncols()) - arb(sum((
+            y * y for y in Y.entries()), fmpq(0)) / 4) if q == 2 else sum((math.prod([e] * (q - 1)) * r for e, r in zip(
+                (RX - arb_mat(Y)).entries(), RX.entries())), arb(0)))
     return lower_q(d) > 0 or upper_q(d) < 0
 
 
@@ -181,6 +184,8 @@ def _residual(problem, W) -> list:
     for Wk in W[:-1]:
         z = Wk * z
     S = [_sq(z, [1 / to_fmpq(x) for x in row]) for row in problem.decay_block(len(W) - 1)]
+    if not isinstance(problem.loss, Square):   # the last layer's closed form is the square loss's
+        raise _Rejected("last and unit-off nodes need the square loss")
     ends = [[-problem.Y[i, 0] / (1 + b) for b in (max(fmpq(0), lower_q(s)), upper_q(s))]
             for i, s in enumerate(S)]     # S_i >= 0 (clamped: a ball's lower end may dip below
     return [_hull(min(e), max(e)) for e in ends]   # 0, past the pole at -1): monotone between
@@ -389,9 +394,9 @@ def check_census(data: dict) -> CensusCheck:
 
 
 def _check(problem, ev) -> CensusCheck:
-    if problem.symmetric or problem.sum_of_towers or not isinstance(problem.loss, Square) \
+    if problem.symmetric or problem.sum_of_towers or not isinstance(problem.loss, (Square, Power)) \
             or problem.loss.over_product or len(problem.towers) != 1:
-        raise _Rejected("a census needs a deep-linear problem with the square loss")
+        raise _Rejected("a census needs a deep-linear problem with the square or power loss")
     if not min(problem.decay_vector) > 0:
         raise _Rejected("a census needs every weight decay entry > 0 (the bound divides by it)")
     N = problem.n_params
@@ -446,8 +451,7 @@ def _check(problem, ev) -> CensusCheck:
         v, c = obj.value(W), obj.unflatten(list(center))
         if all(g == 0 for g in obj.gradient_vector(c)):   # the center is the root: its value
             v = obj.value(c)
-        points.append({"index": neg, "lo": lower_q(v), "hi": upper_q(v),
-                       "center": center, "radius": r})
+        points.append({"index": neg, "lo": lower_q(v), "hi": upper_q(v), "center": center, "radius": r})
     points = _classify(problem, points, roots, where, group, pivots, low)
     kinds = dict(Counter(p["kind"] for p in points))
     claimed = ev.get("result")

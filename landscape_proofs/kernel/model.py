@@ -37,8 +37,7 @@ def read_matrix(rows, field: str, shape=(None, None)) -> fmpq_mat:
     if n == 0 or any(len(r) != n for r in rows):
         raise InputError("expected non-empty rows of equal length", field=field, got=rows)
     if (shape[0] is not None and m != shape[0]) or (shape[1] is not None and n != shape[1]):
-        raise InputError(f"expected a {shape[0]} x {shape[1]} matrix", field=field,
-                         got=f"{m} x {n}")
+        raise InputError(f"expected a {shape[0]} x {shape[1]} matrix", field=field, got=f"{m} x {n}")
     return fmpq_mat(m, n, [to_fmpq(parse_exact(x, f"{field}[{i}][{j}]"))
                            for i, r in enumerate(rows) for j, x in enumerate(r)])
 

@@ -8,7 +8,9 @@ eigenvectors) for its index; otherwise the box is split along its widest coordin
 subdivision tree, the cubes and the ``V``'s form the certificate; only the kernel's verdict
 (``kernel.census.check_census``) makes the answer, and the reported points are the kernel's.
 
-Scope of this version: square loss, scalar weight decay > 0, every hidden width 1.
+Scope of this version: square or power loss, a weight decay > 0 on every entry, no continuous
+symmetry (scalar decay: every hidden width 1).  The ``last`` and ``unit-off`` cuts solve the
+square loss's last layer in closed form and are used for it only.
 """
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ from landscape_proofs.kernel.census import (MAX_PARAMS, CensusRejected, _flips, 
 from landscape_proofs.kernel.enclosure import (ArbDeepLinear, _approximate_inverse, _contraction,
                                                _hull, lower_q, upper_q)
 from landscape_proofs.kernel.errors import InputError
-from landscape_proofs.kernel.losses import Square
+from landscape_proofs.kernel.losses import Power, Square
 from landscape_proofs.kernel.model import read_problem
 from landscape_proofs.kernel.objective import Objective
 from landscape_proofs.kernel.numbers import format_exact, parse_exact
@@ -89,8 +91,8 @@ def scope_reason(kp) -> str | None:
     """Why this version cannot take the census of ``kp`` (the kernel's Problem), or None."""
     if kp.symmetric or kp.sum_of_towers or len(kp.towers) != 1:
         return f"only deep-linear problems are supported in this version, not {kp.family}"
-    if not isinstance(kp.loss, Square):
-        return f"only the square loss is supported in this version, not {kp.loss.name}"
+    if not isinstance(kp.loss, (Square, Power)):
+        return f"only the square and power losses are supported in this version, not {kp.loss.name}"
     if kp.weight_decay == 0:
         return ("no weight decay: critical sets are positive-dimensional (rescaling between "
                 "layers), so they cannot be counted")
@@ -118,7 +120,8 @@ def scope_reason(kp) -> str | None:
 
 
 def a_priori_bound(kp) -> list:
-    """Dyadic b_p with b_p^2 >= ||Y||_F^2 / (4 lam_p), one per parameter (docs/census.md)."""
+    """Dyadic b_p with b_p^2 >= the kernel's required bound (``||Y||_F^2 / (4 lam_p)`` for the
+    square loss), one per parameter (docs/census.md)."""
     out = []
     for s in required_bound_squared(kp):
         k = 20                                   # b = (isqrt(floor(s 4^k)) + 1) / 2^k
@@ -403,12 +406,13 @@ def _census(problem, timeout, max_boxes, bits, t0, symmetry=True, contract=True,
         starts = [sum(r for r, _ in kp.shapes[:k]) for k in range(H)]
         units = [H - 1 + starts[k] + u for k in range(H - 1) for u in range(kp.shapes[k][0])
                  if units_test and kp.shapes[k][0] > 1]
-        last = last_test and kp.X.ncols() == 1
+        square = isinstance(kp.loss, Square)   # the closed forms of last and unit-off
+        last = last_test and square and kp.X.ncols() == 1
         # the last layer, and the first when x has >= 2 entries, follow from the others
         first = kp.offsets[1] if last and kp.X.nrows() > 1 and len(kp.shapes) > 1 else 0
         free = (range(first if first < kp.offsets[-1] else 0, kp.offsets[-1]) if last else None)
         flips = ([sorted(r + c) for r, c in _flips(kp, split=True)]
-                 if off_test and kp.X.ncols() == 1 else [])
+                 if off_test and square and kp.X.ncols() == 1 else [])
         units_split = _flips(kp, split=True) if flips else []
         layer_tests = ([("euler", i) for i in range(H)] + [("balance", i) for i in range(H - 1)]
                        + [("balance", i) for i in units])
