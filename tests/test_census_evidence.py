@@ -83,8 +83,7 @@ def test_the_kernel_checks_the_census_and_the_membership(report):
     assert not check_certificate(_cert(PER_ENTRY, GLOBAL, bad)).holds
 
 
-def test_search_reports_the_census_proven_global_minimum(tmp_path):
-    from landscape_proofs.cli.main import main
+def test_search_reports_the_census_proven_global_minimum():
     from landscape_proofs.search.multistart import SearchConfig, search
 
     r = search(problem_from_dict(CROSSED), SearchConfig(starts=12, seed=0))
@@ -126,3 +125,48 @@ def test_a_power_loss_global_minimum_is_decided_by_its_census():
     cert = r.raw.certificate.to_json()
     assert cert["evidence"]["type"] == "census" and check_certificate(cert).holds
     assert "exactly 9 real critical points" in check_certificate(cert).reason
+
+
+# --- narrow-census: a scalar decay, hidden widths cut to the least width ------------------
+# widths 2-2-1-1, X = diag(1, 2), Y = (0, 3), square loss, decay 2.  The least decay of a
+# product R is (H lam/2) sum sigma_j(R)^(2/H) (Schatten-Hoelder and AM-GM), reached with hidden
+# widths >= rank R <= 1: inf L is the infimum of the 2-1-1-1 problem, whose census (4
+# parameters, only sign flips) has 9 critical points with the global value 7/2: there the
+# residual is (u_1 v w, 2 u_2 v w - 3), u_1 = 0, and u_2 = v = w = t gives g(t) = 1/2 (2t^3 -
+# 3)^2 + 3 t^2, g'(t) = 6t (4t^4 - 6t + 2) = 0 at t = 1: g(1) = 1/2 + 3 = 7/2.  The wide
+# problem has a circle of minima (O(2) on the hidden layer), which no census counts.
+WIDE = {"family": "deep-linear", "widths": [2, 2, 1, 1], "X": [[1, 0], [0, 2]], "Y": [[0, 3]],
+        "loss": "square", "weight_decay": 2}
+WIDE_MIN = {"weights": [[[0, 1], [0, 0]], [[1, 0]], [[1]]]}
+
+
+def test_a_wide_hidden_layer_is_decided_through_the_narrowed_census():
+    r = classify(WIDE, WIDE_MIN)
+    assert r.kind is Kind.GLOBAL_MINIMUM and r.value == Fraction(7, 2), r.reason
+    cert = r.raw.certificate.to_json()
+    assert cert["evidence"]["type"] == "narrow-census"
+    assert check_certificate(cert).holds
+    # rotated inside the circle of minima: W_1 = Q (0 1; 0 0), W_2 = (1 0) Q^T, Q = (3 -4; 4 3)/5
+    rot = {"weights": [[[0, "3/5"], [0, "4/5"]], [["3/5", "4/5"]], [[1]]]}
+    bad = copy.deepcopy(cert)
+    bad["point"] = rot
+    assert check_certificate(bad).holds
+    # the origin is critical, value 9/2 > 7/2: refused
+    bad["point"] = {"weights": [[[0, 0], [0, 0]], [[0, 0]], [[0]]]}
+    bad.pop("value", None)
+    res = check_certificate(bad)
+    assert not res.holds and "global value >= 9/2" in res.reason
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda c: c["problem"].__setitem__("weight_decay", [[[2, 3], [2, 2]], [[2, 2]], [[2]]]),
+     "scalar decay"),                                        # per-entry: the formula is gone
+    (lambda c: c["problem"].__setitem__("Y", [[0, 4]]), "census"),   # another problem's census
+    (lambda c: c["evidence"]["census"]["roots"].pop(), "census"),    # a root dropped
+])
+def test_tampered_narrow_census_evidence_is_rejected(change, why):
+    cert = classify(WIDE, WIDE_MIN).raw.certificate.to_json()
+    change(cert)
+    cert.pop("value", None)
+    res = check_certificate(cert)
+    assert not res.holds and why in res.reason, res.reason

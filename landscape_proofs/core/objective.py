@@ -22,7 +22,7 @@ from typing import Sequence
 import flint
 
 from landscape_proofs.core.ring import ExactRing, Ring
-from landscape_proofs.kernel.linalg import Matrix, join_matrices, split_vector, zeros
+from landscape_proofs.kernel.linalg import Matrix, split_vector, zeros
 from landscape_proofs.kernel.numbers import to_fmpq
 
 Poly = flint.fmpq_poly
@@ -268,7 +268,7 @@ class ExactEvaluation:
         return split_vector(v, self.shapes)
 
     def flatten(self, W: Sequence[Matrix]) -> list[flint.fmpq]:
-        return join_matrices(W)
+        return [x for M in W for x in M.entries()]   # matrix after matrix, row-major
 
 
 class ExactDeepLinear(ExactEvaluation, ChainObjective):

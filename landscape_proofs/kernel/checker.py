@@ -74,10 +74,9 @@ def check_certificate(data: object) -> CheckResult:
         return check_census_certificate(data)
     if data.get("claim") == "product-census":  # critical products, no decay (kernel/product.py)
         return check_product_census(data)
-    if "problem" not in data:
-        raise InputError("missing: the embedded problem", field="problem")
-    if "point" not in data:
-        raise InputError("missing: the point", field="point")
+    missing = [k for k in ("problem", "point") if k not in data]
+    if missing:
+        raise InputError(f"missing: the {'embedded problem' if missing[0] == 'problem' else 'point'}", field=missing[0])
     if is_shallow_certificate(data):  # R on rank <= p, through its lift (kernel/shallow.py)
         return check_shallow_certificate(data, check_certificate)
     try:
@@ -333,6 +332,20 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
             raise Rejected(f"the point is in no census cube of a global minimum ({res.reason})")
         return ("critical, and inside the Krawczyk cube of a census root classified "
                 f"global-minimum, the only critical point there ({res.reason})")
+    if kind == "narrow-census":
+        # a scalar decay lam > 0: over the W with W_H..W_1 = R, min lam/2 sum ||W_i||^2 = (H
+        # lam/2) sum_j sigma_j(R)^(2/H), reached with any hidden widths >= rank R (balanced SVD
+        # factors), and rank R <= r = min widths: inf L is the same with hidden widths cut to r,
+        # whose census (only the sign flips when r = 1) gives it; L(W) <= that: W is global
+        w, raw = p.widths, ctx.raw_problem
+        if raw.get("family") != "deep-linear" or p.decay_entries is not None or not p.weight_decay > 0:
+            raise Rejected("narrow-census needs the deep-linear family with a scalar decay > 0")
+        narrow = dict(raw, widths=[w[0]] + [min(d, min(w)) for d in w[1:-1]] + [w[-1]])
+        res = check_census({"problem": narrow, "census": ev.get("census")})
+        lows = [pt["lo"] for pt in res.points if pt["kind"] == "global-minimum"]
+        if not res.valid or not lows or not ctx.value <= min(lows):
+            raise Rejected(f"no census of the narrowed problem with a global value >= {ctx.value} ({res.reason})")
+        return f"the census of the problem with hidden widths cut to {min(w)} (the same inf L) puts it at {ctx.value}"
     if kind == "zero-lower-bound":
         if loss.nonnegative is not True:
             raise Rejected("the loss is not proven nonnegative")

@@ -20,11 +20,7 @@ class InputError(LandscapeError, ValueError):
 
     def __init__(self, expected: str, *, field: str | None = None, got: object = None,
                  source: str | None = None, show_got: bool = True):
-        self.expected = expected
-        self.field = field
-        self.got = got
-        self.source = source
-        self.show_got = show_got
+        self.expected, self.field, self.got, self.source, self.show_got = expected, field, got, source, show_got
         super().__init__(self._message())
 
     def _message(self) -> str:

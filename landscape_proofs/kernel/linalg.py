@@ -42,11 +42,6 @@ def split_vector(v: Sequence[object], shapes: Sequence[tuple[int, int]]) -> list
     return out
 
 
-def join_matrices(mats: Sequence[Matrix]) -> list[flint.fmpq]:
-    """The inverse of :func:`split_vector`: all entries, matrix after matrix, row-major."""
-    return [x for M in mats for x in M.entries()]
-
-
 def frobenius_sq(M: Matrix) -> flint.fmpq:
     """Sum of squared entries."""
     return sum((x * x for x in M.entries()), flint.fmpq(0))
@@ -105,10 +100,6 @@ class Inertia:
     positive: int
     negative: int
     zero: int
-
-    @property
-    def is_psd(self) -> bool:
-        return self.negative == 0
 
     @property
     def is_pd(self) -> bool:

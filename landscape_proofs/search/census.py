@@ -247,33 +247,58 @@ CENSUS_PARAMS = 6          # a census backs single answers only for this many pa
 CENSUS_SECONDS = 5.0       # ... and within this time
 
 
+def narrowed(problem: dict) -> dict | None:
+    """The deep-linear problem with every hidden width cut to ``r`` = the least width, when
+    that changes it and the decay is scalar and > 0 (else None).  Its infimum is the original's:
+    the least decay of a product ``R`` is ``(H lam/2) sum_j sigma_j(R)^(2/H)``, reached with
+    hidden widths ``>= rank R``, and ``rank R <= r`` (kernel evidence ``narrow-census``)."""
+    w, lam = problem.get("widths"), problem.get("weight_decay", 0)
+    if problem.get("family") != "deep-linear" or not isinstance(w, list) or isinstance(lam, list):
+        return None
+    try:
+        if not Fraction(parse_exact(lam)) > 0:
+            return None
+    except (InputError, TypeError):
+        return None
+    cut = [w[0]] + [min(d, min(w)) for d in w[1:-1]] + [w[-1]]
+    return None if cut == w else dict(problem, widths=cut)
+
+
 def global_by_census(problem, points) -> list:
     """For exact critical points that are local minima no lower bound decided (``points``:
     ``[(point, value)]``), ``(certificate, reason)`` of ``global-minimum`` with the evidence
     ``census`` where a complete census (one run, at most ``CENSUS_SECONDS``) puts the point in
-    the cube of a root it classifies global, and the kernel accepts it; None elsewhere.
-    Instances of more than ``CENSUS_PARAMS`` parameters, or outside the census's scope, get
-    Nones without a census."""
+    the cube of a root it classifies global, and the kernel accepts it; None elsewhere.  A
+    deep-linear problem with a scalar decay and a hidden width above its least width is
+    censused narrowed (:func:`narrowed`), evidence ``narrow-census``: the point's value at most
+    the narrowed problem's global value.  Instances (narrowed) of more than ``CENSUS_PARAMS``
+    parameters, or outside the census's scope, get Nones without a census."""
     from landscape_proofs.kernel.checker import check_certificate
     from landscape_proofs.kernel.errors import LandscapeError
     from landscape_proofs.kernel.model import read_problem
     from landscape_proofs.produce.certificate import Certificate
 
     out = [None] * len(points)
-    if not points or sum(r * c for r, c in problem.shapes) > CENSUS_PARAMS:
+    if not points:
+        return out
+    narrow = narrowed(_as_dict(problem))
+    target = narrow if narrow is not None else _as_dict(problem)
+    if sum(a * b for a, b in zip(target["widths"], target["widths"][1:])) > CENSUS_PARAMS \
+            if narrow is not None else sum(r * c for r, c in problem.shapes) > CENSUS_PARAMS:
         return out
     try:
-        if scope_reason(read_problem(problem.to_dict())) is not None:
+        if scope_reason(read_problem(target)) is not None:
             return out
-        report = census(problem, timeout=CENSUS_SECONDS, algebra_timeout=0.0)
+        report = census(target, timeout=CENSUS_SECONDS, algebra_timeout=0.0)
     except (LandscapeError, ArithmeticError, ValueError, ZeroDivisionError, MemoryError):
         return out                  # an optional upgrade: a census that fails changes nothing
     if not report.complete or not isinstance(report.certificate, dict):
         return out
+    kind = "narrow-census" if narrow is not None else "census"
     for k, (point, value) in enumerate(points):
         cert = Certificate(claim="global-minimum", problem=problem, point=point, value=value,
-                           evidence={"type": "census", "census": report.certificate["census"]},
-                           method="census")
+                           evidence={"type": kind, "census": report.certificate["census"]},
+                           method=kind)
         verdict = check_certificate(cert.to_json())
         if verdict.valid:
             out[k] = (cert, verdict.reason)
