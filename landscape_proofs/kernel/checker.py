@@ -338,8 +338,8 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         # factors), and rank R <= r = min widths: inf L is the same with hidden widths cut to r,
         # whose census (only the sign flips when r = 1) gives it; L(W) <= that: W is global
         w, raw = p.widths, ctx.raw_problem
-        if raw.get("family") != "deep-linear" or p.decay_entries is not None or not p.weight_decay > 0:
-            raise Rejected("narrow-census needs the deep-linear family with a scalar decay > 0")
+        if not isinstance(raw.get("widths"), list) or p.decay_entries is not None or not p.weight_decay > 0:
+            raise Rejected("narrow-census needs a network given by its widths and a scalar decay > 0")
         narrow = dict(raw, widths=[w[0]] + [min(d, min(w)) for d in w[1:-1]] + [w[-1]])
         res = check_census({"problem": narrow, "census": ev.get("census")})
         lows = [pt["lo"] for pt in res.points if pt["kind"] == "global-minimum"]

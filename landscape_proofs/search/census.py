@@ -248,12 +248,12 @@ CENSUS_SECONDS = 5.0       # ... and within this time
 
 
 def narrowed(problem: dict) -> dict | None:
-    """The deep-linear problem with every hidden width cut to ``r`` = the least width, when
+    """The problem (a chain given by its widths) with every hidden width cut to ``r`` = the least width, when
     that changes it and the decay is scalar and > 0 (else None).  Its infimum is the original's:
     the least decay of a product ``R`` is ``(H lam/2) sum_j sigma_j(R)^(2/H)``, reached with
     hidden widths ``>= rank R``, and ``rank R <= r`` (kernel evidence ``narrow-census``)."""
     w, lam = problem.get("widths"), problem.get("weight_decay", 0)
-    if problem.get("family") != "deep-linear" or not isinstance(w, list) or isinstance(lam, list):
+    if not isinstance(w, list) or isinstance(lam, list):     # a chain given by its widths
         return None
     try:
         if not Fraction(parse_exact(lam)) > 0:
