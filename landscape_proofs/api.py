@@ -715,6 +715,8 @@ def _verify_campaign_results(path) -> CheckResult:
     try:
         with open(path, encoding="utf-8") as fh:
             lines = [line for line in fh if line.strip()]
+    except FileNotFoundError:
+        raise InputError("file not found", source=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the results file ({type(exc).__name__})",
                          source=str(path)) from None

@@ -164,6 +164,8 @@ def test_verify_unusable_file_exits_2(tmp_path, certificate):
     assert_one_line_error(landscape("verify", nan, cwd=tmp_path), str(nan), "field value", "finite")
     missing = tmp_path / "missing.json"
     assert_one_line_error(landscape("verify", missing, cwd=tmp_path), str(missing), "file not found")
+    missing = tmp_path / "results.jsonl"      # a campaign's results file: the same words
+    assert_one_line_error(landscape("verify", missing, cwd=tmp_path), str(missing), "file not found")
 
 
 def test_verify_unusable_input_wins_over_invalid(tmp_path, certificate):

@@ -59,3 +59,26 @@ def test_a_reused_out_folder_keeps_no_certificate_of_an_earlier_search(tmp_path)
     written = {p.name for p in out.glob("group-*.json")}
     assert written == {f"group-{g.id:03d}-{g.kind.value}.json" for g in rep.groups
                        if g.certificate is not None}
+
+
+def test_a_deadline_reached_inside_a_groups_classification_stops_it(monkeypatch):
+    # the deadline is checked before each kernel check of an enclosure and between snap
+    # candidates: here it "expires" at the first such check, so no group is classified and
+    # the search says why (before, one group's enclosures ran to the end, 10x past --timeout)
+    import landscape_proofs.search.snap as snap
+    from landscape_proofs.budget import DeadlineExceeded
+
+    calls = []
+
+    def expired():
+        calls.append(1)
+        raise DeadlineExceeded(1.0)
+
+    monkeypatch.setattr(snap, "check_deadline", expired)
+    rep = search(as_problem(square(2)), SearchConfig(starts=6, seed=0, timeout=600))
+    assert calls and rep.stopped == "timeout" and not rep.complete
+    assert rep.groups and all(not g.certified and "time budget" in g.reason for g in rep.groups)
+    # without the deadline the same search classifies its groups
+    monkeypatch.undo()
+    full = search(as_problem(square(2)), SearchConfig(starts=6, seed=0, timeout=600))
+    assert full.stopped is None and all(g.certified for g in full.groups)

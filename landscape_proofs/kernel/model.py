@@ -89,8 +89,8 @@ class Problem:
         return len(self.shapes)
 
     def tower_decays(self, least=False):
-        """``[(a, b, A's block, B's block)]`` per tower ``B A`` of two distinct blocks with a
-        decay > 0 constant on each block (nuclear-dual-bound); None otherwise.  With ``least``,
+        """``[(a, b, A's block, B's block)]`` per tower ``B A`` of two distinct blocks: without
+        ``least``, a decay > 0 constant on each block (the ball version); None otherwise.  With ``least``,
         a and b are lists, per hidden unit (a row of A, a column of B) its least decay, which
         need not be constant: the problem with them is a minorant (equal at points whose
         larger-decay entries are 0).  A tower of one block C gives ``(a, None, C's block,

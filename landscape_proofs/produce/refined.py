@@ -26,6 +26,7 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
+from landscape_proofs.budget import check_deadline
 from landscape_proofs.kernel.checker import CheckResult, check_certificate
 from landscape_proofs.kernel.enclosure import Enclosure, enclose_value
 from landscape_proofs.kernel.model import read_problem
@@ -213,6 +214,7 @@ class _Enclosing:
                  (self.radius * 2 ** 64, 2 * self.bits)]
         cert = res = None
         for radius, bits in tries:
+            check_deadline()     # search --timeout: DeadlineExceeded ends this group's work
             try:
                 cert = self.certificate(claim, extra, radius, bits)
             except ArithmeticError as exc:  # no finite value enclosure: nothing to check

@@ -103,7 +103,8 @@ def scope_reason(kp) -> str | None:
         wide = [d for d in kp.widths[1:-1] if d != 1]
         if wide:
             return (f"hidden width {wide[0]}: with a scalar decay the orthogonal symmetry makes "
-                    "the critical set infinite (a per-entry decay with distinct entries breaks it)")
+                    "the critical set infinite (a per-entry decay that no rotation of two hidden units keeps "
+                    "breaks that symmetry, though units of equal cost can still form continua)")
     else:
         obj = Objective(kp)
         for i in range(len(kp.shapes) - 1):

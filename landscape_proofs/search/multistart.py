@@ -535,13 +535,19 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
         cert = None
         if stopped is None:
             # past the budget of new classifications, a group is still certified when its
-            # snapped point is one classified before, or on its orbit (proven, snap.py)
+            # snapped point is one classified before, or on its orbit (proven, snap.py); the
+            # deadline is checked between candidates and before each kernel check of an
+            # enclosure (produce/refined.py), so one group overruns it by one check at most
             try:
-                cert = certify_limit_point(problem, x[rep], profile, config.budget, cache=cache,
-                                           use_enclosures=config.enclosures, digits=config.digits,
-                                           reuse_only=fresh >= config.max_groups_classified)
+                with deadline(None if end is None else max(end - time.perf_counter(), 1e-3)):
+                    cert = certify_limit_point(problem, x[rep], profile, config.budget,
+                                               cache=cache, use_enclosures=config.enclosures,
+                                               digits=config.digits,
+                                               reuse_only=fresh >= config.max_groups_classified)
             except KeyboardInterrupt:     # keep what was finished; say the rest was not done
                 stopped = "interrupted"
+            except DeadlineExceeded:
+                stopped = "timeout"
             else:
                 fresh += cert.fresh
         if cert is not None:
@@ -568,7 +574,11 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
     groups, members_of = _merge_exact(problem, groups, members_of)
     if config.enclosures and stopped is None and (end is None or time.perf_counter() < end):
         # irrational limit points: the runs gauge-fixed into one certified box (dedupe.py)
-        groups, members_of = orbit_boxes(problem, groups, members_of, x, config.dedupe_tol)
+        try:
+            with deadline(None if end is None else max(end - time.perf_counter(), 1e-3)):
+                groups, members_of = orbit_boxes(problem, groups, members_of, x, config.dedupe_tol)
+        except DeadlineExceeded:
+            stopped = "timeout"
     if stopped is None and (end is None or time.perf_counter() < end):
         groups = _census_upgrade(problem, groups)
     group_of = {int(b): g.id for g, members in zip(groups, members_of) for b in members}

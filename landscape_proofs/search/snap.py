@@ -62,6 +62,7 @@ from fractions import Fraction
 import flint
 import numpy as np
 
+from landscape_proofs.budget import check_deadline
 from landscape_proofs.produce.classify import Budget, classify
 from landscape_proofs.kernel.errors import NotDifferentiableError, UnsupportedError
 from landscape_proofs.produce.kinds import Kind
@@ -748,6 +749,7 @@ def certify_limit_point(problem: Problem, x: np.ndarray, rank_profile: tuple[int
         return Certification(False, None, None, None, None, "none", None, too_large)
     tried = []
     for route, pt, dist in _candidates(problem, np.asarray(x, dtype=float), rank_profile):
+        check_deadline()        # search --timeout (DeadlineExceeded: the group is not classified)
         critical, detail = _exact_gradient_check(problem, pt)
         if critical is False:
             tried.append(f"{route}: {detail}")
