@@ -278,3 +278,23 @@ def test_the_l1_piece_is_a_global_minorant_for_minima():
     assert res.holds and "global minimum" in res.reason, res.reason
     res = check_certificate(cert(dict(prob, weight_decay=1), [[[0]]], zero, claim="global-minimum"))
     assert not res.holds
+
+
+def test_a_kink_saddle_whose_descent_stays_on_the_kink():
+    # widths 1-2-1, l1, Y = 1, per-entry decays (1, 1/4) on both layers, point a1 = b1 = 1,
+    # a2 = b2 = 0: p = a1 b1 + a2 b2 = 1 is a kink.  Clarke: S b1 + a1 = 0 gives S = -1.  Moving
+    # a2 = b2 = t alone raises |p - 1| by t^2 (L = 1 + 5t^2/4), but staying on the kink,
+    # a1 = b1 = 1 - t^2/2 keeps p = 1 + t^4/4 and L = (1 - t^2/2)^2 + t^2/4 + t^4/4 = 1 - 3t^2/4
+    # + ...: a saddle (a1 = 1 + t ascends at first order).  The curve is W + t V + t^2 C with V
+    # in the kernel of the kink row of the Jacobian and J_K C = -(t^2 term of the residual).
+    prob = {"family": "deep-linear", "widths": [1, 2, 1], "Y": [[1]], "loss": "l1",
+            "weight_decay": [[[1], ["1/4"]], [[1, "1/4"]]]}
+    r = _classify(prob, [[[1], [0]], [[1, 0]]])
+    assert r.kind is Kind.NONSMOOTH_SADDLE and r.value == 1, r.reason
+    data = r.certificate.to_json()
+    assert check_certificate(data).holds and len(data["evidence"]["curve"]) == 2   # t V + t^2 C
+    assert "t^2" in check_certificate(data).reason
+    # the straight line alone (no second-order correction) ascends: as a descent curve it fails
+    bad = copy.deepcopy(data)
+    bad["evidence"]["curve"] = bad["evidence"]["curve"][:1]
+    assert not check_certificate(bad).holds

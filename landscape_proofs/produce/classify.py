@@ -680,7 +680,8 @@ class _Producer:
         down = up = None
         lines = ((([V], *low)) for V in self._kink_directions()
                  for low in [lowest_order(self.obj.value_along(self.W, [V]), 1)] if low)
-        for coeffs, _, c in itertools.chain(lines, self.weighted_curve_candidates()):
+        for coeffs, _, c in itertools.chain(lines, self.kink_manifold_curves(S),
+                                            self.weighted_curve_candidates()):
             if c < 0 and down is None:
                 down = coeffs
             elif c > 0 and up is None:
@@ -691,6 +692,52 @@ class _Producer:
                         "ascent_curve": [_weights_json(C) for C in up]}, ""
         return None, ("it is Clarke critical, but the smooth minorant's second-order condition "
                       "does not hold and no tried curve " + ("descends" if down is None else "ascends"))
+
+    def kink_manifold_curves(self, S):
+        """Yield (coefficients, order, c) for a curve ``W + t V + t^2 C`` that keeps every kink
+        residual at 0 up to order 2: V in the kernel of the kink rows J_K of the Jacobian, with
+        negative curvature of the minorant h = <S, E> + decay (its Hessian restricted there),
+        and ``J_K C = -`` the t^2 term of the kink residuals along V (least norm).  Then
+        ``L - h = sum_K (|E_k| - S_k E_k) = O(t^3)`` and grad h = 0 (Clarke), so L descends at
+        order 2 with the coefficient ``V^T Hess h V / 2 < 0``; the value along the curve is
+        expanded exactly (``value_along``), nothing is assumed."""
+        from landscape_proofs.kernel.linalg import negative_direction
+        from landscape_proofs.kernel.model import read_problem
+        from landscape_proofs.kernel.objective import Objective as KernelObjective
+
+        E = self.obj.loss_argument(self.W)
+        n = E.ncols()
+        rows = [i * n + j for i, j in self.problem.loss.kinks(E)]
+        J = self.obj.jacobian(self.W)
+        JK = flint.fmpq_mat(len(rows), self.N, [J[r, c] for r in rows for c in range(self.N)])
+        basis = nullspace(JK)
+        if not basis or len(rows) == 0:
+            return
+        B = flint.fmpq_mat(self.N, len(basis), [v[i] for i in range(self.N) for v in basis])
+        H = KernelObjective(read_problem(self.problem.to_dict())).hessian(self.W, S)
+        y = negative_direction(B.transpose() * H * B)
+        if y is None:
+            return
+        v = B * flint.fmpq_mat(len(y), 1, list(y))
+        V = self.obj.unflatten(_integerize([v[i, 0] for i in range(self.N)]))
+        # the t^2 coefficient of each kink residual along W + t V: E(t) has degree <= depth
+        D = len(self.W) + 1
+        ts = list(range(D + 1))
+        Es = [self.obj.loss_argument([Wk + t * Vk for Wk, Vk in zip(self.W, V)]) for t in ts]
+        A = flint.fmpq_mat(D + 1, D + 1, [Q(t) ** k for t in ts for k in range(D + 1)])
+        second = []
+        for r in rows:
+            vals = flint.fmpq_mat(D + 1, 1, [Et[r // n, r % n] for Et in Es])
+            second.append(A.solve(vals)[2, 0])
+        G = JK * JK.transpose()
+        if rank(G) < len(rows):
+            return
+        lam = G.solve(flint.fmpq_mat(len(rows), 1, [-x for x in second]))
+        C = JK.transpose() * lam
+        coeffs = [V, self.obj.unflatten([C[i, 0] for i in range(self.N)])]
+        low = lowest_order(self.obj.value_along(self.W, coeffs), 1)
+        if low:
+            yield (coeffs, *low)
 
     def _kink_directions(self):
         """Lines for a kink: chains of unit entries, then unit moves of one parameter."""
