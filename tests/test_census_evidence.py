@@ -170,3 +170,25 @@ def test_tampered_narrow_census_evidence_is_rejected(change, why):
     cert.pop("value", None)
     res = check_certificate(cert)
     assert not res.holds and why in res.reason, res.reason
+
+
+def test_search_reaches_the_circle_of_minima_through_balanced_factors():
+    # the runs end anywhere on the circle of minima (W_1 = s q v^T, W_2 = s e^T q^T ... with q a
+    # unit vector): no entrywise snap is rational there.  With a scalar decay every critical
+    # point is balanced, so a rank-one product R = sigma u v^T (snapped: R = (0, 1), sigma = 1)
+    # has the balanced factors W_1 = s e_1 v^T, W_2 = s e_1^T, W_3 = s u, s = sigma^(1/3) = 1,
+    # on the same orbit: the point WIDE_MIN, global through the narrowed census
+    from landscape_proofs.search.multistart import SearchConfig, search
+
+    r = search(problem_from_dict(WIDE), SearchConfig(starts=12, seed=0))
+    best = [g for g in r.groups if g.value == Fraction(7, 2)]
+    assert best and all(g.kind is Kind.GLOBAL_MINIMUM for g in best), [g.reason for g in r.groups]
+    assert r.global_value.value == Fraction(7, 2)
+
+
+def test_rational_roots_for_the_balanced_factors():
+    from landscape_proofs.search.snap import _rational_root
+    assert _rational_root(Fraction(27, 8), 3) == Fraction(3, 2)
+    assert _rational_root(Fraction(1, 4), 2) == Fraction(1, 2)
+    assert _rational_root(Fraction(2), 3) is None and _rational_root(Fraction(3, 4), 2) is None
+    assert _rational_root(Fraction(0), 5) == 0

@@ -356,6 +356,10 @@ def _structured_routes(problem, x: np.ndarray, rank_profile: tuple[int, ...], fr
     if problem.sum_of_towers:
         yield from _tower_candidates(problem, x, rank_profile, fresh)
         return
+    if (problem.weight_decay != 0 and not isinstance(problem.weight_decay, tuple)
+            and problem.depth >= 2 and rank_profile and max(rank_profile) == 1):
+        yield from _balanced_rank_one(problem, x, fresh)
+        return
     if problem.weight_decay != 0 or problem.depth < 2 or not rank_profile:
         return
     # rank of W_H...W_1: entry H - 1 of the profile (order of dedupe.invariants)
@@ -381,6 +385,71 @@ def _structured_routes(problem, x: np.ndarray, rank_profile: tuple[int, ...], fr
             yield (f"canonical factorization of the product snapped at relative tolerance "
                    f"{delta:g}"), pt, None
     yield from _solved_factor_candidates(problem, x, fresh)
+
+
+def _rational_root(q: Fraction, k: int) -> Fraction | None:
+    """The rational ``q^(1/k)`` (q >= 0), or None when it is irrational."""
+    root = []
+    for part in (q.numerator, q.denominator):
+        r = round(part ** (1.0 / k))
+        r = next((c for c in (r - 1, r, r + 1) if c >= 0 and c ** k == part), None)
+        if r is None:
+            return None
+        root.append(r)
+    return Fraction(root[0], root[1])
+
+
+def _balanced_rank_one(problem, x: np.ndarray, fresh):
+    """With a scalar weight decay every critical point is balanced (``W_(k+1)^T W_(k+1) =
+    W_k W_k^T``), so one whose product has rank 1, ``R = sigma u v^T``, lies on the orbit of
+    the orthogonal gauge through the balanced factors ``W_1 = s e_1 v^T``, ``W_k = s e_1
+    e_1^T``, ``W_H = s u e_1^T``, ``s = sigma^(1/H)``.  The product is snapped (as in the
+    canonical route); the point is proposed when ``sigma``, ``s``, ``u`` and ``v`` are rational
+    (the classification then decides it exactly)."""
+    H = problem.depth
+    Ws, off = [], 0
+    for r, c in problem.shapes:
+        Ws.append(x[off:off + r * c].reshape(r, c))
+        off += r * c
+    R = Ws[0]
+    for W in Ws[1:]:
+        R = W @ R
+    seen = set()
+    for delta in PRODUCT_TOLERANCES:
+        Rq = snap_vector(R.ravel(), delta)
+        m, n = R.shape
+        M = [[Rq[i * n + j] for j in range(n)] for i in range(m)]
+        key = tuple(Rq)
+        if key in seen:
+            continue
+        seen.add(key)
+        i0 = max(range(m), key=lambda i: sum(v * v for v in M[i]))
+        row = M[i0]
+        if not any(row) or any(M[i][j] * row[k] != M[i][k] * row[j] for i in range(m)
+                               for j in range(n) for k in range(n)):
+            continue                          # 0, or not rank one
+        norm_row = _rational_root(sum(v * v for v in row), 2)
+        sigma = _rational_root(sum(v * v for r in M for v in r), 2)
+        s = None if sigma is None else _rational_root(sigma, H)
+        if norm_row is None or s is None or s == 0:
+            continue
+        v = [a / norm_row for a in row]
+        u = [sum(a * b for a, b in zip(M[i], v)) / sigma for i in range(m)]
+        layers = []
+        for k, (rows, cols) in enumerate(problem.shapes):
+            W = [[Fraction(0)] * cols for _ in range(rows)]
+            if k == 0:
+                W[0] = [s * a for a in v]
+            if k == H - 1:
+                for i in range(rows):
+                    W[i][0] = s * u[i]
+            if 0 < k < H - 1:
+                W[0][0] = s
+            layers.append(W)
+        pt = Point.of(problem, layers)
+        if fresh(pt):
+            yield (f"balanced factors of the rank-one product snapped at relative tolerance "
+                   f"{delta:g}"), pt, None
 
 
 def _solve_factor(P, R, side: str):
