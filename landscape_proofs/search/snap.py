@@ -17,7 +17,8 @@ certificates the trusted checker re-verifies.  Routes, tried in order:
    factored exactly as ``R = U V`` (``V`` the nonzero rows of ``rref(R)``, ``U`` the pivot
    columns of ``R``) and the layers are ``W_1 = [V; 0]``, ``W_k = [I_r' 0; 0 0]``,
    ``W_H = [U 0]``.  It is skipped with weight decay, where the orthogonal symmetry does not
-   relate it to the limit point.
+   relate it to the limit point; with a scalar decay and a rank-one product, the balanced
+   factors of the snapped product are proposed instead (:func:`_balanced_rank_one`).
    When the limit point's layers have larger ranks than the product (wide layers, a
    low-rank ``Y``: ``W_1`` of rank 5 and ``W_2 W_1`` of rank 4), the canonical point would lie
    on another stratum; instead the layers are rebuilt exactly around the snapped product with
