@@ -407,6 +407,10 @@ def _balanced_rank_one(problem, x: np.ndarray, fresh):
     e_1^T``, ``W_H = s u e_1^T``, ``s = sigma^(1/H)``.  The product is snapped (as in the
     canonical route); the point is proposed when ``sigma``, ``s``, ``u`` and ``v`` are rational
     (the classification then decides it exactly)."""
+    from landscape_proofs.numeric.views import float64_objective
+
+    obj = float64_objective(problem)
+    value = lambda v: float(obj.value(obj.unflatten(np.asarray(v, dtype=float)[None, :]))[0])  # noqa: E731
     H = problem.depth
     Ws, off = [], 0
     for r, c in problem.shapes:
@@ -447,6 +451,9 @@ def _balanced_rank_one(problem, x: np.ndarray, fresh):
             if 0 < k < H - 1:
                 W[0][0] = s
             layers.append(W)
+        y = np.array([float(a) for W in layers for r in W for a in r])
+        if abs(value(y) - value(x)) > 1e-6 * (1 + abs(value(x))):
+            continue                  # not the runs' critical value: another point
         pt = Point.of(problem, layers)
         if fresh(pt):
             yield (f"balanced factors of the rank-one product snapped at relative tolerance "
