@@ -369,13 +369,7 @@ def _structured_routes(problem, x: np.ndarray, rank_profile: tuple[int, ...], fr
     if any(r != prod_rank for r in rank_profile):
         yield from _structured_candidates(problem, x, rank_profile, fresh)
         return
-    Ws, off = [], 0
-    for r, c in problem.shapes:
-        Ws.append(x[off:off + r * c].reshape(r, c))
-        off += r * c
-    R = Ws[0]
-    for W in Ws[1:]:
-        R = W @ R
+    R = _float_product(problem, x)
     for delta in PRODUCT_TOLERANCES:
         Rq = snap_vector(R.ravel(), delta)
         Rm = flint.fmpq_mat(R.shape[0], R.shape[1], [flint.fmpq(q.numerator, q.denominator) for q in Rq])
@@ -386,6 +380,18 @@ def _structured_routes(problem, x: np.ndarray, rank_profile: tuple[int, ...], fr
             yield (f"canonical factorization of the product snapped at relative tolerance "
                    f"{delta:g}"), pt, None
     yield from _solved_factor_candidates(problem, x, fresh)
+
+
+def _float_product(problem, x: np.ndarray) -> np.ndarray:
+    """``W_H ... W_1`` of the flattened float point ``x`` (one chain)."""
+    Ws, off = [], 0
+    for r, c in problem.shapes:
+        Ws.append(x[off:off + r * c].reshape(r, c))
+        off += r * c
+    R = Ws[0]
+    for W in Ws[1:]:
+        R = W @ R
+    return R
 
 
 def _rational_root(q: Fraction, k: int) -> Fraction | None:
@@ -411,14 +417,7 @@ def _balanced_rank_one(problem, x: np.ndarray, fresh):
 
     obj = float64_objective(problem)
     value = lambda v: float(obj.value(obj.unflatten(np.asarray(v, dtype=float)[None, :]))[0])  # noqa: E731
-    H = problem.depth
-    Ws, off = [], 0
-    for r, c in problem.shapes:
-        Ws.append(x[off:off + r * c].reshape(r, c))
-        off += r * c
-    R = Ws[0]
-    for W in Ws[1:]:
-        R = W @ R
+    H, R = problem.depth, _float_product(problem, x)
     seen = set()
     for delta in PRODUCT_TOLERANCES:
         Rq = snap_vector(R.ravel(), delta)
