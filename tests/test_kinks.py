@@ -298,3 +298,31 @@ def test_a_kink_saddle_whose_descent_stays_on_the_kink():
     bad = copy.deepcopy(data)
     bad["evidence"]["curve"] = bad["evidence"]["curve"][:1]
     assert not check_certificate(bad).holds
+
+
+def test_a_flat_valley_that_is_no_orbit_is_decided_on_its_face():
+    # towers [[1,1,1], [1,1,1,1]], l1, Y = 10, decay 1, at (a, b | c, d, e) = (1, 1 | 0, 0, 0):
+    # p = ab + cde = 1 < 10, so near the point L = 10 - ab - cde + (a^2+b^2+c^2+d^2+e^2)/2
+    # = 10 + (a - b)^2/2 + [(c^2 + d^2 + e^2)/2 - cde] >= 10 (the cubic is small near 0): a local
+    # minimum, flat along a = b (L = 10 there: no symmetry orbit, the towers' gauges are
+    # discrete), spurious: a = b = 0, c = d = e = 2 gives |8 - 10| + 12/2 = 8 < 10.
+    # A sum of squares vanishing on that line has a singular Gram matrix: found on its face.
+    prob = {"family": "multi-tower", "towers": [[1, 1, 1], [1, 1, 1, 1]], "Y": [[10]],
+            "loss": "l1", "weight_decay": 1}
+    r = _classify(prob, [[[1]], [[1]], [[0]], [[0]], [[0]]])
+    assert r.kind is Kind.SPURIOUS_LOCAL_MINIMUM and r.value == 10, r.reason
+    data = r.certificate.to_json()
+    assert check_certificate(data).holds
+    assert data["evidence"]["local_minimum"]["type"] == "sos-local"
+
+
+def test_zero_lines_are_the_flat_directions_only():
+    import flint
+    from landscape_proofs.produce.sos import _zero_lines
+    ctx = flint.fmpq_mpoly_ctx.get(("y", 3), "lex")
+    y0, y1, y2 = ctx.gens()
+    # (y0 - y1)^2 / 2 + y2^2 - y0 y1 y2: the quadratic part vanishes on (1, 1, 0), and so does
+    # the whole polynomial along it; with + y0^4 it does not (a quartic wall, no line of zeros)
+    lines = _zero_lines((y0 - y1) ** 2 / 2 + y2 ** 2 - y0 * y1 * y2, 3)
+    assert len(lines) == 1 and lines[0][0] == lines[0][1] != 0 and lines[0][2] == 0
+    assert _zero_lines((y0 - y1) ** 2 / 2 + y2 ** 2 + y0 ** 4, 3) == []

@@ -233,15 +233,148 @@ def sos_evidence(obj, W, value, *, sign: int = 1, local: bool = False,
         nbasis = start + list(_monomials(N, q + 1, half - 1))
         if len(basis) > MAX_BASIS:
             continue
+        lines = None
         for r2 in radii:
             r2 = flint.fmpq(Fraction(r2).numerator, Fraction(r2).denominator)
-            found = _attempt(p, basis, (r2 - sum(g * g for g in y), nbasis), ring, lhs)
+            ball = (r2 - sum(g * g for g in y), nbasis)
+            found = _attempt(p, basis, ball, ring, lhs)
+            if found is None:      # a line of zeros through the point: restrict to its face
+                lines = _zero_lines(lhs, N) if lines is None else lines
+                found = _face_attempt(p, basis, ball, ring, lhs, lines) if lines else None
             if found is not None:
                 ev = {"type": "sos-local", "multiplier_degree": k}
                 ev.update(found)
                 if "ball" in ev:
                     ev["ball"]["radius_squared"] = format_exact(r2)
                 return ev
+    return None
+
+
+def _zero_lines(lhs, N: int) -> list:
+    """Directions ``v`` (rational, from the kernel of the quadratic part of ``lhs`` at 0) along
+    which ``lhs(t v)`` is identically 0: a line of zeros through the point (a flat valley that
+    is no symmetry orbit).  A sum of squares ``m^T Q m`` that vanishes there has ``Q m(t v) =
+    0`` for every t, so Q is singular and the SDP has no interior: :func:`_face_attempt`."""
+    from landscape_proofs.kernel.linalg import nullspace
+
+    H = flint.fmpq_mat(N, N)
+    for e, c in _dict_of(lhs).items():
+        if sum(e) == 2:
+            idx = [i for i, k in enumerate(e) for _ in range(k)]
+            i, j = idx
+            H[i, j] += c if i == j else c / 2
+            if i != j:
+                H[j, i] += c / 2
+    ctx1 = flint.fmpq_mpoly_ctx.get(("t",), "lex")
+    t = ctx1.gens()[0]
+    return [v for v in nullspace(H) if lhs.compose(*[t * x for x in v]).is_zero()]
+
+
+def _face_basis(basis: list, lines: list) -> flint.fmpq_mat:
+    """Columns spanning the vectors orthogonal to every ``m(t v)`` coefficient vector (one per
+    power of t, per line): the face of Gram matrices that vanish on the lines."""
+    from landscape_proofs.kernel.linalg import nullspace
+
+    K = []
+    for v in lines:
+        by_degree = {}
+        for i, a in enumerate(basis):
+            c = flint.fmpq(1)
+            for x, k in zip(v, a):
+                c *= x ** k
+            if c != 0:
+                by_degree.setdefault(sum(a), [flint.fmpq(0)] * len(basis))[i] = c
+        K += list(by_degree.values())
+    if not K:
+        return None
+    ns = nullspace(flint.fmpq_mat(len(K), len(basis), [x for row in K for x in row]))
+    return flint.fmpq_mat(len(basis), len(ns), [v[i] for i in range(len(basis)) for v in ns]) if ns else None
+
+
+def _face_attempt(p, basis, ball, ring, lhs, lines):
+    """:func:`_attempt` on the face ``Q = N Q' N^T``, ``P = M P' M^T`` of Gram matrices that
+    vanish on the lines of zeros (:func:`_zero_lines`), where the SDP has an interior: ``P'``
+    is rounded through a factor (PSD by construction), ``Q'`` rounded and projected exactly
+    onto the identity's affine space in its own coordinates (a least-norm rational solve), and
+    kept only if exactly PSD.  The kernel re-checks the monomial Gram matrices it yields."""
+    import cvxpy as cp
+    import numpy as np
+
+    N = _face_basis(basis, lines)
+    M = _face_basis(ball[1], lines)
+    if N is None or M is None or len(basis) > MAX_BASIS:
+        return None
+    fl = lambda A: np.array([[float(A[i, j]) for j in range(A.ncols())] for i in range(A.nrows())])  # noqa: E731
+    Nf, Mf, nb = fl(N), fl(M), ball[1]
+    q, r = N.ncols(), M.ncols()
+    Qp, Pp, t = cp.Variable((q, q), symmetric=True), cp.Variable((r, r), symmetric=True), cp.Variable()
+    Q, P = Nf @ Qp @ Nf.T, Mf @ Pp @ Mf.T
+    terms: dict = {}
+    for i in range(len(basis)):
+        for j in range(len(basis)):
+            terms.setdefault(tuple(x + y for x, y in zip(basis[i], basis[j])), []).append(Q[i, j])
+    for g, c in _dict_of(ball[0]).items():
+        for i in range(len(nb)):
+            for j in range(len(nb)):
+                terms.setdefault(tuple(a + b + d for a, b, d in zip(g, nb[i], nb[j])), []).append(
+                    float(c) * P[i, j])
+    if any(g not in terms for g in p):
+        return None
+    cons = [Qp - t * np.eye(q) >> 0, Pp - t * np.eye(r) >> 0, t <= 1]
+    cons += [cp.sum(cp.hstack(terms[g])) == float(p.get(g, 0)) for g in terms]
+    prob = cp.Problem(cp.Maximize(t), cons)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            prob.solve(solver="CLARABEL")
+    except (cp.error.SolverError, ValueError, ArithmeticError):
+        return None
+    if prob.status not in ("optimal", "optimal_inaccurate") or t.value is None or t.value <= 1e-7:
+        return None
+    cells = [(i, j) for i in range(q) for j in range(i, q)]
+    for den in DENOMINATORS:
+        P1 = M * _factor_round(Pp.value, den) * M.transpose()
+        sig = ring.from_dict({})
+        for i in range(len(nb)):
+            for j in range(len(nb)):
+                if P1[i, j] != 0:
+                    sig += ring.from_dict({tuple(a + b for a, b in zip(nb[i], nb[j])): P1[i, j]})
+        target = _dict_of(lhs - ball[0] * sig)
+        # class sums of N Q' N^T as a linear map of Q'`s upper triangle (cells), exactly
+        classes = {}
+        for i in range(len(basis)):
+            for j in range(len(basis)):
+                classes.setdefault(tuple(x + y for x, y in zip(basis[i], basis[j])), []).append((i, j))
+        if any(g not in classes for g, c in target.items() if c != 0):
+            continue
+        keys = list(classes)
+        A = flint.fmpq_mat(len(keys), len(cells))
+        for row, g in enumerate(keys):
+            for i, j in classes[g]:
+                for col, (a, b) in enumerate(cells):
+                    w = N[i, a] * N[j, b] + (N[i, b] * N[j, a] if a != b else 0)
+                    if w != 0:
+                        A[row, col] += w
+        z0 = flint.fmpq_mat(len(cells), 1, [_q((Qp.value[a][b] + Qp.value[b][a]) / 2, den) for a, b in cells])
+        rhs = flint.fmpq_mat(len(keys), 1, [target.get(g, flint.fmpq(0)) for g in keys]) - A * z0
+        rref, rk = A.transpose().rref()      # independent rows of A: the pivots of A^T
+        piv = [next(j for j in range(A.nrows()) if rref[i, j] != 0) for i in range(rk)]
+        Ar = flint.fmpq_mat(rk, len(cells), [A[i, j] for i in piv for j in range(len(cells))])
+        br = flint.fmpq_mat(rk, 1, [rhs[i, 0] for i in piv])
+        try:
+            z = z0 + Ar.transpose() * (Ar * Ar.transpose()).solve(br)
+        except ZeroDivisionError:
+            continue
+        if A * z != flint.fmpq_mat(len(keys), 1, [target.get(g, flint.fmpq(0)) for g in keys]):
+            continue                  # the rows left out were not implied: inconsistent
+        Q1 = flint.fmpq_mat(q, q)
+        for (a, b), x in zip(cells, [z[k, 0] for k in range(len(cells))]):
+            Q1[a, b] = Q1[b, a] = x
+        if negative_direction(Q1) is not None:
+            continue
+        Qm = N * Q1 * N.transpose()
+        return {"basis": [_mono_json(a) for a in basis], "gram": _mat_json(Qm),
+                "ball": {"basis": [_mono_json(a) for a in nb], "gram": _mat_json(P1)}}
     return None
 
 
