@@ -119,6 +119,30 @@ def test_cli_campaign_runs_and_resumes(tmp_path, capsys):
                                                           "wd/seed-0", "wd/seed-1"]
 
 
+def test_one_folder_per_case_gives_distinct_task_ids(tmp_path, capsys, monkeypatch):
+    # c01/problem.json and c02/problem.json share a stem: the ids use the paths (c01/problem);
+    # a file given twice is still refused, with one line
+    from landscape_proofs.cli.campaign import task_names
+    from landscape_proofs.cli.main import main
+
+    assert task_names(["a.json", "b.json"]) == ["a", "b"]
+    assert task_names(["c01/problem.json", "c02/problem.json", "x.json"]) == [
+        "c01/problem", "c02/problem", "x"]
+    monkeypatch.chdir(tmp_path)
+    for case, p in (("c01", BH), ("c02", WD)):
+        (tmp_path / case).mkdir()
+        (tmp_path / case / "problem.json").write_text(json.dumps(p))
+    out = tmp_path / "c.jsonl"
+    assert main(["campaign", "c01/problem.json", "c02/problem.json", "--out", str(out),
+                 "--seeds", "1", "--starts", "6", "--workers", "1", "--no-progress"]) == 0
+    capsys.readouterr()
+    assert sorted(r["id"] for r in read_results(out)) == ["c01/problem/seed-0", "c02/problem/seed-0"]
+    assert main(["campaign", "c01/problem.json", "c01/problem.json", "--out", str(tmp_path / "d.jsonl"),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "given twice" in err[0]
+
+
 def test_verify_re_checks_a_campaign_results_file(tmp_path, capsys):
     """`landscape verify results.jsonl`: every certified group of every finished task, through
     the certificate its line carries; a tampered certificate or a kind its certificate does not

@@ -37,15 +37,23 @@ def register(sub) -> None:
     c.set_defaults(func=run)
 
 
+def task_names(paths) -> list:
+    """A name per problem file for the task ids: its stem (``a.json`` -> ``a``), or, where two
+    files share a stem (one folder per case, ``c01/problem.json``, ``c02/problem.json``), its
+    path without the suffix (``c01/problem``)."""
+    stems = [Path(p).stem for p in paths]
+    return [Path(p).with_suffix("").as_posix() if stems.count(s) > 1 else s
+            for p, s in zip(paths, stems)]
+
+
 def run(args) -> int:
     from landscape_proofs.families.io import problem_to_dict
     from landscape_proofs.search.campaign import run_campaign, search_tasks
 
     problems = {}
-    for path in args.problems:
-        name = Path(path).stem
+    for path, name in zip(args.problems, task_names(args.problems)):
         if name in problems:
-            raise InputError("expected problem files with distinct names (task ids use them)",
+            raise InputError("expected each problem file once (the same file is given twice)",
                              source=path)
         problems[name] = problem_to_dict(api.load_problem(path))
     tasks = search_tasks(problems, range(args.seeds), starts=args.starts, method=args.method)
