@@ -679,7 +679,7 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
     if problem.sum_of_towers:
         group += " per tower and between towers"
     where = (f"a critical point lies in the box (radius {show(r)}, {len(F)} free coordinates, "
-             f"gauge of {group} transversal; unique on the slice)")
+             f"{'gauge of ' + group + ' transversal' if P else 'no continuous gauge'}; unique on the slice)")
 
     # the value, over the whole box
     v = obj.value(Wb)
