@@ -48,18 +48,18 @@ def test_the_least_decays_decide_where_the_expensive_entries_are_zero():
     assert r.raw.certificate.to_json()["evidence"]["type"] == "nuclear-dual-bound"
 
 
-# widths 2-1-1 (one hidden unit), Y = (6/5, 2), decays (1, 4) on W_1 and 1 on W_2: with
-# A = (a_1, a_2), B = b the critical equations are a_i (b^2 + alpha_i) = b y_i and
-# b (1 + |A|^2) = A . Y; b = 1 gives A = (3/5, 2/5) and 1 + 13/25 = 18/25 + 4/5, so the point
-# is critical, value 1/2 (9/25 + 64/25) + (9/25 + 16/25)/2 + 1/2 = 123/50.  It uses the decay-4
-# entry a_2, so the per-unit least-decay minorant of nuclear-dual-bound cannot decide; the
-# census finds 3 real critical points (the origin, a saddle, and this point with its flip).
-CROSSED = {"family": "deep-linear", "widths": [2, 1, 1], "Y": [["6/5", 2]], "loss": "square",
-           "weight_decay": [[[1, 4]], [[1]]]}
-OPTIMUM = Fraction(123, 50)
+# widths 1-1-1-1, Y = 17/2, decays (1, 4, 1/4): L = 1/2 (uvw - 17/2)^2 + (u^2 + 4v^2 + w^2/4)/2.
+# At a critical point u dL/du = v dL/dv = w dL/dw gives u^2 = 4 v^2 = w^2/4 =: s = (17/2 - p) p,
+# p = uvw, so p^2 = s^3 (the decays multiply to 1): with s = q^2, q^4 - 17q/2 + 1 = 0, roots q = 2
+# and q ~ 0.1177.  q = 2: u = 2, v = 1, w = 4, p = 8, value 1/8 + 6 = 49/8; q ~ 0.1177: p ~ 0.0016,
+# value ~ 36; the origin (Hessian diag(1, 4, 1/4) > 0) 289/8.  So 9 real points (each q with 4
+# sign patterns of p > 0) and the global value 49/8.  Three layers: no nuclear-norm argument.
+CROSSED = {"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [["17/2"]], "loss": "square",
+           "weight_decay": [[[1]], [[4]], [["1/4"]]]}
+OPTIMUM = Fraction(49, 8)
 
 
-@pytest.mark.parametrize("point", [[[["3/5", "2/5"]], [[1]]], [[["-3/5", "-2/5"]], [[-1]]]])
+@pytest.mark.parametrize("point", [[[[2]], [[1]], [[4]]], [[[-2]], [[-1]], [[4]]]])
 def test_classify_upgrades_a_local_minimum_through_the_census(point):
     r = classify(CROSSED, {"weights": point})
     assert r.kind is Kind.GLOBAL_MINIMUM and r.value == OPTIMUM

@@ -314,7 +314,7 @@ def test_census_and_product_census_certificates_are_explained():
 @pytest.mark.parametrize("problem, weights, ev_type, words", [
     ({"family": "deep-linear", "widths": [1, 4, 1], "Y": [[5]], "loss": "square",
       "weight_decay": [[[1], [6], [6], [4]], [[1, "2/3", "3/2", 4]]]},
-     [[[2], [0], [0], [0]], [[2, 0, 0, 0]]], "nuclear-dual-bound", "least decays"),
+     [[[2], [0], [0], [0]], [[2, 0, 0, 0]]], "nuclear-dual-bound", "norm bound"),
     ({"family": "deep-linear", "widths": [2, 1, 1, 1], "X": [[1, 0], [0, 2]], "Y": [[0, 3]],
       "loss": {"name": "power", "p": 4}, "weight_decay": 2},
      [[[0, 1]], [[1]], [[1]]], "census", "census of this very problem"),

@@ -429,32 +429,36 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
                              f"the lower bound min 1/2 ||R - Y||^2 + lam ||R||_* over rank <= "
                              f"{p.max_rank} (||W_1||^2 + ||W_2||^2 >= 2 ||W_2 W_1||_*)")
     if kind == "nuclear-dual-bound":
-        # towers of two distinct blocks B_t A_t, decays a_i, b_i > 0 per hidden unit i (row i of
-        # A, column i of B), convex l: with G = -dl/dR at a critical point, D_a A = B^T G and
-        # B D_b = G A^T give <G, R> = sum_i a_i/2 ||A_i||^2 + b_i/2 ||B_i||^2 >= sum_i sqrt(a_i
-        # b_i) ||B_i A_i||_* >= <G, B'A'> at every W' when ||G||_2^2 <= every a_i b_i: by
-        # convexity L(W') >= L(W); a tower of one layer C: a_i/2 ||C_i'||^2 - <G_i, C_i'> is
-        # least at C_i' = G_i / a_i
-        towers = p.tower_decays(least=True)   # L >= the problem with each unit's least decay
+        # towers of two distinct blocks B_t A_t, a decay > 0 on every entry (alpha on A, beta on
+        # B), convex l, G = -dl/dR.  Hidden unit u (row A_u, column B_u): alpha_u/2 o A_u'^2 +
+        # beta_u/2 o B_u'^2 >= |D_alpha_u^(1/2) A_u'| |D_beta_u^(1/2) B_u'| >= B_u'^T G A_u'^T
+        # for every W' when D_alpha_u - G^T D_beta_u^(-1) G >= 0; so the decay is >= <G, B'A'>,
+        # with equality at a critical W (alpha o A = B^T G, beta o B = G A^T give <G, BA> = both
+        # halves); by convexity L(W') >= L(W).  A tower of one layer C: alpha/2 o C'^2 - <G, C'>
+        # is least at alpha o C' = G
+        towers = p.tower_decays(any_decay=True)
         if towers is None or loss.convex_proven(*p.loss_argument_shape) is not True:
             raise Rejected("nuclear-dual-bound needs towers of 1 or 2 layers, decay > 0, a convex loss")
         G = -_subgradient(ctx, ev)    # at l1 kinks: G = -S X^T, a multiplier S with 0 in dL
 
-        def units(M, d, u, T):        # u_i M_ij = T_ij, entries with decay d_ij > u_i are 0
-            rows = [(i, j) for i in range(M.nrows()) for j in range(M.ncols())]
-            if any(d[i][j] > u[i] and M[i, j] != 0 for i, j in rows):
-                raise Rejected("an entry whose decay exceeds its hidden unit's least decay is not 0")
-            if any(u[i] * M[i, j] != T[i, j] for i, j in rows):
-                raise Rejected("not critical with this G, least decays: D_a A = B^T G, B D_b = G A^T fail")
-        for a, b, ia, ib in towers:   # equal at W, with A's rows and B's columns as the units
-            A, B = ctx.W[ia], None if ib is None else ctx.W[ib]   # one layer C: D_a C = G only
-            units(A, p.decay_block(ia), a, G if B is None else B.transpose() * G)
+        def critical(M, d, T):        # d_ij M_ij = T_ij entry by entry
+            if any(d[i][j] * M[i, j] != T[i, j] for i in range(M.nrows()) for j in range(M.ncols())):
+                raise Rejected("not critical with this G: alpha o A = B^T G, beta o B = G A^T fail")
+        for _, _, ia, ib in towers:
+            A, B, dA = ctx.W[ia], None if ib is None else ctx.W[ib], p.decay_block(ia)
+            critical(A, dA, G if B is None else B.transpose() * G)     # one layer: alpha o C = G
             if B is not None:
-                units(B.transpose(), list(zip(*p.decay_block(ib))), b, A * G.transpose())
-                ab = min(x * y for x, y in zip(a, b))
-                if inertia(linalg_identity(G.ncols()) * ab - G.transpose() * G).negative:
-                    raise Rejected(f"||dl/dR||_2^2 > {ab}, the least product of a hidden unit's decays")
-        return "critical, ||dl/dR||_2^2 <= each hidden unit's product of least decays: L >= this value"
+                dB = p.decay_block(ib)
+                critical(B, dB, G * A.transpose())
+                for da, db in {(tuple(dA[u]), tuple(r[u] for r in dB)) for u in range(A.nrows())}:
+                    M = -G.transpose() * flint.fmpq_mat(len(db), len(db), [
+                        1 / x if i == j else 0 for i, x in enumerate(db) for j in range(len(db))]) * G
+                    for j, x in enumerate(da):
+                        M[j, j] += x
+                    if inertia(M).negative:
+                        raise Rejected("a hidden unit has D_alpha - G^T D_beta^-1 G not PSD: "
+                                       "||D_beta^-1/2 G D_alpha^-1/2||_2 > 1")
+        return "critical, ||D_beta^-1/2 (dl/dR) D_alpha^-1/2||_2 <= 1 for every hidden unit: L >= this value"
     raise Rejected(f"unknown evidence type {kind!r} for a global minimum (docs/certificates.md)")
 
 

@@ -88,23 +88,19 @@ class Problem:
     def depth(self) -> int:
         return len(self.shapes)
 
-    def tower_decays(self, least=False):
-        """``[(a, b, A's block, B's block)]`` per tower ``B A`` of two distinct blocks: without
-        ``least``, a decay > 0 constant on each block (the ball version); None otherwise.  With ``least``,
-        a and b are lists, per hidden unit (a row of A, a column of B) its least decay, which
-        need not be constant: the problem with them is a minorant (equal at points whose
-        larger-decay entries are 0).  A tower of one block C gives ``(a, None, C's block,
-        None)``, with least, a per row of C."""
+    def tower_decays(self, any_decay=False):
+        """``[(a, b, A's block, B's block)]`` per tower ``B A`` of two distinct blocks with a
+        decay > 0 constant on each block, a and b those decays (the ball version of
+        nuclear-dual-bound); None otherwise.  With ``any_decay`` the decays need only be > 0
+        (the exact version reads them entry by entry), and a, b are None.  A tower of one
+        block C gives ``(a, None, C's block, None)``."""
         blocks = [b for t in self.towers for b, _ in t]
         lam = [set(sum(self.decay_block(b), [])) for b in range(len(self.shapes))]
         if (self.symmetric or any(len(t) > 2 for t in self.towers) or len(set(blocks)) != len(blocks)
-                or any(len(d) != 1 and not least or not min(d) > 0 for d in lam)):
+                or any(len(d) != 1 and not any_decay or not min(d) > 0 for d in lam)):
             return None
-        def unit(b, col):   # each hidden unit's least decay (least), else the block's decay
-            d = self.decay_block(b)
-            return [min(r) for r in (zip(*d) if col else d)] if least else min(lam[b])
-        return [(unit(t[0][0], False), unit(t[1][0], True) if t[1:] else None, t[0][0],
-                 t[1][0] if t[1:] else None) for t in self.towers]
+        return [(None if any_decay else min(lam[t[0][0]]), None if any_decay or not t[1:] else
+                 min(lam[t[1][0]]), t[0][0], t[1][0] if t[1:] else None) for t in self.towers]
 
     @property
     def widths(self) -> tuple:

@@ -105,11 +105,6 @@ def _integerize(vec):
     return [Q(x // g) for x in ints]
 
 
-def _diag(v) -> flint.fmpq_mat:
-    """The diagonal matrix with entries v."""
-    return flint.fmpq_mat([[x if i == j else 0 for j in range(len(v))] for i, x in enumerate(v)])
-
-
 def _mat_json(M) -> list:
     return [[format_exact(to_fraction(M[i, j])) for j in range(M.ncols())] for i in range(M.nrows())]
 
@@ -404,13 +399,13 @@ class _Producer:
         return {"type": "isolated-critical-value"}
 
     def nuclear_dual(self):
-        """Evidence nuclear-dual-bound, or None.  Towers of two layers ``B A`` (or one: ``D_a
-        C = G``), a decay > 0, with a_i and b_i the least decay of hidden unit i (row i of A,
-        column i of B; the entries with larger decays must be 0 here), a convex loss: at a
-        critical point (at l1 kinks: with a multiplier S making ``D_a A = B^T G``, ``B D_b = G
-        A^T`` for ``G = -S X^T``), ``||G||_2^2 <= min_i a_i b_i`` proves it global (``a_i/2
-        ||A_i||^2 + b_i/2 ||B_i||^2 >= sqrt(a_i b_i) ||B_i A_i||_*`` and nuclear-norm duality),
-        for any data X."""
+        """Evidence nuclear-dual-bound, or None.  Towers of two layers ``B A`` (or one: ``alpha
+        o C = G``), a decay > 0 on every entry (alpha on A, beta on B), a convex loss: at a
+        critical point (at l1 kinks: with a multiplier S making ``alpha o A = B^T G``, ``beta o
+        B = G A^T`` for ``G = -S X^T``), ``D_alpha_u - G^T D_beta_u^-1 G >= 0`` for every hidden
+        unit u (row u of A, column u of B) proves it global (``alpha_u/2 o A_u^2 + beta_u/2 o
+        B_u^2 >= |D_alpha_u^1/2 A_u| |D_beta_u^1/2 B_u| >= B_u^T G A_u^T`` and convexity), for any
+        data X.  The kernel decides (``holds``); this only proposes."""
         p, loss = self.problem, self.problem.loss
         if (p.psd_product or not p.weight_decay and not isinstance(p.weight_decay, tuple)
                 or loss.convex_proven(*p.loss_argument_shape) is not True):
@@ -419,45 +414,37 @@ class _Producer:
             kp = read_problem(p.to_dict())
         except LandscapeError:
             return None
-        towers = kp.tower_decays(least=True)   # the kernel's own guard: [(a, b, A's block, B's)]
+        towers = kp.tower_decays(any_decay=True)   # the kernel's own guard
         if towers is None:
             return None
-        for a, b, ia, ib in towers:   # a per row of A, b per column of B: each unit's least decay
-            for i, u in ((ia, [[x] * self.W[ia].ncols() for x in a]),
-                         (ib, None if ib is None else [b] * self.W[ib].nrows())):
-                if i is not None and any(d > m and x != 0 for d, m, x in zip(
-                        sum(kp.decay_block(i), []), sum(u, []), self.W[i].entries())):
-                    return None      # the minorant is not equal to L here
         E = self.obj.loss_argument(self.W)
         ev = {"type": "nuclear-dual-bound"}
-        if loss.is_smooth_at(E):
-            G = -self.obj.function_gradient(self.W)
-        elif loss.piecewise_linear_kinks:
+        if loss.piecewise_linear_kinks and not loss.is_smooth_at(E):
             X = matrix(p.X)
 
-            def equations(S):      # D_a A - B^T G and B D_b - G A^T with G = -S X^T, per tower
+            def times(d, M):       # entrywise decay o M
+                return flint.fmpq_mat(M.nrows(), M.ncols(), [d[i][j] * M[i, j] for i in range(
+                    M.nrows()) for j in range(M.ncols())])
+
+            def equations(S):      # alpha o A - B^T G and beta o B - G A^T with G = -S X^T
                 G, out = -(S * X.transpose()), []
-                for a, b, ia, ib in towers:
+                for _, _, ia, ib in towers:
                     A = self.W[ia]
-                    if ib is None:                  # one layer C: D_a C = G
-                        out += list((_diag(a) * A - G).entries())
+                    if ib is None:                  # one layer C: alpha o C = G
+                        out += list((times(kp.decay_block(ia), A) - G).entries())
                         continue
                     B = self.W[ib]
-                    out += list((_diag(a) * A - B.transpose() * G).entries())
-                    out += list((B * _diag(b) - G * A.transpose()).entries())
+                    out += list((times(kp.decay_block(ia), A) - B.transpose() * G).entries())
+                    out += list((times(kp.decay_block(ib), B) - G * A.transpose()).entries())
                 return out
             S = self.l1_multiplier(E, equations,
                                    small=lambda S: list((S * X.transpose()).entries()))
             if S is None:
                 return None
-            G, ev["multiplier"] = -(S * X.transpose()), _mat_json(S)
-        else:
+            ev["multiplier"] = _mat_json(S)
+        elif not loss.is_smooth_at(E):
             return None
-        GtG = G.transpose() * G
-        if all(inertia(identity(G.ncols()) * min(x * y for x, y in zip(a, b)) - GtG).negative == 0
-               for a, b, _, _ in towers if b is not None):
-            return ev
-        return None
+        return ev if self.holds(Kind.GLOBAL_MINIMUM, ev) else None
 
     def nuclear_norm_optimum(self):
         """Two layers, square loss, X = I, scalar decay > 0: the exact lower bound of

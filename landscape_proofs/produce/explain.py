@@ -468,13 +468,14 @@ class _Explainer:
                          "The kernel re-checks the census and that the point, critical, lies in "
                          "the cube of a root classified global.")
         elif kind == "nuclear-dual-bound":
-            self.say("Towers of one or two layers B A with a weight decay: for each hidden unit "
-                     "i, a_i/2 |A_i|^2 + b_i/2 |B_i|^2 >= sqrt(a_i b_i) |B_i A_i|_* (a_i, b_i "
-                     "the least decays of its row of A and column of B), so with G = -dl/dR the "
-                     "decay is at least <G, B'A'> at every point when ||G||_2^2 <= a_i b_i for "
-                     "every unit; at a critical point this bound is attained. The kernel checks "
-                     "criticality with these decays, ||G||_2^2 <= min a_i b_i exactly, and that "
-                     "the entries with larger decays are 0; convexity of the loss does the rest.")
+            self.say("Towers of one or two layers B A with a weight decay (alpha on A, beta on B, "
+                     "entry by entry): for each hidden unit u, alpha_u/2 o A_u^2 + beta_u/2 o "
+                     "B_u^2 >= |D_alpha_u^1/2 A_u| |D_beta_u^1/2 B_u| >= B_u^T G A_u^T when "
+                     "||D_beta_u^-1/2 G D_alpha_u^-1/2||_2 <= 1, with G = -dl/dR; so the decay "
+                     "is at least <G, B'A'> at every point, with equality at a critical point. "
+                     "The kernel checks criticality entry by entry and that norm bound (the "
+                     "inertia of D_alpha - G^T D_beta^-1 G) for every unit, exactly; convexity "
+                     "of the loss does the rest.")
         elif kind == "nuclear-norm-bound":
             self.say("Two layers, the square loss, X = I and a weight decay lam: |W_1|^2 + "
                      "|W_2|^2 >= 2 |W_2 W_1|_*, so L is at least min 1/2 |R - Y|^2 + lam |R|_* "
