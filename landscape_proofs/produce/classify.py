@@ -364,25 +364,17 @@ class _Producer:
     def psd_cone_optimality(self):
         """l(U U^T) + lam/2 ||U||^2, l convex: with G the gradient of l at R = U U^T (at l1
         kinks, G = a Clarke multiplier S), S = sym(G) + lam/2 I PSD with <S, R> = 0 makes R
-        the minimum of the convex l(Z) + lam/2 tr Z over all PSD Z.  Evidence, or None."""
+        the minimum of the convex l(Z) + lam/2 tr Z over all PSD Z.  Evidence, or None; the
+        kernel decides (``holds``), this only proposes the multiplier."""
         E, ev = self.obj.loss_argument(self.W), {"type": "psd-cone-optimality"}
-        if self.problem.loss.is_smooth_at(E):
-            G = self.obj.function_gradient(self.W)
-        elif self.problem.loss.piecewise_linear_kinks:
-            G = self.clarke_multiplier(E)   # makes (sym(G) + lam/2 I) U = 0, so <S, R> = 0
-            if G is None:
+        if not self.problem.loss.is_smooth_at(E):
+            if not self.problem.loss.piecewise_linear_kinks:
                 return None
-            ev["multiplier"] = _mat_json(G)
-        else:
-            return None
-        S = (G + G.transpose()) / 2
-        for i in range(S.nrows()):
-            S[i, i] += self.obj.lam / 2
-        R = self.obj.product(self.W)
-        if inertia(S).negative == 0 and sum(
-                (S[i, j] * R[i, j] for i in range(S.nrows()) for j in range(S.ncols())), Q(0)) == 0:
-            return ev
-        return None
+            S = self.clarke_multiplier(E)   # makes (sym(S) + lam/2 I) U = 0, so <., R> = 0
+            if S is None:
+                return None
+            ev["multiplier"] = _mat_json(S)
+        return ev if self.holds(Kind.GLOBAL_MINIMUM, ev) else None
 
     def isolated_critical_value(self):
         """Square loss with a scalar decay (deep linear or towers of two layers, X X^T = c I)

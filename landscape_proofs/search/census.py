@@ -284,8 +284,9 @@ def global_by_census(problem, points) -> list:
         return out
     narrow = narrowed(_as_dict(problem))
     target = narrow if narrow is not None else _as_dict(problem)
-    if sum(a * b for a, b in zip(target["widths"], target["widths"][1:])) > CENSUS_PARAMS \
-            if narrow is not None else sum(r * c for r, c in problem.shapes) > CENSUS_PARAMS:
+    size = (sum(a * b for a, b in zip(narrow["widths"], narrow["widths"][1:])) if narrow
+            else sum(r * c for r, c in problem.shapes))
+    if size > CENSUS_PARAMS:
         return out
     try:
         if scope_reason(read_problem(target)) is not None:

@@ -527,6 +527,7 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
     n_run = len(val)                  # fewer than config.starts when the descent ran out of time
     stopped = "timeout" if n_run < config.starts else None
     end = None if config.timeout is None else t0 + config.timeout
+    left = lambda: None if end is None else max(end - time.perf_counter(), 1e-3)  # noqa: E731
     for gid, members in enumerate(groups_idx, start=1):
         rep = int(members[np.argmin(gn[members])])
         profile = inv.rank_profile(rep)
@@ -539,7 +540,7 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
             # deadline is checked between candidates and before each kernel check of an
             # enclosure (produce/refined.py), so one group overruns it by one check at most
             try:
-                with deadline(None if end is None else max(end - time.perf_counter(), 1e-3)):
+                with deadline(left()):
                     cert = certify_limit_point(problem, x[rep], profile, config.budget,
                                                cache=cache, use_enclosures=config.enclosures,
                                                digits=config.digits,
@@ -575,7 +576,7 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
     if config.enclosures and stopped is None and (end is None or time.perf_counter() < end):
         # irrational limit points: the runs gauge-fixed into one certified box (dedupe.py)
         try:
-            with deadline(None if end is None else max(end - time.perf_counter(), 1e-3)):
+            with deadline(left()):
                 groups, members_of = orbit_boxes(problem, groups, members_of, x, config.dedupe_tol)
         except DeadlineExceeded:
             stopped = "timeout"
