@@ -192,3 +192,4 @@ def test_rational_roots_for_the_balanced_factors():
     assert _rational_root(Fraction(1, 4), 2) == Fraction(1, 2)
     assert _rational_root(Fraction(2), 3) is None and _rational_root(Fraction(3, 4), 2) is None
     assert _rational_root(Fraction(0), 5) == 0
+    assert _rational_root(Fraction(10 ** 400), 3) is None        # beyond floats: not proposed

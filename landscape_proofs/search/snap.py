@@ -398,7 +398,10 @@ def _rational_root(q: Fraction, k: int) -> Fraction | None:
     """The rational ``q^(1/k)`` (q >= 0), or None when it is irrational."""
     root = []
     for part in (q.numerator, q.denominator):
-        r = round(part ** (1.0 / k))
+        try:
+            r = round(part ** (1.0 / k))
+        except OverflowError:     # beyond floats: no simple balanced factor to propose
+            return None
         r = next((c for c in (r - 1, r, r + 1) if c >= 0 and c ** k == part), None)
         if r is None:
             return None
