@@ -219,8 +219,9 @@ def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
             return Result(Classification(Kind.INCONCLUSIVE, None, size_refusal(problem), None,
                                          "none"))
 
-        return Result(_classify_refined(problem, point, budget=budget,
-                                        digits=100 if digits is None else digits))
+        refined = _classify_refined(problem, point, budget=budget,
+                                    digits=100 if digits is None else digits)
+        return Result(_refined_by_census(problem, refined) or refined)
     if digits is not None:
         raise InputError("digits needs refine=True (exact classification has no precision)")
     from landscape_proofs.produce.classify import classify as _classify
@@ -246,6 +247,24 @@ def _global_by_census(problem, point, raw):
         return None
     return replace(raw, kind=Kind.GLOBAL_MINIMUM, certificate=up[0], reason=up[1],
                    method="census (every real critical point, certified)",
+                   notes=raw.notes + ("a complete census upgraded the local-minimum answer",))
+
+
+def _refined_by_census(problem, raw):
+    """The same upgrade for ``refine=True``: the answer's certificate (an enclosure of an
+    irrational minimum, or a snapped exact point) with a census as its global evidence."""
+    from dataclasses import replace
+
+    from landscape_proofs.produce.kinds import Kind
+    from landscape_proofs.search.census import global_by_census
+
+    if raw.kind is not Kind.LOCAL_MINIMUM or not isinstance(raw.certificate, dict):
+        return None
+    (up,) = global_by_census(problem, [raw.certificate])
+    if up is None:
+        return None
+    return replace(raw, kind=Kind.GLOBAL_MINIMUM, certificate=up[0], reason=up[1],
+                   method=raw.method + "; census (every real critical point, certified)",
                    notes=raw.notes + ("a complete census upgraded the local-minimum answer",))
 
 

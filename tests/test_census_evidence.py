@@ -1,5 +1,6 @@
 """Evidence ``census`` for a global minimum: a complete census of the point's own problem
-(kernel/census.py) and the point inside the Krawczyk cube of a root it classifies global.
+(kernel/census.py), the point critical, and only roots it classifies global valued like it
+(exact points, and enclosures of irrational ones).
 ``classify`` reaches it for small instances where no lower bound decides (a per-entry decay:
 the issue's "else the census")."""
 from __future__ import annotations
@@ -70,9 +71,9 @@ def test_classify_upgrades_a_local_minimum_through_the_census(point):
 def test_the_kernel_checks_the_census_and_the_membership(report):
     ev = {"type": "census", "census": report.certificate["census"]}
     assert check_certificate(_cert(PER_ENTRY, GLOBAL, ev)).holds
-    # the origin is critical but a strict saddle: in no global cube
+    # the origin is critical but a strict saddle: its value is a saddle's, not a global one
     res = check_certificate(_cert(PER_ENTRY, ORIGIN, ev))
-    assert not res.holds and "no census cube of a global minimum" in res.reason
+    assert not res.holds and "valued in [2, 2] are ['strict-saddle'], not only global" in res.reason
     # the same census for another problem (decay 2 on unit 2's input weight) does not check
     other = copy.deepcopy(PER_ENTRY)
     other["weight_decay"] = [[[1], [2]], [[1, 3]]]
@@ -151,17 +152,18 @@ def test_a_wide_hidden_layer_is_decided_through_the_narrowed_census():
     bad = copy.deepcopy(cert)
     bad["point"] = rot
     assert check_certificate(bad).holds
-    # the origin is critical, value 9/2 > 7/2: refused
+    # the origin is critical, value 9/2 > 7/2, the narrowed problem's origin: refused
     bad["point"] = {"weights": [[[0, 0], [0, 0]], [[0, 0]], [[0]]]}
     bad.pop("value", None)
     res = check_certificate(bad)
-    assert not res.holds and "global value >= 9/2" in res.reason
+    assert not res.holds and "cut to 1 roots valued in [9/2, 9/2] are ['spurious-local-minimum']" in res.reason, res.reason
 
 
 @pytest.mark.parametrize("change, why", [
-    (lambda c: c["problem"].__setitem__("weight_decay", [[[2, 3], [2, 2]], [[2, 2]], [[2]]]),
+    (lambda c: c["problem"].__setitem__("weight_decay", [[[2, 2], [3, 2]], [[2, 2]], [[2]]]),
      "scalar decay"),                                        # per-entry: the formula is gone
-    (lambda c: c["problem"].__setitem__("Y", [[0, 4]]), "census"),   # another problem's census
+    (lambda c: c["evidence"]["census"]["result"]["kinds"].__setitem__("global-minimum", 1),
+     "result"),                                                      # a count claimed wrong
     (lambda c: c["evidence"]["census"]["roots"].pop(), "census"),    # a root dropped
 ])
 def test_tampered_narrow_census_evidence_is_rejected(change, why):
@@ -170,6 +172,14 @@ def test_tampered_narrow_census_evidence_is_rejected(change, why):
     cert.pop("value", None)
     res = check_certificate(cert)
     assert not res.holds and why in res.reason, res.reason
+
+
+def test_another_problems_census_is_rejected_for_the_narrowed_problem(report):
+    # PER_ENTRY's census has 4 parameters too, but it is the census of another problem
+    cert = classify(WIDE, WIDE_MIN).raw.certificate.to_json()
+    cert["evidence"]["census"] = report.certificate["census"]
+    res = check_certificate(cert)
+    assert not res.holds and "cut to 1" in res.reason, res.reason
 
 
 def test_search_reaches_the_circle_of_minima_through_balanced_factors():
@@ -193,3 +203,118 @@ def test_rational_roots_for_the_balanced_factors():
     assert _rational_root(Fraction(2), 3) is None and _rational_root(Fraction(3, 4), 2) is None
     assert _rational_root(Fraction(0), 5) == 0
     assert _rational_root(Fraction(10 ** 400), 3) is None        # beyond floats: not proposed
+
+
+# --- irrational minima: the census as an enclosure's global evidence -----------------------
+# widths 1-1-1-1, Y = 5, decays (1, 4, 1/4): as for CROSSED, u^2 = 4 v^2 = w^2/4 = q^2 with
+# p = uvw = q^3 at the minima and q^4 - 5q + 1 = 0, roots q ~ 0.2003 and q ~ 1.6372 (irrational:
+# q^4 - 5q + 1 has no rational root, +-1 fail).  L = 1/2 (q^3 - 5)^2 + 3/2 q^2 there: ~4.2077 at
+# the larger root, ~12.43 at the smaller, 25/2 at the origin; the global value is the first.
+IRRATIONAL = {"family": "deep-linear", "widths": [1, 1, 1, 1], "Y": [[5]], "loss": "square",
+              "weight_decay": [[[1]], [[4]], [["1/4"]]]}
+
+
+def _hand_optimum():
+    import mpmath
+
+    ctx = mpmath.mp.clone()
+    ctx.dps = 40
+    q = ctx.findroot(lambda q: q ** 4 - 5 * q + 1, 1.6)
+    assert abs(q ** 4 - 5 * q + 1) < ctx.mpf(10) ** -35 and 1.63 < q < 1.64
+    return Fraction(str(ctx.mpf(1) / 2 * (q ** 3 - 5) ** 2 + ctx.mpf(3) / 2 * q ** 2))
+
+
+def test_an_irrational_per_entry_minimum_is_global_through_the_census():
+    from landscape_proofs.search.multistart import SearchConfig, search
+
+    v = _hand_optimum()
+    r = search(problem_from_dict(IRRATIONAL), SearchConfig(starts=16, seed=1))
+    best = min(r.groups, key=lambda g: g.value_approx)
+    assert best.kind is Kind.GLOBAL_MINIMUM, best.reason
+    lo, hi = best.value_enclosure
+    assert lo <= v + Fraction(1, 10 ** 30) and v - Fraction(1, 10 ** 30) <= hi and hi - lo < 1e-20
+    assert best.certificate["evidence"]["global"]["type"] == "census"
+    assert check_certificate(best.certificate).holds
+    if best.box_certificate is not None:                 # the wider box: global too
+        assert best.box_certificate["claim"] == "global-minimum"
+        assert check_certificate(best.box_certificate).holds
+    from landscape_proofs.produce.explain import explain_certificate
+    text = explain_certificate(best.certificate)
+    assert "HOLDS" in text and "every census root whose value enclosure meets the box's" in text
+    # classify --refine from a rough guess reaches the same answer
+    rr = classify(IRRATIONAL, {"weights": [[["-1.637"]], [["-0.8187"]], [["3.2746"]]]}, refine=True)
+    assert rr.kind is Kind.GLOBAL_MINIMUM and rr.raw.value_enclosure[0] <= v + Fraction(1, 10 ** 30)
+
+
+def test_a_census_global_enclosure_is_refused_for_a_saddle_or_another_problem():
+    from landscape_proofs.search.multistart import SearchConfig, search
+
+    r = search(problem_from_dict(IRRATIONAL), SearchConfig(starts=16, seed=1))
+    best = min(r.groups, key=lambda g: g.value_approx)
+    cert = copy.deepcopy(best.certificate)
+    # another problem's census (Y = 17/2: CROSSED)
+    other = census(problem_from_dict(CROSSED), timeout=60).certificate["census"]
+    bad = copy.deepcopy(cert)
+    bad["evidence"]["global"]["census"] = other
+    res = check_certificate(bad)
+    assert not res.holds, res.reason
+    # a saddle (q ~ 0.2003, the smaller root) claimed global with this problem's census: its
+    # value ~12.43 is a strict saddle's in the census
+    rr = classify(IRRATIONAL, {"weights": [[["0.2003"]], [["0.10015"]], [["0.4006"]]]}, refine=True)
+    assert rr.kind is Kind.STRICT_SADDLE, rr.reason
+    sad = copy.deepcopy(rr.raw.certificate)
+    sad["claim"] = "global-minimum"
+    sad["evidence"] = {k: v for k, v in sad["evidence"].items()
+                       if k not in ("direction", "ascent_direction")}
+    sad["evidence"]["global"] = cert["evidence"]["global"]
+    res = check_certificate(sad)
+    assert not res.holds and "['strict-saddle'], not only global" in res.reason, res.reason
+
+
+# widths 2-2-1-1, X = diag(1, 2), Y = (1, 3), decay 1: the minima form circles (O(2) on the
+# wide hidden layer) at an irrational value.  By the narrowing, inf L = min over row vectors R of
+# 1/2 ||R X - Y||^2 + 3/2 ||R||^(2/3) (one singular value), i.e. over R = s (cos a, sin a):
+# g(s, a) = 1/2 ((s cos a - 1)^2 + (2 s sin a - 3)^2) + 3/2 s^(2/3), minimised below by a grid
+# and Newton's method (mpmath) on its gradient: ~2.0652.
+WIDE_IRRATIONAL = dict(WIDE, Y=[[1, 3]], weight_decay=1)
+
+
+def _hand_narrow_optimum():
+    import mpmath
+    import numpy as np
+
+    ctx = mpmath.mp.clone()
+    ctx.dps = 40
+
+    def g(s, a):
+        return (ctx.mpf(1) / 2 * ((s * ctx.cos(a) - 1) ** 2 + (2 * s * ctx.sin(a) - 3) ** 2)
+                + ctx.mpf(3) / 2 * ctx.cbrt(s) ** 2)
+
+    S, A = np.meshgrid(np.linspace(0.05, 3, 300), np.linspace(-np.pi, np.pi, 600))
+    G = 0.5 * ((S * np.cos(A) - 1) ** 2 + (2 * S * np.sin(A) - 3) ** 2) + 1.5 * np.cbrt(S) ** 2
+    k = np.unravel_index(np.argmin(G), G.shape)
+    s, a = ctx.findroot([lambda s, a: ctx.diff(lambda x: g(x, a), s),
+                         lambda s, a: ctx.diff(lambda y: g(s, y), a)], (S[k], A[k]))
+    return float(G[k]), Fraction(str(g(s, a)))
+
+
+def test_an_irrational_minimum_of_a_wide_layer_is_global_through_the_narrowed_census():
+    from landscape_proofs.search.multistart import SearchConfig, search
+
+    grid, v = _hand_narrow_optimum()
+    assert v <= grid + 1e-12 and abs(float(v) - 2.0652308713) < 1e-9
+    r = search(problem_from_dict(WIDE_IRRATIONAL), SearchConfig(starts=16, seed=1))
+    best = min(r.groups, key=lambda g: g.value_approx)
+    assert best.kind is Kind.GLOBAL_MINIMUM, best.reason
+    lo, hi = best.value_enclosure
+    assert abs(lo - v) < Fraction(1, 10 ** 25) and abs(hi - v) < Fraction(1, 10 ** 25)
+    assert best.certificate["evidence"]["global"]["type"] == "narrow-census"
+    assert check_certificate(best.certificate).holds
+    # the census of another narrowed problem (Y = (1, 4)) is refused
+    from landscape_proofs.search.census import narrowed
+
+    bad = copy.deepcopy(best.certificate)
+    other = census(problem_from_dict(narrowed(dict(WIDE_IRRATIONAL, Y=[[1, 4]]))), timeout=60)
+    bad["evidence"]["global"]["census"] = other.certificate["census"]
+    res = check_certificate(bad)
+    assert not res.holds and "cut to 1" in res.reason, res.reason

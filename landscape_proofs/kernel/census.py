@@ -393,6 +393,33 @@ def check_census(data: dict) -> CensusCheck:
         return CensusCheck(False, f"cannot be checked: {exc}")
 
 
+def census_global(raw: dict, problem, ev: dict, lo, hi) -> str:
+    """A critical point W of ``problem`` (``raw`` as given) with ``lo <= L(W) <= hi`` is global
+    when every root of a complete census whose value enclosure meets ``[lo, hi]`` is classified
+    ``global-minimum``: W is one of the roots, so its value is in that root's enclosure.
+
+    ``narrow-census`` (a chain given by its widths, a scalar decay ``lam > 0``, any loss the
+    census takes): the census is of the problem with every hidden width cut to the least width
+    ``r``.  Its infimum is the same (the least decay of a product R is ``(H lam/2) sum_j
+    sigma_j(R)^(2/H)``, Hoelder for Schatten quasi-norms and AM-GM, reached by R's balanced SVD
+    factors, whose widths are ``rank R <= r``), and L(W) is one of its critical values: the
+    gauge ``W_(i+1) -> W_(i+1) A^-1, W_i -> A W_i`` and ``grad_i l = -lam W_i`` give
+    ``W_(i+1)^T W_(i+1) = W_i W_i^T`` at W, so every layer has the same rank ``k <= r``; rotating
+    each hidden layer (which keeps L and criticality) zeroes its units beyond ``k``, and W with
+    those units dropped is a critical point of the narrowed problem with the same value."""
+    w, of = problem.widths, ""
+    if ev.get("type") == "narrow-census":
+        if not isinstance(raw.get("widths"), list) or problem.decay_entries is not None or not problem.weight_decay > 0:
+            raise _Rejected("narrow-census needs a network given by its widths and a scalar decay > 0")
+        raw, of = dict(raw, widths=[w[0]] + [min(d, min(w)) for d in w[1:-1]] + [w[-1]]), f" of the problem with hidden widths cut to {min(w)}"
+    res = check_census({"problem": raw, "census": ev.get("census")})
+    near = {pt["kind"] for pt in res.points if pt["lo"] <= hi and lo <= pt["hi"]}
+    if not res.valid or near != {"global-minimum"}:
+        raise _Rejected(f"critical, but the census{of} roots valued in [{show(lo)}, {show(hi)}] are "
+                        f"{sorted(near) or 'none'}, not only global minima ({res.reason})")
+    return f"critical, and the census{of} gives only global minima that value ({res.reason})"
+
+
 def _check(problem, ev) -> CensusCheck:
     if problem.symmetric or problem.sum_of_towers or not isinstance(problem.loss, (Square, Power)) \
             or problem.loss.over_product or len(problem.towers) != 1:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import flint
 
-from landscape_proofs.kernel.census import check_census, check_census_certificate
+from landscape_proofs.kernel.census import census_global, check_census_certificate
 from landscape_proofs.kernel.congruence import inertia_by_blocks, inertia_with_hint
 from landscape_proofs.kernel.critical_values import (isolate_global, nuclear_norm_optimum,
                                                      psd_rank_optimum)
@@ -323,29 +323,9 @@ def _local_minimum(ctx: _Ctx, ev) -> str:
 def _global_minimum(ctx: _Ctx, ev) -> str:
     p, loss = ctx.problem, ctx.problem.loss
     kind = ev.get("type")
-    if kind == "census":  # a complete census of this problem (census.py) says which roots are global
+    if kind in ("census", "narrow-census"):  # a complete census puts L(W) among global values
         _require_critical(ctx)
-        res = check_census({"problem": ctx.raw_problem, "census": ev.get("census")})
-        x = [v for W in ctx.W for v in W.entries()]
-        if not res.valid or not any(pt["kind"] == "global-minimum" and all(
-                abs(a - c) <= pt["radius"] for a, c in zip(x, pt["center"])) for pt in res.points):
-            raise Rejected(f"the point is in no census cube of a global minimum ({res.reason})")
-        return ("critical, and inside the Krawczyk cube of a census root classified "
-                f"global-minimum, the only critical point there ({res.reason})")
-    if kind == "narrow-census":
-        # a scalar decay lam > 0: over the W with W_H..W_1 = R, min lam/2 sum ||W_i||^2 = (H
-        # lam/2) sum_j sigma_j(R)^(2/H), reached with any hidden widths >= rank R (balanced SVD
-        # factors), and rank R <= r = min widths: inf L is the same with hidden widths cut to r,
-        # whose census (only the sign flips when r = 1) gives it; L(W) <= that: W is global
-        w, raw = p.widths, ctx.raw_problem
-        if not isinstance(raw.get("widths"), list) or p.decay_entries is not None or not p.weight_decay > 0:
-            raise Rejected("narrow-census needs a network given by its widths and a scalar decay > 0")
-        narrow = dict(raw, widths=[w[0]] + [min(d, min(w)) for d in w[1:-1]] + [w[-1]])
-        res = check_census({"problem": narrow, "census": ev.get("census")})
-        lows = [pt["lo"] for pt in res.points if pt["kind"] == "global-minimum"]
-        if not res.valid or not lows or not ctx.value <= min(lows):
-            raise Rejected(f"no census of the narrowed problem with a global value >= {ctx.value} ({res.reason})")
-        return f"the census of the problem with hidden widths cut to {min(w)} (the same inf L) puts it at {ctx.value}"
+        return census_global(ctx.raw_problem, p, ev, ctx.value, ctx.value)
     if kind == "zero-lower-bound":
         if loss.nonnegative is not True:
             raise Rejected("the loss is not proven nonnegative")

@@ -53,14 +53,11 @@ from landscape_proofs.kernel.losses import Custom, Power, Square
 from landscape_proofs.kernel.model import Problem, read_matrix
 from landscape_proofs.kernel.objective import Objective, compose
 from landscape_proofs.kernel.verdict import CheckResult
+from landscape_proofs.kernel.verdict import Rejected as _Rejected  # one rejection for the kernel
 
 ENCLOSURE_CLAIMS = ("strict-saddle", "local-minimum", "local-maximum", "global-minimum",
                     "spurious-local-minimum")
 MIN_BITS, MAX_BITS = 64, 65536
-
-
-class _Rejected(Exception):
-    """The enclosure evidence does not establish the claim (the message says why)."""
 
 
 @dataclass(frozen=True)
@@ -630,7 +627,7 @@ def check_enclosure(data: dict, problem: Problem) -> CheckResult:
         if isinstance(bits, bool) or not isinstance(bits, int) or not MIN_BITS <= bits <= MAX_BITS:
             raise _Rejected(f"precision_bits: expected an integer in [{MIN_BITS}, {MAX_BITS}]")
         with flint.ctx.workprec(bits):
-            reason = _check(problem, enc, claim, ev, data.get("value"))
+            reason = _check(problem, enc, claim, ev, data.get("value"), data["problem"])
     except _Rejected as exc:
         return CheckResult(False, str(claim), str(exc))
     except InputError as exc:
@@ -652,7 +649,7 @@ def enclose_value(problem: Problem, enc: Enclosure, bits: int) -> tuple[fmpq, fm
             raise ArithmeticError(str(exc)) from None
 
 
-def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
+def _check(problem, enc: Enclosure, claim, ev, recorded_value, raw) -> str:
     obj = arb_objective(problem)
     F, P = list(enc.free), list(enc.fixed)
     r = enc.radius
@@ -714,6 +711,9 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value) -> str:
         return f"{local}; {_check_worse(problem, ev.get('spurious'), vlo)}"
     # global-minimum
     gl = ev.get("global")
+    if isinstance(gl, dict) and gl.get("type") in ("census", "narrow-census"):  # W* is critical
+        from landscape_proofs.kernel.census import census_global   # (census.py imports this module)
+        return f"{where}; {census_global(raw, problem, gl, vlo, vhi)}"
     if isinstance(gl, dict) and gl.get("type") == "isolated-critical-value":
         # W* is critical (above) and the critical values are known exactly (critical_values.py)
         if problem.sum_of_towers and problem.weight_decay == 0:  # with decay: two-layer towers

@@ -456,17 +456,21 @@ class _Explainer:
                          "widths as small as rank R; so the problem with every hidden width cut "
                          "to the narrowest width has the same infimum. The certificate carries a "
                          "census of that narrowed problem, which the kernel re-checks from "
-                         f"scratch ({n} roots listed, their sign flips expanded); the value "
-                         f"{self.value} (recomputed) is at most the least critical value it "
-                         "certifies, so nothing goes lower.")
+                         f"scratch ({n} roots listed, their sign flips expanded). At a critical "
+                         "point the layers are balanced (W_(i+1)^T W_(i+1) = W_i W_i^T), so a "
+                         "rotation of each hidden layer switches off all but rank R units: the "
+                         f"value {self.value} (recomputed) is a critical value of the narrowed "
+                         "problem, and the kernel checks that only global minima of the census "
+                         "have it.")
             else:
                 self.say("The certificate carries a census of this very problem: every real "
                          "critical point, each in a small cube proven to hold exactly one "
                          f"({n} roots listed, their sign flips expanded), found by a branch and "
                          "bound over a box that provably holds them all. The loss grows at "
                          "infinity (weight decay), so its minimum is the least critical value. "
-                         "The kernel re-checks the census and that the point, critical, lies in "
-                         "the cube of a root classified global.")
+                         "The point, critical, is one of the census roots; the kernel re-checks "
+                         "the census and that every root whose value enclosure meets the "
+                         "point's value is classified global.")
         elif kind == "nuclear-dual-bound":
             self.say("Towers of one or two layers B A with a weight decay (alpha on A, beta on B, "
                      "entry by entry): for each hidden unit u, alpha_u/2 o A_u^2 + beta_u/2 o "
@@ -590,6 +594,15 @@ def _enclosure_argument(data: dict) -> list[str]:
         if v2 is not None:
             out.append(f"The certificate's better point (exact) has value {v2} (recomputed), "
                        "which the kernel compares with the lower end of the box's values.")
+    gl = ev.get("global") if isinstance(ev.get("global"), dict) else {}
+    if gl.get("type") in ("census", "narrow-census"):
+        out.append("The certificate carries a census (every real critical point, each in a cube "
+                   "proven to hold exactly one) of " + ("this problem" if gl["type"] == "census"
+                   else "the problem with every hidden width cut to the narrowest one, which "
+                   "has the same infimum and, with a scalar decay, every critical value of "
+                   "this one") + ": the enclosed critical point's value can only be one of "
+                   "its critical values, and the kernel checks that every census root whose "
+                   "value enclosure meets the box's is a global minimum.")
     out.append("A Krawczyk test proves that exactly one zero of the gradient on the slice lies "
                "in the box, and transversality to the symmetry orbit makes it a critical point "
                "of the whole problem; the kind then follows from enclosures of the Hessian "

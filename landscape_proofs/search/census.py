@@ -265,43 +265,56 @@ def narrowed(problem: dict) -> dict | None:
     return None if cut == w else dict(problem, widths=cut)
 
 
-def global_by_census(problem, points) -> list:
-    """For exact critical points that are local minima no lower bound decided (``points``:
-    ``[(point, value)]``), ``(certificate, reason)`` of ``global-minimum`` with the evidence
-    ``census`` where a complete census (one run, at most ``CENSUS_SECONDS``) puts the point in
-    the cube of a root it classifies global, and the kernel accepts it; None elsewhere.  A
-    deep-linear problem with a scalar decay and a hidden width above its least width is
-    censused narrowed (:func:`narrowed`), evidence ``narrow-census``: the point's value at most
-    the narrowed problem's global value.  Instances (narrowed) of more than ``CENSUS_PARAMS``
-    parameters, or outside the census's scope, get Nones without a census."""
-    from landscape_proofs.kernel.checker import check_certificate
+def census_evidence(problem) -> dict | None:
+    """The ``global`` evidence a complete census gives every critical point of ``problem``
+    whose value only global roots share: ``{"type": "census", "census": ...}``, or
+    ``"narrow-census"`` for a chain with a scalar decay and a hidden width above its least
+    width (censused narrowed, :func:`narrowed`; the kernel re-derives the narrowing).  None
+    when the (narrowed) instance has more than ``CENSUS_PARAMS`` parameters, is outside the
+    census's scope, or the census (one run, at most ``CENSUS_SECONDS``) is not complete."""
     from landscape_proofs.kernel.errors import LandscapeError
     from landscape_proofs.kernel.model import read_problem
-    from landscape_proofs.produce.certificate import Certificate
 
-    out = [None] * len(points)
-    if not points:
-        return out
     narrow = narrowed(_as_dict(problem))
     target = narrow if narrow is not None else _as_dict(problem)
-    size = (sum(a * b for a, b in zip(narrow["widths"], narrow["widths"][1:])) if narrow
-            else sum(r * c for r, c in problem.shapes))
-    if size > CENSUS_PARAMS:
-        return out
     try:
-        if scope_reason(read_problem(target)) is not None:
-            return out
+        kp = read_problem(target)
+        if kp.n_params > CENSUS_PARAMS or scope_reason(kp) is not None:
+            return None
         report = census(target, timeout=CENSUS_SECONDS, algebra_timeout=0.0)
     except (LandscapeError, ArithmeticError, ValueError, ZeroDivisionError, MemoryError):
-        return out                  # an optional upgrade: a census that fails changes nothing
+        return None                 # an optional upgrade: a census that fails changes nothing
     if not report.complete or not isinstance(report.certificate, dict):
+        return None
+    return {"type": "narrow-census" if narrow is not None else "census",
+            "census": report.certificate["census"]}
+
+
+def global_by_census(problem, items) -> list:
+    """``global-minimum`` for critical points that are local minima no lower bound decided,
+    where a complete census (:func:`census_evidence`) shows that only global roots have their
+    value and the kernel accepts it: per item, ``(certificate, reason)`` or None.  An item is
+    an exact ``(point, value)`` (a :class:`Certificate` back) or the JSON of a local-minimum
+    certificate (JSON back; for an enclosure the census is its ``global`` evidence: an
+    irrational minimum, whose value enclosure must meet only global census values)."""
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.produce.certificate import Certificate
+
+    out = [None] * len(items)
+    ev = census_evidence(problem) if items else None
+    if ev is None:
         return out
-    kind = "narrow-census" if narrow is not None else "census"
-    for k, (point, value) in enumerate(points):
-        cert = Certificate(claim="global-minimum", problem=problem, point=point, value=value,
-                           evidence={"type": kind, "census": report.certificate["census"]},
-                           method=kind)
-        verdict = check_certificate(cert.to_json())
+    for k, item in enumerate(items):
+        if isinstance(item, dict):
+            enclosure = item["evidence"].get("type") == "enclosure"
+            cert = dict(item, claim="global-minimum",
+                        evidence={**item["evidence"], "global": ev} if enclosure else ev)
+            verdict = check_certificate(cert)
+        else:
+            point, value = item
+            cert = Certificate(claim="global-minimum", problem=problem, point=point, value=value,
+                               evidence=ev, method=ev["type"])
+            verdict = check_certificate(cert.to_json())
         if verdict.valid:
             out[k] = (cert, verdict.reason)
     return out
@@ -525,4 +538,4 @@ def _s(q: fmpq) -> str:
     return str(format_exact(to_fraction_q(q)))
 
 
-__all__ = ["CensusReport", "a_priori_bound", "census", "scope_reason"]
+__all__ = ["CensusReport", "a_priori_bound", "census", "census_evidence", "global_by_census", "scope_reason"]

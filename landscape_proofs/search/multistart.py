@@ -597,20 +597,33 @@ def search(problem: Problem, config: SearchConfig = SearchConfig(),
 
 
 def _census_upgrade(problem, groups):
-    """Local-minimum groups with an exact point on a small instance in the census's scope:
-    ``global-minimum`` where a complete census proves it (:func:`.census.global_by_census`)."""
+    """Local-minimum groups (an exact point, or an enclosure and its box) on a small instance
+    in the census's scope: ``global-minimum`` where a complete census proves it
+    (:func:`.census.global_by_census`; one census for all groups)."""
     from dataclasses import replace
 
     from landscape_proofs.search.census import global_by_census
 
-    todo = [k for k, g in enumerate(groups)
-            if g.certified and g.kind is Kind.LOCAL_MINIMUM and g.point is not None]
-    ups = global_by_census(problem, [(groups[k].point, groups[k].value) for k in todo])
+    todo = [k for k, g in enumerate(groups) if g.certified and g.kind is Kind.LOCAL_MINIMUM
+            and (g.point is not None or g.value_enclosure is not None)]
+    items = [(groups[k].point, groups[k].value) if groups[k].point is not None
+             else groups[k].certificate for k in todo]
+    boxes = [k for k in todo if groups[k].box_certificate is not None]
+    ups = global_by_census(problem, items + [groups[k].box_certificate for k in boxes])
+    box_up = dict(zip(boxes, ups[len(items):]))
     groups = list(groups)
     for k, up in zip(todo, ups):
-        if up is not None:
-            groups[k] = replace(groups[k], kind=Kind.GLOBAL_MINIMUM, certificate=up[0].to_json(),
-                                route=groups[k].route + "; global by a census", reason=up[1])
+        if up is None:
+            continue
+        g = replace(groups[k], kind=Kind.GLOBAL_MINIMUM, reason=up[1],
+                    certificate=up[0] if isinstance(up[0], dict) else up[0].to_json(),
+                    route=groups[k].route + "; global by a census")
+        if k in box_up and box_up[k] is not None:     # the wider box is global too
+            g = replace(g, box_certificate=box_up[k][0])
+        elif k in box_up:
+            g = replace(g, box_reason=g.box_reason + " (that claim is local-minimum: the box's "
+                        "value enclosure is too wide for the census to call it global)")
+        groups[k] = g
     return groups
 
 
