@@ -85,7 +85,8 @@ def check_certificate(data: object) -> CheckResult:
         raise exc.within("problem") from None
     limits.check_parameters(problem.n_params)
     if is_enclosure_point(data["point"]):  # an enclosure of an irrational point: enclosure.py
-        enc = check_enclosure(data, problem)
+        enc = check_enclosure(data, problem, lambda ev, lo, hi: census_global(
+            data["problem"], problem, ev, lo, hi))
         return CheckResult(enc.valid, enc.claim, enc.reason, enc.relies_on)
     try:
         weights = read_point(data["point"], problem)

@@ -608,8 +608,10 @@ def _box(enc: Enclosure) -> list[arb]:
 
 
 # --- the check -------------------------------------------------------------------------------------
-def check_enclosure(data: dict, problem: Problem) -> CheckResult:
-    """Re-verify an enclosure certificate (parsed JSON) against its embedded ``problem``.
+def check_enclosure(data: dict, problem: Problem, census=None) -> CheckResult:
+    """Re-verify an enclosure certificate (parsed JSON) against its embedded ``problem``;
+    ``census(evidence, lo, hi)`` decides the ``census`` global evidences (census.py, which
+    imports this module: the checker passes it in).
 
     Raises :class:`InputError` when the enclosure itself is malformed (unusable input);
     returns ``valid=False`` with the reason when it does not establish the claim.
@@ -627,7 +629,7 @@ def check_enclosure(data: dict, problem: Problem) -> CheckResult:
         if isinstance(bits, bool) or not isinstance(bits, int) or not MIN_BITS <= bits <= MAX_BITS:
             raise _Rejected(f"precision_bits: expected an integer in [{MIN_BITS}, {MAX_BITS}]")
         with flint.ctx.workprec(bits):
-            reason = _check(problem, enc, claim, ev, data.get("value"), data["problem"])
+            reason = _check(problem, enc, claim, ev, data.get("value"), census)
     except _Rejected as exc:
         return CheckResult(False, str(claim), str(exc))
     except InputError as exc:
@@ -649,7 +651,7 @@ def enclose_value(problem: Problem, enc: Enclosure, bits: int) -> tuple[fmpq, fm
             raise ArithmeticError(str(exc)) from None
 
 
-def _check(problem, enc: Enclosure, claim, ev, recorded_value, raw) -> str:
+def _check(problem, enc: Enclosure, claim, ev, recorded_value, census) -> str:
     obj = arb_objective(problem)
     F, P = list(enc.free), list(enc.fixed)
     r = enc.radius
@@ -711,9 +713,8 @@ def _check(problem, enc: Enclosure, claim, ev, recorded_value, raw) -> str:
         return f"{local}; {_check_worse(problem, ev.get('spurious'), vlo)}"
     # global-minimum
     gl = ev.get("global")
-    if isinstance(gl, dict) and gl.get("type") in ("census", "narrow-census"):  # W* is critical
-        from landscape_proofs.kernel.census import census_global   # (census.py imports this module)
-        return f"{where}; {census_global(raw, problem, gl, vlo, vhi)}"
+    if census and isinstance(gl, dict) and gl.get("type") in ("census", "narrow-census"):
+        return f"{where}; {census(gl, vlo, vhi)}"       # W* is critical (above)
     if isinstance(gl, dict) and gl.get("type") == "isolated-critical-value":
         # W* is critical (above) and the critical values are known exactly (critical_values.py)
         if problem.sum_of_towers and problem.weight_decay == 0:  # with decay: two-layer towers
