@@ -107,13 +107,16 @@ def test_refinement_stops_when_the_residual_stalls(monkeypatch):
     monkeypatch.setattr(snap, "_structured_candidates", lambda *a, **k: iter(()))
     monkeypatch.setattr(refined, "refine_critical_point", recorded)
     p = problem_from_dict(dict(PROBLEM, widths=[4, 4, 4, 4]))
-    search(p, SearchConfig(starts=30, seed=0))
+    for seed in range(4):   # where the runs end depends on the float libraries: all 4 seeds
+        search(p, SearchConfig(starts=30, seed=seed))
     stalled = [r for r in runs if not r.converged]
-    assert stalled, "this seed has a limit point where the refinement stalls"
-    for r in stalled:
-        assert "stalls" in r.reason and r.iterations <= refine.STALL_WINDOW + 5
-        # and it did stall: less than a factor 2 over the window
-        assert r.history[-1] > r.history[-1 - refine.STALL_WINDOW] / 2
+    assert stalled, "these seeds have limit points where the refinement cannot converge"
+    for r in stalled:       # stopped early: a stall, or no step that decreases the residual
+        assert r.iterations <= refine.STALL_WINDOW + 5, (r.iterations, r.reason)
+        if "stalls" in r.reason:    # and it did stall: less than a factor 2 over the window
+            assert r.history[-1] > r.history[-1 - refine.STALL_WINDOW] / 2
+        else:
+            assert "no step decreased the slice residual" in r.reason, r.reason
     assert all(r.iterations < 60 for r in runs)
 
 
