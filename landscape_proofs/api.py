@@ -221,7 +221,8 @@ def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
 
         refined = _classify_refined(problem, point, budget=budget,
                                     digits=100 if digits is None else digits)
-        return Result(_refined_by_census(problem, refined) or refined)
+        return Result(_refined_by_census(problem, refined) or
+                      _refined_by_snapping(problem, point, refined, budget) or refined)
     if digits is not None:
         raise InputError("digits needs refine=True (exact classification has no precision)")
     from landscape_proofs.produce.classify import classify as _classify
@@ -266,6 +267,45 @@ def _refined_by_census(problem, raw):
     return replace(raw, kind=Kind.GLOBAL_MINIMUM, certificate=up[0], reason=up[1],
                    method=raw.method + "; census (every real critical point, certified)",
                    notes=raw.notes + ("a complete census upgraded the local-minimum answer",))
+
+
+def _refined_by_snapping(problem, point, raw, budget):
+    """An inconclusive ``refine=True`` answer (a critical set larger than the symmetry orbit:
+    no enclosure) gets the search's structured rational candidates near the given point
+    (:func:`.search.snap.certify_limit_point`, no enclosure): e.g. the circle of minima of
+    ``Y = I`` with a bottleneck, whose rational points a projection or a rational point of a
+    sphere reaches.  None when that certifies nothing."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from landscape_proofs.kernel.errors import LandscapeError
+    from landscape_proofs.produce.kinds import Kind
+    from landscape_proofs.produce.refined import _from_exact
+    from landscape_proofs.search.dedupe import problem_invariants
+    from landscape_proofs.search.snap import certify_limit_point
+
+    if raw.kind is not Kind.INCONCLUSIVE or not problem.loss.polynomial:
+        return None
+    try:
+        x = np.array([float(q) for W in point.weights for row in W for q in row])
+        Ws, off = [], 0
+        for r, c in problem.shapes:
+            Ws.append(x[off:off + r * c].reshape(1, r, c))
+            off += r * c
+        profile = problem_invariants(problem, Ws, np.zeros(1)).rank_profile(0)
+        cert = certify_limit_point(problem, x, profile, budget=budget, use_enclosures=False)
+    except (LandscapeError, ArithmeticError, ValueError, np.linalg.LinAlgError):
+        return None
+    if not cert.certified or cert.point is None or cert.kind is Kind.INCONCLUSIVE:
+        return None
+    from landscape_proofs.produce.classify import classify as _classify
+
+    exact = _from_exact(_classify(problem, cert.point, budget), refinement=raw.refinement,
+                        snapped=True)
+    return replace(exact, notes=raw.notes + (
+        f"the enclosure route could not decide ({raw.reason}); an exact critical point near "
+        f"the given one ({cert.route}) was classified instead",))
 
 
 def _bounded(fn, problem, *args, seconds: float, **kwargs) -> Result:

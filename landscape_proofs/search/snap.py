@@ -379,6 +379,16 @@ def _structured_routes(problem, x: np.ndarray, rank_profile: tuple[int, ...], fr
         if pt is not None and fresh(pt):
             yield (f"canonical factorization of the product snapped at relative tolerance "
                    f"{delta:g}"), pt, None
+    for delta, Rm in _projected_regression(problem, R, prod_rank):
+        pt = canonical_factorization(problem, Rm)
+        if pt is not None and fresh(pt):
+            yield (f"canonical factorization of the least-squares product projected onto the "
+                   f"snapped column space (relative tolerance {delta:g})"), pt, None
+    for delta, M in (_rank_one_on_spheres(R) if prod_rank == 1 else ()):
+        pt = canonical_factorization(problem, _fmpq_mat(M))
+        if pt is not None and fresh(pt):
+            yield (f"canonical factorization of the rank-one product with its singular vectors "
+                   f"on rational points of the sphere (relative tolerance {delta:g})"), pt, None
     yield from _solved_factor_candidates(problem, x, fresh)
 
 
@@ -409,6 +419,90 @@ def _rational_root(q: Fraction, k: int) -> Fraction | None:
     return Fraction(root[0], root[1])
 
 
+def _sphere_base(c: Fraction, n: int, target: np.ndarray) -> list[Fraction] | None:
+    """A rational point of the sphere ``|p|^2 = c`` in R^n: ``-sign(t_j) sqrt(c) e_j`` (far
+    from the target ``t``) when ``c`` is a rational square, else the first one found among
+    small numerators and denominators (a sum of squares ``c d^2``; n <= 3), or None."""
+    j = int(np.argmax(np.abs(target)))
+    s = _rational_root(c, 2)
+    if s is not None:
+        return [(-s if target[j] > 0 else s) if i == j else Fraction(0) for i in range(n)]
+    if n > 3 or c.denominator > 10 ** 6:
+        return None
+    for d in range(1, 13):
+        goal, top = c * d * d, math.isqrt(int(c * d * d)) + 1
+        if goal.denominator != 1:
+            continue
+        for a in range(-top, top + 1):
+            rest = goal - a * a
+            for b in ([0] if n == 1 else range(-top, top + 1)):
+                last = rest - b * b if n == 3 else rest
+                r = math.isqrt(int(last)) if last >= 0 else -1
+                if r >= 0 and r * r == last and (n == 3 or b * b == rest) and (n > 1 or last == 0):
+                    coords = ([a] if n == 1 else [a, b] if n == 2 else [a, b, r])
+                    return [Fraction(v, d) for v in coords]
+    return None
+
+
+def on_sphere(target: np.ndarray, c: Fraction, delta: float) -> list[Fraction] | None:
+    """A rational point ``p`` with ``|p|^2 = c`` exactly near the float ``target`` (``|target|^2
+    ~ c``): the second intersection of the sphere with the line from a rational point ``p0`` of
+    it through ``target``, its direction snapped at relative tolerance ``delta`` (rational
+    points are dense on a sphere that has one: stereographic projection).  None without a
+    rational point ``p0`` or when the snapped direction is 0."""
+    target = np.asarray(target, dtype=float)
+    p0 = _sphere_base(c, len(target), target)
+    if p0 is None:
+        return None
+    d = snap_vector(target - np.array([float(v) for v in p0]), delta)
+    dd = sum(v * v for v in d)
+    if dd == 0:
+        return p0
+    t = -2 * sum(a * b for a, b in zip(p0, d)) / dd
+    return [a + t * b for a, b in zip(p0, d)]
+
+
+def _projected_regression(problem, R: np.ndarray, r: int):
+    """``P' Y X^T (X X^T)^-1`` with ``P'`` the exact orthogonal projection onto the span of the
+    float product's top ``r`` left singular vectors, snapped entrywise (any basis: ``P' = B
+    (B^T B)^-1 B^T`` is rational).  The square loss's critical products are ``P`` times the
+    least-squares solution for ``P`` a projection onto eigenvectors of ``Y X^T (X X^T)^-1 X
+    Y^T`` (Baldi and Hornik); when those tie (``Y = I`` with a bottleneck: every rank-``r``
+    projection), the runs end anywhere on a manifold of minima larger than the gauge orbit,
+    whose rational points these are."""
+    from landscape_proofs.kernel.linalg import matrix
+
+    if not problem.loss.square_like or problem.loss.over_product or r < 1 or problem.Y is None:
+        return
+    X, Y = matrix(problem.X), matrix(problem.Y)
+    G = X * X.transpose()
+    if G.det() == 0:
+        return
+    ols = Y * X.transpose() * G.inv()
+    U = np.linalg.svd(R)[0][:, :r]
+    for delta in PRODUCT_TOLERANCES:
+        B = _fmpq_mat(_snapped_matrix(U, delta))
+        BtB = B.transpose() * B
+        if BtB.det() == 0:
+            continue
+        Rq = B * BtB.inv() * B.transpose() * ols
+        if Rq.rank() == r:
+            yield delta, Rq
+
+
+def _rank_one_on_spheres(R: np.ndarray):
+    """Rational rank-one matrices ``sigma' u' v'^T`` near the float ``R``: ``sigma`` snapped,
+    the singular vectors moved onto rational points of the unit sphere (:func:`on_sphere`).
+    A product ``q q^T`` with ``q`` an irrational unit vector (``Y = I`` with a bottleneck: a
+    circle of minima, no orbit of the gauge) has no rational entrywise snap, but these."""
+    U, S, Vt = np.linalg.svd(R)
+    for delta in PRODUCT_TOLERANCES:
+        sigma = simplest_rational(*(Fraction(S[0]) + k * Fraction(delta * (1 + S[0])) for k in (-1, 1)))
+        u, v = on_sphere(U[:, 0], Fraction(1), delta), on_sphere(Vt[0], Fraction(1), delta)
+        if sigma > 0 and u is not None and v is not None:
+            yield delta, [[sigma * a * b for b in v] for a in u]
+
+
 def _balanced_rank_one(problem, x: np.ndarray, fresh):
     """With a scalar weight decay every critical point is balanced (``W_(k+1)^T W_(k+1) =
     W_k W_k^T``), so one whose product has rank 1, ``R = sigma u v^T``, lies on the orbit of
@@ -421,12 +515,12 @@ def _balanced_rank_one(problem, x: np.ndarray, fresh):
     obj = float64_objective(problem)
     value = lambda v: float(obj.value(obj.unflatten(np.asarray(v, dtype=float)[None, :]))[0])  # noqa: E731
     H, R = problem.depth, _float_product(problem, x)
+    m, n = R.shape
     seen = set()
-    for delta in PRODUCT_TOLERANCES:
-        Rq = snap_vector(R.ravel(), delta)
-        m, n = R.shape
-        M = [[Rq[i * n + j] for j in range(n)] for i in range(m)]
-        key = tuple(Rq)
+    entrywise = ((delta, snap_vector(R.ravel(), delta)) for delta in PRODUCT_TOLERANCES)
+    snapped = ((d, [[Rq[i * n + j] for j in range(n)] for i in range(m)]) for d, Rq in entrywise)
+    for delta, M in [*snapped, *_rank_one_on_spheres(R)]:
+        key = tuple(v for r in M for v in r)
         if key in seen:
             continue
         seen.add(key)
@@ -639,6 +733,63 @@ def _symmetric_candidates(problem, x, rank_profile, fresh):
         if fresh(pt):
             yield (f"canonical square root of U U^T snapped at relative tolerance "
                    f"{delta:g}"), pt, None
+    if rank_profile[0] == problem.k:
+        yield from _cayley_frames(problem, U, fresh)
+    if problem.k != 1:
+        return
+    for delta in PRODUCT_TOLERANCES:   # u on a rational point of its sphere |u|^2 = c, c snapped
+        c = snap_vector(np.array([float(U[:, 0] @ U[:, 0])]), delta)[0]
+        u = on_sphere(U[:, 0], c, delta) if c > 0 else None
+        pt = None if u is None else Point.of(problem, [[[a] for a in u]])
+        if pt is not None and fresh(pt):
+            yield (f"u moved onto a rational point of the sphere |u|^2 = {c} (relative "
+                   f"tolerance {delta:g})"), pt, None
+
+
+def rational_orthogonal(O: np.ndarray, delta: float) -> flint.fmpq_mat | None:
+    """A rational orthogonal matrix near the float orthogonal ``O`` (det +1): the Cayley
+    transform ``A = (I - O)(I + O)^-1`` is skew; its snapped upper triangle gives a rational
+    skew ``A'`` and ``(I - A')(I + A')^-1`` is exactly orthogonal.  None when ``I + O`` is
+    nearly singular (an eigenvalue -1)."""
+    n = O.shape[0]
+    I = np.eye(n)
+    if np.linalg.svd(I + O, compute_uv=False)[-1] < 1e-3:
+        return None
+    A = (I - O) @ np.linalg.inv(I + O)
+    up = _snapped_matrix(A, delta)
+    Aq = flint.fmpq_mat(n, n, [flint.fmpq(0)] * (n * n))
+    for i in range(n):
+        for j in range(i + 1, n):
+            q = up[i][j]
+            Aq[i, j], Aq[j, i] = flint.fmpq(q.numerator, q.denominator), -flint.fmpq(q.numerator, q.denominator)
+    In = flint.fmpq_mat(n, n, [flint.fmpq(int(i == j)) for i in range(n) for j in range(n)])
+    return (In - Aq) * (In + Aq).inv()
+
+
+def _cayley_frames(problem, U: np.ndarray, fresh):
+    """``U = Q diag(l)^(1/2)`` up to the gauge (``U U^T = Q diag(l) Q^T``): ``Q`` completed to
+    an orthogonal matrix, made rational by :func:`rational_orthogonal` (column signs chosen so
+    that no eigenvalue is -1), and ``l`` snapped, when its square roots are rational.  ``Y = I``
+    with ``k = 2 < n = 3``: the minima ``U U^T`` are all rank-2 projections, a set larger than
+    the orbit of ``O(2)``, with rational points exactly these."""
+    n, k = U.shape
+    Q, S, _ = np.linalg.svd(U)
+    if np.linalg.det(Q) < 0:
+        Q[:, -1] *= -1
+    best = max(((Q * d, d) for d in (np.array([1.0 if (m >> i) & 1 == 0 else -1.0 for i in range(n)])
+                                     for m in range(2 ** min(n, 6))) if np.prod(d) > 0),
+               key=lambda od: np.linalg.svd(np.eye(n) + od[0], compute_uv=False)[-1])[0]
+    for delta in PRODUCT_TOLERANCES:
+        O = rational_orthogonal(best, delta)
+        roots = [_rational_root(q, 2) for q in snap_vector(S[:k] ** 2, delta)]
+        if O is None or any(r is None for r in roots):
+            continue
+        layers = [[[Fraction(int(O[i, j].p), int(O[i, j].q)) * roots[j] for j in range(k)]
+                   for i in range(n)]]
+        pt = Point.of(problem, layers)
+        if fresh(pt):
+            yield (f"u = Q diag(l)^(1/2) with Q a rational orthogonal matrix (Cayley transform "
+                   f"snapped at relative tolerance {delta:g})"), pt, None
 
 
 def _tower_candidates(problem, x, rank_profile, fresh):
