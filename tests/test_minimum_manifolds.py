@@ -70,6 +70,8 @@ CASES = [
       "loss": "square"}, Fraction(5, 2)),                             # keep one of the 2s
     ({"family": "deep-linear", "widths": [2, 1, 2], "Y": [[1, 0], [0, 1]], "loss": "square",
       "weight_decay": "3/4"}, Fraction(31, 32)),
+    ({"family": "multi-tower", "towers": [[3, 1, 3], [3, 1, 3]],
+      "Y": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], "loss": "square"}, Fraction(1, 2)),  # rank 1 + 1
     ({"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, 1]],
       "loss": "square"}, Fraction(1, 2)),
     ({"family": "symmetric-factorization", "shape": [2, 1], "Y": [[2, 0], [0, 2]],

@@ -810,11 +810,14 @@ def _tower_candidates(problem, x, rank_profile, fresh):
     products = [chain_product([Ws[i][None] for i in c.layers])[0] for c in towers]
     R = sum(products)
     rest = max((t for t, r in enumerate(ranks) if r > 0), default=len(towers) - 1)
-    for delta in PRODUCT_TOLERANCES:
-        Rq = _fmpq_mat(_snapped_matrix(R, delta))
+    snapped = [(delta, _fmpq_mat(_snapped_matrix(R, delta)), "R snapped")
+               for delta in PRODUCT_TOLERANCES]
+    projected = [(delta, Rq, "R the least-squares product projected onto a snapped column space")
+                 for delta, Rq in _projected_regression(problem, R, sum(ranks))]
+    for delta, Rq, what in snapped + projected:
         for how, parts in (("split by rows of rref(R)", _rref_split(Rq, ranks)),
-                           ("every tower's product snapped", _snapped_split(
-                               Rq, products, rest, delta))):
+                           ("every tower's product snapped", None if what != "R snapped" else
+                            _snapped_split(Rq, products, rest, delta))):
             if parts is None or any(M.rank() != r for M, r in zip(parts, ranks)):
                 continue
             mats = []
@@ -826,7 +829,7 @@ def _tower_candidates(problem, x, rank_profile, fresh):
             else:
                 pt = Point.of(problem, mats)
                 if fresh(pt):
-                    yield (f"canonical factorization of the towers' products ({how}), R snapped "
+                    yield (f"canonical factorization of the towers' products ({how}), {what} "
                            f"at relative tolerance {delta:g}"), pt, None
 
 
