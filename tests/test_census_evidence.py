@@ -174,6 +174,17 @@ def test_tampered_narrow_census_evidence_is_rejected(change, why):
     assert not res.holds and why in res.reason, res.reason
 
 
+def test_a_uniform_per_entry_decay_is_the_scalar_decay_for_the_narrowing():
+    # decay 2 written entry by entry is the scalar decay 2: the narrowed problem takes the
+    # scalar (its shapes differ from the wide problem's)
+    cert = classify(WIDE, WIDE_MIN).raw.certificate.to_json()
+    cert["problem"]["weight_decay"] = [[[2, 2], [2, 2]], [[2, 2]], [[2]]]
+    assert check_certificate(cert).holds
+    cert["problem"]["weight_decay"] = [[[2, 2], [3, 2]], [[2, 2]], [[2]]]     # not uniform
+    res = check_certificate(cert)
+    assert not res.holds and "scalar decay" in res.reason, res.reason
+
+
 def test_another_problems_census_is_rejected_for_the_narrowed_problem(report):
     # PER_ENTRY's census has 4 parameters too, but it is the census of another problem
     cert = classify(WIDE, WIDE_MIN).raw.certificate.to_json()

@@ -411,7 +411,8 @@ def census_global(raw: dict, problem, ev: dict, lo, hi) -> str:
     if ev.get("type") == "narrow-census":
         if not isinstance(raw.get("widths"), list) or problem.decay_entries is not None or not problem.weight_decay > 0:
             raise _Rejected("narrow-census needs a network given by its widths and a scalar decay > 0")
-        raw, of = dict(raw, widths=[w[0]] + [min(d, min(w)) for d in w[1:-1]] + [w[-1]]), f" of the problem with hidden widths cut to {min(w)}"
+        raw, of = dict(raw, widths=[w[0]] + [min(d, min(w)) for d in w[1:-1]] + [w[-1]],
+                       weight_decay=str(problem.weight_decay)), f" of the problem with hidden widths cut to {min(w)}"
     res = check_census({"problem": raw, "census": ev.get("census")})
     near = {pt["kind"] for pt in res.points if pt["lo"] <= hi and lo <= pt["hi"]}
     if not res.valid or near != {"global-minimum"}:
