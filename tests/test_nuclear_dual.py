@@ -341,3 +341,56 @@ def test_a_one_layer_tower_is_at_its_own_minimum():
     # c = 2, a = b = 1: R = 3, G = 0, but a C = 2 != G (L = 3 there, above 2)
     res = check_certificate(cert(SKIP, [[[2]], [[1]], [[1]]]))
     assert not res.holds and "not critical" in res.reason
+
+
+# --- convex custom losses beyond degree 2 ----------------------------------------------------
+# l(r) = r^2 + r^4/2 is convex (a PSD quadratic part plus a positive multiple of an even power of
+# one entry): the kernel proves it (kernel/losses.py, Custom.convex_proven).  Widths [1, 1, 1],
+# Y = 3, decay 1: (a^2 + b^2)/2 >= |ab| = p, so L >= g(p) = (p - 3)^2 + (p - 3)^4/2 + p, least
+# where u = p - 3 solves 2u^3 + 2u + 1 = 0 (no rational root: +-1, +-1/2 fail), u ~ -0.4239,
+# value ~2.77194, reached by a = b = sqrt(p): an irrational global minimum.
+QUARTIC = {"family": "deep-linear", "widths": [1, 1, 1], "Y": [[3]], "weight_decay": 1,
+           "loss": {"name": "custom", "expression": "r_0_0**2 + 1/2*r_0_0**4"}}
+
+
+@pytest.mark.parametrize("expression, convex", [
+    ("r_0_0**2 + 1/2*r_0_0**4", True),
+    ("(r_0_0 + r_0_1)**2 + 1/4*r_0_0**4 + 3*r_0_1**6", True),
+    ("r_0_0**4", True),                         # Hessian 0 at 0, and r^4 convex
+    ("-r_0_0**2 + r_0_0**4", False),            # the Hessian at 0 is negative
+    ("r_0_0**2 - r_0_0**4", None),              # a negative quartic: not decided by the rule
+    ("r_0_0**2*r_0_1**2", None),                # a product of entries: not decided
+    ("r_0_0**2 + r_0_0**3", None),              # an odd power
+])
+def test_the_kernel_proves_convexity_of_separable_even_powers(expression, convex):
+    from landscape_proofs.kernel.losses import Custom
+    from landscape_proofs.losses.custom import CustomLoss
+
+    assert Custom(expression, "residual").convex_proven(1, 2) is convex
+    # the producer never claims more than the kernel proves
+    assert CustomLoss(expression=expression).convex_proven(1, 2) in (convex, None) or convex is None
+
+
+def test_a_quartic_convex_loss_gets_a_global_irrational_minimum():
+    import mpmath
+
+    from landscape_proofs.search.multistart import SearchConfig, search
+
+    ctx = mpmath.mp.clone()
+    ctx.dps = 40
+    u = ctx.findroot(lambda u: 2 * u ** 3 + 2 * u + 1, -0.4)
+    v = Fraction(str(u ** 2 + u ** 4 / 2 + (u + 3)))
+    r = search(problem_from_dict(QUARTIC), SearchConfig(starts=8, seed=0))
+    (g,) = [g for g in r.groups if g.kind is Kind.GLOBAL_MINIMUM]
+    lo, hi = g.value_enclosure
+    assert lo - Fraction(1, 10 ** 30) <= v <= hi + Fraction(1, 10 ** 30) and abs(float(v) - 2.77194) < 1e-5
+    assert g.certificate["evidence"]["global"]["type"] == "nuclear-dual-bound"
+    assert check_certificate(g.certificate).holds
+    # the same certificate with a loss the kernel cannot prove convex is refused
+    bad = copy.deepcopy(g.certificate)
+    bad["problem"]["loss"]["expression"] = "r_0_0**2 + 1/2*r_0_0**4 + 0*r_0_0**3 + r_0_0**2*0"
+    assert check_certificate(bad).holds          # the same polynomial, written differently
+    bad["problem"]["loss"]["expression"] = "r_0_0**2 + 1/2*r_0_0**4 + 1/100000000000000000000000000000000000000000000000000000000000000000000000000000000*r_0_0**3"
+    bad.pop("value")
+    res = check_certificate(bad)
+    assert not res.holds and "convex" in res.reason, res.reason

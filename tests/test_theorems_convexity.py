@@ -63,9 +63,12 @@ def test_the_bug_instance_through_the_cli(tmp_path, capsys):
 def test_decided_exactly(expr, expected):
     loss, d = decide(expr)
     assert d.convex is expected, d.detail
-    # the checker's view: False and degree <= 2 answers as decided; a univariate True is
-    # not (yet) handed to the checker
-    assert loss.convex_proven(2, 2) is (None if expected and not d.constant_hessian else expected)
+    # the checker's view: False, degree <= 2 and the kernel's rule (a PSD quadratic part plus
+    # positive multiples of even powers of single entries: r_0_0**4) answer as decided; other
+    # univariate Trues are not handed to the checker
+    kernel_rule = expr in ("r_0_0**4",)
+    assert loss.convex_proven(2, 2) is (None if expected and not (d.constant_hessian or kernel_rule)
+                                        else expected)
     if expected is False:
         assert "proven not convex" in d.detail
         assert hessian_has_negative_eigenvalue(loss, d.witness, (2, 2)), d.detail
@@ -95,9 +98,20 @@ def test_two_variable_non_convex_quartic_witness_rechecked():
 
 def test_a_convex_multivariate_quartic_stays_undecided_by_the_bounded_search_alone():
     # without SDP hints; with them it is proven SOS-convex (tests/test_sos_convex.py)
-    loss, d = decide("r_0_0**4 + r_0_1**4 + (r_0_0 - r_0_1)**2")
+    # (r_0_0**4 + r_0_1**4 + (r_0_0 - r_0_1)**2 is now proven by the separable rule below)
+    loss, d = decide("(r_0_0 + r_0_1)**4 + (r_0_0 - r_0_1)**2")
     assert d.convex is None and "not decided" in d.detail
     assert loss.convex_proven(1, 2) is None
+
+
+def test_even_powers_of_single_entries_over_a_psd_quadratic_are_proven_convex():
+    # each term is convex, so is the sum; the kernel proves the same (Custom.convex_proven)
+    loss, d = decide("r_0_0**4 + r_0_1**4 + (r_0_0 - r_0_1)**2")
+    assert d.convex is True and "even powers of single entries" in d.detail
+    assert loss.convex_proven(1, 2) is True
+    # a negative quartic coefficient is outside the rule (and r^2 - r^4 is not convex)
+    loss, d = decide("r_0_0**2 + r_0_1**2 - r_0_0**4")
+    assert d.convex is False and loss.convex_proven(1, 2) is False
 
 
 def test_declared_convexity_never_makes_a_theorem_apply():

@@ -407,12 +407,12 @@ def census_global(raw: dict, problem, ev: dict, lo, hi) -> str:
     ``W_(i+1)^T W_(i+1) = W_i W_i^T`` at W, so every layer has the same rank ``k <= r``; rotating
     each hidden layer (which keeps L and criticality) zeroes its units beyond ``k``, and W with
     those units dropped is a critical point of the narrowed problem with the same value."""
-    w, of = problem.widths, ""
-    if ev.get("type") == "narrow-census":
-        if not isinstance(raw.get("widths"), list) or problem.decay_entries is not None or not problem.weight_decay > 0:
-            raise _Rejected("narrow-census needs a network given by its widths and a scalar decay > 0")
-        raw, of = dict(raw, widths=[w[0]] + [min(d, min(w)) for d in w[1:-1]] + [w[-1]],
-                       weight_decay=str(problem.weight_decay)), f" of the problem with hidden widths cut to {min(w)}"
+    w, narrow = problem.widths, ev.get("type") == "narrow-census"
+    if narrow and (not isinstance(raw.get("widths"), list) or problem.decay_entries is not None or not problem.weight_decay > 0):
+        raise _Rejected("narrow-census needs a network given by its widths and a scalar decay > 0")
+    of = f" of the problem with hidden widths cut to {min(w)}" * narrow
+    # the narrowed problem, with the scalar decay (also when written as a uniform per-entry one)
+    raw = dict(raw, widths=[w[0]] + [min(d, min(w)) for d in w[1:-1]] + [w[-1]], weight_decay=str(problem.weight_decay)) if narrow else raw
     res = check_census({"problem": raw, "census": ev.get("census")})
     near = {pt["kind"] for pt in res.points if pt["lo"] <= hi and lo <= pt["hi"]}
     if not res.valid or near != {"global-minimum"}:

@@ -210,8 +210,10 @@ class Custom(Loss):
         return evaluate_at(self.poly, lambda i, j: entries[i][j], entries[0][0] * 0 + 1)
 
     def convex_proven(self, m: int, n: int) -> bool | None:
-        """Decided here for degree <= 2 only (a constant Hessian, PSD or not)."""
-        if not self.polynomial or self.p > 2:
+        """A quadratic part plus terms ``c v^(2k)``, ``c > 0``, of single entries (each convex):
+        convex iff the Hessian at 0 (the quadratic part's) is PSD; else not decided."""
+        if not self.polynomial or any(sum(e for _, e in mono) > 2 and (len(mono) > 1 or mono[0][1] % 2
+                                      or c <= 0) for mono, c in self.poly.items()):
             return None
         return inertia(self.hessian_exact(fmpq_mat(m, n))).negative == 0
 

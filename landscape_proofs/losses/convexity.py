@@ -13,6 +13,8 @@ or ``None`` (not decided):
   consecutive distinct real roots, so checking one rational point in each gap between the
   isolating intervals (exact Sturm isolation, :mod:`landscape_proofs.kernel.algebraic`)
   decides it, and a negative value there is the witness;
+* a quadratic part with a PSD (constant) Hessian plus positive multiples of even powers of
+  single entries: a sum of convex functions (the kernel's own rule, ``Custom.convex_proven``);
 * several entries, degree >= 3: a bounded deterministic search for a witness: the exact
   Hessian at small rational points (the origin, points on the coordinate axes, a small grid)
   and the exact univariate decision along lines through the origin (``t -> l(t v)``, whose
@@ -313,6 +315,12 @@ def _decide(key, prefix, hints=None) -> ConvexityDecision:
                                      f"second derivative {d2} is >= 0 on R (exact root isolation)")
         return _witness(terms, entries, prefix, {ij: t},
                         f"d^2 l/d{_name(prefix, ij)}^2 = {d2(t)}")
+    if all(c > 0 and len(f) == 1 and f[0][2] % 2 == 0 for c, f in terms if sum(e for *_, e in f) > 2) \
+            and inertia(hessian_at(terms, entries, {})).negative == 0:
+        # the kernel's rule (kernel/losses.py, Custom.convex_proven): a sum of convex terms
+        return ConvexityDecision(True, "l is a quadratic part with a positive semidefinite "
+                                 "Hessian plus positive multiples of even powers of single entries "
+                                 "(a sum of convex functions)")
     if len(terms) > MAX_TERMS or k > MAX_ENTRIES:
         return ConvexityDecision(None, f"not decided: a polynomial of degree {deg} in {k} entries "
                                  f"with {len(terms)} terms is beyond the bounded witness search")

@@ -89,15 +89,21 @@ class CustomLoss(Loss):
     def convex_proven(self, m: int, n: int) -> bool | None:
         """:mod:`landscape_proofs.losses.convexity` decides; None (unknown) whatever was declared.
 
-        True only from the constant-Hessian rule (degree <= 2) for now: the kernel proves
-        convexity by that rule only, so a certificate resting on more would be refused.
+        True only where the kernel proves it too (its ``convex_proven``: a PSD quadratic part
+        plus positive multiples of even powers of single entries, ``(r_0_0 + r_0_1)^2 +
+        r_0_0^4/4``), so that no certificate rests on more; other convex polynomials (found by
+        the univariate or SOS-convexity routes) stay None here.
         """
         if not self.polynomial:
             return None
         self.check_shape(m, n)
+        from landscape_proofs.kernel.losses import Custom
         from landscape_proofs.losses.convexity import decide_convexity
+
+        if Custom(self.expression, self.over_).convex_proven(m, n):
+            return True
         d = decide_convexity(self._polynomial_terms(), self.prefix)
-        return None if d.convex is True and not d.constant_hessian else d.convex
+        return None if d.convex is True else d.convex
 
     # polynomial machinery ----------------------------------------------------------
     def _polynomial_terms(self):
