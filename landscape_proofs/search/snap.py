@@ -431,7 +431,7 @@ def _sphere_base(c: Fraction, n: int, target: np.ndarray) -> list[Fraction] | No
         return None
     for d in range(1, 13):
         goal, top = c * d * d, math.isqrt(int(c * d * d)) + 1
-        if goal.denominator != 1:
+        if goal.denominator != 1 or top > 60:     # small numerators only (a bounded search)
             continue
         for a in range(-top, top + 1):
             rest = goal - a * a
