@@ -28,6 +28,15 @@ GLOBAL = {"weights": [[[1], [0]], [[1, 0]]]}
 ORIGIN = {"weights": [[[0], [0]], [[0, 0]]]}
 
 
+@pytest.fixture(autouse=True)
+def _census_budget(monkeypatch):
+    # classify and search give a census CENSUS_SECONDS (5 s); on a loaded machine the censuses
+    # here can take longer: these tests are about the answers, not the speed
+    import landscape_proofs.search.census as census_module
+
+    monkeypatch.setattr(census_module, "CENSUS_SECONDS", 120.0)
+
+
 @pytest.fixture(scope="module")
 def report():
     return census(problem_from_dict(PER_ENTRY), timeout=60)

@@ -324,7 +324,10 @@ def test_census_and_product_census_certificates_are_explained():
     ({"family": "symmetric-factorization", "shape": [2, 1], "Y": [[1, 0], [0, -1]], "loss": "l1"},
      [[[1], [0]]], "psd-cone-optimality", "inertia (+, -, 0) = (1, 0, 1) and <S, U U^T> = 0"),
 ])
-def test_every_global_evidence_is_explained(problem, weights, ev_type, words):
+def test_every_global_evidence_is_explained(problem, weights, ev_type, words, monkeypatch):
+    import landscape_proofs.search.census as census_module
+
+    monkeypatch.setattr(census_module, "CENSUS_SECONDS", 120.0)   # answers, not speed
     from landscape_proofs.api import classify
     r = classify(problem, {"weights": weights})
     data = r.raw.certificate.to_json()
