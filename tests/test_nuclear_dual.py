@@ -164,7 +164,7 @@ def test_the_ball_version_accepts_an_irrational_global_minimum_and_refuses_a_sad
     # the value 1/2 ||G||^2 + (3 + 2) = 1 + 5 = 6: sum_j (y_j - 1) + 1/2 * 2 = 6
     assert parse_exact(v["lower"]) <= 6 <= parse_exact(v["upper"])
     ok = check_certificate(_with_dual(res.certificate, "4"))
-    assert ok.holds and "a b I - G^T G" in ok.reason, ok.reason
+    assert ok.holds and "D_alpha - G^T D_beta^-1 G" in ok.reason, ok.reason
     for shift in ("0", "-1"):
         assert not check_certificate(_with_dual(res.certificate, shift)).holds
     saddle = _enclosed(DIAG43, 0.0, math.sqrt(2))
@@ -173,13 +173,35 @@ def test_the_ball_version_accepts_an_irrational_global_minimum_and_refuses_a_sad
     assert not bad.holds
 
 
-def test_the_ball_version_needs_constant_decays_per_layer():
-    import math
+# widths 1-2-1, Y = 5, decays (2, 4) on W_1 and (1, 1) on W_2: hidden unit u carries R_u = a_u b_u
+# at the cost (alpha_u a_u^2 + beta_u b_u^2)/2 >= sqrt(alpha_u beta_u) |R_u| (AM-GM): sqrt 2
+# for unit 1, 2 for unit 2, so unit 1 carries R and min 1/2 (R - 5)^2 + sqrt2 R is at
+# R = 5 - sqrt 2, value 1 + sqrt2 (5 - sqrt2) = 5 sqrt2 - 1 ~ 6.0711: an irrational global
+# minimum under a decay that is not constant on a layer (G = sqrt 2: unit 2 needs 4 - 2 >= 0).
+PER_UNIT = {"family": "deep-linear", "widths": [1, 2, 1], "Y": [[5]], "loss": "square",
+            "weight_decay": [[[2], [4]], [[1, 1]]]}
 
-    res = _enclosed(DIAG43, math.sqrt(3), math.sqrt(2))
-    c = _with_dual(res.certificate, "4")
-    c["problem"]["weight_decay"] = [[["1", "2"], ["1", "1"]], [["1", "1"], ["1", "1"]]]
-    assert not check_certificate(c).holds
+
+def test_the_ball_version_reads_each_hidden_units_decays():
+    import mpmath
+
+    from landscape_proofs.search.multistart import SearchConfig, search
+
+    r = search(problem_from_dict(PER_UNIT), SearchConfig(starts=8, seed=0))
+    g = min(r.groups, key=lambda g: g.value_approx)
+    assert g.kind is Kind.GLOBAL_MINIMUM, g.reason
+    v = Fraction(str(mpmath.mpf(5) * mpmath.sqrt(2) - 1))
+    lo, hi = g.value_enclosure
+    assert lo - Fraction(1, 10 ** 12) <= v <= hi + Fraction(1, 10 ** 12) and hi - lo < 1e-20
+    assert g.certificate["evidence"]["global"]["type"] == "nuclear-dual-bound"
+    assert check_certificate(g.certificate).holds
+    # unit 2 made cheaper (decay 1/4 on its input weight: cost 1/2 < sqrt 2): the point, with
+    # unit 2 off, is still critical but not global (1/4 - G^2 = 1/4 - 2 < 0): refused
+    bad = copy.deepcopy(g.certificate)
+    bad["problem"]["weight_decay"] = [[[2], ["1/4"]], [[1, 1]]]
+    bad.pop("value")
+    res = check_certificate(bad)
+    assert not res.holds and "D_alpha - G^T D_beta^-1 G" in res.reason, res.reason
 
 
 def test_search_certifies_an_irrational_global_minimum_for_data_not_whitened():

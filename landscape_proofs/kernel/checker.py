@@ -417,7 +417,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         # with equality at a critical W (alpha o A = B^T G, beta o B = G A^T give <G, BA> = both
         # halves); by convexity L(W') >= L(W).  A tower of one layer C: alpha/2 o C'^2 - <G, C'>
         # is least at alpha o C' = G
-        towers = p.tower_decays(any_decay=True)
+        towers = p.tower_decays()
         if towers is None or loss.convex_proven(*p.loss_argument_shape) is not True:
             raise Rejected("nuclear-dual-bound needs towers of 1 or 2 layers, decay > 0, a convex loss")
         G = -_subgradient(ctx, ev)    # at l1 kinks: G = -S X^T, a multiplier S with 0 in dL
@@ -425,7 +425,7 @@ def _global_minimum(ctx: _Ctx, ev) -> str:
         def critical(M, d, T):        # d_ij M_ij = T_ij entry by entry
             if any(d[i][j] * M[i, j] != T[i, j] for i in range(M.nrows()) for j in range(M.ncols())):
                 raise Rejected("not critical with this G: alpha o A = B^T G, beta o B = G A^T fail")
-        for _, _, ia, ib in towers:
+        for ia, ib in towers:
             A, B, dA = ctx.W[ia], None if ib is None else ctx.W[ib], p.decay_block(ia)
             critical(A, dA, G if B is None else B.transpose() * G)     # one layer: alpha o C = G
             if B is not None:

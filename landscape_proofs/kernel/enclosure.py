@@ -820,26 +820,29 @@ def _check_global(problem, obj, Wb, gl) -> str:
 
 
 def _check_nuclear_dual(problem: Problem, obj, Wb, gl) -> str:
-    """The ball version of ``nuclear-dual-bound`` (checker.py: ``||G*||_2^2 <= a b`` per tower
-    ``B A`` at a critical W* proves it global; G = -dF/dR, a smooth convex loss).  At W*
-    ``a A = B^T G`` and ``b B = G A^T``, so ``G^T G A^T = b G^T B = a b A^T``: ``N = a b I -
-    G^T G`` vanishes on range(A^T), for every tower with that product ``a b``.  If ``N + c sum
-    A^T A`` over them is positive definite on the box (c > 0), then for ``x = x1 + x2`` (x1 in
-    the sum of their range(A^T), x2 orthogonal to it, so every ``A x2 = 0``) ``x^T N x =
-    x2^T (N + c sum A^T A) x2 >= 0`` at W*: ``N >= 0``, the exact evidence's condition."""
+    """The ball version of ``nuclear-dual-bound`` (checker.py: ``N_u = D_alpha_u - G^T
+    D_beta_u^-1 G >= 0`` for every hidden unit u of every tower ``B A`` at a critical W* proves
+    it global; G = -dF/dR, a smooth convex loss; alpha_u, beta_u the decays of row u of A and
+    column u of B).  At W* ``D_alpha_u a_u = G^T b_u`` and ``D_beta_u b_u = G a_u`` (a_u, b_u
+    row u of A and column u of B, as columns), so ``N_u a_u = 0``; the units with the same
+    decays share one N.  If ``N + c sum a_u a_u^T`` over them is positive definite on the box
+    (c > 0), then for ``x = x1 + x2`` (x1 in the span of those a_u, x2 orthogonal to it)
+    ``x^T N x = x2^T (N + c sum a_u a_u^T) x2 >= 0`` at W*: ``N >= 0``, the exact condition."""
     c, towers = to_fmpq(parse_exact(gl.get("shift"), "global.shift")), problem.tower_decays()
     if towers is None or not c > 0:
-        raise _Rejected("nuclear-dual-bound needs towers of two layers, a decay > 0 constant on "
-                        "each layer and a shift c > 0")
-    G = obj._G(obj.loss_argument(Wb))
-    for ab in {a * b for a, b, _, _ in towers if b is not None}:   # one-layer towers: a C* = G*
-        N = arb_mat(identity(G.ncols())) * arb(ab) - G.transpose() * G
-        for ia in (ia for a, b, ia, _ in towers if b is not None and a * b == ab):
-            N = N + Wb[ia].transpose() * Wb[ia] * arb(c)
-        check_positive_definite_everywhere(N, f"a b I - G^T G + {show(c)} sum A^T A")
-    return ("a b I - G^T G + c sum A^T A (the towers with that a b) positive definite on the "
-            "box: at the critical W*, ||dF/dR||_2^2 <= a b (it vanishes on each range(A^T)), so "
-            "every point has L >= L(W*) (nuclear-norm duality)")
+        raise _Rejected("nuclear-dual-bound needs towers of 1 or 2 layers, a decay > 0 and a shift c > 0")
+    G, N = obj._G(obj.loss_argument(Wb)), {}    # N per decays: D_alpha - G^T D_beta^-1 G + c sum a a^T
+    for ia, ib in (t for t in towers if t[1] is not None):   # one-layer towers: alpha o C* = G*
+        dA, dB, A = problem.decay_block(ia), problem.decay_block(ib), Wb[ia]
+        for u, da, db in ((u, tuple(dA[u]), tuple(r[u] for r in dB)) for u in range(A.nrows())):
+            a = arb_mat(1, A.ncols(), [A[u, j] for j in range(A.ncols())])
+            base = arb_mat([[x * (i == j) for j in range(len(da))] for i, x in enumerate(da)]) - G.transpose() * arb_mat(
+                [[G[k, j] / x for j in range(G.ncols())] for k, x in enumerate(db)])       # D_alpha - G^T D_beta^-1 G
+            N[da, db] = N.get((da, db), base) + a.transpose() * a * arb(c)
+    for M in N.values():
+        check_positive_definite_everywhere(M, f"D_alpha - G^T D_beta^-1 G + {show(c)} sum a_u a_u^T")
+    return ("D_alpha - G^T D_beta^-1 G + c sum a_u a_u^T positive definite on the box for each hidden unit's decays: at "
+            "W*, ||D_beta^-1/2 (dF/dR) D_alpha^-1/2||_2 <= 1 (it vanishes on each a_u): L >= L(W*) (nuclear-norm duality)")
 
 
 def _check_global_psd(problem: Problem, obj, Wb, gl) -> str:

@@ -88,19 +88,15 @@ class Problem:
     def depth(self) -> int:
         return len(self.shapes)
 
-    def tower_decays(self, any_decay=False):
-        """``[(a, b, A's block, B's block)]`` per tower ``B A`` of two distinct blocks with a
-        decay > 0 constant on each block, a and b those decays (the ball version of
-        nuclear-dual-bound); None otherwise.  With ``any_decay`` the decays need only be > 0
-        (the exact version reads them entry by entry), and a, b are None.  A tower of one
-        block C gives ``(a, None, C's block, None)``."""
+    def tower_decays(self):
+        """``[(A's block, B's block)]`` per tower ``B A`` of two distinct blocks (``(C's block,
+        None)`` for a tower of one block C) with a decay > 0 on every entry (nuclear-dual-bound
+        reads it entry by entry); None otherwise."""
         blocks = [b for t in self.towers for b, _ in t]
-        lam = [set(sum(self.decay_block(b), [])) for b in range(len(self.shapes))]
         if (self.symmetric or any(len(t) > 2 for t in self.towers) or len(set(blocks)) != len(blocks)
-                or any(len(d) != 1 and not any_decay or not min(d) > 0 for d in lam)):
+                or not min(self.decay_vector, default=0) > 0):
             return None
-        return [(None if any_decay else min(lam[t[0][0]]), None if any_decay or not t[1:] else
-                 min(lam[t[1][0]]), t[0][0], t[1][0] if t[1:] else None) for t in self.towers]
+        return [(t[0][0], t[1][0] if t[1:] else None) for t in self.towers]
 
     @property
     def widths(self) -> tuple:

@@ -406,7 +406,7 @@ class _Producer:
             kp = read_problem(p.to_dict())
         except LandscapeError:
             return None
-        towers = kp.tower_decays(any_decay=True)   # the kernel's own guard
+        towers = kp.tower_decays()   # the kernel's own guard
         if towers is None:
             return None
         E = self.obj.loss_argument(self.W)
@@ -420,7 +420,7 @@ class _Producer:
 
             def equations(S):      # alpha o A - B^T G and beta o B - G A^T with G = -S X^T
                 G, out = -(S * X.transpose()), []
-                for _, _, ia, ib in towers:
+                for ia, ib in towers:
                     A = self.W[ia]
                     if ib is None:                  # one layer C: alpha o C = G
                         out += list((times(kp.decay_block(ia), A) - G).entries())

@@ -361,21 +361,27 @@ class _Enclosing:
         return _pd_shift([(S, U @ U.T)])
 
     def nuclear_shifts(self) -> list[Fraction]:
-        """Shifts c (powers of two) for which ``a b I - G^T G + c sum A^T A`` (over the towers
-        ``B A`` with that product of decays) looks positive definite at the center (float64
-        hint; the checker decides in arb); [] when the towers do not qualify."""
+        """Shifts c (powers of two) for which ``D_alpha - G^T D_beta^-1 G + c sum a_u a_u^T``
+        (per hidden unit u of a tower ``B A``, the units with the same decays summed, as the
+        kernel does) looks positive definite at the center (float64 hint; the checker decides
+        in arb); [] when the towers do not qualify."""
         from landscape_proofs.kernel.model import read_problem
 
-        towers = read_problem(self.problem.to_dict()).tower_decays()
+        kp = read_problem(self.problem.to_dict())
+        towers = kp.tower_decays()
         if towers is None:
             return []
         Ws = self.f64.unflatten(np.array([float(q) for q in self.center]))
         G = self.f64.function_gradient(Ws)[0]
-        groups = {}                   # the kernel sums A^T A over the towers with one a b
-        for a, b, ia, _ in (t for t in towers if t[1] is not None):   # one layer: no condition
-            groups[a * b] = groups.get(a * b, 0.0) + Ws[ia][0].T @ Ws[ia][0]
-        return _pd_shift([(float(ab) * np.eye(G.shape[1]) - G.T @ G, S)
-                          for ab, S in groups.items()])
+        groups = {}
+        for ia, ib in (t for t in towers if t[1] is not None):   # one layer: no condition
+            dA, dB, A = kp.decay_block(ia), kp.decay_block(ib), Ws[ia][0]
+            for u in range(A.shape[0]):
+                da = np.array([float(x) for x in dA[u]])
+                db = np.array([float(r[u]) for r in dB])
+                N, S = groups.get((tuple(da), tuple(db)), (np.diag(da) - G.T @ (G / db[:, None]), 0.0))
+                groups[tuple(da), tuple(db)] = (N, S + np.outer(A[u], A[u]))
+        return _pd_shift(list(groups.values()))
 
     def better_point(self, lo):
         """An exact point with value < lo, from a short float search (checked exactly)."""
@@ -558,21 +564,22 @@ def _is_critical(ctx, ref: Refinement) -> bool:
 
 def _pd_shift(pairs) -> list[Fraction]:
     """``[c]``, one power of two for which every ``N + c P`` of ``pairs`` looks positive
-    definite (``N`` about 0 on range(P), positive off it; float64 hint, the checker decides
-    in arb), or [] when none does."""
+    definite (``N`` about 0 on range(P), positive off it; a ``P`` about 0, a hidden unit that is
+    off, needs ``N`` positive definite itself; float64 hint, the checker decides in arb), or []
+    when none does."""
     best = Fraction(0)
     for N, P in pairs:
         w = np.linalg.eigvalsh(P)
         positive = w[w > 1e-9 * max(1.0, float(w[-1]))]
         if not positive.size:
-            return []
+            continue
         scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(N)))))
         best = max(best, Fraction(2) ** math.ceil(math.log2(2 * scale / float(positive[0]))))
     for N, P in pairs:
         scale = max(1.0, float(np.max(np.abs(np.linalg.eigvalsh(N)))))
         if np.linalg.eigvalsh(N + float(best) * P)[0] <= 1e-9 * scale:
             return []
-    return [best]
+    return [best or Fraction(1)]
 
 
 def _towers_rank_hint(problem, center) -> list[dict]:
