@@ -258,3 +258,28 @@ def test_a_term_not_real_or_not_defined_everywhere_is_named(text, part, words):
     with pytest.raises(InputError) as info:
         parse_expression(text)
     assert info.value.got == part and words in str(info.value)
+
+
+@pytest.mark.parametrize("text", [
+    "r_0_0**2 + r_0_0**4 - 3*r_0_0**3 #a + 3*r_0_0**3",    # Python reads r^2 + r^4 - 3 r^3
+    "(r_0_0 + 1)**2 # a note",
+    "r_0_0**2 \\\n + 1",                                   # a line continuation
+])
+def test_comments_and_line_continuations_are_refused_by_both_readers(text):
+    # the kernel splits a sum at its top-level signs before Python reads the pieces, so a
+    # comment would hide a different part of the text from each reader (review finding: a loss
+    # read as r^2 + r^4, proven convex, while Python read r^2 + r^4 - 3 r^3)
+    from landscape_proofs.kernel.checker import check_certificate
+    from landscape_proofs.kernel.errors import InputError
+    from landscape_proofs.kernel.polynomial import read_polynomial
+
+    with pytest.raises(InputError, match="without comments"):
+        parse_expression(text)
+    with pytest.raises(InputError, match="without comments"):
+        read_polynomial(text)
+    cert = {"format": "landscape-certificate/1", "claim": "global-minimum",
+            "problem": {"family": "deep-linear", "widths": [1, 1, 1], "Y": [[0]],
+                        "loss": {"name": "custom", "expression": text}, "weight_decay": "1/2"},
+            "point": {"weights": [[[0]], [[0]]]}, "evidence": {"type": "convex-stationary"}}
+    with pytest.raises(InputError):
+        check_certificate(cert)

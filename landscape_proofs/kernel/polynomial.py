@@ -134,9 +134,11 @@ def read_polynomial(text: object) -> tuple[dict | None, str | None]:
     >>> prefix, sorted((str(c), m) for m, c in p.items())
     ('r', [('-1', ()), ('1/2', (((0, 0), 2),))])
     """
-    if not isinstance(text, str) or not text.strip() or len(text) > MAX_LENGTH or not text.isascii():
-        raise InputError(f"expected a non-empty ASCII expression of at most {MAX_LENGTH} "
-                         "characters", field="loss.expression", got=text if isinstance(text, str) else type(text).__name__)
+    # no comments or line continuations: the terms below are split before Python reads them,
+    # so "r**2 #x + r**3" would be read here as r**2 + r**3 and by Python (SymPy) as r**2
+    if not isinstance(text, str) or not text.strip() or len(text) > MAX_LENGTH or not text.isascii() or set(text) & set("#\\"):
+        raise InputError(f"expected a non-empty ASCII expression of at most {MAX_LENGTH} characters, "
+                         "without comments", field="loss.expression", got=text if isinstance(text, str) else type(text).__name__)
     trees = []
     for sign, chunk in _top_level_terms(_decimal_literals(text.strip())):
         try:

@@ -67,6 +67,10 @@ def parse_expression(text: object, field: str = "loss.expression") -> ParsedExpr
         bad = next(ch for ch in text if not ch.isascii())
         raise InputError(f"expected ASCII text only (found {bad!r}, U+{ord(bad):04X})",
                          field=field, got=text)
+    bad = next((ch for ch in text if ch in "#\\"), None)
+    if bad is not None:     # the kernel splits terms before Python reads them: no comment hides one
+        raise InputError(f"expected an expression without comments or line continuations (found {bad!r})",
+                         field=field, got=text)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
