@@ -1,5 +1,6 @@
-"""Evidence ``nuclear-dual-bound``: a critical point of towers of two layers with a decay is
-global when ``||dl/dR||_2^2 <=`` the product of each tower's (least) decays (kernel/checker.py;
+"""Evidence ``nuclear-dual-bound``: a critical point of towers of two layers with a decay on
+every entry is global when, for every hidden unit u, ``D_alpha_u - G^T D_beta_u^-1 G`` is PSD
+(``G = dl/dR``; exactly in kernel/checker.py, in balls with a shift in kernel/enclosure.py;
 docs/certificates.md).  Hand derivations next to each case."""
 from __future__ import annotations
 

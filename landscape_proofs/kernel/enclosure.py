@@ -822,7 +822,7 @@ def _check_global(problem, obj, Wb, gl) -> str:
 def _check_nuclear_dual(problem: Problem, obj, Wb, gl) -> str:
     """The ball version of ``nuclear-dual-bound`` (checker.py: ``N_u = D_alpha_u - G^T
     D_beta_u^-1 G >= 0`` for every hidden unit u of every tower ``B A`` at a critical W* proves
-    it global; G = -dF/dR, a smooth convex loss; alpha_u, beta_u the decays of row u of A and
+    it global; G = dF/dR (N is even in G), a smooth convex loss; alpha_u, beta_u the decays of row u of A and
     column u of B).  At W* ``D_alpha_u a_u = G^T b_u`` and ``D_beta_u b_u = G a_u`` (a_u, b_u
     row u of A and column u of B, as columns), so ``N_u a_u = 0``; the units with the same
     decays share one N.  If ``N + c sum a_u a_u^T`` over them is positive definite on the box
