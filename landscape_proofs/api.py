@@ -221,7 +221,7 @@ def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
 
         refined = _classify_refined(problem, point, budget=budget,
                                     digits=100 if digits is None else digits)
-        return Result(_refined_by_census(problem, refined) or
+        return Result(_global_by_census(problem, None, refined) or
                       _refined_by_snapping(problem, point, refined, budget) or refined)
     if digits is not None:
         raise InputError("digits needs refine=True (exact classification has no precision)")
@@ -233,39 +233,24 @@ def classify(problem, point, budget: Budget | None = None, *, seed: int = 0,
 
 def _global_by_census(problem, point, raw):
     """A local minimum no lower bound decided, of a small instance in the census's scope:
-    ``global-minimum`` with the evidence ``census`` when a complete census puts the point in
-    the cube of a root it classifies global (:func:`.search.census.global_by_census`; the
-    kernel re-checks the census and the membership).  None otherwise."""
+    ``global-minimum`` with the evidence ``census`` when a complete census shows that only
+    global roots share its value (:func:`.search.census.global_by_census`; the kernel re-checks
+    the census).  ``point`` is the exact point, or None for a ``refine=True`` answer, whose
+    certificate (an enclosure of an irrational minimum, or a snapped exact point) then takes
+    the census as its global evidence.  None otherwise."""
     from dataclasses import replace
 
     from landscape_proofs.produce.kinds import Kind
     from landscape_proofs.search.census import global_by_census
 
-    if raw.kind is not Kind.LOCAL_MINIMUM:
+    if raw.kind is not Kind.LOCAL_MINIMUM or point is None and not isinstance(raw.certificate, dict):
         return None
-    (up,) = global_by_census(problem, [(point, raw.value)])
+    (up,) = global_by_census(problem, [raw.certificate if point is None else (point, raw.value)])
     if up is None:
         return None
+    how = "census (every real critical point, certified)"
     return replace(raw, kind=Kind.GLOBAL_MINIMUM, certificate=up[0], reason=up[1],
-                   method="census (every real critical point, certified)",
-                   notes=raw.notes + ("a complete census upgraded the local-minimum answer",))
-
-
-def _refined_by_census(problem, raw):
-    """The same upgrade for ``refine=True``: the answer's certificate (an enclosure of an
-    irrational minimum, or a snapped exact point) with a census as its global evidence."""
-    from dataclasses import replace
-
-    from landscape_proofs.produce.kinds import Kind
-    from landscape_proofs.search.census import global_by_census
-
-    if raw.kind is not Kind.LOCAL_MINIMUM or not isinstance(raw.certificate, dict):
-        return None
-    (up,) = global_by_census(problem, [raw.certificate])
-    if up is None:
-        return None
-    return replace(raw, kind=Kind.GLOBAL_MINIMUM, certificate=up[0], reason=up[1],
-                   method=raw.method + "; census (every real critical point, certified)",
+                   method=how if point is not None else f"{raw.method}; {how}",
                    notes=raw.notes + ("a complete census upgraded the local-minimum answer",))
 
 
@@ -274,38 +259,33 @@ def _refined_by_snapping(problem, point, raw, budget):
     no enclosure) gets the search's structured rational candidates near the given point
     (:func:`.search.snap.certify_limit_point`, no enclosure): e.g. the circle of minima of
     ``Y = I`` with a bottleneck, whose rational points a projection or a rational point of a
-    sphere reaches.  None when that certifies nothing."""
-    from dataclasses import replace
-
+    sphere reaches.  The exact classification made there is the answer; None when that
+    certifies nothing."""
     import numpy as np
 
     from landscape_proofs.kernel.errors import LandscapeError
     from landscape_proofs.produce.kinds import Kind
-    from landscape_proofs.produce.refined import _from_exact
+    from landscape_proofs.produce.refined import RefinedClassification
     from landscape_proofs.search.dedupe import problem_invariants
-    from landscape_proofs.search.snap import certify_limit_point
+    from landscape_proofs.search.snap import _layers, certify_limit_point
 
     if raw.kind is not Kind.INCONCLUSIVE or not problem.loss.polynomial:
         return None
     try:
         x = np.array([float(q) for W in point.weights for row in W for q in row])
-        Ws, off = [], 0
-        for r, c in problem.shapes:
-            Ws.append(x[off:off + r * c].reshape(1, r, c))
-            off += r * c
+        Ws = [W[None] for W in _layers(problem, x)]
         profile = problem_invariants(problem, Ws, np.zeros(1)).rank_profile(0)
         cert = certify_limit_point(problem, x, profile, budget=budget, use_enclosures=False)
     except (LandscapeError, ArithmeticError, ValueError, np.linalg.LinAlgError):
         return None
     if not cert.certified or cert.point is None or cert.kind is Kind.INCONCLUSIVE:
         return None
-    from landscape_proofs.produce.classify import classify as _classify
-
-    exact = _from_exact(_classify(problem, cert.point, budget), refinement=raw.refinement,
-                        snapped=True)
-    return replace(exact, notes=raw.notes + (
-        f"the enclosure route could not decide ({raw.reason}); an exact critical point near "
-        f"the given one ({cert.route}) was classified instead",))
+    return RefinedClassification(
+        kind=cert.kind, reason=cert.reason, method=f"exact classification ({cert.route})",
+        certificate=cert.certificate, value=cert.value, snapped=True,
+        refinement=raw.refinement, n_params=problem.n_params, notes=raw.notes + (
+            f"the enclosure route could not decide ({raw.reason}); an exact critical point "
+            f"near the given one ({cert.route}) was classified instead",))
 
 
 def _bounded(fn, problem, *args, seconds: float, **kwargs) -> Result:

@@ -308,7 +308,8 @@ def global_by_census(problem, items) -> list:
         if isinstance(item, dict):
             enclosure = item["evidence"].get("type") == "enclosure"
             cert = dict(item, claim="global-minimum",
-                        evidence={**item["evidence"], "global": ev} if enclosure else ev)
+                        evidence={**item["evidence"], "global": ev} if enclosure else ev,
+                        method=f"{item.get('method')}; {ev['type']}" if enclosure else ev["type"])
             verdict = check_certificate(cert)
         else:
             point, value = item

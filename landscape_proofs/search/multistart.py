@@ -606,17 +606,15 @@ def _census_upgrade(problem, groups):
 
     todo = [k for k, g in enumerate(groups) if g.certified and g.kind is Kind.LOCAL_MINIMUM
             and (g.point is not None or g.value_enclosure is not None)]
-    items = [(groups[k].point, groups[k].value) if groups[k].point is not None
-             else groups[k].certificate for k in todo]
     boxes = [k for k in todo if groups[k].box_certificate is not None]
-    ups = global_by_census(problem, items + [groups[k].box_certificate for k in boxes])
-    box_up = dict(zip(boxes, ups[len(items):]))
+    ups = global_by_census(problem, [groups[k].certificate for k in todo]
+                           + [groups[k].box_certificate for k in boxes])
+    box_up = dict(zip(boxes, ups[len(todo):]))
     groups = list(groups)
     for k, up in zip(todo, ups):
         if up is None:
             continue
-        g = replace(groups[k], kind=Kind.GLOBAL_MINIMUM, reason=up[1],
-                    certificate=up[0] if isinstance(up[0], dict) else up[0].to_json(),
+        g = replace(groups[k], kind=Kind.GLOBAL_MINIMUM, reason=up[1], certificate=up[0],
                     route=groups[k].route + "; global by a census")
         if k in box_up and box_up[k] is not None:     # the wider box is global too
             g = replace(g, box_certificate=box_up[k][0])

@@ -394,10 +394,7 @@ def _structured_routes(problem, x: np.ndarray, rank_profile: tuple[int, ...], fr
 
 def _float_product(problem, x: np.ndarray) -> np.ndarray:
     """``W_H ... W_1`` of the flattened float point ``x`` (one chain)."""
-    Ws, off = [], 0
-    for r, c in problem.shapes:
-        Ws.append(x[off:off + r * c].reshape(r, c))
-        off += r * c
+    Ws = _layers(problem, x)
     R = Ws[0]
     for W in Ws[1:]:
         R = W @ R
