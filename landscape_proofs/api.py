@@ -265,7 +265,7 @@ def _refined_by_snapping(problem, point, raw, budget):
 
     from landscape_proofs.kernel.errors import LandscapeError
     from landscape_proofs.produce.kinds import Kind
-    from landscape_proofs.produce.refined import RefinedClassification
+    from landscape_proofs.produce import refined
     from landscape_proofs.search.dedupe import problem_invariants
     from landscape_proofs.search.snap import _layers, certify_limit_point
 
@@ -280,7 +280,7 @@ def _refined_by_snapping(problem, point, raw, budget):
         return None
     if not cert.certified or cert.point is None or cert.kind is Kind.INCONCLUSIVE:
         return None
-    return RefinedClassification(
+    return refined.RefinedClassification(
         kind=cert.kind, reason=cert.reason, method=f"exact classification ({cert.route})",
         certificate=cert.certificate, value=cert.value, snapped=True,
         refinement=raw.refinement, n_params=problem.n_params, notes=raw.notes + (
